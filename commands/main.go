@@ -1,0 +1,230 @@
+// Package commands is box's command line: it turns flags into engine
+// options, makes one engine call per verb and prints what comes back.
+// It is the only package that prints to the terminal or imports urfave/cli.
+package commands
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/sirupsen/logrus"
+	"github.com/urfave/cli/v2"
+
+	"box/engine"
+	"box/rootless"
+	"box/storage"
+)
+
+// Main runs box's CLI and returns the process exit code.
+func Main(args []string) int {
+	globals := scanGlobals(args[1:])
+	if needsNamespace(globals.verb) && !rootless.InNamespace() && os.Geteuid() != 0 {
+		marker := ""
+		if id, err := rootless.MakePlan(); err == nil {
+			if _, runRoot, err := engine.Paths(id.Identity, engine.Options{RunRoot: globals.runRoot}); err == nil {
+				marker = filepath.Join(runRoot, "single-id-warned")
+			}
+		}
+		code, err := rootless.Enter(rootless.Options{Args: args, Stderr: os.Stderr, WarnedMarker: marker})
+		if err != nil {
+			printError(os.Stderr, err)
+			return exitBoxFailed
+		}
+		return code
+	}
+	app := newApp(os.Stdout, os.Stderr)
+	err := app.Run(args)
+	if err == nil {
+		return 0
+	}
+	code := exitCode(err)
+	if !isSilent(err) {
+		printError(os.Stderr, err)
+	}
+	return code
+}
+
+func printError(w io.Writer, err error) {
+	msg := err.Error()
+	if msg == "" {
+		return
+	}
+	fmt.Fprintf(w, "Error: %s\n", msg)
+}
+
+// globalScan is what Main needs to know before flag parsing: which verb
+// runs and where run state lives.
+type globalScan struct {
+	verb    string
+	runRoot string
+}
+
+// globalsWithValue are the global flags that take a separate value.
+var globalsWithValue = map[string]bool{
+	"--root": true, "--runroot": true, "--storage-driver": true, "--log-level": true,
+}
+
+func scanGlobals(args []string) globalScan {
+	var g globalScan
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if !strings.HasPrefix(a, "-") {
+			g.verb = a
+			return g
+		}
+		name, val, hasVal := strings.Cut(a, "=")
+		if globalsWithValue[name] && !hasVal && i+1 < len(args) {
+			i++
+			val = args[i]
+		}
+		if name == "--runroot" {
+			g.runRoot = val
+		}
+	}
+	return g
+}
+
+// needsNamespace says whether a verb touches the store or containers;
+// the rest (help, version) answer without the user namespace's re-exec.
+func needsNamespace(verb string) bool {
+	switch verb {
+	case "", "help", "h", "version":
+		return false
+	}
+	return true
+}
+
+// newEngine opens the engine with the global flags.
+func newEngine(c *cli.Context) (*engine.Engine, error) {
+	return engine.New(engine.Options{
+		Root:    c.String("root"),
+		RunRoot: c.String("runroot"),
+		Driver:  c.String("storage-driver"),
+	})
+}
+
+func newApp(stdout, stderr io.Writer) *cli.App {
+	// Docker's -h is run's --hostname; help is --help only.
+	cli.HelpFlag = &cli.BoolFlag{Name: "help", Usage: "show help"}
+	app := &cli.App{
+		Name:                   "box",
+		Usage:                  "run containers without a daemon, as yourself",
+		Version:                storage.Version,
+		HideVersion:            true,
+		Writer:                 stdout,
+		ErrWriter:              stderr,
+		UseShortOptionHandling: true,
+		EnableBashCompletion:   false,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "root", Usage: "where images, layers and containers are stored"},
+			&cli.StringFlag{Name: "runroot", Usage: "where run-time state is kept"},
+			&cli.StringFlag{Name: "storage-driver", Usage: "storage driver (overlay, vfs)"},
+			&cli.StringFlag{Name: "log-level", Value: "warn", Usage: "debug, info, warn or error"},
+		},
+		Before: func(c *cli.Context) error {
+			lvl, err := logrus.ParseLevel(c.String("log-level"))
+			if err != nil {
+				return usageErrorf("invalid --log-level %q: want debug, info, warn or error", c.String("log-level"))
+			}
+			logrus.SetLevel(lvl)
+			logrus.SetOutput(stderr)
+			return nil
+		},
+		OnUsageError: onUsageError,
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return usageErrorf("unknown command %q for \"box\"\nRun 'box --help' for usage.", c.Args().First())
+			}
+			return cli.ShowAppHelp(c)
+		},
+		Commands: commandTree(),
+	}
+	app.ExitErrHandler = func(*cli.Context, error) {}
+	return app
+}
+
+func onUsageError(c *cli.Context, err error, _ bool) error {
+	return usageErrorf("%v\nSee 'box %s --help'.", err, c.Command.FullName())
+}
+
+// commandTree lists every verb in both of Docker's spellings.
+func commandTree() []*cli.Command {
+	run := runCommand()
+	pull := pullCommand()
+	images := imagesCommand()
+	rmi := rmiCommand()
+	tag := tagCommand()
+	history := historyCommand()
+	imageInspect := imageInspectCommand()
+	return []*cli.Command{
+		run, pull, images, rmi, tag, history,
+		versionCommand(), infoCommand(), unshareCommand(), inspectCommand(),
+		{
+			Name:  "container",
+			Usage: "manage containers",
+			Subcommands: []*cli.Command{
+				alias(run, "run"),
+			},
+		},
+		{
+			Name:  "image",
+			Usage: "manage images",
+			Subcommands: []*cli.Command{
+				alias(pull, "pull"), alias(images, "ls", "list"), alias(rmi, "rm", "remove"),
+				alias(tag, "tag"), alias(history, "history"), imageInspect,
+			},
+		},
+		{
+			Name:        "system",
+			Usage:       "manage box",
+			Subcommands: []*cli.Command{systemResetCommand(), alias(infoCommand(), "info")},
+		},
+	}
+}
+
+// alias copies a command under another name for the noun-verb spelling.
+func alias(c *cli.Command, name string, more ...string) *cli.Command {
+	cp := *c
+	cp.Name = name
+	cp.Aliases = more
+	return &cp
+}
+
+// usageError is a mistake on the command line: exit 125, like Docker.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usageErrorf(format string, a ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, a...)}
+}
+
+// requireArgs checks the number of positional arguments.
+func requireArgs(c *cli.Context, min, max int) error {
+	n := c.NArg()
+	if n >= min && (max < 0 || n <= max) {
+		return nil
+	}
+	name := c.Command.FullName()
+	switch {
+	case max == 0:
+		return usageErrorf("\"box %s\" accepts no arguments.\nSee 'box %s --help'.", name, name)
+	case min == max:
+		return usageErrorf("\"box %s\" requires exactly %d argument(s).\nSee 'box %s --help'.", name, min, name)
+	default:
+		return usageErrorf("\"box %s\" requires at least %d argument(s).\nSee 'box %s --help'.", name, min, name)
+	}
+}
+
+var errSilent = errors.New("")
+
+// isSilent says whether an error was already reported: a container's own
+// non-zero exit speaks through its exit code alone.
+func isSilent(err error) bool {
+	var exit *engine.ExitError
+	return errors.Is(err, errSilent) || errors.As(err, &exit)
+}

@@ -1,0 +1,106 @@
+package commands
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+
+	"box/engine"
+)
+
+func runCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "run",
+		Usage:     "create and run a new container from an image",
+		ArgsUsage: "IMAGE [COMMAND] [ARG...]",
+		// Flags stop at the image: what follows belongs to the container.
+		SkipFlagParsing:        false,
+		UseShortOptionHandling: true,
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "rm", Usage: "automatically remove the container when it exits"},
+			&cli.StringFlag{Name: "name", Usage: "assign a name to the container"},
+			&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Usage: "keep STDIN open"},
+			&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Usage: "allocate a pseudo-TTY"},
+			&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "set environment variables"},
+			&cli.StringSliceFlag{Name: "env-file", Usage: "read in a file of environment variables"},
+			&cli.StringFlag{Name: "workdir", Aliases: []string{"w"}, Usage: "working directory inside the container"},
+			&cli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "username or UID (format: <name|uid>[:<group|gid>])"},
+			&cli.StringFlag{Name: "entrypoint", Usage: "overwrite the default ENTRYPOINT of the image"},
+			&cli.StringFlag{Name: "hostname", Aliases: []string{"h"}, Usage: "container host name"},
+			&cli.StringSliceFlag{Name: "volume", Aliases: []string{"v"}, Usage: "bind mount a volume (/host:/container[:ro])"},
+			&cli.StringSliceFlag{Name: "mount", Usage: "attach a filesystem mount to the container"},
+			&cli.StringSliceFlag{Name: "tmpfs", Usage: "mount a tmpfs directory"},
+			&cli.BoolFlag{Name: "read-only", Usage: "mount the container's root filesystem as read only"},
+			&cli.StringFlag{Name: "network", Aliases: []string{"net"}, Usage: "connect a container to a network (host, none)"},
+			&cli.StringSliceFlag{Name: "cap-add", Usage: "add Linux capabilities"},
+			&cli.StringSliceFlag{Name: "cap-drop", Usage: "drop Linux capabilities"},
+			&cli.StringSliceFlag{Name: "security-opt", Usage: "security options"},
+			&cli.BoolFlag{Name: "privileged", Usage: "give extended privileges to this container"},
+			&cli.StringFlag{Name: "pull", Value: "missing", Usage: `pull image before running ("always", "missing", "never")`},
+			&cli.StringFlag{Name: "platform", Usage: "set platform if server is multi-platform capable"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "suppress the pull output"},
+		},
+		Action: runRun,
+	}
+}
+
+func runRun(c *cli.Context) error {
+	if c.NArg() < 1 {
+		return usageErrorf("\"box run\" requires at least 1 argument.\nSee 'box run --help'.")
+	}
+	opts := engine.RunOptions{
+		Image:       c.Args().First(),
+		Pull:        engine.PullPolicy(c.String("pull")),
+		Platform:    c.String("platform"),
+		Name:        c.String("name"),
+		Remove:      c.Bool("rm"),
+		Interactive: c.Bool("interactive"),
+		TTY:         c.Bool("tty"),
+		Env:         c.StringSlice("env"),
+		EnvFiles:    c.StringSlice("env-file"),
+		Workdir:     c.String("workdir"),
+		User:        c.String("user"),
+		Hostname:    c.String("hostname"),
+		Volumes:     c.StringSlice("volume"),
+		Mounts:      c.StringSlice("mount"),
+		Tmpfs:       c.StringSlice("tmpfs"),
+		ReadOnly:    c.Bool("read-only"),
+		Network:     c.String("network"),
+		CapAdd:      c.StringSlice("cap-add"),
+		CapDrop:     c.StringSlice("cap-drop"),
+		SecurityOpt: c.StringSlice("security-opt"),
+		Privileged:  c.Bool("privileged"),
+	}
+	if c.NArg() > 1 {
+		opts.Cmd = c.Args().Slice()[1:]
+	}
+	if c.IsSet("entrypoint") {
+		ep := c.String("entrypoint")
+		opts.Entrypoint = &ep
+	}
+	if opts.TTY && opts.Interactive && !term.IsTerminal(int(os.Stdin.Fd())) {
+		return &runFailure{usageErrorf("the input device is not a TTY")}
+	}
+	errOut := c.App.ErrWriter
+	prog := newPullProgress(errOut, c.Bool("quiet"))
+	opts.PullProgress = prog.Event
+	opts.OnPull = func(ref string) {
+		if !c.Bool("quiet") {
+			fmt.Fprintf(errOut, "Unable to find image '%s' locally\n", ref)
+		}
+	}
+
+	e, err := newEngine(c)
+	if err != nil {
+		return &runFailure{err}
+	}
+	defer e.Close()
+	err = e.Run(c.Context, opts, engine.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
+	prog.Done()
+	if err != nil {
+		return &runFailure{err}
+	}
+	return nil
+}

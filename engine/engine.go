@@ -1,0 +1,103 @@
+// Package engine owns containers: creating them from images, running them
+// through their monitor, and the bookkeeping a later invocation needs to
+// find them. It uses package storage for images and layers and package
+// rootless for who it runs as. It never prints: results come back as
+// values and container output goes only to the writers it is given.
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"box/rootless"
+	"box/storage"
+)
+
+// Options say where box keeps its state.
+type Options struct {
+	// Root and RunRoot override the default store locations.
+	Root, RunRoot string
+	// Driver overrides the storage driver ("overlay").
+	Driver string
+}
+
+// Engine is one invocation's handle on the store and its identity.
+type Engine struct {
+	Identity rootless.Identity
+	Store    *storage.Store
+	runRoot  string
+}
+
+// ErrNoSuchContainer marks a name or id that matches no container.
+var ErrNoSuchContainer = errors.New("no such container")
+
+// New opens the store for the current identity. Unprivileged callers must
+// already be inside box's user namespace (rootless.Enter).
+func New(opts Options) (*Engine, error) {
+	id, err := rootless.Current()
+	if err != nil {
+		return nil, err
+	}
+	root, runRoot, err := Paths(id, opts)
+	if err != nil {
+		return nil, err
+	}
+	st, err := storage.Open(storage.Options{
+		Root: root, RunRoot: runRoot, Driver: opts.Driver,
+		SingleID: id.Mode == rootless.SingleID,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Engine{Identity: id, Store: st, runRoot: runRoot}, nil
+}
+
+// Paths resolves the store and run roots for id, honouring overrides.
+func Paths(id rootless.Identity, opts Options) (root, runRoot string, err error) {
+	root, runRoot, err = storage.DefaultPaths(id.Rootless(), id.UID)
+	if err != nil {
+		return "", "", err
+	}
+	if opts.Root != "" {
+		root = opts.Root
+	}
+	if opts.RunRoot != "" {
+		runRoot = opts.RunRoot
+	}
+	return root, runRoot, nil
+}
+
+// Close releases the store.
+func (e *Engine) Close() { e.Store.Close() }
+
+// Reset removes everything box stored for this user: containers, images,
+// layers and run state. Running containers' mounts in other namespaces
+// are not reachable from here; their files go with the store.
+func (e *Engine) Reset() error {
+	root, runRoot := e.Store.Root(), e.Store.RunRoot()
+	wipeErr := e.Store.Backing().Wipe()
+	e.Store.Close()
+	// Wipe leaves the driver's directories; remove the whole tree so a
+	// reset store is as new, whatever state it was in.
+	errs := []error{wipeErr}
+	for _, dir := range []string{root, runRoot} {
+		if err := removeTree(dir); err != nil {
+			errs = append(errs, fmt.Errorf("remove %s: %w", dir, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// removeTree unmounts anything left mounted under dir and removes it.
+func removeTree(dir string) error {
+	unmountUnder(dir)
+	err := os.RemoveAll(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
+func (e *Engine) stateRoot() string { return filepath.Join(e.runRoot, "runtime") }

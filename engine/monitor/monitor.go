@@ -1,0 +1,272 @@
+// Package monitor runs one container's init through libcontainer and
+// stays its parent until it ends: it holds the container's stdio or pty,
+// forwards signals and window size, and collects the exit status. A
+// foreground `box run` is a monitor attached to the caller's terminal;
+// a detached container gets the same monitor in a process of its own.
+// It never touches the image store and never prints on its own.
+package monitor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+
+	"github.com/containerd/console"
+	_ "github.com/opencontainers/cgroups/devices" // registers the device cgroup manager libcontainer needs
+	"github.com/opencontainers/runc/libcontainer"
+	"github.com/opencontainers/runc/libcontainer/configs"
+	"github.com/opencontainers/runc/libcontainer/specconv"
+	"github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// Config describes one container to run.
+type Config struct {
+	ID string
+	// StateRoot is where libcontainer keeps its state (under the run root).
+	StateRoot string
+	Spec      *specs.Spec
+	// Rootless is set inside box's user namespace: no cgroups are made.
+	Rootless bool
+	// Stdin is nil for no input (/dev/null). With a TTY it is the
+	// caller's terminal, set to raw mode while the container runs.
+	Stdin          *os.File
+	Stdout, Stderr *os.File
+}
+
+// Status is how the container's init ended.
+type Status struct {
+	ExitCode int // 128+N when killed by signal N
+	Signal   syscall.Signal
+}
+
+// StartError is a container that could not be started at all.
+type StartError struct{ Err error }
+
+func (e *StartError) Error() string { return "start container: " + e.Err.Error() }
+func (e *StartError) Unwrap() error { return e.Err }
+
+// Run creates the container, starts its init, relays signals and the
+// terminal until it exits, and destroys the libcontainer state. The
+// caller's mounts (rootfs) stay; releasing them is the caller's job.
+func Run(ctx context.Context, cfg Config) (Status, error) {
+	lc, err := libcontainerConfig(cfg)
+	if err != nil {
+		return Status{}, &StartError{Err: err}
+	}
+	ctr, err := libcontainer.Create(cfg.StateRoot, cfg.ID, lc)
+	if err != nil {
+		return Status{}, &StartError{Err: err}
+	}
+	defer func() { _ = ctr.Destroy() }()
+
+	p := process(cfg.Spec.Process)
+	p.Init = true
+
+	// Catch signals before the start so none is lost in between.
+	sigs := make(chan os.Signal, 32)
+	signal.Notify(sigs)
+	defer signal.Stop(sigs)
+
+	var tty *ttyRelay
+	if cfg.Spec.Process.Terminal {
+		parent, child, err := socketPair()
+		if err != nil {
+			return Status{}, &StartError{Err: err}
+		}
+		defer parent.Close()
+		p.ConsoleSocket = child
+		if err := ctr.Run(p); err != nil {
+			child.Close()
+			return Status{}, &StartError{Err: err}
+		}
+		child.Close()
+		tty, err = newTTYRelay(parent, cfg.Stdin, cfg.Stdout)
+		if err != nil {
+			_ = ctr.Signal(unix.SIGKILL)
+			_, _ = p.Wait()
+			return Status{}, &StartError{Err: err}
+		}
+		defer tty.Close()
+	} else {
+		if cfg.Stdin != nil {
+			p.Stdin = cfg.Stdin
+		}
+		p.Stdout, p.Stderr = cfg.Stdout, cfg.Stderr
+		if err := ctr.Run(p); err != nil {
+			return Status{}, &StartError{Err: err}
+		}
+	}
+
+	waited := make(chan struct{})
+	var st Status
+	var werr error
+	go func() {
+		defer close(waited)
+		st, werr = wait(p)
+	}()
+	for {
+		select {
+		case <-waited:
+			if tty != nil {
+				tty.Drain()
+			}
+			return st, werr
+		case <-ctx.Done():
+			_ = ctr.Signal(unix.SIGKILL)
+		case s := <-sigs:
+			switch s {
+			case unix.SIGCHLD, unix.SIGPIPE, unix.SIGURG:
+				// Ours, not the container's.
+			case unix.SIGWINCH:
+				if tty != nil {
+					tty.Resize()
+				}
+			default:
+				_ = ctr.Signal(s)
+			}
+		}
+	}
+}
+
+func wait(p *libcontainer.Process) (Status, error) {
+	ps, err := p.Wait()
+	if ps == nil {
+		return Status{}, err
+	}
+	ws, ok := ps.Sys().(syscall.WaitStatus)
+	if !ok {
+		return Status{ExitCode: ps.ExitCode()}, nil
+	}
+	if ws.Signaled() {
+		return Status{ExitCode: 128 + int(ws.Signal()), Signal: ws.Signal()}, nil
+	}
+	return Status{ExitCode: ws.ExitStatus()}, nil
+}
+
+func libcontainerConfig(cfg Config) (*configs.Config, error) {
+	if !cfg.Rootless {
+		// Rootful containers get a cgroup of their own under /box.
+		cfg.Spec.Linux.CgroupsPath = "/box/" + cfg.ID
+	}
+	lc, err := specconv.CreateLibcontainerConfig(&specconv.CreateOpts{
+		CgroupName:      cfg.ID,
+		Spec:            cfg.Spec,
+		RootlessEUID:    false, // euid is 0 inside box's namespace
+		RootlessCgroups: cfg.Rootless,
+		NoNewKeyring:    true,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return lc, nil
+}
+
+func process(sp *specs.Process) *libcontainer.Process {
+	p := &libcontainer.Process{
+		Args:            sp.Args,
+		Env:             sp.Env,
+		UID:             int(sp.User.UID),
+		GID:             int(sp.User.GID),
+		Cwd:             sp.Cwd,
+		NoNewPrivileges: &sp.NoNewPrivileges,
+	}
+	for _, g := range sp.User.AdditionalGids {
+		p.AdditionalGroups = append(p.AdditionalGroups, int(g))
+	}
+	if sp.ConsoleSize != nil {
+		p.ConsoleWidth, p.ConsoleHeight = uint16(sp.ConsoleSize.Width), uint16(sp.ConsoleSize.Height)
+	}
+	if c := sp.Capabilities; c != nil {
+		p.Capabilities = &configs.Capabilities{
+			Bounding: c.Bounding, Effective: c.Effective, Permitted: c.Permitted,
+			Inheritable: c.Inheritable, Ambient: c.Ambient,
+		}
+	}
+	return p
+}
+
+func socketPair() (parent, child *os.File, err error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("console socket: %w", err)
+	}
+	return os.NewFile(uintptr(fds[1]), "console-parent"), os.NewFile(uintptr(fds[0]), "console-child"), nil
+}
+
+// recvFile receives the pty master libcontainer sends over the socket.
+func recvFile(sock *os.File) (*os.File, error) {
+	buf := make([]byte, 4096)
+	oob := make([]byte, unix.CmsgSpace(4))
+	n, oobn, _, _, err := unix.Recvmsg(int(sock.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("receive pty: %w", err)
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	if err != nil || len(msgs) != 1 {
+		return nil, errors.New("receive pty: no file descriptor in message")
+	}
+	fds, err := unix.ParseUnixRights(&msgs[0])
+	if err != nil || len(fds) != 1 {
+		return nil, errors.New("receive pty: no file descriptor in message")
+	}
+	return os.NewFile(uintptr(fds[0]), string(buf[:n])), nil
+}
+
+// ttyRelay copies between the caller's terminal and the container's pty.
+type ttyRelay struct {
+	master  console.Console
+	host    console.Console // nil when stdin is not a terminal
+	out     sync.WaitGroup
+	restore func()
+}
+
+func newTTYRelay(sock, stdin, stdout *os.File) (*ttyRelay, error) {
+	f, err := recvFile(sock)
+	if err != nil {
+		return nil, err
+	}
+	master, err := console.ConsoleFromFile(f)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	_ = console.ClearONLCR(master.Fd())
+	t := &ttyRelay{master: master, restore: func() {}}
+	if stdin != nil {
+		if host, err := console.ConsoleFromFile(stdin); err == nil {
+			t.host = host
+			if err := host.SetRaw(); err == nil {
+				t.restore = func() { _ = host.Reset() }
+			}
+			t.Resize()
+		}
+		go func() { _, _ = io.Copy(master, stdin) }()
+	}
+	t.out.Add(1)
+	go func() {
+		defer t.out.Done()
+		_, _ = io.Copy(stdout, master)
+	}()
+	return t, nil
+}
+
+// Resize gives the container's pty the caller's terminal size.
+func (t *ttyRelay) Resize() {
+	if t.host != nil {
+		_ = t.master.ResizeFrom(t.host)
+	}
+}
+
+// Drain waits for the container's last output to reach the caller.
+func (t *ttyRelay) Drain() { t.out.Wait() }
+
+func (t *ttyRelay) Close() {
+	t.restore()
+	_ = t.master.Close()
+}

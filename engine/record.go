@@ -1,0 +1,42 @@
+package engine
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// record is box's own description of a container, kept beside the
+// container's layer in the store so that later invocations can list and
+// inspect it. It is written atomically (temp file and rename).
+type record struct {
+	ID         string    `json:"id"`
+	Name       string    `json:"name"`
+	Image      string    `json:"image"`
+	ImageID    string    `json:"image_id"`
+	Created    time.Time `json:"created"`
+	Path       string    `json:"path"`
+	Args       []string  `json:"args"`
+	StartedAt  time.Time `json:"started_at,omitzero"`
+	FinishedAt time.Time `json:"finished_at,omitzero"`
+	ExitCode   *int      `json:"exit_code,omitempty"`
+}
+
+const recordFile = "box.json"
+
+func (r *record) save(dir string) error {
+	data, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	tmp := filepath.Join(dir, recordFile+".tmp")
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return fmt.Errorf("save container %s: %w", r.ID[:12], err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, recordFile)); err != nil {
+		return fmt.Errorf("save container %s: %w", r.ID[:12], err)
+	}
+	return nil
+}

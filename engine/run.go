@@ -1,0 +1,393 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+	cstorage "go.podman.io/storage"
+
+	"box/engine/monitor"
+	"box/engine/spec"
+	"box/storage"
+)
+
+// PullPolicy says when run pulls its image.
+type PullPolicy string
+
+const (
+	PullMissing PullPolicy = "missing"
+	PullAlways  PullPolicy = "always"
+	PullNever   PullPolicy = "never"
+)
+
+// RunOptions are `box run`'s choices, as the user gave them.
+type RunOptions struct {
+	Image    string
+	Pull     PullPolicy
+	Platform string
+	Name     string
+	Remove   bool
+
+	Interactive, TTY bool
+	// Cmd replaces the image's Cmd when non-nil.
+	Cmd []string
+	// Entrypoint replaces the image's when non-nil ("" clears it).
+	Entrypoint *string
+
+	Env, EnvFiles []string
+	Workdir       string
+	User          string
+	Hostname      string
+
+	Volumes, Mounts, Tmpfs []string
+	ReadOnly               bool
+	Network                string
+
+	CapAdd, CapDrop []string
+	SecurityOpt     []string
+	Privileged      bool
+
+	// PullProgress receives the implicit pull's events; OnPull is told
+	// before an implicit pull starts (Docker prints "Unable to find image").
+	PullProgress func(storage.Progress)
+	OnPull       func(ref string)
+}
+
+// IO is the container's standard streams. Stdin is used only with
+// Interactive; with TTY, Stdin and Stdout should be the caller's terminal.
+type IO struct {
+	Stdin, Stdout, Stderr *os.File
+}
+
+// ExitError is a container that ran and exited non-zero (or was killed).
+type ExitError struct{ Code int }
+
+func (e *ExitError) Error() string { return fmt.Sprintf("container exited with code %d", e.Code) }
+
+// CommandError is a container command that could not be run: not found
+// (127) or not executable (126), as Docker reports them.
+type CommandError struct {
+	Path     string
+	NotFound bool
+	Err      error
+}
+
+func (e *CommandError) Error() string {
+	if e.NotFound {
+		return fmt.Sprintf("exec: %q: executable file not found in $PATH", e.Path)
+	}
+	return fmt.Sprintf("exec: %q: permission denied", e.Path)
+}
+
+func (e *CommandError) Unwrap() error { return e.Err }
+
+// NameConflictError is a --name already taken by another container.
+type NameConflictError struct{ Name, ID string }
+
+func (e *NameConflictError) Error() string {
+	return fmt.Sprintf("the container name %q is already in use by container %q; remove (or rename) that container to be able to reuse that name", "/"+e.Name, e.ID)
+}
+
+// UsageError is a run option box cannot accept; nothing was created.
+type UsageError = spec.UsageError
+
+// Run creates a container from opts.Image and runs it in the foreground
+// as its monitor, attached to io. It returns nil when the container exits
+// 0, an *ExitError for any other exit, and other errors when box could not
+// start it (nothing is left behind then, with or without --rm).
+func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) error {
+	if err := validate(&opts); err != nil {
+		return err
+	}
+	img, err := e.resolveImage(ctx, opts)
+	if err != nil {
+		return err
+	}
+	mounts, err := parseMounts(opts.Volumes, opts.Mounts, opts.Tmpfs)
+	if err != nil {
+		return err
+	}
+	env, err := readEnvFiles(opts.EnvFiles)
+	if err != nil {
+		return err
+	}
+	env = append(env, opts.Env...)
+
+	name := opts.Name
+	if name == "" {
+		name = generateName(e.Store.Backing())
+	}
+	ctr, err := e.Store.Backing().CreateContainer("", []string{name}, img.ID, "", "", nil)
+	if errors.Is(err, cstorage.ErrDuplicateName) {
+		other, _ := e.Store.Backing().Container(name)
+		id := ""
+		if other != nil {
+			id = other.ID
+		}
+		return &NameConflictError{Name: name, ID: id}
+	}
+	if err != nil {
+		return fmt.Errorf("create container: %w", err)
+	}
+	// Until the container has started, every failure removes it again.
+	started := false
+	defer func() {
+		if !started || opts.Remove {
+			_, _ = e.Store.Backing().Unmount(ctr.ID, true)
+			_ = e.Store.Backing().DeleteContainer(ctr.ID)
+		}
+	}()
+
+	rootfs, err := e.Store.Backing().Mount(ctr.ID, "")
+	if err != nil {
+		return fmt.Errorf("mount container %s: %w", storage.ShortID(ctr.ID), err)
+	}
+	defer func() { _, _ = e.Store.Backing().Unmount(ctr.ID, true) }()
+
+	so := spec.Options{
+		Rootfs:          rootfs,
+		Image:           img.Config.Config,
+		Cmd:             opts.Cmd,
+		Env:             env,
+		OSEnv:           os.LookupEnv,
+		WorkingDir:      opts.Workdir,
+		User:            opts.User,
+		Hostname:        opts.Hostname,
+		TTY:             opts.TTY,
+		Mounts:          mounts,
+		ReadOnly:        opts.ReadOnly,
+		Network:         spec.Network(opts.Network),
+		CapAdd:          opts.CapAdd,
+		CapDrop:         opts.CapDrop,
+		Privileged:      opts.Privileged,
+		Rootless:        e.Identity.Rootless(),
+		UIDMappings:     nestedMappings(e.Identity.UIDMap),
+		GIDMappings:     nestedMappings(e.Identity.GIDMap),
+		NoNewPrivileges: false,
+	}
+	if opts.Entrypoint != nil {
+		so.Entrypoint = []string{}
+		if *opts.Entrypoint != "" {
+			so.Entrypoint = []string{*opts.Entrypoint}
+		}
+	}
+	if err := applySecurityOpts(&so, opts.SecurityOpt); err != nil {
+		return err
+	}
+	if so.Hostname == "" {
+		if so.Network == spec.NetworkHost {
+			so.Hostname, _ = os.Hostname()
+		} else {
+			so.Hostname = ctr.ID[:12]
+		}
+	}
+	dir, err := e.Store.Backing().ContainerDirectory(ctr.ID)
+	if err != nil {
+		return fmt.Errorf("container directory: %w", err)
+	}
+	if so.EtcFiles, err = writeEtcFiles(dir, so.Hostname, so.Network); err != nil {
+		return err
+	}
+	sp, err := spec.Generate(so)
+	if err != nil {
+		return err
+	}
+	if err := checkCommand(rootfs, sp, mounts); err != nil {
+		return err
+	}
+	rec := &record{
+		ID: ctr.ID, Name: name, Image: opts.Image, ImageID: img.ID,
+		Created: time.Now().UTC(), Path: sp.Process.Args[0], Args: sp.Process.Args[1:],
+	}
+	if err := rec.save(dir); err != nil {
+		return err
+	}
+
+	mio := monitor.Config{
+		ID:        ctr.ID,
+		StateRoot: e.stateRoot(),
+		Spec:      sp,
+		Rootless:  e.Identity.Rootless(),
+		Stdout:    io.Stdout,
+		Stderr:    io.Stderr,
+	}
+	if opts.Interactive || opts.TTY {
+		mio.Stdin = io.Stdin
+	}
+	if !opts.Interactive && opts.TTY {
+		// -t alone: a terminal for output, but the keyboard is not passed on.
+		mio.Stdin = nil
+	}
+	rec.StartedAt = time.Now().UTC()
+	st, err := monitor.Run(ctx, mio)
+	if err != nil {
+		return err
+	}
+	started = true
+	rec.FinishedAt = time.Now().UTC()
+	rec.ExitCode = &st.ExitCode
+	if !opts.Remove {
+		if err := rec.save(dir); err != nil {
+			return err
+		}
+	}
+	if st.ExitCode != 0 {
+		return &ExitError{Code: st.ExitCode}
+	}
+	return nil
+}
+
+func validate(opts *RunOptions) error {
+	if opts.Image == "" {
+		return &UsageError{Msg: "an image name is required"}
+	}
+	switch opts.Pull {
+	case "":
+		opts.Pull = PullMissing
+	case PullMissing, PullAlways, PullNever:
+	default:
+		return &UsageError{Msg: fmt.Sprintf("invalid pull policy %q: want always, missing or never", opts.Pull)}
+	}
+	switch opts.Network {
+	case "", "default":
+		// The private default network comes with its own issue; until
+		// then containers share the host's, which gives them outbound
+		// access as users expect.
+		opts.Network = string(spec.NetworkHost)
+	case string(spec.NetworkHost), string(spec.NetworkNone):
+	default:
+		return &UsageError{Msg: fmt.Sprintf("network %q not found: box supports host and none", opts.Network)}
+	}
+	if opts.Network == string(spec.NetworkHost) && opts.Hostname != "" {
+		return &UsageError{Msg: "conflicting options: hostname and the network mode host"}
+	}
+	if opts.Name != "" && !validName(opts.Name) {
+		return &UsageError{Msg: fmt.Sprintf("invalid container name %q, only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", opts.Name)}
+	}
+	return nil
+}
+
+func validName(n string) bool {
+	for i, c := range n {
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+		if i > 0 {
+			ok = ok || c == '_' || c == '.' || c == '-'
+		}
+		if !ok {
+			return false
+		}
+	}
+	return n != ""
+}
+
+// resolveImage finds the image locally and pulls it as the policy says.
+func (e *Engine) resolveImage(ctx context.Context, opts RunOptions) (*storage.Image, error) {
+	if opts.Pull != PullAlways {
+		img, err := e.Store.LookupImage(opts.Image)
+		if err == nil || !errors.Is(err, storage.ErrImageNotFound) || opts.Pull == PullNever {
+			return img, err
+		}
+	}
+	ref, err := storage.ParseReference(opts.Image)
+	if err != nil {
+		return nil, err
+	}
+	if opts.OnPull != nil && opts.Pull == PullMissing {
+		opts.OnPull(storage.FamiliarString(ref))
+	}
+	rep, err := e.Store.Pull(ctx, ref, storage.PullOptions{Platform: opts.Platform, Progress: opts.PullProgress})
+	if err != nil {
+		return nil, err
+	}
+	return e.Store.LookupImage(rep.ID)
+}
+
+// nestedMappings gives each container its own user namespace that maps
+// box's namespace one for one. Owning its namespaces this way lets a later
+// box invocation, in a fresh namespace of its own, still join and signal
+// the container (see DESIGN.md: a fresh namespace cannot setns into one
+// made by another). Each range is kept separate: one merged range fails.
+// Rootful containers get none, as with Docker.
+func nestedMappings(outer []specs.LinuxIDMapping) []specs.LinuxIDMapping {
+	var m []specs.LinuxIDMapping
+	for _, r := range outer {
+		m = append(m, specs.LinuxIDMapping{ContainerID: r.ContainerID, HostID: r.ContainerID, Size: r.Size})
+	}
+	return m
+}
+
+func applySecurityOpts(so *spec.Options, opts []string) error {
+	for _, o := range opts {
+		k, v, _ := strings.Cut(o, "=")
+		if !strings.Contains(o, "=") {
+			k, v, _ = strings.Cut(o, ":")
+		}
+		switch k {
+		case "no-new-privileges":
+			switch v {
+			case "", "true":
+				so.NoNewPrivileges = true
+			case "false":
+				so.NoNewPrivileges = false
+			default:
+				return &UsageError{Msg: fmt.Sprintf("invalid --security-opt %q: no-new-privileges takes true or false", o)}
+			}
+		case "seccomp":
+			switch v {
+			case "unconfined":
+				so.Seccomp = "unconfined"
+			case "":
+				return &UsageError{Msg: fmt.Sprintf("invalid --security-opt %q: seccomp takes unconfined or a profile path", o)}
+			default:
+				data, err := os.ReadFile(v)
+				if err != nil {
+					return &UsageError{Msg: fmt.Sprintf("invalid --security-opt %q: %v", o, err)}
+				}
+				so.Seccomp = string(data)
+			}
+		case "label", "apparmor":
+			// No SELinux or AppArmor confinement is applied by box; accepting
+			// these keeps Docker scripts working.
+		default:
+			return &UsageError{Msg: fmt.Sprintf("invalid --security-opt %q: box knows no-new-privileges, seccomp=unconfined|PROFILE, label and apparmor", o)}
+		}
+	}
+	return nil
+}
+
+// writeEtcFiles writes /etc/hostname, /etc/hosts and /etc/resolv.conf
+// for the container into its directory and returns them for bind mounts.
+func writeEtcFiles(dir, hostname string, network spec.Network) (map[string]string, error) {
+	hosts := "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+	if network == spec.NetworkHost {
+		if b, err := os.ReadFile("/etc/hosts"); err == nil {
+			hosts = string(b)
+		}
+	} else {
+		hosts += "127.0.0.1\t" + hostname + "\n"
+	}
+	resolv := ""
+	if b, err := os.ReadFile("/etc/resolv.conf"); err == nil {
+		resolv = string(b)
+	}
+	files := map[string]string{
+		"/etc/hostname":    hostname + "\n",
+		"/etc/hosts":       hosts,
+		"/etc/resolv.conf": resolv,
+	}
+	out := map[string]string{}
+	for dst, content := range files {
+		p := filepath.Join(dir, filepath.Base(dst))
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			return nil, fmt.Errorf("write %s: %w", dst, err)
+		}
+		out[dst] = p
+	}
+	return out, nil
+}

@@ -1,0 +1,465 @@
+// Package spec turns an image's configuration and the user's run options
+// into an OCI runtime spec with Docker's defaults: its capability set, its
+// masked and read-only /proc and /sys paths, its seccomp profile and its
+// standard mounts. It only computes; it reads the container's rootfs (for
+// /etc/passwd and /etc/group) but never writes, mounts or starts anything.
+package spec
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	securejoin "github.com/cyphar/filepath-securejoin"
+	"github.com/moby/profiles/seccomp"
+	"github.com/moby/sys/user"
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// Network is how the container sees the network.
+type Network string
+
+const (
+	// NetworkHost shares the host's network namespace.
+	NetworkHost Network = "host"
+	// NetworkNone gives the container a namespace with loopback only.
+	NetworkNone Network = "none"
+)
+
+// Mount is a bind or tmpfs mount asked for with -v, --mount or --tmpfs.
+type Mount struct {
+	Type        string // "bind" or "tmpfs"
+	Source      string // host path for bind
+	Destination string
+	Options     []string
+}
+
+// Options are the run-time choices that shape a container.
+type Options struct {
+	// Rootfs is the mounted root filesystem (absolute path).
+	Rootfs string
+	// Image is the image's configuration.
+	Image v1.ImageConfig
+
+	// Cmd replaces the image's Cmd when non-nil.
+	Cmd []string
+	// Entrypoint replaces the image's Entrypoint when non-nil; an empty
+	// slice clears it. Like Docker, overriding the entrypoint drops the
+	// image's Cmd.
+	Entrypoint []string
+
+	Env        []string // KEY=VALUE or KEY (taken from OSEnv)
+	OSEnv      func(string) (string, bool)
+	WorkingDir string
+	User       string
+	Hostname   string
+	TTY        bool
+
+	Mounts   []Mount
+	ReadOnly bool
+	Network  Network
+
+	CapAdd, CapDrop []string
+	Privileged      bool
+	NoNewPrivileges bool
+	// Seccomp is "" for Docker's default, "unconfined", or a profile's JSON.
+	Seccomp string
+
+	// UserNS, when set, gives the container its own user namespace with
+	// these mappings (rootless: a copy of box's own namespace).
+	UIDMappings, GIDMappings []specs.LinuxIDMapping
+	// Rootless marks a run inside box's user namespace: host devices and
+	// sysfs come by bind mount there.
+	Rootless bool
+
+	// EtcFiles are host files bind-mounted over /etc/hostname, /etc/hosts
+	// and /etc/resolv.conf (keys are those container paths).
+	EtcFiles map[string]string
+}
+
+// UsageError is an option the user got wrong; the run never started.
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+// ErrNoCommand is returned when neither the image nor the user gave a
+// command to run.
+var ErrNoCommand = errors.New("no command specified")
+
+// DefaultCaps is Docker's default capability set.
+var DefaultCaps = []string{
+	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD",
+	"CAP_NET_RAW", "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP",
+	"CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
+}
+
+// Docker's masked and read-only paths.
+var (
+	MaskedPaths = []string{
+		"/proc/asound", "/proc/acpi", "/proc/interrupts", "/proc/kcore", "/proc/keys",
+		"/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+		"/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap",
+	}
+	ReadonlyPaths = []string{
+		"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+	}
+)
+
+const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// Generate builds the runtime spec.
+func Generate(o Options) (*specs.Spec, error) {
+	args, err := command(o)
+	if err != nil {
+		return nil, err
+	}
+	env, err := environment(o)
+	if err != nil {
+		return nil, err
+	}
+	cwd := o.WorkingDir
+	if cwd == "" {
+		cwd = o.Image.WorkingDir
+	}
+	if cwd == "" {
+		cwd = "/"
+	}
+	if !path.IsAbs(cwd) {
+		return nil, &UsageError{Msg: fmt.Sprintf("the working directory %q is invalid: it needs to be an absolute path", cwd)}
+	}
+	userSpec := o.User
+	if userSpec == "" {
+		userSpec = o.Image.User
+	}
+	execUser, err := resolveUser(o.Rootfs, userSpec)
+	if err != nil {
+		return nil, err
+	}
+	if !hasEnv(env, "HOME") {
+		home := execUser.Home
+		if home == "" {
+			home = "/"
+		}
+		env = append(env, "HOME="+home)
+	}
+	caps, err := capabilities(o)
+	if err != nil {
+		return nil, err
+	}
+
+	s := &specs.Spec{
+		Version:  specs.Version,
+		Hostname: o.Hostname,
+		Root:     &specs.Root{Path: o.Rootfs, Readonly: o.ReadOnly},
+		Process: &specs.Process{
+			Terminal: o.TTY,
+			Args:     args,
+			Env:      env,
+			Cwd:      path.Clean(cwd),
+			User: specs.User{
+				UID:            uint32(execUser.Uid),
+				GID:            uint32(execUser.Gid),
+				AdditionalGids: toUint32(execUser.Sgids),
+			},
+			Capabilities: &specs.LinuxCapabilities{
+				Bounding: caps, Effective: caps, Permitted: caps,
+			},
+			NoNewPrivileges: o.NoNewPrivileges,
+		},
+		Linux: &specs.Linux{
+			Namespaces: []specs.LinuxNamespace{
+				{Type: specs.PIDNamespace}, {Type: specs.MountNamespace},
+				{Type: specs.IPCNamespace}, {Type: specs.UTSNamespace},
+				{Type: specs.CgroupNamespace},
+			},
+		},
+	}
+	if o.TTY {
+		s.Process.ConsoleSize = &specs.Box{Height: 24, Width: 80}
+	}
+	if o.Network != NetworkHost {
+		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.NetworkNamespace})
+	}
+	if len(o.UIDMappings) > 0 {
+		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+		s.Linux.UIDMappings, s.Linux.GIDMappings = o.UIDMappings, o.GIDMappings
+	}
+	if !o.Privileged {
+		s.Linux.MaskedPaths = MaskedPaths
+		s.Linux.ReadonlyPaths = ReadonlyPaths
+	}
+	s.Mounts = mounts(o)
+	if o.Privileged {
+		s.Linux.Devices = hostDevices()
+	}
+
+	switch {
+	case o.Privileged || o.Seccomp == "unconfined":
+	case o.Seccomp == "":
+		if s.Linux.Seccomp, err = seccomp.GetDefaultProfile(s); err != nil {
+			return nil, fmt.Errorf("load default seccomp profile: %w", err)
+		}
+	default:
+		if s.Linux.Seccomp, err = seccomp.LoadProfile(o.Seccomp, s); err != nil {
+			return nil, &UsageError{Msg: fmt.Sprintf("invalid seccomp profile: %v", err)}
+		}
+	}
+	return s, nil
+}
+
+// command applies Docker's Entrypoint/Cmd rules.
+func command(o Options) ([]string, error) {
+	entry, cmd := o.Image.Entrypoint, o.Image.Cmd
+	if o.Entrypoint != nil {
+		entry, cmd = o.Entrypoint, nil
+	}
+	if o.Cmd != nil {
+		cmd = o.Cmd
+	}
+	args := append(append([]string{}, entry...), cmd...)
+	if len(args) == 0 {
+		return nil, ErrNoCommand
+	}
+	return args, nil
+}
+
+// environment merges PATH, the image's Env, HOSTNAME, TERM and the user's
+// -e values, later ones winning, as Docker does.
+func environment(o Options) ([]string, error) {
+	var env []string
+	set := func(kv string) {
+		k, _, _ := strings.Cut(kv, "=")
+		for i, e := range env {
+			if ek, _, _ := strings.Cut(e, "="); ek == k {
+				env[i] = kv
+				return
+			}
+		}
+		env = append(env, kv)
+	}
+	set("PATH=" + defaultPath)
+	for _, e := range o.Image.Env {
+		set(e)
+	}
+	if o.Hostname != "" {
+		set("HOSTNAME=" + o.Hostname)
+	}
+	if o.TTY {
+		set("TERM=xterm")
+	}
+	for _, e := range o.Env {
+		k, _, hasValue := strings.Cut(e, "=")
+		if k == "" {
+			return nil, &UsageError{Msg: fmt.Sprintf("invalid environment variable %q: the name is empty", e)}
+		}
+		if !hasValue {
+			// "-e NAME" passes the caller's value, or nothing when unset.
+			if o.OSEnv == nil {
+				continue
+			}
+			v, ok := o.OSEnv(k)
+			if !ok {
+				continue
+			}
+			e = k + "=" + v
+		}
+		set(e)
+	}
+	return env, nil
+}
+
+func hasEnv(env []string, key string) bool {
+	for _, e := range env {
+		if k, _, _ := strings.Cut(e, "="); k == key {
+			return true
+		}
+	}
+	return false
+}
+
+// resolveUser looks user[:group] up in the rootfs's /etc/passwd and
+// /etc/group, following symlinks only inside the rootfs.
+func resolveUser(rootfs, spec string) (*user.ExecUser, error) {
+	defaults := &user.ExecUser{Uid: 0, Gid: 0, Home: "/"}
+	passwd, err := securejoin.SecureJoin(rootfs, "/etc/passwd")
+	if err != nil {
+		return nil, err
+	}
+	group, err := securejoin.SecureJoin(rootfs, "/etc/group")
+	if err != nil {
+		return nil, err
+	}
+	u, err := user.GetExecUserPath(spec, defaults, passwd, group)
+	if err != nil {
+		return nil, &UsageError{Msg: fmt.Sprintf("unable to find user %s: %v", spec, err)}
+	}
+	return u, nil
+}
+
+func toUint32(ids []int) []uint32 {
+	out := make([]uint32, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, uint32(id))
+	}
+	return out
+}
+
+// AllCaps lists every capability the running kernel knows, for --privileged
+// and --cap-add ALL.
+func AllCaps() []string {
+	last := 40
+	if b, err := os.ReadFile("/proc/sys/kernel/cap_last_cap"); err == nil {
+		fmt.Sscan(string(b), &last)
+	}
+	var out []string
+	for name, n := range capNumbers {
+		if n <= last {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// capabilities applies --privileged, --cap-add and --cap-drop to Docker's
+// default set. ALL works in either list; names take or omit CAP_ and any case.
+func capabilities(o Options) ([]string, error) {
+	if o.Privileged {
+		return AllCaps(), nil
+	}
+	set := map[string]bool{}
+	for _, c := range DefaultCaps {
+		set[c] = true
+	}
+	norm := func(list []string) ([]string, bool, error) {
+		var out []string
+		all := false
+		for _, c := range list {
+			c = strings.ToUpper(strings.TrimSpace(c))
+			if c == "ALL" {
+				all = true
+				continue
+			}
+			if !strings.HasPrefix(c, "CAP_") {
+				c = "CAP_" + c
+			}
+			if _, ok := capNumbers[c]; !ok {
+				return nil, false, &UsageError{Msg: fmt.Sprintf("unknown capability %q", c)}
+			}
+			out = append(out, c)
+		}
+		return out, all, nil
+	}
+	drop, dropAll, err := norm(o.CapDrop)
+	if err != nil {
+		return nil, err
+	}
+	add, addAll, err := norm(o.CapAdd)
+	if err != nil {
+		return nil, err
+	}
+	if dropAll {
+		set = map[string]bool{}
+	}
+	for _, c := range drop {
+		delete(set, c)
+	}
+	if addAll {
+		for _, c := range AllCaps() {
+			set[c] = true
+		}
+	}
+	for _, c := range add {
+		set[c] = true
+	}
+	out := make([]string, 0, len(set))
+	for c := range set {
+		out = append(out, c)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+var capNumbers = map[string]int{
+	"CAP_CHOWN": 0, "CAP_DAC_OVERRIDE": 1, "CAP_DAC_READ_SEARCH": 2, "CAP_FOWNER": 3,
+	"CAP_FSETID": 4, "CAP_KILL": 5, "CAP_SETGID": 6, "CAP_SETUID": 7, "CAP_SETPCAP": 8,
+	"CAP_LINUX_IMMUTABLE": 9, "CAP_NET_BIND_SERVICE": 10, "CAP_NET_BROADCAST": 11,
+	"CAP_NET_ADMIN": 12, "CAP_NET_RAW": 13, "CAP_IPC_LOCK": 14, "CAP_IPC_OWNER": 15,
+	"CAP_SYS_MODULE": 16, "CAP_SYS_RAWIO": 17, "CAP_SYS_CHROOT": 18, "CAP_SYS_PTRACE": 19,
+	"CAP_SYS_PACCT": 20, "CAP_SYS_ADMIN": 21, "CAP_SYS_BOOT": 22, "CAP_SYS_NICE": 23,
+	"CAP_SYS_RESOURCE": 24, "CAP_SYS_TIME": 25, "CAP_SYS_TTY_CONFIG": 26, "CAP_MKNOD": 27,
+	"CAP_LEASE": 28, "CAP_AUDIT_WRITE": 29, "CAP_AUDIT_CONTROL": 30, "CAP_SETFCAP": 31,
+	"CAP_MAC_OVERRIDE": 32, "CAP_MAC_ADMIN": 33, "CAP_SYSLOG": 34, "CAP_WAKE_ALARM": 35,
+	"CAP_BLOCK_SUSPEND": 36, "CAP_AUDIT_READ": 37, "CAP_PERFMON": 38, "CAP_BPF": 39,
+	"CAP_CHECKPOINT_RESTORE": 40,
+}
+
+// mounts returns Docker's standard mounts followed by the user's, which
+// win where they overlap.
+func mounts(o Options) []specs.Mount {
+	ms := []specs.Mount{
+		{Destination: "/proc", Type: "proc", Source: "proc", Options: []string{"nosuid", "noexec", "nodev"}},
+		{Destination: "/dev", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "strictatime", "mode=755", "size=65536k"}},
+		{Destination: "/dev/pts", Type: "devpts", Source: "devpts", Options: []string{"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"}},
+		{Destination: "/dev/mqueue", Type: "mqueue", Source: "mqueue", Options: []string{"nosuid", "noexec", "nodev"}},
+		{Destination: "/dev/shm", Type: "tmpfs", Source: "shm", Options: []string{"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}},
+	}
+	if !o.Rootless {
+		// gid=5 is the tty group; in a user namespace it may not be mapped.
+		ms[2].Options = append(ms[2].Options, "gid=5")
+	}
+	sysOpts := []string{"nosuid", "noexec", "nodev"}
+	if !o.Privileged {
+		sysOpts = append(sysOpts, "ro")
+	}
+	if o.Network == NetworkHost && o.Rootless {
+		// sysfs can be mounted only by the owner of the network namespace;
+		// sharing the host's, box gets the host's /sys by bind mount.
+		ms = append(ms, specs.Mount{Destination: "/sys", Type: "bind", Source: "/sys", Options: append([]string{"rbind"}, sysOpts...)})
+	} else {
+		ms = append(ms, specs.Mount{Destination: "/sys", Type: "sysfs", Source: "sysfs", Options: sysOpts})
+	}
+	for _, dst := range []string{"/etc/hostname", "/etc/hosts", "/etc/resolv.conf"} {
+		if src, ok := o.EtcFiles[dst]; ok {
+			ms = append(ms, specs.Mount{Destination: dst, Type: "bind", Source: src, Options: []string{"rbind", "rprivate"}})
+		}
+	}
+	for _, m := range o.Mounts {
+		dst := path.Clean(m.Destination)
+		// A user's mount replaces a default one at the same place.
+		for i := 0; i < len(ms); i++ {
+			if ms[i].Destination == dst {
+				ms = append(ms[:i], ms[i+1:]...)
+				i--
+			}
+		}
+		switch m.Type {
+		case "tmpfs":
+			ms = append(ms, specs.Mount{Destination: dst, Type: "tmpfs", Source: "tmpfs", Options: append([]string{"nosuid", "nodev"}, m.Options...)})
+		default:
+			ms = append(ms, specs.Mount{Destination: dst, Type: "bind", Source: m.Source, Options: append([]string{"rbind"}, m.Options...)})
+		}
+	}
+	return ms
+}
+
+// hostDevices lists the host's top-level device nodes for --privileged.
+func hostDevices() []specs.LinuxDevice {
+	entries, err := os.ReadDir("/dev")
+	if err != nil {
+		return nil
+	}
+	var devs []specs.LinuxDevice
+	for _, e := range entries {
+		p := filepath.Join("/dev", e.Name())
+		if d, ok := deviceFromPath(p); ok {
+			devs = append(devs, d)
+		}
+	}
+	return devs
+}

@@ -1,0 +1,104 @@
+// Package storage owns box's image and layer store and every transfer in
+// and out of it: pulls from registries, image listing, tagging and removal.
+// It wraps go.podman.io/storage (native overlay) and go.podman.io/image/v5.
+// It never prints: progress goes to the writer a caller hands in, and it
+// knows nothing of containers' processes or of the CLI.
+package storage
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	cstorage "go.podman.io/storage"
+	stypes "go.podman.io/storage/types"
+	itypes "go.podman.io/image/v5/types"
+)
+
+// Options say where the store lives and how it is driven.
+type Options struct {
+	// Root holds images, layers and containers; RunRoot holds locks and
+	// other state that must not survive a reboot.
+	Root, RunRoot string
+	// Driver is the graph driver, "overlay" unless told otherwise.
+	Driver string
+	// SingleID is set when the user namespace maps only one id: files
+	// owned by other ids in a layer are then stored as that one id.
+	SingleID bool
+}
+
+// Store is an open image store. It is not safe to use after Close.
+type Store struct {
+	s   cstorage.Store
+	sys *itypes.SystemContext
+}
+
+// DefaultPaths returns the store locations box uses when not told
+// otherwise: /var/lib/box and /run/box for root, else
+// $XDG_DATA_HOME/box/storage and $XDG_RUNTIME_DIR/box, with a private
+// directory under /tmp when XDG_RUNTIME_DIR is unset (su sessions).
+func DefaultPaths(rootless bool, uid int) (root, runRoot string, err error) {
+	if !rootless {
+		return "/var/lib/box", "/run/box", nil
+	}
+	data := os.Getenv("XDG_DATA_HOME")
+	if data == "" {
+		home := os.Getenv("HOME")
+		if home == "" {
+			return "", "", errors.New("neither XDG_DATA_HOME nor HOME is set; set one or pass --root")
+		}
+		data = filepath.Join(home, ".local", "share")
+	}
+	root = filepath.Join(data, "box", "storage")
+	if rt := os.Getenv("XDG_RUNTIME_DIR"); rt != "" {
+		if st, err := os.Stat(rt); err == nil && st.IsDir() {
+			return root, filepath.Join(rt, "box"), nil
+		}
+	}
+	return root, filepath.Join(os.TempDir(), "box-run-"+strconv.Itoa(uid)), nil
+}
+
+// Open opens (creating if needed) the store described by opts.
+func Open(opts Options) (*Store, error) {
+	driver := opts.Driver
+	if driver == "" {
+		driver = "overlay"
+	}
+	var driverOpts []string
+	if opts.SingleID && driver == "overlay" {
+		driverOpts = append(driverOpts, "overlay.ignore_chown_errors=true")
+	}
+	if opts.SingleID && driver == "vfs" {
+		driverOpts = append(driverOpts, "vfs.ignore_chown_errors=true")
+	}
+	if err := os.MkdirAll(opts.RunRoot, 0o700); err != nil {
+		return nil, fmt.Errorf("create run root: %w", err)
+	}
+	s, err := cstorage.GetStore(stypes.StoreOptions{
+		GraphRoot:          opts.Root,
+		RunRoot:            opts.RunRoot,
+		GraphDriverName:    driver,
+		GraphDriverOptions: driverOpts,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open store at %s: %w", opts.Root, err)
+	}
+	return &Store{s: s, sys: systemContext()}, nil
+}
+
+// Close releases the store; mounts made through it stay.
+func (s *Store) Close() {
+	_, _ = s.s.Shutdown(false)
+}
+
+// Driver names the graph driver in use.
+func (s *Store) Driver() string { return s.s.GraphDriverName() }
+
+// Root and RunRoot say where the store lives.
+func (s *Store) Root() string    { return s.s.GraphRoot() }
+func (s *Store) RunRoot() string { return s.s.RunRoot() }
+
+// Backing gives the engine the underlying store for container layers.
+func (s *Store) Backing() cstorage.Store { return s.s }
