@@ -12,8 +12,8 @@ import (
 	"runtime"
 
 	"github.com/opencontainers/runc/libcontainer"
-	"go.podman.io/storage/pkg/reexec"
 	_ "github.com/opencontainers/runc/libcontainer/nsenter"
+	"go.podman.io/storage/pkg/reexec"
 
 	"box/commands"
 )

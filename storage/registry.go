@@ -4,8 +4,8 @@ import (
 	"errors"
 	"fmt"
 
-	"go.podman.io/image/v5/signature"
 	"go.podman.io/image/v5/pkg/sysregistriesv2"
+	"go.podman.io/image/v5/signature"
 	itypes "go.podman.io/image/v5/types"
 	"go.podman.io/storage/pkg/configfile"
 )

@@ -12,9 +12,9 @@ import (
 	"path/filepath"
 	"strconv"
 
+	itypes "go.podman.io/image/v5/types"
 	cstorage "go.podman.io/storage"
 	stypes "go.podman.io/storage/types"
-	itypes "go.podman.io/image/v5/types"
 )
 
 // Options say where the store lives and how it is driven.
