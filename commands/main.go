@@ -118,12 +118,13 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Writer:                 stdout,
 		ErrWriter:              stderr,
 		UseShortOptionHandling: true,
-		EnableBashCompletion:   false,
+		// Docker's list flags take one value each: --mount's own commas stay.
+		DisableSliceFlagSeparator: true,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "root", Usage: "where images, layers and containers are stored"},
 			&cli.StringFlag{Name: "runroot", Usage: "where run-time state is kept"},
 			&cli.StringFlag{Name: "storage-driver", Usage: "storage driver (overlay, vfs)"},
-			&cli.StringFlag{Name: "log-level", Value: "warn", Usage: "debug, info, warn or error"},
+			&cli.StringFlag{Name: "log-level", Value: "error", Usage: "debug, info, warn or error"},
 		},
 		Before: func(c *cli.Context) error {
 			lvl, err := logrus.ParseLevel(c.String("log-level"))
@@ -143,12 +144,17 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		},
 		Commands: commandTree(),
 	}
+	setUsageErrors(app.Commands)
 	app.ExitErrHandler = func(*cli.Context, error) {}
 	return app
 }
 
 func onUsageError(c *cli.Context, err error, _ bool) error {
-	return usageErrorf("%v\nSee 'box %s --help'.", err, c.Command.FullName())
+	name := "box"
+	if c.Command != nil && c.Command.Name != "" {
+		name = "box " + c.Command.FullName()
+	}
+	return usageErrorf("%v\nSee '%s --help'.", err, name)
 }
 
 // commandTree lists every verb in both of Docker's spellings.
@@ -183,6 +189,17 @@ func commandTree() []*cli.Command {
 			Usage:       "manage box",
 			Subcommands: []*cli.Command{systemResetCommand(), alias(infoCommand(), "info")},
 		},
+	}
+}
+
+// setUsageErrors makes every command report flag mistakes as one line
+// and exit 125, instead of urfave/cli's help dump.
+func setUsageErrors(cmds []*cli.Command) {
+	for _, c := range cmds {
+		if c.OnUsageError == nil {
+			c.OnUsageError = onUsageError
+		}
+		setUsageErrors(c.Subcommands)
 	}
 }
 

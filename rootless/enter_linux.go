@@ -93,9 +93,9 @@ func MakePlan() (Plan, error) {
 	_, errG := exec.LookPath("newgidmap")
 	switch {
 	case len(subuids) == 0 || len(subgids) == 0:
-		p.Warning = fmt.Sprintf("no subordinate id range for user %q in /etc/subuid and /etc/subgid, so only your own id is mapped and images with files of other owners cannot be used; fix: sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 %s", name, name)
+		p.Warning = fmt.Sprintf("no subordinate id range for user %q in /etc/subuid and /etc/subgid, so only your own id is mapped and files that images give to other users become yours; fix: sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 %s", name, name)
 	case errU != nil || errG != nil:
-		p.Warning = "newuidmap/newgidmap not found, so only your own id is mapped and images with files of other owners cannot be used; fix: sudo apt-get install uidmap"
+		p.Warning = "newuidmap/newgidmap not found, so only your own id is mapped and files that images give to other users become yours; fix: sudo apt-get install uidmap"
 	}
 	if p.Warning != "" {
 		p.Identity.Mode = SingleID

@@ -12,6 +12,7 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
@@ -140,6 +141,9 @@ func Generate(o Options) (*specs.Spec, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkMapped(execUser, o.UIDMappings, o.GIDMappings); err != nil {
+		return nil, err
+	}
 	if !hasEnv(env, "HOME") {
 		home := execUser.Home
 		if home == "" {
@@ -164,7 +168,7 @@ func Generate(o Options) (*specs.Spec, error) {
 			User: specs.User{
 				UID:            uint32(execUser.Uid),
 				GID:            uint32(execUser.Gid),
-				AdditionalGids: toUint32(execUser.Sgids),
+				AdditionalGids: groups(execUser),
 			},
 			Capabilities: &specs.LinuxCapabilities{
 				Bounding: caps, Effective: caps, Permitted: caps,
@@ -196,6 +200,7 @@ func Generate(o Options) (*specs.Spec, error) {
 	s.Mounts = mounts(o)
 	if o.Privileged {
 		s.Linux.Devices = hostDevices()
+		s.Linux.Resources = &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Allow: true, Access: "rwm"}}}
 	}
 
 	switch {
@@ -301,24 +306,64 @@ func resolveUser(rootfs, spec string) (*user.ExecUser, error) {
 	return u, nil
 }
 
-func toUint32(ids []int) []uint32 {
-	out := make([]uint32, 0, len(ids))
-	for _, id := range ids {
-		out = append(out, uint32(id))
+// checkMapped refuses a user or group the container's user namespace
+// cannot hold, and drops unmappable supplementary groups (a single-id
+// namespace has only 0), so the start does not fail deep in runc.
+func checkMapped(u *user.ExecUser, uids, gids []specs.LinuxIDMapping) error {
+	if len(uids) == 0 {
+		return nil
+	}
+	mapped := func(m []specs.LinuxIDMapping, id int) bool {
+		for _, r := range m {
+			if id >= int(r.ContainerID) && id < int(r.ContainerID)+int(r.Size) {
+				return true
+			}
+		}
+		return false
+	}
+	if !mapped(uids, u.Uid) || !mapped(gids, u.Gid) {
+		return &UsageError{Msg: fmt.Sprintf("uid %d / gid %d is not mapped in box's user namespace; fix: give your user a subordinate id range (sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 $USER)", u.Uid, u.Gid)}
+	}
+	var keep []int
+	for _, g := range u.Sgids {
+		if mapped(gids, g) {
+			keep = append(keep, g)
+		}
+	}
+	u.Sgids = keep
+	return nil
+}
+
+// groups lists the supplementary groups: the primary group first, then
+// the user's /etc/group memberships, as Docker (through containerd) does.
+func groups(u *user.ExecUser) []uint32 {
+	out := []uint32{uint32(u.Gid)}
+	for _, g := range u.Sgids {
+		if g != u.Gid {
+			out = append(out, uint32(g))
+		}
 	}
 	return out
 }
 
-// AllCaps lists every capability the running kernel knows, for --privileged
-// and --cap-add ALL.
+// AllCaps lists every capability box itself may grant, for --privileged
+// and --cap-add ALL: those in this process's bounding set (root in a
+// container or a restricted machine may lack some, and asking for one it
+// lacks fails the start).
 func AllCaps() []string {
-	last := 40
-	if b, err := os.ReadFile("/proc/sys/kernel/cap_last_cap"); err == nil {
-		fmt.Sscan(string(b), &last)
+	bounding := ^uint64(0)
+	if b, err := os.ReadFile("/proc/self/status"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "CapBnd:"); ok {
+				if n, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64); err == nil {
+					bounding = n
+				}
+			}
+		}
 	}
 	var out []string
 	for name, n := range capNumbers {
-		if n <= last {
+		if bounding&(1<<uint(n)) != 0 {
 			out = append(out, name)
 		}
 	}
