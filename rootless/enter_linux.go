@@ -12,7 +12,7 @@ import (
 	"strings"
 	"syscall"
 
-	"go.podman.io/storage/pkg/unshare"
+	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 	"golang.org/x/term"
 )
@@ -130,18 +130,23 @@ func Enter(opts Options) (int, error) {
 	}
 
 	id := plan.Identity
-	cmd := unshare.Command()
-	cmd.Cmd = exec.Command("/proc/self/exe", opts.Args[1:]...)
+	parentEnd, childEnd, err := syncPair()
+	if err != nil {
+		return 0, err
+	}
+	defer parentEnd.Close()
+	cmd := exec.Command("/proc/self/exe", opts.Args[1:]...)
 	cmd.Args[0] = opts.Args[0]
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	cmd.Env = append(os.Environ(), envHost+"="+encodeHost(id.UID, id.GID, id.Mode, id.Username))
-	cmd.UnshareFlags = syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS
-	cmd.UidMappings, cmd.GidMappings = id.UIDMap, id.GIDMap
-	// newuidmap only for ranges; a single id maps itself by writing
-	// uid_map directly, which the kernel allows only with setgroups denied.
-	cmd.UseNewuidmap = id.Mode == Ranges
-	cmd.UseNewgidmap = id.Mode == Ranges
-	cmd.GidMappingsEnableSetgroups = id.Mode == Ranges
+	cmd.ExtraFiles = []*os.File{childEnd} // fd 3 in the child
+	cmd.Env = append(os.Environ(),
+		envHost+"="+encodeHost(id.UID, id.GID, id.Username),
+		"_BOX_USERNS_SYNC=3",
+		// containers/storage reads these to know it runs rootless.
+		"_CONTAINERS_USERNS_CONFIGURED=done",
+		fmt.Sprintf("_CONTAINERS_ROOTLESS_UID=%d", id.UID),
+		fmt.Sprintf("_CONTAINERS_ROOTLESS_GID=%d", id.GID),
+	)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 
 	// Signals sent to this process go to the child. On a terminal, the
@@ -159,7 +164,14 @@ func Enter(opts Options) (int, error) {
 	defer signal.Stop(sigs)
 
 	if err := cmd.Start(); err != nil {
+		childEnd.Close()
 		return 0, fmt.Errorf("enter user namespace: %w", err)
+	}
+	childEnd.Close()
+	if err := mapChild(parentEnd, cmd.Process.Pid, id, opts.Stderr); err != nil {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		return 0, err
 	}
 	go func() {
 		for s := range sigs {
@@ -178,4 +190,63 @@ func Enter(opts Options) (int, error) {
 		return 0, fmt.Errorf("user namespace child: %w", err)
 	}
 	return 0, nil
+}
+
+func syncPair() (parent, child *os.File, err error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("enter user namespace: %w", err)
+	}
+	return os.NewFile(uintptr(fds[0]), "userns-sync"), os.NewFile(uintptr(fds[1]), "userns-sync-child"), nil
+}
+
+// mapChild waits for the child to create its user namespace, writes its
+// id maps and lets it go on. With ranges it uses newuidmap/newgidmap;
+// when those fail (not setuid, say) it falls back to the single id, which
+// an unprivileged process may map itself, and says so.
+func mapChild(sync *os.File, pid int, id Identity, stderr io.Writer) error {
+	buf := make([]byte, 1)
+	if n, _ := sync.Read(buf); n != 1 || buf[0] != 'u' {
+		return errors.New("enter user namespace: the child exited before creating it")
+	}
+	proc := fmt.Sprintf("/proc/%d/", pid)
+	uidDone, gidDone := false, false
+	if id.Mode == Ranges {
+		if out, err := exec.Command("newgidmap", mapArgs(pid, id.GIDMap)...).CombinedOutput(); err == nil {
+			gidDone = true
+		} else {
+			fmt.Fprintf(stderr, "box: warning: newgidmap failed (%s); mapping only your own group\n", strings.TrimSpace(string(out)))
+		}
+		if out, err := exec.Command("newuidmap", mapArgs(pid, id.UIDMap)...).CombinedOutput(); err == nil {
+			uidDone = true
+		} else {
+			fmt.Fprintf(stderr, "box: warning: newuidmap failed (%s); mapping only your own user\n", strings.TrimSpace(string(out)))
+		}
+	}
+	if !gidDone {
+		// An unprivileged writer must give up setgroups before gid_map.
+		if err := os.WriteFile(proc+"setgroups", []byte("deny"), 0); err != nil {
+			return fmt.Errorf("enter user namespace: %w", err)
+		}
+		if err := os.WriteFile(proc+"gid_map", []byte(fmt.Sprintf("0 %d 1\n", id.GID)), 0); err != nil {
+			return fmt.Errorf("enter user namespace: write gid map: %w", err)
+		}
+	}
+	if !uidDone {
+		if err := os.WriteFile(proc+"uid_map", []byte(fmt.Sprintf("0 %d 1\n", id.UID)), 0); err != nil {
+			return fmt.Errorf("enter user namespace: write uid map: %w", err)
+		}
+	}
+	if _, err := sync.Write([]byte{'m'}); err != nil {
+		return fmt.Errorf("enter user namespace: %w", err)
+	}
+	return nil
+}
+
+func mapArgs(pid int, m []specs.LinuxIDMapping) []string {
+	args := []string{fmt.Sprint(pid)}
+	for _, r := range m {
+		args = append(args, fmt.Sprint(r.ContainerID), fmt.Sprint(r.HostID), fmt.Sprint(r.Size))
+	}
+	return args
 }

@@ -16,7 +16,7 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 )
 
-// envHost carries "uid:gid:name:mode" of the invoking user into the
+// envHost carries "uid:gid:name" of the invoking user into the
 // re-executed child, where os.Getuid() is 0.
 const envHost = "_BOX_ROOTLESS"
 
@@ -77,8 +77,8 @@ func Current() (Identity, error) {
 		}
 		return Identity{}, ErrNotInNamespace
 	}
-	parts := strings.SplitN(v, ":", 4)
-	if len(parts) != 4 {
+	parts := strings.SplitN(v, ":", 3)
+	if len(parts) != 3 {
 		return Identity{}, fmt.Errorf("malformed %s=%q", envHost, v)
 	}
 	uid, err1 := strconv.Atoi(parts[0])
@@ -86,17 +86,21 @@ func Current() (Identity, error) {
 	if err := errors.Join(err1, err2); err != nil {
 		return Identity{}, fmt.Errorf("malformed %s=%q: %w", envHost, v, err)
 	}
-	id := Identity{UID: uid, GID: gid, Mode: Mode(parts[2]), Username: parts[3]}
+	id := Identity{UID: uid, GID: gid, Mode: Ranges, Username: parts[2]}
 	id.UIDMap, err1 = readMap("/proc/self/uid_map")
 	id.GIDMap, err2 = readMap("/proc/self/gid_map")
 	if err := errors.Join(err1, err2); err != nil {
 		return Identity{}, err
 	}
+	// The maps themselves say what Enter managed to set up.
+	if len(id.UIDMap) < 2 || len(id.GIDMap) < 2 {
+		id.Mode = SingleID
+	}
 	return id, nil
 }
 
-func encodeHost(uid, gid int, mode Mode, name string) string {
-	return fmt.Sprintf("%d:%d:%s:%s", uid, gid, mode, name)
+func encodeHost(uid, gid int, name string) string {
+	return fmt.Sprintf("%d:%d:%s", uid, gid, name)
 }
 
 // readMap parses /proc/PID/{uid,gid}_map.
