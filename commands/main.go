@@ -168,7 +168,7 @@ func commandTree() []*cli.Command {
 	imageInspect := imageInspectCommand()
 	return []*cli.Command{
 		run, pull, images, rmi, tag, history,
-		versionCommand(), infoCommand(), unshareCommand(), inspectCommand(),
+		versionCommand(), infoCommand(), unshareCommand(), inspectCommand(), importCommand(),
 		{
 			Name:  "container",
 			Usage: "manage containers",
@@ -181,7 +181,7 @@ func commandTree() []*cli.Command {
 			Usage: "manage images",
 			Subcommands: []*cli.Command{
 				alias(pull, "pull"), alias(images, "ls", "list"), alias(rmi, "rm", "remove"),
-				alias(tag, "tag"), alias(history, "history"), imageInspect,
+				alias(tag, "tag"), alias(history, "history"), imageInspect, alias(importCommand(), "import"),
 			},
 		},
 		{

@@ -1,0 +1,144 @@
+package engine
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+
+	"box/engine/spec"
+)
+
+func TestParseMounts(t *testing.T) {
+	dir := t.TempDir()
+	ms, err := parseMounts(
+		[]string{dir + ":/data:ro", dir + "/new:/new"},
+		[]string{"type=bind,source=" + dir + ",target=/b,readonly", "type=tmpfs,target=/t,tmpfs-size=1m"},
+		[]string{"/scratch:size=2m"},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []spec.Mount{
+		{Type: "bind", Source: dir, Destination: "/data", Options: []string{"ro"}},
+		{Type: "bind", Source: dir + "/new", Destination: "/new"},
+		{Type: "bind", Source: dir, Destination: "/b", Options: []string{"ro"}},
+		{Type: "tmpfs", Destination: "/t", Options: []string{"size=1m"}},
+		{Type: "tmpfs", Destination: "/scratch", Options: []string{"size=2m"}},
+	}
+	if !reflect.DeepEqual(ms, want) {
+		t.Fatalf("got %+v\nwant %+v", ms, want)
+	}
+	if _, err := os.Stat(dir + "/new"); err != nil {
+		t.Fatal("-v did not create the missing host directory, as Docker does")
+	}
+	for _, bad := range []struct{ v, m, tmpfs []string }{
+		{v: []string{"name:/x"}},
+		{v: []string{"/x"}},
+		{v: []string{dir + ":rel"}},
+		{v: []string{dir + ":/x:bogus"}},
+		{m: []string{"type=bind,target=/x"}},
+		{m: []string{"type=bind,source=/does/not/exist,target=/x"}},
+		{m: []string{"type=tmpfs,source=/x,target=/y"}},
+		{m: []string{"type=volume,source=v,target=/y"}},
+		{m: []string{"target=/y,bogus=1"}},
+		{tmpfs: []string{"rel"}},
+		{v: []string{dir + ":/same"}, tmpfs: []string{"/same"}},
+	} {
+		_, err := parseMounts(bad.v, bad.m, bad.tmpfs)
+		var ue *UsageError
+		if !errors.As(err, &ue) {
+			t.Errorf("%+v: want a usage error, got %v", bad, err)
+		}
+	}
+}
+
+func TestReadEnvFiles(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "env")
+	if err := os.WriteFile(p, []byte("# c\n\nA=1\n  B=two words\nPASSED\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env, err := readEnvFiles([]string{p})
+	if err != nil || !reflect.DeepEqual(env, []string{"A=1", "B=two words", "PASSED"}) {
+		t.Fatalf("got %v %v", env, err)
+	}
+	if err := os.WriteFile(p, []byte("BAD KEY=1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readEnvFiles([]string{p}); err == nil {
+		t.Fatal("a key with a space was accepted")
+	}
+}
+
+func TestCheckCommand(t *testing.T) {
+	root := t.TempDir()
+	host := t.TempDir()
+	for _, f := range []struct {
+		path string
+		mode os.FileMode
+	}{{"bin/tool", 0o755}, {"etc/data", 0o644}, {"opt/x", 0o755}} {
+		p := filepath.Join(root, f.path)
+		_ = os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, nil, f.mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(host, "mounted"), nil, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// An absolute symlink must resolve inside the rootfs, not on the host.
+	_ = os.Symlink("/bin/tool", filepath.Join(root, "bin", "link"))
+	mounts := []spec.Mount{{Type: "bind", Source: host, Destination: "/mnt"}}
+	sp := func(arg0 string) *specs.Spec {
+		return &specs.Spec{Process: &specs.Process{Args: []string{arg0}, Cwd: "/opt", Env: []string{"PATH=/usr/bin:/bin"}}}
+	}
+	for _, tc := range []struct {
+		arg0     string
+		code     int // 0 ok, 126, 127
+		notFound bool
+	}{
+		{"tool", 0, false}, {"/bin/tool", 0, false}, {"link", 0, false}, {"./x", 0, false},
+		{"/mnt/mounted", 0, false},
+		{"nosuch", 127, true}, {"/etc/data", 126, false}, {"/etc", 126, false}, {"/mnt/none", 127, true},
+	} {
+		err := checkCommand(root, sp(tc.arg0), mounts)
+		var ce *CommandError
+		switch {
+		case tc.code == 0 && err != nil:
+			t.Errorf("%s: unexpected %v", tc.arg0, err)
+		case tc.code != 0 && (!errors.As(err, &ce) || ce.NotFound != tc.notFound):
+			t.Errorf("%s: got %v, want code %d", tc.arg0, err, tc.code)
+		}
+	}
+}
+
+func TestNestedMappings(t *testing.T) {
+	got := nestedMappings([]specs.LinuxIDMapping{{ContainerID: 0, HostID: 1000, Size: 1}, {ContainerID: 1, HostID: 100000, Size: 65536}})
+	want := []specs.LinuxIDMapping{{ContainerID: 0, HostID: 0, Size: 1}, {ContainerID: 1, HostID: 1, Size: 65536}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %v", got)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	for _, bad := range []RunOptions{
+		{},
+		{Image: "a", Pull: "sometimes"},
+		{Image: "a", Network: "bridge"},
+		{Image: "a", Network: "host", Hostname: "x"},
+		{Image: "a", Name: "-x"},
+		{Image: "a", Name: "a/b"},
+	} {
+		var ue *UsageError
+		if err := validate(&bad); !errors.As(err, &ue) {
+			t.Errorf("%+v: got %v", bad, err)
+		}
+	}
+	ok := RunOptions{Image: "a", Name: "web_1.a-b"}
+	if err := validate(&ok); err != nil || ok.Pull != PullMissing || ok.Network != "host" {
+		t.Fatalf("%+v %v", ok, err)
+	}
+}
