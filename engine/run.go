@@ -153,6 +153,7 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) error {
 	so := spec.Options{
 		Rootfs:          rootfs,
 		Image:           img.Config.Config,
+		ImageArch:       img.Config.Architecture,
 		Cmd:             opts.Cmd,
 		Env:             env,
 		OSEnv:           os.LookupEnv,

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -44,8 +45,10 @@ type Mount struct {
 type Options struct {
 	// Rootfs is the mounted root filesystem (absolute path).
 	Rootfs string
-	// Image is the image's configuration.
-	Image v1.ImageConfig
+	// Image is the image's configuration; ImageArch its architecture
+	// (GOARCH spelling: amd64, 386, ...).
+	Image     v1.ImageConfig
+	ImageArch string
 
 	// Cmd replaces the image's Cmd when non-nil.
 	Cmd []string
@@ -209,6 +212,7 @@ func Generate(o Options) (*specs.Spec, error) {
 		if s.Linux.Seccomp, err = seccomp.GetDefaultProfile(s); err != nil {
 			return nil, fmt.Errorf("load default seccomp profile: %w", err)
 		}
+		s.Linux.Seccomp.Architectures = seccompArches(s.Linux.Seccomp.Architectures, o.ImageArch)
 	default:
 		if s.Linux.Seccomp, err = seccomp.LoadProfile(o.Seccomp, s); err != nil {
 			return nil, &UsageError{Msg: fmt.Sprintf("invalid seccomp profile: %v", err)}
@@ -507,4 +511,25 @@ func hostDevices() []specs.LinuxDevice {
 		}
 	}
 	return devs
+}
+
+// seccompArches narrows the default profile's architectures to those the
+// container can use. Docker lists x86_64, x86 and x32 on amd64, and
+// libseccomp compiles every rule for each of them inside the container's
+// init: measured here, x86 and x32 cost ~18 ms of a ~120 ms `run`. An
+// amd64 image gets x86_64 alone (32-bit system calls are then refused:
+// stricter than Docker, never looser); a 386 image keeps x86 too, since
+// its binaries need it and the init that execs them is 64-bit.
+func seccompArches(arches []specs.Arch, imageArch string) []specs.Arch {
+	if runtime.GOARCH != "amd64" {
+		return arches
+	}
+	keep := map[specs.Arch]bool{specs.ArchX86_64: true, specs.ArchX86: imageArch == "386"}
+	var out []specs.Arch
+	for _, a := range arches {
+		if keep[a] {
+			out = append(out, a)
+		}
+	}
+	return out
 }

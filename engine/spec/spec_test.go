@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -154,4 +155,17 @@ func hasNamespace(s *specs.Spec, typ specs.LinuxNamespaceType) bool {
 		}
 	}
 	return false
+}
+
+func TestSeccompArches(t *testing.T) {
+	if runtime.GOARCH != "amd64" {
+		t.Skip("the narrowing applies to amd64 hosts")
+	}
+	all := []specs.Arch{specs.ArchX86_64, specs.ArchX86, specs.ArchX32}
+	if got := seccompArches(all, "amd64"); !reflect.DeepEqual(got, []specs.Arch{specs.ArchX86_64}) {
+		t.Errorf("amd64 image: %v", got)
+	}
+	if got := seccompArches(all, "386"); !reflect.DeepEqual(got, []specs.Arch{specs.ArchX86_64, specs.ArchX86}) {
+		t.Errorf("386 image: %v", got)
+	}
 }
