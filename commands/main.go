@@ -21,11 +21,12 @@ import (
 
 // Main runs box's CLI and returns the process exit code.
 func Main(args []string) int {
-	globals := scanGlobals(args[1:])
-	if needsNamespace(globals.verb) && !rootless.InNamespace() && os.Geteuid() != 0 {
+	if needsNamespace(scanVerb(args[1:])) && !rootless.InNamespace() && os.Geteuid() != 0 {
+		// The single-id warning is given once per boot, remembered in the
+		// user's default run root whatever --runroot says.
 		marker := ""
 		if id, err := rootless.MakePlan(); err == nil {
-			if _, runRoot, err := engine.Paths(id.Identity, engine.Options{RunRoot: globals.runRoot}); err == nil {
+			if _, runRoot, err := engine.Paths(id.Identity, engine.Options{}); err == nil {
 				marker = filepath.Join(runRoot, "single-id-warned")
 			}
 		}
@@ -56,36 +57,23 @@ func printError(w io.Writer, err error) {
 	fmt.Fprintf(w, "Error: %s\n", msg)
 }
 
-// globalScan is what Main needs to know before flag parsing: which verb
-// runs and where run state lives.
-type globalScan struct {
-	verb    string
-	runRoot string
-}
-
 // globalsWithValue are the global flags that take a separate value.
 var globalsWithValue = map[string]bool{
 	"--root": true, "--runroot": true, "--storage-driver": true, "--log-level": true,
 }
 
-func scanGlobals(args []string) globalScan {
-	var g globalScan
+// scanVerb finds the verb before flag parsing, skipping global flags.
+func scanVerb(args []string) string {
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if !strings.HasPrefix(a, "-") {
-			g.verb = a
-			return g
+			return a
 		}
-		name, val, hasVal := strings.Cut(a, "=")
-		if globalsWithValue[name] && !hasVal && i+1 < len(args) {
+		if globalsWithValue[a] {
 			i++
-			val = args[i]
-		}
-		if name == "--runroot" {
-			g.runRoot = val
 		}
 	}
-	return g
+	return ""
 }
 
 // needsNamespace says whether a verb touches the store or containers;

@@ -90,14 +90,25 @@ func (e *Engine) Reset() error {
 	return errors.Join(errs...)
 }
 
-// removeTree unmounts anything left mounted under dir and removes it.
+// removeTree unmounts anything left mounted under dir and removes what
+// it holds, then the directory itself when its parent allows (a --root
+// the user made in a directory of someone else's stays, empty).
 func removeTree(dir string) error {
 	unmountUnder(dir)
-	err := os.RemoveAll(dir)
+	entries, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+			return err
+		}
+	}
+	_ = os.Remove(dir)
+	return nil
 }
 
 func (e *Engine) stateRoot() string { return filepath.Join(e.runRoot, "runtime") }

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -16,22 +18,123 @@ import (
 // Image is one stored image with what listing and inspection need.
 type Image struct {
 	ID string // config digest, hex
-	// Names are fully qualified "repo:tag" references.
+	// Names are fully qualified references: "repo:tag", or "repo@digest"
+	// for an image pulled by digest.
 	Names []string
 	// Digests are the manifest digests the image was pulled by.
-	Digests  []digest.Digest
+	Digests []digest.Digest
+	// Created is when the image was built, from its config; zero when
+	// the config does not say (Docker then shows N/A).
 	Created  time.Time
 	TopLayer string
 	// Config is the image's OCI configuration (env, cmd, history, rootfs).
 	Config v1.Image
+	// Docker holds what Docker's image format adds to the OCI config.
+	Docker DockerConfig
 
 	store *Store
+}
+
+// DockerConfig is the part of a Docker (schema2) image configuration that
+// the OCI one has no field for. It is empty for OCI images.
+type DockerConfig struct {
+	// Comment is set by `docker commit -m` and `docker import -m`.
+	Comment       string
+	DockerVersion string
+	Healthcheck   *HealthConfig
+	OnBuild       []string
+	Shell         []string
+}
+
+// HealthConfig is a HEALTHCHECK as Docker stores it: durations in
+// nanoseconds, Test as ["CMD", ...], ["CMD-SHELL", cmd] or ["NONE"].
+type HealthConfig struct {
+	Test          []string      `json:",omitempty"`
+	Interval      time.Duration `json:",omitempty"`
+	Timeout       time.Duration `json:",omitempty"`
+	StartPeriod   time.Duration `json:",omitempty"`
+	StartInterval time.Duration `json:",omitempty"`
+	Retries       int           `json:",omitempty"`
+}
+
+// dockerConfigJSON is where DockerConfig's fields sit in a config blob.
+type dockerConfigJSON struct {
+	Comment       string `json:"comment"`
+	DockerVersion string `json:"docker_version"`
+	Config        struct {
+		Healthcheck *HealthConfig
+		OnBuild     []string
+		Shell       []string
+	} `json:"config"`
 }
 
 // Size is the image's unpacked size on disk, as Docker's SIZE column.
 func (img *Image) Size() (int64, error) {
 	return img.store.s.ImageSize(img.ID)
 }
+
+// RepoTags are the image's tagged names as Docker prints them
+// ("alpine:latest", "quay.io/x/y:1"), sorted.
+func (img *Image) RepoTags() []string {
+	var out []string
+	for _, n := range img.Names {
+		named, err := reference.ParseNormalizedNamed(n)
+		if err != nil {
+			continue
+		}
+		if _, digested := named.(reference.Digested); digested {
+			continue
+		}
+		out = append(out, FamiliarString(reference.TagNameOnly(named)))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// RepoDigests are "repo@sha256:..." for every repository the image was
+// pulled from and every manifest digest it was pulled by, as Docker
+// prints them ("alpine@sha256:..."), sorted and without duplicates. A
+// repository the image only got by Tag has no digest there, as in Docker.
+func (img *Image) RepoDigests() []string {
+	local := map[string]bool{}
+	if img.store != nil {
+		for _, n := range img.store.taggedNames(img.ID) {
+			local[n] = true
+		}
+	}
+	seen := map[string]bool{}
+	var out []string
+	add := func(c reference.Canonical) {
+		s := FamiliarString(c)
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	for _, n := range img.Names {
+		named, err := reference.ParseNormalizedNamed(n)
+		if err != nil {
+			continue
+		}
+		if c, ok := named.(reference.Canonical); ok {
+			add(c)
+		}
+		if local[n] {
+			continue
+		}
+		for _, d := range img.Digests {
+			if c, err := reference.WithDigest(reference.TrimNamed(named), d); err == nil {
+				add(c)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Dangling reports whether the image has no name at all (Docker's
+// <none>:<none>).
+func (img *Image) Dangling() bool { return len(img.Names) == 0 }
 
 // Images lists every stored image.
 func (s *Store) Images() ([]*Image, error) {
@@ -52,7 +155,9 @@ func (s *Store) Images() ([]*Image, error) {
 
 // LookupImage finds an image by Docker-style name (alpine, alpine:3.20,
 // repo@sha256:...), by full id ("sha256:..." or bare hex) or by a unique
-// id prefix. It returns a *NotFoundError when nothing matches.
+// id prefix. A name wins over an id prefix that looks the same, as in
+// Docker. It returns a *NotFoundError when nothing matches and a
+// *ReferenceError when nameOrID is neither an id nor a valid name.
 func (s *Store) LookupImage(nameOrID string) (*Image, error) {
 	raw, err := s.lookup(nameOrID)
 	if err != nil {
@@ -61,25 +166,60 @@ func (s *Store) LookupImage(nameOrID string) (*Image, error) {
 	return s.wrap(raw)
 }
 
+// lookup is LookupImage without reading the image's config.
 func (s *Store) lookup(nameOrID string) (*cstorage.Image, error) {
+	img, _, err := s.resolve(nameOrID)
+	return img, err
+}
+
+// resolve finds nameOrID as LookupImage does; ref is the normalized name
+// it matched, or nil when it matched an id.
+func (s *Store) resolve(nameOrID string) (img *cstorage.Image, ref reference.Named, err error) {
 	notFound := &NotFoundError{Ref: nameOrID}
 	id := strings.TrimPrefix(nameOrID, "sha256:")
-	if isHexPrefix(id) {
-		if img, err := s.s.Image(id); err == nil {
-			return img, nil
+	explicitID := id != nameOrID || len(id) == 64
+	if explicitID {
+		if !isHexPrefix(id) {
+			return nil, nil, &ReferenceError{Ref: nameOrID, Reason: "not a valid image id"}
 		}
-		if id != nameOrID {
-			return nil, notFound
-		}
+		return s.byID(id, notFound)
 	}
-	ref, err := ParseReference(nameOrID)
+	ref, err = ParseReference(nameOrID)
 	if err != nil {
-		return nil, err
+		if isHexPrefix(id) {
+			return s.byID(id, notFound)
+		}
+		return nil, nil, err
 	}
+	img, err = s.byName(ref)
+	if errors.Is(err, ErrImageNotFound) && isHexPrefix(id) {
+		return s.byID(id, notFound)
+	}
+	if err != nil {
+		if errors.Is(err, ErrImageNotFound) {
+			return nil, nil, notFound
+		}
+		return nil, nil, fmt.Errorf("look up %s: %w", nameOrID, err)
+	}
+	return img, ref, nil
+}
+
+// byID finds an image by full id or unique id prefix.
+func (s *Store) byID(id string, notFound error) (*cstorage.Image, reference.Named, error) {
+	img, err := s.s.Image(id)
+	if err != nil || !strings.HasPrefix(img.ID, id) {
+		// c/storage also resolves exact names here; an id must be an id.
+		return nil, nil, notFound
+	}
+	return img, nil, nil
+}
+
+// byName finds the image carrying ref, a normalized name.
+func (s *Store) byName(ref reference.Named) (*cstorage.Image, error) {
 	if canonical, ok := ref.(reference.Canonical); ok {
 		imgs, err := s.s.ImagesByDigest(canonical.Digest())
 		if err != nil {
-			return nil, fmt.Errorf("look up %s: %w", nameOrID, err)
+			return nil, err
 		}
 		for _, img := range imgs {
 			for _, n := range img.Names {
@@ -88,16 +228,13 @@ func (s *Store) lookup(nameOrID string) (*cstorage.Image, error) {
 				}
 			}
 		}
-		return nil, notFound
+		return nil, ErrImageNotFound
 	}
 	img, err := s.s.Image(ref.String())
 	if errors.Is(err, cstorage.ErrImageUnknown) {
-		return nil, notFound
+		return nil, ErrImageNotFound
 	}
-	if err != nil {
-		return nil, fmt.Errorf("look up %s: %w", nameOrID, err)
-	}
-	return img, nil
+	return img, err
 }
 
 func isHexPrefix(s string) bool {
@@ -117,7 +254,6 @@ func (s *Store) wrap(raw *cstorage.Image) (*Image, error) {
 		ID:       raw.ID,
 		Names:    raw.Names,
 		Digests:  raw.Digests,
-		Created:  raw.Created,
 		TopLayer: raw.TopLayer,
 		store:    s,
 	}
@@ -127,6 +263,16 @@ func (s *Store) wrap(raw *cstorage.Image) (*Image, error) {
 	}
 	if err := json.Unmarshal(data, &img.Config); err != nil {
 		return nil, fmt.Errorf("parse config of image %s: %w", shortID(raw.ID), err)
+	}
+	var docker dockerConfigJSON
+	if err := json.Unmarshal(data, &docker); err == nil {
+		img.Docker = DockerConfig{
+			Comment:       docker.Comment,
+			DockerVersion: docker.DockerVersion,
+			Healthcheck:   docker.Config.Healthcheck,
+			OnBuild:       docker.Config.OnBuild,
+			Shell:         docker.Config.Shell,
+		}
 	}
 	if img.Config.Created != nil {
 		img.Created = *img.Config.Created
@@ -144,7 +290,22 @@ func shortID(id string) string {
 // ShortID is Docker's 12-character image or container id.
 func ShortID(id string) string { return shortID(id) }
 
+// ErrDigestTag marks a tag target that carries a digest.
+var ErrDigestTag = errors.New("refusing to create a tag with a digest reference")
+
+// Image data items box keeps beside c/storage's own.
+const (
+	// lastTagKey holds the time of the last Tag (RFC 3339).
+	lastTagKey = "box-last-tag-time"
+	// taggedKey lists the names Tag added (JSON array of full names):
+	// they were not pulled, so no registry digest belongs to them.
+	taggedKey = "box-tagged-names"
+)
+
 // Tag adds target (a Docker-style name) to the image named by source.
+// A target another image carries moves to this one, as in Docker. It
+// returns a *NotFoundError for a missing source, a *ReferenceError for a
+// malformed name and ErrDigestTag for a target with a digest.
 func (s *Store) Tag(source, target string) error {
 	img, err := s.lookup(source)
 	if err != nil {
@@ -155,12 +316,47 @@ func (s *Store) Tag(source, target string) error {
 		return err
 	}
 	if _, ok := ref.(reference.Canonical); ok {
-		return &ReferenceError{Ref: target, Reason: "a tag cannot contain a digest"}
+		return ErrDigestTag
 	}
 	if err := s.s.AddNames(img.ID, []string{ref.String()}); err != nil {
 		return fmt.Errorf("tag %s as %s: %w", source, target, err)
 	}
+	// What follows only refines inspect and --digests; the tag stands
+	// without it.
+	if now, err := time.Now().UTC().MarshalText(); err == nil {
+		_ = s.s.SetImageBigData(img.ID, lastTagKey, now, nil)
+	}
+	tagged := s.taggedNames(img.ID)
+	if !slices.Contains(tagged, ref.String()) {
+		if data, err := json.Marshal(append(tagged, ref.String())); err == nil {
+			_ = s.s.SetImageBigData(img.ID, taggedKey, data, nil)
+		}
+	}
 	return nil
+}
+
+// taggedNames lists the names Tag gave image id.
+func (s *Store) taggedNames(id string) []string {
+	data, err := s.s.ImageBigData(id, taggedKey)
+	if err != nil {
+		return nil
+	}
+	var names []string
+	_ = json.Unmarshal(data, &names)
+	return names
+}
+
+// LastTagTime is when the image was last tagged by Tag; zero when never.
+func (s *Store) LastTagTime(id string) time.Time {
+	data, err := s.s.ImageBigData(id, lastTagKey)
+	if err != nil {
+		return time.Time{}
+	}
+	var t time.Time
+	if err := t.UnmarshalText(data); err != nil {
+		return time.Time{}
+	}
+	return t
 }
 
 // ErrImageConflict marks a removal Docker refuses without force.
@@ -179,91 +375,176 @@ type RemoveReport struct {
 }
 
 // RemoveImage untags or deletes the image named by nameOrID as Docker's
-// rmi does: a name that is one of several tags is only untagged; an id
-// or a last name deletes the image. An id with several names needs force.
-// inUse lists ids of containers created from the image; they block the
-// removal (force untags instead of deleting).
+// rmi does: a name is untagged, and the image deleted once no tag is
+// left; an id deletes the image with all its names, which needs force
+// when it has several tags. inUse lists ids of containers created from
+// the image; they block the removal (force untags instead of deleting).
+// When inUse is nil, a container the store knows still blocks the
+// deletion, reported as a *ConflictError.
 func (s *Store) RemoveImage(nameOrID string, force bool, inUse func(imageID string) []string) (*RemoveReport, error) {
-	img, err := s.lookup(nameOrID)
+	img, ref, err := s.resolve(nameOrID)
 	if err != nil {
 		return nil, err
 	}
 	rep := &RemoveReport{}
-	byName := false
-	var ref reference.Named
-	if id := strings.TrimPrefix(nameOrID, "sha256:"); !isHexPrefix(id) || !strings.HasPrefix(img.ID, id) {
-		if ref, err = ParseReference(nameOrID); err == nil {
-			byName = true
-		}
-	}
 	var users []string
 	if inUse != nil {
 		users = inUse(img.ID)
 	}
-	if byName {
-		if _, digested := ref.(reference.Canonical); !digested && len(img.Names) > 1 {
+	if ref != nil && !slices.Contains(img.Names, ref.String()) {
+		// A digest the image was pulled by but is not named with: the
+		// store cannot drop it alone, so it stands for the image.
+		ref = nil
+	}
+	if ref != nil {
+		// By name: drop that name; the image goes once no other
+		// repository reference keeps it.
+		if !isSingleReference(img.Names) {
+			if len(users) > 0 && !force && onlyReferenceLeft(img.Names, ref) {
+				return nil, s.inUseConflict(img.ID, nameOrID, users)
+			}
 			if err := s.s.RemoveNames(img.ID, []string{ref.String()}); err != nil {
 				return nil, fmt.Errorf("untag %s: %w", nameOrID, err)
 			}
 			rep.Untagged = append(rep.Untagged, FamiliarString(ref))
 			return rep, nil
 		}
-	} else if len(img.Names) > 1 && !force {
+	} else if !isSingleReference(img.Names) && len(img.Names) > 0 && !force {
 		return nil, &ConflictError{Msg: fmt.Sprintf("unable to delete %s (must be forced) - image is referenced in multiple repositories", shortID(img.ID))}
+	}
+	name := ""
+	if ref != nil {
+		name = nameOrID
 	}
 	if len(users) > 0 {
 		if !force {
-			if byName {
-				return nil, &ConflictError{Msg: fmt.Sprintf("unable to remove repository reference %q (must force) - container %s is using its referenced image %s", nameOrID, shortID(users[0]), shortID(img.ID))}
-			}
-			return nil, &ConflictError{Msg: fmt.Sprintf("unable to delete %s (cannot be forced) - image is being used by running container %s", shortID(img.ID), shortID(users[0]))}
+			return nil, s.inUseConflict(img.ID, name, users)
 		}
-		// Docker's -f on an image in use untags it and keeps the data.
-		for _, n := range img.Names {
-			rep.Untagged = append(rep.Untagged, familiarName(n))
-		}
-		if err := s.s.SetNames(img.ID, nil); err != nil {
-			return nil, fmt.Errorf("untag %s: %w", nameOrID, err)
-		}
-		return rep, nil
+		return s.untagAll(img, rep)
 	}
-	for _, n := range img.Names {
-		rep.Untagged = append(rep.Untagged, familiarName(n))
+	wrapped, err := s.wrap(img)
+	if err != nil {
+		return nil, err
 	}
-	for _, d := range img.Digests {
-		if len(img.Names) > 0 {
-			if named, err := reference.ParseNormalizedNamed(img.Names[0]); err == nil {
-				if c, err := reference.WithDigest(reference.TrimNamed(named), d); err == nil {
-					rep.Untagged = append(rep.Untagged, FamiliarString(c))
-				}
-			}
-		}
-	}
+	untagged := append(wrapped.RepoTags(), wrapped.RepoDigests()...)
 	if _, err := s.s.DeleteImage(img.ID, true); err != nil {
-		return nil, fmt.Errorf("delete image %s: %w", shortID(img.ID), err)
+		if !errors.Is(err, cstorage.ErrImageUsedByContainer) {
+			return nil, fmt.Errorf("delete image %s: %w", shortID(img.ID), err)
+		}
+		// A container made from the image holds its layers.
+		if !force {
+			return nil, s.inUseConflict(img.ID, name, s.containersOf(img.ID))
+		}
+		return s.untagAll(img, rep)
 	}
+	rep.Untagged = append(rep.Untagged, untagged...)
 	rep.Deleted = append(rep.Deleted, "sha256:"+img.ID)
 	return rep, nil
 }
 
-func familiarName(n string) string {
-	named, err := reference.ParseNormalizedNamed(n)
-	if err != nil {
-		return n
+// inUseConflict is Docker's refusal to remove an image a container uses;
+// name is the reference given, empty for an id.
+func (s *Store) inUseConflict(id, name string, users []string) error {
+	user := "(unknown)"
+	if len(users) > 0 {
+		user = shortID(users[0])
 	}
-	return FamiliarString(named)
+	if name != "" {
+		return &ConflictError{Msg: fmt.Sprintf("unable to remove repository reference %q (must force) - container %s is using its referenced image %s", name, user, shortID(id))}
+	}
+	return &ConflictError{Msg: fmt.Sprintf("unable to delete %s (must be forced) - image is being used by container %s", shortID(id), user)}
+}
+
+// untagAll removes every name of an image that must stay for a container:
+// Docker's -f on an image in use leaves it as <none>.
+func (s *Store) untagAll(img *cstorage.Image, rep *RemoveReport) (*RemoveReport, error) {
+	wrapped, err := s.wrap(img)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.s.SetNames(img.ID, nil); err != nil {
+		return nil, fmt.Errorf("untag %s: %w", shortID(img.ID), err)
+	}
+	rep.Untagged = append(rep.Untagged, wrapped.RepoTags()...)
+	rep.Untagged = append(rep.Untagged, wrapped.RepoDigests()...)
+	return rep, nil
+}
+
+// containersOf lists the store's containers made from image id.
+func (s *Store) containersOf(id string) []string {
+	ctrs, err := s.s.Containers()
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, c := range ctrs {
+		if c.ImageID == id {
+			out = append(out, c.ID)
+		}
+	}
+	return out
+}
+
+// isSingleReference reports whether names hold at most one tag and every
+// digest name belongs to that tag's repository: then removing the image
+// by id, or its one tag, takes every name with it (Docker's rule).
+func isSingleReference(names []string) bool {
+	if len(names) <= 1 {
+		return len(names) == 1
+	}
+	var tagged reference.Named
+	repos := map[string]bool{}
+	for _, n := range names {
+		named, err := reference.ParseNormalizedNamed(n)
+		if err != nil {
+			return false
+		}
+		if _, ok := named.(reference.Canonical); ok {
+			repos[named.Name()] = true
+			continue
+		}
+		if tagged != nil {
+			return false
+		}
+		tagged = named
+	}
+	if tagged == nil {
+		return len(repos) == 1
+	}
+	return len(repos) == 1 && repos[tagged.Name()]
+}
+
+// onlyReferenceLeft reports whether removing ref leaves the image with no
+// tag (digest names alone do not keep an image in Docker's eyes).
+func onlyReferenceLeft(names []string, ref reference.Named) bool {
+	for _, n := range names {
+		if n == ref.String() {
+			continue
+		}
+		named, err := reference.ParseNormalizedNamed(n)
+		if err != nil {
+			continue
+		}
+		if _, ok := named.(reference.Canonical); !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // HistoryEntry is one row of `image history`, newest first.
 type HistoryEntry struct {
-	ID        string // image id for the top row, "<missing>" below, as Docker
-	Created   time.Time
+	// ID is "sha256:<image id>" for the top row and "<missing>" below,
+	// as Docker shows layers that are not images of their own.
+	ID        string
+	Created   time.Time // zero when the image does not say
 	CreatedBy string
 	Size      int64
 	Comment   string
 }
 
-// History returns the image's build history with each layer's size.
+// History returns the image's build history with each layer's size. An
+// image without history gets one row per layer.
 func (s *Store) History(nameOrID string) ([]HistoryEntry, error) {
 	img, err := s.LookupImage(nameOrID)
 	if err != nil {
@@ -285,11 +566,16 @@ func (s *Store) History(nameOrID string) ([]HistoryEntry, error) {
 		}
 		out = append(out, e)
 	}
+	if len(img.Config.History) == 0 {
+		for _, size := range sizes {
+			out = append(out, HistoryEntry{ID: "<missing>", Created: img.Created, Size: size})
+		}
+	}
 	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
 		out[i], out[j] = out[j], out[i]
 	}
 	if len(out) > 0 {
-		out[0].ID = img.ID
+		out[0].ID = "sha256:" + img.ID
 	}
 	return out, nil
 }
@@ -303,7 +589,13 @@ func (s *Store) layerSizes(img *Image) []int64 {
 		if err != nil {
 			break
 		}
-		chain = append(chain, l.UncompressedSize)
+		size := l.UncompressedSize
+		if size < 0 || l.UncompressedDigest == "" {
+			if n, err := s.s.DiffSize(l.Parent, l.ID); err == nil {
+				size = n
+			}
+		}
+		chain = append(chain, size)
 		id = l.Parent
 	}
 	for i, j := 0, len(chain)-1; i < j; i, j = i+1, j-1 {

@@ -17,7 +17,9 @@ func TestRootlessMapping(t *testing.T) {
 	r = Rootless.MustBox(t, "unshare", "sh", "-c", "id -u; wc -l < /proc/self/uid_map")
 	wantOut(t, r, "0\n2")
 	// Files owned by subordinate ids (alpine's /etc/shadow is gid 42) are
-	// visible to the user only through `box unshare`.
+	// visible to the user only through `box unshare`. A fresh store holds
+	// alpine's layer alone.
+	Rootless.MustBox(t, "system", "reset", "-f")
 	Rootless.MustBox(t, "pull", "-q", "alpine")
 	r = Rootless.MustBox(t, "unshare", "sh", "-c", `find "$BOX_STORAGE_ROOT/overlay" -path '*/diff/etc/shadow' -exec stat -c %g {} \; | head -1`)
 	wantOut(t, r, "42")

@@ -68,7 +68,12 @@ func TestRunImplicitPullAndPolicy(t *testing.T) {
 		wantOneLineError(t, r, "sometimes")
 		r = u.Box(t, "run", "--rm", "nosuchimage", "true")
 		wantCode(t, r, 125)
-		wantOneLineError(t, r, "nosuchimage", "not found")
+		// Docker says it looks, then one line of why it failed.
+		lines := strings.Split(strings.TrimSpace(r.Stderr), "\n")
+		if len(lines) != 2 || lines[0] != "Unable to find image 'nosuchimage:latest' locally" ||
+			!strings.Contains(lines[1], "nosuchimage") || !strings.Contains(lines[1], "not found") {
+			t.Fatalf("want the lookup line and a one-line error: %s", r)
+		}
 	})
 }
 
