@@ -38,7 +38,7 @@ func Main(args []string) int {
 		return code
 	}
 	app := newApp(os.Stdout, os.Stderr)
-	err := app.Run(args)
+	err := app.Run(intersperse(app, args))
 	if err == nil {
 		return 0
 	}
@@ -218,6 +218,10 @@ func requireArgs(c *cli.Context, min, max int) error {
 	switch {
 	case max == 0:
 		return usageErrorf("\"box %s\" accepts no arguments.\nSee 'box %s --help'.", name, name)
+	case min == 0:
+		return usageErrorf("\"box %s\" accepts at most %d argument(s).\nSee 'box %s --help'.", name, max, name)
+	case n > max && max >= 0:
+		return usageErrorf("\"box %s\" requires at most %d argument(s).\nSee 'box %s --help'.", name, max, name)
 	case min == max:
 		return usageErrorf("\"box %s\" requires exactly %d argument(s).\nSee 'box %s --help'.", name, min, name)
 	default:

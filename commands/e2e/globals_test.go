@@ -65,3 +65,21 @@ func TestNounVerbSpellings(t *testing.T) {
 	r := u.MustBox(t, "system", "info", "--format", "{{.Rootless}}")
 	wantOut(t, r, "true")
 }
+
+// TestFlagsAfterArguments: Docker parses a verb's flags wherever they
+// stand (`docker rmi img -f`), except after run's image.
+func TestFlagsAfterArguments(t *testing.T) {
+	u := Rootless
+	u.MustBox(t, "pull", "-q", "busybox")
+	ids := u.MustBox(t, "images", "-q", "busybox")
+	r := u.MustBox(t, "images", "busybox", "-q")
+	if r.Stdout != ids.Stdout || strings.TrimSpace(r.Stdout) == "" {
+		t.Fatalf("images busybox -q gave %q, want %q", r.Stdout, ids.Stdout)
+	}
+	r = u.MustBox(t, "run", "--rm", "busybox", "echo", "-q")
+	wantOut(t, r, "-q")
+	u.MustBox(t, "tag", "busybox", "flags-after:1")
+	u.MustBox(t, "rmi", "flags-after:1", "-f")
+	r = u.Box(t, "image", "inspect", "flags-after:1")
+	wantCode(t, r, 1)
+}
