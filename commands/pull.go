@@ -1,8 +1,14 @@
 package commands
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"os"
+	"os/signal"
 	"strings"
+	"sync"
+	"syscall"
 
 	"github.com/urfave/cli/v2"
 	"go.podman.io/image/v5/docker/reference"
@@ -16,6 +22,9 @@ func pullCommand() *cli.Command {
 		Name:      "pull",
 		Usage:     "download an image from a registry",
 		ArgsUsage: "NAME[:TAG|@DIGEST]",
+		Description: "Short names are Docker Hub's (alpine is docker.io/library/alpine:latest); registries.conf\n" +
+			"mirrors and insecure registries apply, and credentials come from auth.json, ~/.docker/config.json\n" +
+			"or $REGISTRY_AUTH_FILE. A registry that does not answer within 20s ($BOX_REGISTRY_TIMEOUT) fails the pull.",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "all-tags", Aliases: []string{"a"}, Usage: "download all tagged images in the repository"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "suppress verbose output"},
@@ -25,29 +34,45 @@ func pullCommand() *cli.Command {
 	}
 }
 
+// errAllTagsWithTag is Docker's message, and like Docker box exits 1 on
+// it: the CLI reports it as a failed pull, not as a flag-parsing error.
+var errAllTagsWithTag = errors.New("tag can't be used with --all-tags/-a")
+
 func runPull(c *cli.Context) error {
 	if err := requireArgs(c, 1, 1); err != nil {
 		return err
 	}
-	ref, err := storage.ParseReference(c.Args().First())
+	arg := c.Args().First()
+	ref, err := storage.ParseReference(arg)
 	if err != nil {
 		return err
 	}
 	allTags := c.Bool("all-tags")
-	if _, digested := ref.(reference.Digested); allTags && (digested || hasExplicitTag(c.Args().First())) {
-		return usageErrorf("tag can't be used with --all-tags/-a")
+	_, digested := ref.(reference.Digested)
+	if allTags && (digested || hasExplicitTag(arg)) {
+		return errAllTagsWithTag
 	}
 	e, err := newEngine(c)
 	if err != nil {
 		return err
 	}
-	defer e.Close()
+	ctx, interrupted := interruptible(c.Context)
+	err = pullAll(ctx, c, e, ref, allTags, digested || hasExplicitTag(arg))
+	e.Close()
+	if sig := interrupted(); sig != nil {
+		// The pull has cleaned up after itself; die of the signal, as
+		// Docker's CLI exits 128+N, so that shells see the interrupt.
+		reraise(sig)
+	}
+	return err
+}
 
+func pullAll(ctx context.Context, c *cli.Context, e *engine.Engine, ref reference.Named, allTags, explicit bool) error {
 	out, errOut := c.App.Writer, c.App.ErrWriter
 	quiet := c.Bool("quiet")
 	refs := []reference.Named{ref}
 	if allTags {
-		tags, err := e.Store.ListTags(c.Context, ref)
+		tags, err := e.Store.ListTags(ctx, ref, 0)
 		if err != nil {
 			return err
 		}
@@ -60,13 +85,11 @@ func runPull(c *cli.Context) error {
 		if !quiet {
 			fmt.Fprintf(errOut, "Pulling all tags of %s\n", reference.FamiliarName(ref))
 		}
-	} else if !quiet && !hasExplicitTag(c.Args().First()) {
-		if _, digested := ref.(reference.Digested); !digested {
-			fmt.Fprintln(errOut, "Using default tag: latest")
-		}
+	} else if !quiet && !explicit {
+		fmt.Fprintln(errOut, "Using default tag: latest")
 	}
 	for _, r := range refs {
-		if err := pullOne(c, e, r, quiet); err != nil {
+		if err := pullOne(ctx, c, e, r, quiet); err != nil {
 			return err
 		}
 		if !allTags {
@@ -80,20 +103,21 @@ func runPull(c *cli.Context) error {
 }
 
 // pullOne pulls one reference, printing Docker's progress to stderr.
-func pullOne(c *cli.Context, e *engine.Engine, ref reference.Named, quiet bool) error {
+func pullOne(ctx context.Context, c *cli.Context, e *engine.Engine, ref reference.Named, quiet bool) error {
 	errOut := c.App.ErrWriter
-	if !quiet {
-		label := "latest"
-		if t, ok := ref.(reference.Tagged); ok {
-			label = t.Tag()
-		}
-		if d, ok := ref.(reference.Digested); ok {
-			label = d.Digest().String()
-		}
-		fmt.Fprintf(errOut, "%s: Pulling from %s\n", label, reference.Path(ref))
+	label := "latest"
+	if t, ok := ref.(reference.Tagged); ok {
+		label = t.Tag()
+	}
+	if d, ok := ref.(reference.Digested); ok {
+		label = d.Digest().String()
 	}
 	prog := newPullProgress(errOut, quiet)
-	rep, err := e.Store.Pull(c.Context, ref, storage.PullOptions{Platform: c.String("platform"), Progress: prog.Event})
+	prog.Header(fmt.Sprintf("%s: Pulling from %s", label, reference.Path(ref)))
+	rep, err := e.Store.Pull(ctx, ref, storage.PullOptions{Platform: c.String("platform"), Progress: prog.Event})
+	if err == nil {
+		prog.Succeeded()
+	}
 	prog.Done()
 	if err != nil {
 		return err
@@ -101,12 +125,49 @@ func pullOne(c *cli.Context, e *engine.Engine, ref reference.Named, quiet bool) 
 	if !quiet {
 		fmt.Fprintf(errOut, "Digest: %s\n", rep.Digest)
 		status := "Downloaded newer image for"
-		if !prog.Fetched() {
+		if rep.UpToDate {
 			status = "Image is up to date for"
 		}
 		fmt.Fprintf(errOut, "Status: %s %s\n", status, storage.FamiliarString(ref))
 	}
+	for _, w := range rep.Warnings {
+		fmt.Fprintf(errOut, "WARNING: %s\n", w)
+	}
 	return nil
+}
+
+// interruptible returns a context that SIGINT or SIGTERM cancels, and a
+// function that says which signal did (nil if none). A second signal
+// while the pull cleans up ends box at once.
+func interruptible(parent context.Context) (context.Context, func() os.Signal) {
+	ctx, cancel := context.WithCancel(parent)
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	var mu sync.Mutex
+	var got os.Signal
+	go func() {
+		s := <-sigs
+		mu.Lock()
+		got = s
+		mu.Unlock()
+		cancel()
+		s = <-sigs
+		os.Exit(128 + int(s.(syscall.Signal)))
+	}()
+	return ctx, func() os.Signal {
+		mu.Lock()
+		defer mu.Unlock()
+		return got
+	}
+}
+
+// reraise ends box with sig, its default action restored.
+func reraise(sig os.Signal) {
+	signal.Reset(sig)
+	_ = syscall.Kill(os.Getpid(), sig.(syscall.Signal))
+	// A signal delivered to this thread acts at once; if it somehow does
+	// not, exit with the code a shell would show.
+	os.Exit(128 + int(sig.(syscall.Signal)))
 }
 
 // hasExplicitTag reports whether the user wrote a tag (name:tag), as

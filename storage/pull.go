@@ -4,13 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/docker/distribution/registry/api/errcode"
-	v2 "github.com/docker/distribution/registry/api/v2"
 	digest "github.com/opencontainers/go-digest"
 	"go.podman.io/image/v5/copy"
 	"go.podman.io/image/v5/docker"
@@ -28,20 +27,127 @@ var ErrImageNotFound = errors.New("no such image")
 type NotFoundError struct {
 	Ref      string
 	Registry string // empty for the local store
+	// Mirrors are the registries.conf mirrors of Registry that were asked
+	// first and did not have the image either.
+	Mirrors []string
+	// Upstream, when set, is why Registry itself gave no answer: only its
+	// mirrors said "not found".
+	Upstream error
 	Err      error
 }
 
 func (e *NotFoundError) Error() string {
-	if e.Registry == "" {
+	switch {
+	case e.Registry == "":
 		return fmt.Sprintf("no such image: %s", e.Ref)
+	case len(e.Mirrors) == 0:
+		return fmt.Sprintf("%s: not found in registry %s", e.Ref, e.Registry)
+	case e.Upstream == nil:
+		return fmt.Sprintf("%s: not found in registry %s nor in its mirror %s", e.Ref, e.Registry, strings.Join(e.Mirrors, ", "))
 	}
-	return fmt.Sprintf("%s: not found in registry %s", e.Ref, e.Registry)
+	return fmt.Sprintf("%s: not found in mirror %s of %s (%s itself: %s)", e.Ref, strings.Join(e.Mirrors, ", "), e.Registry, e.Registry, shortCause(e.Upstream))
 }
 
 func (e *NotFoundError) Unwrap() error { return ErrImageNotFound }
 
-// ErrRegistryUnreachable marks a registry that did not answer in time.
+// ErrRegistryUnreachable marks a registry that could not be reached or
+// did not answer in time.
 var ErrRegistryUnreachable = errors.New("registry unreachable")
+
+// UnreachableError says which registry did not answer and why.
+type UnreachableError struct {
+	Registry string
+	// Timeout is set when box gave up waiting for an answer.
+	Timeout time.Duration
+	// Mirrors notes what each registries.conf mirror asked first said.
+	Mirrors []string
+	Err     error
+}
+
+func (e *UnreachableError) Error() string {
+	var msg string
+	switch {
+	case e.Timeout > 0:
+		msg = fmt.Sprintf("registry %s did not answer within %s (set BOX_REGISTRY_TIMEOUT to wait longer)", e.Registry, e.Timeout)
+	case e.Err != nil:
+		msg = fmt.Sprintf("registry %s unreachable: %s", e.Registry, shortCause(e.Err))
+	default:
+		msg = fmt.Sprintf("registry %s unreachable", e.Registry)
+	}
+	if len(e.Mirrors) > 0 {
+		msg += "; mirror " + strings.Join(e.Mirrors, "; mirror ")
+	}
+	return msg
+}
+
+func (e *UnreachableError) Unwrap() []error {
+	if e.Err == nil {
+		return []error{ErrRegistryUnreachable}
+	}
+	return []error{ErrRegistryUnreachable, e.Err}
+}
+
+// ErrUnauthorized marks a registry that refused box for want of valid
+// credentials.
+var ErrUnauthorized = errors.New("unauthorized")
+
+// AuthError says which registry refused access and with which account.
+type AuthError struct {
+	Registry string
+	Repo     string // the repository asked, e.g. docker.io/library/alpine
+	// User is the account box presented; empty when it found no
+	// credentials for Registry.
+	User string
+	// Denied is the registry's "access denied" answer, which registries
+	// also give for repositories that do not exist.
+	Denied bool
+	Err    error
+}
+
+func (e *AuthError) Error() string {
+	switch {
+	case e.Denied && e.User == "":
+		return fmt.Sprintf("pull access denied for %s: the repository does not exist or needs credentials (none found for %s in auth.json or ~/.docker/config.json)", e.Repo, e.Registry)
+	case e.Denied:
+		return fmt.Sprintf("pull access denied for %s to user %q: the repository does not exist or the account may not read it", e.Repo, e.User)
+	case e.User == "":
+		return fmt.Sprintf("registry %s requires credentials and none were found for it: add them to $XDG_RUNTIME_DIR/containers/auth.json, ~/.docker/config.json or the file named by REGISTRY_AUTH_FILE", e.Registry)
+	}
+	return fmt.Sprintf("registry %s rejected the credentials of user %q: %s", e.Registry, e.User, shortCause(e.Err))
+}
+
+func (e *AuthError) Unwrap() []error { return []error{ErrUnauthorized, e.Err} }
+
+// ErrCorruptBlob marks a blob whose content does not match its digest.
+var ErrCorruptBlob = errors.New("corrupt blob")
+
+// CorruptBlobError names the blob that failed verification.
+type CorruptBlobError struct {
+	Repo   string        // the repository it came from
+	Digest digest.Digest // what the manifest promised
+	Actual digest.Digest // what arrived
+}
+
+func (e *CorruptBlobError) Error() string {
+	return fmt.Sprintf("blob %s of %s is corrupt: its content has digest %s", e.Digest, e.Repo, e.Actual)
+}
+
+func (e *CorruptBlobError) Unwrap() error { return ErrCorruptBlob }
+
+// ErrNoPlatform marks a multi-platform image without the platform asked.
+var ErrNoPlatform = errors.New("no matching platform")
+
+// PlatformError says which platform was wanted and which ones exist.
+type PlatformError struct {
+	Want      string
+	Available []string
+}
+
+func (e *PlatformError) Error() string {
+	return fmt.Sprintf("no matching manifest for %s in the manifest list entries (available: %s)", e.Want, strings.Join(e.Available, ", "))
+}
+
+func (e *PlatformError) Unwrap() error { return ErrNoPlatform }
 
 // ProgressKind says what happened to a blob during a pull.
 type ProgressKind int
@@ -66,6 +172,10 @@ type Progress struct {
 	IsConfig     bool
 }
 
+// DefaultConnectTimeout is how long a pull waits for a registry's first
+// answer when neither PullOptions nor $BOX_REGISTRY_TIMEOUT says otherwise.
+const DefaultConnectTimeout = 20 * time.Second
+
 // PullOptions tune Pull.
 type PullOptions struct {
 	// Platform is "os/arch[/variant]"; empty means the host's.
@@ -73,20 +183,37 @@ type PullOptions struct {
 	// Progress, when set, receives blob events from one goroutine.
 	Progress func(Progress)
 	// ConnectTimeout bounds the time before the first blob starts
-	// (resolving, authenticating, fetching the manifest); zero means 20s.
+	// (resolving, authenticating, fetching the manifest); zero means
+	// $BOX_REGISTRY_TIMEOUT (a Go duration such as "45s") when set, else
+	// DefaultConnectTimeout.
 	ConnectTimeout time.Duration
 }
 
 // PullReport says what one pull stored.
 type PullReport struct {
-	Ref    reference.Named // fully qualified, tagged or digested
-	ID     string          // image id (config digest, hex)
-	Digest digest.Digest   // manifest digest, as the registry serves it
+	Ref reference.Named // fully qualified, tagged or digested
+	ID  string          // image id (config digest, hex)
+	// Digest is the digest of the manifest Ref names in the registry:
+	// for a multi-platform image, the index's, as Docker prints it.
+	Digest digest.Digest
+	// UpToDate is set when Ref already named this very image before the
+	// pull (Docker's "Image is up to date").
+	UpToDate bool
+	// Warnings are things the user should know although the pull worked,
+	// such as a single-platform image that is not for the platform asked.
+	Warnings []string
 }
 
 // Pull copies ref from its registry into the store, resolving a
 // multi-arch index to the requested platform. Layers already stored are
-// not fetched again. A failed or interrupted pull registers no image.
+// not fetched again, and every blob is verified against its digest. A
+// failed or interrupted pull registers no image; blobs it downloaded are
+// kept in a per-pull directory inside the store that is removed when the
+// pull ends or, after a crash, by the next pull.
+//
+// Errors: *ReferenceError, *NotFoundError, *UnreachableError, *AuthError,
+// *CorruptBlobError and *PlatformError (each wrapped with the reference),
+// ctx's error when ctx ends, and others from the registry or the store.
 func (s *Store) Pull(ctx context.Context, ref reference.Named, opts PullOptions) (*PullReport, error) {
 	sys := *s.sys
 	if opts.Platform != "" {
@@ -94,13 +221,17 @@ func (s *Store) Pull(ctx context.Context, ref reference.Named, opts PullOptions)
 			return nil, err
 		}
 	}
-	srcRef, err := docker.NewReference(ref)
+	timeout, err := connectTimeout(opts.ConnectTimeout)
+	if err != nil {
+		return nil, err
+	}
+	dockerRef, err := docker.NewReference(ref)
 	if err != nil {
 		return nil, &ReferenceError{Ref: ref.String(), Reason: err.Error()}
 	}
 	dstRef, err := istorage.Transport.ParseStoreReference(s.s, ref.String())
 	if err != nil {
-		return nil, fmt.Errorf("pull %s: %w", ref, err)
+		return nil, fmt.Errorf("pull %s: %w", FamiliarString(ref), err)
 	}
 	policy, err := policyContext(&sys)
 	if err != nil {
@@ -108,17 +239,22 @@ func (s *Store) Pull(ctx context.Context, ref reference.Named, opts PullOptions)
 	}
 	defer func() { _ = policy.Destroy() }()
 
+	tmp, err := s.pullTempDir()
+	if err != nil {
+		return nil, fmt.Errorf("pull %s: %w", FamiliarString(ref), err)
+	}
+	defer tmp.remove()
+	sys.BigFilesTemporaryDir = tmp.dir
+
+	before := s.imageIDFor(ref)
+
 	// Until the first blob starts, a registry that does not answer must
 	// fail the pull within seconds instead of hanging on TCP timeouts.
-	timeout := opts.ConnectTimeout
-	if timeout == 0 {
-		timeout = 20 * time.Second
-	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var startOnce sync.Once
 	stall := time.AfterFunc(timeout, func() {
-		cancel(fmt.Errorf("%w: %s did not answer within %s", ErrRegistryUnreachable, reference.Domain(ref), timeout))
+		cancel(&UnreachableError{Registry: reference.Domain(ref), Timeout: timeout})
 	})
 	defer stall.Stop()
 
@@ -134,7 +270,8 @@ func (s *Store) Pull(ctx context.Context, ref reference.Named, opts PullOptions)
 		}
 	}()
 
-	manifestBytes, err := copy.Image(ctx, policy, dstRef, srcRef, &copy.Options{
+	src := &checkedRef{ImageReference: dockerRef, repo: ref.Name()}
+	_, err = copy.Image(ctx, policy, dstRef, src, &copy.Options{
 		SourceCtx:        &sys,
 		DestinationCtx:   &sys,
 		Progress:         events,
@@ -145,44 +282,109 @@ func (s *Store) Pull(ctx context.Context, ref reference.Named, opts PullOptions)
 	})
 	close(events)
 	<-done
+	stall.Stop()
 	if err != nil {
-		if cause := context.Cause(ctx); cause != nil && errors.Is(cause, ErrRegistryUnreachable) {
-			return nil, fmt.Errorf("pull %s: %w", ref, cause)
+		var unreachable *UnreachableError
+		if cause := context.Cause(ctx); errors.As(cause, &unreachable) && cause != ctx.Err() {
+			return nil, fmt.Errorf("pull %s: %w", FamiliarString(ref), cause)
 		}
-		return nil, classifyPullError(ref, err)
-	}
-	mdigest, err := manifest.Digest(manifestBytes)
-	if err != nil {
-		return nil, fmt.Errorf("pull %s: %w", ref, err)
+		return nil, s.explainPullError(ctx, &sys, ref, err)
 	}
 	img, err := istorage.Transport.GetStoreImage(s.s, dstRef)
 	if err != nil {
-		return nil, fmt.Errorf("pull %s: find stored image: %w", ref, err)
+		return nil, fmt.Errorf("pull %s: find stored image: %w", FamiliarString(ref), err)
 	}
-	return &PullReport{Ref: ref, ID: img.ID, Digest: mdigest}, nil
+	rep := &PullReport{Ref: ref, ID: img.ID, Digest: src.topDigest(), UpToDate: before == img.ID}
+	if opts.Platform != "" {
+		// An index was resolved to the platform asked; a single image is
+		// taken whatever it is for, with Docker's warning.
+		if got, err := s.LookupImage(img.ID); err == nil {
+			if want, actual := wantedPlatform(&sys), platformOf(got.Config.OS, got.Config.Architecture, got.Config.Variant); !platformMatches(want, actual) {
+				rep.Warnings = append(rep.Warnings, fmt.Sprintf("image with reference %s was found but does not match the specified platform: wanted %s, actual: %s", FamiliarString(ref), want, actual))
+			}
+		}
+	}
+	return rep, nil
 }
 
-// ListTags returns the tags the registry has for ref's repository.
-func (s *Store) ListTags(ctx context.Context, ref reference.Named) ([]string, error) {
-	srcRef, err := docker.NewReference(reference.TrimNamed(ref))
-	if err != nil {
-		return nil, &ReferenceError{Ref: ref.String(), Reason: err.Error()}
+func platformOf(goos, arch, variant string) string {
+	if variant != "" {
+		return goos + "/" + arch + "/" + variant
 	}
-	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	return goos + "/" + arch
+}
+
+// platformMatches compares "os/arch[/variant]" strings; a variant only
+// counts when both sides name one.
+func platformMatches(want, actual string) bool {
+	w, a := strings.Split(want, "/"), strings.Split(actual, "/")
+	if len(w) < 2 || len(a) < 2 || w[0] != a[0] || w[1] != a[1] {
+		return false
+	}
+	return len(w) < 3 || len(a) < 3 || w[2] == a[2]
+}
+
+// connectTimeout resolves PullOptions.ConnectTimeout.
+func connectTimeout(d time.Duration) (time.Duration, error) {
+	if d > 0 {
+		return d, nil
+	}
+	v := os.Getenv("BOX_REGISTRY_TIMEOUT")
+	if v == "" {
+		return DefaultConnectTimeout, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("invalid BOX_REGISTRY_TIMEOUT %q: want a positive duration such as 45s", v)
+	}
+	return d, nil
+}
+
+// imageIDFor returns the id of the stored image ref names, or "".
+func (s *Store) imageIDFor(ref reference.Named) string {
+	img, err := s.lookup(ref.String())
+	if err != nil {
+		return ""
+	}
+	return img.ID
+}
+
+// ListTags returns the tags the registry (or its first registries.conf
+// mirror that answers) has for ref's repository, giving up after timeout
+// (zero: as Pull's ConnectTimeout).
+func (s *Store) ListTags(ctx context.Context, ref reference.Named, timeout time.Duration) ([]string, error) {
+	repo := reference.TrimNamed(ref)
+	timeout, err := connectTimeout(timeout)
+	if err != nil {
+		return nil, err
+	}
+	tctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	tags, err := docker.GetRepositoryTags(ctx, s.sys, srcRef)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("list tags of %s: %w: %s did not answer", ref.Name(), ErrRegistryUnreachable, reference.Domain(ref))
-		}
-		return nil, classifyPullError(reference.TrimNamed(ref), err)
+	tags, mirrors, err := listTagsFrom(tctx, s.sys, ref)
+	if err == nil {
+		return tags, nil
 	}
-	return tags, nil
+	switch {
+	case ctx.Err() != nil:
+		err = ctx.Err()
+	case tctx.Err() != nil:
+		err = &UnreachableError{Registry: reference.Domain(ref), Timeout: timeout}
+	default:
+		if e := classifyWith(s.sys, repo, err, mirrors); e != nil {
+			if nf, ok := e.(*NotFoundError); ok {
+				nf.Ref = repo.Name()
+				return nil, nf
+			}
+			err = e
+		}
+	}
+	return nil, fmt.Errorf("list tags of %s: %w", repo.Name(), err)
 }
 
 func toProgress(ev itypes.ProgressProperties) Progress {
 	p := Progress{ID: shortDigest(ev.Artifact.Digest), Offset: int64(ev.Offset), Size: ev.Artifact.Size}
-	p.IsConfig = strings.Contains(ev.Artifact.MediaType, "config")
+	mt := ev.Artifact.MediaType
+	p.IsConfig = mt == manifest.DockerV2Schema2ConfigMediaType || strings.Contains(mt, "config")
 	switch ev.Event {
 	case itypes.ProgressEventNewArtifact:
 		p.Kind = BlobStarted
@@ -204,32 +406,34 @@ func shortDigest(d digest.Digest) string {
 	return h
 }
 
-// classifyPullError turns the registry's "no such manifest/repository"
-// answers into a NotFoundError naming the registry asked.
-func classifyPullError(ref reference.Named, err error) error {
-	var ec errcode.ErrorCoder
-	if errors.As(err, &ec) {
-		switch ec.ErrorCode() {
-		case v2.ErrorCodeManifestUnknown, v2.ErrorCodeNameUnknown:
-			return &NotFoundError{Ref: FamiliarString(ref), Registry: reference.Domain(ref), Err: err}
-		}
-	}
-	var unexpected docker.UnexpectedHTTPStatusError
-	if errors.As(err, &unexpected) && unexpected.StatusCode == 404 {
-		return &NotFoundError{Ref: FamiliarString(ref), Registry: reference.Domain(ref), Err: err}
-	}
-	return fmt.Errorf("pull %s: %w", FamiliarString(ref), err)
-}
-
 // applyPlatform sets the platform choice ("os/arch[/variant]") on sys.
 func applyPlatform(sys *itypes.SystemContext, platform string) error {
 	parts := strings.Split(platform, "/")
-	if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" {
-		return fmt.Errorf("invalid platform %q: want os/arch[/variant], e.g. linux/%s", platform, runtime.GOARCH)
+	if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" || len(parts) == 3 && parts[2] == "" {
+		return &PlatformSyntaxError{Platform: platform}
 	}
 	sys.OSChoice, sys.ArchitectureChoice = parts[0], parts[1]
 	if len(parts) == 3 {
 		sys.VariantChoice = parts[2]
 	}
 	return nil
+}
+
+// PlatformSyntaxError is a --platform value that is not os/arch[/variant].
+type PlatformSyntaxError struct{ Platform string }
+
+func (e *PlatformSyntaxError) Error() string {
+	return fmt.Sprintf("invalid platform %q: want os/arch[/variant], e.g. linux/%s", e.Platform, runtime.GOARCH)
+}
+
+// wantedPlatform names the platform sys asks for, as Docker prints it.
+func wantedPlatform(sys *itypes.SystemContext) string {
+	goos, arch := sys.OSChoice, sys.ArchitectureChoice
+	if goos == "" {
+		goos = runtime.GOOS
+	}
+	if arch == "" {
+		arch = runtime.GOARCH
+	}
+	return platformOf(goos, arch, sys.VariantChoice)
 }

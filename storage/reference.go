@@ -3,22 +3,29 @@ package storage
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
+	digest "github.com/opencontainers/go-digest"
 	"go.podman.io/image/v5/docker/reference"
 )
 
 // ErrBadReference marks a reference box cannot parse.
 var ErrBadReference = errors.New("invalid reference format")
 
-// ReferenceError says which reference was malformed and why.
+// ReferenceError says which reference was malformed and why. Its message
+// starts as Docker's does ("invalid reference format"), so scripts that
+// look for Docker's words find them.
 type ReferenceError struct {
 	Ref    string
 	Reason string
 }
 
 func (e *ReferenceError) Error() string {
-	return fmt.Sprintf("invalid reference format: %q: %s", e.Ref, e.Reason)
+	if e.Reason == "" {
+		return fmt.Sprintf("invalid reference format: %q", e.Ref)
+	}
+	return fmt.Sprintf("invalid reference format: %s", e.Reason)
 }
 
 func (e *ReferenceError) Unwrap() error { return ErrBadReference }
@@ -30,18 +37,72 @@ func ParseReference(s string) (reference.Named, error) {
 	if s == "" {
 		return nil, &ReferenceError{Ref: s, Reason: "empty name"}
 	}
-	if strings.HasPrefix(s, "sha256:") {
-		return nil, &ReferenceError{Ref: s, Reason: "an image id is not a name"}
+	if strings.HasPrefix(s, "sha256:") || idPattern.MatchString(s) {
+		return nil, &ReferenceError{Ref: s, Reason: fmt.Sprintf("%q is an image id, not a name", s)}
 	}
 	named, err := reference.ParseNormalizedNamed(s)
 	if err != nil {
-		reason := err.Error()
-		if strings.ToLower(s) != s {
-			reason = "repository name must be lowercase"
-		}
-		return nil, &ReferenceError{Ref: s, Reason: reason}
+		return nil, &ReferenceError{Ref: s, Reason: explainReference(s, err)}
 	}
 	return reference.TagNameOnly(named), nil
+}
+
+var (
+	idPattern        = regexp.MustCompile(`^[a-f0-9]{64}$`)
+	tagPattern       = regexp.MustCompile(`^[\w][\w.-]{0,127}$`)
+	componentPattern = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*$`)
+)
+
+// explainReference says what is wrong with s, which the reference
+// parser rejected with err, in a few words a person can act on. Upper
+// case gets Docker's own message.
+func explainReference(s string, err error) string {
+	rest, dgst, hasDigest := strings.Cut(s, "@")
+	if hasDigest {
+		if _, derr := digest.Parse(dgst); derr != nil {
+			return fmt.Sprintf("%q: bad digest %q (want algorithm:hex, as sha256: and 64 hex digits)", s, dgst)
+		}
+	}
+	name, tag := rest, ""
+	if i := strings.LastIndexByte(rest, ':'); i >= 0 && i > strings.LastIndexByte(rest, '/') {
+		name, tag = rest[:i], rest[i+1:]
+		if !tagPattern.MatchString(tag) {
+			return fmt.Sprintf("%q: bad tag %q (letters, digits, '_', '.' and '-', at most 128, not starting with '.' or '-')", s, tag)
+		}
+	}
+	if name == "" {
+		return fmt.Sprintf("%q: no repository name", s)
+	}
+	domain, path := splitDomain(name)
+	if strings.ToLower(path) != path {
+		return fmt.Sprintf("repository name (%s) must be lowercase", path)
+	}
+	for _, c := range strings.Split(path, "/") {
+		if !componentPattern.MatchString(c) {
+			return fmt.Sprintf("%q: bad repository name component %q (lowercase letters and digits, separated by '.', '_', '__' or '-')", s, c)
+		}
+	}
+	if domain != "" && strings.ContainsAny(domain, " /@") {
+		return fmt.Sprintf("%q: bad registry host %q", s, domain)
+	}
+	if msg := err.Error(); !strings.HasPrefix(msg, ErrBadReference.Error()) {
+		return msg
+	}
+	return fmt.Sprintf("%q", s)
+}
+
+// splitDomain splits a name into its registry host (empty for Docker
+// Hub) and its path, with Docker Hub's implicit "library/" added, as
+// Docker names the repository in its messages.
+func splitDomain(name string) (domain, path string) {
+	first, rest, ok := strings.Cut(name, "/")
+	if ok && (strings.ContainsAny(first, ".:") || first == "localhost") {
+		return first, rest
+	}
+	if !ok {
+		return "", "library/" + name
+	}
+	return "", name
 }
 
 // FamiliarString shortens a reference the way Docker prints it:

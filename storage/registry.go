@@ -1,20 +1,44 @@
 package storage
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"hash"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
 
+	"github.com/docker/distribution/registry/api/errcode"
+	v2 "github.com/docker/distribution/registry/api/v2"
+	digest "github.com/opencontainers/go-digest"
+	"go.podman.io/image/v5/docker"
+	"go.podman.io/image/v5/docker/reference"
+	"go.podman.io/image/v5/manifest"
+	"go.podman.io/image/v5/pkg/docker/config"
 	"go.podman.io/image/v5/pkg/sysregistriesv2"
 	"go.podman.io/image/v5/signature"
 	itypes "go.podman.io/image/v5/types"
 	"go.podman.io/storage/pkg/configfile"
+	"golang.org/x/sys/unix"
 )
 
 // systemContext is how box talks to registries. registries.conf (mirrors,
 // insecure registries, CONTAINERS_REGISTRIES_CONF), auth.json and Docker's
-// config.json are read from their standard places by the image library.
+// config.json are read from their standard places by the image library;
+// REGISTRY_AUTH_FILE names another credentials file, as for Podman.
 func systemContext() *itypes.SystemContext {
-	return &itypes.SystemContext{DockerRegistryUserAgent: "box/" + Version}
+	sys := &itypes.SystemContext{DockerRegistryUserAgent: "box/" + Version}
+	if f := os.Getenv("REGISTRY_AUTH_FILE"); f != "" {
+		sys.AuthFilePath = f
+	}
+	return sys
 }
 
 // policyContext returns the signature policy: policy.json when the user or
@@ -59,4 +83,424 @@ func (s *Store) Registries() ([]Registry, []string, error) {
 		return nil, nil, fmt.Errorf("read registries.conf: %w", err)
 	}
 	return out, search, nil
+}
+
+// checkedRef is a docker:// reference whose image source checks what the
+// library leaves to a late, untyped error: that the platform asked for is
+// in a multi-platform index, and that every blob matches its digest. It
+// also records the digest of the manifest the reference names.
+//
+// Wrapping the source hides the library's private source extensions:
+// partial (zstd:chunked) pulls fall back to whole blobs, and only
+// simple-signing signatures reach the policy check, so a policy.json that
+// demands sigstore signatures rejects the image. box's built-in policy
+// needs neither.
+type checkedRef struct {
+	itypes.ImageReference
+	repo string // the repository, for messages
+
+	mu     sync.Mutex
+	digest digest.Digest
+}
+
+func (r *checkedRef) NewImageSource(ctx context.Context, sys *itypes.SystemContext) (itypes.ImageSource, error) {
+	src, err := r.ImageReference.NewImageSource(ctx, sys)
+	if err != nil {
+		return nil, err
+	}
+	raw, mimeType, err := src.GetManifest(ctx, nil)
+	if err != nil {
+		_ = src.Close()
+		return nil, err
+	}
+	if d, err := manifest.Digest(raw); err == nil {
+		r.mu.Lock()
+		r.digest = d
+		r.mu.Unlock()
+	}
+	if manifest.MIMETypeIsMultiImage(mimeType) {
+		if list, err := manifest.ListFromBlob(raw, mimeType); err == nil {
+			if _, err := list.ChooseInstance(sys); err != nil {
+				_ = src.Close()
+				return nil, &PlatformError{Want: wantedPlatform(sys), Available: platformsOf(list)}
+			}
+		}
+	}
+	return &checkedSource{ImageSource: src, repo: r.repo}, nil
+}
+
+// topDigest is the digest of the manifest the reference named.
+func (r *checkedRef) topDigest() digest.Digest {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.digest
+}
+
+func platformsOf(list manifest.List) []string {
+	var out []string
+	for _, d := range list.Instances() {
+		inst, err := list.Instance(d)
+		if err != nil || inst.ReadOnly.Platform == nil {
+			continue
+		}
+		p := inst.ReadOnly.Platform
+		s := p.OS + "/" + p.Architecture
+		if p.Variant != "" {
+			s += "/" + p.Variant
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+type checkedSource struct {
+	itypes.ImageSource
+	repo string
+}
+
+func (s *checkedSource) GetBlob(ctx context.Context, info itypes.BlobInfo, cache itypes.BlobInfoCache) (io.ReadCloser, int64, error) {
+	rc, size, err := s.ImageSource.GetBlob(ctx, info, cache)
+	if err != nil || info.Digest.Validate() != nil || !info.Digest.Algorithm().Available() {
+		return rc, size, err
+	}
+	return &verifyingReader{ReadCloser: rc, hash: info.Digest.Algorithm().Hash(), want: info.Digest, repo: s.repo}, size, nil
+}
+
+// verifyingReader fails the read that reaches the end of a blob whose
+// content does not match its digest, with a *CorruptBlobError.
+type verifyingReader struct {
+	io.ReadCloser
+	hash hash.Hash
+	want digest.Digest
+	repo string
+}
+
+func (v *verifyingReader) Read(p []byte) (int, error) {
+	n, err := v.ReadCloser.Read(p)
+	v.hash.Write(p[:n])
+	if errors.Is(err, io.EOF) {
+		if got := digest.NewDigest(v.want.Algorithm(), v.hash); got != v.want {
+			return n, &CorruptBlobError{Repo: v.repo, Digest: v.want, Actual: got}
+		}
+	}
+	return n, err
+}
+
+// explainPullError turns what the image library returned for a failed
+// pull into one of storage's typed errors when it can tell what went
+// wrong; registries.conf mirrors that were asked first are asked again to
+// find out what they said, since the library keeps only the last
+// endpoint's error typed.
+func (s *Store) explainPullError(ctx context.Context, sys *itypes.SystemContext, ref reference.Named, err error) error {
+	name := FamiliarString(ref)
+	var corrupt *CorruptBlobError
+	if errors.As(err, &corrupt) {
+		return fmt.Errorf("pull %s: %w", name, corrupt)
+	}
+	var plat *PlatformError
+	if errors.As(err, &plat) {
+		return fmt.Errorf("pull %s: %w", name, plat)
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("pull %s: %w", name, ctx.Err())
+	}
+	if e := s.classify(ctx, sys, ref, err, true); e != nil {
+		if nf, ok := e.(*NotFoundError); ok {
+			return nf
+		}
+		return fmt.Errorf("pull %s: %w", name, e)
+	}
+	return fmt.Errorf("pull %s: %w", name, &oneLineError{err})
+}
+
+// oneLineError keeps an error's chain but says it in one line: the
+// libraries join some causes (a layer that failed to unpack and the
+// reason it did) with newlines.
+type oneLineError struct{ err error }
+
+func (e *oneLineError) Error() string {
+	return strings.ReplaceAll(strings.TrimSpace(e.err.Error()), "\n", "; ")
+}
+
+func (e *oneLineError) Unwrap() error { return e.err }
+
+// failure is what a registry's error means to a user.
+type failure int
+
+const (
+	failOther failure = iota
+	failNotFound
+	failUnauthorized
+	failDenied
+	failUnreachable
+)
+
+func failureOf(err error) failure {
+	var ec errcode.ErrorCoder
+	if errors.As(err, &ec) {
+		switch ec.ErrorCode() {
+		case v2.ErrorCodeManifestUnknown, v2.ErrorCodeNameUnknown:
+			return failNotFound
+		case errcode.ErrorCodeUnauthorized:
+			return failUnauthorized
+		case errcode.ErrorCodeDenied:
+			return failDenied
+		}
+	}
+	var creds docker.ErrUnauthorizedForCredentials
+	if errors.As(err, &creds) {
+		return failUnauthorized
+	}
+	var status docker.UnexpectedHTTPStatusError
+	if errors.As(err, &status) {
+		switch status.StatusCode {
+		case http.StatusNotFound:
+			return failNotFound
+		case http.StatusUnauthorized:
+			return failUnauthorized
+		case http.StatusForbidden:
+			return failDenied
+		}
+	}
+	var op *net.OpError
+	var dns *net.DNSError
+	var ne net.Error
+	if errors.As(err, &op) || errors.As(err, &dns) || errors.As(err, &ne) && ne.Timeout() {
+		return failUnreachable
+	}
+	return failOther
+}
+
+// shortCause is the part of a registry error a person needs: the network
+// failure or the registry's own message, without the library's layers.
+func shortCause(err error) string {
+	var op *net.OpError
+	if errors.As(err, &op) {
+		return op.Error()
+	}
+	var dns *net.DNSError
+	if errors.As(err, &dns) {
+		return dns.Error()
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err.Error()
+	}
+	var ec errcode.Error
+	if errors.As(err, &ec) && ec.Message != "" {
+		return ec.Message
+	}
+	return err.Error()
+}
+
+// sourceError is what one registries.conf mirror answered.
+type sourceError struct {
+	location string
+	err      error
+}
+
+// classify returns a typed error for err from ref's registry, or nil when
+// err is none of the failures storage names. With probe set, the mirrors
+// asked before the registry are asked again to learn what they answered.
+func (s *Store) classify(ctx context.Context, sys *itypes.SystemContext, ref reference.Named, err error, probe bool) error {
+	var mirrors []sourceError
+	if probe && failureOf(err) != failOther {
+		for _, m := range mirrorSources(sys, ref) {
+			if perr := probeSource(ctx, sys, m); perr != nil {
+				mirrors = append(mirrors, sourceError{location: m.Endpoint.Location, err: perr})
+			}
+		}
+	}
+	return classifyWith(sys, ref, err, mirrors)
+}
+
+// classifyWith is classify with the mirrors' answers already known.
+func classifyWith(sys *itypes.SystemContext, ref reference.Named, err error, mirrors []sourceError) error {
+	host := reference.Domain(ref)
+	kind := failureOf(err)
+	if kind == failOther {
+		return nil
+	}
+	var missingIn, notes []string
+	for _, m := range mirrors {
+		if failureOf(m.err) == failNotFound {
+			missingIn = append(missingIn, m.location)
+		} else {
+			notes = append(notes, m.location+": "+shortCause(m.err))
+		}
+	}
+	switch kind {
+	case failNotFound:
+		return &NotFoundError{Ref: ref.String(), Registry: host, Mirrors: missingIn, Err: err}
+	case failUnreachable:
+		if len(missingIn) > 0 {
+			return &NotFoundError{Ref: ref.String(), Registry: host, Mirrors: missingIn, Upstream: err, Err: err}
+		}
+		return &UnreachableError{Registry: host, Mirrors: notes, Err: err}
+	}
+	user := ""
+	if creds, cerr := config.GetCredentialsForRef(sys, ref); cerr == nil {
+		user = creds.Username
+		if user == "" && creds.IdentityToken != "" {
+			user = "<identity token>"
+		}
+	}
+	auth := &AuthError{Registry: host, Repo: ref.Name(), User: user, Denied: kind == failDenied, Err: err}
+	if len(missingIn) > 0 {
+		return &NotFoundError{Ref: ref.String(), Registry: host, Mirrors: missingIn, Upstream: auth, Err: err}
+	}
+	return auth
+}
+
+// mirrorSources lists the registries.conf mirrors a pull of ref asks
+// before ref's own registry, in order.
+func mirrorSources(sys *itypes.SystemContext, ref reference.Named) []sysregistriesv2.PullSource {
+	reg, err := sysregistriesv2.FindRegistry(sys, ref.Name())
+	if err != nil || reg == nil {
+		return nil
+	}
+	sources, err := reg.PullSourcesFromReference(ref)
+	if err != nil || len(sources) < 2 {
+		return nil
+	}
+	return sources[:len(sources)-1]
+}
+
+// sourceSystemContext is sys for talking to one pull source directly,
+// honouring the source's own insecure flag.
+func sourceSystemContext(sys *itypes.SystemContext, src sysregistriesv2.PullSource) *itypes.SystemContext {
+	c := *sys
+	if src.Endpoint.Insecure {
+		c.DockerInsecureSkipTLSVerify = itypes.OptionalBoolTrue
+	}
+	return &c
+}
+
+// probeSource asks one pull source for ref's manifest and returns the
+// error it gave, if any.
+func probeSource(ctx context.Context, sys *itypes.SystemContext, src sysregistriesv2.PullSource) error {
+	r, err := docker.NewReference(src.Reference)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	is, err := r.NewImageSource(ctx, sourceSystemContext(sys, src))
+	if err != nil {
+		return err
+	}
+	return is.Close()
+}
+
+// listTagsFrom lists the tags of ref's repository, asking registries.conf
+// mirrors before the registry itself, as a pull would. The library wants
+// a tagged reference, though only the repository matters. On failure it
+// returns the registry's own error and what each mirror said.
+func listTagsFrom(ctx context.Context, sys *itypes.SystemContext, ref reference.Named) ([]string, []sourceError, error) {
+	ref = reference.TagNameOnly(reference.TrimNamed(ref))
+	var mirrors []sourceError
+	for _, src := range mirrorSources(sys, ref) {
+		r, err := docker.NewReference(src.Reference)
+		if err != nil {
+			continue
+		}
+		tags, err := docker.GetRepositoryTags(ctx, sourceSystemContext(sys, src), r)
+		if err == nil {
+			return tags, nil, nil
+		}
+		if ctx.Err() != nil {
+			return nil, nil, err
+		}
+		mirrors = append(mirrors, sourceError{location: src.Endpoint.Location, err: err})
+	}
+	r, err := docker.NewReference(ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	tags, err := docker.GetRepositoryTags(ctx, sys, r)
+	return tags, mirrors, err
+}
+
+// pullTemp is one pull's directory for blobs in flight, inside the store
+// (the library's default, /var/tmp, may be another file system, and a
+// killed pull would leave its blobs there for good). It is locked for as
+// long as the pull runs; an unlocked one belongs to a pull that died and
+// the next pull removes it.
+type pullTemp struct {
+	dir  string
+	lock *os.File
+}
+
+func (s *Store) pullTempDir() (*pullTemp, error) {
+	return newPullTemp(filepath.Join(s.s.GraphRoot(), "pull-tmp"))
+}
+
+// newPullTemp makes a locked directory for one pull under root, first
+// removing those of pulls that died.
+func newPullTemp(root string) (*pullTemp, error) {
+	if err := os.MkdirAll(root, 0o700); err != nil {
+		return nil, err
+	}
+	removeStalePullDirs(root)
+	for attempt := 0; attempt < 5; attempt++ {
+		f, err := os.CreateTemp(root, "pull-*.lock")
+		if err != nil {
+			return nil, err
+		}
+		if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+			f.Close()
+			continue
+		}
+		// Another pull's cleanup may have taken and removed the lock file
+		// between its creation and the lock: then it is not ours to use.
+		var held, named unix.Stat_t
+		if unix.Fstat(int(f.Fd()), &held) != nil || unix.Stat(f.Name(), &named) != nil || held.Ino != named.Ino || held.Dev != named.Dev {
+			f.Close()
+			continue
+		}
+		dir := strings.TrimSuffix(f.Name(), ".lock")
+		if err := os.Mkdir(dir, 0o700); err != nil {
+			os.Remove(f.Name())
+			f.Close()
+			return nil, err
+		}
+		return &pullTemp{dir: dir, lock: f}, nil
+	}
+	return nil, errors.New("cannot create a temporary directory for the pull")
+}
+
+func (t *pullTemp) remove() {
+	_ = os.RemoveAll(t.dir)
+	_ = os.Remove(t.lock.Name())
+	_ = t.lock.Close()
+}
+
+// removeStalePullDirs removes the directories of pulls that are no longer
+// running: their lock can be taken.
+func removeStalePullDirs(root string) {
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		name := e.Name()
+		path := filepath.Join(root, name)
+		if !strings.HasSuffix(name, ".lock") {
+			// A live pull creates its lock before its directory and
+			// removes it after, so a directory without one is stale.
+			if _, err := os.Stat(path + ".lock"); errors.Is(err, os.ErrNotExist) {
+				_ = os.RemoveAll(path)
+			}
+			continue
+		}
+		f, err := os.OpenFile(path, os.O_RDWR, 0)
+		if err != nil {
+			continue
+		}
+		if unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB) == nil {
+			_ = os.RemoveAll(strings.TrimSuffix(path, ".lock"))
+			_ = os.Remove(path)
+		}
+		f.Close()
+	}
 }
