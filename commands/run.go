@@ -2,12 +2,14 @@ package commands
 
 import (
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
 	"box/engine"
+	"box/storage"
 )
 
 func runCommand() *cli.Command {
@@ -83,14 +85,7 @@ func runRun(c *cli.Context) error {
 	if opts.TTY && opts.Interactive && !term.IsTerminal(int(os.Stdin.Fd())) {
 		return &runFailure{usageErrorf("the input device is not a TTY")}
 	}
-	errOut := c.App.ErrWriter
-	prog := newPullProgress(errOut, c.Bool("quiet"))
-	opts.PullProgress = prog.Event
-	opts.OnPull = func(ref string) {
-		if !c.Bool("quiet") {
-			fmt.Fprintf(errOut, "Unable to find image '%s' locally\n", ref)
-		}
-	}
+	opts.Puller = &runPuller{w: c.App.ErrWriter, quiet: c.Bool("quiet")}
 
 	e, err := newEngine(c)
 	if err != nil {
@@ -98,9 +93,27 @@ func runRun(c *cli.Context) error {
 	}
 	defer e.Close()
 	err = e.Run(c.Context, opts, engine.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
-	prog.Done()
 	if err != nil {
 		return &runFailure{err}
 	}
 	return nil
 }
+
+// runPuller prints run's implicit pull as Docker does, finishing the
+// progress bars before the container takes the terminal.
+type runPuller struct {
+	w     io.Writer
+	quiet bool
+	prog  *pullProgress
+}
+
+func (p *runPuller) Start(ref string, missing bool) {
+	if missing && !p.quiet {
+		fmt.Fprintf(p.w, "Unable to find image '%s' locally\n", ref)
+	}
+	p.prog = newPullProgress(p.w, p.quiet)
+}
+
+func (p *runPuller) Event(ev storage.Progress) { p.prog.Event(ev) }
+
+func (p *runPuller) Done() { p.prog.Done() }

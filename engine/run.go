@@ -53,10 +53,17 @@ type RunOptions struct {
 	SecurityOpt     []string
 	Privileged      bool
 
-	// PullProgress receives the implicit pull's events; OnPull is told
-	// before an implicit pull starts (Docker prints "Unable to find image").
-	PullProgress func(storage.Progress)
-	OnPull       func(ref string)
+	// Puller, when set, is told about an implicit pull.
+	Puller Puller
+}
+
+// Puller follows the pull `run` makes when the image is missing or
+// --pull always says so: Start before it (Docker prints "Unable to find
+// image"), Event for each blob, Done once the image is stored or failed.
+type Puller interface {
+	Start(ref string, missing bool)
+	Event(storage.Progress)
+	Done()
 }
 
 // IO is the container's standard streams. Stdin is used only with
@@ -299,10 +306,13 @@ func (e *Engine) resolveImage(ctx context.Context, opts RunOptions) (*storage.Im
 	if err != nil {
 		return nil, err
 	}
-	if opts.OnPull != nil && opts.Pull == PullMissing {
-		opts.OnPull(storage.FamiliarString(ref))
+	popts := storage.PullOptions{Platform: opts.Platform}
+	if p := opts.Puller; p != nil {
+		p.Start(storage.FamiliarString(ref), opts.Pull == PullMissing)
+		popts.Progress = p.Event
+		defer p.Done()
 	}
-	rep, err := e.Store.Pull(ctx, ref, storage.PullOptions{Platform: opts.Platform, Progress: opts.PullProgress})
+	rep, err := e.Store.Pull(ctx, ref, popts)
 	if err != nil {
 		return nil, err
 	}

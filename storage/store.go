@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	itypes "go.podman.io/image/v5/types"
 	cstorage "go.podman.io/storage"
@@ -76,6 +77,9 @@ func Open(opts Options) (*Store, error) {
 	if err := os.MkdirAll(opts.RunRoot, 0o700); err != nil {
 		return nil, fmt.Errorf("create run root: %w", err)
 	}
+	if driver == "overlay" {
+		forgetMountProgram(opts.Root)
+	}
 	s, err := cstorage.GetStore(stypes.StoreOptions{
 		GraphRoot:          opts.Root,
 		RunRoot:            opts.RunRoot,
@@ -102,3 +106,16 @@ func (s *Store) RunRoot() string { return s.s.RunRoot() }
 
 // Backing gives the engine the underlying store for container layers.
 func (s *Store) Backing() cstorage.Store { return s.s }
+
+// forgetMountProgram drops the overlay driver's remembered verdict that
+// native overlay does not work here, so that it is checked again. The
+// driver records the verdict once and for all, and one refused probe (a
+// namespace set up wrong, say) would otherwise tie the store to
+// fuse-overlayfs forever; native overlay is box's choice wherever the
+// kernel allows it.
+func forgetMountProgram(root string) {
+	flag := filepath.Join(root, "overlay", ".has-mount-program")
+	if b, err := os.ReadFile(flag); err == nil && strings.TrimSpace(string(b)) == "true" {
+		_ = os.Remove(flag)
+	}
+}
