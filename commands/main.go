@@ -22,20 +22,13 @@ import (
 // Main runs box's CLI and returns the process exit code.
 func Main(args []string) int {
 	if needsNamespace(scanVerb(args[1:])) && !rootless.InNamespace() && os.Geteuid() != 0 {
-		// The single-id warning is given once per boot, remembered in the
-		// user's default run root whatever --runroot says.
-		marker := ""
-		if id, err := rootless.MakePlan(); err == nil {
-			if _, runRoot, err := engine.Paths(id.Identity, engine.Options{}); err == nil {
-				marker = filepath.Join(runRoot, "single-id-warned")
-			}
-		}
-		code, err := rootless.Enter(rootless.Options{Args: args, Stderr: os.Stderr, WarnedMarker: marker})
-		if err != nil {
-			printError(os.Stderr, err)
-			return exitBoxFailed
-		}
-		return code
+		// rootless's constructor did not get this process into its user
+		// namespace before main; say why.
+		printError(os.Stderr, rootless.EntryError())
+		return exitBoxFailed
+	}
+	if w := rootless.FallbackWarning(); w != "" {
+		warnOnce(os.Stderr, w)
 	}
 	app := newApp(os.Stdout, os.Stderr)
 	err := app.Run(intersperse(app, args))
@@ -47,6 +40,27 @@ func Main(args []string) int {
 		printError(os.Stderr, err)
 	}
 	return code
+}
+
+// warnOnce prints the single-id warning once per boot, remembered in the
+// user's default run root whatever --runroot says.
+func warnOnce(w io.Writer, msg string) {
+	id, err := rootless.Current()
+	if err != nil {
+		return
+	}
+	_, runRoot, err := engine.Paths(id, engine.Options{})
+	if err != nil {
+		return
+	}
+	marker := filepath.Join(runRoot, "single-id-warned")
+	if _, err := os.Stat(marker); err == nil {
+		return
+	}
+	fmt.Fprintf(w, "box: warning: %s\n", msg)
+	if err := os.MkdirAll(runRoot, 0o700); err == nil {
+		_ = os.WriteFile(marker, nil, 0o600)
+	}
 }
 
 func printError(w io.Writer, err error) {

@@ -1,9 +1,9 @@
-// Package rootless owns box's user namespace: it decides whether an
-// invocation needs one, checks that the machine allows it, maps the invoking
-// user and its subordinate id ranges (newuidmap/newgidmap), and re-executes
-// box inside it. It never touches the image store or containers and never
-// prints except for the single-id warning, which goes to the writer it is
-// given.
+// Package rootless owns box's user namespace: a C constructor
+// (userns_linux.c) moves an unprivileged invocation into one before Go
+// starts, mapping the user and its subordinate id ranges
+// (newuidmap/newgidmap); this package reports who box runs for, how ids are
+// mapped, and why entry failed. It never touches the image store or
+// containers and never prints.
 package rootless
 
 import (
@@ -16,8 +16,9 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 )
 
-// envHost carries "uid:gid:name" of the invoking user into the
-// re-executed child, where os.Getuid() is 0.
+// envHost carries "uid:gid:name" of the invoking user, set by the
+// constructor in userns_linux.c once it has entered the namespace, where
+// os.Getuid() is 0.
 const envHost = "_BOX_ROOTLESS"
 
 // Mode says how the namespace maps ids.
@@ -97,10 +98,6 @@ func Current() (Identity, error) {
 		id.Mode = SingleID
 	}
 	return id, nil
-}
-
-func encodeHost(uid, gid int, name string) string {
-	return fmt.Sprintf("%d:%d:%s", uid, gid, name)
 }
 
 // readMap parses /proc/PID/{uid,gid}_map.

@@ -1,7 +1,6 @@
 package rootless
 
 import (
-	"bufio"
 	"errors"
 	"os"
 	"path/filepath"
@@ -11,47 +10,6 @@ import (
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 )
-
-func TestParseSubID(t *testing.T) {
-	const file = `# comment
-alice:100000:65536
-1001:300000:1000
-bob:200000:65536
-alice:500000:10
-carol:x:5
-dave:1:0
-`
-	for _, tc := range []struct {
-		name, id string
-		want     []specs.LinuxIDMapping
-	}{
-		{"alice", "1000", []specs.LinuxIDMapping{{HostID: 100000, Size: 65536}, {HostID: 500000, Size: 10}}},
-		{"someone", "1001", []specs.LinuxIDMapping{{HostID: 300000, Size: 1000}}},
-		{"carol", "1002", nil},
-		{"dave", "1003", nil},
-		{"nobody", "9", nil},
-	} {
-		got, err := parseSubID(bufio.NewScanner(strings.NewReader(file)), tc.name, tc.id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
-		}
-	}
-}
-
-func TestNamespaceMap(t *testing.T) {
-	got := namespaceMap(1000, []specs.LinuxIDMapping{{HostID: 100000, Size: 65536}, {HostID: 500000, Size: 10}})
-	want := []specs.LinuxIDMapping{
-		{ContainerID: 0, HostID: 1000, Size: 1},
-		{ContainerID: 1, HostID: 100000, Size: 65536},
-		{ContainerID: 65537, HostID: 500000, Size: 10},
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("got %v, want %v", got, want)
-	}
-}
 
 func TestParseMap(t *testing.T) {
 	got, err := parseMap("         0       1000          1\n         1     100000      65536\n")

@@ -1,45 +1,320 @@
-// The child half of Enter, run before the Go runtime starts so that the
-// process is still single-threaded: it creates the user namespace itself
-// (so it holds every capability there), waits until the parent has
-// written the id maps, becomes root of the namespace and unshares a mount
-// namespace. No re-exec follows: box goes on to main() in place, and
-// /proc/self/exe stays the real binary, which lets runc seal it for
-// container inits with a cheap overlay instead of copying it.
+// box's user namespace entry, run before the Go runtime starts while the
+// process is still single-threaded. An unprivileged box that needs the
+// store moves itself, in place, into a new user namespace (mapped from
+// /etc/subuid and /etc/subgid through newuidmap/newgidmap, or to the user
+// alone) and a new mount namespace, and becomes root there. Nothing is
+// re-executed: a second start of the 40 MB binary and its Go runtime
+// would cost more than everything else a `box images` does.
+//
+// The mapping must be written from outside the new namespace, so a small
+// forked helper (still in the original namespace) runs the map tools on
+// the parent's pid. The outcome reaches Go through the environment:
+//   _BOX_ROOTLESS=uid:gid:name      entered (rootless.Current reads it)
+//   _BOX_USERNS_FALLBACK=reason     only the user's own id is mapped
+//   _BOX_USERNS_ERROR=message       could not enter; Go explains why
 #define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
-#define SYNC_ENV "_BOX_USERNS_SYNC"
+#define MAX_RANGES 16
+#define MAX_ARGS 4096
+
+struct range {
+	unsigned long start, count;
+};
+
+static void fail(const char *what)
+{
+	char buf[512];
+	snprintf(buf, sizeof(buf), "%s: %s", what, strerror(errno));
+	setenv("_BOX_USERNS_ERROR", buf, 1);
+}
+
+// needs_namespace decides from the command line, as Go's commands package
+// would, whether this invocation touches the store: global flags are
+// skipped; help and version answer without the namespace.
+static int needs_namespace(void)
+{
+	static char buf[MAX_ARGS];
+	int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+	char *p, *end;
+	const char *base;
+
+	if (fd < 0)
+		return 1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 1;
+	buf[n] = '\0';
+	end = buf + n;
+	base = strrchr(buf, '/');
+	base = base ? base + 1 : buf;
+	// containers/storage re-executes box under these names for chrooted
+	// helpers; libcontainer as "init".
+	if (strncmp(base, "storage-", 8) == 0 || strcmp(base, "chown-by-maps") == 0)
+		return 0;
+	for (p = buf + strlen(buf) + 1; p < end; p += strlen(p) + 1) {
+		if (p[0] != '-')
+			return strcmp(p, "help") != 0 && strcmp(p, "h") != 0 &&
+			       strcmp(p, "version") != 0 && strcmp(p, "init") != 0;
+		if (strcmp(p, "--help") == 0 || strcmp(p, "-h") == 0 || strcmp(p, "--version") == 0 ||
+		    strcmp(p, "-v") == 0)
+			return 0;
+		if (strcmp(p, "--root") == 0 || strcmp(p, "--runroot") == 0 ||
+		    strcmp(p, "--storage-driver") == 0 || strcmp(p, "--log-level") == 0) {
+			p += strlen(p) + 1;
+			if (p >= end)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+// read_ranges reads the user's ranges (by name or by uid) from a subid file.
+static int read_ranges(const char *path, const char *name, uid_t uid, struct range *r)
+{
+	FILE *f = fopen(path, "re");
+	char line[512], id[32];
+	int n = 0;
+
+	if (f == NULL)
+		return 0;
+	snprintf(id, sizeof(id), "%u", (unsigned)uid);
+	while (n < MAX_RANGES && fgets(line, sizeof(line), f) != NULL) {
+		char *owner = strtok(line, ":\n"), *start = strtok(NULL, ":\n"), *count = strtok(NULL, ":\n");
+		char *e1, *e2;
+		if (owner == NULL || start == NULL || count == NULL || owner[0] == '#')
+			continue;
+		if (strcmp(owner, name) != 0 && strcmp(owner, id) != 0)
+			continue;
+		r[n].start = strtoul(start, &e1, 10);
+		r[n].count = strtoul(count, &e2, 10);
+		if (*e1 == '\0' && *e2 == '\0' && r[n].count > 0)
+			n++;
+	}
+	fclose(f);
+	return n;
+}
+
+static int in_path(const char *tool)
+{
+	const char *path = getenv("PATH");
+	char buf[4096], *dir, *save;
+
+	snprintf(buf, sizeof(buf), "%s", path ? path : "/usr/local/bin:/usr/bin:/bin");
+	for (dir = strtok_r(buf, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+		char full[4096];
+		snprintf(full, sizeof(full), "%s/%s", dir, tool);
+		if (access(full, X_OK) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+// run_map runs newuidmap/newgidmap PID 0 self 1 1 start count ...; it
+// returns the pid of the started tool, or -1.
+static pid_t run_map(const char *tool, pid_t target, unsigned long self, struct range *r, int n)
+{
+	char *argv[4 + 3 * (MAX_RANGES + 1)];
+	char nums[3 * (MAX_RANGES + 1) + 1][24];
+	unsigned long next = 1;
+	int a = 0, k = 0, i;
+	pid_t pid;
+
+	argv[a++] = (char *)tool;
+	snprintf(nums[k], 24, "%d", (int)target);
+	argv[a++] = nums[k++];
+	snprintf(nums[k], 24, "0"), argv[a++] = nums[k++];
+	snprintf(nums[k], 24, "%lu", self), argv[a++] = nums[k++];
+	snprintf(nums[k], 24, "1"), argv[a++] = nums[k++];
+	for (i = 0; i < n; i++) {
+		snprintf(nums[k], 24, "%lu", next), argv[a++] = nums[k++];
+		snprintf(nums[k], 24, "%lu", r[i].start), argv[a++] = nums[k++];
+		snprintf(nums[k], 24, "%lu", r[i].count), argv[a++] = nums[k++];
+		next += r[i].count;
+	}
+	argv[a] = NULL;
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		if (null >= 0) {
+			dup2(null, 1);
+			dup2(null, 2);
+		}
+		execvp(tool, argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+static int waited_ok(pid_t pid)
+{
+	int status;
+	if (pid < 0)
+		return 0;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return 0;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+static int write_file(const char *path, const char *data)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t len = (ssize_t)strlen(data), n;
+	if (fd < 0)
+		return -1;
+	n = write(fd, data, len);
+	close(fd);
+	return n == len ? 0 : -1;
+}
+
+// helper runs in the original namespace: once the parent has unshared, it
+// maps it, falling back to the single id, and reports 'r' (ranges), 's'
+// (single id, with a reason) or 'e' (failed) on the pipe.
+static void helper(int in, int out, pid_t parent, uid_t uid, gid_t gid,
+		   struct range *ur, int nu, struct range *gr, int ng, const char *reason)
+{
+	char c, path[64], map[64], msg[256] = "";
+	int uid_ok = 0, gid_ok = 0;
+
+	if (read(in, &c, 1) != 1)
+		_exit(1);
+	if (reason == NULL) {
+		pid_t g = run_map("newgidmap", parent, gid, gr, ng);
+		pid_t u = run_map("newuidmap", parent, uid, ur, nu);
+		gid_ok = waited_ok(g);
+		uid_ok = waited_ok(u);
+		if (!gid_ok || !uid_ok)
+			snprintf(msg, sizeof(msg), "%s failed", !uid_ok ? "newuidmap" : "newgidmap");
+	}
+	if (!gid_ok) {
+		snprintf(path, sizeof(path), "/proc/%d/setgroups", (int)parent);
+		write_file(path, "deny");
+		snprintf(path, sizeof(path), "/proc/%d/gid_map", (int)parent);
+		snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)gid);
+		if (write_file(path, map) < 0) {
+			c = 'e';
+			(void)!write(out, &c, 1);
+			_exit(1);
+		}
+	}
+	if (!uid_ok) {
+		snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)parent);
+		snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)uid);
+		if (write_file(path, map) < 0) {
+			c = 'e';
+			(void)!write(out, &c, 1);
+			_exit(1);
+		}
+	}
+	c = (uid_ok && gid_ok) ? 'r' : 's';
+	(void)!write(out, &c, 1);
+	if (c == 's')
+		(void)!write(out, reason ? reason : msg, strlen(reason ? reason : msg));
+	_exit(0);
+}
 
 __attribute__((constructor)) static void box_enter_userns(void)
 {
-	const char *env = getenv(SYNC_ENV);
-	char c;
-	int fd;
+	uid_t uid = getuid();
+	gid_t gid = getgid();
+	struct passwd *pw;
+	struct range ur[MAX_RANGES], gr[MAX_RANGES];
+	int nu = 0, ng = 0, to_helper[2], from_helper[2];
+	const char *reason = NULL;
+	char name[256], value[512], c, why[256];
+	pid_t child, parent = getpid();
+	ssize_t n;
 
-	if (env == NULL || *env == '\0')
+	if (geteuid() == 0 || getenv("_BOX_ROOTLESS") != NULL || getenv("_LIBCONTAINER_INITPIPE") != NULL)
 		return;
-	fd = atoi(env);
+	if (!needs_namespace())
+		return;
+
+	pw = getpwuid(uid);
+	snprintf(name, sizeof(name), "%s", pw ? pw->pw_name : "");
+	if (name[0] == '\0')
+		snprintf(name, sizeof(name), "%u", (unsigned)uid);
+	nu = read_ranges("/etc/subuid", name, uid, ur);
+	ng = read_ranges("/etc/subgid", name, uid, gr);
+	if (nu == 0 || ng == 0)
+		reason = "no-range";
+	else if (!in_path("newuidmap") || !in_path("newgidmap"))
+		reason = "no-newuidmap";
+
+	if (pipe2(to_helper, O_CLOEXEC) < 0 || pipe2(from_helper, O_CLOEXEC) < 0) {
+		fail("create pipe");
+		return;
+	}
+	child = fork();
+	if (child < 0) {
+		fail("fork");
+		return;
+	}
+	if (child == 0) {
+		close(to_helper[1]);
+		close(from_helper[0]);
+		helper(to_helper[0], from_helper[1], parent, uid, gid, ur, nu, gr, ng, reason);
+	}
+	close(to_helper[0]);
+	close(from_helper[1]);
+
 	if (unshare(CLONE_NEWUSER) < 0) {
-		fprintf(stderr, "Error: create user namespace: %m\n");
-		_exit(125);
+		fail("create user namespace");
+		close(to_helper[1]);
+		waitpid(child, NULL, 0);
+		return;
 	}
 	c = 'u';
-	if (write(fd, &c, 1) != 1)
+	if (write(to_helper[1], &c, 1) != 1) {
+		fail("start id mapping");
 		_exit(125);
-	/* The parent answers 'm' once the maps are written, or closes. */
-	if (read(fd, &c, 1) != 1 || c != 'm')
+	}
+	close(to_helper[1]);
+	if (read(from_helper[0], &c, 1) != 1 || c == 'e') {
+		errno = EPERM;
+		fail("write id maps");
+		waitpid(child, NULL, 0);
+		// Half-entered: an unmapped user namespace is of no use, and
+		// there is no way back out of it.
+		fprintf(stderr, "Error: %s\n", getenv("_BOX_USERNS_ERROR"));
 		_exit(125);
-	close(fd);
-	unsetenv(SYNC_ENV);
+	}
+	if (c == 's') {
+		n = read(from_helper[0], why, sizeof(why) - 1);
+		why[n > 0 ? n : 0] = '\0';
+		setenv("_BOX_USERNS_FALLBACK", why, 1);
+	}
+	close(from_helper[0]);
+	waitpid(child, NULL, 0);
+
 	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
-		fprintf(stderr, "Error: become root in the user namespace: %m\n");
+		fprintf(stderr, "Error: become root in the user namespace: %s\n", strerror(errno));
 		_exit(125);
 	}
 	if (unshare(CLONE_NEWNS) < 0) {
-		fprintf(stderr, "Error: create mount namespace: %m\n");
+		fprintf(stderr, "Error: create mount namespace: %s\n", strerror(errno));
 		_exit(125);
 	}
+	snprintf(value, sizeof(value), "%u:%u:%s", (unsigned)uid, (unsigned)gid, name);
+	setenv("_BOX_ROOTLESS", value, 1);
+	// containers/storage reads these to know it runs rootless.
+	setenv("_CONTAINERS_USERNS_CONFIGURED", "done", 1);
+	snprintf(value, sizeof(value), "%u", (unsigned)uid);
+	setenv("_CONTAINERS_ROOTLESS_UID", value, 1);
+	snprintf(value, sizeof(value), "%u", (unsigned)gid);
+	setenv("_CONTAINERS_ROOTLESS_GID", value, 1);
 }
