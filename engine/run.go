@@ -145,11 +145,13 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) error {
 	if err != nil {
 		return fmt.Errorf("create container: %w", err)
 	}
-	// Until the container has started, every failure removes it again.
+	// The rootfs mount lives only in this process's mount namespace and
+	// goes with it; until the container has started, every failure
+	// removes the container again.
 	started := false
 	defer func() {
+		_, _ = e.Store.Backing().Unmount(ctr.ID, true)
 		if !started || opts.Remove {
-			_, _ = e.Store.Backing().Unmount(ctr.ID, true)
 			_ = e.Store.Backing().DeleteContainer(ctr.ID)
 		}
 	}()
@@ -158,29 +160,27 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) error {
 	if err != nil {
 		return fmt.Errorf("mount container %s: %w", storage.ShortID(ctr.ID), err)
 	}
-	defer func() { _, _ = e.Store.Backing().Unmount(ctr.ID, true) }()
 
 	so := spec.Options{
-		Rootfs:          rootfs,
-		Image:           img.Config.Config,
-		ImageArch:       img.Config.Architecture,
-		Cmd:             opts.Cmd,
-		Env:             env,
-		OSEnv:           os.LookupEnv,
-		WorkingDir:      opts.Workdir,
-		User:            opts.User,
-		Hostname:        opts.Hostname,
-		TTY:             opts.TTY,
-		Mounts:          mounts,
-		ReadOnly:        opts.ReadOnly,
-		Network:         spec.Network(opts.Network),
-		CapAdd:          opts.CapAdd,
-		CapDrop:         opts.CapDrop,
-		Privileged:      opts.Privileged,
-		Rootless:        e.Identity.Rootless(),
-		UIDMappings:     nestedMappings(e.Identity.UIDMap),
-		GIDMappings:     nestedMappings(e.Identity.GIDMap),
-		NoNewPrivileges: false,
+		Rootfs:      rootfs,
+		Image:       img.Config.Config,
+		ImageArch:   img.Config.Architecture,
+		Cmd:         opts.Cmd,
+		Env:         env,
+		OSEnv:       os.LookupEnv,
+		WorkingDir:  opts.Workdir,
+		User:        opts.User,
+		Hostname:    opts.Hostname,
+		TTY:         opts.TTY,
+		Mounts:      mounts,
+		ReadOnly:    opts.ReadOnly,
+		Network:     spec.Network(opts.Network),
+		CapAdd:      opts.CapAdd,
+		CapDrop:     opts.CapDrop,
+		Privileged:  opts.Privileged,
+		Rootless:    e.Identity.Rootless(),
+		UIDMappings: nestedMappings(e.Identity.UIDMap),
+		GIDMappings: nestedMappings(e.Identity.GIDMap),
 	}
 	if opts.Entrypoint != nil {
 		so.Entrypoint = []string{}
@@ -228,12 +228,9 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) error {
 		Stdout:    io.Stdout,
 		Stderr:    io.Stderr,
 	}
-	if opts.Interactive || opts.TTY {
+	if opts.Interactive {
+		// Without -i (even with -t) the keyboard is not passed on.
 		mio.Stdin = io.Stdin
-	}
-	if !opts.Interactive && opts.TTY {
-		// -t alone: a terminal for output, but the keyboard is not passed on.
-		mio.Stdin = nil
 	}
 	rec.StartedAt = time.Now().UTC()
 	st, err := monitor.Run(ctx, mio)
