@@ -16,22 +16,7 @@ func imageInspectCommand() *cli.Command {
 			if err := requireArgs(c, 1, -1); err != nil {
 				return err
 			}
-			e, err := newEngine(c)
-			if err != nil {
-				return err
-			}
-			defer e.Close()
-			var found []any
-			var errs []error
-			for _, name := range c.Args().Slice() {
-				v, err := e.Store.InspectImage(name)
-				if err != nil {
-					errs = append(errs, imageError(name, err))
-					continue
-				}
-				found = append(found, v)
-			}
-			return finishInspect(c, found, errs)
+			return inspectAll(c, "image")
 		},
 	}
 }

@@ -57,6 +57,11 @@ func runInspect(c *cli.Context) error {
 	if typ != "" && !slices.Contains(inspectTypes, typ) {
 		return usageErrorf("%q is not a valid value for --type", typ)
 	}
+	return inspectAll(c, typ)
+}
+
+// inspectAll prints every named object of kind typ (any kind when empty).
+func inspectAll(c *cli.Context, typ string) error {
 	e, err := newEngine(c)
 	if err != nil {
 		return err
