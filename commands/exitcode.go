@@ -19,8 +19,6 @@ const (
 	exitNotExecutable = 126
 	// exitNotFound: the container's command does not exist.
 	exitNotFound = 127
-	// exitUsage is a command-line mistake.
-	exitUsage = 125
 )
 
 // runFailure marks errors of run-like verbs, which Docker reports with 125

@@ -77,7 +77,6 @@ type lister struct {
 	json    bool
 	headers map[string]string
 	tw      *tabwriter.Writer
-	wrote   bool
 }
 
 // newLister prepares output for format; defaultTable (with or without a

@@ -116,7 +116,7 @@ func TestLister(t *testing.T) {
 			t.Errorf("format %q:\ngot  %q\nwant %q", c.format, buf.String(), c.want)
 		}
 	}
-	if _, err := newLister(&bytes.Buffer{}, "{{.Name", "", headers); err == nil || exitCode(err) != exitUsage {
+	if _, err := newLister(&bytes.Buffer{}, "{{.Name", "", headers); err == nil || exitCode(err) != exitBoxFailed {
 		t.Errorf("a broken template should be a usage error, got %v", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -16,6 +17,8 @@ import (
 	"go.podman.io/image/v5/docker/reference"
 	istorage "go.podman.io/image/v5/storage"
 	"go.podman.io/image/v5/tarball"
+	itypes "go.podman.io/image/v5/types"
+	cstorage "go.podman.io/storage"
 )
 
 // ImportOptions describe the image `box import` makes from a tarball.
@@ -88,12 +91,13 @@ func (s *Store) Import(ctx context.Context, r io.Reader, opts ImportOptions) (st
 		return "", err
 	}
 	defer func() { _ = policy.Destroy() }()
-	if _, err := copy.Image(ctx, policy, dst, src, &copy.Options{SourceCtx: s.sys, DestinationCtx: s.sys}); err != nil {
+	var stored itypes.ImageReference
+	if _, err := copy.Image(ctx, policy, dst, src, &copy.Options{SourceCtx: s.sys, DestinationCtx: s.sys, ReportResolvedReference: &stored}); err != nil {
 		return "", fmt.Errorf("import: %w", err)
 	}
-	img, err := istorage.Transport.GetStoreImage(s.s, dst)
+	img, err := storedImage(stored)
 	if err != nil {
-		return "", fmt.Errorf("import: find stored image: %w", err)
+		return "", fmt.Errorf("import: %w", err)
 	}
 	if opts.Ref == nil {
 		if err := s.s.RemoveNames(img.ID, []string{name.String()}); err != nil {
@@ -101,4 +105,18 @@ func (s *Store) Import(ctx context.Context, r io.Reader, opts ImportOptions) (st
 		}
 	}
 	return img.ID, nil
+}
+
+// storedImage finds the image a copy into the store created, by the id the
+// storage destination reported: looking it up by name instead could find
+// another image that a concurrent pull gave the same name meanwhile.
+func storedImage(stored itypes.ImageReference) (*cstorage.Image, error) {
+	if stored == nil {
+		return nil, errors.New("the store did not report the image it created")
+	}
+	_, img, err := istorage.ResolveReference(stored)
+	if err != nil {
+		return nil, fmt.Errorf("find stored image: %w", err)
+	}
+	return img, nil
 }

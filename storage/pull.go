@@ -271,11 +271,13 @@ func (s *Store) Pull(ctx context.Context, ref reference.Named, opts PullOptions)
 	}()
 
 	src := &checkedRef{ImageReference: dockerRef, repo: ref.Name()}
+	var stored itypes.ImageReference
 	_, err = copy.Image(ctx, policy, dstRef, src, &copy.Options{
-		SourceCtx:        &sys,
-		DestinationCtx:   &sys,
-		Progress:         events,
-		ProgressInterval: 100 * time.Millisecond,
+		ReportResolvedReference: &stored,
+		SourceCtx:               &sys,
+		DestinationCtx:          &sys,
+		Progress:                events,
+		ProgressInterval:        100 * time.Millisecond,
 		// Layers from the same registry; more parallelism than this only
 		// fights over the disk on small machines.
 		MaxParallelDownloads: 4,
@@ -290,9 +292,9 @@ func (s *Store) Pull(ctx context.Context, ref reference.Named, opts PullOptions)
 		}
 		return nil, s.explainPullError(ctx, &sys, ref, err)
 	}
-	img, err := istorage.Transport.GetStoreImage(s.s, dstRef)
+	img, err := storedImage(stored)
 	if err != nil {
-		return nil, fmt.Errorf("pull %s: find stored image: %w", FamiliarString(ref), err)
+		return nil, fmt.Errorf("pull %s: %w", FamiliarString(ref), err)
 	}
 	rep := &PullReport{Ref: ref, ID: img.ID, Digest: src.topDigest(), UpToDate: before == img.ID}
 	if opts.Platform != "" {

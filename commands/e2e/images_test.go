@@ -266,16 +266,6 @@ func writeIndex(dir string, manifests ...ocispec.Descriptor) (ocispec.Descriptor
 	return desc, nil
 }
 
-// buildIndex is writeIndex for tests, failing t on error.
-func buildIndex(t *testing.T, dir string, manifests ...ocispec.Descriptor) ocispec.Descriptor {
-	t.Helper()
-	desc, err := writeIndex(dir, manifests...)
-	if err != nil {
-		t.Fatalf("build index in %s: %v", dir, err)
-	}
-	return desc
-}
-
 // readLayoutImage reads the single image an OCI layout's index.json names (as the shared
 // BusyBox layouts have) and returns its manifest and config. dir is only read.
 func readLayoutImage(dir string) (ocispec.Manifest, ocispec.Image, error) {
