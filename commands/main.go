@@ -168,14 +168,16 @@ func commandTree() []*cli.Command {
 	tag := tagCommand()
 	history := historyCommand()
 	imageInspect := imageInspectCommand()
+	ps := psCommand()
+	rm := rmCommand()
 	return []*cli.Command{
-		run, pull, images, rmi, tag, history,
+		run, pull, images, rmi, tag, history, ps, rm,
 		versionCommand(), infoCommand(), unshareCommand(), inspectCommand(), importCommand(),
 		{
 			Name:  "container",
 			Usage: "manage containers",
 			Subcommands: []*cli.Command{
-				alias(run, "run"),
+				alias(run, "run"), alias(ps, "ls", "list", "ps"), alias(rm, "rm", "remove"),
 			},
 		},
 		{

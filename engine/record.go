@@ -22,6 +22,17 @@ type record struct {
 	StartedAt  time.Time `json:"started_at,omitzero"`
 	FinishedAt time.Time `json:"finished_at,omitzero"`
 	ExitCode   *int      `json:"exit_code,omitempty"`
+	// Monitor names the process that owns the running container and Init
+	// the container's first process as the host sees it, each with its
+	// start time so that a reused pid is not mistaken for it.
+	Monitor *processID `json:"monitor,omitempty"`
+	Init    *processID `json:"init,omitempty"`
+}
+
+// processID tells one process from a later one that reuses its pid.
+type processID struct {
+	PID   int    `json:"pid"`
+	Start uint64 `json:"start"` // clock ticks since boot, /proc/PID/stat field 22
 }
 
 const recordFile = "box.json"
@@ -39,4 +50,16 @@ func (r *record) save(dir string) error {
 		return fmt.Errorf("save container %s: %w", r.ID[:12], err)
 	}
 	return nil
+}
+
+func loadRecord(dir string) (*record, error) {
+	data, err := os.ReadFile(filepath.Join(dir, recordFile))
+	if err != nil {
+		return nil, err
+	}
+	var r record
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("read %s: %w", filepath.Join(dir, recordFile), err)
+	}
+	return &r, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -232,16 +233,19 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) error {
 		// Without -i (even with -t) the keyboard is not passed on.
 		mio.Stdin = io.Stdin
 	}
-	rec.StartedAt = time.Now().UTC()
+	mio.Started = func(pid int) {
+		rec.StartedAt, rec.Monitor, rec.Init = time.Now().UTC(), currentProcess(), processOf(pid)
+		_ = rec.save(dir)
+	}
 	st, err := monitor.Run(ctx, mio)
 	if err != nil {
 		return err
 	}
 	started = true
-	rec.FinishedAt = time.Now().UTC()
-	rec.ExitCode = &st.ExitCode
+	rec.FinishedAt, rec.ExitCode, rec.Monitor, rec.Init = time.Now().UTC(), &st.ExitCode, nil, nil
 	if !opts.Remove {
-		if err := rec.save(dir); err != nil {
+		// `box rm -f` from elsewhere may have removed the container meanwhile.
+		if err := rec.save(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
 	}

@@ -37,6 +37,9 @@ type Config struct {
 	// caller's terminal, set to raw mode while the container runs.
 	Stdin          *os.File
 	Stdout, Stderr *os.File
+	// Started, when set, is told the container init's pid (as this
+	// process sees it) once the init runs.
+	Started func(pid int)
 }
 
 // Status is how the container's init ended.
@@ -103,6 +106,11 @@ func Run(ctx context.Context, cfg Config) (Status, error) {
 		}
 	}
 
+	if cfg.Started != nil {
+		if pid, err := p.Pid(); err == nil {
+			cfg.Started(pid)
+		}
+	}
 	waited := make(chan struct{})
 	var st Status
 	var werr error

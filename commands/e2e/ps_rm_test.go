@@ -1,0 +1,147 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestPsAndRm(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		name := "exited-" + u.Mode
+		wantCode(t, u.Box(t, "run", "--name", name, "busybox", "sh", "-c", "exit 3"), 3)
+		if r := u.MustBox(t, "ps"); strings.Contains(r.Stdout, name) {
+			t.Fatalf("ps without -a lists an exited container: %s", r)
+		}
+		r := u.MustBox(t, "ps", "-a", "--filter", "name="+name, "--format", "{{.Names}}|{{.Status}}|{{.Command}}|{{.Image}}")
+		if !strings.HasPrefix(r.Stdout, name+"|Exited (3) ") || !strings.Contains(r.Stdout, `|"sh -c exit 3"|busybox`) {
+			t.Fatalf("ps -a row: %s", r)
+		}
+		id := strings.TrimSpace(u.MustBox(t, "ps", "-a", "-q", "--no-trunc", "--filter", "name="+name).Stdout)
+		if len(id) != 64 {
+			t.Fatalf("ps -q --no-trunc: %q", id)
+		}
+		wantOut(t, u.MustBox(t, "ps", "-a", "-q", "--filter", "exited=3", "--filter", "id="+id[:8]), id[:12])
+		wantOut(t, u.MustBox(t, "ps", "-a", "-q", "--filter", "status=running", "--filter", "name="+name), "")
+		r = u.MustBox(t, "container", "ls", "-a", "--format", "json", "--filter", "name="+name)
+		var row map[string]string
+		if err := json.Unmarshal([]byte(r.Stdout), &row); err != nil || row["Names"] != name || row["State"] != "exited" {
+			t.Fatalf("ps --format json: %v %s", err, r)
+		}
+		wantOut(t, u.MustBox(t, "ps", "-l", "-q"), id[:12])
+		r = u.Box(t, "ps", "--filter", "colour=red")
+		wantCode(t, r, 125)
+
+		// The image a container was made from stays until the container goes.
+		r = u.Box(t, "rmi", "busybox")
+		wantCode(t, r, 1)
+		wantOneLineError(t, r, "conflict", "is using its referenced image")
+
+		r = u.Box(t, "rm", id[:10], "nosuch-"+u.Mode)
+		wantCode(t, r, 1)
+		wantOut(t, r, id[:10])
+		wantOneLineError(t, r, "No such container: nosuch-"+u.Mode)
+		if r := u.MustBox(t, "ps", "-a", "-q", "--filter", "name="+name); r.Stdout != "" {
+			t.Fatalf("rm left the container: %s", r)
+		}
+		if r := u.Box(t, "rm", name); r.Code != 1 {
+			t.Fatalf("rm of a removed container: %s", r)
+		}
+	})
+}
+
+// fgRun is a `box run` in the foreground, started by a test.
+type fgRun struct {
+	cmd *exec.Cmd
+	out *strings.Builder
+}
+
+// wait waits for box and returns its exit code (128+N for signal N).
+func (f *fgRun) wait(t *testing.T) int {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { _ = f.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("box run did not end: %s", f.out)
+	}
+	if ws, ok := f.cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return f.cmd.ProcessState.ExitCode()
+}
+
+// startForeground starts `box run` with a unique sleep and waits for the
+// container's process to run; it returns the box process and that pid.
+func startForeground(t *testing.T, u *User, args ...string) (*fgRun, int) {
+	t.Helper()
+	marker := fmt.Sprintf("%d", time.Now().UnixNano()%900000+100000)
+	cmd := u.BoxCmd(append(append([]string{"run"}, args...), "busybox", "sleep", marker)...)
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	// An orphaned container keeps box's stdout open after box is gone.
+	cmd.WaitDelay = time.Second
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		// The container's processes are in a session of their own: rm -f
+		// ends them if the test did not.
+		u.Box(t, "rm", "-f", args[len(args)-1])
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	})
+	return &fgRun{cmd: cmd, out: &out}, waitForProcess(t, "sleep "+marker, 30*time.Second)
+}
+
+func TestRmRunningContainer(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		name := "live-" + u.Mode
+		fg, _ := startForeground(t, u, "--name", name)
+		r := u.MustBox(t, "ps", "--format", "{{.Names}} {{.State}}", "--filter", "name="+name)
+		if !strings.HasPrefix(r.Stdout, name+" running") {
+			t.Fatalf("a running foreground container is not listed as running: %s", r)
+		}
+		r = u.Box(t, "rm", name)
+		wantCode(t, r, 1)
+		wantOneLineError(t, r, "container is running", "force")
+		wantOut(t, u.MustBox(t, "rm", "-f", name), name)
+		if code := fg.wait(t); code != 137 {
+			t.Fatalf("the foreground run of a force-removed container exited %d: %s", code, fg.out)
+		}
+		if r := u.MustBox(t, "ps", "-a", "-q", "--filter", "name="+name); r.Stdout != "" {
+			t.Fatalf("rm -f left the container: %s", r)
+		}
+	})
+}
+
+// TestMonitorKilled kills a foreground run's box (the container's monitor)
+// with SIGKILL: ps then shows the container as exited, its process lives on
+// orphaned, and rm -f ends that process and removes everything.
+func TestMonitorKilled(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		name := "orphan-" + u.Mode
+		fg, pid := startForeground(t, u, "--name", name)
+		_ = syscall.Kill(fg.cmd.Process.Pid, syscall.SIGKILL)
+		fg.wait(t)
+		r := u.MustBox(t, "ps", "-a", "--format", "{{.Names}} {{.Status}}", "--filter", "name="+name)
+		if !strings.HasPrefix(r.Stdout, name+" Exited (255)") {
+			t.Fatalf("a container whose monitor died: %s", r)
+		}
+		if syscall.Kill(pid, 0) != nil {
+			t.Fatalf("the orphaned container process %d is already gone", pid)
+		}
+		wantOut(t, u.MustBox(t, "rm", "-f", name), name)
+		deadline := time.Now().Add(5 * time.Second)
+		for syscall.Kill(pid, 0) == nil {
+			if time.Now().After(deadline) {
+				t.Fatalf("rm -f left the container's process %d running", pid)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+}

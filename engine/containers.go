@@ -1,0 +1,200 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	cstorage "go.podman.io/storage"
+	"golang.org/x/sys/unix"
+)
+
+// State is a container's lifecycle state, in Docker's words.
+type State string
+
+const (
+	Created State = "created"
+	Running State = "running"
+	Exited  State = "exited"
+)
+
+// exitUnknown is the exit code Docker reports when the process that
+// would have recorded it is gone (its daemon died; here, the monitor).
+const exitUnknown = 255
+
+// Container is what listing, inspecting and removing need of a container.
+type Container struct {
+	ID, Name       string
+	Image, ImageID string
+	// Command is the container's command line as Docker's COMMAND column
+	// shows it.
+	Command    string
+	Created    time.Time
+	StartedAt  time.Time
+	FinishedAt time.Time
+	State      State
+	ExitCode   int
+	// Pid is the container's init as the host sees it, while running.
+	Pid int
+
+	monitor, init *processID
+}
+
+// ErrAmbiguous marks an id prefix that matches several containers.
+var ErrAmbiguous = errors.New("ambiguous")
+
+// NoSuchContainerError names what matched no container.
+type NoSuchContainerError struct{ Name string }
+
+func (e *NoSuchContainerError) Error() string { return "No such container: " + e.Name }
+func (e *NoSuchContainerError) Unwrap() error { return ErrNoSuchContainer }
+
+// Containers lists every container, newest first.
+func (e *Engine) Containers() ([]*Container, error) {
+	raw, err := e.Store.Backing().Containers()
+	if err != nil {
+		return nil, fmt.Errorf("list containers: %w", err)
+	}
+	out := make([]*Container, 0, len(raw))
+	for i := range raw {
+		out = append(out, e.describe(&raw[i]))
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Created.After(out[j].Created) })
+	return out, nil
+}
+
+// describe combines the store's container with box's record of it.
+func (e *Engine) describe(c *cstorage.Container) *Container {
+	ctr := &Container{ID: c.ID, ImageID: c.ImageID, Created: c.Created, State: Created}
+	if len(c.Names) > 0 {
+		ctr.Name = c.Names[0]
+	}
+	dir, err := e.Store.Backing().ContainerDirectory(c.ID)
+	if err != nil {
+		return ctr
+	}
+	rec, err := loadRecord(dir)
+	if err != nil {
+		// Created by the store but not yet described: a run in its first
+		// milliseconds, or one killed then.
+		return ctr
+	}
+	ctr.Image, ctr.Created = rec.Image, rec.Created
+	ctr.Command = strings.Join(append([]string{rec.Path}, rec.Args...), " ")
+	ctr.StartedAt, ctr.FinishedAt = rec.StartedAt, rec.FinishedAt
+	switch {
+	case rec.ExitCode != nil:
+		ctr.State, ctr.ExitCode = Exited, *rec.ExitCode
+	case rec.Monitor.alive():
+		ctr.State, ctr.monitor, ctr.init = Running, rec.Monitor, rec.Init
+		if rec.Init != nil {
+			ctr.Pid = rec.Init.PID
+		}
+	case !rec.StartedAt.IsZero():
+		// Its monitor died without recording how the container ended; its
+		// processes may live on, orphaned, until rm -f ends them.
+		ctr.State, ctr.ExitCode, ctr.init = Exited, exitUnknown, rec.Init
+	}
+	return ctr
+}
+
+// LookupContainer finds a container by full id, name or unique id prefix,
+// as Docker does.
+func (e *Engine) LookupContainer(nameOrID string) (*Container, error) {
+	all, err := e.Containers()
+	if err != nil {
+		return nil, err
+	}
+	name := strings.TrimPrefix(nameOrID, "/")
+	var prefixed []*Container
+	for _, c := range all {
+		if c.ID == nameOrID || c.Name == name {
+			return c, nil
+		}
+		if nameOrID != "" && strings.HasPrefix(c.ID, nameOrID) {
+			prefixed = append(prefixed, c)
+		}
+	}
+	switch len(prefixed) {
+	case 0:
+		return nil, &NoSuchContainerError{Name: nameOrID}
+	case 1:
+		return prefixed[0], nil
+	}
+	return nil, fmt.Errorf("%w: multiple containers match id prefix %q", ErrAmbiguous, nameOrID)
+}
+
+// ContainerRunningError is `rm` of a running container without force.
+type ContainerRunningError struct{ Name string }
+
+func (e *ContainerRunningError) Error() string {
+	return fmt.Sprintf("cannot remove container %q: container is running: stop the container before removing or force remove", "/"+e.Name)
+}
+
+// RemoveContainer removes a container, its writable layer and its state.
+// A running container needs force: its init is killed, and once its
+// monitor has finished with it the container is removed.
+func (e *Engine) RemoveContainer(ctx context.Context, nameOrID string, force bool) error {
+	c, err := e.LookupContainer(nameOrID)
+	if err != nil {
+		return err
+	}
+	if c.State == Running && !force {
+		return &ContainerRunningError{Name: c.Name}
+	}
+	// Killing the init ends the container: its PID namespace goes with it.
+	if c.init.alive() {
+		if !force {
+			return &ContainerRunningError{Name: c.Name}
+		}
+		if err := unix.Kill(c.init.PID, unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {
+			return fmt.Errorf("kill container %s: %w", c.Name, err)
+		}
+	}
+	if err := waitGone(ctx, c.monitor, 10*time.Second); err != nil {
+		return fmt.Errorf("remove container %s: %w", c.Name, err)
+	}
+	// The rootfs mount lived in the monitor's mount namespace; the store's
+	// count of it is stale here, so the unmount only resets it.
+	_, _ = e.Store.Backing().Unmount(c.ID, true)
+	if err := e.Store.Backing().DeleteContainer(c.ID); err != nil && !errors.Is(err, cstorage.ErrContainerUnknown) && !errors.Is(err, cstorage.ErrNotAContainer) {
+		return fmt.Errorf("remove container %s: %w", c.Name, err)
+	}
+	_ = os.RemoveAll(filepath.Join(e.stateRoot(), c.ID))
+	return nil
+}
+
+// waitGone waits for a monitor to finish its container.
+func waitGone(ctx context.Context, p *processID, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for p.alive() {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("its monitor (pid %d) did not finish within %s", p.PID, limit)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+// ContainerSize is the size of what the container wrote, as `ps -s`
+// shows it; 0 when it cannot be told.
+func (e *Engine) ContainerSize(id string) int64 {
+	c, err := e.Store.Backing().Container(id)
+	if err != nil {
+		return 0
+	}
+	n, err := e.Store.Backing().DiffSize("", c.LayerID)
+	if err != nil {
+		return 0
+	}
+	return n
+}
