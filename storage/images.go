@@ -33,6 +33,9 @@ type Image struct {
 	Docker DockerConfig
 
 	store *Store
+	// metadataSize is the size of the manifests, config and other data
+	// stored beside the layers.
+	metadataSize int64
 }
 
 // DockerConfig is the part of a Docker (schema2) image configuration that
@@ -256,6 +259,9 @@ func (s *Store) wrap(raw *cstorage.Image) (*Image, error) {
 		Digests:  raw.Digests,
 		TopLayer: raw.TopLayer,
 		store:    s,
+	}
+	for _, n := range raw.BigDataSizes {
+		img.metadataSize += n
 	}
 	data, err := s.s.ImageBigData(raw.ID, "sha256:"+raw.ID)
 	if err != nil {

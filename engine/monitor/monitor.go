@@ -118,6 +118,7 @@ func Run(ctx context.Context, cfg Config) (Status, error) {
 		defer close(waited)
 		st, werr = wait(p)
 	}()
+	done := ctx.Done()
 	for {
 		select {
 		case <-waited:
@@ -125,8 +126,9 @@ func Run(ctx context.Context, cfg Config) (Status, error) {
 				tty.Drain()
 			}
 			return st, werr
-		case <-ctx.Done():
+		case <-done:
 			_ = ctr.Signal(unix.SIGKILL)
+			done = nil // once is enough; wait for the exit
 		case s := <-sigs:
 			switch s {
 			case unix.SIGCHLD, unix.SIGPIPE, unix.SIGURG:
