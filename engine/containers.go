@@ -12,6 +12,8 @@ import (
 
 	cstorage "go.podman.io/storage"
 	"golang.org/x/sys/unix"
+
+	"box/engine/monitor"
 )
 
 // State is a container's lifecycle state, in Docker's words.
@@ -156,7 +158,12 @@ func (e *Engine) RemoveContainer(ctx context.Context, nameOrID string, force boo
 			return fmt.Errorf("kill container %s: %w", c.Name, err)
 		}
 	}
-	if err := waitGone(ctx, c.monitor, 10*time.Second); err != nil {
+	for _, p := range []*processID{c.init, c.monitor} {
+		if err := waitGone(ctx, p, 10*time.Second); err != nil {
+			return fmt.Errorf("remove container %s: %w", c.Name, err)
+		}
+	}
+	if err := monitor.Release(e.stateRoot(), c.ID); err != nil {
 		return fmt.Errorf("remove container %s: %w", c.Name, err)
 	}
 	// The rootfs mount lived in the monitor's mount namespace; the store's
@@ -169,12 +176,12 @@ func (e *Engine) RemoveContainer(ctx context.Context, nameOrID string, force boo
 	return nil
 }
 
-// waitGone waits for a monitor to finish its container.
+// waitGone waits for a process to end.
 func waitGone(ctx context.Context, p *processID, limit time.Duration) error {
 	deadline := time.Now().Add(limit)
 	for p.alive() {
 		if time.Now().After(deadline) {
-			return fmt.Errorf("its monitor (pid %d) did not finish within %s", p.PID, limit)
+			return fmt.Errorf("process %d did not end within %s", p.PID, limit)
 		}
 		select {
 		case <-ctx.Done():

@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -135,7 +136,15 @@ func TestMonitorKilled(t *testing.T) {
 		if syscall.Kill(pid, 0) != nil {
 			t.Fatalf("the orphaned container process %d is already gone", pid)
 		}
+		id := strings.TrimSpace(u.MustBox(t, "ps", "-a", "-q", "--no-trunc", "--filter", "name="+name).Stdout)
 		wantOut(t, u.MustBox(t, "rm", "-f", name), name)
+		if u == Root {
+			// Rootful containers have cgroups; the dead monitor could not
+			// remove them, rm -f does.
+			if _, err := os.Stat("/sys/fs/cgroup/pids/box/" + id); err == nil {
+				t.Fatalf("rm -f left the cgroup of %s", id)
+			}
+		}
 		deadline := time.Now().Add(5 * time.Second)
 		for syscall.Kill(pid, 0) == nil {
 			if time.Now().After(deadline) {

@@ -280,3 +280,15 @@ func (t *ttyRelay) Close() {
 	t.restore()
 	_ = t.master.Close()
 }
+
+// Release frees what a container's monitor would have freed had it not
+// died first: libcontainer's state and, for rootful containers, their
+// cgroups. The container's processes must be gone.
+func Release(stateRoot, id string) error {
+	ctr, err := libcontainer.Load(stateRoot, id)
+	if err != nil {
+		// Never created, or already destroyed.
+		return nil
+	}
+	return ctr.Destroy()
+}
