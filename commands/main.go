@@ -170,14 +170,16 @@ func commandTree() []*cli.Command {
 	imageInspect := imageInspectCommand()
 	ps := psCommand()
 	rm := rmCommand()
+	stop, kill, wait := stopCommand(), killCommand(), waitCommand()
 	return []*cli.Command{
-		run, pull, images, rmi, tag, history, ps, rm,
+		run, pull, images, rmi, tag, history, ps, rm, stop, kill, wait,
 		versionCommand(), infoCommand(), unshareCommand(), inspectCommand(), importCommand(),
 		{
 			Name:  "container",
 			Usage: "manage containers",
 			Subcommands: []*cli.Command{
 				alias(run, "run"), alias(ps, "ls", "list", "ps"), alias(rm, "rm", "remove"),
+				alias(stop, "stop"), alias(kill, "kill"), alias(wait, "wait"),
 			},
 		},
 		{

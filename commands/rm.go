@@ -1,9 +1,9 @@
 package commands
 
 import (
-	"fmt"
-
 	"github.com/urfave/cli/v2"
+
+	"box/engine"
 )
 
 func rmCommand() *cli.Command {
@@ -22,25 +22,7 @@ func rmCommand() *cli.Command {
 // runRm removes each named container, printing each name removed and one
 // error line per failure, and exits 1 if any failed, as Docker does.
 func runRm(c *cli.Context) error {
-	if err := requireArgs(c, 1, -1); err != nil {
-		return err
-	}
-	e, err := newEngine(c)
-	if err != nil {
-		return err
-	}
-	defer e.Close()
-	var errs []error
-	for _, name := range c.Args().Slice() {
-		if err := e.RemoveContainer(c.Context, name, c.Bool("force")); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		fmt.Fprintln(c.App.Writer, name)
-	}
-	if len(errs) == 0 {
-		return nil
-	}
-	printErrors(c.App.ErrWriter, errs)
-	return errSilent
+	return eachContainer(c, func(e *engine.Engine, name string) error {
+		return e.RemoveContainer(c.Context, name, c.Bool("force"))
+	})
 }

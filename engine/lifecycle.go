@@ -1,0 +1,118 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// NotRunningError is a verb that needs a running container given one
+// that is not.
+type NotRunningError struct{ Name string }
+
+func (e *NotRunningError) Error() string {
+	return fmt.Sprintf("container %s is not running", e.Name)
+}
+
+// ParseSignal reads a signal as Docker takes it: "KILL", "SIGKILL" or "9".
+func ParseSignal(s string) (syscall.Signal, error) {
+	if n, err := strconv.Atoi(s); err == nil {
+		if n <= 0 || n > 64 {
+			return 0, fmt.Errorf("invalid signal: %s", s)
+		}
+		return syscall.Signal(n), nil
+	}
+	name := strings.ToUpper(s)
+	if !strings.HasPrefix(name, "SIG") {
+		name = "SIG" + name
+	}
+	if sig := unix.SignalNum(name); sig != 0 {
+		return sig, nil
+	}
+	return 0, fmt.Errorf("invalid signal: %s", s)
+}
+
+// Kill sends sig to a running container's init.
+func (e *Engine) Kill(nameOrID string, sig syscall.Signal) error {
+	c, err := e.LookupContainer(nameOrID)
+	if err != nil {
+		return err
+	}
+	if c.State != Running || !c.init.alive() {
+		return &NotRunningError{Name: nameOrID}
+	}
+	if err := unix.Kill(c.init.PID, sig); err != nil && !errors.Is(err, unix.ESRCH) {
+		return fmt.Errorf("kill container %s: %w", nameOrID, err)
+	}
+	return nil
+}
+
+// Stop asks a running container to stop with sig (zero: the image's
+// StopSignal, else SIGTERM), and kills it when it has not ended within
+// timeout; it returns once the container's monitor has recorded the end.
+// Stopping a container that is not running is not an error, as in Docker.
+func (e *Engine) Stop(ctx context.Context, nameOrID string, timeout time.Duration, sig syscall.Signal) error {
+	c, err := e.LookupContainer(nameOrID)
+	if err != nil {
+		return err
+	}
+	if c.State != Running || !c.init.alive() {
+		return nil
+	}
+	if sig == 0 {
+		sig = e.stopSignal(c)
+	}
+	if err := unix.Kill(c.init.PID, sig); err != nil && !errors.Is(err, unix.ESRCH) {
+		return fmt.Errorf("stop container %s: %w", nameOrID, err)
+	}
+	if waitGone(ctx, c.init, timeout) != nil {
+		if err := unix.Kill(c.init.PID, unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {
+			return fmt.Errorf("stop container %s: %w", nameOrID, err)
+		}
+	}
+	for _, p := range []*processID{c.init, c.monitor} {
+		if err := waitGone(ctx, p, 10*time.Second); err != nil {
+			return fmt.Errorf("stop container %s: %w", nameOrID, err)
+		}
+	}
+	return nil
+}
+
+// stopSignal is the image's StopSignal, or SIGTERM.
+func (e *Engine) stopSignal(c *Container) syscall.Signal {
+	if img, err := e.Store.LookupImage(c.ImageID); err == nil && img.Config.Config.StopSignal != "" {
+		if sig, err := ParseSignal(img.Config.Config.StopSignal); err == nil {
+			return sig
+		}
+	}
+	return unix.SIGTERM
+}
+
+// Wait blocks until the container is no longer running and returns its
+// exit code.
+func (e *Engine) Wait(ctx context.Context, nameOrID string) (int, error) {
+	c, err := e.LookupContainer(nameOrID)
+	if err != nil {
+		return 0, err
+	}
+	for c.State == Running {
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+		if !c.monitor.alive() {
+			// Read what the monitor recorded on its way out.
+			if c, err = e.LookupContainer(c.ID); err != nil {
+				return 0, fmt.Errorf("wait for %s: it was removed before its exit code could be read", nameOrID)
+			}
+		}
+	}
+	return c.ExitCode, nil
+}
