@@ -21,6 +21,11 @@ import (
 
 // Main runs box's CLI and returns the process exit code.
 func Main(args []string) int {
+	if len(args) == 6 && args[1] == engine.MonitorRole {
+		// box re-executed as a detached container's monitor (see
+		// engine.startMonitor): root, run root, driver, container id.
+		return engine.ServeMonitor(engine.Options{Root: args[2], RunRoot: args[3], Driver: args[4]}, args[5], os.NewFile(3, "start-report"))
+	}
 	if needsNamespace(scanVerb(args[1:])) && !rootless.InNamespace() && os.Geteuid() != 0 {
 		// rootless's constructor did not get this process into its user
 		// namespace before main; say why.
@@ -171,15 +176,16 @@ func commandTree() []*cli.Command {
 	ps := psCommand()
 	rm := rmCommand()
 	stop, kill, wait := stopCommand(), killCommand(), waitCommand()
+	logs := logsCommand()
 	return []*cli.Command{
-		run, pull, images, rmi, tag, history, ps, rm, stop, kill, wait,
+		run, pull, images, rmi, tag, history, ps, rm, stop, kill, wait, logs,
 		versionCommand(), infoCommand(), unshareCommand(), inspectCommand(), importCommand(),
 		{
 			Name:  "container",
 			Usage: "manage containers",
 			Subcommands: []*cli.Command{
 				alias(run, "run"), alias(ps, "ls", "list", "ps"), alias(rm, "rm", "remove"),
-				alias(stop, "stop"), alias(kill, "kill"), alias(wait, "wait"),
+				alias(stop, "stop"), alias(kill, "kill"), alias(wait, "wait"), alias(logs, "logs"),
 			},
 		},
 		{

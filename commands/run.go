@@ -22,6 +22,7 @@ func runCommand() *cli.Command {
 		UseShortOptionHandling: true,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "rm", Usage: "automatically remove the container when it exits"},
+			&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "run container in background and print container ID"},
 			&cli.StringFlag{Name: "name", Usage: "assign a name to the container"},
 			&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Usage: "keep STDIN open"},
 			&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Usage: "allocate a pseudo-TTY"},
@@ -58,6 +59,7 @@ func runRun(c *cli.Context) error {
 		Platform:    c.String("platform"),
 		Name:        c.String("name"),
 		Remove:      c.Bool("rm"),
+		Detach:      c.Bool("detach"),
 		Interactive: c.Bool("interactive"),
 		TTY:         c.Bool("tty"),
 		Env:         c.StringSlice("env"),
@@ -92,9 +94,12 @@ func runRun(c *cli.Context) error {
 		return &runFailure{err}
 	}
 	defer e.Close()
-	err = e.Run(c.Context, opts, engine.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
+	id, err := e.Run(c.Context, opts, engine.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
 	if err != nil {
 		return &runFailure{err}
+	}
+	if opts.Detach {
+		fmt.Fprintln(c.App.Writer, id)
 	}
 	return nil
 }

@@ -27,6 +27,8 @@ type record struct {
 	// start time so that a reused pid is not mistaken for it.
 	Monitor *processID `json:"monitor,omitempty"`
 	Init    *processID `json:"init,omitempty"`
+	// Remove is --rm: the monitor deletes the container when it ends.
+	Remove bool `json:"remove,omitempty"`
 }
 
 // processID tells one process from a later one that reuses its pid.

@@ -34,6 +34,9 @@ type RunOptions struct {
 	Platform string
 	Name     string
 	Remove   bool
+	// Detach leaves the container to a monitor process of its own and
+	// returns once the container runs.
+	Detach bool
 
 	Interactive, TTY bool
 	// Cmd replaces the image's Cmd when non-nil.
@@ -105,25 +108,26 @@ func (e *NameConflictError) Error() string {
 // UsageError is a run option box cannot accept; nothing was created.
 type UsageError = spec.UsageError
 
-// Run creates a container from opts.Image and runs it in the foreground
-// as its monitor, attached to io. It returns nil when the container exits
-// 0, an *ExitError for any other exit, and other errors when box could not
-// start it (nothing is left behind then, with or without --rm).
-func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) error {
+// Run creates a container from opts.Image and runs it: in the foreground
+// as its monitor, attached to io, or with Detach under a monitor process
+// of its own, returning once it runs. It returns the container's id, and
+// an *ExitError when a foreground container exits non-zero; other errors
+// mean box could not start it (nothing is left behind then).
+func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error) {
 	if err := validate(&opts); err != nil {
-		return err
+		return "", err
 	}
 	img, err := e.resolveImage(ctx, opts)
 	if err != nil {
-		return err
+		return "", err
 	}
 	mounts, err := parseMounts(opts.Volumes, opts.Mounts, opts.Tmpfs)
 	if err != nil {
-		return err
+		return "", err
 	}
 	env, err := readEnvFiles(opts.EnvFiles)
 	if err != nil {
-		return err
+		return "", err
 	}
 	env = append(env, opts.Env...)
 
@@ -136,21 +140,23 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) error {
 	// --rm busybox true 103 -> 91 ms here), as Podman does for --rm.
 	ctr, err := e.Store.Backing().CreateContainer("", []string{name}, img.ID, "", "", &cstorage.ContainerOptions{Volatile: opts.Remove})
 	if errors.Is(err, cstorage.ErrDuplicateName) {
-		other, _ := e.Store.Backing().Container(name)
-		id := ""
-		if other != nil {
-			id = other.ID
+		other := ""
+		if c, _ := e.Store.Backing().Container(name); c != nil {
+			other = c.ID
 		}
-		return &NameConflictError{Name: name, ID: id}
+		return "", &NameConflictError{Name: name, ID: other}
 	}
 	if err != nil {
-		return fmt.Errorf("create container: %w", err)
+		return "", fmt.Errorf("create container: %w", err)
 	}
 	// The rootfs mount lives only in this process's mount namespace and
 	// goes with it; until the container has started, every failure
 	// removes the container again.
-	started := false
+	started, detached := false, false
 	defer func() {
+		if detached {
+			return
+		}
 		_, _ = e.Store.Backing().Unmount(ctr.ID, true)
 		if !started || opts.Remove {
 			_ = e.Store.Backing().DeleteContainer(ctr.ID)
@@ -159,7 +165,7 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) error {
 
 	rootfs, err := e.Store.Backing().Mount(ctr.ID, "")
 	if err != nil {
-		return fmt.Errorf("mount container %s: %w", storage.ShortID(ctr.ID), err)
+		return "", fmt.Errorf("mount container %s: %w", storage.ShortID(ctr.ID), err)
 	}
 
 	so := spec.Options{
@@ -190,7 +196,7 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) error {
 		}
 	}
 	if err := applySecurityOpts(&so, opts.SecurityOpt); err != nil {
-		return err
+		return "", err
 	}
 	if so.Hostname == "" {
 		if so.Network == spec.NetworkHost {
@@ -201,24 +207,33 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) error {
 	}
 	dir, err := e.Store.Backing().ContainerDirectory(ctr.ID)
 	if err != nil {
-		return fmt.Errorf("container directory: %w", err)
+		return "", fmt.Errorf("container directory: %w", err)
 	}
 	if so.EtcFiles, err = writeEtcFiles(dir, so.Hostname, so.Network); err != nil {
-		return err
+		return "", err
 	}
 	sp, err := spec.Generate(so)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if err := checkCommand(rootfs, sp, mounts); err != nil {
-		return err
+		return "", err
 	}
 	rec := &record{
 		ID: ctr.ID, Name: name, Image: opts.Image, ImageID: img.ID,
 		Created: time.Now().UTC(), Path: sp.Process.Args[0], Args: sp.Process.Args[1:],
+		Remove: opts.Remove,
 	}
 	if err := rec.save(dir); err != nil {
-		return err
+		return "", err
+	}
+	if opts.Detach {
+		if err := e.startMonitor(ctr.ID, dir, sp); err != nil {
+			return "", err
+		}
+		// The container and its rootfs mount are the monitor's now.
+		started, detached = true, true
+		return ctr.ID, nil
 	}
 
 	mio := monitor.Config{
@@ -233,26 +248,40 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) error {
 		// Without -i (even with -t) the keyboard is not passed on.
 		mio.Stdin = io.Stdin
 	}
+	st, err := e.supervise(ctx, rec, dir, mio)
+	if err != nil {
+		return "", err
+	}
+	started = true
+	if st.ExitCode != 0 {
+		return ctr.ID, &ExitError{Code: st.ExitCode}
+	}
+	return ctr.ID, nil
+}
+
+// supervise runs a prepared container as its monitor, in this process,
+// and records when it started and how it ended.
+func (e *Engine) supervise(ctx context.Context, rec *record, dir string, mio monitor.Config) (monitor.Status, error) {
+	then := mio.Started
 	mio.Started = func(pid int) {
 		rec.StartedAt, rec.Monitor, rec.Init = time.Now().UTC(), currentProcess(), processOf(pid)
 		_ = rec.save(dir)
+		if then != nil {
+			then(pid)
+		}
 	}
 	st, err := monitor.Run(ctx, mio)
 	if err != nil {
-		return err
+		return st, err
 	}
-	started = true
 	rec.FinishedAt, rec.ExitCode, rec.Monitor, rec.Init = time.Now().UTC(), &st.ExitCode, nil, nil
-	if !opts.Remove {
+	if !rec.Remove {
 		// `box rm -f` from elsewhere may have removed the container meanwhile.
 		if err := rec.save(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return err
+			return st, err
 		}
 	}
-	if st.ExitCode != 0 {
-		return &ExitError{Code: st.ExitCode}
-	}
-	return nil
+	return st, nil
 }
 
 func validate(opts *RunOptions) error {
@@ -275,6 +304,9 @@ func validate(opts *RunOptions) error {
 	case string(spec.NetworkHost), string(spec.NetworkNone):
 	default:
 		return &UsageError{Msg: fmt.Sprintf("network %q not found: box supports host and none", opts.Network)}
+	}
+	if opts.Detach && opts.Interactive {
+		return &UsageError{Msg: "conflicting options: -d and -i (attaching to a detached container comes with `box attach`)"}
 	}
 	if opts.Network == string(spec.NetworkHost) && opts.Hostname != "" {
 		return &UsageError{Msg: "conflicting options: hostname and the network mode host"}

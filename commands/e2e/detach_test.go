@@ -1,0 +1,121 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+var fullID = regexp.MustCompile(`^[0-9a-f]{64}\n$`)
+
+// monitorsOf lists the pids of box processes serving container id.
+func monitorsOf(id string) []string {
+	var pids []string
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err == nil && strings.Contains(string(b), "__monitor") && strings.Contains(string(b), id) {
+			pids = append(pids, e.Name())
+		}
+	}
+	return pids
+}
+
+func TestDetachedRunAndLogs(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		name := "detached-" + u.Mode
+		start := time.Now()
+		r := u.MustBox(t, "run", "-d", "--name", name, "busybox", "sh", "-c",
+			`echo out1; echo err1 >&2; echo out2; trap "echo bye; exit 3" TERM; while :; do sleep 0.1; done`)
+		if !fullID.MatchString(r.Stdout) {
+			t.Fatalf("run -d should print the full id alone: %s", r)
+		}
+		if d := time.Since(start); d > 10*time.Second {
+			t.Fatalf("run -d took %s", d)
+		}
+		id := strings.TrimSpace(r.Stdout)
+		t.Cleanup(func() { u.Box(t, "rm", "-f", name) })
+		wantOut(t, u.MustBox(t, "ps", "-q", "--no-trunc", "--filter", "name="+name), id)
+		if len(monitorsOf(id)) != 1 {
+			t.Fatalf("want one monitor for %s, have %v", id, monitorsOf(id))
+		}
+
+		// Output is logged with stdout and stderr kept apart.
+		deadline := time.Now().Add(10 * time.Second)
+		for !strings.Contains(u.MustBox(t, "logs", name).Stdout, "out2") {
+			if time.Now().After(deadline) {
+				t.Fatalf("logs never showed the output")
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		r = u.MustBox(t, "logs", name)
+		if r.Stdout != "out1\nout2\n" || r.Stderr != "err1\n" {
+			t.Fatalf("logs: %s", r)
+		}
+		// The last line logged is out2 or err1 (the two streams race).
+		r = u.MustBox(t, "logs", "--tail", "1", name)
+		if last := r.Stdout + r.Stderr; last != "out2\n" && last != "err1\n" {
+			t.Fatalf("logs --tail 1: %s", r)
+		}
+		r = u.MustBox(t, "logs", "-t", name)
+		if !regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z out1\n\S+ out2\n$`).MatchString(r.Stdout) {
+			t.Fatalf("logs -t: %q", r.Stdout)
+		}
+
+		// logs -f follows until the container stops.
+		follow := u.BoxCmd("logs", "-f", "--tail", "0", name)
+		var out strings.Builder
+		follow.Stdout = &out
+		if err := follow.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(300 * time.Millisecond)
+		wantOut(t, u.MustBox(t, "stop", name), name)
+		done := make(chan error, 1)
+		go func() { done <- follow.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			_ = follow.Process.Kill()
+			t.Fatal("logs -f did not end when the container stopped")
+		}
+		if out.String() != "bye\n" {
+			t.Fatalf("logs -f printed %q, want the container's last words", out.String())
+		}
+		r = u.MustBox(t, "ps", "-a", "--format", "{{.Status}}", "--filter", "name="+name)
+		if !strings.HasPrefix(r.Stdout, "Exited (3) ") {
+			t.Fatalf("after stop: %s", r)
+		}
+		if m := monitorsOf(id); len(m) != 0 {
+			t.Fatalf("the monitor outlived its container: %v", m)
+		}
+		u.MustBox(t, "rm", name)
+	})
+}
+
+func TestDetachedRemoveAndErrors(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		name := "gone-" + u.Mode
+		r := u.MustBox(t, "run", "-d", "--rm", "--name", name, "busybox", "true")
+		id := strings.TrimSpace(r.Stdout)
+		deadline := time.Now().Add(10 * time.Second)
+		for u.MustBox(t, "ps", "-a", "-q", "--filter", "name="+name).Stdout != "" || len(monitorsOf(id)) > 0 {
+			if time.Now().After(deadline) {
+				t.Fatalf("run -d --rm left the container or its monitor")
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+
+		r = u.Box(t, "run", "-d", "--name", "nocmd-"+u.Mode, "busybox", "no-such-command")
+		wantCode(t, r, 127)
+		if r.Stdout != "" || u.MustBox(t, "ps", "-a", "-q", "--filter", "name=nocmd-"+u.Mode).Stdout != "" {
+			t.Fatalf("a failed run -d left something: %s", r)
+		}
+		r = u.Box(t, "run", "-d", "-i", "busybox", "true")
+		wantCode(t, r, 125)
+		wantOneLineError(t, r, "conflicting options")
+	})
+}

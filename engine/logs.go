@@ -1,0 +1,104 @@
+package engine
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// LogOptions select what `logs` prints.
+type LogOptions struct {
+	Follow     bool
+	Tail       int // lines from the end; negative means all
+	Timestamps bool
+	Since      time.Time
+	Until      time.Time
+}
+
+// Logs writes a container's logged output, stdout lines to stdout and
+// stderr lines to stderr. With Follow it keeps writing what the
+// container prints until it stops or ctx ends. Only containers run with
+// -d have a log: a foreground run writes to its terminal.
+func (e *Engine) Logs(ctx context.Context, nameOrID string, opts LogOptions, stdout, stderr io.Writer) error {
+	c, err := e.LookupContainer(nameOrID)
+	if err != nil {
+		return err
+	}
+	dir, err := e.Store.Backing().ContainerDirectory(c.ID)
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(filepath.Join(dir, logFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("open log of %s: %w", nameOrID, err)
+	}
+	defer f.Close()
+	show := func(ent logEntry) {
+		if !opts.Since.IsZero() && ent.Time.Before(opts.Since) || !opts.Until.IsZero() && ent.Time.After(opts.Until) {
+			return
+		}
+		w := stdout
+		if ent.Stream == "stderr" {
+			w = stderr
+		}
+		if opts.Timestamps {
+			fmt.Fprintf(w, "%s %s", ent.Time.Format(time.RFC3339Nano), ent.Log)
+			return
+		}
+		io.WriteString(w, ent.Log)
+	}
+	rd := bufio.NewReader(f)
+	var pending []logEntry
+	readAll := func(keep bool) {
+		for {
+			line, err := rd.ReadBytes('\n')
+			if err != nil {
+				// A partial last line is read again once complete.
+				if len(line) > 0 {
+					_, _ = f.Seek(-int64(len(line)), io.SeekCurrent)
+					rd.Reset(f)
+				}
+				return
+			}
+			var ent logEntry
+			if json.Unmarshal(line, &ent) != nil {
+				continue
+			}
+			if keep {
+				pending = append(pending, ent)
+			} else {
+				show(ent)
+			}
+		}
+	}
+	readAll(true)
+	if opts.Tail >= 0 && len(pending) > opts.Tail {
+		pending = pending[len(pending)-opts.Tail:]
+	}
+	for _, ent := range pending {
+		show(ent)
+	}
+	if !opts.Follow {
+		return nil
+	}
+	for c.State == Running && c.monitor.alive() {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(100 * time.Millisecond):
+		}
+		readAll(false)
+	}
+	readAll(false)
+	return nil
+}
