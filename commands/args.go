@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -35,7 +36,11 @@ func intersperse(app *cli.App, args []string) []string {
 		leaf, cmds = c, c.Subcommands
 		i++
 	}
-	if leaf == nil || len(leaf.Subcommands) > 0 || trailingCommand[leaf.Name] {
+	if leaf == nil || len(leaf.Subcommands) > 0 {
+		return args
+	}
+	args = canonicalLists(leaf, args, i)
+	if trailingCommand[leaf.Name] {
 		return args
 	}
 	var flags, positional []string
@@ -94,4 +99,32 @@ func takesValue(c *cli.Command, a string) bool {
 		}
 	}
 	return false
+}
+
+// canonicalLists spells every list flag by its long name (-e X becomes
+// --env X): urfave/cli refuses "two forms of the same flag" where Docker
+// takes `-e A --env B`. It stops at the first positional argument.
+func canonicalLists(c *cli.Command, args []string, from int) []string {
+	out := append([]string{}, args...)
+	for j := from; j < len(out); j++ {
+		a := out[j]
+		if a == "--" || !strings.HasPrefix(a, "-") || a == "-" {
+			break
+		}
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		for _, f := range c.Flags {
+			list, ok := f.(*cli.StringSliceFlag)
+			if !ok || !slices.Contains(f.Names(), name) {
+				continue
+			}
+			out[j] = "--" + list.Name
+			if hasValue {
+				out[j] += "=" + value
+			}
+		}
+		if takesValue(c, a) {
+			j++
+		}
+	}
+	return out
 }

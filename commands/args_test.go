@@ -18,6 +18,8 @@ func TestIntersperse(t *testing.T) {
 		{"box tag a b", "box tag a b"},
 		{"box rmi -- -weird -f", "box rmi -- -weird -f"},
 		{"box images --filter=dangling=true x", "box images --filter=dangling=true x"},
+		{"box run -e A=1 --env B=2 -l x -v /a:/b alpine -e C", "box run --env A=1 --env B=2 --label x --volume /a:/b alpine -e C"},
+		{"box images -f dangling=true", "box images --filter dangling=true"},
 	} {
 		got := strings.Join(intersperse(app, strings.Fields(tc.in)), " ")
 		if !reflect.DeepEqual(got, tc.want) {

@@ -176,9 +176,9 @@ func commandTree() []*cli.Command {
 	ps := psCommand()
 	rm := rmCommand()
 	stop, kill, wait := stopCommand(), killCommand(), waitCommand()
-	logs := logsCommand()
+	logs, rename := logsCommand(), renameCommand()
 	return []*cli.Command{
-		run, pull, images, rmi, tag, history, ps, rm, stop, kill, wait, logs,
+		run, pull, images, rmi, tag, history, ps, rm, stop, kill, wait, logs, rename,
 		versionCommand(), infoCommand(), unshareCommand(), inspectCommand(), importCommand(),
 		{
 			Name:  "container",
@@ -186,6 +186,7 @@ func commandTree() []*cli.Command {
 			Subcommands: []*cli.Command{
 				alias(run, "run"), alias(ps, "ls", "list", "ps"), alias(rm, "rm", "remove"),
 				alias(stop, "stop"), alias(kill, "kill"), alias(wait, "wait"), alias(logs, "logs"),
+				alias(rename, "rename"), containerPruneCommand(),
 			},
 		},
 		{

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -131,6 +132,7 @@ func psRow(c *engine.Container, trunc bool, size string, now time.Time) containe
 		ID: id, Image: image, Command: strconv.Quote(command),
 		CreatedAt: createdAt(c.Created), RunningFor: createdSince(c.Created, now),
 		Status: containerStatus(c, now), State: string(c.State), Names: c.Name, Size: size,
+		Labels: joinLabels(c.Labels),
 	}
 }
 
@@ -190,8 +192,9 @@ func psFilter(filters []string) (func(*engine.Engine, *engine.Container) bool, e
 						ok = ok || img.ID == c.ImageID
 					}
 				case "label":
-					// Containers carry no labels until `--label` comes with
-					// the lifecycle verbs; a label filter matches none.
+					key, want, withValue := strings.Cut(v, "=")
+					got, has := c.Labels[key]
+					ok = ok || has && (!withValue || got == want)
 				}
 			}
 			if !ok {
@@ -200,4 +203,14 @@ func psFilter(filters []string) (func(*engine.Engine, *engine.Container) bool, e
 		}
 		return true
 	}, nil
+}
+
+// joinLabels is Docker's Labels field: key=value pairs, sorted, comma-joined.
+func joinLabels(labels map[string]string) string {
+	pairs := make([]string, 0, len(labels))
+	for k, v := range labels {
+		pairs = append(pairs, k+"="+v)
+	}
+	sort.Strings(pairs)
+	return strings.Join(pairs, ",")
 }

@@ -44,6 +44,8 @@ func runCommand() *cli.Command {
 			&cli.StringFlag{Name: "pull", Value: "missing", Usage: `pull image before running ("always", "missing", "never")`},
 			&cli.StringFlag{Name: "platform", Usage: "set platform if server is multi-platform capable"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "suppress the pull output"},
+			&cli.StringSliceFlag{Name: "label", Aliases: []string{"l"}, Usage: "set metadata on a container"},
+			&cli.StringSliceFlag{Name: "label-file", Usage: "read in a line delimited file of labels"},
 		},
 		Action: runRun,
 	}
@@ -60,6 +62,8 @@ func runRun(c *cli.Context) error {
 		Name:        c.String("name"),
 		Remove:      c.Bool("rm"),
 		Detach:      c.Bool("detach"),
+		Labels:      c.StringSlice("label"),
+		LabelFiles:  c.StringSlice("label-file"),
 		Interactive: c.Bool("interactive"),
 		TTY:         c.Bool("tty"),
 		Env:         c.StringSlice("env"),

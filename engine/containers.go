@@ -43,6 +43,8 @@ type Container struct {
 	ExitCode   int
 	// Pid is the container's init as the host sees it, while running.
 	Pid int
+	// Labels are the image's labels with the container's own over them.
+	Labels map[string]string
 
 	monitor, init *processID
 }
@@ -86,7 +88,7 @@ func (e *Engine) describe(c *cstorage.Container) *Container {
 		// milliseconds, or one killed then.
 		return ctr
 	}
-	ctr.Image, ctr.Created = rec.Image, rec.Created
+	ctr.Image, ctr.Created, ctr.Labels = rec.Image, rec.Created, rec.Labels
 	ctr.Command = strings.Join(append([]string{rec.Path}, rec.Args...), " ")
 	ctr.StartedAt, ctr.FinishedAt = rec.StartedAt, rec.FinishedAt
 	switch {
@@ -204,4 +206,56 @@ func (e *Engine) ContainerSize(id string) int64 {
 		return 0
 	}
 	return n
+}
+
+// Rename gives a container a new name.
+func (e *Engine) Rename(nameOrID, newName string) error {
+	if !validName(newName) {
+		return &UsageError{Msg: fmt.Sprintf("invalid container name %q, only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", newName)}
+	}
+	c, err := e.LookupContainer(nameOrID)
+	if err != nil {
+		return err
+	}
+	// The store would hand the name over from its holder; Docker refuses.
+	if o, err := e.Store.Backing().Container(newName); err == nil && o.ID != c.ID {
+		return &NameConflictError{Name: newName, ID: o.ID}
+	}
+	if err := e.Store.Backing().SetNames(c.ID, []string{newName}); err != nil {
+		return fmt.Errorf("rename %s: %w", nameOrID, err)
+	}
+	dir, err := e.Store.Backing().ContainerDirectory(c.ID)
+	if err != nil {
+		return err
+	}
+	if rec, err := loadRecord(dir); err == nil {
+		rec.Name = newName
+		return rec.save(dir)
+	}
+	return nil
+}
+
+// Prune removes every container that is not running; it returns their
+// ids and the bytes their writable layers held.
+func (e *Engine) Prune(ctx context.Context) ([]string, int64, error) {
+	all, err := e.Containers()
+	if err != nil {
+		return nil, 0, err
+	}
+	var removed []string
+	var reclaimed int64
+	var errs []error
+	for _, c := range all {
+		if c.State == Running {
+			continue
+		}
+		size := e.ContainerSize(c.ID)
+		if err := e.RemoveContainer(ctx, c.ID, false); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		removed = append(removed, c.ID)
+		reclaimed += size
+	}
+	return removed, reclaimed, errors.Join(errs...)
 }

@@ -159,12 +159,16 @@ func parseMountFlag(v string) (spec.Mount, error) {
 
 // readEnvFiles reads --env-file files: KEY=VALUE lines, # comments, and
 // bare KEY lines that take the caller's value, as Docker does.
-func readEnvFiles(files []string) ([]string, error) {
+func readEnvFiles(files []string) ([]string, error) { return readKeyFiles("env", files) }
+
+// readKeyFiles reads files of KEY=VALUE lines (kind names them in errors:
+// "env", "label"), skipping blank lines and # comments.
+func readKeyFiles(kind string, files []string) ([]string, error) {
 	var env []string
 	for _, name := range files {
 		f, err := os.Open(name)
 		if err != nil {
-			return nil, &UsageError{Msg: fmt.Sprintf("open env file: %v", err)}
+			return nil, &UsageError{Msg: fmt.Sprintf("open %s file: %v", kind, err)}
 		}
 		sc := bufio.NewScanner(f)
 		for n := 1; sc.Scan(); n++ {
@@ -175,13 +179,13 @@ func readEnvFiles(files []string) ([]string, error) {
 			k, _, _ := strings.Cut(line, "=")
 			if k == "" || strings.ContainsAny(k, " \t") {
 				f.Close()
-				return nil, &UsageError{Msg: fmt.Sprintf("invalid env file %s line %d: variable %q contains whitespace or is empty", name, n, k)}
+				return nil, &UsageError{Msg: fmt.Sprintf("invalid %s file %s line %d: key %q contains whitespace or is empty", kind, name, n, k)}
 			}
 			env = append(env, line)
 		}
 		f.Close()
 		if err := sc.Err(); err != nil {
-			return nil, fmt.Errorf("read env file %s: %w", name, err)
+			return nil, fmt.Errorf("read %s file %s: %w", kind, name, err)
 		}
 	}
 	return env, nil
@@ -252,4 +256,28 @@ func hostPath(rootfs, p string, mounts []spec.Mount) (string, error) {
 		}
 	}
 	return securejoin.SecureJoin(rootfs, p)
+}
+
+// containerLabels are the image's labels with --label-file and --label
+// values over them, as Docker merges them.
+func containerLabels(image map[string]string, flags, files []string) (map[string]string, error) {
+	labels := map[string]string{}
+	for k, v := range image {
+		labels[k] = v
+	}
+	fromFiles, err := readKeyFiles("label", files)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range append(fromFiles, flags...) {
+		k, v, _ := strings.Cut(l, "=")
+		if k == "" {
+			return nil, &UsageError{Msg: fmt.Sprintf("invalid label %q: the key is empty", l)}
+		}
+		labels[k] = v
+	}
+	if len(labels) == 0 {
+		return nil, nil
+	}
+	return labels, nil
 }

@@ -28,7 +28,8 @@ type record struct {
 	Monitor *processID `json:"monitor,omitempty"`
 	Init    *processID `json:"init,omitempty"`
 	// Remove is --rm: the monitor deletes the container when it ends.
-	Remove bool `json:"remove,omitempty"`
+	Remove bool              `json:"remove,omitempty"`
+	Labels map[string]string `json:"labels,omitempty"`
 }
 
 // processID tells one process from a later one that reuses its pid.

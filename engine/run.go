@@ -37,6 +37,8 @@ type RunOptions struct {
 	// Detach leaves the container to a monitor process of its own and
 	// returns once the container runs.
 	Detach bool
+	// Labels ("key=value" or "key") and files of them, one per line.
+	Labels, LabelFiles []string
 
 	Interactive, TTY bool
 	// Cmd replaces the image's Cmd when non-nil.
@@ -130,6 +132,10 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 		return "", err
 	}
 	env = append(env, opts.Env...)
+	labels, err := containerLabels(img.Config.Config.Labels, opts.Labels, opts.LabelFiles)
+	if err != nil {
+		return "", err
+	}
 
 	name := opts.Name
 	if name == "" {
@@ -222,7 +228,7 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 	rec := &record{
 		ID: ctr.ID, Name: name, Image: opts.Image, ImageID: img.ID,
 		Created: time.Now().UTC(), Path: sp.Process.Args[0], Args: sp.Process.Args[1:],
-		Remove: opts.Remove,
+		Remove: opts.Remove, Labels: labels,
 	}
 	if err := rec.save(dir); err != nil {
 		return "", err

@@ -1,0 +1,67 @@
+package commands
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"strings"
+
+	units "github.com/docker/go-units"
+	"github.com/urfave/cli/v2"
+)
+
+func renameCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "rename",
+		Usage:     "rename a container",
+		ArgsUsage: "CONTAINER NEW_NAME",
+		Action: func(c *cli.Context) error {
+			if err := requireArgs(c, 2, 2); err != nil {
+				return err
+			}
+			e, err := newEngine(c)
+			if err != nil {
+				return err
+			}
+			defer e.Close()
+			return e.Rename(c.Args().Get(0), c.Args().Get(1))
+		},
+	}
+}
+
+func containerPruneCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "prune",
+		Usage: "remove all stopped containers",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "do not prompt for confirmation"},
+		},
+		Action: func(c *cli.Context) error {
+			if err := requireArgs(c, 0, 0); err != nil {
+				return err
+			}
+			if !c.Bool("force") {
+				fmt.Fprint(c.App.ErrWriter, "WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] ")
+				answer, _ := bufio.NewReader(os.Stdin).ReadString('\n')
+				if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
+					return nil
+				}
+			}
+			e, err := newEngine(c)
+			if err != nil {
+				return err
+			}
+			defer e.Close()
+			removed, reclaimed, err := e.Prune(c.Context)
+			if len(removed) > 0 {
+				fmt.Fprintln(c.App.Writer, "Deleted Containers:")
+				for _, id := range removed {
+					fmt.Fprintln(c.App.Writer, id)
+				}
+				fmt.Fprintln(c.App.Writer)
+			}
+			fmt.Fprintf(c.App.Writer, "Total reclaimed space: %s\n", units.HumanSize(float64(reclaimed)))
+			return err
+		},
+	}
+}
