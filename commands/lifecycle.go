@@ -2,6 +2,7 @@ package commands
 
 import (
 	"fmt"
+	"os"
 	"syscall"
 	"time"
 
@@ -113,4 +114,64 @@ func finishEach(c *cli.Context, errs []error) error {
 	}
 	printErrors(c.App.ErrWriter, errs)
 	return errSilent
+}
+
+func startCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "start",
+		Usage:     "start one or more stopped containers",
+		ArgsUsage: "CONTAINER [CONTAINER...]",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "attach", Aliases: []string{"a"}, Usage: "attach STDOUT/STDERR and forward signals"},
+			&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Usage: "attach container's STDIN"},
+		},
+		Action: func(c *cli.Context) error {
+			attach := c.Bool("attach") || c.Bool("interactive")
+			if attach {
+				// Attached, Docker's start takes one container and exits
+				// with its code.
+				if err := requireArgs(c, 1, 1); err != nil {
+					return err
+				}
+				e, err := newEngine(c)
+				if err != nil {
+					return err
+				}
+				defer e.Close()
+				code, err := e.Start(c.Context, c.Args().First(), true, c.Bool("interactive"), engine.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
+				if err != nil {
+					return err
+				}
+				if code != 0 {
+					return &engine.ExitError{Code: code}
+				}
+				return nil
+			}
+			return eachContainer(c, func(e *engine.Engine, name string) error {
+				_, err := e.Start(c.Context, name, false, false, engine.IO{})
+				return err
+			})
+		},
+	}
+}
+
+func restartCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "restart",
+		Usage:     "restart one or more containers",
+		ArgsUsage: "CONTAINER [CONTAINER...]",
+		Flags: []cli.Flag{
+			&cli.IntFlag{Name: "time", Aliases: []string{"t"}, Value: 10, Usage: "seconds to wait before killing the container"},
+		},
+		Action: func(c *cli.Context) error {
+			timeout := time.Duration(c.Int("time")) * time.Second
+			return eachContainer(c, func(e *engine.Engine, name string) error {
+				if err := e.Stop(c.Context, name, timeout, 0); err != nil {
+					return err
+				}
+				_, err := e.Start(c.Context, name, false, false, engine.IO{})
+				return err
+			})
+		},
+	}
 }

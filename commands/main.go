@@ -177,8 +177,10 @@ func commandTree() []*cli.Command {
 	rm := rmCommand()
 	stop, kill, wait := stopCommand(), killCommand(), waitCommand()
 	logs, rename := logsCommand(), renameCommand()
+	create, start, restart := createCommand(), startCommand(), restartCommand()
 	return []*cli.Command{
 		run, pull, images, rmi, tag, history, ps, rm, stop, kill, wait, logs, rename,
+		create, start, restart,
 		versionCommand(), infoCommand(), unshareCommand(), inspectCommand(), importCommand(),
 		{
 			Name:  "container",
@@ -187,6 +189,7 @@ func commandTree() []*cli.Command {
 				alias(run, "run"), alias(ps, "ls", "list", "ps"), alias(rm, "rm", "remove"),
 				alias(stop, "stop"), alias(kill, "kill"), alias(wait, "wait"), alias(logs, "logs"),
 				alias(rename, "rename"), containerPruneCommand(),
+				alias(create, "create"), alias(start, "start"), alias(restart, "restart"),
 			},
 		},
 		{

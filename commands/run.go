@@ -51,9 +51,18 @@ func runCommand() *cli.Command {
 	}
 }
 
+// createCommand is run's flags with create's action: the container is
+// made, not started, and its id printed.
+func createCommand() *cli.Command {
+	c := runCommand()
+	c.Name, c.Usage = "create", "create a new container"
+	c.Action = runRun
+	return c
+}
+
 func runRun(c *cli.Context) error {
 	if c.NArg() < 1 {
-		return usageErrorf("\"box run\" requires at least 1 argument.\nSee 'box run --help'.")
+		return usageErrorf("\"box %s\" requires at least 1 argument.\nSee 'box %s --help'.", c.Command.Name, c.Command.Name)
 	}
 	opts := engine.RunOptions{
 		Image:       c.Args().First(),
@@ -62,6 +71,7 @@ func runRun(c *cli.Context) error {
 		Name:        c.String("name"),
 		Remove:      c.Bool("rm"),
 		Detach:      c.Bool("detach"),
+		CreateOnly:  c.Command.Name == "create",
 		Labels:      c.StringSlice("label"),
 		LabelFiles:  c.StringSlice("label-file"),
 		Interactive: c.Bool("interactive"),
@@ -88,7 +98,7 @@ func runRun(c *cli.Context) error {
 		ep := c.String("entrypoint")
 		opts.Entrypoint = &ep
 	}
-	if opts.TTY && opts.Interactive && !term.IsTerminal(int(os.Stdin.Fd())) {
+	if opts.TTY && opts.Interactive && !opts.CreateOnly && !term.IsTerminal(int(os.Stdin.Fd())) {
 		return &runFailure{usageErrorf("the input device is not a TTY")}
 	}
 	opts.Puller = &runPuller{w: c.App.ErrWriter, quiet: c.Bool("quiet")}
@@ -102,7 +112,7 @@ func runRun(c *cli.Context) error {
 	if err != nil {
 		return &runFailure{err}
 	}
-	if opts.Detach {
+	if opts.Detach || opts.CreateOnly {
 		fmt.Fprintln(c.App.Writer, id)
 	}
 	return nil

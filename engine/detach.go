@@ -38,14 +38,7 @@ const (
 // namespace lives on with the monitor after this invocation exits. Later
 // invocations, in namespaces of their own, reach the container through
 // the host pids recorded for it (signals, /proc), never through the mount.
-func (e *Engine) startMonitor(id, dir string, sp *specs.Spec) error {
-	data, err := json.Marshal(sp)
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(dir, specFile), data, 0o600); err != nil {
-		return fmt.Errorf("save container spec: %w", err)
-	}
+func (e *Engine) startMonitor(id string) error {
 	r, w, err := os.Pipe()
 	if err != nil {
 		return fmt.Errorf("start monitor: %w", err)
@@ -74,6 +67,31 @@ func (e *Engine) startMonitor(id, dir string, sp *specs.Spec) error {
 	return &monitor.StartError{Err: errors.New(msg)}
 }
 
+// saveSpec keeps the container's runtime spec for its monitor and for
+// later starts.
+func saveSpec(dir string, sp *specs.Spec) error {
+	data, err := json.Marshal(sp)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, specFile), data, 0o600); err != nil {
+		return fmt.Errorf("save container spec: %w", err)
+	}
+	return nil
+}
+
+func loadSpec(dir string) (*specs.Spec, error) {
+	var sp specs.Spec
+	data, err := os.ReadFile(filepath.Join(dir, specFile))
+	if err == nil {
+		err = json.Unmarshal(data, &sp)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read container spec: %w", err)
+	}
+	return &sp, nil
+}
+
 // ServeMonitor is a detached container's monitor: box re-executed with
 // MonitorRole. It runs the container prepared by `run -d`, writes its
 // output to the container's log, records how it ended, releases its
@@ -98,13 +116,9 @@ func ServeMonitor(opts Options, id string, report *os.File) int {
 	if err != nil {
 		return fail(err)
 	}
-	var sp specs.Spec
-	data, err := os.ReadFile(filepath.Join(dir, specFile))
-	if err == nil {
-		err = json.Unmarshal(data, &sp)
-	}
+	sp, err := loadSpec(dir)
 	if err != nil {
-		return fail(fmt.Errorf("read container spec: %w", err))
+		return fail(err)
 	}
 	cleanup := func() {
 		_, _ = e.Store.Backing().Unmount(id, true)
@@ -137,7 +151,7 @@ func ServeMonitor(opts Options, id string, report *os.File) int {
 		}()
 	}
 	mio := monitor.Config{
-		ID: id, StateRoot: e.stateRoot(), Spec: &sp, Rootless: e.Identity.Rootless(),
+		ID: id, StateRoot: e.stateRoot(), Spec: sp, Rootless: e.Identity.Rootless(),
 		Stdout: outW, Stderr: errW,
 		Started: func(int) {
 			// The container holds its own copies of the write ends now.

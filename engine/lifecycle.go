@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"box/engine/monitor"
 )
 
 // NotRunningError is a verb that needs a running container given one
@@ -115,4 +117,61 @@ func (e *Engine) Wait(ctx context.Context, nameOrID string) (int, error) {
 		}
 	}
 	return c.ExitCode, nil
+}
+
+// Start runs a created or stopped container again from its saved spec:
+// under a monitor process of its own, or with attach in this process on
+// io, returning the exit code then. Starting a running container does
+// nothing, as in Docker.
+func (e *Engine) Start(ctx context.Context, nameOrID string, attach, interactive bool, io IO) (int, error) {
+	c, err := e.LookupContainer(nameOrID)
+	if err != nil {
+		return 0, err
+	}
+	if c.State == Running {
+		return 0, nil
+	}
+	dir, err := e.Store.Backing().ContainerDirectory(c.ID)
+	if err != nil {
+		return 0, err
+	}
+	rec, err := loadRecord(dir)
+	if err != nil {
+		return 0, fmt.Errorf("start %s: %w", nameOrID, err)
+	}
+	sp, err := loadSpec(dir)
+	if err != nil {
+		return 0, fmt.Errorf("start %s: %w", nameOrID, err)
+	}
+	// A monitor that died leaves the store counting a mount that lived in
+	// its namespace; the forced unmount resets the count before mounting.
+	_, _ = e.Store.Backing().Unmount(c.ID, true)
+	if _, err := e.Store.Backing().Mount(c.ID, ""); err != nil {
+		return 0, fmt.Errorf("mount container %s: %w", nameOrID, err)
+	}
+	rec.ExitCode, rec.FinishedAt = nil, time.Time{}
+	if !attach {
+		if err := rec.save(dir); err != nil {
+			return 0, err
+		}
+		return 0, e.startMonitor(c.ID)
+	}
+	defer func() {
+		_, _ = e.Store.Backing().Unmount(c.ID, true)
+		if rec.Remove {
+			_ = e.Store.Backing().DeleteContainer(c.ID)
+		}
+	}()
+	mio := monitor.Config{
+		ID: c.ID, StateRoot: e.stateRoot(), Spec: sp, Rootless: e.Identity.Rootless(),
+		Stdout: io.Stdout, Stderr: io.Stderr,
+	}
+	if interactive {
+		mio.Stdin = io.Stdin
+	}
+	st, err := e.supervise(ctx, rec, dir, mio)
+	if err != nil {
+		return 0, err
+	}
+	return st.ExitCode, nil
 }

@@ -37,6 +37,8 @@ type RunOptions struct {
 	// Detach leaves the container to a monitor process of its own and
 	// returns once the container runs.
 	Detach bool
+	// CreateOnly prepares the container without starting it (box create).
+	CreateOnly bool
 	// Labels ("key=value" or "key") and files of them, one per line.
 	Labels, LabelFiles []string
 
@@ -158,13 +160,13 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 	// The rootfs mount lives only in this process's mount namespace and
 	// goes with it; until the container has started, every failure
 	// removes the container again.
-	started, detached := false, false
+	started, detached, removeAtEnd := false, false, opts.Remove
 	defer func() {
 		if detached {
 			return
 		}
 		_, _ = e.Store.Backing().Unmount(ctr.ID, true)
-		if !started || opts.Remove {
+		if !started || removeAtEnd {
 			_ = e.Store.Backing().DeleteContainer(ctr.ID)
 		}
 	}()
@@ -233,8 +235,15 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 	if err := rec.save(dir); err != nil {
 		return "", err
 	}
+	if err := saveSpec(dir, sp); err != nil {
+		return "", err
+	}
+	if opts.CreateOnly {
+		started, removeAtEnd = true, false
+		return ctr.ID, nil
+	}
 	if opts.Detach {
-		if err := e.startMonitor(ctr.ID, dir, sp); err != nil {
+		if err := e.startMonitor(ctr.ID); err != nil {
 			return "", err
 		}
 		// The container and its rootfs mount are the monitor's now.
