@@ -21,8 +21,11 @@ type inspectKind struct {
 
 // inspectKinds are tried in this order for a name when --type is not
 // given. Docker tries containers before images (a container and an image
-// may share a name); container inspection slots in first here.
+// may share a name).
 var inspectKinds = []inspectKind{
+	{name: "container", find: func(e *engine.Engine, name string) (any, error) {
+		return e.InspectContainer(name)
+	}},
 	{name: "image", find: func(e *engine.Engine, name string) (any, error) {
 		v, err := e.Store.InspectImage(name)
 		if err != nil {
@@ -100,4 +103,23 @@ func inspectOne(e *engine.Engine, name, typ string) (any, inspectKind, error) {
 		return nil, inspectKind{}, fmt.Errorf("No such %s: %s", typ, name)
 	}
 	return nil, inspectKind{}, fmt.Errorf("No such object: %s", name)
+}
+
+// containerInspectCommand is `container inspect`: inspect of containers
+// only, as Docker's.
+func containerInspectCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "inspect",
+		Usage:     "display detailed information on one or more containers",
+		ArgsUsage: "CONTAINER [CONTAINER...]",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "format output using a Go template, or 'json'"},
+		},
+		Action: func(c *cli.Context) error {
+			if err := requireArgs(c, 1, -1); err != nil {
+				return err
+			}
+			return inspectAll(c, "container")
+		},
+	}
 }

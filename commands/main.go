@@ -190,6 +190,7 @@ func commandTree() []*cli.Command {
 				alias(stop, "stop"), alias(kill, "kill"), alias(wait, "wait"), alias(logs, "logs"),
 				alias(rename, "rename"), containerPruneCommand(),
 				alias(create, "create"), alias(start, "start"), alias(restart, "restart"),
+				containerInspectCommand(),
 			},
 		},
 		{

@@ -30,6 +30,17 @@ type record struct {
 	// Remove is --rm: the monitor deletes the container when it ends.
 	Remove bool              `json:"remove,omitempty"`
 	Labels map[string]string `json:"labels,omitempty"`
+
+	// What the container was created with, for inspect: the resolved
+	// Entrypoint and Cmd, and the options the spec does not keep.
+	Entrypoint  []string `json:"entrypoint,omitempty"`
+	Cmd         []string `json:"cmd,omitempty"`
+	User        string   `json:"user,omitempty"`
+	Interactive bool     `json:"interactive,omitempty"`
+	NetworkMode string   `json:"network_mode,omitempty"`
+	Privileged  bool     `json:"privileged,omitempty"`
+	CapAdd      []string `json:"cap_add,omitempty"`
+	CapDrop     []string `json:"cap_drop,omitempty"`
 }
 
 // processID tells one process from a later one that reuses its pid.

@@ -231,6 +231,15 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 		ID: ctr.ID, Name: name, Image: opts.Image, ImageID: img.ID,
 		Created: time.Now().UTC(), Path: sp.Process.Args[0], Args: sp.Process.Args[1:],
 		Remove: opts.Remove, Labels: labels,
+		Entrypoint: img.Config.Config.Entrypoint, Cmd: img.Config.Config.Cmd,
+		User: so.User, Interactive: opts.Interactive, NetworkMode: opts.Network,
+		Privileged: opts.Privileged, CapAdd: opts.CapAdd, CapDrop: opts.CapDrop,
+	}
+	if so.Entrypoint != nil {
+		rec.Entrypoint, rec.Cmd = so.Entrypoint, nil
+	}
+	if opts.Cmd != nil {
+		rec.Cmd = opts.Cmd
 	}
 	if err := rec.save(dir); err != nil {
 		return "", err

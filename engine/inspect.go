@@ -1,0 +1,153 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// ContainerInspect is `inspect`'s view of a container, in the shape and
+// with the field names of Docker's.
+type ContainerInspect struct {
+	ID              string           `json:"Id"`
+	Created         string           `json:"Created"`
+	Path            string           `json:"Path"`
+	Args            []string         `json:"Args"`
+	State           ContainerState   `json:"State"`
+	Image           string           `json:"Image"`
+	Name            string           `json:"Name"`
+	RestartCount    int              `json:"RestartCount"`
+	Driver          string           `json:"Driver"`
+	Platform        string           `json:"Platform"`
+	Config          ContainerConfig  `json:"Config"`
+	HostConfig      HostConfig       `json:"HostConfig"`
+	Mounts          []MountPoint     `json:"Mounts"`
+	NetworkSettings NetworkSettings  `json:"NetworkSettings"`
+	GraphDriver     GraphDriverState `json:"GraphDriver"`
+}
+
+// ContainerState is Docker's State object.
+type ContainerState struct {
+	Status     string `json:"Status"`
+	Running    bool   `json:"Running"`
+	Paused     bool   `json:"Paused"`
+	Restarting bool   `json:"Restarting"`
+	OOMKilled  bool   `json:"OOMKilled"`
+	Dead       bool   `json:"Dead"`
+	Pid        int    `json:"Pid"`
+	ExitCode   int    `json:"ExitCode"`
+	Error      string `json:"Error"`
+	StartedAt  string `json:"StartedAt"`
+	FinishedAt string `json:"FinishedAt"`
+}
+
+// ContainerConfig is Docker's container Config object.
+type ContainerConfig struct {
+	Hostname    string            `json:"Hostname"`
+	User        string            `json:"User"`
+	AttachStdin bool              `json:"AttachStdin"`
+	Tty         bool              `json:"Tty"`
+	OpenStdin   bool              `json:"OpenStdin"`
+	Env         []string          `json:"Env"`
+	Cmd         []string          `json:"Cmd"`
+	Image       string            `json:"Image"`
+	WorkingDir  string            `json:"WorkingDir"`
+	Entrypoint  []string          `json:"Entrypoint"`
+	Labels      map[string]string `json:"Labels"`
+}
+
+// HostConfig is the part of Docker's HostConfig box has.
+type HostConfig struct {
+	AutoRemove     bool     `json:"AutoRemove"`
+	Privileged     bool     `json:"Privileged"`
+	NetworkMode    string   `json:"NetworkMode"`
+	ReadonlyRootfs bool     `json:"ReadonlyRootfs"`
+	CapAdd         []string `json:"CapAdd"`
+	CapDrop        []string `json:"CapDrop"`
+}
+
+// MountPoint is one entry of Docker's Mounts list.
+type MountPoint struct {
+	Type        string `json:"Type"`
+	Source      string `json:"Source"`
+	Destination string `json:"Destination"`
+	Mode        string `json:"Mode"`
+	RW          bool   `json:"RW"`
+}
+
+// NetworkSettings is empty until containers get networks of their own.
+type NetworkSettings struct {
+	Networks map[string]any `json:"Networks"`
+}
+
+// GraphDriverState names the storage driver.
+type GraphDriverState struct {
+	Name string `json:"Name"`
+}
+
+// dockerTime is Docker's time format in inspect; Docker prints the zero
+// time for a container that never started or ended.
+func dockerTime(t time.Time) string {
+	if t.IsZero() {
+		return "0001-01-01T00:00:00Z"
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+// InspectContainer describes a container as Docker's inspect does.
+func (e *Engine) InspectContainer(nameOrID string) (*ContainerInspect, error) {
+	c, err := e.LookupContainer(nameOrID)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := e.Store.Backing().ContainerDirectory(c.ID)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := loadRecord(dir)
+	if err != nil {
+		return nil, fmt.Errorf("inspect %s: %w", nameOrID, err)
+	}
+	out := &ContainerInspect{
+		ID: c.ID, Created: dockerTime(c.Created), Path: rec.Path, Args: rec.Args,
+		Image: "sha256:" + c.ImageID, Name: "/" + c.Name, Driver: e.Store.Driver(), Platform: "linux",
+		State: ContainerState{
+			Status: string(c.State), Running: c.State == Running, Pid: c.Pid, ExitCode: c.ExitCode,
+			StartedAt: dockerTime(c.StartedAt), FinishedAt: dockerTime(c.FinishedAt),
+		},
+		Config: ContainerConfig{
+			User: rec.User, Image: rec.Image, Labels: c.Labels, Cmd: rec.Cmd, Entrypoint: rec.Entrypoint,
+			AttachStdin: rec.Interactive, OpenStdin: rec.Interactive,
+		},
+		HostConfig: HostConfig{
+			AutoRemove: rec.Remove, Privileged: rec.Privileged, NetworkMode: rec.NetworkMode,
+			CapAdd: rec.CapAdd, CapDrop: rec.CapDrop,
+		},
+		Mounts:          []MountPoint{},
+		NetworkSettings: NetworkSettings{Networks: map[string]any{}},
+		GraphDriver:     GraphDriverState{Name: e.Store.Driver()},
+	}
+	if out.Args == nil {
+		out.Args = []string{}
+	}
+	if sp, err := loadSpec(dir); err == nil {
+		out.Config.Hostname, out.Config.Env = sp.Hostname, sp.Process.Env
+		out.Config.Tty, out.Config.WorkingDir = sp.Process.Terminal, sp.Process.Cwd
+		out.HostConfig.ReadonlyRootfs = sp.Root.Readonly
+		for _, m := range sp.Mounts {
+			if m.Type != "bind" || strings.HasPrefix(m.Source, dir) || m.Destination == "/sys" {
+				continue
+			}
+			ro := false
+			for _, o := range m.Options {
+				ro = ro || o == "ro"
+			}
+			mode := "rw"
+			if ro {
+				mode = "ro"
+			}
+			out.Mounts = append(out.Mounts, MountPoint{Type: "bind", Source: m.Source, Destination: m.Destination, Mode: mode, RW: !ro})
+		}
+	}
+	return out, nil
+}
