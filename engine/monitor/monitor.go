@@ -70,14 +70,20 @@ func Run(ctx context.Context, cfg Config) (Status, error) {
 
 	p := process(cfg.Spec.Process)
 	p.Init = true
+	return runProcess(ctx, ctr, p, cfg.Spec.Process.Terminal, cfg.Stdin, cfg.Stdout, cfg.Stderr, cfg.Started)
+}
 
+// runProcess starts p in ctr (its init, or a process joining it), relays
+// the caller's stdio or terminal and signals until it exits, and returns
+// how it ended. started is told p's pid once it runs.
+func runProcess(ctx context.Context, ctr *libcontainer.Container, p *libcontainer.Process, terminal bool, stdin, stdout, stderr *os.File, started func(int)) (Status, error) {
 	// Catch signals before the start so none is lost in between.
 	sigs := make(chan os.Signal, 32)
 	signal.Notify(sigs)
 	defer signal.Stop(sigs)
 
 	var tty *ttyRelay
-	if cfg.Spec.Process.Terminal {
+	if terminal {
 		parent, child, err := socketPair()
 		if err != nil {
 			return Status{}, &StartError{Err: err}
@@ -89,26 +95,26 @@ func Run(ctx context.Context, cfg Config) (Status, error) {
 			return Status{}, &StartError{Err: err}
 		}
 		child.Close()
-		tty, err = newTTYRelay(parent, cfg.Stdin, cfg.Stdout)
+		tty, err = newTTYRelay(parent, stdin, stdout)
 		if err != nil {
-			_ = ctr.Signal(unix.SIGKILL)
+			_ = p.Signal(unix.SIGKILL)
 			_, _ = p.Wait()
 			return Status{}, &StartError{Err: err}
 		}
 		defer tty.Close()
 	} else {
-		if cfg.Stdin != nil {
-			p.Stdin = cfg.Stdin
+		if stdin != nil {
+			p.Stdin = stdin
 		}
-		p.Stdout, p.Stderr = cfg.Stdout, cfg.Stderr
+		p.Stdout, p.Stderr = stdout, stderr
 		if err := ctr.Run(p); err != nil {
 			return Status{}, &StartError{Err: err}
 		}
 	}
 
-	if cfg.Started != nil {
+	if started != nil {
 		if pid, err := p.Pid(); err == nil {
-			cfg.Started(pid)
+			started(pid)
 		}
 	}
 	waited := make(chan struct{})
@@ -127,7 +133,7 @@ func Run(ctx context.Context, cfg Config) (Status, error) {
 			}
 			return st, werr
 		case <-done:
-			_ = ctr.Signal(unix.SIGKILL)
+			_ = p.Signal(unix.SIGKILL)
 			done = nil // once is enough; wait for the exit
 		case s := <-sigs:
 			switch s {
@@ -138,7 +144,7 @@ func Run(ctx context.Context, cfg Config) (Status, error) {
 					tty.Resize()
 				}
 			default:
-				_ = ctr.Signal(s)
+				_ = p.Signal(s)
 			}
 		}
 	}
