@@ -3,6 +3,7 @@ package commands
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -62,24 +63,10 @@ func waitCommand() *cli.Command {
 		Usage:     "block until one or more containers stop, then print their exit codes",
 		ArgsUsage: "CONTAINER [CONTAINER...]",
 		Action: func(c *cli.Context) error {
-			if err := requireArgs(c, 1, -1); err != nil {
-				return err
-			}
-			e, err := newEngine(c)
-			if err != nil {
-				return err
-			}
-			defer e.Close()
-			var errs []error
-			for _, name := range c.Args().Slice() {
+			return eachName(c, func(e *engine.Engine, name string) (string, error) {
 				code, err := e.Wait(c.Context, name)
-				if err != nil {
-					errs = append(errs, err)
-					continue
-				}
-				fmt.Fprintln(c.App.Writer, code)
-			}
-			return finishEach(c, errs)
+				return strconv.Itoa(code), err
+			})
 		},
 	}
 }
@@ -87,6 +74,14 @@ func waitCommand() *cli.Command {
 // eachContainer applies act to every named container, printing each name
 // it succeeded for and one error line per failure, as Docker does.
 func eachContainer(c *cli.Context, act func(*engine.Engine, string) error) error {
+	return eachName(c, func(e *engine.Engine, name string) (string, error) {
+		return name, act(e, name)
+	})
+}
+
+// eachName applies act to every name given, printing what it returns for
+// each success and one error line per failure; any failure exits 1.
+func eachName(c *cli.Context, act func(*engine.Engine, string) (string, error)) error {
 	if err := requireArgs(c, 1, -1); err != nil {
 		return err
 	}
@@ -97,18 +92,13 @@ func eachContainer(c *cli.Context, act func(*engine.Engine, string) error) error
 	defer e.Close()
 	var errs []error
 	for _, name := range c.Args().Slice() {
-		if err := act(e, name); err != nil {
+		out, err := act(e, name)
+		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		fmt.Fprintln(c.App.Writer, name)
+		fmt.Fprintln(c.App.Writer, out)
 	}
-	return finishEach(c, errs)
-}
-
-// finishEach reports the failures of a verb that takes many names: one
-// line each, exit 1 if any.
-func finishEach(c *cli.Context, errs []error) error {
 	if len(errs) == 0 {
 		return nil
 	}
