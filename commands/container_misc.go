@@ -65,3 +65,29 @@ func containerPruneCommand() *cli.Command {
 		},
 	}
 }
+
+func diffCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "diff",
+		Usage:     "inspect changes to files or directories on a container's filesystem",
+		ArgsUsage: "CONTAINER",
+		Action: func(c *cli.Context) error {
+			if err := requireArgs(c, 1, 1); err != nil {
+				return err
+			}
+			e, err := newEngine(c)
+			if err != nil {
+				return err
+			}
+			defer e.Close()
+			changes, err := e.Diff(c.Args().First())
+			if err != nil {
+				return err
+			}
+			for _, ch := range changes {
+				fmt.Fprintf(c.App.Writer, "%s %s\n", ch.Kind, ch.Path)
+			}
+			return nil
+		},
+	}
+}

@@ -178,9 +178,10 @@ func commandTree() []*cli.Command {
 	stop, kill, wait := stopCommand(), killCommand(), waitCommand()
 	logs, rename := logsCommand(), renameCommand()
 	create, start, restart := createCommand(), startCommand(), restartCommand()
+	diff := diffCommand()
 	return []*cli.Command{
 		run, pull, images, rmi, tag, history, ps, rm, stop, kill, wait, logs, rename,
-		create, start, restart,
+		create, start, restart, diff,
 		versionCommand(), infoCommand(), unshareCommand(), inspectCommand(), importCommand(),
 		{
 			Name:  "container",
@@ -190,7 +191,7 @@ func commandTree() []*cli.Command {
 				alias(stop, "stop"), alias(kill, "kill"), alias(wait, "wait"), alias(logs, "logs"),
 				alias(rename, "rename"), containerPruneCommand(),
 				alias(create, "create"), alias(start, "start"), alias(restart, "restart"),
-				containerInspectCommand(),
+				containerInspectCommand(), alias(diff, "diff"),
 			},
 		},
 		{

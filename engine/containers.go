@@ -11,6 +11,7 @@ import (
 	"time"
 
 	cstorage "go.podman.io/storage"
+	"go.podman.io/storage/pkg/archive"
 	"golang.org/x/sys/unix"
 
 	"box/engine/monitor"
@@ -258,4 +259,82 @@ func (e *Engine) Prune(ctx context.Context) ([]string, int64, error) {
 		reclaimed += size
 	}
 	return removed, reclaimed, errors.Join(errs...)
+}
+
+// Change is one path a container added (A), changed (C) or deleted (D)
+// relative to its image, as `diff` lists them.
+type Change struct {
+	Kind string
+	Path string
+}
+
+// Diff lists what the container changed in its filesystem, sorted by path.
+func (e *Engine) Diff(nameOrID string) ([]Change, error) {
+	c, err := e.LookupContainer(nameOrID)
+	if err != nil {
+		return nil, err
+	}
+	sc, err := e.Store.Backing().Container(c.ID)
+	if err != nil {
+		return nil, fmt.Errorf("diff %s: %w", nameOrID, err)
+	}
+	changes, err := e.Store.Backing().Changes("", sc.LayerID)
+	if err != nil {
+		return nil, fmt.Errorf("diff %s: %w", nameOrID, err)
+	}
+	// Mount points the runtime made (/proc, /etc/hosts, volumes, ...) are
+	// not the container's doing; Docker leaves them out, and the
+	// directories they alone changed with them.
+	made := map[string]bool{}
+	if dir, err := e.Store.Backing().ContainerDirectory(c.ID); err == nil {
+		if sp, err := loadSpec(dir); err == nil {
+			for _, m := range sp.Mounts {
+				made[m.Destination] = true
+			}
+		}
+	}
+	var kept []archive.Change
+	for _, ch := range changes {
+		if !(ch.Kind == archive.ChangeAdd && made[ch.Path]) {
+			kept = append(kept, ch)
+		}
+	}
+	changes = nil
+	for _, ch := range kept {
+		if ch.Kind == archive.ChangeModify && !hasChangeUnder(kept, ch.Path) && madeUnder(made, ch.Path) {
+			continue
+		}
+		changes = append(changes, ch)
+	}
+	out := make([]Change, 0, len(changes))
+	for _, ch := range changes {
+		kind := "C"
+		switch ch.Kind {
+		case archive.ChangeAdd:
+			kind = "A"
+		case archive.ChangeDelete:
+			kind = "D"
+		}
+		out = append(out, Change{Kind: kind, Path: ch.Path})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out, nil
+}
+
+func hasChangeUnder(changes []archive.Change, dir string) bool {
+	for _, ch := range changes {
+		if strings.HasPrefix(ch.Path, dir+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+func madeUnder(made map[string]bool, dir string) bool {
+	for p := range made {
+		if strings.HasPrefix(p, dir+"/") {
+			return true
+		}
+	}
+	return false
 }

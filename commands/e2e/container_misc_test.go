@@ -49,3 +49,19 @@ func TestLabelsRenamePrune(t *testing.T) {
 		wantCode(t, r, 0)
 	})
 }
+
+func TestDiff(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		name := "changed-" + u.Mode
+		u.MustBox(t, "run", "--name", name, "busybox", "sh", "-c", "mkdir /newdir; echo x > /newdir/f; rm /etc/group; echo y >> /etc/passwd")
+		t.Cleanup(func() { u.Box(t, "rm", "-f", name) })
+		wantOut(t, u.MustBox(t, "diff", name), "C /etc\nD /etc/group\nC /etc/passwd\nA /newdir\nA /newdir/f")
+		untouched := "untouched-" + u.Mode
+		u.MustBox(t, "run", "--name", untouched, "busybox", "true")
+		t.Cleanup(func() { u.Box(t, "rm", "-f", untouched) })
+		wantOut(t, u.MustBox(t, "container", "diff", untouched), "")
+		r := u.Box(t, "diff", "nosuch-"+u.Mode)
+		wantCode(t, r, 1)
+		wantOneLineError(t, r, "No such container")
+	})
+}
