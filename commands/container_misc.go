@@ -8,6 +8,8 @@ import (
 
 	units "github.com/docker/go-units"
 	"github.com/urfave/cli/v2"
+
+	"box/engine"
 )
 
 func renameCommand() *cli.Command {
@@ -16,15 +18,9 @@ func renameCommand() *cli.Command {
 		Usage:     "rename a container",
 		ArgsUsage: "CONTAINER NEW_NAME",
 		Action: func(c *cli.Context) error {
-			if err := requireArgs(c, 2, 2); err != nil {
-				return err
-			}
-			e, err := newEngine(c)
-			if err != nil {
-				return err
-			}
-			defer e.Close()
-			return e.Rename(c.Args().Get(0), c.Args().Get(1))
+			return withEngine(c, 2, 2, func(e *engine.Engine) error {
+				return e.Rename(c.Args().Get(0), c.Args().Get(1))
+			})
 		},
 	}
 }
@@ -72,22 +68,16 @@ func diffCommand() *cli.Command {
 		Usage:     "inspect changes to files or directories on a container's filesystem",
 		ArgsUsage: "CONTAINER",
 		Action: func(c *cli.Context) error {
-			if err := requireArgs(c, 1, 1); err != nil {
-				return err
-			}
-			e, err := newEngine(c)
-			if err != nil {
-				return err
-			}
-			defer e.Close()
-			changes, err := e.Diff(c.Args().First())
-			if err != nil {
-				return err
-			}
-			for _, ch := range changes {
-				fmt.Fprintf(c.App.Writer, "%s %s\n", ch.Kind, ch.Path)
-			}
-			return nil
+			return withEngine(c, 1, 1, func(e *engine.Engine) error {
+				changes, err := e.Diff(c.Args().First())
+				if err != nil {
+					return err
+				}
+				for _, ch := range changes {
+					fmt.Fprintf(c.App.Writer, "%s %s\n", ch.Kind, ch.Path)
+				}
+				return nil
+			})
 		},
 	}
 }

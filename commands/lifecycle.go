@@ -82,28 +82,22 @@ func eachContainer(c *cli.Context, act func(*engine.Engine, string) error) error
 // eachName applies act to every name given, printing what it returns for
 // each success and one error line per failure; any failure exits 1.
 func eachName(c *cli.Context, act func(*engine.Engine, string) (string, error)) error {
-	if err := requireArgs(c, 1, -1); err != nil {
-		return err
-	}
-	e, err := newEngine(c)
-	if err != nil {
-		return err
-	}
-	defer e.Close()
-	var errs []error
-	for _, name := range c.Args().Slice() {
-		out, err := act(e, name)
-		if err != nil {
-			errs = append(errs, err)
-			continue
+	return withEngine(c, 1, -1, func(e *engine.Engine) error {
+		var errs []error
+		for _, name := range c.Args().Slice() {
+			out, err := act(e, name)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			fmt.Fprintln(c.App.Writer, out)
 		}
-		fmt.Fprintln(c.App.Writer, out)
-	}
-	if len(errs) == 0 {
-		return nil
-	}
-	printErrors(c.App.ErrWriter, errs)
-	return errSilent
+		if len(errs) == 0 {
+			return nil
+		}
+		printErrors(c.App.ErrWriter, errs)
+		return errSilent
+	})
 }
 
 func startCommand() *cli.Command {
@@ -120,22 +114,16 @@ func startCommand() *cli.Command {
 			if attach {
 				// Attached, Docker's start takes one container and exits
 				// with its code.
-				if err := requireArgs(c, 1, 1); err != nil {
-					return err
-				}
-				e, err := newEngine(c)
-				if err != nil {
-					return err
-				}
-				defer e.Close()
-				code, err := e.Start(c.Context, c.Args().First(), true, c.Bool("interactive"), engine.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
-				if err != nil {
-					return err
-				}
-				if code != 0 {
-					return &engine.ExitError{Code: code}
-				}
-				return nil
+				return withEngine(c, 1, 1, func(e *engine.Engine) error {
+					code, err := e.Start(c.Context, c.Args().First(), true, c.Bool("interactive"), engine.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
+					if err != nil {
+						return err
+					}
+					if code != 0 {
+						return &engine.ExitError{Code: code}
+					}
+					return nil
+				})
 			}
 			return eachContainer(c, func(e *engine.Engine, name string) error {
 				_, err := e.Start(c.Context, name, false, false, engine.IO{})

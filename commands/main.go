@@ -114,6 +114,20 @@ func newEngine(c *cli.Context) (*engine.Engine, error) {
 	})
 }
 
+// withEngine checks the number of arguments, opens the engine for act
+// and closes it afterwards: the frame of most verbs.
+func withEngine(c *cli.Context, min, max int, act func(*engine.Engine) error) error {
+	if err := requireArgs(c, min, max); err != nil {
+		return err
+	}
+	e, err := newEngine(c)
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	return act(e)
+}
+
 func newApp(stdout, stderr io.Writer) *cli.App {
 	// Docker's -h is run's --hostname; help is --help only.
 	cli.HelpFlag = &cli.BoolFlag{Name: "help", Usage: "show help"}

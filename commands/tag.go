@@ -5,6 +5,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"box/engine"
 	"box/storage"
 )
 
@@ -14,20 +15,14 @@ func tagCommand() *cli.Command {
 		Usage:     "create a tag TARGET_IMAGE that refers to SOURCE_IMAGE",
 		ArgsUsage: "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]",
 		Action: func(c *cli.Context) error {
-			if err := requireArgs(c, 2, 2); err != nil {
-				return err
-			}
-			e, err := newEngine(c)
-			if err != nil {
-				return err
-			}
-			defer e.Close()
-			source, target := c.Args().Get(0), c.Args().Get(1)
-			err = e.Store.Tag(source, target)
-			if errors.Is(err, storage.ErrImageNotFound) {
-				return &shownError{msg: "No such image: " + source, err: err}
-			}
-			return referenceError(err)
+			return withEngine(c, 2, 2, func(e *engine.Engine) error {
+				source, target := c.Args().Get(0), c.Args().Get(1)
+				err := e.Store.Tag(source, target)
+				if errors.Is(err, storage.ErrImageNotFound) {
+					return &shownError{msg: "No such image: " + source, err: err}
+				}
+				return referenceError(err)
+			})
 		},
 	}
 }
