@@ -98,7 +98,7 @@ func runRun(c *cli.Context) error {
 		ep := c.String("entrypoint")
 		opts.Entrypoint = &ep
 	}
-	if opts.TTY && opts.Interactive && !opts.CreateOnly && !term.IsTerminal(int(os.Stdin.Fd())) {
+	if opts.TTY && opts.Interactive && !opts.CreateOnly && !opts.Detach && !term.IsTerminal(int(os.Stdin.Fd())) {
 		return &runFailure{usageErrorf("the input device is not a TTY")}
 	}
 	opts.Puller = &runPuller{w: c.App.ErrWriter, quiet: c.Bool("quiet")}

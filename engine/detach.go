@@ -133,43 +133,62 @@ func ServeMonitor(opts Options, id string, report *os.File) int {
 		return fail(err)
 	}
 	defer logs.Close()
+	hub := newAttachHub(nil)
 	outR, outW, err1 := os.Pipe()
 	errR, errW, err2 := os.Pipe()
 	if err := errors.Join(err1, err2); err != nil {
 		cleanup()
 		return fail(err)
 	}
+	var stdin *os.File
+	if rec.Interactive {
+		// Attached clients write into the container's stdin here.
+		var inW *os.File
+		if stdin, inW, err = os.Pipe(); err != nil {
+			cleanup()
+			return fail(err)
+		}
+		defer inW.Close()
+		defer stdin.Close()
+		hub.stdin = inW
+	}
 	var copying sync.WaitGroup
 	for _, s := range []struct {
 		r    *os.File
 		name string
-	}{{outR, "stdout"}, {errR, "stderr"}} {
+		kind byte
+	}{{outR, "stdout", msgStdout}, {errR, "stderr", msgStderr}} {
 		copying.Add(1)
 		go func() {
 			defer copying.Done()
-			logs.copy(s.r, s.name)
+			logs.copy(hub.tee(s.r, s.kind), s.name)
 		}()
 	}
 	mio := monitor.Config{
 		ID: id, StateRoot: e.stateRoot(), Spec: sp, Rootless: e.Identity.Rootless(),
-		Stdout: outW, Stderr: errW,
-		Started: func(int) {
-			// The container holds its own copies of the write ends now.
-			outW.Close()
-			errW.Close()
+		Stdin: stdin, Stdout: outW, Stderr: errW,
+		Started: func(*monitor.Running) {
+			if !sp.Process.Terminal {
+				// The container holds its own copies of the write ends
+				// now; with a terminal, the monitor's relay writes to
+				// outW until the container ends.
+				outW.Close()
+				errW.Close()
+			}
 			fmt.Fprintln(report, "ok")
 			report.Close()
 		},
 	}
-	st, err := e.supervise(context.Background(), rec, dir, mio)
+	st, err := e.supervise(context.Background(), rec, dir, mio, hub)
+	outW.Close()
+	errW.Close()
 	if err != nil {
-		outW.Close()
-		errW.Close()
 		copying.Wait()
 		cleanup()
 		return fail(err)
 	}
 	copying.Wait()
+	hub.finish(st.ExitCode)
 	cleanup()
 	return st.ExitCode
 }

@@ -169,7 +169,7 @@ func (e *Engine) Start(ctx context.Context, nameOrID string, attach, interactive
 	if interactive {
 		mio.Stdin = io.Stdin
 	}
-	st, err := e.supervise(ctx, rec, dir, mio)
+	st, err := e.supervise(ctx, rec, dir, mio, nil)
 	if err != nil {
 		return 0, err
 	}

@@ -272,7 +272,7 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 		// Without -i (even with -t) the keyboard is not passed on.
 		mio.Stdin = io.Stdin
 	}
-	st, err := e.supervise(ctx, rec, dir, mio)
+	st, err := e.supervise(ctx, rec, dir, mio, nil)
 	if err != nil {
 		return "", err
 	}
@@ -284,14 +284,21 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 }
 
 // supervise runs a prepared container as its monitor, in this process,
-// and records when it started and how it ended.
-func (e *Engine) supervise(ctx context.Context, rec *record, dir string, mio monitor.Config) (monitor.Status, error) {
+// and records when it started and how it ended. While it runs, its
+// control socket serves exec and, given a hub, attach.
+func (e *Engine) supervise(ctx context.Context, rec *record, dir string, mio monitor.Config, hub *attachHub) (monitor.Status, error) {
+	ctl, err := e.serveControl(rec.ID, mio.Spec, hub)
+	if err != nil {
+		return monitor.Status{}, &monitor.StartError{Err: err}
+	}
+	defer ctl.close()
 	then := mio.Started
-	mio.Started = func(pid int) {
-		rec.StartedAt, rec.Monitor, rec.Init = time.Now().UTC(), currentProcess(), processOf(pid)
+	mio.Started = func(r *monitor.Running) {
+		rec.StartedAt, rec.Monitor, rec.Init = time.Now().UTC(), currentProcess(), processOf(r.Pid)
 		_ = rec.save(dir)
+		ctl.setRunning(r)
 		if then != nil {
-			then(pid)
+			then(r)
 		}
 	}
 	st, err := monitor.Run(ctx, mio)
@@ -328,9 +335,6 @@ func validate(opts *RunOptions) error {
 	case string(spec.NetworkHost), string(spec.NetworkNone):
 	default:
 		return &UsageError{Msg: fmt.Sprintf("network %q not found: box supports host and none", opts.Network)}
-	}
-	if opts.Detach && opts.Interactive {
-		return &UsageError{Msg: "conflicting options: -d and -i (attaching to a detached container comes with `box attach`)"}
 	}
 	if opts.Network == string(spec.NetworkHost) && opts.Hostname != "" {
 		return &UsageError{Msg: "conflicting options: hostname and the network mode host"}

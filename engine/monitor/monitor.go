@@ -37,9 +37,10 @@ type Config struct {
 	// caller's terminal, set to raw mode while the container runs.
 	Stdin          *os.File
 	Stdout, Stderr *os.File
-	// Started, when set, is told the container init's pid (as this
-	// process sees it) once the init runs.
-	Started func(pid int)
+	// Started, when set, is given the running container once its init
+	// runs: its pid (as this process sees it) and a handle for exec and
+	// the terminal. The handle is valid until Run returns.
+	Started func(*Running)
 }
 
 // Status is how the container's init ended.
@@ -70,13 +71,17 @@ func Run(ctx context.Context, cfg Config) (Status, error) {
 
 	p := process(cfg.Spec.Process)
 	p.Init = true
-	return runProcess(ctx, ctr, p, cfg.Spec.Process.Terminal, cfg.Stdin, cfg.Stdout, cfg.Stderr, cfg.Started)
+	var started func(int, *ttyRelay)
+	if cfg.Started != nil {
+		started = func(pid int, tty *ttyRelay) { cfg.Started(&Running{Pid: pid, ctr: ctr, tty: tty}) }
+	}
+	return runProcess(ctx, ctr, p, cfg.Spec.Process.Terminal, cfg.Stdin, cfg.Stdout, cfg.Stderr, started)
 }
 
 // runProcess starts p in ctr (its init, or a process joining it), relays
 // the caller's stdio or terminal and signals until it exits, and returns
-// how it ended. started is told p's pid once it runs.
-func runProcess(ctx context.Context, ctr *libcontainer.Container, p *libcontainer.Process, terminal bool, stdin, stdout, stderr *os.File, started func(int)) (Status, error) {
+// how it ended. started is told p's pid and terminal once it runs.
+func runProcess(ctx context.Context, ctr *libcontainer.Container, p *libcontainer.Process, terminal bool, stdin, stdout, stderr *os.File, started func(int, *ttyRelay)) (Status, error) {
 	// Catch signals before the start so none is lost in between.
 	sigs := make(chan os.Signal, 32)
 	signal.Notify(sigs)
@@ -114,7 +119,7 @@ func runProcess(ctx context.Context, ctr *libcontainer.Container, p *libcontaine
 
 	if started != nil {
 		if pid, err := p.Pid(); err == nil {
-			started(pid)
+			started(pid, tty)
 		}
 	}
 	waited := make(chan struct{})

@@ -1,0 +1,366 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/containerd/console"
+	"golang.org/x/sys/unix"
+
+	"box/engine/monitor"
+)
+
+// attachHub is a detached container's monitor relaying the container's
+// output to every attached client, and their input to its stdin.
+type attachHub struct {
+	mu      sync.Mutex
+	clients map[*net.UnixConn]struct{}
+	// stdin is the write end of the container's stdin; nil when the
+	// container was not made with -i.
+	stdin *os.File
+}
+
+func newAttachHub(stdin *os.File) *attachHub {
+	return &attachHub{clients: map[*net.UnixConn]struct{}{}, stdin: stdin}
+}
+
+// tee passes what r yields on to the attached clients as kind messages.
+func (h *attachHub) tee(r io.Reader, kind byte) io.Reader { return &teeReader{r, h, kind} }
+
+type teeReader struct {
+	r    io.Reader
+	hub  *attachHub
+	kind byte
+}
+
+func (t *teeReader) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	if n > 0 {
+		t.hub.broadcast(t.kind, p[:n])
+	}
+	return n, err
+}
+
+// attachWriteTimeout drops a client that stops reading, so that it cannot
+// stall the container's output (which waits for the relay) for long.
+const attachWriteTimeout = 5 * time.Second
+
+func (h *attachHub) broadcast(kind byte, p []byte) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for c := range h.clients {
+		_ = c.SetWriteDeadline(time.Now().Add(attachWriteTimeout))
+		for rest := p; len(rest) > 0; {
+			chunk := rest[:min(len(rest), maxMessage)]
+			rest = rest[len(chunk):]
+			if err := send(c, kind, chunk); err != nil {
+				delete(h.clients, c)
+				c.Close()
+				break
+			}
+		}
+	}
+}
+
+func (h *attachHub) add(c *net.UnixConn) {
+	h.mu.Lock()
+	h.clients[c] = struct{}{}
+	h.mu.Unlock()
+}
+
+func (h *attachHub) remove(c *net.UnixConn) {
+	h.mu.Lock()
+	if _, ok := h.clients[c]; ok {
+		delete(h.clients, c)
+		c.Close()
+	}
+	h.mu.Unlock()
+}
+
+// finish tells every attached client how the container ended, once its
+// last output has been relayed.
+func (h *attachHub) finish(code int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for c := range h.clients {
+		_ = c.SetWriteDeadline(time.Now().Add(attachWriteTimeout))
+		_ = send(c, msgExit, exitReport{Code: code})
+		c.Close()
+		delete(h.clients, c)
+	}
+}
+
+// attach serves one `box attach` client until it or the container goes.
+func (s *controlServer) attach(c *net.UnixConn, r *monitor.Running, m message) {
+	closeAll(m.files)
+	if s.hub == nil {
+		_ = send(c, msgError, errorReport{Message: "the container runs in the foreground of another box command, which holds its input and output"})
+		c.Close()
+		return
+	}
+	var req attachRequest
+	if err := m.decode(&req); err != nil {
+		_ = send(c, msgError, reportOf(err))
+		c.Close()
+		return
+	}
+	if err := send(c, msgStarted, startedReport{Pid: r.Pid}); err != nil {
+		c.Close()
+		return
+	}
+	s.hub.add(c)
+	defer s.hub.remove(c)
+	for {
+		m, err := receive(c)
+		if err != nil {
+			return
+		}
+		switch m.kind {
+		case msgStdin:
+			if req.Stdin && s.hub.stdin != nil {
+				_, _ = s.hub.stdin.Write(m.payload)
+			}
+		case msgResize:
+			var size resizeMessage
+			if m.decode(&size) == nil {
+				r.Resize(size.Width, size.Height)
+			}
+		case msgSignal:
+			var sig signalMessage
+			if m.decode(&sig) == nil {
+				_ = unix.Kill(r.Pid, syscall.Signal(sig.Signal))
+			}
+		}
+	}
+}
+
+// AttachOptions are `box attach`'s choices.
+type AttachOptions struct {
+	// NoStdin keeps the caller's input from the container.
+	NoStdin bool
+	// DetachKeys ends the attachment, leaving the container running
+	// (Docker's format: "ctrl-p,ctrl-q"); empty means that default.
+	DetachKeys string
+	// SigProxy passes the signals box receives on to the container
+	// (without a terminal; with one, the keys themselves go through).
+	SigProxy bool
+}
+
+// CannotAttachError is attach given a container that is not running.
+type CannotAttachError struct{}
+
+func (e *CannotAttachError) Error() string {
+	return "You cannot attach to a stopped container, start it first"
+}
+
+// Attach connects io to a running container's input and output until
+// the container ends, returning its exit code, or until the caller types
+// the detach keys, returning 0 and leaving it running.
+func (e *Engine) Attach(ctx context.Context, nameOrID string, opts AttachOptions, io IO) (int, error) {
+	keys, err := ParseDetachKeys(opts.DetachKeys)
+	if err != nil {
+		return 0, err
+	}
+	c, err := e.LookupContainer(nameOrID)
+	if err != nil {
+		return 0, err
+	}
+	if c.State != Running || !c.monitor.alive() {
+		return 0, &CannotAttachError{}
+	}
+	dir, err := e.Store.Backing().ContainerDirectory(c.ID)
+	if err != nil {
+		return 0, err
+	}
+	rec, err := loadRecord(dir)
+	if err != nil {
+		return 0, err
+	}
+	sp, err := loadSpec(dir)
+	if err != nil {
+		return 0, err
+	}
+	tty := sp.Process.Terminal
+	conn, err := e.dialControl(c.ID, nameOrID)
+	if err != nil {
+		if errors.As(err, new(*NotRunningError)) {
+			return 0, &CannotAttachError{}
+		}
+		return 0, err
+	}
+	defer conn.Close()
+	withStdin := !opts.NoStdin && rec.Interactive && io.Stdin != nil
+	if err := send(conn, msgAttach, attachRequest{Stdin: withStdin}); err != nil {
+		return 0, fmt.Errorf("attach %s: %w", nameOrID, err)
+	}
+	if err := expectStarted(conn, nameOrID); err != nil {
+		return 0, err
+	}
+
+	var host console.Console
+	if tty && withStdin {
+		if host, err = console.ConsoleFromFile(io.Stdin); err == nil {
+			if err := host.SetRaw(); err == nil {
+				defer func() { _ = host.Reset() }()
+			}
+		} else {
+			host = nil
+		}
+	}
+	resize := func() {
+		if host == nil {
+			return
+		}
+		if size, err := host.Size(); err == nil {
+			_ = send(conn, msgResize, resizeMessage{Width: size.Width, Height: size.Height})
+		}
+	}
+	resize()
+	sigs := make(chan os.Signal, 16)
+	signal.Notify(sigs)
+	defer signal.Stop(sigs)
+	go func() {
+		for s := range sigs {
+			switch {
+			case s == unix.SIGWINCH:
+				resize()
+			case s == unix.SIGCHLD || s == unix.SIGPIPE || s == unix.SIGURG:
+			case opts.SigProxy && !tty:
+				_ = send(conn, msgSignal, signalMessage{Signal: int(s.(syscall.Signal))})
+			}
+		}
+	}()
+
+	detached := make(chan struct{})
+	if withStdin {
+		go func() {
+			if copyInput(conn, io.Stdin, keys) {
+				close(detached)
+			}
+		}()
+	}
+	type result struct {
+		code int
+		err  error
+	}
+	ended := make(chan result, 1)
+	go func() {
+		for {
+			m, err := receive(conn)
+			if err != nil {
+				ended <- result{err: fmt.Errorf("attach %s: the container's monitor went away", nameOrID)}
+				return
+			}
+			switch m.kind {
+			case msgStdout:
+				_, _ = io.Stdout.Write(m.payload)
+			case msgStderr:
+				_, _ = io.Stderr.Write(m.payload)
+			case msgExit:
+				var x exitReport
+				_ = m.decode(&x)
+				ended <- result{code: x.Code}
+				return
+			}
+		}
+	}()
+	select {
+	case r := <-ended:
+		return r.code, r.err
+	case <-detached:
+		return 0, nil
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+}
+
+// copyInput sends what the caller types to the container until input
+// ends or the detach keys arrive (then it reports true).
+func copyInput(conn *net.UnixConn, in io.Reader, keys []byte) bool {
+	buf := make([]byte, 4096)
+	matched := 0 // how many of the detach keys the input ends with
+	for {
+		n, err := in.Read(buf)
+		out := make([]byte, 0, n+len(keys))
+		for _, b := range buf[:n] {
+			if len(keys) > 0 && b == keys[matched] {
+				matched++
+				if matched == len(keys) {
+					_ = send(conn, msgStdin, out)
+					return true
+				}
+				continue
+			}
+			// Keys held back that turned out not to be the sequence.
+			out = append(out, keys[:matched]...)
+			matched = 0
+			if len(keys) > 0 && b == keys[0] {
+				matched = 1
+				continue
+			}
+			out = append(out, b)
+		}
+		if len(out) > 0 {
+			if send(conn, msgStdin, out) != nil {
+				return false
+			}
+		}
+		if err != nil {
+			return false
+		}
+	}
+}
+
+// ParseDetachKeys reads Docker's detach key format: comma-separated keys,
+// each a single character or ctrl- with one of a-z @ [ \ ] ^ _.
+// Empty means the default, ctrl-p,ctrl-q.
+func ParseDetachKeys(s string) ([]byte, error) {
+	if s == "" {
+		s = "ctrl-p,ctrl-q"
+	}
+	var out []byte
+	for _, k := range strings.Split(s, ",") {
+		if c, ok := strings.CutPrefix(k, "ctrl-"); ok && len(c) == 1 {
+			switch b := c[0]; {
+			case b >= 'a' && b <= 'z':
+				out = append(out, b-'a'+1)
+				continue
+			case strings.IndexByte("@[\\]^_", b) >= 0:
+				out = append(out, b-'@')
+				continue
+			}
+		} else if len(k) == 1 {
+			out = append(out, k[0])
+			continue
+		}
+		return nil, &UsageError{Msg: fmt.Sprintf("invalid detach keys %q: %q is not a character or ctrl- with one of a-z @ [ \\ ] ^ _", s, k)}
+	}
+	return out, nil
+}
+
+// expectStarted reads the monitor's answer to a request: started, or the
+// reason it was refused.
+func expectStarted(conn *net.UnixConn, name string) error {
+	m, err := receive(conn)
+	if err != nil {
+		return &NotRunningError{Name: name}
+	}
+	switch m.kind {
+	case msgStarted:
+		return nil
+	case msgError:
+		var r errorReport
+		_ = m.decode(&r)
+		return r.err(name)
+	}
+	return fmt.Errorf("unexpected answer from the monitor of %s", name)
+}

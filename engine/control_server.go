@@ -1,0 +1,205 @@
+package engine
+
+import (
+	"errors"
+	"net"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+
+	"box/engine/monitor"
+	"box/engine/spec"
+)
+
+// execRequest is `box exec` asking the monitor to start a process.
+type execRequest struct {
+	spec.ExecOptions
+	// Stdin says the first file sent is the process's stdin.
+	Stdin bool `json:"stdin"`
+}
+
+// attachRequest is `box attach` asking for the container's output and,
+// with Stdin, a way into its input.
+type attachRequest struct {
+	Stdin bool `json:"stdin"`
+}
+
+// controlServer is the monitor's side of the control socket.
+type controlServer struct {
+	ln   *net.UnixListener
+	path string
+	sp   *specs.Spec
+	// hub relays the container's output to attached clients; nil when the
+	// container's stdio is the caller's own (a foreground run).
+	hub *attachHub
+
+	mu      sync.Mutex
+	running *monitor.Running
+	execs   sync.WaitGroup
+}
+
+// serveControl listens on the container's control socket and serves it
+// until close. Requests that need the container wait for setRunning.
+func (e *Engine) serveControl(id string, sp *specs.Spec, hub *attachHub) (*controlServer, error) {
+	path := e.controlPath(id)
+	ln, err := listenControl(path)
+	if err != nil {
+		return nil, err
+	}
+	s := &controlServer{ln: ln, path: path, sp: sp, hub: hub}
+	go s.accept()
+	return s, nil
+}
+
+func (s *controlServer) setRunning(r *monitor.Running) {
+	s.mu.Lock()
+	s.running = r
+	s.mu.Unlock()
+}
+
+func (s *controlServer) current() *monitor.Running {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.running
+}
+
+// close stops serving once the container has ended. Processes started by
+// exec die with the container's pid namespace; their clients are still
+// told how they ended, within a bound.
+func (s *controlServer) close() {
+	s.setRunning(nil)
+	_ = s.ln.Close()
+	_ = os.Remove(s.path)
+	done := make(chan struct{})
+	go func() {
+		s.execs.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
+	}
+}
+
+func (s *controlServer) accept() {
+	for {
+		c, err := s.ln.AcceptUnix()
+		if err != nil {
+			return
+		}
+		go s.handle(c)
+	}
+}
+
+func (s *controlServer) handle(c *net.UnixConn) {
+	m, err := receive(c)
+	if err != nil {
+		c.Close()
+		return
+	}
+	r := s.current()
+	if r == nil {
+		closeAll(m.files)
+		_ = send(c, msgError, errorReport{Kind: "notrunning"})
+		c.Close()
+		return
+	}
+	switch m.kind {
+	case msgExec:
+		s.exec(c, r, m)
+	case msgAttach:
+		s.attach(c, r, m)
+	default:
+		closeAll(m.files)
+		_ = send(c, msgError, errorReport{Message: "unknown request"})
+		c.Close()
+	}
+}
+
+// exec starts a process in the container for `box exec` and reports its
+// pid and, later, its exit code. The process writes straight to the
+// client's files; with a terminal, the client gets the pty master and
+// relays it itself.
+func (s *controlServer) exec(c *net.UnixConn, r *monitor.Running, m message) {
+	fail := func(err error) {
+		closeAll(m.files)
+		_ = send(c, msgError, reportOf(err))
+		c.Close()
+	}
+	var req execRequest
+	if err := m.decode(&req); err != nil {
+		fail(err)
+		return
+	}
+	files := m.files
+	var stdin *os.File
+	if req.Stdin && len(files) > 0 {
+		stdin, files = files[0], files[1:]
+	}
+	if !req.TTY && len(files) != 2 {
+		fail(errors.New("exec: want stdout and stderr"))
+		return
+	}
+	rootfs := s.sp.Root.Path
+	p, err := spec.ExecProcess(s.sp, rootfs, req.ExecOptions)
+	if err != nil {
+		fail(err)
+		return
+	}
+	if err := checkCommand(rootfs, &specs.Spec{Process: p}, bindMounts(s.sp)); err != nil {
+		fail(err)
+		return
+	}
+	var stdout, stderr *os.File
+	if !req.TTY {
+		stdout, stderr = files[0], files[1]
+	}
+	x, err := r.Exec(p, stdin, stdout, stderr)
+	if err != nil {
+		fail(err)
+		return
+	}
+	// The process has its own copies now; holding ours would keep the
+	// client's pipes open after it ends.
+	closeAll(m.files)
+	s.execs.Add(1)
+	defer s.execs.Done()
+	if x.Master != nil {
+		err := send(c, msgFile, nil, x.Master)
+		x.Master.Close()
+		if err != nil {
+			_ = x.Signal(syscall.SIGKILL)
+		}
+	}
+	_ = send(c, msgStarted, startedReport{Pid: x.Pid})
+	go func() {
+		// Signals the client passes on, until it goes away.
+		for {
+			m, err := receive(c)
+			if err != nil {
+				return
+			}
+			var sig signalMessage
+			if m.kind == msgSignal && m.decode(&sig) == nil {
+				_ = x.Signal(syscall.Signal(sig.Signal))
+			}
+		}
+	}()
+	st, _ := x.Wait()
+	_ = send(c, msgExit, exitReport{Code: st.ExitCode})
+	c.Close()
+}
+
+// bindMounts lists a spec's bind mounts in the form checkCommand reads.
+func bindMounts(sp *specs.Spec) []spec.Mount {
+	var out []spec.Mount
+	for _, m := range sp.Mounts {
+		if m.Type == "bind" {
+			out = append(out, spec.Mount{Type: "bind", Source: m.Source, Destination: m.Destination})
+		}
+	}
+	return out
+}

@@ -1,0 +1,226 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/containerd/console"
+	"golang.org/x/sys/unix"
+
+	"box/engine/spec"
+)
+
+// ExecOptions are `box exec`'s choices.
+type ExecOptions struct {
+	spec.ExecOptions
+	// EnvFiles hold more KEY=VALUE lines, under Env.
+	EnvFiles []string
+	// Interactive passes the caller's stdin on.
+	Interactive bool
+	// Detach returns once the process runs; its output is discarded.
+	Detach bool
+}
+
+// Exec runs a process in a running container, through the container's
+// monitor, and returns its exit code (0 with Detach). With TTY the
+// process gets a terminal of its own, relayed to io; otherwise it writes
+// to io's files directly.
+func (e *Engine) Exec(ctx context.Context, nameOrID string, opts ExecOptions, stdio IO) (int, error) {
+	env, err := readEnvFiles(opts.EnvFiles)
+	if err != nil {
+		return 0, err
+	}
+	opts.Env = resolveEnv(append(env, opts.Env...))
+	c, err := e.LookupContainer(nameOrID)
+	if err != nil {
+		return 0, err
+	}
+	if c.State != Running || !c.monitor.alive() {
+		return 0, &NotRunningError{Name: nameOrID}
+	}
+	conn, err := e.dialControl(c.ID, nameOrID)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close()
+
+	req := execRequest{ExecOptions: opts.ExecOptions}
+	var files []*os.File
+	switch {
+	case opts.Detach:
+		null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+		if err != nil {
+			return 0, err
+		}
+		defer null.Close()
+		req.TTY = false
+		files = []*os.File{null, null}
+	case opts.TTY:
+	default:
+		if opts.Interactive {
+			req.Stdin = true
+			files = append(files, stdio.Stdin)
+		}
+		files = append(files, stdio.Stdout, stdio.Stderr)
+	}
+	if err := send(conn, msgExec, req, files...); err != nil {
+		return 0, fmt.Errorf("exec in %s: %w", nameOrID, err)
+	}
+
+	var relay *execTTY
+	if req.TTY {
+		m, err := receive(conn)
+		if err != nil {
+			return 0, &NotRunningError{Name: nameOrID}
+		}
+		if m.kind == msgError {
+			var r errorReport
+			_ = m.decode(&r)
+			return 0, r.err(nameOrID)
+		}
+		if m.kind != msgFile || len(m.files) != 1 {
+			closeAll(m.files)
+			return 0, fmt.Errorf("exec in %s: the monitor sent no terminal", nameOrID)
+		}
+		relay = newExecTTY(m.files[0], stdio, opts.Interactive)
+		defer relay.close()
+	}
+	if err := expectStarted(conn, nameOrID); err != nil {
+		return 0, err
+	}
+	if opts.Detach {
+		return 0, nil
+	}
+
+	sigs := make(chan os.Signal, 16)
+	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH)
+	defer signal.Stop(sigs)
+	go func() {
+		for s := range sigs {
+			if s == unix.SIGWINCH {
+				if relay != nil {
+					relay.resize()
+				}
+				continue
+			}
+			_ = send(conn, msgSignal, signalMessage{Signal: int(s.(syscall.Signal))})
+		}
+	}()
+
+	code, err := waitExit(ctx, conn, nameOrID)
+	if relay != nil {
+		relay.drain()
+	}
+	return code, err
+}
+
+// waitExit reads the monitor's report of how a process ended.
+func waitExit(ctx context.Context, conn *net.UnixConn, name string) (int, error) {
+	type result struct {
+		code int
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		for {
+			m, err := receive(conn)
+			if err != nil {
+				done <- result{err: fmt.Errorf("exec in %s: the container's monitor went away", name)}
+				return
+			}
+			if m.kind == msgExit {
+				var x exitReport
+				_ = m.decode(&x)
+				done <- result{code: x.Code}
+				return
+			}
+		}
+	}()
+	select {
+	case r := <-done:
+		return r.code, r.err
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+}
+
+// resolveEnv gives bare KEY entries the caller's value, dropping those
+// the caller has not set, as Docker does.
+func resolveEnv(env []string) []string {
+	out := make([]string, 0, len(env))
+	for _, kv := range env {
+		if strings.Contains(kv, "=") {
+			out = append(out, kv)
+		} else if v, ok := os.LookupEnv(kv); ok {
+			out = append(out, kv+"="+v)
+		}
+	}
+	return out
+}
+
+// execTTY relays an exec'd process's terminal to the caller's.
+type execTTY struct {
+	master  console.Console
+	host    console.Console // nil unless the caller's stdin is a terminal
+	out     chan struct{}
+	restore func()
+}
+
+func newExecTTY(f *os.File, stdio IO, interactive bool) *execTTY {
+	t := &execTTY{out: make(chan struct{}), restore: func() {}}
+	master, err := console.ConsoleFromFile(f)
+	if err != nil {
+		// Not a terminal after all: relay it as a plain stream.
+		go func() { _, _ = io.Copy(stdio.Stdout, f); close(t.out) }()
+		t.restore = func() { f.Close() }
+		return t
+	}
+	// As for the init's terminal (monitor.newTTYRelay): the output is
+	// passed on unchanged.
+	_ = console.ClearONLCR(master.Fd())
+	t.master = master
+	if interactive && stdio.Stdin != nil {
+		if host, err := console.ConsoleFromFile(stdio.Stdin); err == nil {
+			t.host = host
+			if host.SetRaw() == nil {
+				t.restore = func() { _ = host.Reset() }
+			}
+			t.resize()
+		}
+		go func() { _, _ = io.Copy(master, stdio.Stdin) }()
+	}
+	go func() {
+		defer close(t.out)
+		_, _ = io.Copy(stdio.Stdout, master)
+	}()
+	return t
+}
+
+func (t *execTTY) resize() {
+	if t.host != nil && t.master != nil {
+		_ = t.master.ResizeFrom(t.host)
+	}
+}
+
+// drain waits for the process's last output, bounded: a process it left
+// in the background may hold the terminal open.
+func (t *execTTY) drain() {
+	select {
+	case <-t.out:
+	case <-time.After(time.Second):
+	}
+}
+
+func (t *execTTY) close() {
+	t.restore()
+	if t.master != nil {
+		_ = t.master.Close()
+	}
+}
