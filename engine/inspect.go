@@ -58,12 +58,13 @@ type ContainerConfig struct {
 
 // HostConfig is the part of Docker's HostConfig box has.
 type HostConfig struct {
-	AutoRemove     bool     `json:"AutoRemove"`
-	Privileged     bool     `json:"Privileged"`
-	NetworkMode    string   `json:"NetworkMode"`
-	ReadonlyRootfs bool     `json:"ReadonlyRootfs"`
-	CapAdd         []string `json:"CapAdd"`
-	CapDrop        []string `json:"CapDrop"`
+	AutoRemove     bool      `json:"AutoRemove"`
+	Privileged     bool      `json:"Privileged"`
+	NetworkMode    string    `json:"NetworkMode"`
+	ReadonlyRootfs bool      `json:"ReadonlyRootfs"`
+	CapAdd         []string  `json:"CapAdd"`
+	CapDrop        []string  `json:"CapDrop"`
+	LogConfig      LogConfig `json:"LogConfig"`
 }
 
 // MountPoint is one entry of Docker's Mounts list.
@@ -121,11 +122,17 @@ func (e *Engine) InspectContainer(nameOrID string) (*ContainerInspect, error) {
 		},
 		HostConfig: HostConfig{
 			AutoRemove: rec.Remove, Privileged: rec.Privileged, NetworkMode: rec.NetworkMode,
-			CapAdd: rec.CapAdd, CapDrop: rec.CapDrop,
+			CapAdd: rec.CapAdd, CapDrop: rec.CapDrop, LogConfig: rec.Log,
 		},
 		Mounts:          []MountPoint{},
 		NetworkSettings: NetworkSettings{Networks: map[string]any{}},
 		GraphDriver:     GraphDriverState{Name: e.Store.Driver()},
+	}
+	if out.HostConfig.LogConfig.Type == "" {
+		out.HostConfig.LogConfig.Type = LogJSONFile
+	}
+	if out.HostConfig.LogConfig.Config == nil {
+		out.HostConfig.LogConfig.Config = map[string]string{}
 	}
 	if out.Args == nil {
 		out.Args = []string{}

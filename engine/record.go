@@ -41,6 +41,9 @@ type record struct {
 	Privileged  bool     `json:"privileged,omitempty"`
 	CapAdd      []string `json:"cap_add,omitempty"`
 	CapDrop     []string `json:"cap_drop,omitempty"`
+	// Log is the logging driver and its options; records from before
+	// --log-driver have none, which is json-file without rotation.
+	Log LogConfig `json:"log_config,omitzero"`
 }
 
 // processID tells one process from a later one that reuses its pid.

@@ -61,6 +61,11 @@ type RunOptions struct {
 	SecurityOpt     []string
 	Privileged      bool
 
+	// LogDriver is json-file (the default) or none; LogOpts its
+	// KEY=VALUE options (max-size, max-file).
+	LogDriver string
+	LogOpts   []string
+
 	// Puller, when set, is told about an implicit pull.
 	Puller Puller
 }
@@ -119,6 +124,10 @@ type UsageError = spec.UsageError
 // mean box could not start it (nothing is left behind then).
 func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error) {
 	if err := validate(&opts); err != nil {
+		return "", err
+	}
+	logConfig, err := parseLogConfig(opts.LogDriver, opts.LogOpts)
+	if err != nil {
 		return "", err
 	}
 	img, err := e.resolveImage(ctx, opts)
@@ -234,6 +243,7 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 		Entrypoint: img.Config.Config.Entrypoint, Cmd: img.Config.Config.Cmd,
 		User: so.User, Interactive: opts.Interactive, NetworkMode: opts.Network,
 		Privileged: opts.Privileged, CapAdd: opts.CapAdd, CapDrop: opts.CapDrop,
+		Log: logConfig,
 	}
 	if so.Entrypoint != nil {
 		rec.Entrypoint, rec.Cmd = so.Entrypoint, nil
