@@ -169,6 +169,7 @@ func (e *Engine) RemoveContainer(ctx context.Context, nameOrID string, force boo
 	if err := monitor.Release(e.stateRoot(), c.ID); err != nil {
 		return fmt.Errorf("remove container %s: %w", c.Name, err)
 	}
+	removeLogs(e, c.ID)
 	// The rootfs mount lived in the monitor's mount namespace; the store's
 	// count of it is stale here, so the unmount only resets it.
 	_, _ = e.Store.Backing().Unmount(c.ID, true)

@@ -344,3 +344,17 @@ func (r *logReader) Close() {
 		f.Close()
 	}
 }
+
+// removeLogs deletes a container's log files ahead of the container: when
+// its output filled the disk, the room they free is what the store needs
+// to rewrite its lists while it removes the container.
+func removeLogs(e *Engine, id string) {
+	dir, err := e.Store.Backing().ContainerDirectory(id)
+	if err != nil {
+		return
+	}
+	path := filepath.Join(dir, logFile)
+	for _, f := range append(rotatedLogs(path), path) {
+		_ = os.Remove(f)
+	}
+}

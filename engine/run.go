@@ -148,6 +148,9 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 		return "", err
 	}
 
+	if err := checkRoom(e.Store.Root()); err != nil {
+		return "", err
+	}
 	name := opts.Name
 	if name == "" {
 		name = generateName(e.Store.Backing())
