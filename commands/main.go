@@ -193,9 +193,10 @@ func commandTree() []*cli.Command {
 	logs, rename := logsCommand(), renameCommand()
 	create, start, restart := createCommand(), startCommand(), restartCommand()
 	diff := diffCommand()
+	top := topCommand()
 	return []*cli.Command{
 		run, pull, images, rmi, tag, history, ps, rm, stop, kill, wait, logs, rename,
-		create, start, restart, diff,
+		create, start, restart, diff, top,
 		versionCommand(), infoCommand(), unshareCommand(), inspectCommand(), importCommand(),
 		{
 			Name:  "container",
@@ -205,7 +206,7 @@ func commandTree() []*cli.Command {
 				alias(stop, "stop"), alias(kill, "kill"), alias(wait, "wait"), alias(logs, "logs"),
 				alias(rename, "rename"), containerPruneCommand(),
 				alias(create, "create"), alias(start, "start"), alias(restart, "restart"),
-				containerInspectCommand(), alias(diff, "diff"),
+				containerInspectCommand(), alias(diff, "diff"), alias(top, "top"),
 			},
 		},
 		{
