@@ -194,9 +194,10 @@ func commandTree() []*cli.Command {
 	create, start, restart := createCommand(), startCommand(), restartCommand()
 	diff := diffCommand()
 	top := topCommand()
+	pause, unpause := pauseCommand(), unpauseCommand()
 	return []*cli.Command{
 		run, pull, images, rmi, tag, history, ps, rm, stop, kill, wait, logs, rename,
-		create, start, restart, diff, top,
+		create, start, restart, diff, top, pause, unpause,
 		versionCommand(), infoCommand(), unshareCommand(), inspectCommand(), importCommand(),
 		{
 			Name:  "container",
@@ -207,6 +208,7 @@ func commandTree() []*cli.Command {
 				alias(rename, "rename"), containerPruneCommand(),
 				alias(create, "create"), alias(start, "start"), alias(restart, "restart"),
 				containerInspectCommand(), alias(diff, "diff"), alias(top, "top"),
+				alias(pause, "pause"), alias(unpause, "unpause"),
 			},
 		},
 		{

@@ -128,6 +128,9 @@ func (e *Engine) InspectContainer(nameOrID string) (*ContainerInspect, error) {
 		NetworkSettings: NetworkSettings{Networks: map[string]any{}},
 		GraphDriver:     GraphDriverState{Name: e.Store.Driver()},
 	}
+	if c.Paused {
+		out.State.Status, out.State.Paused = string(Paused), true
+	}
 	if out.HostConfig.LogConfig.Type == "" {
 		out.HostConfig.LogConfig.Type = LogJSONFile
 	}
