@@ -65,6 +65,8 @@ type HostConfig struct {
 	CapAdd         []string  `json:"CapAdd"`
 	CapDrop        []string  `json:"CapDrop"`
 	LogConfig      LogConfig `json:"LogConfig"`
+	// Init is Docker's: true with --init, null without.
+	Init *bool `json:"Init"`
 }
 
 // MountPoint is one entry of Docker's Mounts list.
@@ -128,6 +130,9 @@ func (e *Engine) InspectContainer(nameOrID string) (*ContainerInspect, error) {
 		NetworkSettings: NetworkSettings{Networks: map[string]any{}},
 		GraphDriver:     GraphDriverState{Name: e.Store.Driver()},
 	}
+	if rec.WithInit {
+		out.HostConfig.Init = &rec.WithInit
+	}
 	if c.Paused {
 		out.State.Status, out.State.Paused = string(Paused), true
 	}
@@ -145,7 +150,7 @@ func (e *Engine) InspectContainer(nameOrID string) (*ContainerInspect, error) {
 		out.Config.Tty, out.Config.WorkingDir = sp.Process.Terminal, sp.Process.Cwd
 		out.HostConfig.ReadonlyRootfs = sp.Root.Readonly
 		for _, m := range sp.Mounts {
-			if m.Type != "bind" || strings.HasPrefix(m.Source, dir) || m.Destination == "/sys" {
+			if m.Type != "bind" || strings.HasPrefix(m.Source, dir) || m.Destination == "/sys" || rec.WithInit && (m.Destination == InitPath || strings.HasPrefix(m.Destination, initLibDir+"/")) {
 				continue
 			}
 			ro := false

@@ -46,6 +46,8 @@ type record struct {
 	// Log is the logging driver and its options; records from before
 	// --log-driver have none, which is json-file without rotation.
 	Log LogConfig `json:"log_config,omitzero"`
+	// WithInit is --init: box's init is the container's PID 1.
+	WithInit bool `json:"with_init,omitempty"`
 }
 
 // processID tells one process from a later one that reuses its pid.

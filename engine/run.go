@@ -66,6 +66,10 @@ type RunOptions struct {
 	LogDriver string
 	LogOpts   []string
 
+	// Init runs box's own init as PID 1, which reaps orphans and passes
+	// signals to the command (Docker's --init).
+	Init bool
+
 	// Puller, when set, is told about an implicit pull.
 	Puller Puller
 }
@@ -246,7 +250,7 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 		Entrypoint: img.Config.Config.Entrypoint, Cmd: img.Config.Config.Cmd,
 		User: so.User, Interactive: opts.Interactive, NetworkMode: opts.Network,
 		Privileged: opts.Privileged, CapAdd: opts.CapAdd, CapDrop: opts.CapDrop,
-		Log: logConfig,
+		Log: logConfig, WithInit: opts.Init,
 	}
 	if so.Entrypoint != nil {
 		rec.Entrypoint, rec.Cmd = so.Entrypoint, nil
@@ -256,6 +260,12 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 	}
 	if err := rec.save(dir); err != nil {
 		return "", err
+	}
+	if opts.Init {
+		// After the record took the user's command for Path and Args.
+		if err := withInit(sp); err != nil {
+			return "", err
+		}
 	}
 	if err := saveSpec(dir, sp); err != nil {
 		return "", err
