@@ -20,7 +20,7 @@ func topCommand() *cli.Command {
 		Action: func(c *cli.Context) error {
 			args := c.Args().Slice()
 			if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
-				return cli.ShowCommandHelp(c, c.Command.Name)
+				return cli.ShowSubcommandHelp(c)
 			}
 			return withEngine(c, 1, -1, func(e *engine.Engine) error {
 				top, err := e.Top(args[0], args[1:])
