@@ -16,6 +16,7 @@ import (
 	"go.podman.io/storage/pkg/reexec"
 
 	"box/commands"
+	"box/engine"
 )
 
 func init() {
@@ -23,6 +24,12 @@ func init() {
 	// after setns; pinning main to its own thread keeps that thread from
 	// ever being the main one (measured: 8/10 runs stranded without it).
 	runtime.LockOSThread()
+
+	if len(os.Args) > 1 && os.Args[1] == engine.InitRole {
+		// box mounted into a container as its --init (PID 1): nothing of
+		// the CLI, the store or libcontainer runs in this role.
+		os.Exit(engine.ServeInit(os.Args[2:]))
+	}
 
 	if len(os.Args) > 1 && os.Args[1] == "init" {
 		// libcontainer re-executes /proc/self/exe as "init": after nsenter's

@@ -10,7 +10,7 @@ import (
 // trailingCommand lists verbs whose arguments after the first positional
 // belong to a program (box run IMAGE CMD --flag): there, flags stop at the
 // first positional as Docker's do.
-var trailingCommand = map[string]bool{"run": true, "create": true, "unshare": true, "exec": true}
+var trailingCommand = map[string]bool{"run": true, "create": true, "unshare": true, "exec": true, "top": true}
 
 // intersperse moves a verb's flags ahead of its positional arguments so
 // that `box rmi alpine -f` works as in Docker; urfave/cli stops parsing

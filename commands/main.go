@@ -194,9 +194,11 @@ func commandTree() []*cli.Command {
 	create, start, restart := createCommand(), startCommand(), restartCommand()
 	diff := diffCommand()
 	exec, attach := execCommand(), attachCommand()
+	top := topCommand()
+	pause, unpause := pauseCommand(), unpauseCommand()
 	return []*cli.Command{
 		run, pull, images, rmi, tag, history, ps, rm, stop, kill, wait, logs, rename,
-		create, start, restart, diff, exec, attach,
+		create, start, restart, diff, exec, attach, top, pause, unpause,
 		versionCommand(), infoCommand(), unshareCommand(), inspectCommand(), importCommand(),
 		{
 			Name:  "container",
@@ -207,6 +209,7 @@ func commandTree() []*cli.Command {
 				alias(rename, "rename"), containerPruneCommand(),
 				alias(create, "create"), alias(start, "start"), alias(restart, "restart"),
 				containerInspectCommand(), alias(diff, "diff"), alias(exec, "exec"), alias(attach, "attach"),
+				alias(top, "top"), alias(pause, "pause"), alias(unpause, "unpause"),
 			},
 		},
 		{

@@ -131,15 +131,26 @@ func psRow(c *engine.Container, trunc bool, size string, now time.Time) containe
 	return containerRow{
 		ID: id, Image: image, Command: strconv.Quote(command),
 		CreatedAt: createdAt(c.Created), RunningFor: createdSince(c.Created, now),
-		Status: containerStatus(c, now), State: string(c.State), Names: c.Name, Size: size,
+		Status: containerStatus(c, now), State: stateName(c), Names: c.Name, Size: size,
 		Labels: joinLabels(c.Labels),
 	}
+}
+
+// stateName is Docker's STATE column: paused stands for running there.
+func stateName(c *engine.Container) string {
+	if c.Paused {
+		return string(engine.Paused)
+	}
+	return string(c.State)
 }
 
 // containerStatus is Docker's STATUS column.
 func containerStatus(c *engine.Container, now time.Time) string {
 	switch c.State {
 	case engine.Running:
+		if c.Paused {
+			return "Up " + units.HumanDuration(now.Sub(c.StartedAt)) + " (Paused)"
+		}
 		return "Up " + units.HumanDuration(now.Sub(c.StartedAt))
 	case engine.Exited:
 		if c.FinishedAt.IsZero() {
@@ -179,7 +190,7 @@ func psFilter(filters []string) (func(*engine.Engine, *engine.Container) bool, e
 			for _, v := range vs {
 				switch k {
 				case "status":
-					ok = ok || string(c.State) == v
+					ok = ok || stateName(c) == v
 				case "exited":
 					n, _ := strconv.Atoi(v)
 					ok = ok || (c.State == engine.Exited && c.ExitCode == n)

@@ -46,6 +46,9 @@ func runCommand() *cli.Command {
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "suppress the pull output"},
 			&cli.StringSliceFlag{Name: "label", Aliases: []string{"l"}, Usage: "set metadata on a container"},
 			&cli.StringSliceFlag{Name: "label-file", Usage: "read in a line delimited file of labels"},
+			&cli.StringFlag{Name: "log-driver", Value: "json-file", Usage: "logging driver for the container (json-file, none)"},
+			&cli.StringSliceFlag{Name: "log-opt", Usage: "log driver options (max-size=10m, max-file=3)"},
+			&cli.BoolFlag{Name: "init", Usage: "run an init inside the container that forwards signals and reaps processes"},
 		},
 		Action: runRun,
 	}
@@ -90,6 +93,9 @@ func runRun(c *cli.Context) error {
 		CapDrop:     c.StringSlice("cap-drop"),
 		SecurityOpt: c.StringSlice("security-opt"),
 		Privileged:  c.Bool("privileged"),
+		LogDriver:   c.String("log-driver"),
+		LogOpts:     c.StringSlice("log-opt"),
+		Init:        c.Bool("init"),
 	}
 	if c.NArg() > 1 {
 		opts.Cmd = c.Args().Slice()[1:]

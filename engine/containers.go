@@ -46,6 +46,8 @@ type Container struct {
 	Pid int
 	// Labels are the image's labels with the container's own over them.
 	Labels map[string]string
+	// Paused is a running container whose processes are frozen.
+	Paused bool
 
 	monitor, init *processID
 }
@@ -97,6 +99,7 @@ func (e *Engine) describe(c *cstorage.Container) *Container {
 		ctr.State, ctr.ExitCode = Exited, *rec.ExitCode
 	case rec.Monitor.alive():
 		ctr.State, ctr.monitor, ctr.init = Running, rec.Monitor, rec.Init
+		ctr.Paused = frozen(c.ID)
 		if rec.Init != nil {
 			ctr.Pid = rec.Init.PID
 		}
@@ -160,6 +163,7 @@ func (e *Engine) RemoveContainer(ctx context.Context, nameOrID string, force boo
 		if err := unix.Kill(c.init.PID, unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {
 			return fmt.Errorf("kill container %s: %w", c.Name, err)
 		}
+		e.thawSignalled(c)
 	}
 	for _, p := range []*processID{c.init, c.monitor} {
 		if err := waitGone(ctx, p, 10*time.Second); err != nil {
@@ -169,6 +173,7 @@ func (e *Engine) RemoveContainer(ctx context.Context, nameOrID string, force boo
 	if err := monitor.Release(e.stateRoot(), c.ID); err != nil {
 		return fmt.Errorf("remove container %s: %w", c.Name, err)
 	}
+	removeLogs(e, c.ID)
 	// The rootfs mount lived in the monitor's mount namespace; the store's
 	// count of it is stale here, so the unmount only resets it.
 	_, _ = e.Store.Backing().Unmount(c.ID, true)

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,7 +12,6 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"time"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 
@@ -127,7 +125,12 @@ func ServeMonitor(opts Options, id string, report *os.File) int {
 		}
 	}
 
-	logs, err := openLog(filepath.Join(dir, logFile))
+	policy, err := rec.Log.policy()
+	if err != nil {
+		cleanup()
+		return fail(err)
+	}
+	logs, err := openLog(filepath.Join(dir, logFile), policy)
 	if err != nil {
 		cleanup()
 		return fail(err)
@@ -192,45 +195,3 @@ func ServeMonitor(opts Options, id string, report *os.File) int {
 	cleanup()
 	return st.ExitCode
 }
-
-// logWriter writes a container's output in Docker's json-file format: one
-// JSON object per line of output, {"log":"...\n","stream":"stdout",
-// "time":"RFC3339Nano"}. Writes that fail (a full disk) are dropped; the
-// container keeps running.
-type logWriter struct {
-	mu sync.Mutex
-	f  *os.File
-}
-
-func openLog(path string) (*logWriter, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("open container log: %w", err)
-	}
-	return &logWriter{f: f}, nil
-}
-
-// logEntry is one line of a json-file log.
-type logEntry struct {
-	Log    string    `json:"log"`
-	Stream string    `json:"stream"`
-	Time   time.Time `json:"time"`
-}
-
-func (l *logWriter) copy(r io.Reader, stream string) {
-	br := bufio.NewReaderSize(r, 64*1024)
-	for {
-		line, err := br.ReadString('\n')
-		if line != "" {
-			data, _ := json.Marshal(logEntry{Log: line, Stream: stream, Time: time.Now().UTC()})
-			l.mu.Lock()
-			_, _ = l.f.Write(append(data, '\n'))
-			l.mu.Unlock()
-		}
-		if err != nil {
-			return
-		}
-	}
-}
-
-func (l *logWriter) Close() error { return l.f.Close() }

@@ -58,12 +58,15 @@ type ContainerConfig struct {
 
 // HostConfig is the part of Docker's HostConfig box has.
 type HostConfig struct {
-	AutoRemove     bool     `json:"AutoRemove"`
-	Privileged     bool     `json:"Privileged"`
-	NetworkMode    string   `json:"NetworkMode"`
-	ReadonlyRootfs bool     `json:"ReadonlyRootfs"`
-	CapAdd         []string `json:"CapAdd"`
-	CapDrop        []string `json:"CapDrop"`
+	AutoRemove     bool      `json:"AutoRemove"`
+	Privileged     bool      `json:"Privileged"`
+	NetworkMode    string    `json:"NetworkMode"`
+	ReadonlyRootfs bool      `json:"ReadonlyRootfs"`
+	CapAdd         []string  `json:"CapAdd"`
+	CapDrop        []string  `json:"CapDrop"`
+	LogConfig      LogConfig `json:"LogConfig"`
+	// Init is Docker's: true with --init, null without.
+	Init *bool `json:"Init"`
 }
 
 // MountPoint is one entry of Docker's Mounts list.
@@ -121,11 +124,23 @@ func (e *Engine) InspectContainer(nameOrID string) (*ContainerInspect, error) {
 		},
 		HostConfig: HostConfig{
 			AutoRemove: rec.Remove, Privileged: rec.Privileged, NetworkMode: rec.NetworkMode,
-			CapAdd: rec.CapAdd, CapDrop: rec.CapDrop,
+			CapAdd: rec.CapAdd, CapDrop: rec.CapDrop, LogConfig: rec.Log,
 		},
 		Mounts:          []MountPoint{},
 		NetworkSettings: NetworkSettings{Networks: map[string]any{}},
 		GraphDriver:     GraphDriverState{Name: e.Store.Driver()},
+	}
+	if rec.WithInit {
+		out.HostConfig.Init = &rec.WithInit
+	}
+	if c.Paused {
+		out.State.Status, out.State.Paused = string(Paused), true
+	}
+	if out.HostConfig.LogConfig.Type == "" {
+		out.HostConfig.LogConfig.Type = LogJSONFile
+	}
+	if out.HostConfig.LogConfig.Config == nil {
+		out.HostConfig.LogConfig.Config = map[string]string{}
 	}
 	if out.Args == nil {
 		out.Args = []string{}
@@ -135,7 +150,7 @@ func (e *Engine) InspectContainer(nameOrID string) (*ContainerInspect, error) {
 		out.Config.Tty, out.Config.WorkingDir = sp.Process.Terminal, sp.Process.Cwd
 		out.HostConfig.ReadonlyRootfs = sp.Root.Readonly
 		for _, m := range sp.Mounts {
-			if m.Type != "bind" || strings.HasPrefix(m.Source, dir) || m.Destination == "/sys" {
+			if m.Type != "bind" || strings.HasPrefix(m.Source, dir) || m.Destination == "/sys" || rec.WithInit && (m.Destination == InitPath || strings.HasPrefix(m.Destination, initLibDir+"/")) {
 				continue
 			}
 			ro := false

@@ -52,6 +52,7 @@ func (e *Engine) Kill(nameOrID string, sig syscall.Signal) error {
 	if err := unix.Kill(c.init.PID, sig); err != nil && !errors.Is(err, unix.ESRCH) {
 		return fmt.Errorf("kill container %s: %w", nameOrID, err)
 	}
+	e.thawSignalled(c)
 	return nil
 }
 
@@ -73,6 +74,7 @@ func (e *Engine) Stop(ctx context.Context, nameOrID string, timeout time.Duratio
 	if err := unix.Kill(c.init.PID, sig); err != nil && !errors.Is(err, unix.ESRCH) {
 		return fmt.Errorf("stop container %s: %w", nameOrID, err)
 	}
+	e.thawSignalled(c)
 	if waitGone(ctx, c.init, timeout) != nil {
 		if err := unix.Kill(c.init.PID, unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {
 			return fmt.Errorf("stop container %s: %w", nameOrID, err)

@@ -1,14 +1,9 @@
 package engine
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"time"
 )
@@ -35,14 +30,11 @@ func (e *Engine) Logs(ctx context.Context, nameOrID string, opts LogOptions, std
 	if err != nil {
 		return err
 	}
-	f, err := os.Open(filepath.Join(dir, logFile))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
+	if rec, err := loadRecord(dir); err == nil && rec.Log.Type == LogNone {
+		return ErrLogsUnsupported
 	}
-	if err != nil {
-		return fmt.Errorf("open log of %s: %w", nameOrID, err)
-	}
-	defer f.Close()
+	rd := openLogReader(filepath.Join(dir, logFile))
+	defer rd.Close()
 	show := func(ent logEntry) {
 		if !opts.Since.IsZero() && ent.Time.Before(opts.Since) || !opts.Until.IsZero() && ent.Time.After(opts.Until) {
 			return
@@ -57,31 +49,8 @@ func (e *Engine) Logs(ctx context.Context, nameOrID string, opts LogOptions, std
 		}
 		io.WriteString(w, ent.Log)
 	}
-	rd := bufio.NewReader(f)
 	var pending []logEntry
-	readAll := func(keep bool) {
-		for {
-			line, err := rd.ReadBytes('\n')
-			if err != nil {
-				// A partial last line is read again once complete.
-				if len(line) > 0 {
-					_, _ = f.Seek(-int64(len(line)), io.SeekCurrent)
-					rd.Reset(f)
-				}
-				return
-			}
-			var ent logEntry
-			if json.Unmarshal(line, &ent) != nil {
-				continue
-			}
-			if keep {
-				pending = append(pending, ent)
-			} else {
-				show(ent)
-			}
-		}
-	}
-	readAll(true)
+	rd.read(func(ent logEntry) { pending = append(pending, ent) })
 	if opts.Tail >= 0 && len(pending) > opts.Tail {
 		pending = pending[len(pending)-opts.Tail:]
 	}
@@ -97,8 +66,8 @@ func (e *Engine) Logs(ctx context.Context, nameOrID string, opts LogOptions, std
 			return nil
 		case <-time.After(100 * time.Millisecond):
 		}
-		readAll(false)
+		rd.read(show)
 	}
-	readAll(false)
+	rd.read(show)
 	return nil
 }

@@ -2,9 +2,11 @@ package engine
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 )
 
@@ -41,6 +43,11 @@ type record struct {
 	Privileged  bool     `json:"privileged,omitempty"`
 	CapAdd      []string `json:"cap_add,omitempty"`
 	CapDrop     []string `json:"cap_drop,omitempty"`
+	// Log is the logging driver and its options; records from before
+	// --log-driver have none, which is json-file without rotation.
+	Log LogConfig `json:"log_config,omitzero"`
+	// WithInit is --init: box's init is the container's PID 1.
+	WithInit bool `json:"with_init,omitempty"`
 }
 
 // processID tells one process from a later one that reuses its pid.
@@ -58,12 +65,33 @@ func (r *record) save(dir string) error {
 	}
 	tmp := filepath.Join(dir, recordFile+".tmp")
 	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		_ = os.Remove(tmp)
+		if errors.Is(err, syscall.ENOSPC) && overwrite(filepath.Join(dir, recordFile), data) == nil {
+			return nil
+		}
 		return fmt.Errorf("save container %s: %w", r.ID[:12], err)
 	}
 	if err := os.Rename(tmp, filepath.Join(dir, recordFile)); err != nil {
 		return fmt.Errorf("save container %s: %w", r.ID[:12], err)
 	}
 	return nil
+}
+
+// overwrite rewrites an existing file in place: on a full disk (a
+// container's log filled it) there is no room for a second copy, but the
+// blocks the record already has are enough for its exit code, so the
+// monitor can still say how the container ended. It is not atomic; only
+// a full disk makes it worth that.
+func overwrite(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteAt(data, 0)
+	if err == nil {
+		err = f.Truncate(int64(len(data)))
+	}
+	return errors.Join(err, f.Close())
 }
 
 func loadRecord(dir string) (*record, error) {

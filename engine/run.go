@@ -61,6 +61,15 @@ type RunOptions struct {
 	SecurityOpt     []string
 	Privileged      bool
 
+	// LogDriver is json-file (the default) or none; LogOpts its
+	// KEY=VALUE options (max-size, max-file).
+	LogDriver string
+	LogOpts   []string
+
+	// Init runs box's own init as PID 1, which reaps orphans and passes
+	// signals to the command (Docker's --init).
+	Init bool
+
 	// Puller, when set, is told about an implicit pull.
 	Puller Puller
 }
@@ -121,6 +130,10 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 	if err := validate(&opts); err != nil {
 		return "", err
 	}
+	logConfig, err := parseLogConfig(opts.LogDriver, opts.LogOpts)
+	if err != nil {
+		return "", err
+	}
 	img, err := e.resolveImage(ctx, opts)
 	if err != nil {
 		return "", err
@@ -139,6 +152,9 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 		return "", err
 	}
 
+	if err := checkRoom(e.Store.Root()); err != nil {
+		return "", err
+	}
 	name := opts.Name
 	if name == "" {
 		name = generateName(e.Store.Backing())
@@ -234,6 +250,7 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 		Entrypoint: img.Config.Config.Entrypoint, Cmd: img.Config.Config.Cmd,
 		User: so.User, Interactive: opts.Interactive, NetworkMode: opts.Network,
 		Privileged: opts.Privileged, CapAdd: opts.CapAdd, CapDrop: opts.CapDrop,
+		Log: logConfig, WithInit: opts.Init,
 	}
 	if so.Entrypoint != nil {
 		rec.Entrypoint, rec.Cmd = so.Entrypoint, nil
@@ -243,6 +260,12 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 	}
 	if err := rec.save(dir); err != nil {
 		return "", err
+	}
+	if opts.Init {
+		// After the record took the user's command for Path and Args.
+		if err := withInit(sp); err != nil {
+			return "", err
+		}
 	}
 	if err := saveSpec(dir, sp); err != nil {
 		return "", err

@@ -48,7 +48,7 @@ static int needs_namespace(void)
 	static char buf[MAX_ARGS];
 	int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
 	ssize_t n;
-	char *p, *end;
+	char *p, *end, *prev;
 	const char *base;
 
 	if (fd < 0)
@@ -65,6 +65,13 @@ static int needs_namespace(void)
 	// helpers; libcontainer as "init".
 	if (strncmp(base, "storage-", 8) == 0 || strcmp(base, "chown-by-maps") == 0)
 		return 0;
+	// "/dev/init __init" is box as a container's --init (engine.InitRole),
+	// started directly or through the dynamic loader mounted beside it
+	// (whose own arguments come first): it runs inside the container, as
+	// any user, and must stay where it is.
+	for (prev = NULL, p = buf; p < end; prev = p, p += strlen(p) + 1)
+		if (prev != NULL && strcmp(prev, "/dev/init") == 0 && strcmp(p, "__init") == 0)
+			return 0;
 	for (p = buf + strlen(buf) + 1; p < end; p += strlen(p) + 1) {
 		if (p[0] != '-')
 			return strcmp(p, "help") != 0 && strcmp(p, "h") != 0 &&

@@ -1,0 +1,164 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestParseLogConfig(t *testing.T) {
+	for _, tc := range []struct {
+		driver string
+		opts   []string
+		want   logPolicy
+		bad    string // part of the error; "" for none
+	}{
+		{"", nil, logPolicy{maxFiles: 1}, ""},
+		{"json-file", []string{"max-size=10k"}, logPolicy{maxSize: 10000, maxFiles: 1}, ""},
+		{"json-file", []string{"max-size=1m", "max-file=3"}, logPolicy{maxSize: 1000000, maxFiles: 3}, ""},
+		{"json-file", []string{"max-size=1MB", "compress=false"}, logPolicy{maxSize: 1000000, maxFiles: 1}, ""},
+		{"none", []string{"max-size=whatever"}, logPolicy{maxFiles: 1, discard: true}, ""},
+		{"syslog", nil, logPolicy{}, `invalid --log-driver "syslog"`},
+		{"json-file", []string{"max-size=-1"}, logPolicy{}, "max-size=-1"},
+		{"json-file", []string{"max-size=lots"}, logPolicy{}, "max-size=lots"},
+		{"json-file", []string{"max-file=0"}, logPolicy{}, "max-file=0"},
+		{"json-file", []string{"max-file"}, logPolicy{}, "want KEY=VALUE"},
+		{"json-file", []string{"compress=true"}, logPolicy{}, "compress"},
+		{"json-file", []string{"colour=red"}, logPolicy{}, `unknown log opt "colour"`},
+	} {
+		cfg, err := parseLogConfig(tc.driver, tc.opts)
+		if tc.bad != "" {
+			var usage *UsageError
+			if !errors.As(err, &usage) || !strings.Contains(err.Error(), tc.bad) {
+				t.Errorf("%s %v: want a usage error about %q, got %v", tc.driver, tc.opts, tc.bad, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s %v: %v", tc.driver, tc.opts, err)
+			continue
+		}
+		if p, _ := cfg.policy(); p != tc.want {
+			t.Errorf("%s %v: policy %+v, want %+v", tc.driver, tc.opts, p, tc.want)
+		}
+	}
+}
+
+// entries writes n numbered lines through w, starting at from.
+func writeLines(w *logWriter, from, n int) {
+	for i := from; i < from+n; i++ {
+		w.write([]byte(fmt.Sprintf(`{"log":"line %d\n","stream":"stdout","time":"2026-01-01T00:00:00Z"}`+"\n", i)))
+	}
+}
+
+func readLines(r *logReader) []string {
+	var got []string
+	r.read(func(e logEntry) { got = append(got, strings.TrimSpace(e.Log)) })
+	return got
+}
+
+func wantLines(t *testing.T, got []string, from, to int) {
+	t.Helper()
+	if len(got) != to-from {
+		t.Fatalf("read %d lines (%v), want lines %d to %d", len(got), got, from, to-1)
+	}
+	for i, l := range got {
+		if l != fmt.Sprintf("line %d", from+i) {
+			t.Fatalf("line %d is %q, want %q (all: %v)", i, l, fmt.Sprintf("line %d", from+i), got)
+		}
+	}
+}
+
+func TestLogRotation(t *testing.T) {
+	// One entry is 71 bytes: max-size 500 puts 8 entries in a file (the
+	// rotation comes before the write that finds the file full).
+	const perFile = 8
+	for _, maxFiles := range []int{1, 3} {
+		t.Run(fmt.Sprint("max-file=", maxFiles), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "ctr.log")
+			w, err := openLog(path, logPolicy{maxSize: 500, maxFiles: maxFiles})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer w.Close()
+			follower := openLogReader(path)
+			defer follower.Close()
+
+			writeLines(w, 0, 5*perFile)
+			files := append(rotatedLogs(path), path)
+			if len(files) != maxFiles {
+				t.Fatalf("files %v, want %d", files, maxFiles)
+			}
+			for _, f := range files {
+				if st, err := os.Stat(f); err != nil || st.Size() > 500+71 {
+					t.Fatalf("%s: %v, size %d", f, err, st.Size())
+				}
+			}
+			// A fresh reader sees what is kept, oldest first.
+			fresh := openLogReader(path)
+			wantLines(t, readLines(fresh), (5-maxFiles)*perFile, 5*perFile)
+			fresh.Close()
+
+			// A reader that was there all along, reading only now, reads its
+			// own file to the end, though it rotated out of reach, and then
+			// what is kept.
+			got := readLines(follower)
+			wantLines(t, got[:perFile], 0, perFile)
+			wantLines(t, got[perFile:], (5-maxFiles)*perFile, 5*perFile)
+		})
+	}
+}
+
+func TestLogFollowAcrossRotations(t *testing.T) {
+	for _, maxFiles := range []int{1, 2, 4} {
+		t.Run(fmt.Sprint("max-file=", maxFiles), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "ctr.log")
+			w, err := openLog(path, logPolicy{maxSize: 500, maxFiles: maxFiles})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer w.Close()
+			r := openLogReader(path)
+			defer r.Close()
+			var got []string
+			// Read between writes of a few entries, as logs -f does, with
+			// at most one rotation in between when max-file is 1.
+			for i := 0; i < 100; i += 3 {
+				writeLines(w, i, 3)
+				got = append(got, readLines(r)...)
+			}
+			got = append(got, readLines(r)...)
+			wantLines(t, got, 0, 102)
+		})
+	}
+}
+
+func TestLogWriterDropsPartialWrites(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ctr.log")
+	w, err := openLog(path, logPolicy{maxFiles: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeLines(w, 0, 2)
+	// A write that fails leaves the log as it was.
+	w.f.Close()
+	ro, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.f = ro
+	writeLines(w, 2, 1)
+	w.f.Close()
+	w.f = nil // reopened on the next write
+	writeLines(w, 3, 1)
+	w.Close()
+	r := openLogReader(path)
+	defer r.Close()
+	got := readLines(r)
+	if strings.Join(got, ",") != "line 0,line 1,line 3" {
+		t.Fatalf("read %v", got)
+	}
+}
