@@ -66,7 +66,7 @@ func runPs(c *cli.Context) error {
 	}
 	var shown []*engine.Container
 	for _, ctr := range all {
-		if last < 0 && !c.Bool("all") && ctr.State != engine.Running && len(filters) == 0 {
+		if last < 0 && !c.Bool("all") && ctr.State != engine.Running && ctr.State != engine.Restarting && len(filters) == 0 {
 			continue
 		}
 		if last >= 0 && len(shown) >= last {
@@ -152,6 +152,8 @@ func containerStatus(c *engine.Container, now time.Time) string {
 			return "Up " + units.HumanDuration(now.Sub(c.StartedAt)) + " (Paused)"
 		}
 		return "Up " + units.HumanDuration(now.Sub(c.StartedAt))
+	case engine.Restarting:
+		return fmt.Sprintf("Restarting (%d) %s ago", c.ExitCode, units.HumanDuration(now.Sub(c.FinishedAt)))
 	case engine.Exited:
 		if c.FinishedAt.IsZero() {
 			return fmt.Sprintf("Exited (%d)", c.ExitCode)

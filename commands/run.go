@@ -22,6 +22,7 @@ func runCommand() *cli.Command {
 		UseShortOptionHandling: true,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "rm", Usage: "automatically remove the container when it exits"},
+			&cli.StringFlag{Name: "restart", Value: "no", Usage: "restart policy when the container exits: no, on-failure[:max-retries], always, unless-stopped (by its monitor while it lives; nothing restarts after a reboot)"},
 			&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "run container in background and print container ID"},
 			&cli.StringFlag{Name: "name", Usage: "assign a name to the container"},
 			&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Usage: "keep STDIN open"},
@@ -84,6 +85,7 @@ func runRun(c *cli.Context) error {
 		Workdir:     c.String("workdir"),
 		User:        c.String("user"),
 		Hostname:    c.String("hostname"),
+		Restart:     c.String("restart"),
 		Volumes:     c.StringSlice("volume"),
 		Mounts:      c.StringSlice("mount"),
 		Tmpfs:       c.StringSlice("tmpfs"),

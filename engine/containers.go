@@ -24,6 +24,9 @@ const (
 	Created State = "created"
 	Running State = "running"
 	Exited  State = "exited"
+	// Restarting is a container between runs, its monitor waiting to
+	// start it again under its restart policy.
+	Restarting State = "restarting"
 )
 
 // exitUnknown is the exit code Docker reports when the process that
@@ -48,6 +51,10 @@ type Container struct {
 	Labels map[string]string
 	// Paused is a running container whose processes are frozen.
 	Paused bool
+	// Restart is the container's restart policy; RestartCount how often
+	// its monitor restarted it.
+	Restart      RestartPolicy
+	RestartCount int
 
 	monitor, init *processID
 }
@@ -94,7 +101,13 @@ func (e *Engine) describe(c *cstorage.Container) *Container {
 	ctr.Image, ctr.Created, ctr.Labels = rec.Image, rec.Created, rec.Labels
 	ctr.Command = strings.Join(append([]string{rec.Path}, rec.Args...), " ")
 	ctr.StartedAt, ctr.FinishedAt = rec.StartedAt, rec.FinishedAt
+	ctr.Restart, ctr.RestartCount = rec.Restart, rec.RestartCount
 	switch {
+	case rec.Restarting && rec.Monitor.alive():
+		ctr.State, ctr.monitor = Restarting, rec.Monitor
+		if rec.ExitCode != nil {
+			ctr.ExitCode = *rec.ExitCode
+		}
 	case rec.ExitCode != nil:
 		ctr.State, ctr.ExitCode = Exited, *rec.ExitCode
 	case rec.Monitor.alive():
@@ -138,9 +151,15 @@ func (e *Engine) LookupContainer(nameOrID string) (*Container, error) {
 }
 
 // ContainerRunningError is `rm` of a running container without force.
-type ContainerRunningError struct{ Name string }
+type ContainerRunningError struct {
+	Name       string
+	Restarting bool
+}
 
 func (e *ContainerRunningError) Error() string {
+	if e.Restarting {
+		return fmt.Sprintf("cannot remove container %q: container is restarting: stop the container before removing or force remove", "/"+e.Name)
+	}
 	return fmt.Sprintf("cannot remove container %q: container is running: stop the container before removing or force remove", "/"+e.Name)
 }
 
@@ -152,8 +171,15 @@ func (e *Engine) RemoveContainer(ctx context.Context, nameOrID string, force boo
 	if err != nil {
 		return err
 	}
+	if c.State == Restarting && !force {
+		return &ContainerRunningError{Name: c.Name, Restarting: true}
+	}
 	if c.State == Running && !force {
 		return &ContainerRunningError{Name: c.Name}
+	}
+	if c.Restart.active() && force {
+		// Not to be started again while it goes.
+		e.stopRestarts(c.ID)
 	}
 	// Killing the init ends the container: its PID namespace goes with it.
 	if c.init.alive() {
@@ -181,6 +207,7 @@ func (e *Engine) RemoveContainer(ctx context.Context, nameOrID string, force boo
 		return fmt.Errorf("remove container %s: %w", c.Name, err)
 	}
 	_ = os.RemoveAll(filepath.Join(e.stateRoot(), c.ID))
+	_ = os.Remove(e.controlPath(c.ID)) // left by a monitor that was killed
 	return nil
 }
 
@@ -252,7 +279,7 @@ func (e *Engine) Prune(ctx context.Context) ([]string, int64, error) {
 	var reclaimed int64
 	var errs []error
 	for _, c := range all {
-		if c.State == Running {
+		if c.State == Running || c.State == Restarting {
 			continue
 		}
 		size := e.ContainerSize(c.ID)

@@ -29,6 +29,7 @@ const (
 	msgSignal = 'S' // signalMessage, for the exec'd process or the init
 	msgResize = 'Z' // resizeMessage, for the container's terminal
 	msgStdin  = 'I' // raw bytes for the container's stdin
+	msgStop   = 'T' // box is stopping the container: restart no more
 
 	// monitor -> client
 	msgStarted = 'P' // startedReport
@@ -112,6 +113,20 @@ func shortAddr(path string) (addr string, done func(), err error) {
 		return "", nil, err
 	}
 	return fmt.Sprintf("/proc/self/fd/%d/%s", dir.Fd(), filepath.Base(path)), func() { dir.Close() }, nil
+}
+
+// stopRestarts tells a container's monitor that box is stopping it, so
+// that its restart policy does not start it again. A monitor that cannot
+// be reached has nothing to restart.
+func (e *Engine) stopRestarts(id string) {
+	c, err := e.dialControl(id, id)
+	if err != nil {
+		return
+	}
+	defer c.Close()
+	if send(c, msgStop, nil) == nil {
+		_, _ = receive(c)
+	}
 }
 
 func listenControl(path string) (*net.UnixListener, error) {

@@ -39,6 +39,10 @@ type controlServer struct {
 	mu      sync.Mutex
 	running *monitor.Running
 	execs   sync.WaitGroup
+	// stop is closed when box stops, kills or removes the container:
+	// no restart policy applies after that.
+	stop     chan struct{}
+	stopOnce sync.Once
 }
 
 // serveControl listens on the container's control socket and serves it
@@ -49,7 +53,7 @@ func (e *Engine) serveControl(id string, sp *specs.Spec, hub *attachHub) (*contr
 	if err != nil {
 		return nil, err
 	}
-	s := &controlServer{ln: ln, path: path, sp: sp, hub: hub}
+	s := &controlServer{ln: ln, path: path, sp: sp, hub: hub, stop: make(chan struct{})}
 	go s.accept()
 	return s, nil
 }
@@ -94,9 +98,37 @@ func (s *controlServer) accept() {
 	}
 }
 
+// stopRequested says whether box has stopped the container on purpose.
+func (s *controlServer) stopRequested() bool {
+	select {
+	case <-s.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+// waitStop waits out a restart delay; false means box stopped the
+// container meanwhile.
+func (s *controlServer) waitStop(d time.Duration) bool {
+	select {
+	case <-s.stop:
+		return false
+	case <-time.After(d):
+		return true
+	}
+}
+
 func (s *controlServer) handle(c *net.UnixConn) {
 	m, err := receive(c)
 	if err != nil {
+		c.Close()
+		return
+	}
+	if m.kind == msgStop {
+		closeAll(m.files)
+		s.stopOnce.Do(func() { close(s.stop) })
+		_ = send(c, msgStarted, startedReport{})
 		c.Close()
 		return
 	}

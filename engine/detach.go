@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 
@@ -137,12 +138,6 @@ func ServeMonitor(opts Options, id string, report *os.File) int {
 	}
 	defer logs.Close()
 	hub := newAttachHub(nil)
-	outR, outW, err1 := os.Pipe()
-	errR, errW, err2 := os.Pipe()
-	if err := errors.Join(err1, err2); err != nil {
-		cleanup()
-		return fail(err)
-	}
 	var stdin *os.File
 	if rec.Interactive {
 		// Attached clients write into the container's stdin here.
@@ -155,6 +150,60 @@ func ServeMonitor(opts Options, id string, report *os.File) int {
 		defer stdin.Close()
 		hub.stdin = inW
 	}
+	ctl, err := e.serveControl(id, sp, hub)
+	if err != nil {
+		cleanup()
+		return fail(err)
+	}
+	defer ctl.close()
+
+	var reported sync.Once
+	started := func() {
+		reported.Do(func() {
+			fmt.Fprintln(report, "ok")
+			report.Close()
+		})
+	}
+	var delay time.Duration
+	for first := true; ; first = false {
+		began := time.Now()
+		st, err := e.runLogged(rec, dir, sp, stdin, logs, hub, ctl, started)
+		if err != nil {
+			if first {
+				cleanup()
+				return fail(err)
+			}
+			// A restart that cannot start ends the policy; the last exit
+			// stays recorded.
+			break
+		}
+		if !rec.Restarting {
+			cleanup()
+			return st.ExitCode
+		}
+		delay = nextRestartDelay(delay, time.Since(began))
+		if !ctl.waitStop(delay) {
+			rec.Restarting, rec.Monitor = false, nil
+			_ = rec.save(dir)
+			cleanup()
+			return st.ExitCode
+		}
+		rec.RestartCount++
+	}
+	rec.Restarting, rec.Monitor = false, nil
+	_ = rec.save(dir)
+	cleanup()
+	return 125
+}
+
+// runLogged runs the container once under this monitor, its output going
+// to the log and to attached clients, whom it tells how the run ended.
+func (e *Engine) runLogged(rec *record, dir string, sp *specs.Spec, stdin *os.File, logs *logWriter, hub *attachHub, ctl *controlServer, started func()) (monitor.Status, error) {
+	outR, outW, err1 := os.Pipe()
+	errR, errW, err2 := os.Pipe()
+	if err := errors.Join(err1, err2); err != nil {
+		return monitor.Status{}, &monitor.StartError{Err: err}
+	}
 	var copying sync.WaitGroup
 	for _, s := range []struct {
 		r    *os.File
@@ -164,11 +213,12 @@ func ServeMonitor(opts Options, id string, report *os.File) int {
 		copying.Add(1)
 		go func() {
 			defer copying.Done()
+			defer s.r.Close()
 			logs.copy(hub.tee(s.r, s.kind), s.name)
 		}()
 	}
 	mio := monitor.Config{
-		ID: id, StateRoot: e.stateRoot(), Spec: sp, Rootless: e.Identity.Rootless(),
+		ID: rec.ID, StateRoot: e.stateRoot(), Spec: sp, Rootless: e.Identity.Rootless(),
 		Stdin: stdin, Stdout: outW, Stderr: errW,
 		Started: func(*monitor.Running) {
 			if !sp.Process.Terminal {
@@ -178,20 +228,17 @@ func ServeMonitor(opts Options, id string, report *os.File) int {
 				outW.Close()
 				errW.Close()
 			}
-			fmt.Fprintln(report, "ok")
-			report.Close()
+			started()
 		},
 	}
-	st, err := e.supervise(context.Background(), rec, dir, mio, hub)
+	st, err := e.supervise(context.Background(), rec, dir, mio, ctl, func(code int) bool {
+		return !ctl.stopRequested() && rec.Restart.restarts(code, rec.RestartCount)
+	})
 	outW.Close()
 	errW.Close()
-	if err != nil {
-		copying.Wait()
-		cleanup()
-		return fail(err)
-	}
 	copying.Wait()
-	hub.finish(st.ExitCode)
-	cleanup()
-	return st.ExitCode
+	if err == nil {
+		hub.finish(st.ExitCode)
+	}
+	return st, err
 }

@@ -58,13 +58,14 @@ type ContainerConfig struct {
 
 // HostConfig is the part of Docker's HostConfig box has.
 type HostConfig struct {
-	AutoRemove     bool      `json:"AutoRemove"`
-	Privileged     bool      `json:"Privileged"`
-	NetworkMode    string    `json:"NetworkMode"`
-	ReadonlyRootfs bool      `json:"ReadonlyRootfs"`
-	CapAdd         []string  `json:"CapAdd"`
-	CapDrop        []string  `json:"CapDrop"`
-	LogConfig      LogConfig `json:"LogConfig"`
+	AutoRemove     bool          `json:"AutoRemove"`
+	Privileged     bool          `json:"Privileged"`
+	NetworkMode    string        `json:"NetworkMode"`
+	ReadonlyRootfs bool          `json:"ReadonlyRootfs"`
+	CapAdd         []string      `json:"CapAdd"`
+	CapDrop        []string      `json:"CapDrop"`
+	LogConfig      LogConfig     `json:"LogConfig"`
+	RestartPolicy  RestartPolicy `json:"RestartPolicy"`
 	// Init is Docker's: true with --init, null without.
 	Init *bool `json:"Init"`
 }
@@ -115,7 +116,8 @@ func (e *Engine) InspectContainer(nameOrID string) (*ContainerInspect, error) {
 		ID: c.ID, Created: dockerTime(c.Created), Path: rec.Path, Args: rec.Args,
 		Image: "sha256:" + c.ImageID, Name: "/" + c.Name, Driver: e.Store.Driver(), Platform: "linux",
 		State: ContainerState{
-			Status: string(c.State), Running: c.State == Running, Pid: c.Pid, ExitCode: c.ExitCode,
+			Status: string(c.State), Running: c.State == Running || c.State == Restarting,
+			Restarting: c.State == Restarting, Pid: c.Pid, ExitCode: c.ExitCode,
 			StartedAt: dockerTime(c.StartedAt), FinishedAt: dockerTime(c.FinishedAt),
 		},
 		Config: ContainerConfig{
@@ -125,7 +127,9 @@ func (e *Engine) InspectContainer(nameOrID string) (*ContainerInspect, error) {
 		HostConfig: HostConfig{
 			AutoRemove: rec.Remove, Privileged: rec.Privileged, NetworkMode: rec.NetworkMode,
 			CapAdd: rec.CapAdd, CapDrop: rec.CapDrop, LogConfig: rec.Log,
+			RestartPolicy: rec.Restart,
 		},
+		RestartCount:    rec.RestartCount,
 		Mounts:          []MountPoint{},
 		NetworkSettings: NetworkSettings{Networks: map[string]any{}},
 		GraphDriver:     GraphDriverState{Name: e.Store.Driver()},
@@ -135,6 +139,9 @@ func (e *Engine) InspectContainer(nameOrID string) (*ContainerInspect, error) {
 	}
 	if c.Paused {
 		out.State.Status, out.State.Paused = string(Paused), true
+	}
+	if out.HostConfig.RestartPolicy.Name == "" {
+		out.HostConfig.RestartPolicy.Name = "no"
 	}
 	if out.HostConfig.LogConfig.Type == "" {
 		out.HostConfig.LogConfig.Type = LogJSONFile

@@ -49,6 +49,9 @@ func (e *Engine) Kill(nameOrID string, sig syscall.Signal) error {
 	if c.State != Running || !c.init.alive() {
 		return &NotRunningError{Name: nameOrID}
 	}
+	if c.Restart.active() {
+		e.stopRestarts(c.ID)
+	}
 	if err := unix.Kill(c.init.PID, sig); err != nil && !errors.Is(err, unix.ESRCH) {
 		return fmt.Errorf("kill container %s: %w", nameOrID, err)
 	}
@@ -64,6 +67,14 @@ func (e *Engine) Stop(ctx context.Context, nameOrID string, timeout time.Duratio
 	c, err := e.LookupContainer(nameOrID)
 	if err != nil {
 		return err
+	}
+	if c.Restart.active() {
+		// Stopped by hand, it is not restarted (Docker's rule for every
+		// policy); one waiting to restart just stops waiting.
+		e.stopRestarts(c.ID)
+		if c.State == Restarting {
+			return waitGone(ctx, c.monitor, 10*time.Second)
+		}
 	}
 	if c.State != Running || !c.init.alive() {
 		return nil
@@ -130,7 +141,7 @@ func (e *Engine) Start(ctx context.Context, nameOrID string, attach, interactive
 	if err != nil {
 		return 0, err
 	}
-	if c.State == Running {
+	if c.State == Running || c.State == Restarting {
 		return 0, nil
 	}
 	dir, err := e.Store.Backing().ContainerDirectory(c.ID)
@@ -171,7 +182,7 @@ func (e *Engine) Start(ctx context.Context, nameOrID string, attach, interactive
 	if interactive {
 		mio.Stdin = io.Stdin
 	}
-	st, err := e.supervise(ctx, rec, dir, mio, nil)
+	st, err := e.supervise(ctx, rec, dir, mio, nil, nil)
 	if err != nil {
 		return 0, err
 	}

@@ -48,6 +48,11 @@ type record struct {
 	Log LogConfig `json:"log_config,omitzero"`
 	// WithInit is --init: box's init is the container's PID 1.
 	WithInit bool `json:"with_init,omitempty"`
+	// Restart is --restart; RestartCount how often the monitor has
+	// restarted the container, and Restarting that it waits to do so.
+	Restart      RestartPolicy `json:"restart,omitzero"`
+	RestartCount int           `json:"restart_count,omitempty"`
+	Restarting   bool          `json:"restarting,omitempty"`
 }
 
 // processID tells one process from a later one that reuses its pid.

@@ -70,6 +70,10 @@ type RunOptions struct {
 	// signals to the command (Docker's --init).
 	Init bool
 
+	// Restart is --restart: no, always, unless-stopped or
+	// on-failure[:N]. The monitor of a detached container applies it.
+	Restart string
+
 	// Puller, when set, is told about an implicit pull.
 	Puller Puller
 }
@@ -133,6 +137,18 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 	logConfig, err := parseLogConfig(opts.LogDriver, opts.LogOpts)
 	if err != nil {
 		return "", err
+	}
+	restart, err := ParseRestartPolicy(opts.Restart)
+	if err != nil {
+		return "", err
+	}
+	if restart.active() && opts.Remove {
+		return "", &UsageError{Msg: "conflicting options: --restart and --rm"}
+	}
+	if restart.active() && !opts.Detach && !opts.CreateOnly {
+		// Docker would attach to a container its daemon restarts; here the
+		// restarts are the monitor's, which a foreground run does not have.
+		return "", &UsageError{Msg: "--restart needs -d: a detached container's monitor restarts it, a foreground run has none"}
 	}
 	img, err := e.resolveImage(ctx, opts)
 	if err != nil {
@@ -250,7 +266,7 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 		Entrypoint: img.Config.Config.Entrypoint, Cmd: img.Config.Config.Cmd,
 		User: so.User, Interactive: opts.Interactive, NetworkMode: opts.Network,
 		Privileged: opts.Privileged, CapAdd: opts.CapAdd, CapDrop: opts.CapDrop,
-		Log: logConfig, WithInit: opts.Init,
+		Log: logConfig, WithInit: opts.Init, Restart: restart,
 	}
 	if so.Entrypoint != nil {
 		rec.Entrypoint, rec.Cmd = so.Entrypoint, nil
@@ -295,7 +311,7 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 		// Without -i (even with -t) the keyboard is not passed on.
 		mio.Stdin = io.Stdin
 	}
-	st, err := e.supervise(ctx, rec, dir, mio, nil)
+	st, err := e.supervise(ctx, rec, dir, mio, nil, nil)
 	if err != nil {
 		return "", err
 	}
@@ -307,17 +323,23 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 }
 
 // supervise runs a prepared container as its monitor, in this process,
-// and records when it started and how it ended. While it runs, its
-// control socket serves exec and, given a hub, attach.
-func (e *Engine) supervise(ctx context.Context, rec *record, dir string, mio monitor.Config, hub *attachHub) (monitor.Status, error) {
-	ctl, err := e.serveControl(rec.ID, mio.Spec, hub)
-	if err != nil {
-		return monitor.Status{}, &monitor.StartError{Err: err}
+// and records when it started and how it ended. While it runs, ctl
+// serves exec (and attach, given a hub) for it; nil makes one for this
+// run alone. restart, when set, says whether the monitor will start the
+// container again after it ended with a code: then it is recorded as
+// restarting, never as exited in between.
+func (e *Engine) supervise(ctx context.Context, rec *record, dir string, mio monitor.Config, ctl *controlServer, restart func(code int) bool) (monitor.Status, error) {
+	if ctl == nil {
+		var err error
+		if ctl, err = e.serveControl(rec.ID, mio.Spec, nil); err != nil {
+			return monitor.Status{}, &monitor.StartError{Err: err}
+		}
+		defer ctl.close()
 	}
-	defer ctl.close()
 	then := mio.Started
 	mio.Started = func(r *monitor.Running) {
 		rec.StartedAt, rec.Monitor, rec.Init = time.Now().UTC(), currentProcess(), processOf(r.Pid)
+		rec.ExitCode, rec.FinishedAt, rec.Restarting = nil, time.Time{}, false
 		_ = rec.save(dir)
 		ctl.setRunning(r)
 		if then != nil {
@@ -325,10 +347,14 @@ func (e *Engine) supervise(ctx context.Context, rec *record, dir string, mio mon
 		}
 	}
 	st, err := monitor.Run(ctx, mio)
+	ctl.setRunning(nil)
 	if err != nil {
 		return st, err
 	}
 	rec.FinishedAt, rec.ExitCode, rec.Monitor, rec.Init = time.Now().UTC(), &st.ExitCode, nil, nil
+	if restart != nil && restart(st.ExitCode) {
+		rec.Restarting, rec.Monitor = true, currentProcess()
+	}
 	if !rec.Remove {
 		// `box rm -f` from elsewhere may have removed the container meanwhile.
 		if err := rec.save(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {

@@ -114,8 +114,5 @@ func TestDetachedRemoveAndErrors(t *testing.T) {
 		if r.Stdout != "" || u.MustBox(t, "ps", "-a", "-q", "--filter", "name=nocmd-"+u.Mode).Stdout != "" {
 			t.Fatalf("a failed run -d left something: %s", r)
 		}
-		r = u.Box(t, "run", "-d", "-i", "busybox", "true")
-		wantCode(t, r, 125)
-		wantOneLineError(t, r, "conflicting options")
 	})
 }
