@@ -246,3 +246,31 @@ func TestExecTTY(t *testing.T) {
 		wantOneLineError(t, r, "the input device is not a TTY")
 	})
 }
+
+// TestDetachedAlpine: the same verbs against an Alpine (musl) container.
+func TestDetachedAlpine(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		name := "alpine-d-" + u.Mode
+		u.MustBox(t, "run", "-d", "--name", name, "alpine", "sh", "-c", "echo started; exec sleep 600")
+		t.Cleanup(func() { u.Box(t, "rm", "-f", name) })
+		wantOut(t, u.MustBox(t, "exec", name, "cat", "/etc/alpine-release"), "3.20.3")
+		waitForLog(t, u, name, "started\n")
+		user := "nobody"
+		if u.Mode == "norange" {
+			user = "root" // the only id a namespace without a range has
+		}
+		s := startOnPty(t, u, "exec", "-it", "-u", user, name, "sh")
+		s.write(t, "echo \"me=$(id -un)\"; exit\n")
+		if code := s.exit(t); code != 0 || !strings.Contains(s.text(), "me="+user) {
+			t.Fatalf("exec -it -u %s: exit %d:\n%q", user, code, s.text())
+		}
+		start := time.Now()
+		wantOut(t, u.MustBox(t, "stop", "-t", "1", name), name)
+		if d := time.Since(start); d > 5*time.Second {
+			t.Fatalf("stop took %s", d)
+		}
+		if r := u.MustBox(t, "ps", "-a", "--format", "{{.Status}}", "--filter", "name="+name); !strings.HasPrefix(r.Stdout, "Exited (137) ") {
+			t.Fatalf("sleep ignores SIGTERM and is killed: %s", r)
+		}
+	})
+}
