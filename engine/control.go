@@ -29,10 +29,11 @@ const (
 	msgSignal = 'S' // signalMessage, for the exec'd process or the init
 	msgResize = 'Z' // resizeMessage, for the container's terminal
 	msgStdin  = 'I' // raw bytes for the container's stdin
+	msgRoot   = 'R' // rootRequest: a directory of the container, for cp and export
 
 	// monitor -> client
 	msgStarted = 'P' // startedReport
-	msgFile    = 'F' // a file: an exec'd process's pty master
+	msgFile    = 'F' // a file: an exec'd process's pty master, a container's directory
 	msgStdout  = 'O' // raw bytes the container wrote to stdout
 	msgStderr  = 'e' // raw bytes the container wrote to stderr
 	msgExit    = 'X' // exitReport
