@@ -295,6 +295,24 @@ func TestCpRunning(t *testing.T) {
 	})
 }
 
+// A running container's volumes are part of what cp sees, both ways.
+func TestCpVolume(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		name := "cpvol-" + u.Mode
+		vol := hostDir(t, u, map[string]string{"on-host.txt": "from the volume\n"}, nil)
+		u.MustBox(t, "run", "-d", "--name", name, "-v", vol+":/vol", "busybox", "sleep", "600")
+		t.Cleanup(func() { u.Box(t, "rm", "-f", name) })
+		r := u.MustBox(t, "cp", name+":/vol/on-host.txt", "-")
+		if files, _ := tarEntries(t, r.Stdout); files["on-host.txt"] != "from the volume\n" {
+			t.Fatalf("cp out of a volume: %v", files)
+		}
+		src := hostDir(t, u, map[string]string{"in.txt": "into the volume\n"}, nil)
+		u.MustBox(t, "cp", src+"/in.txt", name+":/vol/")
+		// Container root is the user on the host (or root, rootful).
+		wantFile(t, vol+"/in.txt", "into the volume\n", 0o644, u.UID)
+	})
+}
+
 func keys[V any](m map[string]V) []string {
 	var out []string
 	for k := range m {
