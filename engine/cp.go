@@ -204,11 +204,11 @@ func (e *Engine) CopyFromContainer(nameOrID, src, dst string, out io.Writer, opt
 	}
 	if !dest.Exists {
 		dir, _ := splitDirEntry(dest.Path)
-		if d, err := host.openDir(dir); err != nil {
+		d, err := host.openDir(dir)
+		if err != nil {
 			return &NoOutputDirError{Dir: dir}
-		} else {
-			d.Close()
 		}
+		d.Close()
 	}
 	dir, name, err := planCopy(source, dest)
 	if err != nil {
