@@ -196,9 +196,10 @@ func commandTree() []*cli.Command {
 	exec, attach := execCommand(), attachCommand()
 	top := topCommand()
 	pause, unpause := pauseCommand(), unpauseCommand()
+	cp, export := cpCommand(), exportCommand()
 	return []*cli.Command{
 		run, pull, images, rmi, tag, history, ps, rm, stop, kill, wait, logs, rename,
-		create, start, restart, diff, exec, attach, top, pause, unpause,
+		create, start, restart, diff, exec, attach, top, pause, unpause, cp, export,
 		versionCommand(), infoCommand(), unshareCommand(), inspectCommand(), importCommand(),
 		{
 			Name:  "container",
@@ -210,6 +211,7 @@ func commandTree() []*cli.Command {
 				alias(create, "create"), alias(start, "start"), alias(restart, "restart"),
 				containerInspectCommand(), alias(diff, "diff"), alias(exec, "exec"), alias(attach, "attach"),
 				alias(top, "top"), alias(pause, "pause"), alias(unpause, "unpause"),
+				alias(cp, "cp"), alias(export, "export"),
 			},
 		},
 		{

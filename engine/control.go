@@ -30,10 +30,11 @@ const (
 	msgResize = 'Z' // resizeMessage, for the container's terminal
 	msgStdin  = 'I' // raw bytes for the container's stdin
 	msgStop   = 'T' // box is stopping the container: restart no more
+	msgRoot   = 'R' // rootRequest: a directory of the container, for cp and export
 
 	// monitor -> client
 	msgStarted = 'P' // startedReport
-	msgFile    = 'F' // a file: an exec'd process's pty master
+	msgFile    = 'F' // a file: an exec'd process's pty master, a container's directory
 	msgStdout  = 'O' // raw bytes the container wrote to stdout
 	msgStderr  = 'e' // raw bytes the container wrote to stderr
 	msgExit    = 'X' // exitReport

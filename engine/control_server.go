@@ -144,6 +144,8 @@ func (s *controlServer) handle(c *net.UnixConn) {
 		s.exec(c, r, m)
 	case msgAttach:
 		s.attach(c, r, m)
+	case msgRoot:
+		s.root(c, r, m)
 	default:
 		closeAll(m.files)
 		_ = send(c, msgError, errorReport{Message: "unknown request"})

@@ -1,0 +1,377 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path"
+
+	"go.podman.io/storage/pkg/archive"
+	"golang.org/x/sys/unix"
+
+	"box/engine/monitor"
+)
+
+// How `box cp` and `box export` reach a container's files.
+//
+// A running container's rootfs is mounted only in its monitor's mount
+// namespace, and a later invocation can neither join that namespace nor
+// mount the same overlay again (its upper directory is in use). So it
+// asks the monitor, over the control socket, for a directory file
+// descriptor: the monitor opens the directory in its own namespace and
+// passes it back. File descriptors carry their mount with them, so the
+// invocation can then read and write the container's files relative to
+// that descriptor from its own namespace; the ids it sees are the same,
+// its user namespace having the same mapping as the monitor's. Every
+// path is resolved beneath the descriptor (openat2 RESOLVE_IN_ROOT), so a
+// symlink in the container cannot lead to the host's files.
+//
+// A container that is not running has no monitor; the invocation mounts
+// its layers itself, in its own mount namespace, and unmounts them after.
+
+// What a container's tree shows.
+const (
+	// treeRoot is the container as its processes see it: its rootfs with
+	// its volumes and bind mounts, and /proc and /sys (left out of copies).
+	treeRoot = "root"
+	// treeRootfs is the container's own file system alone.
+	treeRootfs = "rootfs"
+)
+
+// rootRequest is `box cp` or `box export` asking the monitor for a
+// directory of the running container; the answer is msgFile with it.
+type rootRequest struct {
+	What string `json:"what"` // treeRoot or treeRootfs
+}
+
+// root answers a rootRequest. The monitor may open /proc/PID/root of the
+// container's init: it owns the namespaces the container lives in.
+func (s *controlServer) root(c *net.UnixConn, r *monitor.Running, m message) {
+	defer c.Close()
+	closeAll(m.files)
+	var req rootRequest
+	if err := m.decode(&req); err != nil {
+		_ = send(c, msgError, reportOf(err))
+		return
+	}
+	var p string
+	switch req.What {
+	case treeRoot:
+		p = fmt.Sprintf("/proc/%d/root", r.Pid)
+	case treeRootfs:
+		p = s.sp.Root.Path
+	default:
+		_ = send(c, msgError, errorReport{Message: fmt.Sprintf("unknown tree %q", req.What)})
+		return
+	}
+	f, err := os.OpenFile(p, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		_ = send(c, msgError, reportOf(err))
+		return
+	}
+	defer f.Close()
+	_ = send(c, msgFile, nil, f)
+}
+
+// containerTree gives access to a container's files: what (treeRoot or
+// treeRootfs) from its monitor while it runs, else its layers mounted
+// here. The caller must call release when done.
+func (e *Engine) containerTree(c *Container, name, what string) (t tree, release func(), err error) {
+	if c.State == Running && c.monitor.alive() {
+		f, err := e.askTree(c.ID, name, what)
+		if err == nil {
+			return tree{root: f, contained: true}, func() { f.Close() }, nil
+		}
+		if !errors.As(err, new(*NotRunningError)) {
+			return tree{}, nil, err
+		}
+		// It stopped meanwhile: its layers are free to mount here.
+	}
+	store := e.Store.Backing()
+	// A monitor that died leaves the store counting a mount that lived in
+	// its namespace; the forced unmount resets the count, as Start does.
+	_, _ = store.Unmount(c.ID, true)
+	dir, err := store.Mount(c.ID, "")
+	if err != nil {
+		return tree{}, nil, fmt.Errorf("mount container %s: %w", name, err)
+	}
+	f, err := os.OpenFile(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		_, _ = store.Unmount(c.ID, true)
+		return tree{}, nil, fmt.Errorf("mount container %s: %w", name, err)
+	}
+	return tree{root: f, contained: true}, func() {
+		f.Close()
+		_, _ = store.Unmount(c.ID, true)
+	}, nil
+}
+
+func (e *Engine) askTree(id, name, what string) (*os.File, error) {
+	conn, err := e.dialControl(id, name)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	if err := send(conn, msgRoot, rootRequest{What: what}); err != nil {
+		return nil, &NotRunningError{Name: name}
+	}
+	m, err := receive(conn)
+	if err != nil {
+		return nil, &NotRunningError{Name: name}
+	}
+	switch {
+	case m.kind == msgFile && len(m.files) == 1:
+		return m.files[0], nil
+	case m.kind == msgError:
+		closeAll(m.files)
+		var r errorReport
+		_ = m.decode(&r)
+		return nil, r.err(name)
+	}
+	closeAll(m.files)
+	return nil, fmt.Errorf("unexpected answer from the monitor of %s", name)
+}
+
+// CopyOptions are `box cp`'s choices.
+type CopyOptions struct {
+	// Archive keeps the archive's user and group ids on files copied into
+	// the container; without it they belong to the container's root.
+	Archive bool
+	// FollowLink copies what a symlink given as the source points to,
+	// under the link's name.
+	FollowLink bool
+}
+
+// PathNotFoundError is a container path that does not exist.
+type PathNotFoundError struct{ Path, Container string }
+
+func (e *PathNotFoundError) Error() string {
+	return "Could not find the file " + e.Path + " in container " + e.Container
+}
+
+func (e *PathNotFoundError) Unwrap() error { return os.ErrNotExist }
+
+// NoOutputDirError is a host destination whose directory does not exist.
+type NoOutputDirError struct{ Dir string }
+
+func (e *NoOutputDirError) Error() string {
+	return fmt.Sprintf("invalid output path: directory %q does not exist", e.Dir)
+}
+
+// CopyFromContainer copies src, a path in the container, to dst on the
+// host following Docker's rules, or with dst "-" writes a tar archive of
+// it to out. Files made on the host belong to the caller.
+func (e *Engine) CopyFromContainer(nameOrID, src, dst string, out io.Writer, opts CopyOptions) error {
+	c, err := e.LookupContainer(nameOrID)
+	if err != nil {
+		return err
+	}
+	ct, release, err := e.containerTree(c, nameOrID, treeRoot)
+	if err != nil {
+		return err
+	}
+	defer release()
+	top, source, err := openSource(ct, absPath("/", src), opts.FollowLink)
+	if errors.Is(err, unix.ENOENT) {
+		return &PathNotFoundError{Path: src, Container: nameOrID}
+	}
+	if err != nil {
+		return fmt.Errorf("copy from %s: %w", nameOrID, err)
+	}
+	defer top.Close()
+	if dst == "-" {
+		tw := newTarWriter(out)
+		if err := tw.write(top, archiveName(source)); err != nil {
+			return err
+		}
+		return tw.Close()
+	}
+
+	host, err := hostTree()
+	if err != nil {
+		return err
+	}
+	defer host.root.Close()
+	cwd, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	dest, err := statDest(host, absPath(cwd, dst))
+	if err != nil {
+		return err
+	}
+	if !dest.Exists {
+		dir, _ := splitDirEntry(dest.Path)
+		d, err := host.openDir(dir)
+		if err != nil {
+			return &NoOutputDirError{Dir: dir}
+		}
+		d.Close()
+	}
+	dir, name, err := planCopy(source, dest)
+	if err != nil {
+		return err
+	}
+	return transfer(top, name, host, dir, ownCaller)
+}
+
+// CopyToContainer copies src on the host to dst, a path in the container,
+// following Docker's rules, or with src "-" extracts the tar archive
+// (compressed or not) that in holds into the directory dst.
+func (e *Engine) CopyToContainer(nameOrID, dst, src string, in io.Reader, opts CopyOptions) error {
+	c, err := e.LookupContainer(nameOrID)
+	if err != nil {
+		return err
+	}
+	ct, release, err := e.containerTree(c, nameOrID, treeRoot)
+	if err != nil {
+		return err
+	}
+	defer release()
+	owner := ownRoot
+	if opts.Archive {
+		owner = ownKeep
+	}
+	dest, err := statDest(ct, absPath("/", dst))
+	if err != nil {
+		return fmt.Errorf("copy to %s: %w", nameOrID, err)
+	}
+	if src == "-" {
+		if !dest.Exists || !dest.IsDir {
+			return fmt.Errorf("destination \"%s:%s\" must be a directory", nameOrID, dst)
+		}
+		r, err := archive.DecompressStream(in)
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		return extract(r, ct, dest.Path, owner)
+	}
+
+	host, err := hostTree()
+	if err != nil {
+		return err
+	}
+	defer host.root.Close()
+	cwd, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	top, source, err := openSource(host, absPath(cwd, src), opts.FollowLink)
+	if err != nil {
+		return err
+	}
+	defer top.Close()
+	dir, name, err := planCopy(source, dest)
+	if err != nil {
+		return err
+	}
+	d, err := ct.open(dir, unix.O_PATH)
+	if errors.Is(err, unix.ENOENT) {
+		return &PathNotFoundError{Path: dir, Container: nameOrID}
+	}
+	if err != nil {
+		return fmt.Errorf("copy to %s: %w", nameOrID, err)
+	}
+	d.Close()
+	return transfer(top, name, ct, dir, owner)
+}
+
+// transfer copies top under name into dir of t, through a tar stream: the
+// one way files go in, whether from the host or from an archive.
+func transfer(top *os.File, name string, t tree, dir string, owner ownership) error {
+	pr, pw := io.Pipe()
+	written := make(chan error, 1)
+	go func() {
+		tw := newTarWriter(pw)
+		err := tw.write(top, name)
+		if err == nil {
+			err = tw.Close()
+		}
+		pw.CloseWithError(err)
+		written <- err
+	}()
+	err := extract(pr, t, dir, owner)
+	pr.CloseWithError(errors.New("extraction ended"))
+	if werr := <-written; err == nil && werr != nil && !errors.Is(werr, io.ErrClosedPipe) {
+		err = werr
+	}
+	return err
+}
+
+// openSource opens what a copy reads, p in t: not following a symlink at
+// its end unless follow is set or p ends with "/" or "/.". The file comes
+// back opened O_PATH.
+func openSource(t tree, p string, follow bool) (*os.File, copySource, error) {
+	var f *os.File
+	var err error
+	if follow || assertsDirectory(p) {
+		f, err = t.open(p, unix.O_PATH)
+	} else {
+		f, err = t.lopen(p)
+	}
+	if err != nil {
+		return nil, copySource{}, err
+	}
+	st, err := fstat(f)
+	if err != nil {
+		f.Close()
+		return nil, copySource{}, err
+	}
+	src := copySource{Path: p, IsDir: isDir(st)}
+	if follow && !assertsDirectory(p) && path.Clean(p) != "/" {
+		src.RebaseName = path.Base(path.Clean(p))
+	}
+	return f, src, nil
+}
+
+// statDest finds out what is at a copy's destination, following symlinks
+// at its end. A destination below something that is not a directory does
+// not exist; extracting there then fails.
+func statDest(t tree, p string) (copyDest, error) {
+	resolved, err := t.resolveLinks(p)
+	if err != nil {
+		return copyDest{}, err
+	}
+	d := copyDest{Path: resolved}
+	f, err := t.open(resolved, unix.O_PATH)
+	if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
+		return d, nil
+	}
+	if err != nil {
+		return d, err
+	}
+	defer f.Close()
+	st, err := fstat(f)
+	if err != nil {
+		return d, err
+	}
+	d.Exists, d.IsDir = true, isDir(st)
+	return d, nil
+}
+
+// Export writes a tar archive of the container's own file system (not
+// its volumes, nor what /proc and /sys show) to w.
+func (e *Engine) Export(nameOrID string, w io.Writer) error {
+	c, err := e.LookupContainer(nameOrID)
+	if err != nil {
+		return err
+	}
+	ct, release, err := e.containerTree(c, nameOrID, treeRootfs)
+	if err != nil {
+		return err
+	}
+	defer release()
+	top, err := ct.open("/", unix.O_PATH)
+	if err != nil {
+		return fmt.Errorf("export %s: %w", nameOrID, err)
+	}
+	defer top.Close()
+	tw := newTarWriter(w)
+	if err := tw.write(top, ""); err != nil {
+		return fmt.Errorf("export %s: %w", nameOrID, err)
+	}
+	return tw.Close()
+}

@@ -1,0 +1,549 @@
+package engine
+
+import (
+	"archive/tar"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"sort"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// tree is one side of a copy: a directory under which absolute paths are
+// resolved. A container's tree is contained: every path, symlinks
+// included, resolves as if that directory were "/" (openat2's
+// RESOLVE_IN_ROOT), so a link in the container to "/" or "../../.." never
+// leads out to the host. The host's tree resolves paths as usual.
+type tree struct {
+	root      *os.File
+	contained bool
+}
+
+// hostTree is the host's file system as this process sees it.
+func hostTree() (tree, error) {
+	f, err := os.OpenFile("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return tree{}, err
+	}
+	return tree{root: f}, nil
+}
+
+// open opens p (absolute in the tree's terms), following symlinks.
+func (t tree) open(p string, flags int) (*os.File, error) {
+	var fd int
+	var err error
+	if t.contained {
+		rel := strings.TrimLeft(path.Clean("/"+p), "/")
+		if rel == "" {
+			rel = "."
+		}
+		if (strings.HasSuffix(p, "/") || path.Base(p) == ".") && rel != "." {
+			rel += "/" // "FILE/" and "FILE/." must fail as not directories
+		}
+		fd, err = retryEINTR(func() (int, error) {
+			return unix.Openat2(int(t.root.Fd()), rel, &unix.OpenHow{
+				Flags:   uint64(flags | unix.O_CLOEXEC),
+				Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
+			})
+		})
+	} else {
+		fd, err = retryEINTR(func() (int, error) { return unix.Open(p, flags|unix.O_CLOEXEC, 0) })
+	}
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: p, Err: err}
+	}
+	return os.NewFile(uintptr(fd), p), nil
+}
+
+// openDir opens directory p with O_PATH.
+func (t tree) openDir(p string) (*os.File, error) {
+	return t.open(p, unix.O_PATH|unix.O_DIRECTORY)
+}
+
+// lopen opens p without following a symlink at its end (O_PATH).
+func (t tree) lopen(p string) (*os.File, error) {
+	dir, base := path.Split(path.Clean("/" + p))
+	if base == "" {
+		return t.open("/", unix.O_PATH)
+	}
+	d, err := t.openDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	return openChild(d, base)
+}
+
+func openChild(dir *os.File, name string) (*os.File, error) {
+	fd, err := retryEINTR(func() (int, error) {
+		return unix.Openat(int(dir.Fd()), name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	})
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: name, Err: err}
+	}
+	return os.NewFile(uintptr(fd), name), nil
+}
+
+func retryEINTR(f func() (int, error)) (int, error) {
+	for {
+		fd, err := f()
+		if !errors.Is(err, unix.EINTR) && !errors.Is(err, unix.EAGAIN) {
+			return fd, err
+		}
+	}
+}
+
+func fstat(f *os.File) (unix.Stat_t, error) {
+	var st unix.Stat_t
+	err := unix.Fstat(int(f.Fd()), &st)
+	return st, err
+}
+
+func isDir(st unix.Stat_t) bool { return st.Mode&unix.S_IFMT == unix.S_IFDIR }
+
+// resolveLinks follows symlinks at the end of p, one by one, as Docker
+// does for a destination: writing to a link writes to what it names.
+// Links further up are left to open. A dangling link's target comes back
+// as it is.
+func (t tree) resolveLinks(p string) (string, error) {
+	for range 40 {
+		f, err := t.lopen(p)
+		if err != nil {
+			return p, nil // absent: the copy decides
+		}
+		st, err := fstat(f)
+		if err != nil || st.Mode&unix.S_IFMT != unix.S_IFLNK {
+			f.Close()
+			return p, err
+		}
+		target, err := readlinkFd(f)
+		f.Close()
+		if err != nil {
+			return "", err
+		}
+		if !path.IsAbs(target) {
+			target = path.Join(path.Dir(path.Clean(p)), target)
+		}
+		p = target
+	}
+	return "", &os.PathError{Op: "resolve", Path: p, Err: unix.ELOOP}
+}
+
+func readlinkFd(f *os.File) (string, error) {
+	buf := make([]byte, unix.PathMax)
+	n, err := unix.Readlinkat(int(f.Fd()), "", buf)
+	if err != nil {
+		return "", err
+	}
+	return string(buf[:n]), nil
+}
+
+// pseudoFS are file systems whose contents a copy leaves out, as Docker
+// does by reading the container's rootfs rather than its live view: the
+// directory is archived, not what the kernel shows in it.
+var pseudoFS = map[int64]bool{
+	unix.PROC_SUPER_MAGIC: true, unix.SYSFS_MAGIC: true, unix.CGROUP_SUPER_MAGIC: true,
+	unix.CGROUP2_SUPER_MAGIC: true, unix.DEVPTS_SUPER_MAGIC: true,
+}
+
+// tarWriter writes a tree's files into a tar stream.
+type tarWriter struct {
+	tw    *tar.Writer
+	links map[[2]uint64]string // hard-linked files already written, by device and inode
+}
+
+func newTarWriter(w io.Writer) *tarWriter {
+	return &tarWriter{tw: tar.NewWriter(w), links: map[[2]uint64]string{}}
+}
+
+func (w *tarWriter) Close() error { return w.tw.Close() }
+
+// write archives f (opened O_PATH, not following a symlink) and, for a
+// directory, everything below it, under name; an empty name leaves the
+// top itself out and names its contents from the archive's root.
+func (w *tarWriter) write(f *os.File, name string) error {
+	st, err := fstat(f)
+	if err != nil {
+		return err
+	}
+	hdr := &tar.Header{
+		Name:    name,
+		Mode:    int64(st.Mode & 0o7777),
+		Uid:     int(st.Uid),
+		Gid:     int(st.Gid),
+		ModTime: time.Unix(st.Mtim.Unix()).Truncate(time.Second),
+	}
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFREG:
+		key := [2]uint64{st.Dev, st.Ino}
+		if first, ok := w.links[key]; ok && st.Nlink > 1 {
+			hdr.Typeflag, hdr.Linkname = tar.TypeLink, first
+			return w.tw.WriteHeader(hdr)
+		}
+		if st.Nlink > 1 {
+			w.links[key] = name
+		}
+		hdr.Typeflag, hdr.Size = tar.TypeReg, st.Size
+		return w.writeFile(f, hdr)
+	case unix.S_IFDIR:
+		return w.writeDir(f, hdr)
+	case unix.S_IFLNK:
+		target, err := readlinkFd(f)
+		if err != nil {
+			return err
+		}
+		hdr.Typeflag, hdr.Linkname = tar.TypeSymlink, target
+	case unix.S_IFCHR, unix.S_IFBLK:
+		hdr.Typeflag = tar.TypeChar
+		if st.Mode&unix.S_IFMT == unix.S_IFBLK {
+			hdr.Typeflag = tar.TypeBlock
+		}
+		hdr.Devmajor, hdr.Devminor = int64(unix.Major(st.Rdev)), int64(unix.Minor(st.Rdev))
+	case unix.S_IFIFO:
+		hdr.Typeflag = tar.TypeFifo
+	default:
+		return nil // a socket: tar has no way to hold one
+	}
+	if name == "" {
+		return nil
+	}
+	return w.tw.WriteHeader(hdr)
+}
+
+func (w *tarWriter) writeFile(f *os.File, hdr *tar.Header) error {
+	r, err := reopen(f, unix.O_RDONLY)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	if err := w.tw.WriteHeader(hdr); err != nil {
+		return err
+	}
+	n, err := io.Copy(w.tw, io.LimitReader(r, hdr.Size))
+	if err != nil {
+		return fmt.Errorf("read %s: %w", hdr.Name, err)
+	}
+	// A file that shrank while it was read is padded to the size its
+	// header promised; the archive stays well-formed.
+	_, err = io.CopyN(w.tw, zeros{}, hdr.Size-n)
+	return err
+}
+
+func (w *tarWriter) writeDir(f *os.File, hdr *tar.Header) error {
+	prefix := ""
+	if hdr.Name != "" {
+		hdr.Typeflag, hdr.Name = tar.TypeDir, strings.TrimSuffix(hdr.Name, "/")+"/"
+		if err := w.tw.WriteHeader(hdr); err != nil {
+			return err
+		}
+		prefix = hdr.Name
+	}
+	var fs unix.Statfs_t
+	if unix.Fstatfs(int(f.Fd()), &fs) == nil && pseudoFS[fs.Type] {
+		return nil
+	}
+	d, err := reopen(f, unix.O_RDONLY|unix.O_DIRECTORY)
+	if err != nil {
+		return err
+	}
+	names, err := d.Readdirnames(-1)
+	if err != nil {
+		d.Close()
+		return err
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		child, err := openChild(d, n)
+		if errors.Is(err, unix.ENOENT) {
+			continue // removed meanwhile
+		}
+		if err != nil {
+			d.Close()
+			return err
+		}
+		err = w.write(child, prefix+n)
+		child.Close()
+		if err != nil {
+			d.Close()
+			return err
+		}
+	}
+	return d.Close()
+}
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
+
+// reopen opens an O_PATH file for real, the very inode it names.
+func reopen(f *os.File, flags int) (*os.File, error) {
+	if flags&unix.O_DIRECTORY != 0 {
+		fd, err := retryEINTR(func() (int, error) {
+			return unix.Openat(int(f.Fd()), ".", flags|unix.O_CLOEXEC, 0)
+		})
+		if err != nil {
+			return nil, &os.PathError{Op: "open", Path: f.Name(), Err: err}
+		}
+		return os.NewFile(uintptr(fd), f.Name()), nil
+	}
+	return os.OpenFile(fmt.Sprintf("/proc/self/fd/%d", f.Fd()), flags|unix.O_CLOEXEC, 0)
+}
+
+// Ownership of what an extraction creates.
+type ownership int
+
+const (
+	ownCaller ownership = iota // whoever box runs as: copies to the host
+	ownRoot                    // the container's root, 0:0
+	ownKeep                    // the ids in the archive (cp -a)
+)
+
+// extractor writes a tar stream into a directory of a tree.
+type extractor struct {
+	t     tree
+	dir   string // existing directory, absolute in the tree's terms
+	owner ownership
+	dirs  []dirTimes
+}
+
+type dirTimes struct {
+	path  string
+	mtime time.Time
+}
+
+// extract writes what r holds under dir in t. dir must exist and be a
+// directory. Entries never climb out of dir; symlinks on the way resolve
+// within the tree.
+func extract(r io.Reader, t tree, dir string, owner ownership) error {
+	dir, err := t.resolveLinks(dir)
+	if err != nil {
+		return err
+	}
+	d, err := t.open(dir, unix.O_PATH)
+	if err != nil {
+		return err
+	}
+	st, err := fstat(d)
+	d.Close()
+	if err != nil {
+		return err
+	}
+	if !isDir(st) {
+		return &NotADirectoryError{Path: dir}
+	}
+	x := &extractor{t: t, dir: path.Clean(dir), owner: owner}
+	tr := tar.NewReader(r)
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("read archive: %w", err)
+		}
+		if err := x.entry(hdr, tr); err != nil {
+			return err
+		}
+	}
+	// Directories' times last: what went into them changed them.
+	for i := len(x.dirs) - 1; i >= 0; i-- {
+		if f, err := t.open(x.dirs[i].path, unix.O_PATH|unix.O_NOFOLLOW); err == nil {
+			ts := unix.NsecToTimespec(x.dirs[i].mtime.UnixNano())
+			_ = unix.UtimesNanoAt(unix.AT_FDCWD, fmt.Sprintf("/proc/self/fd/%d", f.Fd()), []unix.Timespec{ts, ts}, 0)
+			f.Close()
+		}
+	}
+	return nil
+}
+
+// NotADirectoryError is a copy's extraction point that is not a directory.
+type NotADirectoryError struct{ Path string }
+
+func (e *NotADirectoryError) Error() string {
+	return "extraction point is not a directory: " + e.Path
+}
+
+func (x *extractor) ids(hdr *tar.Header) (uid, gid int, chown bool) {
+	switch x.owner {
+	case ownRoot:
+		return 0, 0, true
+	case ownKeep:
+		return hdr.Uid, hdr.Gid, true
+	}
+	return 0, 0, false
+}
+
+func (x *extractor) entry(hdr *tar.Header, body io.Reader) error {
+	rel, err := entryPath(hdr.Name)
+	if err != nil {
+		return err
+	}
+	full := path.Join(x.dir, rel)
+	mode := uint32(hdr.Mode & 0o7777)
+	uid, gid, chown := x.ids(hdr)
+	if rel == "" {
+		// The extraction directory itself ("SRC/." copied into it): it
+		// takes the source's mode, as with Docker.
+		if hdr.Typeflag != tar.TypeDir {
+			return fmt.Errorf("cannot overwrite directory %q with non-directory", x.dir)
+		}
+		return x.setDir(full, hdr, mode, uid, gid, chown)
+	}
+	parent, err := x.parent(path.Dir(full))
+	if err != nil {
+		return err
+	}
+	defer parent.Close()
+	pfd := int(parent.Fd())
+	base := path.Base(full)
+
+	var old unix.Stat_t
+	if err := unix.Fstatat(pfd, base, &old, unix.AT_SYMLINK_NOFOLLOW); err == nil {
+		switch {
+		case isDir(old) && hdr.Typeflag == tar.TypeDir:
+		case hdr.Typeflag == tar.TypeDir:
+			return fmt.Errorf("cannot overwrite non-directory %q with directory %q", full, full)
+		case isDir(old):
+			return fmt.Errorf("cannot overwrite directory %q with non-directory %q", full, full)
+		default:
+			if err := unix.Unlinkat(pfd, base, 0); err != nil {
+				return &os.PathError{Op: "remove", Path: full, Err: err}
+			}
+		}
+	}
+
+	switch hdr.Typeflag {
+	case tar.TypeDir:
+		if err := unix.Mkdirat(pfd, base, 0o700); err != nil && !errors.Is(err, unix.EEXIST) {
+			return &os.PathError{Op: "mkdir", Path: full, Err: err}
+		}
+		return x.setDir(full, hdr, mode, uid, gid, chown)
+	case tar.TypeReg, tar.TypeRegA:
+		fd, err := unix.Openat(pfd, base, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+		if err != nil {
+			return &os.PathError{Op: "create", Path: full, Err: err}
+		}
+		f := os.NewFile(uintptr(fd), full)
+		defer f.Close()
+		if _, err := io.Copy(f, body); err != nil {
+			return fmt.Errorf("write %s: %w", full, err)
+		}
+		return setAttrs(f, full, hdr, mode, uid, gid, chown)
+	case tar.TypeSymlink:
+		if err := unix.Symlinkat(hdr.Linkname, pfd, base); err != nil {
+			return &os.PathError{Op: "symlink", Path: full, Err: err}
+		}
+		if chown {
+			if err := unix.Fchownat(pfd, base, uid, gid, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+				return chownError(full, uid, gid, err)
+			}
+		}
+		ts := unix.NsecToTimespec(hdr.ModTime.UnixNano())
+		_ = unix.UtimesNanoAt(pfd, base, []unix.Timespec{ts, ts}, unix.AT_SYMLINK_NOFOLLOW)
+		return nil
+	case tar.TypeLink:
+		target, err := entryPath(hdr.Linkname)
+		if err != nil || target == "" {
+			return &archiveBreakoutError{Name: hdr.Linkname}
+		}
+		tfull := path.Join(x.dir, target)
+		tparent, err := x.t.openDir(path.Dir(tfull))
+		if err != nil {
+			return err
+		}
+		defer tparent.Close()
+		if err := unix.Linkat(int(tparent.Fd()), path.Base(tfull), pfd, base, 0); err != nil {
+			return &os.PathError{Op: "link", Path: full, Err: err}
+		}
+		return nil
+	case tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
+		kind := map[byte]uint32{tar.TypeChar: unix.S_IFCHR, tar.TypeBlock: unix.S_IFBLK, tar.TypeFifo: unix.S_IFIFO}[hdr.Typeflag]
+		dev := int(unix.Mkdev(uint32(hdr.Devmajor), uint32(hdr.Devminor)))
+		if err := unix.Mknodat(pfd, base, kind|0o600, dev); err != nil {
+			if errors.Is(err, unix.EPERM) && hdr.Typeflag != tar.TypeFifo {
+				// A user namespace may not make devices; Docker's
+				// archive package skips them there too.
+				return nil
+			}
+			return &os.PathError{Op: "mknod", Path: full, Err: err}
+		}
+		f, err := openChild(parent, base)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		return setAttrs(f, full, hdr, mode, uid, gid, chown)
+	}
+	return nil // other kinds (PAX globals, GNU extensions) hold no file
+}
+
+// parent opens the directory entries go into, making it (and those above
+// it, up to the extraction directory) when the archive did not.
+func (x *extractor) parent(dir string) (*os.File, error) {
+	f, err := x.t.openDir(dir)
+	if err == nil || !errors.Is(err, unix.ENOENT) || dir == x.dir {
+		return f, err
+	}
+	up, err := x.parent(path.Dir(dir))
+	if err != nil {
+		return nil, err
+	}
+	defer up.Close()
+	if err := unix.Mkdirat(int(up.Fd()), path.Base(dir), 0o755); err != nil && !errors.Is(err, unix.EEXIST) {
+		return nil, &os.PathError{Op: "mkdir", Path: dir, Err: err}
+	}
+	if uid, gid, chown := x.ids(&tar.Header{}); chown {
+		_ = unix.Fchownat(int(up.Fd()), path.Base(dir), uid, gid, unix.AT_SYMLINK_NOFOLLOW)
+	}
+	return x.t.openDir(dir)
+}
+
+// setDir gives the directory at p (which must not be a symlink) the
+// entry's attributes.
+func (x *extractor) setDir(p string, hdr *tar.Header, mode uint32, uid, gid int, chown bool) error {
+	d, err := x.t.open(p, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	x.dirs = append(x.dirs, dirTimes{path: p, mtime: hdr.ModTime})
+	if chown {
+		if err := d.Chown(uid, gid); err != nil {
+			return chownError(p, uid, gid, err)
+		}
+	}
+	return unix.Fchmod(int(d.Fd()), mode)
+}
+
+// setAttrs gives f the entry's owner, mode and time; f is the very file
+// created, so nothing is looked up by name again.
+func setAttrs(f *os.File, p string, hdr *tar.Header, mode uint32, uid, gid int, chown bool) error {
+	proc := fmt.Sprintf("/proc/self/fd/%d", f.Fd())
+	if chown {
+		if err := unix.Fchownat(int(f.Fd()), "", uid, gid, unix.AT_EMPTY_PATH); err != nil {
+			return chownError(p, uid, gid, err)
+		}
+	}
+	// After chown, which clears the set-id bits.
+	if err := unix.Fchmodat(unix.AT_FDCWD, proc, mode, 0); err != nil {
+		return &os.PathError{Op: "chmod", Path: p, Err: err}
+	}
+	ts := unix.NsecToTimespec(hdr.ModTime.UnixNano())
+	_ = unix.UtimesNanoAt(unix.AT_FDCWD, proc, []unix.Timespec{ts, ts}, 0)
+	return nil
+}
+
+func chownError(p string, uid, gid int, err error) error {
+	if errors.Is(err, unix.EINVAL) {
+		return fmt.Errorf("chown %s to %d:%d: the id is not mapped in box's user namespace (without a subordinate id range only 0 is)", p, uid, gid)
+	}
+	return &os.PathError{Op: "chown", Path: p, Err: err}
+}
