@@ -23,8 +23,8 @@ import (
 func Main(args []string) int {
 	if len(args) == 6 && args[1] == engine.MonitorRole {
 		// box re-executed as a detached container's monitor (see
-		// engine.startMonitor): root, run root, driver, container id.
-		return engine.ServeMonitor(engine.Options{Root: args[2], RunRoot: args[3], Driver: args[4]}, args[5], os.NewFile(3, "start-report"))
+		// engine.spawnMonitor): root, run root, driver, container id.
+		return engine.ServeMonitor(engine.Options{Root: args[2], RunRoot: args[3], Driver: args[4]}, args[5], os.NewFile(4, "start-gate"), os.NewFile(3, "start-report"))
 	}
 	if needsNamespace(scanVerb(args[1:])) && !rootless.InNamespace() && os.Geteuid() != 0 {
 		// rootless's constructor did not get this process into its user
