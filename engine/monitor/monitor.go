@@ -78,9 +78,10 @@ func Run(ctx context.Context, cfg Config) (Status, error) {
 	return runProcess(ctx, ctr, p, cfg.Spec.Process.Terminal, cfg.Stdin, cfg.Stdout, cfg.Stderr, started)
 }
 
-// runProcess starts p in ctr (its init, or a process joining it), relays
-// the caller's stdio or terminal and signals until it exits, and returns
-// how it ended. started is told p's pid and terminal once it runs.
+// runProcess starts the container's init p, relays the caller's stdio or
+// terminal and signals until it exits, and returns how it ended. started
+// is told p's pid and terminal once it runs. (Processes that join the
+// container come through Running.Exec, and relay nothing here.)
 func runProcess(ctx context.Context, ctr *libcontainer.Container, p *libcontainer.Process, terminal bool, stdin, stdout, stderr *os.File, started func(int, *ttyRelay)) (Status, error) {
 	// Catch signals before the start so none is lost in between.
 	sigs := make(chan os.Signal, 32)
