@@ -6,6 +6,7 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -72,16 +73,24 @@ func Paths(id rootless.Identity, opts Options) (root, runRoot string, err error)
 // Close releases the store.
 func (e *Engine) Close() { e.Store.Close() }
 
-// Reset removes everything box stored for this user: containers, images,
-// layers and run state. Running containers' mounts in other namespaces
-// are not reachable from here; their files go with the store.
+// Reset removes everything box stored for this user: containers (running
+// ones are ended first, with their monitors, as Podman's reset does),
+// images, layers and run state.
 func (e *Engine) Reset() error {
+	var errs []error
+	if all, err := e.Containers(); err == nil {
+		for _, c := range all {
+			if err := e.RemoveContainer(context.Background(), c.ID, true); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
 	root, runRoot := e.Store.Root(), e.Store.RunRoot()
 	wipeErr := e.Store.Backing().Wipe()
 	e.Store.Close()
 	// Wipe leaves the driver's directories; remove the whole tree so a
 	// reset store is as new, whatever state it was in.
-	errs := []error{wipeErr}
+	errs = append(errs, wipeErr)
 	for _, dir := range []string{root, runRoot} {
 		if err := removeTree(dir); err != nil {
 			errs = append(errs, fmt.Errorf("remove %s: %w", dir, err))

@@ -1,10 +1,12 @@
 package e2e
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -114,5 +116,22 @@ func TestDetachedRemoveAndErrors(t *testing.T) {
 		if r.Stdout != "" || u.MustBox(t, "ps", "-a", "-q", "--filter", "name=nocmd-"+u.Mode).Stdout != "" {
 			t.Fatalf("a failed run -d left something: %s", r)
 		}
+	})
+}
+
+// TestResetEndsContainers: system reset ends running containers and their monitors before it
+// empties the store, so nothing is left running that box no longer knows about.
+func TestResetEndsContainers(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		marker := fmt.Sprintf("%d", time.Now().UnixNano()%900000+100000)
+		id := strings.TrimSpace(u.MustBox(t, "run", "-d", "busybox", "sleep", marker).Stdout)
+		pid := waitForProcess(t, "sleep "+marker, 30*time.Second)
+		u.MustBox(t, "system", "reset", "-f")
+		waitMonitorsGone(t, id)
+		if err := syscall.Kill(pid, 0); err == nil {
+			t.Fatalf("the container's process %d outlived system reset", pid)
+		}
+		wantOut(t, u.MustBox(t, "ps", "-aq"), "")
+		u.MustBox(t, "pull", "-q", "busybox") // as the other tests expect the store
 	})
 }
