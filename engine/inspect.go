@@ -66,6 +66,10 @@ type HostConfig struct {
 	CapDrop        []string      `json:"CapDrop"`
 	LogConfig      LogConfig     `json:"LogConfig"`
 	RestartPolicy  RestartPolicy `json:"RestartPolicy"`
+	DNS            []string      `json:"Dns"`
+	DNSSearch      []string      `json:"DnsSearch"`
+	DNSOptions     []string      `json:"DnsOptions"`
+	ExtraHosts     []string      `json:"ExtraHosts"`
 	// Init is Docker's: true with --init, null without.
 	Init *bool `json:"Init"`
 }
@@ -128,6 +132,8 @@ func (e *Engine) InspectContainer(nameOrID string) (*ContainerInspect, error) {
 			AutoRemove: rec.Remove, Privileged: rec.Privileged, NetworkMode: rec.NetworkMode,
 			CapAdd: rec.CapAdd, CapDrop: rec.CapDrop, LogConfig: rec.Log,
 			RestartPolicy: rec.Restart,
+			DNS:           nonNil(rec.DNS), DNSSearch: nonNil(rec.DNSSearch), DNSOptions: nonNil(rec.DNSOptions),
+			ExtraHosts: rec.ExtraHosts,
 		},
 		RestartCount:    rec.RestartCount,
 		Mounts:          []MountPoint{},
@@ -172,4 +178,12 @@ func (e *Engine) InspectContainer(nameOrID string) (*ContainerInspect, error) {
 		}
 	}
 	return out, nil
+}
+
+// nonNil shows an empty list as [], as Docker does for these fields.
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }

@@ -53,6 +53,11 @@ type record struct {
 	Restart      RestartPolicy `json:"restart,omitzero"`
 	RestartCount int           `json:"restart_count,omitempty"`
 	Restarting   bool          `json:"restarting,omitempty"`
+	// --dns, --dns-search, --dns-option and --add-host, for inspect.
+	DNS        []string `json:"dns,omitempty"`
+	DNSSearch  []string `json:"dns_search,omitempty"`
+	DNSOptions []string `json:"dns_options,omitempty"`
+	ExtraHosts []string `json:"extra_hosts,omitempty"`
 }
 
 // processID tells one process from a later one that reuses its pid.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -57,6 +56,10 @@ type RunOptions struct {
 	Volumes, Mounts, Tmpfs []string
 	ReadOnly               bool
 	Network                string
+	// DNS, DNSSearch and DNSOptions replace those of the host's
+	// resolv.conf; AddHosts are NAME:IP lines for /etc/hosts (IP may be
+	// host-gateway).
+	DNS, DNSSearch, DNSOptions, AddHosts []string
 
 	CapAdd, CapDrop []string
 	SecurityOpt     []string
@@ -136,6 +139,10 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 		return "", err
 	}
 	logConfig, err := parseLogConfig(opts.LogDriver, opts.LogOpts)
+	if err != nil {
+		return "", err
+	}
+	names, err := parseNameOptions(opts.DNS, opts.DNSSearch, opts.DNSOptions, opts.AddHosts)
 	if err != nil {
 		return "", err
 	}
@@ -263,7 +270,7 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 	if err != nil {
 		return "", fmt.Errorf("container directory: %w", err)
 	}
-	if so.EtcFiles, err = writeEtcFiles(dir, so.Hostname, so.Network); err != nil {
+	if so.EtcFiles, err = writeEtcFiles(dir, so.Hostname, so.Network, names); err != nil {
 		return "", err
 	}
 	sp, err := spec.Generate(so)
@@ -281,6 +288,7 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 		User: so.User, Interactive: opts.Interactive, NetworkMode: opts.Network,
 		Privileged: opts.Privileged, CapAdd: opts.CapAdd, CapDrop: opts.CapDrop,
 		Log: logConfig, WithInit: opts.Init, Restart: restart,
+		DNS: names.DNS, DNSSearch: names.Search, DNSOptions: names.Options, ExtraHosts: opts.AddHosts,
 	}
 	if so.Entrypoint != nil {
 		rec.Entrypoint, rec.Cmd = so.Entrypoint, nil
@@ -499,35 +507,4 @@ func applySecurityOpts(so *spec.Options, opts []string) error {
 		}
 	}
 	return nil
-}
-
-// writeEtcFiles writes /etc/hostname, /etc/hosts and /etc/resolv.conf
-// for the container into its directory and returns them for bind mounts.
-func writeEtcFiles(dir, hostname string, network spec.Network) (map[string]string, error) {
-	hosts := "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-	if network == spec.NetworkHost {
-		if b, err := os.ReadFile("/etc/hosts"); err == nil {
-			hosts = string(b)
-		}
-	} else {
-		hosts += "127.0.0.1\t" + hostname + "\n"
-	}
-	resolv := ""
-	if b, err := os.ReadFile("/etc/resolv.conf"); err == nil {
-		resolv = string(b)
-	}
-	files := map[string]string{
-		"/etc/hostname":    hostname + "\n",
-		"/etc/hosts":       hosts,
-		"/etc/resolv.conf": resolv,
-	}
-	out := map[string]string{}
-	for dst, content := range files {
-		p := filepath.Join(dir, filepath.Base(dst))
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			return nil, fmt.Errorf("write %s: %w", dst, err)
-		}
-		out[dst] = p
-	}
-	return out, nil
 }

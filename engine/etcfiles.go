@@ -1,0 +1,121 @@
+package engine
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"box/engine/spec"
+)
+
+// nameOptions are a container's name resolution choices, checked.
+type nameOptions struct {
+	DNS, Search, Options []string
+	// Hosts are extra /etc/hosts entries, host-gateway resolved.
+	Hosts []hostEntry
+}
+
+type hostEntry struct{ Name, IP string }
+
+// hostGateway is how a container reaches the host. While containers share
+// the host's network (box's default until it has a private network of its
+// own), that is the loopback address.
+const hostGateway = "127.0.0.1"
+
+// parseNameOptions checks --dns, --dns-search, --dns-option and
+// --add-host values as Docker does.
+func parseNameOptions(dns, search, options, addHosts []string) (nameOptions, error) {
+	out := nameOptions{DNS: dns, Search: search, Options: options}
+	for _, ip := range dns {
+		if net.ParseIP(ip) == nil {
+			return out, &UsageError{Msg: fmt.Sprintf("invalid argument %q for \"--dns\" flag: %s is not an ip address", ip, ip)}
+		}
+	}
+	for _, h := range addHosts {
+		// NAME:IP, or NAME=IP (Docker 25's form, which IPv6 needs).
+		name, ip, ok := strings.Cut(h, "=")
+		if !ok {
+			name, ip, ok = strings.Cut(h, ":")
+		}
+		switch {
+		case !ok || name == "" || strings.ContainsAny(name, " \t"):
+			return out, &UsageError{Msg: fmt.Sprintf("invalid argument %q for \"--add-host\" flag: bad format for add-host: %q", h, h)}
+		case ip == "host-gateway":
+			ip = hostGateway
+		case net.ParseIP(strings.Trim(ip, "[]")) == nil:
+			return out, &UsageError{Msg: fmt.Sprintf("invalid argument %q for \"--add-host\" flag: invalid IP address in add-host: %q", h, ip)}
+		}
+		out.Hosts = append(out.Hosts, hostEntry{Name: name, IP: strings.Trim(ip, "[]")})
+	}
+	return out, nil
+}
+
+// writeEtcFiles writes /etc/hostname, /etc/hosts and /etc/resolv.conf
+// for the container into its directory and returns them for bind mounts.
+func writeEtcFiles(dir, hostname string, network spec.Network, names nameOptions) (map[string]string, error) {
+	hosts := "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+	if network == spec.NetworkHost {
+		if b, err := os.ReadFile("/etc/hosts"); err == nil {
+			hosts = string(b)
+			if hosts != "" && !strings.HasSuffix(hosts, "\n") {
+				hosts += "\n"
+			}
+		}
+	} else {
+		hosts += "127.0.0.1\t" + hostname + "\n"
+	}
+	if network != spec.NetworkNone {
+		// Podman's and Docker Desktop's names for the host.
+		hosts += hostGateway + "\thost.containers.internal host.docker.internal\n"
+	}
+	for _, h := range names.Hosts {
+		hosts += h.IP + "\t" + h.Name + "\n"
+	}
+	host, _ := os.ReadFile("/etc/resolv.conf")
+	files := map[string]string{
+		"/etc/hostname":    hostname + "\n",
+		"/etc/hosts":       hosts,
+		"/etc/resolv.conf": resolvConf(string(host), names),
+	}
+	out := map[string]string{}
+	for dst, content := range files {
+		p := filepath.Join(dir, filepath.Base(dst))
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			return nil, fmt.Errorf("write %s: %w", dst, err)
+		}
+		out[dst] = p
+	}
+	return out, nil
+}
+
+// resolvConf is the host's resolv.conf with the container's nameserver,
+// search and options lines in place of the host's where it has its own.
+func resolvConf(host string, names nameOptions) string {
+	var out []string
+	for _, line := range strings.Split(host, "\n") {
+		f := strings.Fields(line)
+		if len(f) > 0 && (f[0] == "nameserver" && len(names.DNS) > 0 ||
+			(f[0] == "search" || f[0] == "domain") && len(names.Search) > 0 ||
+			f[0] == "options" && len(names.Options) > 0) {
+			continue
+		}
+		if strings.TrimSpace(line) != "" {
+			out = append(out, line)
+		}
+	}
+	for _, ip := range names.DNS {
+		out = append(out, "nameserver "+ip)
+	}
+	if len(names.Search) > 0 {
+		out = append(out, "search "+strings.Join(names.Search, " "))
+	}
+	if len(names.Options) > 0 {
+		out = append(out, "options "+strings.Join(names.Options, " "))
+	}
+	if len(out) == 0 {
+		return ""
+	}
+	return strings.Join(out, "\n") + "\n"
+}
