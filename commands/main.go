@@ -197,6 +197,7 @@ func commandTree() []*cli.Command {
 		run, pull, images, rmi, tag, history, ps, rm, stop, kill, wait, logs, rename,
 		create, start, restart, diff,
 		versionCommand(), infoCommand(), unshareCommand(), inspectCommand(), importCommand(),
+		volumeCommand(),
 		{
 			Name:  "container",
 			Usage: "manage containers",

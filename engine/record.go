@@ -41,6 +41,8 @@ type record struct {
 	Privileged  bool     `json:"privileged,omitempty"`
 	CapAdd      []string `json:"cap_add,omitempty"`
 	CapDrop     []string `json:"cap_drop,omitempty"`
+	// Volumes are the volumes the container mounts (see volumes.go).
+	Volumes []volumeMount `json:"volumes,omitempty"`
 }
 
 // processID tells one process from a later one that reuses its pid.

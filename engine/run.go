@@ -61,6 +61,9 @@ type RunOptions struct {
 	SecurityOpt     []string
 	Privileged      bool
 
+	// VolumesFrom are CONTAINER[:ro|:rw]: mount all of its volumes and binds.
+	VolumesFrom []string
+
 	// Puller, when set, is told about an implicit pull.
 	Puller Puller
 }
@@ -125,7 +128,7 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 	if err != nil {
 		return "", err
 	}
-	mounts, err := parseMounts(opts.Volumes, opts.Mounts, opts.Tmpfs)
+	mounts, volReqs, err := parseMounts(opts.Volumes, opts.Mounts, opts.Tmpfs)
 	if err != nil {
 		return "", err
 	}
@@ -161,6 +164,7 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 	// goes with it; until the container has started, every failure
 	// removes the container again.
 	started, detached, removeAtEnd := false, false, opts.Remove
+	var vols *volumeUse
 	defer func() {
 		if detached {
 			return
@@ -168,6 +172,7 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 		_, _ = e.Store.Backing().Unmount(ctr.ID, true)
 		if !started || removeAtEnd {
 			_ = e.Store.Backing().DeleteContainer(ctr.ID)
+			vols.removeAnonymous()
 		}
 	}()
 
@@ -175,6 +180,11 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 	if err != nil {
 		return "", fmt.Errorf("mount container %s: %w", storage.ShortID(ctr.ID), err)
 	}
+	if vols, err = e.attachVolumes(rootfs, volReqs, opts.VolumesFrom, img.Config.Config.Volumes, mounts); err != nil {
+		return "", err
+	}
+	defer vols.release()
+	mounts = append(mounts, vols.mounts...)
 
 	so := spec.Options{
 		Rootfs:      rootfs,
@@ -234,6 +244,7 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 		Entrypoint: img.Config.Config.Entrypoint, Cmd: img.Config.Config.Cmd,
 		User: so.User, Interactive: opts.Interactive, NetworkMode: opts.Network,
 		Privileged: opts.Privileged, CapAdd: opts.CapAdd, CapDrop: opts.CapDrop,
+		Volumes: vols.volumes,
 	}
 	if so.Entrypoint != nil {
 		rec.Entrypoint, rec.Cmd = so.Entrypoint, nil
@@ -244,6 +255,9 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 	if err := rec.save(dir); err != nil {
 		return "", err
 	}
+	// The record names the container's volumes now: they are safe from
+	// removal without the lock.
+	vols.release()
 	if err := saveSpec(dir, sp); err != nil {
 		return "", err
 	}
