@@ -3,11 +3,13 @@ package e2e
 import (
 	"archive/tar"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -186,7 +188,7 @@ func TestVolumeCreateListInspectRemove(t *testing.T) {
 func TestVolumeDataPersistsAndCopyUp(t *testing.T) {
 	pushVolumeImage(t)
 	forEachUser(t, func(t *testing.T, u *User) {
-		t.Cleanup(func() { u.Box(t, "volume", "rm", "-f", "data", "app", "app2", "app3") })
+		t.Cleanup(func() { u.Box(t, "volume", "rm", "-f", "data", "app", "app2", "app3", "etc") })
 		// Written in one container, read in the next.
 		u.MustBox(t, "run", "--rm", "-v", "data:/data", "busybox", "sh", "-c", "echo kept > /data/f")
 		wantOut(t, u.MustBox(t, "run", "--rm", "-v", "data:/data:ro", "busybox", "cat", "/data/f"), "kept")
@@ -224,6 +226,11 @@ func TestVolumeDataPersistsAndCopyUp(t *testing.T) {
 		wantOut(t, u.MustBox(t, "run", "--rm", "-v", "app2:/srv/app:nocopy", "volimg", "ls", "-A", "/srv/app"), "")
 		wantOut(t, u.MustBox(t, "run", "--rm", "--mount", "type=volume,source=app3,target=/srv/app,volume-nocopy", "volimg", "ls", "-A", "/srv/app"), "")
 		wantOut(t, u.MustBox(t, "run", "--rm", "-v", "app3:/srv/app", "volimg", "ls", "-A", "/srv/app"), "conf")
+
+		// A volume over /etc gets the image's /etc, with the container's
+		// own /etc/hostname still mounted on top.
+		r = u.MustBox(t, "run", "--rm", "--network", "none", "--hostname", "boxy", "-v", "etc:/etc", "busybox", "sh", "-c", "cat /etc/hostname; grep -c ^root: /etc/passwd")
+		wantOut(t, r, "boxy\n1")
 
 		// Bad names are refused before anything is made.
 		for _, bad := range [][]string{
@@ -459,4 +466,35 @@ func TestVolumePrune(t *testing.T) {
 func sortedStrings(s ...string) []string {
 	slices.Sort(s)
 	return s
+}
+
+// TestVolumeConcurrentUse creates one volume from many invocations at once:
+// all of them succeed, one volume results, and every container's write lands.
+func TestVolumeConcurrentUse(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		const n = 6
+		t.Cleanup(func() { u.Box(t, "volume", "rm", "-f", "par-created", "par-run") })
+		var wg sync.WaitGroup
+		results := make(chan Result, 2*n)
+		for i := range n {
+			wg.Add(2)
+			go func() {
+				defer wg.Done()
+				results <- u.Box(t, "volume", "create", "par-created")
+			}()
+			go func() {
+				defer wg.Done()
+				results <- u.Box(t, "run", "--rm", "-v", "par-run:/d", "busybox", "sh", "-c", fmt.Sprintf("echo %d >> /d/log", i))
+			}()
+		}
+		wg.Wait()
+		close(results)
+		for r := range results {
+			if r.Code != 0 {
+				t.Fatalf("a concurrent invocation failed: %s", r)
+			}
+		}
+		wantOut(t, u.MustBox(t, "volume", "ls", "-q", "--filter", "name=^par-"), "par-created\npar-run")
+		wantOut(t, u.MustBox(t, "run", "--rm", "-v", "par-run:/d", "busybox", "sh", "-c", "sort -n /d/log | tr '\\n' ' '"), "0 1 2 3 4 5")
+	})
 }
