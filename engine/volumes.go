@@ -113,6 +113,8 @@ func (e *Engine) CreateVolume(opts VolumeCreateOptions) (*VolumeInspect, error) 
 	if err != nil {
 		return nil, err
 	}
+	vs.RLock()
+	defer vs.Unlock()
 	v, _, err := vs.Create(name, labels)
 	if err != nil {
 		return nil, err
@@ -296,6 +298,7 @@ func (e *Engine) PruneVolumes(all bool, filters []string) ([]string, int64, erro
 	}
 	vs.Lock()
 	defer vs.Unlock()
+	_ = vs.RemoveLeftovers()
 	list, err := vs.List()
 	if err != nil {
 		return nil, 0, err

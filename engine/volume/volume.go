@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"syscall"
 	"time"
 
@@ -138,7 +139,8 @@ func (s *Store) RLock() { s.lock.RLock() }
 
 // Create makes a volume named name with labels, or returns the volume of
 // that name that exists already (created false), as Docker's create does.
-// Create is safe without any lock and against concurrent creators.
+// It is safe against concurrent creators; the caller holds the shared
+// lock, so that RemoveLeftovers never takes a creation under way.
 func (s *Store) Create(name string, labels map[string]string) (v *Volume, created bool, err error) {
 	if err := CheckName(name); err != nil {
 		return nil, false, err
@@ -247,6 +249,23 @@ func (s *Store) Remove(name string) error {
 		return fmt.Errorf("remove volume %s: %w", name, err)
 	}
 	return nil
+}
+
+// RemoveLeftovers removes what creations and removals that were
+// interrupted (a killed box) left in the volumes directory. The caller
+// holds the exclusive lock, so none is under way.
+func (s *Store) RemoveLeftovers() error {
+	entries, err := os.ReadDir(s.dir)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, e := range entries {
+		if n := e.Name(); e.IsDir() && (strings.HasPrefix(n, ".new-") || strings.HasPrefix(n, ".gone-")) {
+			errs = append(errs, os.RemoveAll(filepath.Join(s.dir, n)))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Size is the bytes of the files the volume holds.

@@ -73,6 +73,15 @@ func TestCreateGetListRemove(t *testing.T) {
 	if err := s.Remove("data"); !errors.Is(err, ErrNoSuchVolume) {
 		t.Fatalf("second remove: %v", err)
 	}
+	// What a killed box left mid-way goes with RemoveLeftovers.
+	for _, d := range []string{".new-123", ".gone-456/data/_data"} {
+		if err := os.MkdirAll(filepath.Join(s.dir, d), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.RemoveLeftovers(); err != nil {
+		t.Fatal(err)
+	}
 	entries, _ := os.ReadDir(filepath.Join(filepath.Dir(v.Mountpoint), ".."))
 	for _, e := range entries {
 		if e.Name() != "other" && e.Name() != lockName {
