@@ -314,9 +314,9 @@ func TestAnonymousVolumes(t *testing.T) {
 		}
 		detached := "anon-detached-" + u.Mode
 		if made := newVolumes(t, u, func() {
-			u.MustBox(t, "run", "-d", "--rm", "--name", detached, "-v", "/data", "busybox", "true")
+			id := strings.TrimSpace(u.MustBox(t, "run", "-d", "--rm", "--name", detached, "-v", "/data", "busybox", "true").Stdout)
 			deadline := time.Now().Add(20 * time.Second)
-			for strings.TrimSpace(u.MustBox(t, "ps", "-a", "-q", "--filter", "name=^"+detached+"$").Stdout) != "" {
+			for strings.TrimSpace(u.MustBox(t, "ps", "-a", "-q", "--filter", "id="+id).Stdout) != "" {
 				if time.Now().After(deadline) {
 					t.Fatalf("the detached --rm container was not removed")
 				}
