@@ -8,6 +8,7 @@ import (
 	"go.podman.io/image/v5/docker/reference"
 
 	"box/engine"
+	"box/engine/volume"
 	"box/storage"
 )
 
@@ -27,7 +28,7 @@ func (e *shownError) Unwrap() error { return e.err }
 func isNoSuchObject(err error) bool {
 	var refErr *storage.ReferenceError
 	return errors.Is(err, storage.ErrImageNotFound) || errors.Is(err, engine.ErrNoSuchContainer) ||
-		errors.As(err, &refErr)
+		errors.Is(err, volume.ErrNoSuchVolume) || errors.As(err, &refErr)
 }
 
 // imageError words an error about a local image as Docker does:

@@ -33,10 +33,13 @@ var inspectKinds = []inspectKind{
 		}
 		return v, nil
 	}},
+	{name: "volume", find: func(e *engine.Engine, name string) (any, error) {
+		return e.InspectVolume(name)
+	}},
 }
 
 // inspectTypes are the --type values box accepts.
-var inspectTypes = []string{"container", "image"}
+var inspectTypes = []string{"container", "image", "volume"}
 
 func inspectCommand() *cli.Command {
 	return &cli.Command{
@@ -45,7 +48,7 @@ func inspectCommand() *cli.Command {
 		ArgsUsage: "NAME|ID [NAME|ID...]",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "format output using a Go template, or 'json'"},
-			&cli.StringFlag{Name: "type", Usage: "only inspect objects of the given type (container, image)"},
+			&cli.StringFlag{Name: "type", Usage: "only inspect objects of the given type (container, image, volume)"},
 			&cli.BoolFlag{Name: "size", Aliases: []string{"s"}, Usage: "display total file sizes if the type is container"},
 		},
 		Action: runInspect,

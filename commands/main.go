@@ -201,6 +201,7 @@ func commandTree() []*cli.Command {
 		run, pull, images, rmi, tag, history, ps, rm, stop, kill, wait, logs, rename,
 		create, start, restart, diff, exec, attach, top, pause, unpause, cp, export,
 		versionCommand(), infoCommand(), unshareCommand(), inspectCommand(), importCommand(),
+		volumeCommand(),
 		{
 			Name:  "container",
 			Usage: "manage containers",

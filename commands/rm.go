@@ -23,6 +23,9 @@ func rmCommand() *cli.Command {
 // error line per failure, and exits 1 if any failed, as Docker does.
 func runRm(c *cli.Context) error {
 	return eachContainer(c, func(e *engine.Engine, name string) error {
+		if c.Bool("volumes") {
+			return e.RemoveContainerAndVolumes(c.Context, name, c.Bool("force"))
+		}
 		return e.RemoveContainer(c.Context, name, c.Bool("force"))
 	})
 }

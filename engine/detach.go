@@ -170,7 +170,7 @@ func ServeMonitor(opts Options, id string, gate, report *os.File) int {
 	cleanup := func() {
 		_, _ = e.Store.Backing().Unmount(id, true)
 		if rec.Remove {
-			_ = e.Store.Backing().DeleteContainer(id)
+			_ = e.deleteWithVolumes(func() { _ = e.Store.Backing().DeleteContainer(id) }, rec.Volumes)
 		}
 	}
 

@@ -76,10 +76,13 @@ type HostConfig struct {
 
 // MountPoint is one entry of Docker's Mounts list.
 type MountPoint struct {
-	Type        string `json:"Type"`
+	Type string `json:"Type"`
+	// Name and Driver are a volume's.
+	Name        string `json:"Name,omitempty"`
 	Source      string `json:"Source"`
 	Destination string `json:"Destination"`
 	Mode        string `json:"Mode"`
+	Driver      string `json:"Driver,omitempty"`
 	RW          bool   `json:"RW"`
 }
 
@@ -169,6 +172,10 @@ func (e *Engine) InspectContainer(nameOrID string) (*ContainerInspect, error) {
 			ro := false
 			for _, o := range m.Options {
 				ro = ro || o == "ro"
+			}
+			if v := rec.volumeAt(m.Destination); v != nil {
+				out.Mounts = append(out.Mounts, MountPoint{Type: "volume", Name: v.Name, Source: m.Source, Destination: m.Destination, Driver: "local", Mode: v.Mode, RW: !ro})
+				continue
 			}
 			mode := "rw"
 			if ro {

@@ -173,6 +173,7 @@ func (e *Engine) Start(ctx context.Context, nameOrID string, attach, interactive
 		_, _ = e.Store.Backing().Unmount(c.ID, true)
 		if rec.Remove {
 			_ = e.Store.Backing().DeleteContainer(c.ID)
+			_ = e.removeAnonymousVolumes(rec.Volumes)
 		}
 	}()
 	mio := monitor.Config{

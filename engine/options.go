@@ -8,100 +8,181 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
 	"github.com/opencontainers/runtime-spec/specs-go"
 
 	"box/engine/spec"
+	"box/engine/volume"
 )
 
-// parseMounts turns -v, --mount and --tmpfs values into mounts.
-func parseMounts(volumes, mounts, tmpfs []string) ([]spec.Mount, error) {
+// parseMounts turns -v, --mount and --tmpfs values into mounts: binds and
+// tmpfs mounts ready for the spec, and the volumes to find or create.
+func parseMounts(volumes, mounts, tmpfs []string) ([]spec.Mount, []volumeRequest, error) {
 	var out []spec.Mount
+	var vols []volumeRequest
+	dests := []string{}
 	for _, v := range volumes {
-		m, err := parseVolume(v)
+		m, vr, err := parseVolume(v)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
+		}
+		if vr != nil {
+			vols = append(vols, *vr)
+			dests = append(dests, vr.Destination)
+			continue
 		}
 		out = append(out, m)
+		dests = append(dests, m.Destination)
 	}
 	for _, v := range mounts {
-		m, err := parseMountFlag(v)
+		m, vr, err := parseMountFlag(v)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
+		}
+		if vr != nil {
+			vols = append(vols, *vr)
+			dests = append(dests, vr.Destination)
+			continue
 		}
 		out = append(out, m)
+		dests = append(dests, m.Destination)
 	}
 	for _, v := range tmpfs {
 		dst, opts, _ := strings.Cut(v, ":")
 		if !path.IsAbs(dst) {
-			return nil, &UsageError{Msg: fmt.Sprintf("invalid --tmpfs %q: the mount point must be an absolute path", v)}
+			return nil, nil, &UsageError{Msg: fmt.Sprintf("invalid --tmpfs %q: the mount point must be an absolute path", v)}
 		}
 		m := spec.Mount{Type: "tmpfs", Destination: dst}
 		if opts != "" {
 			m.Options = strings.Split(opts, ",")
 		}
 		out = append(out, m)
+		dests = append(dests, dst)
 	}
 	seen := map[string]bool{}
-	for _, m := range out {
-		d := path.Clean(m.Destination)
+	for _, d := range dests {
+		d = path.Clean(d)
 		if seen[d] {
-			return nil, &UsageError{Msg: fmt.Sprintf("duplicate mount point: %s", d)}
+			return nil, nil, &UsageError{Msg: fmt.Sprintf("duplicate mount point: %s", d)}
 		}
 		seen[d] = true
 	}
-	return out, nil
+	return out, vols, nil
 }
 
-// parseVolume reads -v SRC:DST[:OPTS]. Only host paths are bind mounts;
-// named and anonymous volumes are `box volume`'s business.
-func parseVolume(v string) (spec.Mount, error) {
+// parseVolume reads -v [SRC:]DST[:OPTS]. An absolute SRC is a bind mount
+// (returned as a mount); a name is a named volume, and no SRC an
+// anonymous one (returned as a volume request).
+func parseVolume(v string) (spec.Mount, *volumeRequest, error) {
+	bad := func(why string) error {
+		return &UsageError{Msg: fmt.Sprintf("invalid volume specification %q: %s", v, why)}
+	}
 	parts := strings.Split(v, ":")
-	if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" {
-		if len(parts) == 1 && path.IsAbs(v) {
-			return spec.Mount{}, &UsageError{Msg: fmt.Sprintf("invalid volume %q: anonymous volumes are not supported yet; give a host path, as in -v /host/dir:%s", v, v)}
-		}
-		return spec.Mount{}, &UsageError{Msg: fmt.Sprintf("invalid volume specification %q: want /host/path:/container/path[:ro]", v)}
+	var src, dst, mode string
+	switch {
+	case len(parts) == 1:
+		dst = parts[0]
+	case len(parts) == 2 && path.IsAbs(parts[0]) && validVolumeMode(parts[1]):
+		// -v /data:ro is an anonymous volume with options.
+		dst, mode = parts[0], parts[1]
+	case len(parts) == 2 && parts[0] != "":
+		src, dst = parts[0], parts[1]
+	case len(parts) == 3 && parts[0] != "":
+		src, dst, mode = parts[0], parts[1], parts[2]
+	default:
+		return spec.Mount{}, nil, bad("want [SOURCE:]/container/path[:OPTIONS]")
 	}
-	src, dst := parts[0], parts[1]
+	if dst == "" {
+		return spec.Mount{}, nil, bad("want [SOURCE:]/container/path[:OPTIONS]")
+	}
 	if !path.IsAbs(dst) {
-		return spec.Mount{}, &UsageError{Msg: fmt.Sprintf("invalid volume specification %q: the container path must be absolute", v)}
+		return spec.Mount{}, nil, bad("the container path must be absolute")
 	}
-	if !filepath.IsAbs(src) {
-		return spec.Mount{}, &UsageError{Msg: fmt.Sprintf("invalid volume specification %q: named volumes are not supported yet; give an absolute host path", v)}
-	}
-	m := spec.Mount{Type: "bind", Source: filepath.Clean(src), Destination: dst}
-	if len(parts) == 3 {
-		for _, o := range strings.Split(parts[2], ",") {
+	var opts []string
+	ro, noCopy := false, false
+	if mode != "" {
+		for _, o := range strings.Split(mode, ",") {
 			switch o {
-			case "ro", "rw":
-				m.Options = append(m.Options, o)
+			case "ro":
+				ro = true
+				opts = append(opts, o)
+			case "rw":
+				ro = false
+				opts = append(opts, o)
 			case "z", "Z", "":
 				// SELinux relabelling: nothing to do without SELinux.
+			case "nocopy":
+				noCopy = true
 			case "shared", "rshared", "slave", "rslave", "private", "rprivate":
-				m.Options = append(m.Options, o)
+				opts = append(opts, o)
 			default:
-				return spec.Mount{}, &UsageError{Msg: fmt.Sprintf("invalid volume specification %q: unknown option %q", v, o)}
+				return spec.Mount{}, nil, bad(fmt.Sprintf("unknown option %q", o))
 			}
 		}
 	}
+	if src == "" || !filepath.IsAbs(src) {
+		if src != "" {
+			if err := volume.CheckName(src); err != nil {
+				return spec.Mount{}, nil, &UsageError{Msg: err.Error()}
+			}
+		}
+		vmode := mode
+		if vmode == "" && src != "" {
+			vmode = "z" // what Docker shows for a named -v volume
+		}
+		return spec.Mount{}, &volumeRequest{
+			Name: src, Destination: dst, ReadOnly: ro, NoCopy: noCopy, Mode: vmode, Options: propagation(opts),
+		}, nil
+	}
+	if noCopy {
+		return spec.Mount{}, nil, bad("nocopy applies to volumes, not to bind mounts")
+	}
+	m := spec.Mount{Type: "bind", Source: filepath.Clean(src), Destination: dst, Options: opts}
 	// Docker creates a missing host directory for -v (not for --mount).
 	if _, err := os.Stat(m.Source); errors.Is(err, fs.ErrNotExist) {
 		if err := os.MkdirAll(m.Source, 0o755); err != nil {
-			return spec.Mount{}, fmt.Errorf("create host directory for volume %q: %w", v, err)
+			return spec.Mount{}, nil, fmt.Errorf("create host directory for volume %q: %w", v, err)
 		}
 	}
-	return m, nil
+	return m, nil, nil
 }
 
-// parseMountFlag reads --mount type=bind|tmpfs,source=,target=,readonly.
-func parseMountFlag(v string) (spec.Mount, error) {
+// validVolumeMode says whether s is a list of -v options.
+func validVolumeMode(s string) bool {
+	for _, o := range strings.Split(s, ",") {
+		switch o {
+		case "ro", "rw", "z", "Z", "nocopy", "shared", "rshared", "slave", "rslave", "private", "rprivate":
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// propagation keeps the mount-propagation options of a volume's options.
+func propagation(opts []string) []string {
+	var out []string
+	for _, o := range opts {
+		if o != "ro" && o != "rw" {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// parseMountFlag reads --mount type=bind|volume|tmpfs,source=,target=,
+// readonly and the keys of each type. A volume comes back as a request.
+func parseMountFlag(v string) (spec.Mount, *volumeRequest, error) {
 	bad := func(why string) error {
 		return &UsageError{Msg: fmt.Sprintf("invalid --mount %q: %s", v, why)}
 	}
 	m := spec.Mount{Type: "volume"}
+	var noCopy bool
+	var volLabels []string
+	volKeys := []string{}
 	for _, field := range strings.Split(v, ",") {
 		k, val, hasVal := strings.Cut(field, "=")
 		switch strings.ToLower(k) {
@@ -115,7 +196,7 @@ func parseMountFlag(v string) (spec.Mount, error) {
 			if !hasVal || val == "true" || val == "1" {
 				m.Options = append(m.Options, "ro")
 			} else if val != "false" && val != "0" {
-				return m, bad("readonly takes true or false")
+				return m, nil, bad("readonly takes true or false")
 			}
 		case "bind-propagation":
 			m.Options = append(m.Options, val)
@@ -123,38 +204,71 @@ func parseMountFlag(v string) (spec.Mount, error) {
 			m.Options = append(m.Options, "size="+val)
 		case "tmpfs-mode":
 			m.Options = append(m.Options, "mode="+val)
+		case "volume-nocopy":
+			volKeys = append(volKeys, k)
+			if !hasVal || val == "true" || val == "1" {
+				noCopy = true
+			} else if val != "false" && val != "0" {
+				return m, nil, bad("volume-nocopy takes true or false")
+			}
+		case "volume-label":
+			volKeys = append(volKeys, k)
+			volLabels = append(volLabels, val)
+		case "volume-driver":
+			volKeys = append(volKeys, k)
+			if val != volume.Driver {
+				return m, nil, bad(fmt.Sprintf("volume driver %q not found: box has the local driver only", val))
+			}
+		case "volume-opt", "volume-subpath":
+			return m, nil, bad(fmt.Sprintf("%s is not supported: box's local volumes are plain directories", k))
 		case "consistency", "bind-nonrecursive":
 		default:
-			return m, bad(fmt.Sprintf("unknown key %q", k))
+			return m, nil, bad(fmt.Sprintf("unknown key %q", k))
 		}
 	}
 	if m.Destination == "" {
-		return m, bad("target is required")
+		return m, nil, bad("target is required")
 	}
 	if !path.IsAbs(m.Destination) {
-		return m, bad("target must be an absolute path")
+		return m, nil, bad("target must be an absolute path")
+	}
+	if m.Type != "volume" && len(volKeys) > 0 {
+		return m, nil, bad(fmt.Sprintf("%s applies to type=volume only", volKeys[0]))
 	}
 	switch m.Type {
 	case "bind":
 		if m.Source == "" {
-			return m, bad("source is required for a bind mount")
+			return m, nil, bad("source is required for a bind mount")
 		}
 		if !filepath.IsAbs(m.Source) {
-			return m, bad("source must be an absolute path")
+			return m, nil, bad("source must be an absolute path")
 		}
 		if _, err := os.Stat(m.Source); err != nil {
-			return m, bad(fmt.Sprintf("bind source path does not exist: %s", m.Source))
+			return m, nil, bad(fmt.Sprintf("bind source path does not exist: %s", m.Source))
 		}
 	case "tmpfs":
 		if m.Source != "" {
-			return m, bad("a tmpfs mount takes no source")
+			return m, nil, bad("a tmpfs mount takes no source")
 		}
 	case "volume":
-		return m, bad("volume mounts are not supported yet; use type=bind or type=tmpfs")
+		if m.Source != "" {
+			if err := volume.CheckName(m.Source); err != nil {
+				return m, nil, &UsageError{Msg: err.Error()}
+			}
+		}
+		labels, err := parseLabelList(volLabels)
+		if err != nil {
+			return m, nil, err
+		}
+		ro := slices.Contains(m.Options, "ro")
+		return m, &volumeRequest{
+			Name: m.Source, Destination: m.Destination, ReadOnly: ro, NoCopy: noCopy,
+			Options: propagation(m.Options), Labels: labels,
+		}, nil
 	default:
-		return m, bad(fmt.Sprintf("unknown mount type %q", m.Type))
+		return m, nil, bad(fmt.Sprintf("unknown mount type %q", m.Type))
 	}
-	return m, nil
+	return m, nil, nil
 }
 
 // readEnvFiles reads --env-file files: KEY=VALUE lines, # comments, and

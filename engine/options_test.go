@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
@@ -14,7 +15,7 @@ import (
 
 func TestParseMounts(t *testing.T) {
 	dir := t.TempDir()
-	ms, err := parseMounts(
+	ms, vols, err := parseMounts(
 		[]string{dir + ":/data:ro", dir + "/new:/new"},
 		[]string{"type=bind,source=" + dir + ",target=/b,readonly", "type=tmpfs,target=/t,tmpfs-size=1m"},
 		[]string{"/scratch:size=2m"},
@@ -29,29 +30,109 @@ func TestParseMounts(t *testing.T) {
 		{Type: "tmpfs", Destination: "/t", Options: []string{"size=1m"}},
 		{Type: "tmpfs", Destination: "/scratch", Options: []string{"size=2m"}},
 	}
-	if !reflect.DeepEqual(ms, want) {
-		t.Fatalf("got %+v\nwant %+v", ms, want)
+	if !reflect.DeepEqual(ms, want) || vols != nil {
+		t.Fatalf("got %+v %+v\nwant %+v", ms, vols, want)
 	}
 	if _, err := os.Stat(dir + "/new"); err != nil {
 		t.Fatal("-v did not create the missing host directory, as Docker does")
 	}
 	for _, bad := range []struct{ v, m, tmpfs []string }{
-		{v: []string{"name:/x"}},
-		{v: []string{"/x"}},
+		{v: []string{"./rel:/x"}},
+		{v: []string{"a:/x"}},
+		{v: []string{"-name:/x"}},
+		{v: []string{":/x"}},
+		{v: []string{"rel"}},
+		{v: []string{"name:/x:bogus"}},
+		{v: []string{dir + ":/x:nocopy"}},
 		{v: []string{dir + ":rel"}},
 		{v: []string{dir + ":/x:bogus"}},
 		{m: []string{"type=bind,target=/x"}},
 		{m: []string{"type=bind,source=/does/not/exist,target=/x"}},
 		{m: []string{"type=tmpfs,source=/x,target=/y"}},
-		{m: []string{"type=volume,source=v,target=/y"}},
+		{m: []string{"type=volume,source=./v,target=/y"}},
+		{m: []string{"type=volume,source=vol,target=/y,volume-opt=type=nfs"}},
+		{m: []string{"type=volume,target=/y,volume-driver=nfs"}},
+		{m: []string{"type=bind,source=/,target=/y,volume-nocopy"}},
+		{v: []string{"vol:/same"}, m: []string{"type=volume,target=/same"}},
 		{m: []string{"target=/y,bogus=1"}},
 		{tmpfs: []string{"rel"}},
 		{v: []string{dir + ":/same"}, tmpfs: []string{"/same"}},
 	} {
-		_, err := parseMounts(bad.v, bad.m, bad.tmpfs)
+		_, _, err := parseMounts(bad.v, bad.m, bad.tmpfs)
 		var ue *UsageError
 		if !errors.As(err, &ue) {
 			t.Errorf("%+v: want a usage error, got %v", bad, err)
+		}
+	}
+}
+
+func TestParseVolumes(t *testing.T) {
+	ms, vols, err := parseMounts(
+		[]string{"data:/data", "/anon", "/anon-ro:ro", "cache:/cache:ro,nocopy", "logs:/logs:rw,z"},
+		[]string{
+			"type=volume,source=named,target=/m,readonly",
+			"type=volume,target=/m2,volume-nocopy,volume-label=a=b,volume-driver=local",
+			"target=/m3",
+		},
+		nil,
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []volumeRequest{
+		{Name: "data", Destination: "/data", Mode: "z"},
+		{Destination: "/anon"},
+		{Destination: "/anon-ro", ReadOnly: true, Mode: "ro"},
+		{Name: "cache", Destination: "/cache", ReadOnly: true, NoCopy: true, Mode: "ro,nocopy"},
+		{Name: "logs", Destination: "/logs", Mode: "rw,z"},
+		{Name: "named", Destination: "/m", ReadOnly: true},
+		{Destination: "/m2", NoCopy: true, Labels: map[string]string{"a": "b"}},
+		{Destination: "/m3"},
+	}
+	if ms != nil || !reflect.DeepEqual(vols, want) {
+		t.Fatalf("got %+v %+v\nwant %+v", ms, vols, want)
+	}
+}
+
+func TestVolumeFilter(t *testing.T) {
+	vols := []*VolumeInspect{
+		{Name: "alpha", Driver: "local", Labels: map[string]string{"team": "a"}, InUse: true},
+		{Name: "beta", Driver: "local", Labels: map[string]string{"team": "b", "x": ""}},
+		{Name: "alphabet", Driver: "local"},
+	}
+	for _, c := range []struct {
+		filters []string
+		want    string
+	}{
+		{nil, "alpha beta alphabet"},
+		{[]string{"name=alpha"}, "alpha alphabet"},
+		{[]string{"name=^alpha$"}, "alpha"},
+		{[]string{"name=beta", "name=^alpha$"}, "alpha beta"},
+		{[]string{"label=team"}, "alpha beta"},
+		{[]string{"label=team=b"}, "beta"},
+		{[]string{"label=x"}, "beta"},
+		{[]string{"dangling=true"}, "beta alphabet"},
+		{[]string{"dangling=false"}, "alpha"},
+		{[]string{"dangling=true", "name=alpha"}, "alphabet"},
+		{[]string{"driver=local", "label=team=a"}, "alpha"},
+	} {
+		match, err := volumeFilter(c.filters)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, v := range vols {
+			if match(v) {
+				got = append(got, v.Name)
+			}
+		}
+		if g := strings.Join(got, " "); g != c.want {
+			t.Errorf("%v: got %q, want %q", c.filters, g, c.want)
+		}
+	}
+	for _, bad := range []string{"dangling=maybe", "colour=red", "name=("} {
+		if _, err := volumeFilter([]string{bad}); err == nil {
+			t.Errorf("filter %q was accepted", bad)
 		}
 	}
 }

@@ -58,6 +58,8 @@ type record struct {
 	DNSSearch  []string `json:"dns_search,omitempty"`
 	DNSOptions []string `json:"dns_options,omitempty"`
 	ExtraHosts []string `json:"extra_hosts,omitempty"`
+	// Volumes are the volumes the container mounts (see volumes.go).
+	Volumes []volumeMount `json:"volumes,omitempty"`
 }
 
 // processID tells one process from a later one that reuses its pid.

@@ -77,6 +77,8 @@ type RunOptions struct {
 	// Restart is --restart: no, always, unless-stopped or
 	// on-failure[:N]. The monitor of a detached container applies it.
 	Restart string
+	// VolumesFrom are CONTAINER[:ro|:rw]: mount all of its volumes and binds.
+	VolumesFrom []string
 
 	// Puller, when set, is told about an implicit pull.
 	Puller Puller
@@ -162,7 +164,7 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 	if err != nil {
 		return "", err
 	}
-	mounts, err := parseMounts(opts.Volumes, opts.Mounts, opts.Tmpfs)
+	mounts, volReqs, err := parseMounts(opts.Volumes, opts.Mounts, opts.Tmpfs)
 	if err != nil {
 		return "", err
 	}
@@ -214,6 +216,7 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 	// goes with it; until the container has started, every failure
 	// removes the container again.
 	started, detached, removeAtEnd := false, false, opts.Remove
+	var vols *volumeUse
 	defer func() {
 		if detached {
 			return
@@ -221,6 +224,7 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 		_, _ = e.Store.Backing().Unmount(ctr.ID, true)
 		if !started || removeAtEnd {
 			_ = e.Store.Backing().DeleteContainer(ctr.ID)
+			vols.removeAnonymous()
 		}
 	}()
 
@@ -228,6 +232,11 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 	if err != nil {
 		return "", fmt.Errorf("mount container %s: %w", storage.ShortID(ctr.ID), err)
 	}
+	if vols, err = e.attachVolumes(rootfs, volReqs, opts.VolumesFrom, img.Config.Config.Volumes, mounts); err != nil {
+		return "", err
+	}
+	defer vols.release()
+	mounts = append(mounts, vols.mounts...)
 
 	so := spec.Options{
 		Rootfs:      rootfs,
@@ -289,6 +298,7 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 		Privileged: opts.Privileged, CapAdd: opts.CapAdd, CapDrop: opts.CapDrop,
 		Log: logConfig, WithInit: opts.Init, Restart: restart,
 		DNS: names.DNS, DNSSearch: names.Search, DNSOptions: names.Options, ExtraHosts: opts.AddHosts,
+		Volumes: vols.volumes,
 	}
 	if so.Entrypoint != nil {
 		rec.Entrypoint, rec.Cmd = so.Entrypoint, nil
@@ -305,6 +315,9 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 			return "", err
 		}
 	}
+	// The record names the container's volumes now: they are safe from
+	// removal without the lock.
+	vols.release()
 	if err := saveSpec(dir, sp); err != nil {
 		return "", err
 	}

@@ -264,7 +264,7 @@ func TestRunMounts(t *testing.T) {
 		u.MustBox(t, "run", "--rm", "--read-only", "--tmpfs", "/tmp", "busybox", "touch", "/tmp/x")
 
 		for _, bad := range [][]string{
-			{"-v", "relative:/data"},
+			{"-v", "./relative:/data"},
 			{"-v", dir + ":data"},
 			{"--mount", "type=bind,target=/x"},
 			{"--mount", "type=bind,source=/nonexistent-box-src,target=/x"},

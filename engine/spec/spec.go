@@ -494,6 +494,12 @@ func mounts(o Options) []specs.Mount {
 			ms = append(ms, specs.Mount{Destination: dst, Type: "bind", Source: m.Source, Options: append([]string{"rbind"}, m.Options...)})
 		}
 	}
+	// Parents before children, as Docker sorts them: the runtime mounts
+	// in order, and a user's mount at /etc after the /etc/hostname bind
+	// would hide it.
+	sort.SliceStable(ms, func(i, j int) bool {
+		return strings.Count(ms[i].Destination, "/") < strings.Count(ms[j].Destination, "/")
+	})
 	return ms
 }
 

@@ -139,6 +139,25 @@ func TestUserMountsReplaceDefaults(t *testing.T) {
 	}
 }
 
+func TestMountsParentsFirst(t *testing.T) {
+	ms := mounts(Options{
+		EtcFiles: map[string]string{"/etc/hostname": "/h", "/etc/hosts": "/hs", "/etc/resolv.conf": "/r"},
+		Mounts:   []Mount{{Type: "bind", Source: "/v/a", Destination: "/etc/app/conf"}, {Type: "bind", Source: "/v", Destination: "/etc"}},
+	})
+	at := map[string]int{}
+	for i, m := range ms {
+		at[m.Destination] = i
+	}
+	for _, child := range []string{"/etc/hostname", "/etc/hosts", "/etc/resolv.conf", "/etc/app/conf"} {
+		if at[child] < at["/etc"] {
+			t.Errorf("%s is mounted before /etc, which hides it: %v", child, ms)
+		}
+	}
+	if at["/dev/pts"] < at["/dev"] || at["/dev/shm"] < at["/dev"] {
+		t.Errorf("a /dev mount comes before /dev: %v", ms)
+	}
+}
+
 func hasEnvVal(env []string, kv string) bool {
 	for _, e := range env {
 		if e == kv {
