@@ -135,3 +135,44 @@ func TestResetEndsContainers(t *testing.T) {
 		u.MustBox(t, "pull", "-q", "busybox") // as the other tests expect the store
 	})
 }
+
+// TestDetachedInitKilled: a detached container's init killed from outside is recorded as
+// killed (137) by its monitor, which then leaves; under --restart always it comes back, as it
+// was not stopped through box.
+func TestDetachedInitKilled(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		marker := fmt.Sprintf("%d", time.Now().UnixNano()%900000+100000)
+		name := "killed-outside-" + u.Mode
+		id := strings.TrimSpace(u.MustBox(t, "run", "-d", "--name", name, "busybox", "sleep", marker).Stdout)
+		t.Cleanup(func() { u.Box(t, "rm", "-f", name) })
+		pid := waitForProcess(t, "sleep "+marker, 30*time.Second)
+		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		waitMonitorsGone(t, id)
+		r := u.MustBox(t, "ps", "-a", "--format", "{{.Status}}", "--filter", "name="+name)
+		if !strings.HasPrefix(r.Stdout, "Exited (137) ") {
+			t.Fatalf("a container killed from outside: %s", r)
+		}
+
+		again := "killed-restarts-" + u.Mode
+		marker = fmt.Sprintf("%d", time.Now().UnixNano()%900000+100000)
+		u.MustBox(t, "run", "-d", "--restart", "always", "--name", again, "busybox", "sleep", marker)
+		t.Cleanup(func() { u.Box(t, "rm", "-f", again) })
+		pid = waitForProcess(t, "sleep "+marker, 30*time.Second)
+		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			r := u.MustBox(t, "inspect", "--format", "{{.RestartCount}} {{.State.Status}}", again)
+			if strings.TrimSpace(r.Stdout) == "1 running" {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("--restart always should bring a container killed from outside back: %s", r)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
+}
