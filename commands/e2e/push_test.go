@@ -198,7 +198,7 @@ func TestPushInterrupted(t *testing.T) {
 		dst := slow + "/pushtest/big-" + u.Mode + "-" + pullUnique(t) + ":latest"
 		s.must(t, "tag", regRef(repo), dst)
 
-		cmd, lines, _ := pullStart(t, s, env, "push", dst)
+		cmd, lines, stdout := pullStart(t, s, env, "push", dst)
 		waitPushing(t, lines)
 		time.Sleep(time.Second)
 		if err := cmd.Process.Signal(os.Interrupt); err != nil {
@@ -207,6 +207,9 @@ func TestPushInterrupted(t *testing.T) {
 		rest := pullDrain(lines)
 		if code := pullExitCode(t, cmd, 30*time.Second); code != 130 {
 			t.Errorf("push interrupted by SIGINT exited %d, want 130; stderr after the signal: %q", code, rest)
+		}
+		if stdout.Len() != 0 {
+			t.Fatalf("the push finished before SIGINT could stop it (%q): the throttle is too fast", stdout)
 		}
 		if left := s.pullTempEntries(t); len(left) != 0 {
 			t.Errorf("an interrupted push left %q in the store's transfer directory", left)
