@@ -101,6 +101,9 @@ func needsNamespace(verb string) bool {
 	switch verb {
 	case "", "help", "h", "version":
 		return false
+	case "login", "logout", "search":
+		// Registry credentials only: as the user, whose auth.json they are.
+		return false
 	}
 	return true
 }
@@ -197,7 +200,9 @@ func commandTree() []*cli.Command {
 	top := topCommand()
 	pause, unpause := pauseCommand(), unpauseCommand()
 	cp, export := cpCommand(), exportCommand()
+	push := pushCommand()
 	return []*cli.Command{
+		push, loginCommand(), logoutCommand(), searchCommand(),
 		run, pull, images, rmi, tag, history, ps, rm, stop, kill, wait, logs, rename,
 		create, start, restart, diff, exec, attach, top, pause, unpause, cp, export,
 		versionCommand(), infoCommand(), unshareCommand(), inspectCommand(), importCommand(),
@@ -219,7 +224,7 @@ func commandTree() []*cli.Command {
 			Name:  "image",
 			Usage: "manage images",
 			Subcommands: []*cli.Command{
-				alias(pull, "pull"), alias(images, "ls", "list"), alias(rmi, "rm", "remove"),
+				alias(pull, "pull"), alias(push, "push"), alias(images, "ls", "list"), alias(rmi, "rm", "remove"),
 				alias(tag, "tag"), alias(history, "history"), imageInspect, alias(importCommand(), "import"),
 			},
 		},

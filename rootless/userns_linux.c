@@ -74,8 +74,12 @@ static int needs_namespace(void)
 			return 0;
 	for (p = buf + strlen(buf) + 1; p < end; p += strlen(p) + 1) {
 		if (p[0] != '-')
+			// login, logout and search touch only the user's own
+			// credentials and the network.
 			return strcmp(p, "help") != 0 && strcmp(p, "h") != 0 &&
-			       strcmp(p, "version") != 0 && strcmp(p, "init") != 0;
+			       strcmp(p, "version") != 0 && strcmp(p, "init") != 0 &&
+			       strcmp(p, "login") != 0 && strcmp(p, "logout") != 0 &&
+			       strcmp(p, "search") != 0;
 		if (strcmp(p, "--help") == 0 || strcmp(p, "-h") == 0 || strcmp(p, "--version") == 0 ||
 		    strcmp(p, "-v") == 0)
 			return 0;

@@ -114,7 +114,13 @@ func Open(opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store at %s: %w", opts.Root, err)
 	}
-	return &Store{s: s, sys: systemContext()}, nil
+	sys := systemContext()
+	// The blob info cache remembers which compressed blob holds which
+	// layer and where registries have it: what lets a push skip layers a
+	// registry has and keep digests. It lives with the store, not in
+	// Podman's place, so that system reset forgets it with the images.
+	sys.BlobInfoCacheDir = filepath.Join(opts.Root, "cache")
+	return &Store{s: s, sys: sys}, nil
 }
 
 // Close releases the store; mounts made through it stay.
