@@ -110,6 +110,9 @@ func (e *Engine) describe(c *cstorage.Container) *Container {
 		}
 	case rec.ExitCode != nil:
 		ctr.State, ctr.ExitCode = Exited, *rec.ExitCode
+	case rec.Monitor.alive() && rec.Init == nil:
+		// Its monitor is starting it: not running yet, as for Docker.
+		ctr.monitor = rec.Monitor
 	case rec.Monitor.alive():
 		ctr.State, ctr.monitor, ctr.init = Running, rec.Monitor, rec.Init
 		ctr.Paused = frozen(c.ID)

@@ -373,6 +373,11 @@ func (e *Engine) supervise(ctx context.Context, rec *record, dir string, mio mon
 		}
 		defer ctl.close()
 	}
+	// Claimed before the start: a monitor killed while the container
+	// starts leaves a container that shows as exited (255), not created.
+	startedBefore := rec.StartedAt
+	rec.Monitor, rec.StartedAt = currentProcess(), time.Now().UTC()
+	_ = rec.save(dir)
 	then := mio.Started
 	mio.Started = func(r *monitor.Running) {
 		rec.StartedAt, rec.Monitor, rec.Init = time.Now().UTC(), currentProcess(), processOf(r.Pid)
@@ -386,6 +391,10 @@ func (e *Engine) supervise(ctx context.Context, rec *record, dir string, mio mon
 	st, err := monitor.Run(ctx, mio)
 	ctl.setRunning(nil)
 	if err != nil {
+		rec.Monitor, rec.StartedAt = nil, startedBefore
+		if !rec.Remove {
+			_ = rec.save(dir)
+		}
 		return st, err
 	}
 	rec.FinishedAt, rec.ExitCode, rec.Monitor, rec.Init = time.Now().UTC(), &st.ExitCode, nil, nil

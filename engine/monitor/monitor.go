@@ -15,6 +15,7 @@ import (
 	"os/signal"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/containerd/console"
 	_ "github.com/opencontainers/cgroups/devices" // registers the device cgroup manager libcontainer needs
@@ -295,12 +296,21 @@ func (t *ttyRelay) Close() {
 
 // Release frees what a container's monitor would have freed had it not
 // died first: libcontainer's state and, for rootful containers, their
-// cgroups. The container's processes must be gone.
+// cgroups. An init still running (its monitor died before box recorded
+// it) is killed first.
 func Release(stateRoot, id string) error {
 	ctr, err := libcontainer.Load(stateRoot, id)
 	if err != nil {
 		// Never created, or already destroyed.
 		return nil
+	}
+	if st, err := ctr.Status(); err == nil && st != libcontainer.Stopped {
+		_ = ctr.Signal(unix.SIGKILL)
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			if st, err := ctr.Status(); err != nil || st == libcontainer.Stopped {
+				break
+			}
+		}
 	}
 	return ctr.Destroy()
 }
