@@ -13,15 +13,72 @@ import (
 	"box/storage"
 )
 
+// layerBars are the live per-layer bars pull and push show on a terminal.
+type layerBars struct {
+	w    io.Writer
+	tty  bool          // w is a terminal with a width: bars, not lines
+	bars *mpb.Progress // made at the first bar, after any header line
+	byID map[string]*mpb.Bar
+}
+
+func newLayerBars(w io.Writer, quiet bool) layerBars {
+	b := layerBars{w: w, byID: map[string]*mpb.Bar{}}
+	// A terminal that reports no width (a pty nobody sized) would get
+	// bars truncated to nothing: plain lines serve it better.
+	if f, ok := w.(*os.File); ok && !quiet && term.IsTerminal(int(f.Fd())) {
+		if width, _, err := term.GetSize(int(f.Fd())); err == nil && width > 0 {
+			b.tty = true
+		}
+	}
+	return b
+}
+
+func (b *layerBars) progress() *mpb.Progress {
+	if b.bars == nil {
+		b.bars = mpb.New(mpb.WithOutput(b.w), mpb.WithWidth(40))
+	}
+	return b.bars
+}
+
+// add makes layer id's bar: "id: active" with the counts while it runs,
+// "id: done" once complete.
+func (b *layerBars) add(id string, size int64, active, done string) {
+	b.byID[id] = b.progress().AddBar(max(size, 0),
+		mpb.PrependDecorators(decor.Name(id+": "), decor.OnComplete(decor.Name(active+" "), done)),
+		mpb.AppendDecorators(decor.OnComplete(decor.Counters(decor.SizeB1024(0), "%.1f / %.1f"), "")),
+		mpb.BarFillerClearOnComplete(),
+	)
+}
+
+// done shows layer id as already finished: "id: what".
+func (b *layerBars) done(id, what string) {
+	bar := b.progress().AddBar(0, mpb.PrependDecorators(decor.Name(id+": "+what)), mpb.BarFillerClearOnComplete())
+	bar.SetTotal(-1, true)
+	b.byID[id] = bar
+}
+
+// stop ends the bars still running; wait (outside the caller's lock)
+// lets the last frame reach the terminal.
+func (b *layerBars) stop() (wait func()) {
+	for _, bar := range b.byID {
+		if !bar.Completed() {
+			bar.Abort(false)
+		}
+	}
+	bars := b.bars
+	return func() {
+		if bars != nil {
+			bars.Wait()
+		}
+	}
+}
+
 // pullProgress renders a pull's blob events: one live bar per layer on a
 // terminal, Docker's plain status lines otherwise. It writes to stderr
 // only; stdout keeps the machine-readable result.
 type pullProgress struct {
-	mu    sync.Mutex
-	w     io.Writer
-	tty   bool
-	bars  *mpb.Progress // made at the first bar, after any header line
-	byID  map[string]*mpb.Bar
+	mu sync.Mutex
+	layerBars
 	quiet bool
 	// header, when set, is printed once before the first layer's line:
 	// Docker says "Pulling from" only once the registry has answered.
@@ -38,15 +95,7 @@ func (p *pullProgress) Fetched() bool {
 }
 
 func newPullProgress(w io.Writer, quiet bool) *pullProgress {
-	p := &pullProgress{w: w, byID: map[string]*mpb.Bar{}, quiet: quiet}
-	// A terminal that reports no width (a pty nobody sized) would get
-	// bars truncated to nothing: plain lines serve it better.
-	if f, ok := w.(*os.File); ok && !quiet && term.IsTerminal(int(f.Fd())) {
-		if width, _, err := term.GetSize(int(f.Fd())); err == nil && width > 0 {
-			p.tty = true
-		}
-	}
-	return p
+	return &pullProgress{layerBars: newLayerBars(w, quiet), quiet: quiet}
 }
 
 // Header sets a line to print before the first event.
@@ -85,18 +134,11 @@ func (p *pullProgress) Event(ev storage.Progress) {
 		}
 		return
 	}
-	if p.bars == nil {
-		p.bars = mpb.New(mpb.WithOutput(p.w), mpb.WithWidth(40))
-	}
 	bar := p.byID[ev.ID]
 	switch ev.Kind {
 	case storage.BlobStarted:
 		if bar == nil {
-			p.byID[ev.ID] = p.bars.AddBar(max(ev.Size, 0),
-				mpb.PrependDecorators(decor.Name(ev.ID+": "), decor.OnComplete(decor.Name("Downloading "), "Pull complete")),
-				mpb.AppendDecorators(decor.OnComplete(decor.Counters(decor.SizeB1024(0), "%.1f / %.1f"), "")),
-				mpb.BarFillerClearOnComplete(),
-			)
+			p.add(ev.ID, ev.Size, "Downloading", "Pull complete")
 		}
 	case storage.BlobProgress:
 		if bar != nil {
@@ -108,10 +150,7 @@ func (p *pullProgress) Event(ev storage.Progress) {
 		}
 	case storage.BlobSkipped:
 		if bar == nil {
-			b := p.bars.AddBar(0, mpb.PrependDecorators(decor.Name(ev.ID+": Already exists")),
-				mpb.BarFillerClearOnComplete())
-			b.SetTotal(-1, true)
-			p.byID[ev.ID] = b
+			p.done(ev.ID, "Already exists")
 		}
 	}
 }
@@ -128,14 +167,7 @@ func (p *pullProgress) Succeeded() {
 func (p *pullProgress) Done() {
 	p.mu.Lock()
 	p.header = ""
-	bars := p.bars
-	for _, b := range p.byID {
-		if !b.Completed() {
-			b.Abort(false)
-		}
-	}
+	wait := p.stop()
 	p.mu.Unlock()
-	if bars != nil {
-		bars.Wait()
-	}
+	wait()
 }

@@ -4,15 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"sync"
 
 	"github.com/urfave/cli/v2"
-	"github.com/vbauerster/mpb/v8"
-	"github.com/vbauerster/mpb/v8/decor"
 	"go.podman.io/image/v5/docker/reference"
-	"golang.org/x/term"
 
 	"box/engine"
 	"box/storage"
@@ -132,25 +128,16 @@ func pushOne(ctx context.Context, c *cli.Context, e *engine.Engine, name string,
 // pushProgress renders a push's blob events as Docker does: a line per
 // layer and state, or live bars on a terminal. Config blobs stay silent.
 type pushProgress struct {
-	mu    sync.Mutex
-	w     io.Writer
-	tty   bool
+	mu sync.Mutex
+	layerBars
 	quiet bool
-	bars  *mpb.Progress
-	byID  map[string]*mpb.Bar
 	// said remembers the last state printed per layer, so that a layer
 	// found at the registry after all is not also "Pushed".
 	said map[string]storage.ProgressKind
 }
 
 func newPushProgress(w io.Writer, quiet bool) *pushProgress {
-	p := &pushProgress{w: w, quiet: quiet, byID: map[string]*mpb.Bar{}, said: map[string]storage.ProgressKind{}}
-	if f, ok := w.(*os.File); ok && !quiet && term.IsTerminal(int(f.Fd())) {
-		if width, _, err := term.GetSize(int(f.Fd())); err == nil && width > 0 {
-			p.tty = true
-		}
-	}
-	return p
+	return &pushProgress{layerBars: newLayerBars(w, quiet), quiet: quiet, said: map[string]storage.ProgressKind{}}
 }
 
 // Event handles one storage progress event.
@@ -184,18 +171,11 @@ func (p *pushProgress) Event(ev storage.Progress) {
 		}
 		return
 	}
-	if p.bars == nil {
-		p.bars = mpb.New(mpb.WithOutput(p.w), mpb.WithWidth(40))
-	}
 	bar := p.byID[ev.ID]
 	switch ev.Kind {
 	case storage.BlobPreparing:
 		if bar == nil {
-			p.byID[ev.ID] = p.bars.AddBar(max(ev.Size, 0),
-				mpb.PrependDecorators(decor.Name(ev.ID+": "), decor.OnComplete(decor.Name("Pushing "), "Pushed")),
-				mpb.AppendDecorators(decor.OnComplete(decor.Counters(decor.SizeB1024(0), "%.1f / %.1f"), "")),
-				mpb.BarFillerClearOnComplete(),
-			)
+			p.add(ev.ID, ev.Size, "Pushing", "Pushed")
 		}
 	case storage.BlobStarted:
 		if bar != nil && ev.Size > 0 {
@@ -213,23 +193,14 @@ func (p *pushProgress) Event(ev storage.Progress) {
 		if bar != nil {
 			bar.Abort(true)
 		}
-		b := p.bars.AddBar(0, mpb.PrependDecorators(decor.Name(ev.ID+": Layer already exists")), mpb.BarFillerClearOnComplete())
-		b.SetTotal(-1, true)
-		p.byID[ev.ID] = b
+		p.done(ev.ID, "Layer already exists")
 	}
 }
 
 // Done finishes the bars before the final line is printed.
 func (p *pushProgress) Done() {
 	p.mu.Lock()
-	bars := p.bars
-	for _, b := range p.byID {
-		if !b.Completed() {
-			b.Abort(false)
-		}
-	}
+	wait := p.stop()
 	p.mu.Unlock()
-	if bars != nil {
-		bars.Wait()
-	}
+	wait()
 }

@@ -248,31 +248,14 @@ func (e *Engine) Attach(ctx context.Context, nameOrID string, opts AttachOptions
 			}
 		}()
 	}
-	type result struct {
-		code int
-		err  error
-	}
-	ended := make(chan result, 1)
-	go func() {
-		for {
-			m, err := receive(conn)
-			if err != nil {
-				ended <- result{err: fmt.Errorf("attach %s: the container's monitor went away", nameOrID)}
-				return
-			}
-			switch m.kind {
-			case msgStdout:
-				_, _ = io.Stdout.Write(m.payload)
-			case msgStderr:
-				_, _ = io.Stderr.Write(m.payload)
-			case msgExit:
-				var x exitReport
-				_ = m.decode(&x)
-				ended <- result{code: x.Code}
-				return
-			}
+	ended := untilExit(conn, "attach "+nameOrID, func(m message) {
+		switch m.kind {
+		case msgStdout:
+			_, _ = io.Stdout.Write(m.payload)
+		case msgStderr:
+			_, _ = io.Stderr.Write(m.payload)
 		}
-	}()
+	})
 	select {
 	case r := <-ended:
 		return r.code, r.err

@@ -114,41 +114,48 @@ func (e *Engine) Exec(ctx context.Context, nameOrID string, opts ExecOptions, st
 		}
 	}()
 
-	code, err := waitExit(ctx, conn, nameOrID)
+	var r exitResult
+	select {
+	case r = <-untilExit(conn, "exec in "+nameOrID, nil):
+	case <-ctx.Done():
+		r.err = ctx.Err()
+	}
 	if relay != nil {
 		relay.drain()
 	}
-	return code, err
+	return r.code, r.err
 }
 
-// waitExit reads the monitor's report of how a process ended.
-func waitExit(ctx context.Context, conn *net.UnixConn, name string) (int, error) {
-	type result struct {
-		code int
-		err  error
-	}
-	done := make(chan result, 1)
+// exitResult is how a process ended, as its monitor reported it.
+type exitResult struct {
+	code int
+	err  error
+}
+
+// untilExit reads the monitor's messages until it reports the exit,
+// passing the others to other (for `what`'s error, should the monitor go
+// away first).
+func untilExit(conn *net.UnixConn, what string, other func(message)) <-chan exitResult {
+	done := make(chan exitResult, 1)
 	go func() {
 		for {
 			m, err := receive(conn)
 			if err != nil {
-				done <- result{err: fmt.Errorf("exec in %s: the container's monitor went away", name)}
+				done <- exitResult{err: fmt.Errorf("%s: the container's monitor went away", what)}
 				return
 			}
 			if m.kind == msgExit {
 				var x exitReport
 				_ = m.decode(&x)
-				done <- result{code: x.Code}
+				done <- exitResult{code: x.Code}
 				return
+			}
+			if other != nil {
+				other(m)
 			}
 		}
 	}()
-	select {
-	case r := <-done:
-		return r.code, r.err
-	case <-ctx.Done():
-		return 0, ctx.Err()
-	}
+	return done
 }
 
 // resolveEnv gives bare KEY entries the caller's value, dropping those

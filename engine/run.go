@@ -202,6 +202,11 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 	// volatile ones are written without fdatasync (13 -> 7 per run; run
 	// --rm busybox true 103 -> 91 ms here), as Podman does for --rm.
 	ctr, err := e.Store.Backing().CreateContainer(id, []string{name}, img.ID, "", "", &cstorage.ContainerOptions{Volatile: opts.Remove})
+	for tries := 0; errors.Is(err, cstorage.ErrDuplicateName) && opts.Name == "" && tries < 10; tries++ {
+		// Another box took the generated name since it was found free.
+		name = generateName(e.Store.Backing())
+		ctr, err = e.Store.Backing().CreateContainer(id, []string{name}, img.ID, "", "", &cstorage.ContainerOptions{Volatile: opts.Remove})
+	}
 	if errors.Is(err, cstorage.ErrDuplicateName) {
 		other := ""
 		if c, _ := e.Store.Backing().Container(name); c != nil {

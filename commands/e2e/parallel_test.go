@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // TestParallelDetachedRuns starts 20 detached containers at once, then
@@ -14,6 +15,9 @@ import (
 func TestParallelDetachedRuns(t *testing.T) {
 	u := Rootless
 	u.MustBox(t, "pull", "-q", "busybox")
+	// A command line of this run's own: other runs of the suite may be
+	// going on beside it.
+	sleep := fmt.Sprintf("%d", time.Now().UnixNano()%900000+100000)
 	const n = 20
 	ids := make([]string, n)
 	var wg sync.WaitGroup
@@ -22,7 +26,7 @@ func TestParallelDetachedRuns(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i] = u.Box(t, "run", "-d", "busybox", "sleep", "1000")
+			results[i] = u.Box(t, "run", "-d", "busybox", "sleep", sleep)
 		}()
 	}
 	wg.Wait()
@@ -72,7 +76,7 @@ func TestParallelDetachedRuns(t *testing.T) {
 			t.Fatalf("monitor of %s still running: %v", id, m)
 		}
 	}
-	if p := processesCalled("sleep 1000"); len(p) > 0 {
+	if p := processesCalled("sleep " + sleep); len(p) > 0 {
 		t.Fatalf("container processes left: %v", p)
 	}
 }

@@ -63,16 +63,7 @@ func ExecProcess(base *specs.Spec, rootfs string, o ExecOptions) (*specs.Process
 	}
 
 	env := append([]string{}, bp.Env...)
-	set := func(kv string) {
-		k, _, _ := strings.Cut(kv, "=")
-		for i, e := range env {
-			if ek, _, _ := strings.Cut(e, "="); ek == k {
-				env[i] = kv
-				return
-			}
-		}
-		env = append(env, kv)
-	}
+	set := func(kv string) { env = setEnv(env, kv) }
 	if home != "" {
 		// The other user's home, as a login would set it.
 		set("HOME=" + home)

@@ -241,16 +241,7 @@ func command(o Options) ([]string, error) {
 // -e values, later ones winning, as Docker does.
 func environment(o Options) ([]string, error) {
 	var env []string
-	set := func(kv string) {
-		k, _, _ := strings.Cut(kv, "=")
-		for i, e := range env {
-			if ek, _, _ := strings.Cut(e, "="); ek == k {
-				env[i] = kv
-				return
-			}
-		}
-		env = append(env, kv)
-	}
+	set := func(kv string) { env = setEnv(env, kv) }
 	set("PATH=" + defaultPath)
 	for _, e := range o.Image.Env {
 		set(e)
@@ -280,6 +271,18 @@ func environment(o Options) ([]string, error) {
 		set(e)
 	}
 	return env, nil
+}
+
+// setEnv sets KEY=VALUE in env, in place of an earlier value of KEY.
+func setEnv(env []string, kv string) []string {
+	k, _, _ := strings.Cut(kv, "=")
+	for i, e := range env {
+		if ek, _, _ := strings.Cut(e, "="); ek == k {
+			env[i] = kv
+			return env
+		}
+	}
+	return append(env, kv)
 }
 
 func hasEnv(env []string, key string) bool {
