@@ -36,13 +36,7 @@ func runSave(c *cli.Context) error {
 		if term.IsTerminal(int(os.Stdout.Fd())) {
 			return errors.New("cowardly refusing to save to a terminal. Use the -o flag or redirect")
 		}
-		// Through /proc the archive goes to whatever stdout is: a pipe,
-		// or the file a shell redirected it to.
-		opts.Output, opts.Stream = "/proc/self/fd/1", true
-	} else if st, err := os.Stat(opts.Output); err == nil && !st.Mode().IsRegular() {
-		// A device or a pipe named with -o (/dev/null, a FIFO) is written
-		// as it is.
-		opts.Stream = true
+		opts.Writer = os.Stdout
 	}
 	return withEngine(c, 1, -1, func(e *engine.Engine) error {
 		err := e.Store.Save(c.Context, opts)

@@ -21,6 +21,7 @@ import (
 	"go.podman.io/image/v5/oci/layout"
 	istorage "go.podman.io/image/v5/storage"
 	itypes "go.podman.io/image/v5/types"
+	"golang.org/x/sys/unix"
 )
 
 // Archive formats Save writes.
@@ -45,12 +46,12 @@ type SaveOptions struct {
 	Names []string
 	// Format is DockerArchive (the default) or OCIArchive.
 	Format string
-	// Output is the file to write. Unless Stream is set, the archive is
-	// written beside it and renamed over it once complete, so that a
-	// failed save leaves no half archive.
+	// Output is the file to write. The archive is written beside it and
+	// renamed over it once complete, so that a failed save leaves no half
+	// archive; a device or a pipe (/dev/null, a FIFO) is written as it is.
 	Output string
-	// Stream writes to Output as it is (/dev/stdout, a pipe).
-	Stream bool
+	// Writer, when set, gets the archive instead of Output (stdout).
+	Writer io.Writer
 }
 
 // saveEntry is one image to save under one name (nil: no name).
@@ -74,19 +75,6 @@ func (s *Store) Save(ctx context.Context, opts SaveOptions) error {
 	if err != nil {
 		return err
 	}
-	out := opts.Output
-	var tmpOut string
-	if !opts.Stream {
-		f, err := os.CreateTemp(filepath.Dir(opts.Output), "."+filepath.Base(opts.Output)+".*.tmp")
-		if err != nil {
-			return fmt.Errorf("save: %w", err)
-		}
-		f.Close()
-		tmpOut = f.Name()
-		// docker-archive refuses a file with content; an empty one is fine.
-		out = tmpOut
-		defer os.Remove(tmpOut)
-	}
 	tmp, err := newPullTemp(filepath.Join(s.s.GraphRoot(), "load-tmp"))
 	if err != nil {
 		return fmt.Errorf("save: %w", err)
@@ -95,10 +83,25 @@ func (s *Store) Save(ctx context.Context, opts SaveOptions) error {
 	sys := *s.sys
 	sys.BigFilesTemporaryDir = tmp.dir
 	sys.OCIAcceptUncompressedLayers = true
+
+	out, w, tmpOut := opts.Output, opts.Writer, ""
+	if st, err := os.Stat(out); w == nil && (err != nil || st.Mode().IsRegular()) {
+		f, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*.tmp")
+		if err != nil {
+			return fmt.Errorf("save: %w", err)
+		}
+		f.Close()
+		tmpOut, out = f.Name(), f.Name()
+		defer os.Remove(tmpOut)
+	}
 	if format == DockerArchive {
-		err = s.saveDockerArchive(ctx, &sys, out, entries)
+		if w != nil {
+			err = s.streamDockerArchive(ctx, &sys, w, filepath.Join(tmp.dir, "out.fifo"), entries)
+		} else {
+			err = s.saveDockerArchive(ctx, &sys, out, entries)
+		}
 	} else {
-		err = s.saveOCIArchive(ctx, &sys, out, filepath.Join(tmp.dir, "layout"), entries)
+		err = s.saveOCIArchive(ctx, &sys, out, w, filepath.Join(tmp.dir, "layout"), entries)
 	}
 	if err != nil {
 		return fmt.Errorf("save: %w", err)
@@ -109,6 +112,37 @@ func (s *Store) Save(ctx context.Context, opts SaveOptions) error {
 		}
 	}
 	return nil
+}
+
+// streamDockerArchive writes a docker-archive to w. containers/image
+// writes one only to a path it opens itself, and reopening stdout through
+// /proc fails in the user namespace for a pipe whose owner is not mapped
+// there; a FIFO passes the archive on instead, without a copy on disk.
+func (s *Store) streamDockerArchive(ctx context.Context, sys *itypes.SystemContext, w io.Writer, fifo string, entries []saveEntry) error {
+	if err := unix.Mkfifo(fifo, 0o600); err != nil {
+		return err
+	}
+	copied := make(chan error, 1)
+	go func() {
+		f, err := os.Open(fifo)
+		if err != nil {
+			copied <- err
+			return
+		}
+		defer f.Close()
+		_, err = io.Copy(w, f)
+		if err != nil {
+			// Keep the writer from blocking on a full FIFO.
+			_, _ = io.Copy(io.Discard, f)
+		}
+		copied <- err
+	}()
+	err := s.saveDockerArchive(ctx, sys, fifo, entries)
+	// Should the archive never have opened the FIFO, let the reader go.
+	if f, oerr := os.OpenFile(fifo, os.O_WRONLY|unix.O_NONBLOCK, 0); oerr == nil {
+		f.Close()
+	}
+	return errors.Join(err, <-copied)
 }
 
 // saveEntries resolves the names given to Save.
@@ -219,7 +253,7 @@ func (s *Store) saveDockerArchive(ctx context.Context, sys *itypes.SystemContext
 	return w.Close()
 }
 
-func (s *Store) saveOCIArchive(ctx context.Context, sys *itypes.SystemContext, out, dir string, entries []saveEntry) error {
+func (s *Store) saveOCIArchive(ctx context.Context, sys *itypes.SystemContext, out string, w io.Writer, dir string, entries []saveEntry) error {
 	for _, e := range entries {
 		name := ""
 		if e.ref != nil {
@@ -235,6 +269,9 @@ func (s *Store) saveOCIArchive(ctx context.Context, sys *itypes.SystemContext, o
 	}
 	if err := annotateImageNames(dir); err != nil {
 		return err
+	}
+	if w != nil {
+		return tarDir(w, dir)
 	}
 	f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
