@@ -418,3 +418,73 @@ func dockerArchive(t *testing.T, tag string, layers ...[]byte) []byte {
 	entries = append(entries, tarEntry{Name: cfgName, Body: string(cfg)}, tarEntry{Name: "manifest.json", Body: string(manifest)})
 	return mustTar(t, entries...)
 }
+
+// TestLoadDocker25Archive loads the layout `docker save` writes since Docker 25: an OCI
+// image layout (index.json, blobs/sha256/...) with manifest.json beside it naming blobs.
+func TestLoadDocker25Archive(t *testing.T) {
+	bb, err := os.ReadFile("/bin/busybox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	layer := mustTar(t, tarEntry{Name: "bin/", Type: tar.TypeDir}, tarEntry{Name: "bin/busybox", Body: string(bb), Mode: 0o755},
+		tarEntry{Name: "bin/sh", Type: tar.TypeSymlink, Linkname: "busybox"}, tarEntry{Name: "etc/", Type: tar.TypeDir},
+		tarEntry{Name: "etc/motd", Body: "docker 25\n"})
+	layerDigest := sha256.Sum256(layer)
+	layerHex := hex.EncodeToString(layerDigest[:])
+	cfg, err := json.Marshal(map[string]any{
+		"architecture": "amd64", "os": "linux",
+		"config": map[string]any{"Cmd": []string{"/bin/sh", "-c", "cat /etc/motd"}, "Env": []string{defaultPath}},
+		"rootfs": map[string]any{"type": "layers", "diff_ids": []string{"sha256:" + layerHex}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfgDigest := sha256.Sum256(cfg)
+	cfgHex := hex.EncodeToString(cfgDigest[:])
+	man, err := json.Marshal(map[string]any{
+		"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+		"config": map[string]any{"mediaType": "application/vnd.oci.image.config.v1+json", "digest": "sha256:" + cfgHex, "size": len(cfg)},
+		"layers": []map[string]any{{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": "sha256:" + layerHex, "size": len(layer)}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	manDigest := sha256.Sum256(man)
+	manHex := hex.EncodeToString(manDigest[:])
+	index, _ := json.Marshal(map[string]any{
+		"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+		"manifests": []map[string]any{{
+			"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": "sha256:" + manHex, "size": len(man),
+			"annotations": map[string]string{"io.containerd.image.name": "docker.io/library/d25:v1", "org.opencontainers.image.ref.name": "v1"},
+		}},
+	})
+	manifestJSON, _ := json.Marshal([]map[string]any{{
+		"Config": "blobs/sha256/" + cfgHex, "RepoTags": []string{"d25:v1"}, "Layers": []string{"blobs/sha256/" + layerHex},
+	}})
+	archive := mustTar(t,
+		tarEntry{Name: "blobs/", Type: tar.TypeDir}, tarEntry{Name: "blobs/sha256/", Type: tar.TypeDir},
+		tarEntry{Name: "blobs/sha256/" + layerHex, Body: string(layer)},
+		tarEntry{Name: "blobs/sha256/" + cfgHex, Body: string(cfg)},
+		tarEntry{Name: "blobs/sha256/" + manHex, Body: string(man)},
+		tarEntry{Name: "index.json", Body: string(index)},
+		tarEntry{Name: "manifest.json", Body: string(manifestJSON)},
+		tarEntry{Name: "oci-layout", Body: `{"imageLayoutVersion": "1.0.0"}`},
+	)
+	u := Rootless
+	s := newImageStore(t, u)
+	r := s.u.BoxWith(t, RunOpts{Stdin: string(archive)}, append(s.args, "load")...)
+	wantCode(t, r, 0)
+	wantOut(t, r, "Loaded image: d25:v1")
+	wantOut(t, s.must(t, "image", "inspect", "--format", "{{.Id}}", "d25:v1"), "sha256:"+cfgHex)
+	wantOut(t, s.must(t, "run", "--rm", "d25:v1"), "docker 25")
+
+	// The same layout without manifest.json is an oci-archive, named by containerd's annotation.
+	s.must(t, "rmi", "d25:v1")
+	var entries []tarEntry
+	entries = append(entries, tarEntry{Name: "blobs/sha256/" + layerHex, Body: string(layer)},
+		tarEntry{Name: "blobs/sha256/" + cfgHex, Body: string(cfg)}, tarEntry{Name: "blobs/sha256/" + manHex, Body: string(man)},
+		tarEntry{Name: "index.json", Body: string(index)}, tarEntry{Name: "oci-layout", Body: `{"imageLayoutVersion": "1.0.0"}`})
+	r = s.u.BoxWith(t, RunOpts{Stdin: string(mustTar(t, entries...))}, append(s.args, "load")...)
+	wantCode(t, r, 0)
+	wantOut(t, r, "Loaded image: d25:v1")
+}
