@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"time"
 
 	digest "github.com/opencontainers/go-digest"
@@ -106,16 +105,11 @@ func (s *Store) Commit(ctx context.Context, baseID string, diff io.Reader, opts 
 	} else if !empty {
 		keepLayer = true
 	}
+	// Its manifest is box's own, no registry's: no RepoDigests from it.
+	s.addLocalDigests(img.ID, []digest.Digest{manDigest})
 	if len(names) > 0 {
 		if err := s.s.AddNames(img.ID, names); err != nil {
 			return "", fmt.Errorf("commit: name the image %s: %w", FamiliarString(opts.Ref), err)
-		}
-		// A committed image has no registry digest (RepoDigests).
-		tagged := s.taggedNames(img.ID)
-		if !slices.Contains(tagged, names[0]) {
-			if data, err := json.Marshal(append(tagged, names[0])); err == nil {
-				_ = s.s.SetImageBigData(img.ID, taggedKey, data, nil)
-			}
 		}
 	}
 	return img.ID, nil

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 
+	digest "github.com/opencontainers/go-digest"
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"go.podman.io/image/v5/copy"
 	dockerarchive "go.podman.io/image/v5/docker/archive"
@@ -190,6 +191,14 @@ func (s *Store) loadOne(ctx context.Context, src itypes.ImageReference, names []
 		}
 		dstName = n
 	}
+	// The digests every image had, by id: the copy may add its manifest to
+	// an image the store already holds.
+	priorDigests := map[string][]digest.Digest{}
+	if imgs, err := s.s.Images(); err == nil {
+		for _, img := range imgs {
+			priorDigests[img.ID] = img.Digests
+		}
+	}
 	prior := map[string]string{}
 	for _, n := range names {
 		if id := s.imageIDFor(n); id != "" {
@@ -214,6 +223,17 @@ func (s *Store) loadOne(ctx context.Context, src itypes.ImageReference, names []
 		return li, err
 	}
 	li.ID = img.ID
+	if cur, err := s.s.Image(img.ID); err == nil {
+		// The manifest the copy made from the archive is nobody's in a
+		// registry: no RepoDigests from it, even beside a pulled name.
+		var made []digest.Digest
+		for _, d := range cur.Digests {
+			if !slices.Contains(priorDigests[img.ID], d) {
+				made = append(made, d)
+			}
+		}
+		s.addLocalDigests(img.ID, made)
+	}
 	if len(names) == 0 {
 		if err := s.s.RemoveNames(img.ID, []string{dstName.String()}); err != nil {
 			return li, err
@@ -231,22 +251,37 @@ func (s *Store) loadOne(ctx context.Context, src itypes.ImageReference, names []
 	if err := s.s.AddNames(img.ID, full[1:]); err != nil {
 		return li, err
 	}
-	// The manifest in the store is the one the copy made from the
-	// archive, not a registry's: the names it was loaded with have no
-	// registry digest (RepoDigests), as in Docker.
-	tagged := s.taggedNames(img.ID)
-	for _, n := range full {
-		if _, had := prior[n]; had && prior[n] == img.ID {
-			continue
-		}
-		if !slices.Contains(tagged, n) {
-			tagged = append(tagged, n)
-		}
-	}
-	if data, err := json.Marshal(tagged); err == nil {
-		_ = s.s.SetImageBigData(img.ID, taggedKey, data, nil)
-	}
 	return li, nil
+}
+
+// localDigestsKey lists (JSON array) the manifest digests of an image
+// that box made itself (load, commit) rather than pulled: RepoDigests
+// leaves them out.
+const localDigestsKey = "box-local-digests"
+
+func (s *Store) localDigests(id string) []digest.Digest {
+	data, err := s.s.ImageBigData(id, localDigestsKey)
+	if err != nil {
+		return nil
+	}
+	var ds []digest.Digest
+	_ = json.Unmarshal(data, &ds)
+	return ds
+}
+
+func (s *Store) addLocalDigests(id string, ds []digest.Digest) {
+	if len(ds) == 0 {
+		return
+	}
+	all := s.localDigests(id)
+	for _, d := range ds {
+		if !slices.Contains(all, d) {
+			all = append(all, d)
+		}
+	}
+	if data, err := json.Marshal(all); err == nil {
+		_ = s.s.SetImageBigData(id, localDigestsKey, data, nil)
+	}
 }
 
 // extract writes an oci-archive's files into dir. Member names were

@@ -117,6 +117,16 @@ func TestSaveLoad(t *testing.T) {
 		wantOut(t, r, "Loaded image ID: "+busyboxID)
 		wantOut(t, s.must(t, "run", "--rm", busyboxID, "echo", "ok"), "ok")
 
+		// Loading over a pulled image keeps its registry digest, and the load adds none.
+		s.must(t, "rmi", "alpine")
+		s.pull(t, "alpine")
+		pulled := strings.TrimSpace(s.must(t, "image", "inspect", "--format", "{{.RepoDigests}}", "alpine").Stdout)
+		if !strings.HasPrefix(pulled, "[alpine@sha256:") {
+			t.Fatalf("a pulled image has a RepoDigest: %q", pulled)
+		}
+		s.must(t, "load", "-i", both)
+		wantOut(t, s.must(t, "image", "inspect", "--format", "{{.RepoDigests}}", "alpine"), pulled)
+
 		r = s.box(t, "save", "-o", filepath.Join(dir, "x.tar"), "nosuch:image")
 		wantCode(t, r, 1)
 		wantOneLineError(t, r, "No such image: nosuch:image")
