@@ -201,12 +201,14 @@ func commandTree() []*cli.Command {
 	pause, unpause := pauseCommand(), unpauseCommand()
 	cp, export := cpCommand(), exportCommand()
 	push := pushCommand()
+	save, load, commit := saveCommand(), loadCommand(), commitCommand()
 	return []*cli.Command{
 		push, loginCommand(), logoutCommand(), searchCommand(),
 		run, pull, images, rmi, tag, history, ps, rm, stop, kill, wait, logs, rename,
 		create, start, restart, diff, exec, attach, top, pause, unpause, cp, export,
 		versionCommand(), infoCommand(), unshareCommand(), inspectCommand(), importCommand(),
 		volumeCommand(),
+		save, load, commit,
 		{
 			Name:  "container",
 			Usage: "manage containers",
@@ -217,7 +219,7 @@ func commandTree() []*cli.Command {
 				alias(create, "create"), alias(start, "start"), alias(restart, "restart"),
 				containerInspectCommand(), alias(diff, "diff"), alias(exec, "exec"), alias(attach, "attach"),
 				alias(top, "top"), alias(pause, "pause"), alias(unpause, "unpause"),
-				alias(cp, "cp"), alias(export, "export"),
+				alias(cp, "cp"), alias(export, "export"), alias(commit, "commit"),
 			},
 		},
 		{
@@ -226,12 +228,13 @@ func commandTree() []*cli.Command {
 			Subcommands: []*cli.Command{
 				alias(pull, "pull"), alias(push, "push"), alias(images, "ls", "list"), alias(rmi, "rm", "remove"),
 				alias(tag, "tag"), alias(history, "history"), imageInspect, alias(importCommand(), "import"),
+				alias(save, "save"), alias(load, "load"), imagePruneCommand(),
 			},
 		},
 		{
 			Name:        "system",
 			Usage:       "manage box",
-			Subcommands: []*cli.Command{systemResetCommand(), alias(infoCommand(), "info")},
+			Subcommands: []*cli.Command{systemResetCommand(), alias(infoCommand(), "info"), dfCommand(), systemPruneCommand()},
 		},
 	}
 }

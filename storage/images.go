@@ -100,9 +100,13 @@ func (img *Image) RepoTags() []string {
 // repository the image only got by Tag has no digest there, as in Docker.
 func (img *Image) RepoDigests() []string {
 	local := map[string]bool{}
+	localDigest := map[digest.Digest]bool{}
 	if img.store != nil {
 		for _, n := range img.store.taggedNames(img.ID) {
 			local[n] = true
+		}
+		for _, d := range img.store.localDigests(img.ID) {
+			localDigest[d] = true
 		}
 	}
 	seen := map[string]bool{}
@@ -126,6 +130,9 @@ func (img *Image) RepoDigests() []string {
 			continue
 		}
 		for _, d := range img.Digests {
+			if localDigest[d] {
+				continue
+			}
 			if c, err := reference.WithDigest(reference.TrimNamed(named), d); err == nil {
 				add(c)
 			}

@@ -59,3 +59,14 @@ func TestImport(t *testing.T) {
 		u.MustBox(t, "rmi", "imported:v1")
 	})
 }
+
+// TestImportAlpineMinirootfs imports Alpine's own minirootfs tarball (gzip) and runs it.
+func TestImportAlpineMinirootfs(t *testing.T) {
+	tarball := filepath.Join(sharedTestdata, "alpine-3.20.3", "alpine-minirootfs-3.20.3-x86_64.tar.gz")
+	forEachUser(t, func(t *testing.T, u *User) {
+		s := newImageStore(t, u)
+		s.must(t, "import", "-c", `CMD ["cat", "/etc/alpine-release"]`, tarball, "minirootfs:3.20.3")
+		wantOut(t, s.must(t, "run", "--rm", "minirootfs:3.20.3"), "3.20.3")
+		wantOut(t, s.must(t, "run", "--rm", "minirootfs:3.20.3", "/bin/sh", "-c", "apk --version | cut -d' ' -f1"), "apk-tools")
+	})
+}

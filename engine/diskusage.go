@@ -1,0 +1,108 @@
+package engine
+
+import (
+	"context"
+	"errors"
+
+	"box/storage"
+)
+
+// ContainerUsage is one container's share of the disk.
+type ContainerUsage struct {
+	*Container
+	// Size is what its writable layer holds.
+	Size int64
+}
+
+// DiskUsage is what `system df` shows: images (a layer several images
+// share counted once), containers' writable layers, and volumes and the
+// build cache, which box does not keep yet and shows as empty.
+type DiskUsage struct {
+	Images     *storage.DiskUsage
+	Containers []ContainerUsage
+	// ContainersSize is every writable layer; ContainersReclaimable the
+	// ones of containers that do not run; ActiveContainers counts those
+	// that do.
+	ContainersSize, ContainersReclaimable int64
+	ActiveContainers                      int
+}
+
+// DiskUsage measures what box stores.
+func (e *Engine) DiskUsage() (*DiskUsage, error) {
+	ctrs, err := e.Containers()
+	if err != nil {
+		return nil, err
+	}
+	du := &DiskUsage{}
+	perImage := map[string]int{}
+	for _, c := range ctrs {
+		perImage[c.ImageID]++
+		u := ContainerUsage{Container: c, Size: e.ContainerSize(c.ID)}
+		du.Containers = append(du.Containers, u)
+		du.ContainersSize += u.Size
+		if c.State == Running || c.State == Restarting {
+			du.ActiveContainers++
+		} else {
+			du.ContainersReclaimable += u.Size
+		}
+	}
+	if du.Images, err = e.Store.DiskUsage(perImage); err != nil {
+		return nil, err
+	}
+	return du, nil
+}
+
+// SystemPruneReport says what SystemPrune removed.
+type SystemPruneReport struct {
+	Containers []string // ids
+	Images     *storage.PruneReport
+	// Reclaimed is the space freed, containers' and images' together.
+	Reclaimed int64
+}
+
+// SystemPrune removes the containers that do not run, then the images no
+// container uses that are dangling or, with all, every one, as Docker's
+// `system prune`; filter applies to both. It goes on after a failure and
+// returns the errors joined.
+func (e *Engine) SystemPrune(ctx context.Context, all bool, filter storage.PruneFilter) (*SystemPruneReport, error) {
+	rep := &SystemPruneReport{}
+	ctrs, err := e.Containers()
+	if err != nil {
+		return nil, err
+	}
+	var errs []error
+	for _, c := range ctrs {
+		if c.State == Running || c.State == Restarting || !containerMatches(c, filter) {
+			continue
+		}
+		size := e.ContainerSize(c.ID)
+		if err := e.RemoveContainer(ctx, c.ID, false); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		rep.Containers = append(rep.Containers, c.ID)
+		rep.Reclaimed += size
+	}
+	rep.Images, err = e.Store.PruneImages(all, filter)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if rep.Images == nil {
+		rep.Images = &storage.PruneReport{}
+	}
+	rep.Reclaimed += rep.Images.Reclaimed
+	return rep, errors.Join(errs...)
+}
+
+func containerMatches(c *Container, f storage.PruneFilter) bool {
+	if !f.Until.IsZero() && !c.Created.Before(f.Until) {
+		return false
+	}
+	for _, l := range f.Labels {
+		v, ok := c.Labels[l.Key]
+		if hit := ok && (!l.HasValue || v == l.Value); hit == l.Negate {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,248 @@
+package storage
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	cstorage "go.podman.io/storage"
+)
+
+// PruneFilter selects the images a prune may remove, as Docker's
+// --filter does: until=TIME and label=KEY[=VALUE] / label!=KEY[=VALUE].
+type PruneFilter struct {
+	// Until keeps images created at or after it; zero keeps none.
+	Until  time.Time
+	Labels []LabelMatch
+}
+
+// LabelMatch is one label= or label!= filter.
+type LabelMatch struct {
+	Key, Value string
+	HasValue   bool
+	Negate     bool
+}
+
+// ParsePruneFilter reads Docker's prune filters ("until=24h",
+// "until=2024-01-02T15:04:05Z", "label=env=test", "label!=keep"); now
+// anchors durations. Errors wrap ErrBadFilter.
+func ParsePruneFilter(filters []string, now time.Time) (PruneFilter, error) {
+	var f PruneFilter
+	for _, raw := range filters {
+		key, value, ok := strings.Cut(raw, "=")
+		negate := strings.HasSuffix(key, "!")
+		key = strings.TrimSuffix(key, "!")
+		if !ok || value == "" {
+			return f, fmt.Errorf("%w: %q: want key=value", ErrBadFilter, raw)
+		}
+		switch {
+		case key == "until" && !negate:
+			t, err := parseUntil(value, now)
+			if err != nil {
+				return f, fmt.Errorf("%w: %q: %v", ErrBadFilter, raw, err)
+			}
+			f.Until = t
+		case key == "label":
+			k, v, has := strings.Cut(value, "=")
+			f.Labels = append(f.Labels, LabelMatch{Key: k, Value: v, HasValue: has, Negate: negate})
+		default:
+			return f, fmt.Errorf("%w: %q: prune takes until and label filters", ErrBadFilter, raw)
+		}
+	}
+	return f, nil
+}
+
+// parseUntil reads a Docker timestamp: a Go duration before now, RFC 3339
+// (with or without zone or time), or Unix seconds.
+func parseUntil(v string, now time.Time) (time.Time, error) {
+	if d, err := time.ParseDuration(v); err == nil {
+		return now.Add(-d), nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, v, time.Local); err == nil {
+			return t, nil
+		}
+	}
+	if secs, err := strconv.ParseFloat(v, 64); err == nil {
+		return time.Unix(int64(secs), 0), nil
+	}
+	return time.Time{}, errors.New("want a duration (24h), an RFC 3339 time or Unix seconds")
+}
+
+func (f PruneFilter) matches(img *Image) bool {
+	if !f.Until.IsZero() && !img.Created.Before(f.Until) {
+		return false
+	}
+	for _, l := range f.Labels {
+		v, ok := img.Config.Config.Labels[l.Key]
+		hit := ok && (!l.HasValue || v == l.Value)
+		if hit == l.Negate {
+			return false
+		}
+	}
+	return true
+}
+
+// PruneReport says what a prune removed, in Docker's words.
+type PruneReport struct {
+	Untagged []string // familiar names
+	Deleted  []string // "sha256:<id>" of deleted images
+	// Reclaimed is the space the removed layers and image data held.
+	Reclaimed int64
+}
+
+// PruneImages removes the images no container uses that are dangling or,
+// with all, every one; filter narrows the choice. A failure to remove one
+// image does not stop the others; the errors are joined.
+func (s *Store) PruneImages(all bool, filter PruneFilter) (*PruneReport, error) {
+	rep := &PruneReport{}
+	used := map[string]bool{}
+	ctrs, err := s.s.Containers()
+	if err != nil {
+		return nil, fmt.Errorf("list containers: %w", err)
+	}
+	for _, c := range ctrs {
+		used[c.ImageID] = true
+	}
+	imgs, err := s.Images()
+	if err != nil {
+		return nil, err
+	}
+	sizes, err := s.allLayerSizes()
+	if err != nil {
+		return nil, err
+	}
+	var errs []error
+	for _, img := range imgs {
+		if used[img.ID] || !all && !img.Dangling() || !filter.matches(img) {
+			continue
+		}
+		untagged := append(img.RepoTags(), img.RepoDigests()...)
+		layers, err := s.s.DeleteImage(img.ID, true)
+		if err != nil {
+			if !errors.Is(err, cstorage.ErrImageUnknown) {
+				errs = append(errs, fmt.Errorf("delete image %s: %w", shortID(img.ID), err))
+			}
+			continue
+		}
+		rep.Untagged = append(rep.Untagged, untagged...)
+		rep.Deleted = append(rep.Deleted, "sha256:"+img.ID)
+		rep.Reclaimed += img.metadataSize
+		for _, l := range layers {
+			rep.Reclaimed += sizes[l]
+		}
+	}
+	return rep, errors.Join(errs...)
+}
+
+// allLayerSizes returns every layer's unpacked size by id.
+func (s *Store) allLayerSizes() (map[string]int64, error) {
+	layers, err := s.s.Layers()
+	if err != nil {
+		return nil, fmt.Errorf("list layers: %w", err)
+	}
+	out := make(map[string]int64, len(layers))
+	for i := range layers {
+		out[layers[i].ID] = s.layerSize(&layers[i])
+	}
+	return out, nil
+}
+
+// layerSize is a layer's unpacked size, as the store's ImageSize counts it.
+func (s *Store) layerSize(l *cstorage.Layer) int64 {
+	if l.UncompressedDigest != "" && l.UncompressedSize >= 0 {
+		return l.UncompressedSize
+	}
+	n, err := s.s.DiffSize(l.Parent, l.ID)
+	if err != nil {
+		return 0
+	}
+	return n
+}
+
+// ImageUsage is one image's share of the disk, as `system df -v` shows it.
+type ImageUsage struct {
+	*Image
+	// Size is the image's layers and data; SharedSize the part of its
+	// layers other images use too; UniqueSize the rest.
+	Size, SharedSize, UniqueSize int64
+	// Containers counts the containers made from it.
+	Containers int
+}
+
+// DiskUsage is the images' share of the disk. A layer several images
+// share counts once.
+type DiskUsage struct {
+	Images []ImageUsage
+	// Size is every layer once plus every image's data; Reclaimable what
+	// removing the images no container uses would free.
+	Size, Reclaimable int64
+	// Active counts the images at least one container uses.
+	Active int
+}
+
+// DiskUsage measures the images; containersOf counts, by image id, the
+// containers made from each.
+func (s *Store) DiskUsage(containersOf map[string]int) (*DiskUsage, error) {
+	imgs, err := s.Images()
+	if err != nil {
+		return nil, err
+	}
+	layers, err := s.s.Layers()
+	if err != nil {
+		return nil, fmt.Errorf("list layers: %w", err)
+	}
+	byID := make(map[string]*cstorage.Layer, len(layers))
+	for i := range layers {
+		byID[layers[i].ID] = &layers[i]
+	}
+	sizes := map[string]int64{}
+	chains := make([][]string, len(imgs))
+	users := map[string]int{} // layer id -> images using it
+	for i, img := range imgs {
+		for id := img.TopLayer; id != ""; {
+			l, ok := byID[id]
+			if !ok {
+				break
+			}
+			if _, seen := sizes[id]; !seen {
+				sizes[id] = s.layerSize(l)
+			}
+			chains[i] = append(chains[i], id)
+			users[id]++
+			id = l.Parent
+		}
+	}
+	du := &DiskUsage{}
+	activeLayers := map[string]bool{}
+	for i, img := range imgs {
+		u := ImageUsage{Image: img, Containers: containersOf[img.ID]}
+		for _, id := range chains[i] {
+			u.Size += sizes[id]
+			if users[id] > 1 {
+				u.SharedSize += sizes[id]
+			}
+		}
+		u.Size += img.metadataSize
+		u.UniqueSize = u.Size - u.SharedSize
+		du.Images = append(du.Images, u)
+		du.Size += img.metadataSize
+		if u.Containers > 0 {
+			du.Active++
+			for _, id := range chains[i] {
+				activeLayers[id] = true
+			}
+		} else {
+			du.Reclaimable += img.metadataSize
+		}
+	}
+	for id, n := range sizes {
+		du.Size += n
+		if !activeLayers[id] {
+			du.Reclaimable += n
+		}
+	}
+	return du, nil
+}
