@@ -65,8 +65,8 @@ func printDiskUsage(w io.Writer, format string, du *engine.DiskUsage) error {
 	rows := []dfRow{
 		{"Images", fmt.Sprint(len(img.Images)), fmt.Sprint(img.Active), units.HumanSize(float64(img.Size)), reclaimable(img.Reclaimable, img.Size)},
 		{"Containers", fmt.Sprint(len(du.Containers)), fmt.Sprint(du.ActiveContainers), units.HumanSize(float64(du.ContainersSize)), reclaimable(du.ContainersReclaimable, du.ContainersSize)},
-		// Volumes and the build cache are not kept by box yet.
-		{"Local Volumes", "0", "0", "0B", "0B"},
+		{"Local Volumes", fmt.Sprint(len(du.Volumes)), fmt.Sprint(du.ActiveVolumes), units.HumanSize(float64(du.VolumesSize)), reclaimable(du.VolumesReclaimable, du.VolumesSize)},
+		// box keeps no build cache yet.
 		{"Build Cache", "0", "0", "0B", "0B"},
 	}
 	for _, r := range rows {
@@ -123,7 +123,7 @@ func printDiskUsageVerbose(w io.Writer, du *engine.DiskUsage, now time.Time) err
 	for _, c := range du.Containers {
 		row := map[string]string{
 			"ID": storage.ShortID(c.ID), "Image": c.Image, "Command": fmt.Sprintf("%q", ellipsis(c.Command, 20)),
-			"LocalVolumes": "0", "Size": units.HumanSize(float64(c.Size)), "CreatedSince": createdSince(c.Created, now),
+			"LocalVolumes": fmt.Sprint(c.Volumes), "Size": units.HumanSize(float64(c.Size)), "CreatedSince": createdSince(c.Created, now),
 			"Status": string(c.State), "Names": c.Name,
 		}
 		if err := l.Row(row, nil); err != nil {
@@ -136,7 +136,20 @@ func printDiskUsageVerbose(w io.Writer, du *engine.DiskUsage, now time.Time) err
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Local Volumes space usage:")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "VOLUME NAME   LINKS     SIZE")
+	l, err = newLister(w, "", "table {{.Name}}\t{{.Links}}\t{{.Size}}", map[string]string{
+		"Name": "VOLUME NAME", "Links": "LINKS", "Size": "SIZE",
+	})
+	if err != nil {
+		return err
+	}
+	for _, v := range du.Volumes {
+		if err := l.Row(map[string]string{"Name": v.Name, "Links": fmt.Sprint(v.Links), "Size": units.HumanSize(float64(v.Size))}, nil); err != nil {
+			return err
+		}
+	}
+	if err := l.Flush(); err != nil {
+		return err
+	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Build cache usage: 0B")
 	return nil

@@ -86,13 +86,26 @@ func systemPruneCommand() *cli.Command {
 				return nil
 			}
 			return withEngine(c, 0, 0, func(e *engine.Engine) error {
-				rep, err := e.SystemPrune(c.Context, all, filter)
+				var volumeFilters []string
+				for _, f := range c.StringSlice("filter") {
+					if strings.HasPrefix(f, "label=") {
+						volumeFilters = append(volumeFilters, f)
+					}
+				}
+				rep, err := e.SystemPrune(c.Context, all, c.Bool("volumes"), filter, volumeFilters)
 				if rep != nil {
 					w := c.App.Writer
 					if len(rep.Containers) > 0 {
 						fmt.Fprintln(w, "Deleted Containers:")
 						for _, id := range rep.Containers {
 							fmt.Fprintln(w, id)
+						}
+						fmt.Fprintln(w)
+					}
+					if len(rep.Volumes) > 0 {
+						fmt.Fprintln(w, "Deleted Volumes:")
+						for _, name := range rep.Volumes {
+							fmt.Fprintln(w, name)
 						}
 						fmt.Fprintln(w)
 					}

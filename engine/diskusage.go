@@ -12,10 +12,19 @@ type ContainerUsage struct {
 	*Container
 	// Size is what its writable layer holds.
 	Size int64
+	// Volumes counts the volumes it mounts.
+	Volumes int
+}
+
+// VolumeUsage is one volume's share of the disk.
+type VolumeUsage struct {
+	Name  string
+	Links int // containers that use it
+	Size  int64
 }
 
 // DiskUsage is what `system df` shows: images (a layer several images
-// share counted once), containers' writable layers, and volumes and the
+// share counted once), containers' writable layers, volumes, and the
 // build cache, which box does not keep yet and shows as empty.
 type DiskUsage struct {
 	Images     *storage.DiskUsage
@@ -25,6 +34,11 @@ type DiskUsage struct {
 	// that do.
 	ContainersSize, ContainersReclaimable int64
 	ActiveContainers                      int
+	// Volumes, with VolumesSize their total, VolumesReclaimable what the
+	// ones no container uses hold, ActiveVolumes the ones in use.
+	Volumes                         []VolumeUsage
+	VolumesSize, VolumesReclaimable int64
+	ActiveVolumes                   int
 }
 
 // DiskUsage measures what box stores.
@@ -49,22 +63,62 @@ func (e *Engine) DiskUsage() (*DiskUsage, error) {
 	if du.Images, err = e.Store.DiskUsage(perImage); err != nil {
 		return nil, err
 	}
+	if err := e.volumeUsage(du); err != nil {
+		return nil, err
+	}
 	return du, nil
+}
+
+func (e *Engine) volumeUsage(du *DiskUsage) error {
+	vs, err := e.volumeStore()
+	if err != nil {
+		return err
+	}
+	list, err := vs.List()
+	if err != nil {
+		return err
+	}
+	users, err := e.volumeUsers()
+	if err != nil {
+		return err
+	}
+	perContainer := map[string]int{}
+	for _, ids := range users {
+		for _, id := range ids {
+			perContainer[id]++
+		}
+	}
+	for i := range du.Containers {
+		du.Containers[i].Volumes = perContainer[du.Containers[i].ID]
+	}
+	for _, v := range list {
+		u := VolumeUsage{Name: v.Name, Links: len(users[v.Name]), Size: vs.Size(v)}
+		du.Volumes = append(du.Volumes, u)
+		du.VolumesSize += u.Size
+		if u.Links > 0 {
+			du.ActiveVolumes++
+		} else {
+			du.VolumesReclaimable += u.Size
+		}
+	}
+	return nil
 }
 
 // SystemPruneReport says what SystemPrune removed.
 type SystemPruneReport struct {
 	Containers []string // ids
+	Volumes    []string // names
 	Images     *storage.PruneReport
 	// Reclaimed is the space freed, containers' and images' together.
 	Reclaimed int64
 }
 
-// SystemPrune removes the containers that do not run, then the images no
-// container uses that are dangling or, with all, every one, as Docker's
-// `system prune`; filter applies to both. It goes on after a failure and
-// returns the errors joined.
-func (e *Engine) SystemPrune(ctx context.Context, all bool, filter storage.PruneFilter) (*SystemPruneReport, error) {
+// SystemPrune removes the containers that do not run, with volumes the
+// anonymous volumes no container uses, then the images no container uses
+// that are dangling or, with all, every one, as Docker's `system prune`;
+// filter applies to containers and images, volumeFilters (label=...) to
+// volumes. It goes on after a failure and returns the errors joined.
+func (e *Engine) SystemPrune(ctx context.Context, all, volumes bool, filter storage.PruneFilter, volumeFilters []string) (*SystemPruneReport, error) {
 	rep := &SystemPruneReport{}
 	ctrs, err := e.Containers()
 	if err != nil {
@@ -82,6 +136,13 @@ func (e *Engine) SystemPrune(ctx context.Context, all bool, filter storage.Prune
 		}
 		rep.Containers = append(rep.Containers, c.ID)
 		rep.Reclaimed += size
+	}
+	if volumes {
+		names, size, err := e.PruneVolumes(false, volumeFilters)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		rep.Volumes, rep.Reclaimed = names, rep.Reclaimed+size
 	}
 	rep.Images, err = e.Store.PruneImages(all, filter)
 	if err != nil {

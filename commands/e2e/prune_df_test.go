@@ -85,7 +85,10 @@ func TestPruneAndDf(t *testing.T) {
 		s.must(t, "commit", "writer", "derived:1")
 		s.must(t, "rm", "writer")
 		derivedID := s.imageID(t, "derived:1")
-		s.must(t, "run", "--name", "user", "derived:1", "true")
+		s.must(t, "run", "--name", "user", "-v", "used:/vol", "derived:1", "sh", "-c", "head -c 30000 /dev/zero > /vol/f")
+		// An anonymous volume its container left behind (rm without -v).
+		s.must(t, "run", "--name", "anon", "-v", "/anon", "alpine", "true")
+		s.must(t, "rm", "anon")
 		r := s.u.BoxWith(t, RunOpts{Stdin: string(rootfs)}, append(s.args, "import", "-")...)
 		wantCode(t, r, 0)
 		dangling := strings.TrimSpace(r.Stdout)
@@ -102,7 +105,8 @@ func TestPruneAndDf(t *testing.T) {
 		if df["Containers"][0] != "1" || df["Containers"][1] != "0" {
 			t.Fatalf("system df Containers row: %v, want 1 total, 0 active", df["Containers"])
 		}
-		if strings.Join(df["Local Volumes"], "|") != "0|0|0B|0B" || strings.Join(df["Build Cache"], "|") != "0|0|0B|0B" {
+		// The used volume holds 30000 bytes, the left-behind one nothing.
+		if strings.Join(df["Local Volumes"], "|") != "2|1|"+human(30000)+"|0B (0%)" || strings.Join(df["Build Cache"], "|") != "0|0|0B|0B" {
 			t.Fatalf("system df: %v", df)
 		}
 		r = s.must(t, "system", "df", "-v")
@@ -121,8 +125,12 @@ func TestPruneAndDf(t *testing.T) {
 			"Total reclaimed space: "+human(alpine-layerA))
 		wantOut(t, s.must(t, "run", "--rm", "derived:1", "wc", "-c", "/data"), "50000 /data")
 
-		r = s.must(t, "system", "prune", "-a", "-f")
-		wantLines(t, r.Stdout, "Deleted Containers:", "Deleted Images:", "untagged: derived:1", "deleted: "+derivedID)
+		r = s.must(t, "system", "prune", "-a", "-f", "--volumes")
+		wantLines(t, r.Stdout, "Deleted Containers:", "Deleted Volumes:", "Deleted Images:", "untagged: derived:1", "deleted: "+derivedID)
+		// Anonymous volumes go, named ones stay (Docker 23's rule).
+		if vols := s.must(t, "volume", "ls", "-q").Stdout; vols != "used\n" {
+			t.Fatalf("system prune --volumes should leave the named volume only: %q", vols)
+		}
 		wantOut(t, s.must(t, "images", "-a", "-q"), "")
 		df = dfRows(t, s.must(t, "system", "df"))
 		if strings.Join(df["Images"], "|") != "0|0|0B|0B" || strings.Join(df["Containers"], "|") != "0|0|0B|0B" {
