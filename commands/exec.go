@@ -26,6 +26,7 @@ func execCommand() *cli.Command {
 			&cli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "username or UID (format: <name|uid>[:<group|gid>])"},
 			&cli.StringFlag{Name: "workdir", Aliases: []string{"w"}, Usage: "working directory inside the container"},
 			&cli.BoolFlag{Name: "privileged", Usage: "give extended privileges to the command"},
+			&cli.StringFlag{Name: "detach-keys", Usage: "override the key sequence for detaching (default \"ctrl-p,ctrl-q\")"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() < 2 {
@@ -43,6 +44,10 @@ func execCommand() *cli.Command {
 				EnvFiles:    c.StringSlice("env-file"),
 				Interactive: c.Bool("interactive"),
 				Detach:      c.Bool("detach"),
+				DetachKeys:  c.String("detach-keys"),
+			}
+			if _, err := engine.ParseDetachKeys(opts.DetachKeys); err != nil {
+				return usageErrorf("%v", err)
 			}
 			if opts.TTY && opts.Interactive && !opts.Detach && !term.IsTerminal(int(os.Stdin.Fd())) {
 				return errors.New("the input device is not a TTY")

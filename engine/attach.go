@@ -243,7 +243,8 @@ func (e *Engine) Attach(ctx context.Context, nameOrID string, opts AttachOptions
 	detached := make(chan struct{})
 	if withStdin {
 		go func() {
-			if copyInput(conn, io.Stdin, keys) {
+			toContainer := func(b []byte) error { return send(conn, msgStdin, b) }
+			if copyInput(toContainer, io.Stdin, keys) {
 				close(detached)
 			}
 		}()
@@ -266,9 +267,10 @@ func (e *Engine) Attach(ctx context.Context, nameOrID string, opts AttachOptions
 	}
 }
 
-// copyInput sends what the caller types to the container until input
-// ends or the detach keys arrive (then it reports true).
-func copyInput(conn *net.UnixConn, in io.Reader, keys []byte) bool {
+// copyInput passes what the caller types to write until input ends or
+// the detach keys arrive (then it reports true); the keys themselves are
+// held back, and passed on after all when the sequence breaks off.
+func copyInput(write func([]byte) error, in io.Reader, keys []byte) bool {
 	buf := make([]byte, 4096)
 	matched := 0 // how many of the detach keys the input ends with
 	for {
@@ -278,7 +280,9 @@ func copyInput(conn *net.UnixConn, in io.Reader, keys []byte) bool {
 			if len(keys) > 0 && b == keys[matched] {
 				matched++
 				if matched == len(keys) {
-					_ = send(conn, msgStdin, out)
+					if len(out) > 0 {
+						_ = write(out)
+					}
 					return true
 				}
 				continue
@@ -293,7 +297,7 @@ func copyInput(conn *net.UnixConn, in io.Reader, keys []byte) bool {
 			out = append(out, b)
 		}
 		if len(out) > 0 {
-			if send(conn, msgStdin, out) != nil {
+			if write(out) != nil {
 				return false
 			}
 		}

@@ -48,7 +48,7 @@ func TestCopyInput(t *testing.T) {
 			t.Fatal(err)
 		}
 		client, server := fileConn(t, fds[0]), fileConn(t, fds[1])
-		detached := copyInput(client, strings.NewReader(c.typed), []byte{0x10, 0x11})
+		detached := copyInput(func(b []byte) error { return send(client, msgStdin, b) }, strings.NewReader(c.typed), []byte{0x10, 0x11})
 		client.Close()
 		var sent strings.Builder
 		for {

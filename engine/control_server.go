@@ -2,9 +2,11 @@ package engine
 
 import (
 	"errors"
+	"io"
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -202,18 +204,27 @@ func (s *controlServer) exec(c *net.UnixConn, r *monitor.Running, m message) {
 	s.execs.Add(1)
 	defer s.execs.Done()
 	if x.Master != nil {
-		err := send(c, msgFile, nil, x.Master)
-		x.Master.Close()
-		if err != nil {
+		// The monitor keeps a copy of the pty master for as long as the
+		// process runs: a client that detaches or dies must not hang
+		// the terminal up under it.
+		defer x.Master.Close()
+		if err := send(c, msgFile, nil, x.Master); err != nil {
 			_ = x.Signal(syscall.SIGKILL)
 		}
 	}
 	_ = send(c, msgStarted, startedReport{Pid: x.Pid})
+	var ended atomic.Bool // set before this side closes the connection
 	go func() {
 		// Signals the client passes on, until it goes away.
 		for {
 			m, err := receive(c)
 			if err != nil {
+				if x.Master != nil && !ended.Load() {
+					// The client left first and nobody reads the
+					// terminal now: drain it, so that the process does
+					// not block on a full pty.
+					_, _ = io.Copy(io.Discard, x.Master)
+				}
 				return
 			}
 			var sig signalMessage
@@ -223,6 +234,7 @@ func (s *controlServer) exec(c *net.UnixConn, r *monitor.Running, m message) {
 		}
 	}()
 	st, _ := x.Wait()
+	ended.Store(true)
 	_ = send(c, msgExit, exitReport{Code: st.ExitCode})
 	c.Close()
 }

@@ -26,6 +26,9 @@ type ExecOptions struct {
 	Interactive bool
 	// Detach returns once the process runs; its output is discarded.
 	Detach bool
+	// DetachKeys, with TTY and Interactive, leave the process running
+	// and return (Docker's format; empty means ctrl-p,ctrl-q).
+	DetachKeys string
 }
 
 // Exec runs a process in a running container, through the container's
@@ -33,6 +36,10 @@ type ExecOptions struct {
 // process gets a terminal of its own, relayed to io; otherwise it writes
 // to io's files directly.
 func (e *Engine) Exec(ctx context.Context, nameOrID string, opts ExecOptions, stdio IO) (int, error) {
+	keys, err := ParseDetachKeys(opts.DetachKeys)
+	if err != nil {
+		return 0, err
+	}
 	env, err := readEnvFiles(opts.EnvFiles)
 	if err != nil {
 		return 0, err
@@ -89,7 +96,7 @@ func (e *Engine) Exec(ctx context.Context, nameOrID string, opts ExecOptions, st
 			closeAll(m.files)
 			return 0, fmt.Errorf("exec in %s: the monitor sent no terminal", nameOrID)
 		}
-		relay = newExecTTY(m.files[0], stdio, opts.Interactive)
+		relay = newExecTTY(m.files[0], stdio, opts.Interactive, keys)
 		defer relay.close()
 	}
 	if err := expectStarted(conn, nameOrID); err != nil {
@@ -114,9 +121,16 @@ func (e *Engine) Exec(ctx context.Context, nameOrID string, opts ExecOptions, st
 		}
 	}()
 
+	var detached <-chan struct{}
+	if relay != nil {
+		detached = relay.detached
+	}
 	var r exitResult
 	select {
 	case r = <-untilExit(conn, "exec in "+nameOrID, nil):
+	case <-detached:
+		// The process goes on; the monitor keeps its terminal.
+		return 0, nil
 	case <-ctx.Done():
 		r.err = ctx.Err()
 	}
@@ -178,10 +192,12 @@ type execTTY struct {
 	host    console.Console // nil unless the caller's stdin is a terminal
 	out     chan struct{}
 	restore func()
+	// detached is closed when the caller types the detach keys.
+	detached chan struct{}
 }
 
-func newExecTTY(f *os.File, stdio IO, interactive bool) *execTTY {
-	t := &execTTY{out: make(chan struct{}), restore: func() {}}
+func newExecTTY(f *os.File, stdio IO, interactive bool, keys []byte) *execTTY {
+	t := &execTTY{out: make(chan struct{}), restore: func() {}, detached: make(chan struct{})}
 	master, err := console.ConsoleFromFile(f)
 	if err != nil {
 		// Not a terminal after all: relay it as a plain stream.
@@ -201,7 +217,12 @@ func newExecTTY(f *os.File, stdio IO, interactive bool) *execTTY {
 			}
 			t.resize()
 		}
-		go func() { _, _ = io.Copy(master, stdio.Stdin) }()
+		go func() {
+			toProcess := func(b []byte) error { _, err := master.Write(b); return err }
+			if copyInput(toProcess, stdio.Stdin, keys) {
+				close(t.detached)
+			}
+		}()
 	}
 	go func() {
 		defer close(t.out)

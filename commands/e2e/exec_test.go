@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -99,6 +100,11 @@ func (s *ptySession) exit(t *testing.T) int {
 		var exit *exec.ExitError
 		if err != nil && !errors.As(err, &exit) {
 			t.Fatal(err)
+		}
+		// What box wrote last may still be in the terminal's buffer.
+		select {
+		case <-s.copied:
+		case <-time.After(2 * time.Second):
 		}
 		return s.cmd.ProcessState.ExitCode()
 	case <-time.After(30 * time.Second):
@@ -238,6 +244,19 @@ func TestExecTTY(t *testing.T) {
 			if !strings.Contains(screen, want) {
 				t.Fatalf("the terminal should show %q:\n%q", want, screen)
 			}
+		}
+
+		// ctrl-p ctrl-q leaves the exec'd shell running in the container.
+		s = startOnPty(t, u, "exec", "-it", name, "sh")
+		s.write(t, "echo detach-$((3+4))\n")
+		s.waitFor(t, "detach-7")
+		s.write(t, "\x10\x11")
+		if code := s.exit(t); code != 0 {
+			t.Fatalf("detaching from exec -it should exit 0, got %d:\n%q", code, s.text())
+		}
+		ps := u.MustBox(t, "exec", name, "ps").Stdout
+		if !regexp.MustCompile(`(?m) sh$`).MatchString(ps) {
+			t.Fatalf("the detached shell should still run:\n%s", ps)
 		}
 
 		// -it without a terminal is refused.
