@@ -1,0 +1,295 @@
+package e2e
+
+import (
+	"archive/tar"
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// buildContext writes a build context of files (name -> content; a name
+// ending in "/" is a directory) into a directory the user can read.
+func buildContext(t *testing.T, u *User, files map[string]string) string {
+	t.Helper()
+	dir := filepath.Join(userDir(t, u), "ctx")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		if strings.HasSuffix(name, "/") {
+			if err := os.MkdirAll(p, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// tarOf is a tar archive of files, for ADD.
+func tarOf(t *testing.T, files map[string]string) string {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for name, content := range files {
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o600, Size: int64(len(content)), Typeflag: tar.TypeReg}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write([]byte(content)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.String()
+}
+
+// usingCache counts the steps a build took from the cache.
+func usingCache(r Result) int { return strings.Count(r.Stderr, "---> Using cache") }
+
+// TestBuild builds a Dockerfile with most instructions on Alpine and
+// checks the image by running it and by inspecting it.
+func TestBuild(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		s := newImageStore(t, u)
+		s.pull(t, "alpine")
+		ctx := buildContext(t, u, map[string]string{
+			"Dockerfile": `ARG BASE=alpine
+FROM ${BASE}
+ARG GREETING=hello OWNER=1000:1000 RUNAS=runner
+ENV APP_HOME=/srv/app GREETED=$GREETING
+LABEL org.example.name="box test" version=1
+WORKDIR $APP_HOME
+COPY --chown=$OWNER --chmod=640 greeting.txt ./
+COPY dir/ /srv/dir/
+COPY *.cfg /etc/conf.d/
+ADD bundle.tar /opt/
+RUN echo "$GREETING from run" > made.txt && adduser -D -u 1234 runner
+USER $RUNAS
+EXPOSE 8080 53/udp
+VOLUME /data
+STOPSIGNAL SIGUSR1
+SHELL ["/bin/sh", "-c"]
+ENTRYPOINT ["/bin/sh", "-c"]
+CMD ["id -u; pwd; cat made.txt"]
+`,
+			"greeting.txt": "hello file\n",
+			"dir/sub/f":    "in a dir\n",
+			"a.cfg":        "a\n",
+			"b.cfg":        "b\n",
+			"bundle.tar":   tarOf(t, map[string]string{"inner/x": "from tar\n"}),
+		})
+		args := []string{"build", "-t", "built:v1", "-t", "built:v2", "--build-arg", "GREETING=hi", "--label", "extra=yes"}
+		uid, owner, runAs := "1234", "1000:1000", "runner"
+		if u.Mode == "norange" {
+			// Only the user's own id is mapped: the image keeps to root.
+			uid, owner, runAs = "0", "0:0", "0"
+			args = append(args, "--build-arg", "OWNER=0:0", "--build-arg", "RUNAS=0")
+		}
+		r := s.must(t, append(args, ctx)...)
+		for _, want := range []string{"Step 1/17 : FROM ${BASE}", "Step 10/17 : RUN echo", "---> Running in ", "Successfully built ", "Successfully tagged built:v1", "Successfully tagged built:v2"} {
+			if !strings.Contains(r.Stderr, want) {
+				t.Fatalf("build output should have %q: %s", want, r)
+			}
+		}
+		if usingCache(r) != 0 {
+			t.Fatalf("a first build takes nothing from the cache: %s", r)
+		}
+		if s.imageID(t, "built:v1") != s.imageID(t, "built:v2") {
+			t.Fatal("both tags should name the built image")
+		}
+		wantOut(t, s.must(t, "run", "--rm", "built:v1"), uid+"\n/srv/app\nhi from run")
+		wantOut(t, s.must(t, "run", "--rm", "--user", "0", "built:v1",
+			`stat -c '%u:%g %a' greeting.txt; cat /srv/dir/sub/f; ls /etc/conf.d | grep cfg; cat /opt/inner/x; echo $APP_HOME $GREETED; stat -c %a /etc /srv`),
+			owner+" 640\nin a dir\na.cfg\nb.cfg\nfrom tar\n/srv/app hi\n755\n755")
+		wantOut(t, s.must(t, "image", "inspect", "--format",
+			`{{.Config.User}}|{{.Config.WorkingDir}}|{{json .Config.Entrypoint}}|{{json .Config.Cmd}}|{{index .Config.Labels "org.example.name"}}|{{.Config.Labels.version}}|{{.Config.Labels.extra}}|{{json .Config.ExposedPorts}}|{{json .Config.Volumes}}|{{.Config.StopSignal}}`, "built:v1"),
+			runAs+`|/srv/app|["/bin/sh","-c"]|["id -u; pwd; cat made.txt"]|box test|1|yes|{"53/udp":{},"8080/tcp":{}}|{"/data":{}}|SIGUSR1`)
+		// Alpine's one layer, then WORKDIR (a new directory), three COPYs, ADD and RUN.
+		base := len(outLines(s.must(t, "image", "inspect", "--format", `{{range .RootFS.Layers}}{{println .}}{{end}}`, "alpine").Stdout))
+		layers := len(outLines(s.must(t, "image", "inspect", "--format", `{{range .RootFS.Layers}}{{println .}}{{end}}`, "built:v1").Stdout))
+		if layers != base+6 {
+			t.Fatalf("want %d layers, one per step that changes files, have %d", base+6, layers)
+		}
+		hist := s.must(t, "history", "--no-trunc", "--format", "{{.CreatedBy}}", "built:v1")
+		if !strings.Contains(hist.Stdout, "ENV APP_HOME=/srv/app GREETED=$GREETING\n") || !strings.Contains(hist.Stdout, "RUN /bin/sh -c echo") {
+			t.Fatalf("history should list the steps, metadata ones empty: %s", hist)
+		}
+		// Intermediate images stay out of images, and no container is left.
+		if r := s.must(t, "images", "-q", "--filter", "dangling=true"); strings.TrimSpace(r.Stdout) != "" {
+			t.Fatalf("the build's step images should be listed with -a only: %s", r)
+		}
+		wantOut(t, s.must(t, "ps", "-a", "-q"), "")
+
+		// -f - from stdin, -q, --iidfile and the image build spelling.
+		iid := filepath.Join(userDir(t, u), "iid")
+		r = s.u.BoxIn(t, "FROM alpine\nCMD [\"echo\", \"from stdin\"]\n", append(append([]string{}, s.args...), "image", "build", "-q", "-f", "-", "--iidfile", iid, "-t", "stdin:latest", ctx)...)
+		wantCode(t, r, 0)
+		id := s.imageID(t, "stdin")
+		wantOut(t, r, id)
+		if data, err := os.ReadFile(iid); err != nil || string(data) != id {
+			t.Fatalf("--iidfile should hold %s: %q %v", id, data, err)
+		}
+		if strings.Contains(r.Stderr, "Step") {
+			t.Fatalf("-q prints no progress: %s", r)
+		}
+		wantOut(t, s.must(t, "run", "--rm", "stdin"), "from stdin")
+	})
+}
+
+// TestBuildCache rebuilds from the cache and, after one copied file
+// changed, from that step on only.
+func TestBuildCache(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		s := newImageStore(t, u)
+		s.pull(t, "busybox")
+		ctx := buildContext(t, u, map[string]string{
+			"Dockerfile": "FROM busybox\nRUN echo hi > /x\nCOPY a.txt /a.txt\nCOPY b.txt /b.txt\nRUN cat /x /a.txt /b.txt > /all\nCMD [\"cat\", \"/all\"]\n",
+			"a.txt":      "a1\n",
+			"b.txt":      "b1\n",
+		})
+		r := s.must(t, "build", "-t", "cached", ctx)
+		first := s.imageID(t, "cached")
+		if usingCache(r) != 0 {
+			t.Fatalf("a first build takes nothing from the cache: %s", r)
+		}
+		wantOut(t, s.must(t, "run", "--rm", "cached"), "hi\na1\nb1")
+
+		r = s.must(t, "build", "-t", "cached", ctx)
+		if usingCache(r) != 4 || strings.Contains(r.Stderr, "Running in") {
+			t.Fatalf("an unchanged rebuild takes all four steps from the cache: %s", r)
+		}
+		if s.imageID(t, "cached") != first {
+			t.Fatalf("a fully cached build gives the same image: %s", r)
+		}
+
+		if err := os.WriteFile(filepath.Join(ctx, "b.txt"), []byte("b2\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r = s.must(t, "build", "-t", "cached", ctx)
+		if usingCache(r) != 2 || strings.Count(r.Stderr, "Running in") != 1 {
+			t.Fatalf("with b.txt changed, RUN and the COPY of a.txt come from the cache, the rest runs: %s", r)
+		}
+		wantOut(t, s.must(t, "run", "--rm", "cached"), "hi\na1\nb2")
+
+		r = s.must(t, "build", "--no-cache", "-t", "cached", ctx)
+		if usingCache(r) != 0 || strings.Count(r.Stderr, "Running in") != 2 {
+			t.Fatalf("--no-cache runs every step: %s", r)
+		}
+		wantOut(t, s.must(t, "ps", "-a", "-q"), "")
+	})
+}
+
+// TestBuildMultiStage copies from an earlier stage by name and by number,
+// and builds only up to --target.
+func TestBuildMultiStage(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		s := newImageStore(t, u)
+		s.pull(t, "busybox", "alpine")
+		ctx := buildContext(t, u, map[string]string{
+			"Containerfile": `FROM busybox AS builder
+RUN mkdir /out && echo built > /out/artifact
+FROM builder AS tested
+RUN test -e /out/artifact
+FROM alpine
+COPY --from=builder /out/artifact /artifact
+COPY --from=0 /out /out2
+FROM scratch AS bare
+COPY --from=builder /out/artifact /
+`,
+		})
+		wantCode(t, s.box(t, "build", "-t", "multi", "--target", "nosuch", ctx), 1)
+		s.must(t, "build", "-t", "multi", "--target", "tested", ctx)
+		wantOut(t, s.must(t, "run", "--rm", "multi", "cat", "/out/artifact"), "built")
+		s.must(t, "build", "-t", "multi", ctx)
+		wantOut(t, s.must(t, "image", "inspect", "--format", "{{len .RootFS.Layers}}", "multi"), "1")
+		s.must(t, "build", "-t", "multi-final", "--target", "bare", ctx)
+		ctx2 := buildContext(t, u, map[string]string{
+			"Dockerfile": "FROM busybox AS builder\nRUN mkdir /out && echo built > /out/artifact\nFROM alpine\nCOPY --from=builder /out/artifact /artifact\nCOPY --from=0 /out /out2\n",
+		})
+		s.must(t, "build", "-t", "multi2", ctx2)
+		wantOut(t, s.must(t, "run", "--rm", "multi2", "sh", "-c", "cat /artifact /out2/artifact /etc/alpine-release"), "built\nbuilt\n3.20.3")
+		wantOut(t, s.must(t, "ps", "-a", "-q"), "")
+	})
+}
+
+// TestBuildIgnore keeps what .dockerignore excludes out of the image.
+func TestBuildIgnore(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		s := newImageStore(t, u)
+		s.pull(t, "busybox")
+		ctx := buildContext(t, u, map[string]string{
+			"Dockerfile":    "FROM busybox\nCOPY . /ctx/\n",
+			".dockerignore": "secret*\n**/*.key\n!keep.key\n",
+			"secret.txt":    "top secret\n",
+			"public.txt":    "public\n",
+			"sub/id.key":    "private key\n",
+			"sub/ok.txt":    "ok\n",
+			"keep.key":      "kept\n",
+		})
+		s.must(t, "build", "-t", "ignored", ctx)
+		wantOut(t, s.must(t, "run", "--rm", "ignored", "sh", "-c", "cd /ctx && find . -type f | sort"),
+			"./.dockerignore\n./Dockerfile\n./keep.key\n./public.txt\n./sub/ok.txt")
+		if err := os.WriteFile(filepath.Join(ctx, "Dockerfile"), []byte("FROM busybox\nCOPY secret.txt /\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r := s.box(t, "build", "-t", "leak", ctx)
+		wantCode(t, r, 1)
+		if !strings.Contains(r.Stderr, "secret.txt: not found in the build context or excluded by .dockerignore") {
+			t.Fatalf("an excluded source is not found: %s", r)
+		}
+	})
+}
+
+// TestBuildFailures: a failing RUN and bad Dockerfiles exit 1 with the
+// reason and leave no image and no container; bad flags exit 125.
+func TestBuildFailures(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		s := newImageStore(t, u)
+		s.pull(t, "busybox")
+		ctx := buildContext(t, u, map[string]string{"Dockerfile": "FROM busybox\nRUN echo before\nRUN echo failing; exit 3\n"})
+		r := s.box(t, "build", "-t", "failing", ctx)
+		wantCode(t, r, 1)
+		for _, want := range []string{"Step 3/3 : RUN echo failing; exit 3", "failing\n", "The command '/bin/sh -c echo failing; exit 3' returned a non-zero code: 3"} {
+			if !strings.Contains(r.Stderr, want) {
+				t.Fatalf("a failing RUN shows %q: %s", want, r)
+			}
+		}
+		wantCode(t, s.box(t, "image", "inspect", "failing"), 1)
+		wantOut(t, s.must(t, "ps", "-a", "-q"), "")
+
+		for _, c := range []struct {
+			dockerfile string
+			want       []string
+		}{
+			{"FROM busybox\nFOO bar\n", []string{"line 2", "unknown instruction: FOO"}},
+			{"", []string{"cannot be empty"}},
+			{"# only a comment\n", []string{"no instructions"}},
+			{"FROM busybox\nCOPY ../outside /x\n", []string{"outside the build context", "../outside"}},
+			{"FROM busybox\nCOPY missing.txt /x\n", []string{"missing.txt: not found in the build context"}},
+			{"FROM busybox\nCOPY Dockerfile Docker* /x\n", []string{"must be a directory and end with a /"}},
+			{"FROM busybox\nENV\n", []string{"line 2", "ENV"}},
+			{"FROM busybox\nADD http://example.com/x /x\n", []string{"ADD from a URL", "not supported"}},
+		} {
+			dir := buildContext(t, u, map[string]string{"Dockerfile": c.dockerfile})
+			r := s.box(t, "build", "-q", "-t", "bad", dir)
+			wantCode(t, r, 1)
+			wantOneLineError(t, r, c.want...)
+		}
+		wantCode(t, s.box(t, "image", "inspect", "bad"), 1)
+		wantCode(t, s.box(t, "build", "--bogus", ctx), 125)
+		wantCode(t, s.box(t, "build"), 125)
+		wantCode(t, s.box(t, "build", filepath.Join(ctx, "nosuchdir")), 125)
+		wantOut(t, s.must(t, "ps", "-a", "-q"), "")
+	})
+}
