@@ -8,7 +8,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"box/engine"
 	"box/engine/build"
 	"box/storage"
 )
@@ -92,19 +91,28 @@ func runBuild(c *cli.Context) error {
 		opts.Progress = c.App.ErrWriter
 		opts.Output = os.Stderr
 	}
-	return withEngine(c, 1, 1, func(e *engine.Engine) error {
-		rep, err := build.Build(c.Context, e, opts)
-		if err != nil {
-			return err
+	e, err := newEngine(c)
+	if err != nil {
+		return err
+	}
+	// Ctrl-C kills the step's container; the build removes it and its
+	// mounts on the way out, then box ends by the signal.
+	ctx, interrupted := interruptible(c.Context)
+	rep, err := build.Build(ctx, e, opts)
+	e.Close()
+	if sig := interrupted(); sig != nil {
+		reraise(sig)
+	}
+	if err != nil {
+		return err
+	}
+	if f := c.String("iidfile"); f != "" {
+		if err := os.WriteFile(f, []byte("sha256:"+rep.ID), 0o644); err != nil {
+			return fmt.Errorf("write the image id to %s: %w", f, err)
 		}
-		if f := c.String("iidfile"); f != "" {
-			if err := os.WriteFile(f, []byte("sha256:"+rep.ID), 0o644); err != nil {
-				return fmt.Errorf("write the image id to %s: %w", f, err)
-			}
-		}
-		if quiet {
-			fmt.Fprintf(c.App.Writer, "sha256:%s\n", rep.ID)
-		}
-		return nil
-	})
+	}
+	if quiet {
+		fmt.Fprintf(c.App.Writer, "sha256:%s\n", rep.ID)
+	}
+	return nil
 }

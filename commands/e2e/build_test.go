@@ -2,11 +2,13 @@ package e2e
 
 import (
 	"archive/tar"
+	"bufio"
 	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // buildContext writes a build context of files (name -> content; a name
@@ -291,5 +293,51 @@ func TestBuildFailures(t *testing.T) {
 		wantCode(t, s.box(t, "build"), 125)
 		wantCode(t, s.box(t, "build", filepath.Join(ctx, "nosuchdir")), 125)
 		wantOut(t, s.must(t, "ps", "-a", "-q"), "")
+	})
+}
+
+// TestBuildInterrupted: Ctrl-C during a RUN ends the build with 130 and
+// leaves no container and no image.
+func TestBuildInterrupted(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		s := newImageStore(t, u)
+		s.pull(t, "busybox")
+		ctx := buildContext(t, u, map[string]string{"Dockerfile": "FROM busybox\nRUN echo started; sleep 60\n"})
+		cmd := s.u.BoxCmd(append(append([]string{}, s.args...), "build", "-t", "interrupted", ctx)...)
+		errPipe, err := cmd.StderrPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		started := make(chan struct{})
+		go func() {
+			sc := bufio.NewScanner(errPipe)
+			once := false
+			for sc.Scan() {
+				if sc.Text() == "started" && !once {
+					once = true
+					close(started)
+				}
+			}
+		}()
+		select {
+		case <-started:
+		case <-time.After(30 * time.Second):
+			t.Fatal("the RUN step never started")
+		}
+		if err := cmd.Process.Signal(os.Interrupt); err != nil {
+			t.Fatal(err)
+		}
+		begin := time.Now()
+		if code := pullExitCode(t, cmd, 30*time.Second); code != 130 {
+			t.Fatalf("a build interrupted by SIGINT exited %d, want 130", code)
+		}
+		if d := time.Since(begin); d > 10*time.Second {
+			t.Fatalf("the build took %s to stop after SIGINT", d)
+		}
+		wantOut(t, s.must(t, "ps", "-a", "-q"), "")
+		wantCode(t, s.box(t, "image", "inspect", "interrupted"), 1)
 	})
 }

@@ -686,6 +686,9 @@ func (b *builder) run(st *state, c *instructions.RunCommand) error {
 		// Gone after the step, also when it failed or was interrupted.
 		defer func() { _ = b.e.RemoveContainer(context.Background(), id, true) }()
 	}
+	if ctxErr := b.ctx.Err(); ctxErr != nil {
+		return fmt.Errorf("RUN %s: %w", strings.Join(args, " "), ctxErr)
+	}
 	var exit *engine.ExitError
 	if errors.As(err, &exit) {
 		return &StepError{Step: b.step, Command: strings.Join(args, " "), Code: exit.Code}
