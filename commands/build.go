@@ -38,9 +38,10 @@ func runBuild(c *cli.Context) error {
 	}
 	dir := c.Args().First()
 	if dir == "-" {
-		return usageErrorf("a build context from stdin is not supported by box yet: give a directory")
-	}
-	if info, err := os.Stat(dir); err != nil || !info.IsDir() {
+		if c.String("file") == "-" {
+			return usageErrorf("invalid argument: can't use stdin for both build context and dockerfile")
+		}
+	} else if info, err := os.Stat(dir); err != nil || !info.IsDir() {
 		return usageErrorf("unable to prepare context: path %q not found or not a directory", dir)
 	}
 	opts := build.Options{
@@ -78,6 +79,10 @@ func runBuild(c *cli.Context) error {
 	for _, l := range c.StringSlice("label") {
 		k, v, _ := strings.Cut(l, "=")
 		opts.Labels[k] = v
+	}
+	if dir == "-" {
+		// A tar stream of the context, compressed or not, as Docker takes it.
+		opts.ContextDir, opts.ContextTar = "", os.Stdin
 	}
 	if opts.Dockerfile == "-" {
 		data, err := io.ReadAll(os.Stdin)

@@ -28,6 +28,9 @@ type StepImage struct {
 	// Docker's extra field for the SHELL instruction.
 	Config v1.ImageConfig
 	Shell  []string
+	// Healthcheck is Docker's HEALTHCHECK; Author the image's (MAINTAINER).
+	Healthcheck *HealthConfig
+	Author      string
 	// History is every history entry up to and including this step; the
 	// last one is this step's.
 	History []v1.History
@@ -92,6 +95,9 @@ func (s *Store) PutStepImage(parentID string, diff io.Reader, si StepImage) (str
 		"rootfs":       v1.RootFS{Type: "layers", DiffIDs: diffIDs},
 		"history":      si.History,
 	}
+	if si.Author != "" {
+		doc["author"] = si.Author
+	}
 	if diffIDs == nil {
 		doc["rootfs"] = v1.RootFS{Type: "layers", DiffIDs: []digest.Digest{}}
 	}
@@ -133,6 +139,9 @@ func stepConfig(si StepImage) map[string]any {
 	_ = json.Unmarshal(b, &section)
 	if si.Shell != nil {
 		section["Shell"] = si.Shell
+	}
+	if si.Healthcheck != nil {
+		section["Healthcheck"] = si.Healthcheck
 	}
 	return section
 }

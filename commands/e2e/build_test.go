@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -51,6 +52,20 @@ func tarOf(t *testing.T, files map[string]string) string {
 		}
 	}
 	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.String()
+}
+
+// gzipOf compresses s.
+func gzipOf(t *testing.T, s string) string {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if _, err := zw.Write([]byte(s)); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
 		t.Fatal(err)
 	}
 	return buf.String()
@@ -146,6 +161,13 @@ CMD ["id -u; pwd; cat made.txt"]
 			t.Fatalf("-q prints no progress: %s", r)
 		}
 		wantOut(t, s.must(t, "run", "--rm", "stdin"), "from stdin")
+
+		// The context as a tar stream on stdin, its Dockerfile named inside it.
+		stream := tarOf(t, map[string]string{"sub/Build.file": "FROM alpine\nCOPY hello /\nCMD [\"cat\", \"/hello\"]\n", "hello": "from a tar context\n"})
+		r = s.u.BoxIn(t, stream, append(append([]string{}, s.args...), "build", "-q", "-f", "sub/Build.file", "-t", "tarctx", "-")...)
+		wantCode(t, r, 0)
+		wantOut(t, s.must(t, "run", "--rm", "tarctx"), "from a tar context")
+		wantCode(t, s.box(t, "build", "-f", "-", "-"), 125)
 	})
 }
 
@@ -217,10 +239,13 @@ COPY --from=builder /out/artifact /
 		wantOut(t, s.must(t, "image", "inspect", "--format", "{{len .RootFS.Layers}}", "multi"), "1")
 		s.must(t, "build", "-t", "multi-final", "--target", "bare", ctx)
 		ctx2 := buildContext(t, u, map[string]string{
-			"Dockerfile": "FROM busybox AS builder\nRUN mkdir /out && echo built > /out/artifact\nFROM alpine\nCOPY --from=builder /out/artifact /artifact\nCOPY --from=0 /out /out2\n",
+			"Dockerfile": "FROM busybox AS builder\nRUN mkdir /out && echo built > /out/artifact\nFROM alpine\nCOPY --from=builder /out/artifact /artifact\nCOPY --from=0 /out /out2\nCOPY --from=busybox /bin/busybox /bbdir/\nADD gz.tar.gz /gz/\nMAINTAINER Box Tester\nHEALTHCHECK --interval=5s --retries=2 CMD true\n",
+			"gz.tar.gz":  gzipOf(t, tarOf(t, map[string]string{"z": "from gzip\n"})),
 		})
 		s.must(t, "build", "-t", "multi2", ctx2)
-		wantOut(t, s.must(t, "run", "--rm", "multi2", "sh", "-c", "cat /artifact /out2/artifact /etc/alpine-release"), "built\nbuilt\n3.20.3")
+		wantOut(t, s.must(t, "run", "--rm", "multi2", "sh", "-c", "cat /artifact /out2/artifact /etc/alpine-release /gz/z; /bbdir/busybox echo bb"), "built\nbuilt\n3.20.3\nfrom gzip\nbb")
+		wantOut(t, s.must(t, "image", "inspect", "--format", "{{.Author}}|{{json .Config.Healthcheck}}", "multi2"),
+			`Box Tester|{"Test":["CMD-SHELL","true"],"Interval":5000000000,"Retries":2}`)
 		wantOut(t, s.must(t, "ps", "-a", "-q"), "")
 	})
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"go.podman.io/image/v5/docker/reference"
+	"go.podman.io/storage/pkg/archive"
 
 	"box/engine"
 	"box/storage"
@@ -35,8 +36,11 @@ import (
 
 // Options describe one build.
 type Options struct {
-	// ContextDir is the build context.
+	// ContextDir is the build context; ContextTar, when set instead, is
+	// a tar stream of it (box build -), unpacked once for the build, and
+	// a relative Dockerfile is a path in it.
 	ContextDir string
+	ContextTar io.Reader
 	// Dockerfile is its path; "" looks for Dockerfile, then Containerfile,
 	// in the context. Content, when not nil, is the Dockerfile itself
 	// (-f -), and Dockerfile only names it in messages.
@@ -104,6 +108,8 @@ type state struct {
 	image   string // id of the last image with the stage's files; "" for none
 	config  v1.ImageConfig
 	shell   []string
+	health  *storage.HealthConfig
+	author  string
 	history []v1.History
 	key     string
 	args    map[string]*string // the stage's declared ARGs; nil value: no value
@@ -141,6 +147,18 @@ func Build(ctx context.Context, e *engine.Engine, opts Options) (*Report, error)
 		b.opts.Output = devnull
 	}
 	defer b.unmountAll()
+	if opts.ContextTar != nil {
+		dir, err := unpackContext(e.Store.Root(), opts.ContextTar)
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(dir)
+		opts.ContextDir = dir
+		if opts.Dockerfile != "" && opts.Dockerfile != "-" && !filepath.IsAbs(opts.Dockerfile) {
+			opts.Dockerfile = filepath.Join(dir, filepath.Clean("/"+opts.Dockerfile))
+		}
+		b.opts.ContextDir, b.opts.Dockerfile = opts.ContextDir, opts.Dockerfile
+	}
 	name, content, err := readDockerfile(opts)
 	if err != nil {
 		return nil, err
@@ -230,7 +248,8 @@ func Build(ctx context.Context, e *engine.Engine, opts Options) (*Report, error)
 	}
 	if !ok {
 		if id, err = e.Store.PutStepImage(st.image, nil, storage.StepImage{
-			Config: cfg, Shell: st.shell, History: st.history, CacheKey: key, Created: time.Now().UTC(),
+			Config: cfg, Shell: st.shell, Healthcheck: st.health, Author: st.author,
+			History: st.history, CacheKey: key, Created: time.Now().UTC(),
 		}); err != nil {
 			return nil, fmt.Errorf("store the image: %w", err)
 		}
@@ -253,6 +272,24 @@ func Build(ctx context.Context, e *engine.Engine, opts Options) (*Report, error)
 		fmt.Fprintf(b.out, "Successfully tagged %s\n", storage.FamiliarString(t))
 	}
 	return &Report{ID: id}, nil
+}
+
+// unpackContext writes a context sent as a tar stream to a new directory
+// under the store's tmp, which the caller removes.
+func unpackContext(storeRoot string, r io.Reader) (string, error) {
+	tmp := filepath.Join(storeRoot, "tmp")
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
+		return "", err
+	}
+	dir, err := os.MkdirTemp(tmp, "build-context-")
+	if err != nil {
+		return "", err
+	}
+	if err := archive.Untar(r, dir, &archive.TarOptions{NoLchown: true}); err != nil {
+		os.RemoveAll(dir)
+		return "", fmt.Errorf("read the build context from stdin: %w", err)
+	}
+	return dir, nil
 }
 
 // readDockerfile finds and reads the Dockerfile.
@@ -388,6 +425,7 @@ func (b *builder) stage(s *instructions.Stage, done []*state) (*state, error) {
 		st.image = img.ID
 		st.config = img.Config.Config
 		st.shell = img.Docker.Shell
+		st.health = img.Docker.Healthcheck
 		st.history = append([]v1.History{}, img.Config.History...)
 		st.key = chain("", "image", img.ID)
 		fmt.Fprintf(b.out, " ---> %s\n", storage.ShortID(img.ID))
@@ -576,6 +614,15 @@ func (b *builder) dispatch(st *state, cmd instructions.Command, done []*state) e
 			st.config.Cmd = nil
 		}
 		b.metadata(st, cmd, st.config.Entrypoint...)
+	case *instructions.HealthCheckCommand:
+		h := c.Health
+		st.health = &storage.HealthConfig{Test: h.Test, Interval: h.Interval, Timeout: h.Timeout,
+			StartPeriod: h.StartPeriod, StartInterval: h.StartInterval, Retries: h.Retries}
+		data, _ := json.Marshal(st.health)
+		b.metadata(st, cmd, string(data))
+	case *instructions.MaintainerCommand:
+		st.author = c.Maintainer
+		b.metadata(st, cmd, c.Maintainer)
 	case *instructions.WorkdirCommand:
 		return b.workdir(st, c)
 	case *instructions.RunCommand:
@@ -649,7 +696,8 @@ func (b *builder) commitLayer(st *state, key, createdBy string, diff io.Reader) 
 	now := time.Now().UTC()
 	history := append(append([]v1.History{}, st.history...), v1.History{Created: &now, CreatedBy: createdBy})
 	id, err := b.e.Store.PutStepImage(st.image, diff, storage.StepImage{
-		Config: st.config, Shell: st.shell, History: history, CacheKey: key, Intermediate: true, Created: now,
+		Config: st.config, Shell: st.shell, Healthcheck: st.health, Author: st.author,
+		History: history, CacheKey: key, Intermediate: true, Created: now,
 	})
 	if err != nil {
 		return fmt.Errorf("store the step: %w", err)
