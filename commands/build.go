@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -27,6 +28,10 @@ func buildCommand() *cli.Command {
 			&cli.BoolFlag{Name: "no-cache", Usage: "do not use cache when building the image"},
 			&cli.StringFlag{Name: "target", Usage: "set the target build stage to build"},
 			&cli.StringFlag{Name: "network", Usage: "set the networking mode for the RUN instructions (host or none)"},
+			&cli.BoolFlag{Name: "pull", Usage: "always attempt to pull a newer version of the base images"},
+			&cli.StringFlag{Name: "platform", Usage: "set the platform (only the host's: " + hostPlatform() + ")"},
+			&cli.StringFlag{Name: "progress", Value: "auto", Usage: "set type of progress output (auto, plain, tty)"},
+			&cli.StringFlag{Name: "format", Value: "oci", Usage: "format of the image's manifest (oci or docker)"},
 		},
 		Action: runBuild,
 	}
@@ -52,6 +57,23 @@ func runBuild(c *cli.Context) error {
 		Target:     c.String("target"),
 		NoCache:    c.Bool("no-cache"),
 		Network:    c.String("network"),
+	}
+	opts.Pull = c.Bool("pull")
+	if p := c.String("platform"); p != "" && p != hostPlatform() && p != "linux" {
+		return usageErrorf("invalid --platform %q: box build builds for the host platform, %s", p, hostPlatform())
+	}
+	switch c.String("progress") {
+	case "auto", "plain", "tty":
+		// Steps and their output are written as they happen, the same way for all three.
+	default:
+		return usageErrorf("invalid --progress %q: want auto, plain or tty", c.String("progress"))
+	}
+	switch c.String("format") {
+	case "oci":
+	case "docker":
+		opts.DockerFormat = true
+	default:
+		return usageErrorf("invalid --format %q: want oci or docker", c.String("format"))
 	}
 	switch opts.Network {
 	case "", "default", "host", "none":
@@ -121,3 +143,6 @@ func runBuild(c *cli.Context) error {
 	}
 	return nil
 }
+
+// hostPlatform is the only platform box builds for.
+func hostPlatform() string { return "linux/" + runtime.GOARCH }

@@ -11,6 +11,7 @@ import (
 	digest "github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go"
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+	"go.podman.io/image/v5/manifest"
 	cstorage "go.podman.io/storage"
 )
 
@@ -38,6 +39,8 @@ type StepImage struct {
 	CacheKey string
 	// Intermediate marks a step's image, not the build's result.
 	Intermediate bool
+	// DockerFormat writes a Docker schema 2 manifest instead of an OCI one.
+	DockerFormat bool
 	Created      time.Time
 }
 
@@ -106,7 +109,7 @@ func (s *Store) PutStepImage(parentID string, diff io.Reader, si StepImage) (str
 		return "", err
 	}
 	configDigest := digest.FromBytes(config)
-	man, err := s.stepManifest(top, configDigest, int64(len(config)))
+	man, err := s.stepManifest(top, configDigest, int64(len(config)), si.DockerFormat)
 	if err != nil {
 		return "", err
 	}
@@ -146,8 +149,9 @@ func stepConfig(si StepImage) map[string]any {
 	return section
 }
 
-// stepManifest is an OCI manifest for the layer chain ending at top.
-func (s *Store) stepManifest(top string, configDigest digest.Digest, configSize int64) ([]byte, error) {
+// stepManifest is an OCI (or Docker schema 2) manifest for the layer
+// chain ending at top.
+func (s *Store) stepManifest(top string, configDigest digest.Digest, configSize int64, dockerFormat bool) ([]byte, error) {
 	var layers []v1.Descriptor
 	for id := top; id != ""; {
 		l, err := s.s.Layer(id)
@@ -159,6 +163,15 @@ func (s *Store) stepManifest(top string, configDigest digest.Digest, configSize 
 	}
 	if layers == nil {
 		layers = []v1.Descriptor{}
+	}
+	if dockerFormat {
+		var dl []manifest.Schema2Descriptor
+		for _, l := range layers {
+			dl = append(dl, manifest.Schema2Descriptor{MediaType: manifest.DockerV2SchemaLayerMediaTypeUncompressed, Digest: l.Digest, Size: l.Size})
+		}
+		return manifest.Schema2FromComponents(manifest.Schema2Descriptor{
+			MediaType: manifest.DockerV2Schema2ConfigMediaType, Digest: configDigest, Size: configSize,
+		}, dl).Serialize()
 	}
 	return json.Marshal(v1.Manifest{
 		Versioned: specs.Versioned{SchemaVersion: 2},

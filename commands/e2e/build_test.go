@@ -5,8 +5,10 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -364,5 +366,64 @@ func TestBuildInterrupted(t *testing.T) {
 		}
 		wantOut(t, s.must(t, "ps", "-a", "-q"), "")
 		wantCode(t, s.box(t, "image", "inspect", "interrupted"), 1)
+	})
+}
+
+// manifestType is the media type the local registry serves for ref's manifest.
+func manifestType(t *testing.T, repo, tag string) string {
+	t.Helper()
+	req, err := http.NewRequest("GET", "http://"+registryAddr+"/v2/"+repo+"/manifests/"+tag, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept", "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET manifest of %s:%s: %s", repo, tag, resp.Status)
+	}
+	return resp.Header.Get("Content-Type")
+}
+
+// TestBuildHeredocFormatsAndPush: RUN heredocs, BuildKit's platform ARGs,
+// --format oci and docker, and the images pushed, pulled back and run.
+func TestBuildHeredocFormatsAndPush(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		s := newImageStore(t, u)
+		s.pull(t, "busybox")
+		ctx := buildContext(t, u, map[string]string{
+			"Dockerfile": `# syntax=docker/dockerfile:1
+FROM busybox
+ARG TARGETARCH
+RUN <<EOF
+echo "arch $TARGETARCH" > /arch
+echo two >> /arch
+EOF
+RUN cat <<EOT > /greet
+hello heredoc
+EOT
+CMD ["cat", "/arch", "/greet"]
+`,
+		})
+		want := "arch " + runtime.GOARCH + "\ntwo\nhello heredoc"
+		for _, format := range []string{"oci", "docker"} {
+			repo := "buildtest/" + u.Mode + "-" + format + "-" + pullUnique(t)
+			s.must(t, "build", "--format", format, "--pull", "--platform", "linux/"+runtime.GOARCH, "--progress", "plain", "-t", regRef(repo), ctx)
+			wantOut(t, s.must(t, "run", "--rm", regRef(repo)), want)
+			s.must(t, "push", regRef(repo))
+			mt := manifestType(t, repo, "latest")
+			if wantType := map[string]string{"oci": "application/vnd.oci.image.manifest.v1+json", "docker": "application/vnd.docker.distribution.manifest.v2+json"}[format]; mt != wantType {
+				t.Fatalf("--format %s pushed a manifest of type %s, want %s", format, mt, wantType)
+			}
+			clean := newImageStore(t, u)
+			clean.must(t, "pull", "-q", regRef(repo))
+			wantOut(t, clean.must(t, "run", "--rm", regRef(repo)), want)
+		}
+		wantCode(t, s.box(t, "build", "--format", "tar", ctx), 125)
+		wantCode(t, s.box(t, "build", "--platform", "linux/s390x", ctx), 125)
+		wantCode(t, s.box(t, "build", "--progress", "fancy", ctx), 125)
 	})
 }

@@ -18,6 +18,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -54,6 +55,11 @@ type Options struct {
 	// Target is the last stage built; "" is the last one in the file.
 	Target  string
 	NoCache bool
+	// Pull pulls every base image, even one in the store.
+	Pull bool
+	// DockerFormat makes the image's manifest Docker's schema 2 (--format
+	// docker); the default is OCI.
+	DockerFormat bool
 	// Network is RUN's network ("" for box's default).
 	Network string
 	// Progress receives Docker's step lines; Output the RUN commands'
@@ -198,7 +204,13 @@ func Build(ctx context.Context, e *engine.Engine, opts Options) (*Report, error)
 		b.total += 1 + len(s.Commands)
 	}
 
+	// BuildKit's predefined platform ARGs; the build and the target are
+	// both the host.
 	b.metaArgs = map[string]*string{}
+	for k, v := range platformArgs() {
+		v := v
+		b.metaArgs[k] = &v
+	}
 	for _, a := range metaArgs {
 		for _, kv := range a.Args {
 			v := kv.Value
@@ -241,7 +253,7 @@ func Build(ctx context.Context, e *engine.Engine, opts Options) (*Report, error)
 		cfg.Labels[k] = opts.Labels[k]
 		key = chain(key, "label", k, opts.Labels[k])
 	}
-	key = chain(key, "result")
+	key = chain(key, "result", strconv.FormatBool(opts.DockerFormat))
 	id, ok := "", false
 	if !opts.NoCache {
 		id, ok = e.Store.BuildCache(key)
@@ -249,7 +261,7 @@ func Build(ctx context.Context, e *engine.Engine, opts Options) (*Report, error)
 	if !ok {
 		if id, err = e.Store.PutStepImage(st.image, nil, storage.StepImage{
 			Config: cfg, Shell: st.shell, Healthcheck: st.health, Author: st.author,
-			History: st.history, CacheKey: key, Created: time.Now().UTC(),
+			History: st.history, CacheKey: key, Created: time.Now().UTC(), DockerFormat: opts.DockerFormat,
 		}); err != nil {
 			return nil, fmt.Errorf("store the image: %w", err)
 		}
@@ -272,6 +284,19 @@ func Build(ctx context.Context, e *engine.Engine, opts Options) (*Report, error)
 		fmt.Fprintf(b.out, "Successfully tagged %s\n", storage.FamiliarString(t))
 	}
 	return &Report{ID: id}, nil
+}
+
+// platformArgs are the ARGs BuildKit predefines for the platforms.
+func platformArgs() map[string]string {
+	p := "linux/" + runtime.GOARCH
+	args := map[string]string{}
+	for _, side := range []string{"BUILD", "TARGET"} {
+		args[side+"PLATFORM"] = p
+		args[side+"OS"] = "linux"
+		args[side+"ARCH"] = runtime.GOARCH
+		args[side+"VARIANT"] = ""
+	}
+	return args
 }
 
 // unpackContext writes a context sent as a tar stream to a new directory
@@ -458,11 +483,14 @@ func findStage(done []*state, name string) *state {
 	return nil
 }
 
-// baseImage finds a FROM image in the store or pulls it.
+// baseImage finds a FROM image in the store or pulls it (always, with
+// --pull).
 func (b *builder) baseImage(name string) (*storage.Image, error) {
-	img, err := b.e.Store.LookupImage(name)
-	if err == nil || !errors.Is(err, storage.ErrImageNotFound) {
-		return img, err
+	if !b.opts.Pull {
+		img, err := b.e.Store.LookupImage(name)
+		if err == nil || !errors.Is(err, storage.ErrImageNotFound) {
+			return img, err
+		}
 	}
 	ref, err := storage.ParseReference(name)
 	if err != nil {
@@ -708,8 +736,30 @@ func (b *builder) commitLayer(st *state, key, createdBy string, diff io.Reader) 
 }
 
 func (b *builder) run(st *state, c *instructions.RunCommand) error {
+	cl := c.ShellDependantCmdLine
 	if len(c.Files) > 0 {
-		return &UnsupportedError{What: "RUN with a heredoc"}
+		// As BuildKit: one heredoc alone is the script the shell runs;
+		// heredocs within a command line go to the shell as they were written.
+		if len(cl.CmdLine) != 1 || !cl.PrependShell {
+			return fmt.Errorf("RUN: a heredoc needs the shell form")
+		}
+		if parser.MustParseHeredoc(cl.CmdLine[0]) != nil {
+			data := c.Files[0].Data
+			if c.Files[0].Chomp {
+				data = parser.ChompHeredocContent(data)
+			}
+			if strings.HasPrefix(data, "#!") {
+				return &UnsupportedError{What: "RUN with a heredoc script that starts with #!"}
+			}
+			cl.CmdLine = []string{data}
+		} else {
+			var sb strings.Builder
+			sb.WriteString(cl.CmdLine[0])
+			for _, f := range c.Files {
+				sb.WriteString("\n" + f.Data + f.Name)
+			}
+			cl.CmdLine = []string{sb.String()}
+		}
 	}
 	if len(c.FlagsUsed) > 0 {
 		return &UnsupportedError{What: "RUN --" + strings.Join(c.FlagsUsed, ", --")}
@@ -717,7 +767,7 @@ func (b *builder) run(st *state, c *instructions.RunCommand) error {
 	if st.image == "" {
 		return fmt.Errorf("RUN needs a base image with a command to run: this stage starts FROM scratch and has no files yet")
 	}
-	args := b.commandLine(st, c.ShellDependantCmdLine)
+	args := b.commandLine(st, cl)
 	env := st.stepEnv()
 	createdBy := "RUN " + strings.Join(args, " ")
 	jsonArgs, _ := json.Marshal(args)
