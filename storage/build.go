@@ -32,6 +32,8 @@ type StepImage struct {
 	// Healthcheck is Docker's HEALTHCHECK; Author the image's (MAINTAINER).
 	Healthcheck *HealthConfig
 	Author      string
+	// OnBuild are the ONBUILD triggers a child build runs.
+	OnBuild []string
 	// History is every history entry up to and including this step; the
 	// last one is this step's.
 	History []v1.History
@@ -145,6 +147,9 @@ func stepConfig(si StepImage) map[string]any {
 	}
 	if si.Healthcheck != nil {
 		section["Healthcheck"] = si.Healthcheck
+	}
+	if len(si.OnBuild) > 0 {
+		section["OnBuild"] = si.OnBuild
 	}
 	return section
 }

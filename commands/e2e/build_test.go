@@ -427,3 +427,29 @@ CMD ["cat", "/arch", "/greet"]
 		wantCode(t, s.box(t, "build", "--progress", "fancy", ctx), 125)
 	})
 }
+
+// TestBuildOnbuildAndProxy: ONBUILD triggers are stored and run by a
+// child build; a proxy build-arg reaches RUN but not the image.
+func TestBuildOnbuildAndProxy(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		s := newImageStore(t, u)
+		s.pull(t, "busybox")
+		parent := buildContext(t, u, map[string]string{
+			"Dockerfile": "FROM busybox\nONBUILD COPY trig.txt /trig\nONBUILD RUN echo triggered > /t2\n",
+		})
+		s.must(t, "build", "-t", "parent:1", parent)
+		wantOut(t, s.must(t, "image", "inspect", "--format", "{{json .Config.OnBuild}}", "parent:1"),
+			`["COPY trig.txt /trig","RUN echo triggered > /t2"]`)
+		child := buildContext(t, u, map[string]string{
+			"Dockerfile": "FROM parent:1\nRUN echo \"$HTTP_PROXY\" > /proxy\n",
+			"trig.txt":   "from the child's context\n",
+		})
+		r := s.must(t, "build", "--build-arg", "HTTP_PROXY=http://proxy.example:3128", "-t", "child:1", child)
+		if !strings.Contains(r.Stderr, "# Executing 2 build triggers") || strings.Contains(r.Stderr, "not consumed") {
+			t.Fatalf("the child build runs the parent's two triggers and uses the proxy arg: %s", r)
+		}
+		wantOut(t, s.must(t, "run", "--rm", "child:1", "sh", "-c", "cat /trig /t2 /proxy; env | grep -ci proxy || true"),
+			"from the child's context\ntriggered\nhttp://proxy.example:3128\n0")
+		wantOut(t, s.must(t, "image", "inspect", "--format", "{{json .Config.OnBuild}}", "child:1"), "null")
+	})
+}

@@ -116,6 +116,7 @@ type state struct {
 	shell   []string
 	health  *storage.HealthConfig
 	author  string
+	onbuild []string
 	history []v1.History
 	key     string
 	args    map[string]*string // the stage's declared ARGs; nil value: no value
@@ -260,7 +261,7 @@ func Build(ctx context.Context, e *engine.Engine, opts Options) (*Report, error)
 	}
 	if !ok {
 		if id, err = e.Store.PutStepImage(st.image, nil, storage.StepImage{
-			Config: cfg, Shell: st.shell, Healthcheck: st.health, Author: st.author,
+			Config: cfg, Shell: st.shell, Healthcheck: st.health, Author: st.author, OnBuild: st.onbuild,
 			History: st.history, CacheKey: key, Created: time.Now().UTC(), DockerFormat: opts.DockerFormat,
 		}); err != nil {
 			return nil, fmt.Errorf("store the image: %w", err)
@@ -285,6 +286,9 @@ func Build(ctx context.Context, e *engine.Engine, opts Options) (*Report, error)
 	}
 	return &Report{ID: id}, nil
 }
+
+// proxyArgs are the ARGs Docker predefines for proxies.
+var proxyArgs = []string{"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"}
 
 // platformArgs are the ARGs BuildKit predefines for the platforms.
 func platformArgs() map[string]string {
@@ -451,9 +455,13 @@ func (b *builder) stage(s *instructions.Stage, done []*state) (*state, error) {
 		st.config = img.Config.Config
 		st.shell = img.Docker.Shell
 		st.health = img.Docker.Healthcheck
+		st.onbuild = img.Docker.OnBuild
 		st.history = append([]v1.History{}, img.Config.History...)
 		st.key = chain("", "image", img.ID)
 		fmt.Fprintf(b.out, " ---> %s\n", storage.ShortID(img.ID))
+	}
+	if err := b.triggers(st, done); err != nil {
+		return nil, err
 	}
 	for _, cmd := range s.Commands {
 		if err := b.ctx.Err(); err != nil {
@@ -465,6 +473,35 @@ func (b *builder) stage(s *instructions.Stage, done []*state) (*state, error) {
 		}
 	}
 	return st, nil
+}
+
+// triggers runs the base's ONBUILD instructions, as Docker does right
+// after FROM; the new image does not inherit them.
+func (b *builder) triggers(st *state, done []*state) error {
+	list := st.onbuild
+	st.onbuild = nil
+	if len(list) == 0 {
+		return nil
+	}
+	fmt.Fprintf(b.out, "# Executing %d build trigger", len(list))
+	if len(list) > 1 {
+		fmt.Fprint(b.out, "s")
+	}
+	fmt.Fprintln(b.out)
+	for _, expr := range list {
+		res, err := parser.Parse(strings.NewReader(expr))
+		if err != nil || len(res.AST.Children) != 1 {
+			return fmt.Errorf("ONBUILD trigger %q of the base image: %v", expr, err)
+		}
+		cmd, err := instructions.ParseCommand(res.AST.Children[0])
+		if err != nil {
+			return fmt.Errorf("ONBUILD trigger %q of the base image: %w", expr, err)
+		}
+		if err := b.dispatch(st, cmd, done); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func cmdText(cmd instructions.Command) string {
@@ -648,6 +685,9 @@ func (b *builder) dispatch(st *state, cmd instructions.Command, done []*state) e
 			StartPeriod: h.StartPeriod, StartInterval: h.StartInterval, Retries: h.Retries}
 		data, _ := json.Marshal(st.health)
 		b.metadata(st, cmd, string(data))
+	case *instructions.OnbuildCommand:
+		st.onbuild = append(append([]string{}, st.onbuild...), c.Expression)
+		b.metadata(st, cmd, c.Expression)
 	case *instructions.MaintainerCommand:
 		st.author = c.Maintainer
 		b.metadata(st, cmd, c.Maintainer)
@@ -724,7 +764,7 @@ func (b *builder) commitLayer(st *state, key, createdBy string, diff io.Reader) 
 	now := time.Now().UTC()
 	history := append(append([]v1.History{}, st.history...), v1.History{Created: &now, CreatedBy: createdBy})
 	id, err := b.e.Store.PutStepImage(st.image, diff, storage.StepImage{
-		Config: st.config, Shell: st.shell, Healthcheck: st.health, Author: st.author,
+		Config: st.config, Shell: st.shell, Healthcheck: st.health, Author: st.author, OnBuild: st.onbuild,
 		History: history, CacheKey: key, Intermediate: true, Created: now,
 	})
 	if err != nil {
@@ -769,6 +809,15 @@ func (b *builder) run(st *state, c *instructions.RunCommand) error {
 	}
 	args := b.commandLine(st, cl)
 	env := st.stepEnv()
+	// Docker's predefined proxy ARGs reach RUN without an ARG, and stay
+	// out of the image and the cache key.
+	runEnv := env
+	for _, k := range proxyArgs {
+		if v, ok := b.opts.BuildArgs[k]; ok && !hasEnv(env, k) {
+			runEnv = append(runEnv, k+"="+v)
+			b.usedArgs[k] = true
+		}
+	}
 	createdBy := "RUN " + strings.Join(args, " ")
 	jsonArgs, _ := json.Marshal(args)
 	key := chain(st.key, "run", string(jsonArgs), strings.Join(env, "\x00"), st.config.User, st.config.WorkingDir, b.opts.Network)
@@ -777,7 +826,7 @@ func (b *builder) run(st *state, c *instructions.RunCommand) error {
 		return nil
 	}
 	id, err := b.e.RunStep(b.ctx, engine.StepOptions{
-		Image: st.image, Cmd: args, Env: env, Workdir: st.config.WorkingDir, User: st.config.User, Network: b.opts.Network,
+		Image: st.image, Cmd: args, Env: runEnv, Workdir: st.config.WorkingDir, User: st.config.User, Network: b.opts.Network,
 		Created: func(id string) { fmt.Fprintf(b.out, " ---> Running in %s\n", storage.ShortID(id)) },
 	}, engine.IO{Stdout: b.opts.Output, Stderr: b.opts.Output})
 	if id != "" {
