@@ -5,7 +5,11 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -308,7 +312,7 @@ func TestBuildFailures(t *testing.T) {
 			{"FROM busybox\nCOPY missing.txt /x\n", []string{"missing.txt: not found in the build context"}},
 			{"FROM busybox\nCOPY Dockerfile Docker* /x\n", []string{"must be a directory and end with a /"}},
 			{"FROM busybox\nENV\n", []string{"line 2", "ENV"}},
-			{"FROM busybox\nADD http://example.com/x /x\n", []string{"ADD from a URL", "not supported"}},
+			{"FROM busybox\nADD git@example.com:x/y.git /x\n", []string{"ADD from git@example.com:x/y.git", "not supported"}},
 		} {
 			dir := buildContext(t, u, map[string]string{"Dockerfile": c.dockerfile})
 			r := s.box(t, "build", "-q", "-t", "bad", dir)
@@ -451,5 +455,44 @@ func TestBuildOnbuildAndProxy(t *testing.T) {
 		wantOut(t, s.must(t, "run", "--rm", "child:1", "sh", "-c", "cat /trig /t2 /proxy; env | grep -ci proxy || true"),
 			"from the child's context\ntriggered\nhttp://proxy.example:3128\n0")
 		wantOut(t, s.must(t, "image", "inspect", "--format", "{{json .Config.OnBuild}}", "child:1"), "null")
+	})
+}
+
+// TestBuildAddURL downloads ADD's http sources: named after the URL,
+// mode 0600, not unpacked, checked against --checksum.
+func TestBuildAddURL(t *testing.T) {
+	archive := tarOf(t, map[string]string{"inner": "x"})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/files/data.txt":
+			w.Header().Set("Last-Modified", "Wed, 21 Oct 2015 07:28:00 GMT")
+			io.WriteString(w, "downloaded\n")
+		case "/files/a.tar":
+			io.WriteString(w, archive)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	sum := sha256.Sum256([]byte("downloaded\n"))
+	forEachUser(t, func(t *testing.T, u *User) {
+		s := newImageStore(t, u)
+		s.pull(t, "busybox")
+		ctx := buildContext(t, u, map[string]string{
+			"Dockerfile": "FROM busybox\nADD --checksum=sha256:" + hex.EncodeToString(sum[:]) + " " + srv.URL + "/files/data.txt /srv/\nADD " + srv.URL + "/files/a.tar /srv/\n",
+		})
+		s.must(t, "build", "-t", "added", ctx)
+		wantOut(t, s.must(t, "run", "--rm", "added", "sh", "-c", "cat /srv/data.txt; stat -c '%a %Y' /srv/data.txt; test -f /srv/a.tar && echo kept as a file"),
+			"downloaded\n600 1445412480\nkept as a file")
+		bad := buildContext(t, u, map[string]string{
+			"Dockerfile": "FROM busybox\nADD --checksum=sha256:" + strings.Repeat("0", 64) + " " + srv.URL + "/files/data.txt /srv/\n",
+		})
+		r := s.box(t, "build", "-q", "-t", "bad", bad)
+		wantCode(t, r, 1)
+		wantOneLineError(t, r, "checksum mismatch")
+		missing := buildContext(t, u, map[string]string{"Dockerfile": "FROM busybox\nADD " + srv.URL + "/nothing.txt /srv/\n"})
+		r = s.box(t, "build", "-q", "-t", "bad", missing)
+		wantCode(t, r, 1)
+		wantOneLineError(t, r, "404")
 	})
 }

@@ -704,16 +704,35 @@ func (b *builder) dispatch(st *state, cmd instructions.Command, done []*state) e
 		}
 		return b.copy(st, cmd, c.SourcePaths, c.DestPath, c.From, c.Chown, c.Chmod, false, done)
 	case *instructions.AddCommand:
-		if len(c.ExcludePatterns) > 0 || c.Checksum != "" || c.KeepGitDir != nil {
-			return &UnsupportedError{What: "ADD --exclude, --checksum and --keep-git-dir"}
+		if len(c.ExcludePatterns) > 0 || c.KeepGitDir != nil {
+			return &UnsupportedError{What: "ADD --exclude and --keep-git-dir"}
 		}
 		if len(c.SourceContents) > 0 {
 			return &UnsupportedError{What: "ADD with a heredoc"}
 		}
+		remote := 0
 		for _, s := range c.SourcePaths {
-			if strings.Contains(s, "://") || strings.HasPrefix(s, "git@") {
-				return &UnsupportedError{What: fmt.Sprintf("ADD from a URL (%s); download it before the build and ADD or COPY the file", s)}
+			switch {
+			case isURL(s):
+				remote++
+			case strings.Contains(s, "://") || strings.HasPrefix(s, "git@"):
+				return &UnsupportedError{What: fmt.Sprintf("ADD from %s (git and other remote sources than http and https)", s)}
 			}
+		}
+		if remote > 0 {
+			if remote != len(c.SourcePaths) {
+				return &UnsupportedError{What: "ADD of URLs and local files in one instruction"}
+			}
+			dir, names, err := download(b.ctx, filepath.Join(b.e.Store.Root(), "tmp"), c.SourcePaths, c.Checksum)
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(dir)
+			// Remote files are copied as they are, never unpacked.
+			return b.copyFrom(st, cmd, &tree{root: dir, name: "download"}, names, c.SourcePaths, c.DestPath, c.Chown, c.Chmod, false)
+		}
+		if c.Checksum != "" {
+			return fmt.Errorf("ADD --checksum is for URL sources only")
 		}
 		unpack := c.Unpack == nil || *c.Unpack
 		return b.copy(st, cmd, c.SourcePaths, c.DestPath, "", c.Chown, c.Chmod, unpack, done)
@@ -926,6 +945,12 @@ func (b *builder) copy(st *state, cmd instructions.Command, sources []string, de
 			src = &tree{root: root, name: "image " + from}
 		}
 	}
+	return b.copyFrom(st, cmd, src, sources, sources, dest, chown, chmod, unpack)
+}
+
+// copyFrom writes the sources found in src as the step's layer; written
+// are the sources as the Dockerfile gives them, for the cache key.
+func (b *builder) copyFrom(st *state, cmd instructions.Command, src *tree, sources, written []string, dest, chown, chmod string, unpack bool) error {
 	rootfs, err := b.mount(st.image)
 	if err != nil {
 		return err
@@ -961,7 +986,7 @@ func (b *builder) copy(st *state, cmd instructions.Command, sources []string, de
 		return fmt.Errorf("%s: %w", strings.ToUpper(cmd.Name()), err)
 	}
 	createdBy := cmdText(cmd)
-	key := chain(st.key, cmd.Name(), strings.Join(sources, "\x00"), dest, chown, chmod, st.config.WorkingDir, content)
+	key := chain(st.key, cmd.Name(), strings.Join(written, "\x00"), dest, chown, chmod, st.config.WorkingDir, content)
 	if b.cached(st, key) {
 		b.addHistory(st, createdBy, false)
 		return nil
