@@ -496,3 +496,38 @@ func TestBuildAddURL(t *testing.T) {
 		wantOneLineError(t, r, "404")
 	})
 }
+
+// TestBuildNetworkAndUnreadable: --network none gives RUN only a loopback;
+// a context file box cannot read fails the COPY (rootless: a file of
+// another user; root reads every file).
+func TestBuildNetworkAndUnreadable(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		s := newImageStore(t, u)
+		s.pull(t, "busybox")
+		ctx := buildContext(t, u, map[string]string{
+			"Dockerfile": "FROM busybox\nRUN tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' > /ifaces\n",
+		})
+		s.must(t, "build", "--network", "none", "-t", "nonet", ctx)
+		wantOut(t, s.must(t, "run", "--rm", "nonet", "cat", "/ifaces"), "lo")
+		wantCode(t, s.box(t, "build", "--network", "bridge0", ctx), 125)
+
+		secret := filepath.Join(ctx, "private.txt")
+		if err := os.WriteFile(secret, []byte("root only\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chown(secret, 0, 0); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(ctx, "Dockerfile"), []byte("FROM busybox\nCOPY private.txt /\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r := s.box(t, "build", "-q", "-t", "unreadable", ctx)
+		if u.Mode == "root" {
+			wantCode(t, r, 0)
+			return
+		}
+		wantCode(t, r, 1)
+		wantOneLineError(t, r, "private.txt", "permission denied")
+		wantCode(t, s.box(t, "image", "inspect", "unreadable"), 1)
+	})
+}

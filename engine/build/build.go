@@ -763,8 +763,8 @@ func (b *builder) commandLine(st *state, cl instructions.ShellDependantCmdLine) 
 	return append(append([]string{}, sh...), strings.Join(cl.CmdLine, " "))
 }
 
-// layerStep stores a step's layer as the stage's next image, unless the
-// cache has it.
+// cached takes a step's image from the cache, when a build made one under
+// key before and --no-cache was not given.
 func (b *builder) cached(st *state, key string) bool {
 	if b.opts.NoCache {
 		return false

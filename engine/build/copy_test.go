@@ -160,3 +160,25 @@ func TestContentKey(t *testing.T) {
 		t.Fatal("chain keys must tell their parts and parents apart")
 	}
 }
+
+func TestIgnoreFilePrecedence(t *testing.T) {
+	dir := writeTree(t)
+	write := func(name, content string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(".containerignore", "c\n")
+	tr, err := openContext(dir, filepath.Join(dir, "Dockerfile"))
+	if err != nil || !tr.excluded("c") {
+		t.Fatalf(".containerignore alone is read: %v", err)
+	}
+	write(".dockerignore", "d\n")
+	if tr, _ = openContext(dir, filepath.Join(dir, "Dockerfile")); !tr.excluded("d") || tr.excluded("c") {
+		t.Fatal(".dockerignore wins over .containerignore")
+	}
+	write("Build.file.dockerignore", "b\n")
+	if tr, _ = openContext(dir, filepath.Join(dir, "Build.file")); !tr.excluded("b") || tr.excluded("d") {
+		t.Fatal("<Dockerfile>.dockerignore wins over .dockerignore")
+	}
+}
