@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"sort"
 	"time"
 
 	digest "github.com/opencontainers/go-digest"
@@ -208,4 +209,56 @@ func (s *Store) BuildCache(key string) (string, bool) {
 func isIntermediate(raw *cstorage.Image) bool {
 	var m buildMetadata
 	return raw.Metadata != "" && json.Unmarshal([]byte(raw.Metadata), &m) == nil && m.Intermediate
+}
+
+// layerChain is the set of layers from top down to the base.
+func (s *Store) layerChain(top string) map[string]bool {
+	chain := map[string]bool{}
+	for id := top; id != "" && !chain[id]; {
+		chain[id] = true
+		l, err := s.s.Layer(id)
+		if err != nil {
+			break
+		}
+		id = l.Parent
+	}
+	return chain
+}
+
+// removeBuildParents deletes, after an image was removed, the unnamed
+// images of the build steps below it (their top layers in chain) that no
+// other image builds on, as Docker's rmi deletes an image's untagged
+// parents; a step image another build's image still stands on stays, as
+// cache. It returns the ids deleted ("sha256:..."); failures leave an
+// image in place, to go with image prune.
+func (s *Store) removeBuildParents(chain map[string]bool) []string {
+	imgs, err := s.s.Images()
+	if err != nil {
+		return nil
+	}
+	var candidates []cstorage.Image
+	kept := map[string]bool{}
+	for _, img := range imgs {
+		if len(img.Names) == 0 && isIntermediate(&img) && chain[img.TopLayer] {
+			candidates = append(candidates, img)
+			continue
+		}
+		for l := range s.layerChain(img.TopLayer) {
+			kept[l] = true
+		}
+	}
+	var deleted []string
+	// Top down: a step's layer goes only once nothing stands on it.
+	sort.Slice(candidates, func(i, j int) bool {
+		return len(s.layerChain(candidates[i].TopLayer)) > len(s.layerChain(candidates[j].TopLayer))
+	})
+	for _, img := range candidates {
+		if kept[img.TopLayer] {
+			continue
+		}
+		if _, err := s.s.DeleteImage(img.ID, true); err == nil {
+			deleted = append(deleted, "sha256:"+img.ID)
+		}
+	}
+	return deleted
 }

@@ -445,6 +445,7 @@ func (s *Store) RemoveImage(nameOrID string, force bool, inUse func(imageID stri
 		return nil, err
 	}
 	untagged := append(wrapped.RepoTags(), wrapped.RepoDigests()...)
+	chain := s.layerChain(img.TopLayer)
 	if _, err := s.s.DeleteImage(img.ID, true); err != nil {
 		if !errors.Is(err, cstorage.ErrImageUsedByContainer) {
 			return nil, fmt.Errorf("delete image %s: %w", shortID(img.ID), err)
@@ -457,6 +458,7 @@ func (s *Store) RemoveImage(nameOrID string, force bool, inUse func(imageID stri
 	}
 	rep.Untagged = append(rep.Untagged, untagged...)
 	rep.Deleted = append(rep.Deleted, "sha256:"+img.ID)
+	rep.Deleted = append(rep.Deleted, s.removeBuildParents(chain)...)
 	return rep, nil
 }
 

@@ -444,6 +444,7 @@ func TestBuildOnbuildAndProxy(t *testing.T) {
 		s.must(t, "build", "-t", "parent:1", parent)
 		wantOut(t, s.must(t, "image", "inspect", "--format", "{{json .Config.OnBuild}}", "parent:1"),
 			`["COPY trig.txt /trig","RUN echo triggered > /t2"]`)
+		before := s.must(t, "images", "-a", "-q", "--no-trunc").Stdout
 		child := buildContext(t, u, map[string]string{
 			"Dockerfile": "FROM parent:1\nRUN echo \"$HTTP_PROXY\" > /proxy\n",
 			"trig.txt":   "from the child's context\n",
@@ -455,6 +456,15 @@ func TestBuildOnbuildAndProxy(t *testing.T) {
 		wantOut(t, s.must(t, "run", "--rm", "child:1", "sh", "-c", "cat /trig /t2 /proxy; env | grep -ci proxy || true"),
 			"from the child's context\ntriggered\nhttp://proxy.example:3128\n0")
 		wantOut(t, s.must(t, "image", "inspect", "--format", "{{json .Config.OnBuild}}", "child:1"), "null")
+
+		// rmi takes the build's step images along, as Docker's does.
+		r = s.must(t, "rmi", "child:1")
+		if n := strings.Count(r.Stdout, "Deleted: "); n != 4 {
+			t.Fatalf("rmi should delete the image and its three step images: %s", r)
+		}
+		if after := s.must(t, "images", "-a", "-q", "--no-trunc").Stdout; after != before {
+			t.Fatalf("after rmi, images -a should be as before the build:\n%s\nwas\n%s", after, before)
+		}
 	})
 }
 
