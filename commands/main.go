@@ -202,13 +202,14 @@ func commandTree() []*cli.Command {
 	cp, export := cpCommand(), exportCommand()
 	push := pushCommand()
 	save, load, commit := saveCommand(), loadCommand(), commitCommand()
+	build := buildCommand()
 	return []*cli.Command{
 		push, loginCommand(), logoutCommand(), searchCommand(),
 		run, pull, images, rmi, tag, history, ps, rm, stop, kill, wait, logs, rename,
 		create, start, restart, diff, exec, attach, top, pause, unpause, cp, export,
 		versionCommand(), infoCommand(), unshareCommand(), inspectCommand(), importCommand(),
 		volumeCommand(),
-		save, load, commit,
+		save, load, commit, build,
 		{
 			Name:  "container",
 			Usage: "manage containers",
@@ -228,7 +229,7 @@ func commandTree() []*cli.Command {
 			Subcommands: []*cli.Command{
 				alias(pull, "pull"), alias(push, "push"), alias(images, "ls", "list"), alias(rmi, "rm", "remove"),
 				alias(tag, "tag"), alias(history, "history"), imageInspect, alias(importCommand(), "import"),
-				alias(save, "save"), alias(load, "load"), imagePruneCommand(),
+				alias(save, "save"), alias(load, "load"), imagePruneCommand(), alias(build, "build"),
 			},
 		},
 		{

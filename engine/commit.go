@@ -77,26 +77,7 @@ func (e *Engine) Commit(ctx context.Context, nameOrID string, opts CommitOptions
 		createdBy = strings.Join(rec.Cmd, " ")
 	}
 
-	// Mount points box made in the container's layer (/etc/hosts, a
-	// volume's directory) are not the container's doing: Docker leaves
-	// them out of the image, as it leaves them out of diff.
-	made := map[string]bool{}
-	if sp, err := loadSpec(dir); err == nil {
-		added := map[string]bool{}
-		if changes, err := store.Changes("", sc.LayerID); err == nil {
-			for _, ch := range changes {
-				if ch.Kind == archive.ChangeAdd {
-					added[ch.Path] = true
-				}
-			}
-		}
-		for _, m := range sp.Mounts {
-			if added[m.Destination] {
-				made[m.Destination] = true
-			}
-		}
-	}
-	diff, err := e.containerChanges(sc.LayerID, made)
+	diff, err := e.layerChanges(sc, dir)
 	if err != nil {
 		return "", fmt.Errorf("commit %s: read its changes: %w", nameOrID, err)
 	}
@@ -114,6 +95,32 @@ func (e *Engine) Commit(ctx context.Context, nameOrID string, opts CommitOptions
 		return "", fmt.Errorf("commit %s: %w", nameOrID, err)
 	}
 	return id, nil
+}
+
+// layerChanges writes the changes in a container's layer to a temporary
+// file, as containerChanges does, less the mount points box made in it.
+func (e *Engine) layerChanges(sc *cstorage.Container, dir string) (*os.File, error) {
+	// Mount points box made in the container's layer (/etc/hosts, a
+	// volume's directory) are not the container's doing: Docker leaves
+	// them out of the image, as it leaves them out of diff.
+	store := e.Store.Backing()
+	made := map[string]bool{}
+	if sp, err := loadSpec(dir); err == nil {
+		added := map[string]bool{}
+		if changes, err := store.Changes("", sc.LayerID); err == nil {
+			for _, ch := range changes {
+				if ch.Kind == archive.ChangeAdd {
+					added[ch.Path] = true
+				}
+			}
+		}
+		for _, m := range sp.Mounts {
+			if added[m.Destination] {
+				made[m.Destination] = true
+			}
+		}
+	}
+	return e.containerChanges(sc.LayerID, made)
 }
 
 // containerChanges writes the changes in a container's layer, less the

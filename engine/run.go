@@ -82,6 +82,8 @@ type RunOptions struct {
 
 	// Puller, when set, is told about an implicit pull.
 	Puller Puller
+	// Created, when set, is told the container's id once it exists.
+	Created func(id string)
 }
 
 // Puller follows the pull `run` makes when the image is missing or
@@ -216,6 +218,9 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 	}
 	if err != nil {
 		return "", fmt.Errorf("create container: %w", err)
+	}
+	if opts.Created != nil {
+		opts.Created(ctr.ID)
 	}
 	// The rootfs mount lives only in this process's mount namespace and
 	// goes with it; until the container has started, every failure

@@ -38,8 +38,7 @@ type ListOptions struct {
 	// label=KEY or label=KEY=VALUE (all must match), before=IMAGE,
 	// since=IMAGE.
 	Filters []string
-	// All includes intermediate images. box stores none, so it changes
-	// nothing yet; it is here because Docker has it.
+	// All includes intermediate images: the unnamed images of build steps.
 	All bool
 }
 
@@ -83,6 +82,9 @@ func (s *Store) ListImages(opts ListOptions) ([]Summary, error) {
 	}
 	var out []Summary
 	for _, img := range imgs {
+		if img.Intermediate && img.Dangling() && !opts.All {
+			continue
+		}
 		sum, ok := f.apply(img)
 		if !ok {
 			continue

@@ -27,6 +27,9 @@ type Image struct {
 	// the config does not say (Docker then shows N/A).
 	Created  time.Time
 	TopLayer string
+	// Intermediate marks a build step's image: images lists it only
+	// with -a while it has no name.
+	Intermediate bool
 	// Config is the image's OCI configuration (env, cmd, history, rootfs).
 	Config v1.Image
 	// Docker holds what Docker's image format adds to the OCI config.
@@ -266,6 +269,8 @@ func (s *Store) wrap(raw *cstorage.Image) (*Image, error) {
 		Digests:  raw.Digests,
 		TopLayer: raw.TopLayer,
 		store:    s,
+
+		Intermediate: isIntermediate(raw),
 	}
 	for _, n := range raw.BigDataSizes {
 		img.metadataSize += n
@@ -440,6 +445,7 @@ func (s *Store) RemoveImage(nameOrID string, force bool, inUse func(imageID stri
 		return nil, err
 	}
 	untagged := append(wrapped.RepoTags(), wrapped.RepoDigests()...)
+	chain := s.layerChain(img.TopLayer)
 	if _, err := s.s.DeleteImage(img.ID, true); err != nil {
 		if !errors.Is(err, cstorage.ErrImageUsedByContainer) {
 			return nil, fmt.Errorf("delete image %s: %w", shortID(img.ID), err)
@@ -452,6 +458,7 @@ func (s *Store) RemoveImage(nameOrID string, force bool, inUse func(imageID stri
 	}
 	rep.Untagged = append(rep.Untagged, untagged...)
 	rep.Deleted = append(rep.Deleted, "sha256:"+img.ID)
+	rep.Deleted = append(rep.Deleted, s.removeBuildParents(chain)...)
 	return rep, nil
 }
 

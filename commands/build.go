@@ -1,0 +1,148 @@
+package commands
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"box/engine/build"
+	"box/storage"
+)
+
+func buildCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "build",
+		Usage:     "build an image from a Dockerfile",
+		ArgsUsage: "PATH",
+		Flags: []cli.Flag{
+			&cli.StringSliceFlag{Name: "tag", Aliases: []string{"t"}, Usage: `name and optionally a tag in the "name:tag" format`},
+			&cli.StringFlag{Name: "file", Aliases: []string{"f"}, Usage: `name of the Dockerfile (default "PATH/Dockerfile", then "PATH/Containerfile"; "-" reads it from stdin)`},
+			&cli.StringSliceFlag{Name: "build-arg", Usage: "set build-time variables"},
+			&cli.StringSliceFlag{Name: "label", Usage: "set metadata for an image"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "suppress the build output and print image ID on success"},
+			&cli.StringFlag{Name: "iidfile", Usage: "write the image ID to the file"},
+			&cli.BoolFlag{Name: "no-cache", Usage: "do not use cache when building the image"},
+			&cli.StringFlag{Name: "target", Usage: "set the target build stage to build"},
+			&cli.StringFlag{Name: "network", Usage: "set the networking mode for the RUN instructions (host or none)"},
+			&cli.BoolFlag{Name: "pull", Usage: "always attempt to pull a newer version of the base images"},
+			&cli.StringFlag{Name: "platform", Usage: "set the platform (only the host's: " + hostPlatform() + ")"},
+			&cli.StringFlag{Name: "progress", Value: "auto", Usage: "set type of progress output (auto, plain, tty)"},
+			&cli.StringFlag{Name: "format", Value: "oci", Usage: "format of the image's manifest (oci or docker)"},
+		},
+		Action: runBuild,
+	}
+}
+
+func runBuild(c *cli.Context) error {
+	if err := requireArgs(c, 1, 1); err != nil {
+		return err
+	}
+	dir := c.Args().First()
+	if dir == "-" {
+		if c.String("file") == "-" {
+			return usageErrorf("invalid argument: can't use stdin for both build context and dockerfile")
+		}
+	} else if info, err := os.Stat(dir); err != nil || !info.IsDir() {
+		return usageErrorf("unable to prepare context: path %q not found or not a directory", dir)
+	}
+	opts := build.Options{
+		ContextDir: dir,
+		Dockerfile: c.String("file"),
+		BuildArgs:  map[string]string{},
+		Labels:     map[string]string{},
+		Target:     c.String("target"),
+		NoCache:    c.Bool("no-cache"),
+		Network:    c.String("network"),
+	}
+	opts.Pull = c.Bool("pull")
+	if p := c.String("platform"); p != "" && p != hostPlatform() && p != "linux" {
+		return usageErrorf("invalid --platform %q: box build builds for the host platform, %s", p, hostPlatform())
+	}
+	switch c.String("progress") {
+	case "auto", "plain", "tty":
+		// Steps and their output are written as they happen, the same way for all three.
+	default:
+		return usageErrorf("invalid --progress %q: want auto, plain or tty", c.String("progress"))
+	}
+	switch c.String("format") {
+	case "oci":
+	case "docker":
+		opts.DockerFormat = true
+	default:
+		return usageErrorf("invalid --format %q: want oci or docker", c.String("format"))
+	}
+	switch opts.Network {
+	case "", "default", "host", "none":
+	default:
+		return usageErrorf("network %q not found: box build supports host and none", opts.Network)
+	}
+	for _, t := range c.StringSlice("tag") {
+		ref, err := storage.ParseReference(t)
+		if err != nil {
+			return usageErrorf("invalid argument %q for \"-t, --tag\" flag: %v", t, err)
+		}
+		opts.Tags = append(opts.Tags, ref)
+	}
+	for _, a := range c.StringSlice("build-arg") {
+		k, v, ok := strings.Cut(a, "=")
+		if !ok {
+			// Docker takes a bare name's value from the environment.
+			var set bool
+			if v, set = os.LookupEnv(k); !set {
+				continue
+			}
+		}
+		opts.BuildArgs[k] = v
+	}
+	for _, l := range c.StringSlice("label") {
+		k, v, _ := strings.Cut(l, "=")
+		opts.Labels[k] = v
+	}
+	if dir == "-" {
+		// A tar stream of the context, compressed or not, as Docker takes it.
+		opts.ContextDir, opts.ContextTar = "", os.Stdin
+	}
+	if opts.Dockerfile == "-" {
+		data, err := io.ReadAll(os.Stdin)
+		if err != nil {
+			return fmt.Errorf("read the Dockerfile from stdin: %w", err)
+		}
+		opts.Content = data
+	}
+	quiet := c.Bool("quiet")
+	if !quiet {
+		opts.Progress = c.App.ErrWriter
+		opts.Output = os.Stderr
+	}
+	e, err := newEngine(c)
+	if err != nil {
+		return err
+	}
+	// Ctrl-C kills the step's container; the build removes it and its
+	// mounts on the way out, then box ends by the signal.
+	ctx, interrupted := interruptible(c.Context)
+	rep, err := build.Build(ctx, e, opts)
+	e.Close()
+	if sig := interrupted(); sig != nil {
+		reraise(sig)
+	}
+	if err != nil {
+		return err
+	}
+	if f := c.String("iidfile"); f != "" {
+		if err := os.WriteFile(f, []byte("sha256:"+rep.ID), 0o644); err != nil {
+			return fmt.Errorf("write the image id to %s: %w", f, err)
+		}
+	}
+	if quiet {
+		fmt.Fprintf(c.App.Writer, "sha256:%s\n", rep.ID)
+	}
+	return nil
+}
+
+// hostPlatform is the only platform box builds for.
+func hostPlatform() string { return "linux/" + runtime.GOARCH }

@@ -1,0 +1,1005 @@
+// Package build turns a Dockerfile and its context into an image, step by
+// step: RUN steps are containers made and run by the engine, COPY and ADD
+// steps are layers written straight from the context, and each step that
+// changes files becomes an image in the store that later builds reuse as
+// their cache. It writes progress only to the writers it is given and
+// never tags an image unless the whole build succeeded.
+package build
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/buildkit/frontend/dockerfile/shell"
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+	"go.podman.io/image/v5/docker/reference"
+	"go.podman.io/storage/pkg/archive"
+
+	"box/engine"
+	"box/storage"
+)
+
+// Options describe one build.
+type Options struct {
+	// ContextDir is the build context; ContextTar, when set instead, is
+	// a tar stream of it (box build -), unpacked once for the build, and
+	// a relative Dockerfile is a path in it.
+	ContextDir string
+	ContextTar io.Reader
+	// Dockerfile is its path; "" looks for Dockerfile, then Containerfile,
+	// in the context. Content, when not nil, is the Dockerfile itself
+	// (-f -), and Dockerfile only names it in messages.
+	Dockerfile string
+	Content    []byte
+	// Tags name the image once the build succeeded.
+	Tags      []reference.Named
+	BuildArgs map[string]string
+	// Labels are added to the image's config.
+	Labels map[string]string
+	// Target is the last stage built; "" is the last one in the file.
+	Target  string
+	NoCache bool
+	// Pull pulls every base image, even one in the store.
+	Pull bool
+	// DockerFormat makes the image's manifest Docker's schema 2 (--format
+	// docker); the default is OCI.
+	DockerFormat bool
+	// Network is RUN's network ("" for box's default).
+	Network string
+	// Progress receives Docker's step lines; Output the RUN commands'
+	// output. Either may be nil to discard it.
+	Progress io.Writer
+	Output   *os.File
+}
+
+// Report is what a successful build made.
+type Report struct {
+	ID string
+}
+
+// SyntaxError is a Dockerfile that cannot be parsed or has an instruction
+// box does not know, with where it is.
+type SyntaxError struct {
+	File string
+	Line int
+	Err  error
+}
+
+func (e *SyntaxError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("dockerfile parse error on %s line %d: %v", e.File, e.Line, e.Err)
+	}
+	return e.Err.Error()
+}
+
+func (e *SyntaxError) Unwrap() error { return e.Err }
+
+// StepError is a RUN whose command exited non-zero.
+type StepError struct {
+	Step    int
+	Command string
+	Code    int
+}
+
+func (e *StepError) Error() string {
+	return fmt.Sprintf("The command '%s' returned a non-zero code: %d", e.Command, e.Code)
+}
+
+// UnsupportedError is an instruction or flag that box does not build yet.
+type UnsupportedError struct{ What string }
+
+func (e *UnsupportedError) Error() string {
+	return fmt.Sprintf("%s is not supported by box build yet", e.What)
+}
+
+// state is a stage as its steps leave it.
+type state struct {
+	name    string
+	image   string // id of the last image with the stage's files; "" for none
+	config  v1.ImageConfig
+	shell   []string
+	health  *storage.HealthConfig
+	author  string
+	onbuild []string
+	history []v1.History
+	key     string
+	args    map[string]*string // the stage's declared ARGs; nil value: no value
+	cmdSet  bool
+}
+
+type builder struct {
+	e        *engine.Engine
+	ctx      context.Context
+	opts     Options
+	context  *tree
+	lex      *shell.Lex
+	metaArgs map[string]*string
+	step     int
+	total    int
+	mounted  map[string]string
+	out      io.Writer
+	usedArgs map[string]bool
+}
+
+// Build runs the Dockerfile's steps and returns the image it made. A
+// failing RUN comes back as a *StepError, a bad Dockerfile as a
+// *SyntaxError; intermediate containers are gone either way.
+func Build(ctx context.Context, e *engine.Engine, opts Options) (*Report, error) {
+	b := &builder{e: e, ctx: ctx, opts: opts, mounted: map[string]string{}, out: opts.Progress, usedArgs: map[string]bool{}}
+	if b.out == nil {
+		b.out = io.Discard
+	}
+	if opts.Output == nil {
+		devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+		if err != nil {
+			return nil, err
+		}
+		defer devnull.Close()
+		b.opts.Output = devnull
+	}
+	defer b.unmountAll()
+	if opts.ContextTar != nil {
+		dir, err := unpackContext(e.Store.Root(), opts.ContextTar)
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(dir)
+		opts.ContextDir = dir
+		if opts.Dockerfile != "" && opts.Dockerfile != "-" && !filepath.IsAbs(opts.Dockerfile) {
+			opts.Dockerfile = filepath.Join(dir, filepath.Clean("/"+opts.Dockerfile))
+		}
+		b.opts.ContextDir, b.opts.Dockerfile = opts.ContextDir, opts.Dockerfile
+	}
+	name, content, err := readDockerfile(opts)
+	if err != nil {
+		return nil, err
+	}
+	if b.context, err = openContext(opts.ContextDir, name); err != nil {
+		return nil, err
+	}
+	if len(bytes.TrimSpace(content)) == 0 {
+		return nil, &SyntaxError{File: filepath.Base(name), Err: fmt.Errorf("the Dockerfile (%s) cannot be empty", filepath.Base(name))}
+	}
+	res, err := parser.Parse(bytes.NewReader(content))
+	if err != nil {
+		return nil, syntaxError(name, err)
+	}
+	b.lex = shell.NewLex(res.EscapeToken)
+	stages, metaArgs, err := instructions.Parse(res.AST, nil)
+	if err != nil {
+		return nil, syntaxError(name, err)
+	}
+	if len(stages) == 0 {
+		return nil, &SyntaxError{File: filepath.Base(name), Err: errors.New("no FROM instruction")}
+	}
+	last := len(stages) - 1
+	if opts.Target != "" {
+		last = -1
+		for i, s := range stages {
+			if strings.EqualFold(s.Name, opts.Target) {
+				last = i
+			}
+		}
+		if last < 0 {
+			return nil, fmt.Errorf("target stage %q could not be found", opts.Target)
+		}
+	}
+	stages = stages[:last+1]
+	for _, s := range stages {
+		b.total += 1 + len(s.Commands)
+	}
+
+	// BuildKit's predefined platform ARGs; the build and the target are
+	// both the host.
+	b.metaArgs = map[string]*string{}
+	for k, v := range platformArgs() {
+		v := v
+		b.metaArgs[k] = &v
+	}
+	for _, a := range metaArgs {
+		for _, kv := range a.Args {
+			v := kv.Value
+			if v != nil {
+				x, err := b.expand(*v, b.metaEnv())
+				if err != nil {
+					return nil, err
+				}
+				v = &x
+			}
+			if bv, ok := opts.BuildArgs[kv.Key]; ok {
+				v = &bv
+				b.usedArgs[kv.Key] = true
+			}
+			b.metaArgs[kv.Key] = v
+		}
+	}
+
+	var done []*state
+	var st *state
+	for i := range stages {
+		if st, err = b.stage(&stages[i], done); err != nil {
+			return nil, err
+		}
+		done = append(done, st)
+	}
+
+	// The result: the last stage's files with its whole config.
+	cfg := st.config
+	labelKeys := make([]string, 0, len(opts.Labels))
+	for k := range opts.Labels {
+		labelKeys = append(labelKeys, k)
+	}
+	sort.Strings(labelKeys)
+	key := st.key
+	for _, k := range labelKeys {
+		if cfg.Labels == nil {
+			cfg.Labels = map[string]string{}
+		}
+		cfg.Labels[k] = opts.Labels[k]
+		key = chain(key, "label", k, opts.Labels[k])
+	}
+	key = chain(key, "result", strconv.FormatBool(opts.DockerFormat))
+	id, ok := "", false
+	if !opts.NoCache {
+		id, ok = e.Store.BuildCache(key)
+	}
+	if !ok {
+		if id, err = e.Store.PutStepImage(st.image, nil, storage.StepImage{
+			Config: cfg, Shell: st.shell, Healthcheck: st.health, Author: st.author, OnBuild: st.onbuild,
+			History: st.history, CacheKey: key, Created: time.Now().UTC(), DockerFormat: opts.DockerFormat,
+		}); err != nil {
+			return nil, fmt.Errorf("store the image: %w", err)
+		}
+	}
+	var unused []string
+	for k := range opts.BuildArgs {
+		if !b.usedArgs[k] {
+			unused = append(unused, k)
+		}
+	}
+	if len(unused) > 0 {
+		sort.Strings(unused)
+		fmt.Fprintf(b.out, "[Warning] One or more build-args %v were not consumed\n", unused)
+	}
+	fmt.Fprintf(b.out, "Successfully built %s\n", storage.ShortID(id))
+	for _, t := range opts.Tags {
+		if err := e.Store.Tag(id, t.String()); err != nil {
+			return nil, fmt.Errorf("tag %s: %w", storage.FamiliarString(t), err)
+		}
+		fmt.Fprintf(b.out, "Successfully tagged %s\n", storage.FamiliarString(t))
+	}
+	return &Report{ID: id}, nil
+}
+
+// proxyArgs are the ARGs Docker predefines for proxies.
+var proxyArgs = []string{"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"}
+
+// platformArgs are the ARGs BuildKit predefines for the platforms.
+func platformArgs() map[string]string {
+	p := "linux/" + runtime.GOARCH
+	args := map[string]string{}
+	for _, side := range []string{"BUILD", "TARGET"} {
+		args[side+"PLATFORM"] = p
+		args[side+"OS"] = "linux"
+		args[side+"ARCH"] = runtime.GOARCH
+		args[side+"VARIANT"] = ""
+	}
+	return args
+}
+
+// unpackContext writes a context sent as a tar stream to a new directory
+// under the store's tmp, which the caller removes.
+func unpackContext(storeRoot string, r io.Reader) (string, error) {
+	tmp := filepath.Join(storeRoot, "tmp")
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
+		return "", err
+	}
+	dir, err := os.MkdirTemp(tmp, "build-context-")
+	if err != nil {
+		return "", err
+	}
+	if err := archive.Untar(r, dir, &archive.TarOptions{NoLchown: true}); err != nil {
+		os.RemoveAll(dir)
+		return "", fmt.Errorf("read the build context from stdin: %w", err)
+	}
+	return dir, nil
+}
+
+// readDockerfile finds and reads the Dockerfile.
+func readDockerfile(opts Options) (string, []byte, error) {
+	if opts.Content != nil {
+		name := opts.Dockerfile
+		if name == "" || name == "-" {
+			name = "Dockerfile"
+		}
+		return name, opts.Content, nil
+	}
+	candidates := []string{opts.Dockerfile}
+	if opts.Dockerfile == "" {
+		candidates = []string{filepath.Join(opts.ContextDir, "Dockerfile"), filepath.Join(opts.ContextDir, "Containerfile")}
+	}
+	var firstErr error
+	for _, p := range candidates {
+		data, err := os.ReadFile(p)
+		if err == nil {
+			return p, data, nil
+		}
+		if firstErr == nil {
+			firstErr = err
+		}
+	}
+	return "", nil, fmt.Errorf("cannot read the Dockerfile: %w", firstErr)
+}
+
+func syntaxError(name string, err error) error {
+	se := &SyntaxError{File: filepath.Base(name), Err: err}
+	var loc *parser.LocationError
+	if errors.As(err, &loc) && len(loc.Locations) > 0 && len(loc.Locations[0]) > 0 {
+		se.Line = loc.Locations[0][0].Start.Line
+		se.Err = loc.Unwrap()
+	}
+	var unknown *instructions.UnknownInstructionError
+	if errors.As(err, &unknown) {
+		se.Line, se.Err = unknown.Line, fmt.Errorf("unknown instruction: %s", unknown.Instruction)
+	}
+	return se
+}
+
+// chain is the cache key of a step: its parent's key and what the step is.
+func chain(parent string, parts ...string) string {
+	h := sha256.New()
+	h.Write([]byte(parent))
+	for _, p := range parts {
+		h.Write([]byte{0})
+		h.Write([]byte(p))
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func (b *builder) metaEnv() []string {
+	var env []string
+	for k, v := range b.metaArgs {
+		if v != nil {
+			env = append(env, k+"="+*v)
+		}
+	}
+	return env
+}
+
+func (b *builder) expand(word string, env []string) (string, error) {
+	s, _, err := b.lex.ProcessWord(word, shell.EnvsFromSlice(env))
+	return s, err
+}
+
+// stepEnv is what variables in a step see: the ARGs, then ENV over them.
+func (st *state) stepEnv() []string {
+	var env []string
+	names := make([]string, 0, len(st.args))
+	for k := range st.args {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		if v := st.args[k]; v != nil && !hasEnv(st.config.Env, k) {
+			env = append(env, k+"="+*v)
+		}
+	}
+	return append(env, st.config.Env...)
+}
+
+func hasEnv(env []string, k string) bool {
+	for _, e := range env {
+		if name, _, _ := strings.Cut(e, "="); name == k {
+			return true
+		}
+	}
+	return false
+}
+
+func setEnv(env []string, k, v string) []string {
+	for i, e := range env {
+		if name, _, _ := strings.Cut(e, "="); name == k {
+			out := append([]string{}, env...)
+			out[i] = k + "=" + v
+			return out
+		}
+	}
+	return append(append([]string{}, env...), k+"="+v)
+}
+
+func (b *builder) stepLine(text string) {
+	b.step++
+	fmt.Fprintf(b.out, "Step %d/%d : %s\n", b.step, b.total, text)
+}
+
+// stage builds one stage from its FROM.
+func (b *builder) stage(s *instructions.Stage, done []*state) (*state, error) {
+	b.stepLine(s.SourceCode)
+	base, err := b.expand(s.BaseName, b.metaEnv())
+	if err != nil {
+		return nil, err
+	}
+	st := &state{name: s.Name, args: map[string]*string{}}
+	switch {
+	case strings.EqualFold(base, "scratch"):
+		st.key = chain("", "scratch")
+		fmt.Fprintln(b.out, " ---> scratch")
+	case findStage(done, base) != nil:
+		prev := findStage(done, base)
+		*st = *prev
+		st.name, st.args, st.cmdSet = s.Name, map[string]*string{}, false
+		st.history = append([]v1.History{}, prev.history...)
+		fmt.Fprintf(b.out, " ---> %s\n", storage.ShortID(st.image))
+	default:
+		img, err := b.baseImage(base)
+		if err != nil {
+			return nil, err
+		}
+		st.image = img.ID
+		st.config = img.Config.Config
+		st.shell = img.Docker.Shell
+		st.health = img.Docker.Healthcheck
+		st.onbuild = img.Docker.OnBuild
+		st.history = append([]v1.History{}, img.Config.History...)
+		st.key = chain("", "image", img.ID)
+		fmt.Fprintf(b.out, " ---> %s\n", storage.ShortID(img.ID))
+	}
+	if err := b.triggers(st, done); err != nil {
+		return nil, err
+	}
+	for _, cmd := range s.Commands {
+		if err := b.ctx.Err(); err != nil {
+			return nil, err
+		}
+		b.stepLine(cmdText(cmd))
+		if err := b.dispatch(st, cmd, done); err != nil {
+			return nil, err
+		}
+	}
+	return st, nil
+}
+
+// triggers runs the base's ONBUILD instructions, as Docker does right
+// after FROM; the new image does not inherit them.
+func (b *builder) triggers(st *state, done []*state) error {
+	list := st.onbuild
+	st.onbuild = nil
+	if len(list) == 0 {
+		return nil
+	}
+	fmt.Fprintf(b.out, "# Executing %d build trigger", len(list))
+	if len(list) > 1 {
+		fmt.Fprint(b.out, "s")
+	}
+	fmt.Fprintln(b.out)
+	for _, expr := range list {
+		res, err := parser.Parse(strings.NewReader(expr))
+		if err != nil || len(res.AST.Children) != 1 {
+			return fmt.Errorf("ONBUILD trigger %q of the base image: %v", expr, err)
+		}
+		cmd, err := instructions.ParseCommand(res.AST.Children[0])
+		if err != nil {
+			return fmt.Errorf("ONBUILD trigger %q of the base image: %w", expr, err)
+		}
+		if err := b.dispatch(st, cmd, done); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func cmdText(cmd instructions.Command) string {
+	if s, ok := cmd.(fmt.Stringer); ok {
+		return s.String()
+	}
+	return cmd.Name()
+}
+
+func findStage(done []*state, name string) *state {
+	for i, s := range done {
+		if s.name != "" && strings.EqualFold(s.name, name) || name == strconv.Itoa(i) {
+			return s
+		}
+	}
+	return nil
+}
+
+// baseImage finds a FROM image in the store or pulls it (always, with
+// --pull).
+func (b *builder) baseImage(name string) (*storage.Image, error) {
+	if !b.opts.Pull {
+		img, err := b.e.Store.LookupImage(name)
+		if err == nil || !errors.Is(err, storage.ErrImageNotFound) {
+			return img, err
+		}
+	}
+	ref, err := storage.ParseReference(name)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := b.e.Store.Pull(b.ctx, ref, storage.PullOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return b.e.Store.LookupImage(rep.ID)
+}
+
+// mount gives the files of an image, mounted read-only until the build
+// ends; "" for no image.
+func (b *builder) mount(id string) (string, error) {
+	if id == "" {
+		return "", nil
+	}
+	if p, ok := b.mounted[id]; ok {
+		return p, nil
+	}
+	p, err := b.e.Store.Backing().MountImage(id, nil, "")
+	if err != nil {
+		return "", fmt.Errorf("mount image %s: %w", storage.ShortID(id), err)
+	}
+	b.mounted[id] = p
+	return p, nil
+}
+
+func (b *builder) unmountAll() {
+	for id := range b.mounted {
+		_, _ = b.e.Store.Backing().UnmountImage(id, true)
+	}
+}
+
+// metadata records a step that changes only the config.
+func (b *builder) metadata(st *state, cmd instructions.Command, what ...string) {
+	now := time.Now().UTC()
+	st.history = append(st.history, v1.History{Created: &now, CreatedBy: cmdText(cmd), EmptyLayer: true})
+	st.key = chain(st.key, append([]string{cmd.Name()}, what...)...)
+}
+
+func (b *builder) dispatch(st *state, cmd instructions.Command, done []*state) error {
+	env := st.stepEnv()
+	if _, isArg := cmd.(*instructions.ArgCommand); !isArg {
+		if ex, ok := cmd.(instructions.SupportsSingleWordExpansion); ok {
+			if err := ex.Expand(func(w string) (string, error) { return b.expand(w, env) }); err != nil {
+				return err
+			}
+		}
+	}
+	switch c := cmd.(type) {
+	case *instructions.EnvCommand:
+		var parts []string
+		for _, kv := range c.Env {
+			st.config.Env = setEnv(st.config.Env, kv.Key, kv.Value)
+			parts = append(parts, kv.Key+"="+kv.Value)
+		}
+		b.metadata(st, cmd, parts...)
+	case *instructions.ArgCommand:
+		var parts []string
+		for _, kv := range c.Args {
+			var v *string
+			if meta, ok := b.metaArgs[kv.Key]; ok {
+				v = meta
+			}
+			if kv.Value != nil {
+				x, err := b.expand(*kv.Value, env)
+				if err != nil {
+					return err
+				}
+				v = &x
+			}
+			if bv, ok := b.opts.BuildArgs[kv.Key]; ok {
+				v = &bv
+				b.usedArgs[kv.Key] = true
+			}
+			st.args[kv.Key] = v
+			if v != nil {
+				parts = append(parts, kv.Key+"="+*v)
+			} else {
+				parts = append(parts, kv.Key)
+			}
+		}
+		b.metadata(st, cmd, parts...)
+	case *instructions.LabelCommand:
+		if st.config.Labels == nil {
+			st.config.Labels = map[string]string{}
+		} else {
+			st.config.Labels = cloneMap(st.config.Labels)
+		}
+		var parts []string
+		for _, kv := range c.Labels {
+			st.config.Labels[kv.Key] = kv.Value
+			parts = append(parts, kv.Key+"="+kv.Value)
+		}
+		b.metadata(st, cmd, parts...)
+	case *instructions.ExposeCommand:
+		ports := map[string]struct{}{}
+		for k := range st.config.ExposedPorts {
+			ports[k] = struct{}{}
+		}
+		var parts []string
+		for _, p := range c.Ports {
+			p, err := b.expand(p, env)
+			if err != nil {
+				return err
+			}
+			for _, p := range strings.Fields(p) {
+				if !strings.Contains(p, "/") {
+					p += "/tcp"
+				}
+				ports[p] = struct{}{}
+				parts = append(parts, p)
+			}
+		}
+		st.config.ExposedPorts = ports
+		b.metadata(st, cmd, parts...)
+	case *instructions.VolumeCommand:
+		vols := map[string]struct{}{}
+		for k := range st.config.Volumes {
+			vols[k] = struct{}{}
+		}
+		for _, v := range c.Volumes {
+			if v = strings.TrimSpace(v); v == "" {
+				return fmt.Errorf("VOLUME specified can not be an empty string")
+			}
+			vols[v] = struct{}{}
+		}
+		st.config.Volumes = vols
+		b.metadata(st, cmd, c.Volumes...)
+	case *instructions.StopSignalCommand:
+		st.config.StopSignal = c.Signal
+		b.metadata(st, cmd, c.Signal)
+	case *instructions.UserCommand:
+		st.config.User = c.User
+		b.metadata(st, cmd, c.User)
+	case *instructions.ShellCommand:
+		st.shell = c.Shell
+		b.metadata(st, cmd, c.Shell...)
+	case *instructions.CmdCommand:
+		st.config.Cmd = b.commandLine(st, c.ShellDependantCmdLine)
+		st.cmdSet = true
+		b.metadata(st, cmd, st.config.Cmd...)
+	case *instructions.EntrypointCommand:
+		st.config.Entrypoint = b.commandLine(st, c.ShellDependantCmdLine)
+		if !st.cmdSet {
+			// Docker: an ENTRYPOINT resets the base image's CMD.
+			st.config.Cmd = nil
+		}
+		b.metadata(st, cmd, st.config.Entrypoint...)
+	case *instructions.HealthCheckCommand:
+		h := c.Health
+		st.health = &storage.HealthConfig{Test: h.Test, Interval: h.Interval, Timeout: h.Timeout,
+			StartPeriod: h.StartPeriod, StartInterval: h.StartInterval, Retries: h.Retries}
+		data, _ := json.Marshal(st.health)
+		b.metadata(st, cmd, string(data))
+	case *instructions.OnbuildCommand:
+		st.onbuild = append(append([]string{}, st.onbuild...), c.Expression)
+		b.metadata(st, cmd, c.Expression)
+	case *instructions.MaintainerCommand:
+		st.author = c.Maintainer
+		b.metadata(st, cmd, c.Maintainer)
+	case *instructions.WorkdirCommand:
+		return b.workdir(st, c)
+	case *instructions.RunCommand:
+		return b.run(st, c)
+	case *instructions.CopyCommand:
+		if c.Parents || len(c.ExcludePatterns) > 0 {
+			return &UnsupportedError{What: "COPY --parents and --exclude"}
+		}
+		if len(c.SourceContents) > 0 {
+			return &UnsupportedError{What: "COPY with a heredoc"}
+		}
+		return b.copy(st, cmd, c.SourcePaths, c.DestPath, c.From, c.Chown, c.Chmod, false, done)
+	case *instructions.AddCommand:
+		if len(c.ExcludePatterns) > 0 || c.KeepGitDir != nil {
+			return &UnsupportedError{What: "ADD --exclude and --keep-git-dir"}
+		}
+		if len(c.SourceContents) > 0 {
+			return &UnsupportedError{What: "ADD with a heredoc"}
+		}
+		remote := 0
+		for _, s := range c.SourcePaths {
+			switch {
+			case isURL(s):
+				remote++
+			case strings.Contains(s, "://") || strings.HasPrefix(s, "git@"):
+				return &UnsupportedError{What: fmt.Sprintf("ADD from %s (git and other remote sources than http and https)", s)}
+			}
+		}
+		if remote > 0 {
+			if remote != len(c.SourcePaths) {
+				return &UnsupportedError{What: "ADD of URLs and local files in one instruction"}
+			}
+			dir, names, err := download(b.ctx, filepath.Join(b.e.Store.Root(), "tmp"), c.SourcePaths, c.Checksum)
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(dir)
+			// Remote files are copied as they are, never unpacked.
+			return b.copyFrom(st, cmd, &tree{root: dir, name: "download"}, names, c.SourcePaths, c.DestPath, c.Chown, c.Chmod, false)
+		}
+		if c.Checksum != "" {
+			return fmt.Errorf("ADD --checksum is for URL sources only")
+		}
+		unpack := c.Unpack == nil || *c.Unpack
+		return b.copy(st, cmd, c.SourcePaths, c.DestPath, "", c.Chown, c.Chmod, unpack, done)
+	default:
+		return &UnsupportedError{What: strings.ToUpper(cmd.Name())}
+	}
+	return nil
+}
+
+func cloneMap(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// commandLine is a CMD, ENTRYPOINT or RUN as it is executed: the shell
+// form through the stage's SHELL.
+func (b *builder) commandLine(st *state, cl instructions.ShellDependantCmdLine) []string {
+	if !cl.PrependShell {
+		return append([]string{}, cl.CmdLine...)
+	}
+	sh := st.shell
+	if len(sh) == 0 {
+		sh = []string{"/bin/sh", "-c"}
+	}
+	return append(append([]string{}, sh...), strings.Join(cl.CmdLine, " "))
+}
+
+// cached takes a step's image from the cache, when a build made one under
+// key before and --no-cache was not given.
+func (b *builder) cached(st *state, key string) bool {
+	if b.opts.NoCache {
+		return false
+	}
+	id, ok := b.e.Store.BuildCache(key)
+	if !ok {
+		return false
+	}
+	st.image, st.key = id, key
+	fmt.Fprintf(b.out, " ---> Using cache\n ---> %s\n", storage.ShortID(id))
+	return true
+}
+
+// commitLayer stores diff as the stage's next image.
+func (b *builder) commitLayer(st *state, key, createdBy string, diff io.Reader) error {
+	now := time.Now().UTC()
+	history := append(append([]v1.History{}, st.history...), v1.History{Created: &now, CreatedBy: createdBy})
+	id, err := b.e.Store.PutStepImage(st.image, diff, storage.StepImage{
+		Config: st.config, Shell: st.shell, Healthcheck: st.health, Author: st.author, OnBuild: st.onbuild,
+		History: history, CacheKey: key, Intermediate: true, Created: now,
+	})
+	if err != nil {
+		return fmt.Errorf("store the step: %w", err)
+	}
+	st.image, st.key = id, key
+	fmt.Fprintf(b.out, " ---> %s\n", storage.ShortID(id))
+	return nil
+}
+
+func (b *builder) run(st *state, c *instructions.RunCommand) error {
+	cl := c.ShellDependantCmdLine
+	if len(c.Files) > 0 {
+		// As BuildKit: one heredoc alone is the script the shell runs;
+		// heredocs within a command line go to the shell as they were written.
+		if len(cl.CmdLine) != 1 || !cl.PrependShell {
+			return fmt.Errorf("RUN: a heredoc needs the shell form")
+		}
+		if parser.MustParseHeredoc(cl.CmdLine[0]) != nil {
+			data := c.Files[0].Data
+			if c.Files[0].Chomp {
+				data = parser.ChompHeredocContent(data)
+			}
+			if strings.HasPrefix(data, "#!") {
+				return &UnsupportedError{What: "RUN with a heredoc script that starts with #!"}
+			}
+			cl.CmdLine = []string{data}
+		} else {
+			var sb strings.Builder
+			sb.WriteString(cl.CmdLine[0])
+			for _, f := range c.Files {
+				sb.WriteString("\n" + f.Data + f.Name)
+			}
+			cl.CmdLine = []string{sb.String()}
+		}
+	}
+	if len(c.FlagsUsed) > 0 {
+		return &UnsupportedError{What: "RUN --" + strings.Join(c.FlagsUsed, ", --")}
+	}
+	if st.image == "" {
+		return fmt.Errorf("RUN needs a base image with a command to run: this stage starts FROM scratch and has no files yet")
+	}
+	args := b.commandLine(st, cl)
+	env := st.stepEnv()
+	// Docker's predefined proxy ARGs reach RUN without an ARG, and stay
+	// out of the image and the cache key.
+	runEnv := env
+	for _, k := range proxyArgs {
+		if v, ok := b.opts.BuildArgs[k]; ok && !hasEnv(env, k) {
+			runEnv = append(runEnv, k+"="+v)
+			b.usedArgs[k] = true
+		}
+	}
+	createdBy := "RUN " + strings.Join(args, " ")
+	jsonArgs, _ := json.Marshal(args)
+	key := chain(st.key, "run", string(jsonArgs), strings.Join(env, "\x00"), st.config.User, st.config.WorkingDir, b.opts.Network)
+	if b.cached(st, key) {
+		b.addHistory(st, createdBy, false)
+		return nil
+	}
+	id, err := b.e.RunStep(b.ctx, engine.StepOptions{
+		Image: st.image, Cmd: args, Env: runEnv, Workdir: st.config.WorkingDir, User: st.config.User, Network: b.opts.Network,
+		Created: func(id string) { fmt.Fprintf(b.out, " ---> Running in %s\n", storage.ShortID(id)) },
+	}, engine.IO{Stdout: b.opts.Output, Stderr: b.opts.Output})
+	if id != "" {
+		// Gone after the step, also when it failed or was interrupted.
+		defer func() { _ = b.e.RemoveContainer(context.Background(), id, true) }()
+	}
+	if ctxErr := b.ctx.Err(); ctxErr != nil {
+		return fmt.Errorf("RUN %s: %w", strings.Join(args, " "), ctxErr)
+	}
+	var exit *engine.ExitError
+	if errors.As(err, &exit) {
+		return &StepError{Step: b.step, Command: strings.Join(args, " "), Code: exit.Code}
+	}
+	if err != nil {
+		return fmt.Errorf("RUN %s: %w", strings.Join(args, " "), err)
+	}
+	diff, err := b.e.StepChanges(id)
+	if err != nil {
+		return fmt.Errorf("read the step's changes: %w", err)
+	}
+	defer os.Remove(diff.Name())
+	defer diff.Close()
+	if err := b.commitLayer(st, key, createdBy, diff); err != nil {
+		return err
+	}
+	b.addHistory(st, createdBy, false)
+	return nil
+}
+
+func (b *builder) addHistory(st *state, createdBy string, empty bool) {
+	now := time.Now().UTC()
+	st.history = append(st.history, v1.History{Created: &now, CreatedBy: createdBy, EmptyLayer: empty})
+}
+
+// workdir sets the working directory and makes it when the image has none.
+func (b *builder) workdir(st *state, c *instructions.WorkdirCommand) error {
+	dir := c.Path
+	if !path.IsAbs(dir) {
+		dir = path.Join("/", st.config.WorkingDir, dir)
+	}
+	dir = path.Clean(dir)
+	st.config.WorkingDir = dir
+	rootfs, err := b.mount(st.image)
+	if err != nil {
+		return err
+	}
+	if rootfs != "" {
+		if info, err := os.Stat(filepath.Join(rootfs, dir)); err == nil && info.IsDir() {
+			b.metadata(st, c, dir)
+			return nil
+		}
+	}
+	key := chain(st.key, "workdir", dir)
+	createdBy := "WORKDIR " + dir
+	if b.cached(st, key) {
+		b.addHistory(st, createdBy, false)
+		return nil
+	}
+	now := time.Now()
+	info := dirInfo{name: path.Base(dir), mod: now}
+	pr, pw := io.Pipe()
+	go func() {
+		lw := &layerWriter{rootfs: rootfs}
+		pw.CloseWithError(lw.write(pw, []entry{{dst: dir, info: info}}))
+	}()
+	if err := b.commitLayer(st, key, createdBy, pr); err != nil {
+		pr.CloseWithError(err)
+		return err
+	}
+	b.addHistory(st, createdBy, false)
+	return nil
+}
+
+// copy runs a COPY or ADD step: a layer written from the context, a
+// stage or an image, without a container.
+func (b *builder) copy(st *state, cmd instructions.Command, sources []string, dest, from, chown, chmod string, unpack bool, done []*state) error {
+	src := b.context
+	if from != "" {
+		if prev := findStage(done, from); prev != nil {
+			root, err := b.mount(prev.image)
+			if err != nil {
+				return err
+			}
+			if root == "" {
+				root = emptyDir
+			}
+			src = &tree{root: root, name: "stage " + from}
+		} else {
+			img, err := b.baseImage(from)
+			if err != nil {
+				return err
+			}
+			root, err := b.mount(img.ID)
+			if err != nil {
+				return err
+			}
+			src = &tree{root: root, name: "image " + from}
+		}
+	}
+	return b.copyFrom(st, cmd, src, sources, sources, dest, chown, chmod, unpack)
+}
+
+// copyFrom writes the sources found in src as the step's layer; written
+// are the sources as the Dockerfile gives them, for the cache key.
+func (b *builder) copyFrom(st *state, cmd instructions.Command, src *tree, sources, written []string, dest, chown, chmod string, unpack bool) error {
+	rootfs, err := b.mount(st.image)
+	if err != nil {
+		return err
+	}
+	req := copyRequest{sources: sources, dest: dest, workdir: st.config.WorkingDir, unpack: unpack}
+	if chown != "" {
+		if req.uid, req.gid, err = resolveOwner(rootfs, chown); err != nil {
+			return err
+		}
+		req.chown = true
+	}
+	if chmod != "" {
+		m, err := strconv.ParseUint(chmod, 8, 32)
+		if err != nil || m > 0o7777 {
+			return fmt.Errorf("invalid --chmod %q: want an octal mode such as 755", chmod)
+		}
+		mode := uint32(m)
+		req.mode = &mode
+	}
+	isDir := func(p string) bool {
+		if rootfs == "" {
+			return false
+		}
+		info, err := os.Stat(filepath.Join(rootfs, p))
+		return err == nil && info.IsDir()
+	}
+	entries, err := plan(src, req, isDir)
+	if err != nil {
+		return fmt.Errorf("%s: %w", strings.ToUpper(cmd.Name()), err)
+	}
+	content, err := contentKey(req, entries)
+	if err != nil {
+		return fmt.Errorf("%s: %w", strings.ToUpper(cmd.Name()), err)
+	}
+	createdBy := cmdText(cmd)
+	key := chain(st.key, cmd.Name(), strings.Join(written, "\x00"), dest, chown, chmod, st.config.WorkingDir, content)
+	if b.cached(st, key) {
+		b.addHistory(st, createdBy, false)
+		return nil
+	}
+	pr, pw := io.Pipe()
+	go func() {
+		lw := &layerWriter{req: req, rootfs: rootfs}
+		pw.CloseWithError(lw.write(pw, entries))
+	}()
+	if err := b.commitLayer(st, key, createdBy, pr); err != nil {
+		pr.CloseWithError(err)
+		return err
+	}
+	b.addHistory(st, createdBy, false)
+	return nil
+}
