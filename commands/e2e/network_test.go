@@ -106,6 +106,23 @@ func netHolders(t *testing.T, u *User, name string) (ctr string, pastas []int) {
 	return ns, pastas
 }
 
+// runPublished runs box run -p spec (spec has %d for the host port)
+// args, with another free port when something else on this machine took
+// port between its choice and the run. It returns the port used.
+func runPublished(t *testing.T, u *User, port int, spec string, args ...string) int {
+	t.Helper()
+	for i := 0; ; i++ {
+		r := u.Box(t, append([]string{"run", "-p", fmt.Sprintf(spec, port)}, args...)...)
+		if r.Code == 0 {
+			return port
+		}
+		if i == 3 || !strings.Contains(r.Stderr, "already in use") {
+			t.Fatalf("box run: %s", r)
+		}
+		port = hostPort(t)
+	}
+}
+
 func alive(pid int) bool {
 	_, err := os.Stat("/proc/" + strconv.Itoa(pid))
 	return err == nil
@@ -118,10 +135,8 @@ func TestNetPublishHTTP(t *testing.T) {
 		p1, p2 := hostPort(t), hostPort(t)
 		n1, n2 := "web1-"+u.Mode, "web2-"+u.Mode
 		t.Cleanup(func() { u.Box(t, "rm", "-f", n1, n2) })
-		u.MustBox(t, "run", "-d", "--name", n1, "-p", fmt.Sprintf("%d:80", p1), "-v", www1+":/www",
-			"busybox", "httpd", "-f", "-p", "80", "-h", "/www")
-		u.MustBox(t, "run", "-d", "--name", n2, "-p", fmt.Sprintf("127.0.0.1:%d:80/tcp", p2), "-v", www2+":/www",
-			"busybox", "httpd", "-f", "-p", "80", "-h", "/www")
+		p1 = runPublished(t, u, p1, "%d:80", "-d", "--name", n1, "-v", www1+":/www", "busybox", "httpd", "-f", "-p", "80", "-h", "/www")
+		p2 = runPublished(t, u, p2, "127.0.0.1:%d:80/tcp", "-d", "--name", n2, "-v", www2+":/www", "busybox", "httpd", "-f", "-p", "80", "-h", "/www")
 		if got := fetch(t, fmt.Sprintf("http://127.0.0.1:%d/", p1)); got != "one-"+u.Mode {
 			t.Fatalf("container 1 served %q", got)
 		}
