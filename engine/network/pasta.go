@@ -14,6 +14,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -110,15 +111,25 @@ func StartPasta(cfg Config) (*Pasta, error) {
 	cmd.Stdout, cmd.Stderr = &stderr, &stderr
 	cmd.ExtraFiles = []*os.File{cfg.NetNS}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start pasta: %w", err)
-	}
 	p := &Pasta{cmd: cmd, done: make(chan struct{})}
 	var werr error
+	started := make(chan error, 1)
 	go func() {
+		// Pdeathsig fires when the thread that forked pasta ends, not
+		// the process: this goroutine keeps its thread until pasta ends.
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
 		werr = cmd.Wait()
 		close(p.done)
 	}()
+	if err := <-started; err != nil {
+		return nil, fmt.Errorf("start pasta: %w", err)
+	}
 	deadline := time.After(10 * time.Second)
 	for {
 		if b, _ := os.ReadFile(pidFile.Name()); len(bytes.TrimSpace(b)) > 0 {
