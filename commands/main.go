@@ -198,6 +198,7 @@ func commandTree() []*cli.Command {
 	diff := diffCommand()
 	exec, attach := execCommand(), attachCommand()
 	top := topCommand()
+	port := portCommand()
 	pause, unpause := pauseCommand(), unpauseCommand()
 	cp, export := cpCommand(), exportCommand()
 	push := pushCommand()
@@ -206,7 +207,7 @@ func commandTree() []*cli.Command {
 	return []*cli.Command{
 		push, loginCommand(), logoutCommand(), searchCommand(),
 		run, pull, images, rmi, tag, history, ps, rm, stop, kill, wait, logs, rename,
-		create, start, restart, diff, exec, attach, top, pause, unpause, cp, export,
+		create, start, restart, diff, exec, attach, top, pause, unpause, cp, export, port,
 		versionCommand(), infoCommand(), unshareCommand(), inspectCommand(), importCommand(),
 		volumeCommand(),
 		save, load, commit, build,
@@ -220,7 +221,7 @@ func commandTree() []*cli.Command {
 				alias(create, "create"), alias(start, "start"), alias(restart, "restart"),
 				containerInspectCommand(), alias(diff, "diff"), alias(exec, "exec"), alias(attach, "attach"),
 				alias(top, "top"), alias(pause, "pause"), alias(unpause, "unpause"),
-				alias(cp, "cp"), alias(export, "export"), alias(commit, "commit"),
+				alias(cp, "cp"), alias(export, "export"), alias(commit, "commit"), alias(port, "port"),
 			},
 		},
 		{

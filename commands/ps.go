@@ -132,8 +132,21 @@ func psRow(c *engine.Container, trunc bool, size string, now time.Time) containe
 		ID: id, Image: image, Command: strconv.Quote(command),
 		CreatedAt: createdAt(c.Created), RunningFor: createdSince(c.Created, now),
 		Status: containerStatus(c, now), State: stateName(c), Names: c.Name, Size: size,
-		Labels: joinLabels(c.Labels),
+		Labels: joinLabels(c.Labels), Ports: portsColumn(c),
 	}
+}
+
+// portsColumn is Docker's PORTS: the published ports of a running
+// container, "0.0.0.0:8080->80/tcp, ...".
+func portsColumn(c *engine.Container) string {
+	if c.State != engine.Running {
+		return ""
+	}
+	var out []string
+	for _, p := range c.Ports {
+		out = append(out, p.String())
+	}
+	return strings.Join(out, ", ")
 }
 
 // stateName is Docker's STATE column: paused stands for running there.

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"box/engine/network"
 	"context"
 	"errors"
 	"fmt"
@@ -55,6 +56,8 @@ type Container struct {
 	// its monitor restarted it.
 	Restart      RestartPolicy
 	RestartCount int
+	// Ports are the published ports; they are open while it runs.
+	Ports []network.Port
 
 	monitor, init *processID
 }
@@ -102,6 +105,7 @@ func (e *Engine) describe(c *cstorage.Container) *Container {
 	ctr.Command = strings.Join(append([]string{rec.Path}, rec.Args...), " ")
 	ctr.StartedAt, ctr.FinishedAt = rec.StartedAt, rec.FinishedAt
 	ctr.Restart, ctr.RestartCount = rec.Restart, rec.RestartCount
+	ctr.Ports = rec.Ports
 	switch {
 	case rec.Restarting && rec.Monitor.alive():
 		ctr.State, ctr.monitor = Restarting, rec.Monitor

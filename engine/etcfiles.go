@@ -13,16 +13,26 @@ import (
 // nameOptions are a container's name resolution choices, checked.
 type nameOptions struct {
 	DNS, Search, Options []string
-	// Hosts are extra /etc/hosts entries, host-gateway resolved.
+	// Hosts are extra /etc/hosts entries; IP hostGateway is the host.
 	Hosts []hostEntry
+	// Gateway is the address by which the container reaches the host
+	// (loopbackGateway when empty).
+	Gateway string
+	// DNSForward, when set, is the nameserver the container is given in
+	// place of the host's loopback ones, which it cannot reach; its
+	// network forwards queries to them.
+	DNSForward string
 }
 
 type hostEntry struct{ Name, IP string }
 
-// hostGateway is how a container reaches the host. While containers share
-// the host's network (box's default until it has a private network of its
-// own), that is the loopback address.
-const hostGateway = "127.0.0.1"
+// hostGateway marks an --add-host entry for the host itself, written as
+// the container's gateway address (nameOptions.Gateway).
+const hostGateway = "host-gateway"
+
+// loopbackGateway is how a container that shares the host's network
+// reaches the host.
+const loopbackGateway = "127.0.0.1"
 
 // parseNameOptions checks --dns, --dns-search, --dns-option and
 // --add-host values as Docker does.
@@ -66,14 +76,24 @@ func writeEtcFiles(dir, hostname string, network spec.Network, names nameOptions
 	} else {
 		hosts += "127.0.0.1\t" + hostname + "\n"
 	}
+	gateway := names.Gateway
+	if gateway == "" {
+		gateway = loopbackGateway
+	}
 	if network != spec.NetworkNone {
 		// Podman's and Docker Desktop's names for the host.
-		hosts += hostGateway + "\thost.containers.internal host.docker.internal\n"
+		hosts += gateway + "\thost.containers.internal host.docker.internal\n"
 	}
 	for _, h := range names.Hosts {
+		if h.IP == hostGateway {
+			h.IP = gateway
+		}
 		hosts += h.IP + "\t" + h.Name + "\n"
 	}
 	host, _ := os.ReadFile("/etc/resolv.conf")
+	if names.DNSForward != "" && len(names.DNS) == 0 {
+		names.DNS = []string{names.DNSForward}
+	}
 	files := map[string]string{
 		"/etc/hostname":    hostname + "\n",
 		"/etc/hosts":       hosts,

@@ -62,7 +62,7 @@ func (e *Engine) Info() (*Info, error) {
 		Arch:          runtime.GOARCH,
 		Registries:    regs,
 		Search:        search,
-		Network:       "host (default), none",
+		Network:       networkInfo(),
 	}, nil
 }
 

@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"box/engine/network"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -70,6 +72,8 @@ type HostConfig struct {
 	DNSSearch      []string      `json:"DnsSearch"`
 	DNSOptions     []string      `json:"DnsOptions"`
 	ExtraHosts     []string      `json:"ExtraHosts"`
+	// PortBindings are the published ports, host ports as chosen.
+	PortBindings PortMap `json:"PortBindings"`
 	// Init is Docker's: true with --init, null without.
 	Init *bool `json:"Init"`
 }
@@ -86,9 +90,32 @@ type MountPoint struct {
 	RW          bool   `json:"RW"`
 }
 
-// NetworkSettings is empty until containers get networks of their own.
+// NetworkSettings has the ports a running container publishes.
 type NetworkSettings struct {
 	Networks map[string]any `json:"Networks"`
+	Ports    PortMap        `json:"Ports"`
+}
+
+// PortMap is Docker's: "80/tcp" to the host addresses it is published on.
+type PortMap map[string][]PortBinding
+
+// PortBinding is one host address of a published port.
+type PortBinding struct {
+	HostIP   string `json:"HostIp"`
+	HostPort string `json:"HostPort"`
+}
+
+func portMap(ports []network.Port, unspecified string) PortMap {
+	m := PortMap{}
+	for _, p := range ports {
+		ip := p.HostIP
+		if ip == "" {
+			ip = unspecified
+		}
+		k := fmt.Sprintf("%d/%s", p.ContainerPort, p.Proto)
+		m[k] = append(m[k], PortBinding{HostIP: ip, HostPort: strconv.Itoa(p.HostPort)})
+	}
+	return m
 }
 
 // GraphDriverState names the storage driver.
@@ -136,12 +163,15 @@ func (e *Engine) InspectContainer(nameOrID string) (*ContainerInspect, error) {
 			CapAdd: rec.CapAdd, CapDrop: rec.CapDrop, LogConfig: rec.Log,
 			RestartPolicy: rec.Restart,
 			DNS:           nonNil(rec.DNS), DNSSearch: nonNil(rec.DNSSearch), DNSOptions: nonNil(rec.DNSOptions),
-			ExtraHosts: rec.ExtraHosts,
+			ExtraHosts: rec.ExtraHosts, PortBindings: portMap(rec.Ports, ""),
 		},
 		RestartCount:    rec.RestartCount,
 		Mounts:          []MountPoint{},
-		NetworkSettings: NetworkSettings{Networks: map[string]any{}},
+		NetworkSettings: NetworkSettings{Networks: map[string]any{}, Ports: PortMap{}},
 		GraphDriver:     GraphDriverState{Name: e.Store.Driver()},
+	}
+	if c.State == Running {
+		out.NetworkSettings.Ports = portMap(c.Ports, "0.0.0.0")
 	}
 	if rec.WithInit {
 		out.HostConfig.Init = &rec.WithInit

@@ -208,7 +208,8 @@ func TestValidate(t *testing.T) {
 	for _, bad := range []RunOptions{
 		{},
 		{Image: "a", Pull: "sometimes"},
-		{Image: "a", Network: "bridge"},
+		{Image: "a", Network: "nosuch"},
+		{Image: "a", Network: "none", Publish: []string{"80"}},
 		{Image: "a", Network: "host", Hostname: "x"},
 		{Image: "a", Name: "-x"},
 		{Image: "a", Name: "a/b"},
@@ -219,7 +220,7 @@ func TestValidate(t *testing.T) {
 		}
 	}
 	ok := RunOptions{Image: "a", Name: "web_1.a-b"}
-	if err := validate(&ok); err != nil || ok.Pull != PullMissing || ok.Network != "host" {
+	if err := validate(&ok); err != nil || ok.Pull != PullMissing || ok.Network != NetworkBackend() {
 		t.Fatalf("%+v %v", ok, err)
 	}
 }

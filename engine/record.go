@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"box/engine/network"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -40,9 +41,13 @@ type record struct {
 	User        string   `json:"user,omitempty"`
 	Interactive bool     `json:"interactive,omitempty"`
 	NetworkMode string   `json:"network_mode,omitempty"`
-	Privileged  bool     `json:"privileged,omitempty"`
-	CapAdd      []string `json:"cap_add,omitempty"`
-	CapDrop     []string `json:"cap_drop,omitempty"`
+	// Ports are the published ports, host ports chosen; DNSForward the
+	// nameserver address pasta answers for the host's loopback ones.
+	Ports      []network.Port `json:"ports,omitempty"`
+	DNSForward string         `json:"dns_forward,omitempty"`
+	Privileged bool           `json:"privileged,omitempty"`
+	CapAdd     []string       `json:"cap_add,omitempty"`
+	CapDrop    []string       `json:"cap_drop,omitempty"`
 	// Log is the logging driver and its options; records from before
 	// --log-driver have none, which is json-file without rotation.
 	Log LogConfig `json:"log_config,omitzero"`

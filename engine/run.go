@@ -56,6 +56,10 @@ type RunOptions struct {
 	Volumes, Mounts, Tmpfs []string
 	ReadOnly               bool
 	Network                string
+	// Publish are -p specs; PublishAll (-P) publishes the image's
+	// EXPOSE list on random host ports.
+	Publish    []string
+	PublishAll bool
 	// DNS, DNSSearch and DNSOptions replace those of the host's
 	// resolv.conf; AddHosts are NAME:IP lines for /etc/hosts (IP may be
 	// host-gateway).
@@ -180,6 +184,17 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 		return "", err
 	}
 
+	ports, err := parsePorts(opts.Publish, opts.PublishAll, img.Config.Config.ExposedPorts)
+	if err != nil {
+		return "", err
+	}
+	if err := claimHostPorts(ports, e.Identity.Rootless()); err != nil {
+		return "", err
+	}
+	if opts.Network == networkPasta {
+		privateNameOptions(&names)
+	}
+
 	if err := checkRoom(e.Store.Root()); err != nil {
 		return "", err
 	}
@@ -261,7 +276,7 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 		TTY:         opts.TTY,
 		Mounts:      mounts,
 		ReadOnly:    opts.ReadOnly,
-		Network:     spec.Network(opts.Network),
+		Network:     specNetwork(opts.Network),
 		CapAdd:      opts.CapAdd,
 		CapDrop:     opts.CapDrop,
 		Privileged:  opts.Privileged,
@@ -289,7 +304,7 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 	if err != nil {
 		return "", fmt.Errorf("container directory: %w", err)
 	}
-	if so.EtcFiles, err = writeEtcFiles(dir, so.Hostname, so.Network, names); err != nil {
+	if so.EtcFiles, err = writeEtcFiles(dir, so.Hostname, spec.Network(opts.Network), names); err != nil {
 		return "", err
 	}
 	sp, err := spec.Generate(so)
@@ -308,6 +323,7 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 		Privileged: opts.Privileged, CapAdd: opts.CapAdd, CapDrop: opts.CapDrop,
 		Log: logConfig, WithInit: opts.Init, Restart: restart,
 		DNS: names.DNS, DNSSearch: names.Search, DNSOptions: names.Options, ExtraHosts: opts.AddHosts,
+		Ports: ports, DNSForward: names.DNSForward,
 		Volumes: vols.volumes,
 	}
 	if so.Entrypoint != nil {
@@ -388,6 +404,8 @@ func (e *Engine) supervise(ctx context.Context, rec *record, dir string, mio mon
 	startedBefore := rec.StartedAt
 	rec.Monitor, rec.StartedAt = currentProcess(), time.Now().UTC()
 	_ = rec.save(dir)
+	hook, stopNetwork := networkHook(rec)
+	mio.CreateRuntime = hook
 	then := mio.Started
 	mio.Started = func(r *monitor.Running) {
 		rec.StartedAt, rec.Monitor, rec.Init = time.Now().UTC(), currentProcess(), processOf(r.Pid)
@@ -399,6 +417,11 @@ func (e *Engine) supervise(ctx context.Context, rec *record, dir string, mio mon
 		}
 	}
 	st, err := monitor.Run(ctx, mio)
+	if stopNetwork != nil {
+		// The ports close once the container has ended, before its end
+		// is recorded: a stopped container has none open.
+		stopNetwork()
+	}
 	ctl.setRunning(nil)
 	if err != nil {
 		rec.Monitor, rec.StartedAt = nil, startedBefore
@@ -431,16 +454,11 @@ func validate(opts *RunOptions) error {
 	default:
 		return &UsageError{Msg: fmt.Sprintf("invalid pull policy %q: want always, missing or never", opts.Pull)}
 	}
-	switch opts.Network {
-	case "", "default":
-		// The private default network comes with its own issue; until
-		// then containers share the host's, which gives them outbound
-		// access as users expect.
-		opts.Network = string(spec.NetworkHost)
-	case string(spec.NetworkHost), string(spec.NetworkNone):
-	default:
-		return &UsageError{Msg: fmt.Sprintf("network %q not found: box supports host and none", opts.Network)}
+	mode, err := resolveNetwork(opts.Network, len(opts.Publish) > 0 || opts.PublishAll)
+	if err != nil {
+		return err
 	}
+	opts.Network = mode
 	if opts.Network == string(spec.NetworkHost) && opts.Hostname != "" {
 		return &UsageError{Msg: "conflicting options: hostname and the network mode host"}
 	}

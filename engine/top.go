@@ -121,7 +121,15 @@ func containerPIDs(c *Container) []int {
 	if c.monitor.alive() {
 		roots[c.monitor.PID] = true
 	}
+	// The monitor's children include the container's helpers (pasta),
+	// which are not the container's: keep those in a PID namespace below
+	// the monitor's. (Status, unlike ns links, is readable from any box
+	// invocation's user namespace.)
+	depth := pidDepth(c.init.PID)
 	for _, p := range descendants(roots) {
+		if depth > 1 && pidDepth(p) < depth {
+			continue
+		}
 		set[p] = true
 	}
 	if c.monitor != nil {
@@ -222,4 +230,19 @@ func cgroupProcs(pid int) []int {
 		return pids
 	}
 	return nil
+}
+
+// pidDepth is how many PID namespaces see process pid (its NSpid), 0
+// when that cannot be read.
+func pidDepth(pid int) int {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "NSpid:"); ok {
+			return len(strings.Fields(rest))
+		}
+	}
+	return 0
 }

@@ -144,6 +144,13 @@ func setup() error {
 		if err := setupRootUsers(); err != nil {
 			return err
 		}
+		// pasta, rootless, opens /dev/net/tun: a desktop's udev makes it
+		// 0666; machines without udev leave it 0600.
+		if fi, err := os.Stat("/dev/net/tun"); err == nil && fi.Mode().Perm() != 0o666 {
+			if err := os.Chmod("/dev/net/tun", 0o666); err != nil {
+				return err
+			}
+		}
 	} else if err := setupCurrentUser(); err != nil {
 		return err
 	}

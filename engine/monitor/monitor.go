@@ -42,6 +42,10 @@ type Config struct {
 	// runs: its pid (as this process sees it) and a handle for exec and
 	// the terminal. The handle is valid until Run returns.
 	Started func(*Running)
+	// CreateRuntime, when set, runs once the container's namespaces
+	// exist and before its command starts, given its init's pid: the
+	// monitor's chance to set up the container's network.
+	CreateRuntime func(pid int) error
 }
 
 // Status is how the container's init ended.
@@ -186,6 +190,13 @@ func libcontainerConfig(cfg Config) (*configs.Config, error) {
 	})
 	if err != nil {
 		return nil, err
+	}
+	if f := cfg.CreateRuntime; f != nil {
+		if lc.Hooks == nil {
+			lc.Hooks = configs.Hooks{}
+		}
+		lc.Hooks[configs.CreateRuntime] = append(lc.Hooks[configs.CreateRuntime],
+			configs.NewFunctionHook(func(s *specs.State) error { return f(s.Pid) }))
 	}
 	return lc, nil
 }

@@ -1,0 +1,255 @@
+// Package network gives a container a private network of its own: a
+// network namespace with loopback and one interface that pasta (from the
+// passt package) configures and connects to the host's network, with the
+// container's published ports forwarded into it. It owns the pasta
+// process and its arguments, and the published-port types; it never
+// creates containers and never prints.
+package network
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Port is one published port: HostPort on HostIP (empty: all
+// addresses) forwarded to ContainerPort inside the container.
+type Port struct {
+	HostIP        string `json:"host_ip,omitempty"`
+	HostPort      int    `json:"host_port"`
+	ContainerPort int    `json:"container_port"`
+	Proto         string `json:"proto"` // tcp or udp
+}
+
+// String is the port as Docker shows it: 0.0.0.0:8080->80/tcp.
+func (p Port) String() string {
+	ip := p.HostIP
+	if ip == "" {
+		ip = "0.0.0.0"
+	}
+	return fmt.Sprintf("%s->%d/%s", net.JoinHostPort(ip, strconv.Itoa(p.HostPort)), p.ContainerPort, p.Proto)
+}
+
+// ErrNoPasta is a private network asked for on a machine without pasta.
+var ErrNoPasta = errors.New("pasta is not installed: publishing ports needs a private network, which box makes with pasta; install the passt package (apt install passt)")
+
+// PastaPath is where pasta is installed, or "" when it is not.
+func PastaPath() string {
+	p, err := exec.LookPath("pasta")
+	if err != nil {
+		return ""
+	}
+	return p
+}
+
+// Pasta is a running pasta process serving one container's network
+// namespace. It is a child of the container's monitor and is killed
+// when the monitor dies (Pdeathsig), so it never outlives the container.
+type Pasta struct {
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+// Config is what pasta is to set up for a container.
+type Config struct {
+	// NetNS is the container's network namespace, an open file (e.g.
+	// /proc/PID/ns/net); pasta inherits it.
+	NetNS *os.File
+	Ports []Port
+	// DNSForward, when set, is an address in the container whose DNS
+	// queries pasta answers through the host's resolver (for hosts whose
+	// nameserver is a loopback address the container cannot reach).
+	DNSForward string
+}
+
+// StartPasta configures the namespace through pasta and returns once the
+// interface is up and the published ports are bound on the host. The
+// caller stops it with Stop.
+func StartPasta(cfg Config) (*Pasta, error) {
+	path := PastaPath()
+	if path == "" {
+		return nil, ErrNoPasta
+	}
+	pidFile, err := os.CreateTemp("", "box-pasta-*.pid")
+	if err != nil {
+		return nil, fmt.Errorf("start pasta: %w", err)
+	}
+	pidFile.Close()
+	defer os.Remove(pidFile.Name())
+	args := []string{
+		"--config-net", "--foreground", "--quiet",
+		// pasta drops to nobody when run as root; box is root only in its
+		// own user namespace (or really root), where nobody could not
+		// join the container's namespace.
+		"--runas", "0:0",
+		// The pid file is written once the namespace is configured and
+		// the ports are bound: that is when the container may start.
+		"--pid", pidFile.Name(),
+		// Nothing but the published ports: pasta's default forwards
+		// every port the container binds, and host ports into it.
+		"-T", "none", "-U", "none",
+		// fd 3 is the namespace; /proc/self/fd needs no ptrace access,
+		// unlike the container's /proc/PID/ns/net.
+		"--netns", "/proc/self/fd/3", "--no-netns-quit",
+	}
+	if cfg.DNSForward != "" {
+		args = append(args, "--dns-forward", cfg.DNSForward)
+	}
+	args = append(args, portArgs("-t", "tcp", cfg.Ports)...)
+	args = append(args, portArgs("-u", "udp", cfg.Ports)...)
+	cmd := exec.Command(path, args...)
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stderr, &stderr
+	cmd.ExtraFiles = []*os.File{cfg.NetNS}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	p := &Pasta{cmd: cmd, done: make(chan struct{})}
+	var werr error
+	started := make(chan error, 1)
+	go func() {
+		// Pdeathsig fires when the thread that forked pasta ends, not
+		// the process: this goroutine keeps its thread until pasta ends.
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
+		werr = cmd.Wait()
+		close(p.done)
+	}()
+	if err := <-started; err != nil {
+		return nil, fmt.Errorf("start pasta: %w", err)
+	}
+	deadline := time.After(10 * time.Second)
+	for {
+		if b, _ := os.ReadFile(pidFile.Name()); len(bytes.TrimSpace(b)) > 0 {
+			return p, nil
+		}
+		select {
+		case <-p.done:
+			return nil, pastaError(stderr.String(), werr)
+		case <-deadline:
+			p.Stop()
+			return nil, fmt.Errorf("pasta: not ready after 10s: %s", lastLine(stderr.String()))
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
+}
+
+// Stop ends pasta and waits for it; the published ports close.
+// It is idempotent.
+func (p *Pasta) Stop() {
+	if p == nil {
+		return
+	}
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(2 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	}
+}
+
+// Pid is pasta's process id.
+func (p *Pasta) Pid() int { return p.cmd.Process.Pid }
+
+// TunError is /dev/net/tun refused to the user: pasta needs it.
+type TunError struct{ Msg string }
+
+func (e *TunError) Error() string {
+	return "pasta: " + e.Msg + ": /dev/net/tun is not accessible to this user; make it so (chmod 0666 /dev/net/tun, as udev does on desktops) or run with --network host"
+}
+
+func pastaError(out string, werr error) error {
+	if strings.Contains(out, "tun") && (strings.Contains(out, "Failed to open") || strings.Contains(out, "ermission")) {
+		return &TunError{Msg: lastLine(out)}
+	}
+	msg := lastLine(out)
+	if msg == "" && werr != nil {
+		msg = werr.Error()
+	}
+	return fmt.Errorf("pasta: %s", msg)
+}
+
+// lastLine is pasta's last message, leaving out its syslog complaints.
+func lastLine(out string) string {
+	last := ""
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		l := strings.TrimSpace(sc.Text())
+		if l != "" && !strings.HasPrefix(l, "Failed to send") {
+			last = l
+		}
+	}
+	return last
+}
+
+// portArgs are pasta's forwarding options for the ports of one protocol:
+// one option per port, "none" when there are none.
+func portArgs(flag, proto string, ports []Port) []string {
+	var out []string
+	for _, p := range ports {
+		if p.Proto != proto {
+			continue
+		}
+		spec := fmt.Sprintf("%d:%d", p.HostPort, p.ContainerPort)
+		if p.HostIP != "" {
+			spec = p.HostIP + "/" + spec
+		}
+		out = append(out, flag, spec)
+	}
+	if out == nil {
+		out = []string{flag, "none"}
+	}
+	return out
+}
+
+// Gateway is the host's IPv4 default gateway, which pasta gives the
+// container as its own and maps to the host: the address by which the
+// container reaches the host. It is "" when the host has no default route.
+func Gateway() string {
+	data, err := os.ReadFile("/proc/net/route")
+	if err != nil {
+		return ""
+	}
+	for _, line := range strings.Split(string(data), "\n")[1:] {
+		f := strings.Fields(line)
+		if len(f) < 3 || f[1] != "00000000" {
+			continue
+		}
+		v, err := strconv.ParseUint(f[2], 16, 32)
+		if err != nil || v == 0 {
+			continue
+		}
+		// Little-endian on the machines box runs on.
+		return net.IPv4(byte(v), byte(v>>8), byte(v>>16), byte(v>>24)).String()
+	}
+	return ""
+}
+
+// TunAccessible says whether this process may open /dev/net/tun, which
+// pasta needs; machines without udev leave it 0600, root's alone.
+func TunAccessible() bool {
+	f, err := os.OpenFile("/dev/net/tun", os.O_RDWR, 0)
+	if err != nil {
+		return false
+	}
+	f.Close()
+	return true
+}
