@@ -1,10 +1,7 @@
 package commands
 
 import (
-	"bufio"
 	"fmt"
-	"os"
-	"strings"
 
 	units "github.com/docker/go-units"
 	"github.com/urfave/cli/v2"
@@ -36,12 +33,8 @@ func containerPruneCommand() *cli.Command {
 			if err := requireArgs(c, 0, 0); err != nil {
 				return err
 			}
-			if !c.Bool("force") {
-				fmt.Fprint(c.App.ErrWriter, "WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] ")
-				answer, _ := bufio.NewReader(os.Stdin).ReadString('\n')
-				if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
-					return nil
-				}
+			if !c.Bool("force") && !confirm(c, "WARNING! This will remove all stopped containers.\n") {
+				return nil
 			}
 			e, err := newEngine(c)
 			if err != nil {

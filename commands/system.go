@@ -1,10 +1,7 @@
 package commands
 
 import (
-	"bufio"
 	"fmt"
-	"os"
-	"strings"
 
 	"github.com/urfave/cli/v2"
 )
@@ -24,13 +21,9 @@ func systemResetCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			if !c.Bool("force") {
-				fmt.Fprintf(c.App.ErrWriter, "WARNING! This will remove all containers, images and build state in %s.\nAre you sure you want to continue? [y/N] ", e.Store.Root())
-				answer, _ := bufio.NewReader(os.Stdin).ReadString('\n')
-				if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
-					e.Close()
-					return nil
-				}
+			if !c.Bool("force") && !confirm(c, fmt.Sprintf("WARNING! This will remove all containers, images and build state in %s.\n", e.Store.Root())) {
+				e.Close()
+				return nil
 			}
 			return e.Reset()
 		},

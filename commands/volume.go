@@ -1,9 +1,7 @@
 package commands
 
 import (
-	"bufio"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 
@@ -186,9 +184,7 @@ func volumePruneCommand() *cli.Command {
 				if c.Bool("all") {
 					what = "all local volumes"
 				}
-				fmt.Fprintf(c.App.ErrWriter, "WARNING! This will remove %s not used by at least one container.\nAre you sure you want to continue? [y/N] ", what)
-				answer, _ := bufio.NewReader(os.Stdin).ReadString('\n')
-				if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
+				if !confirm(c, fmt.Sprintf("WARNING! This will remove %s not used by at least one container.\n", what)) {
 					return nil
 				}
 			}
