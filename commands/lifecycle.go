@@ -90,7 +90,9 @@ func eachName(c *cli.Context, act func(*engine.Engine, string) (string, error)) 
 				errs = append(errs, err)
 				continue
 			}
-			fmt.Fprintln(c.App.Writer, out)
+			if out != "" {
+				fmt.Fprintln(c.App.Writer, out)
+			}
 		}
 		if len(errs) == 0 {
 			return nil
@@ -115,7 +117,23 @@ func startCommand() *cli.Command {
 				// Attached, Docker's start takes one container and exits
 				// with its code.
 				return withEngine(c, 1, 1, func(e *engine.Engine) error {
-					code, err := e.Start(c.Context, c.Args().First(), true, c.Bool("interactive"), engine.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
+					name := c.Args().First()
+					runner, err := e.StartRunner(name)
+					if err != nil {
+						return err
+					}
+					if runner != "" {
+						args := append(e.GlobalArgs(), "start", "-a")
+						if c.Bool("interactive") {
+							args = append(args, "-i")
+						}
+						code, err := e.RunThrough(runner, append(args, name))
+						if err == nil && code != 0 {
+							err = &engine.ExitError{Code: code}
+						}
+						return err
+					}
+					code, err := e.Start(c.Context, name, true, c.Bool("interactive"), engine.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
 					if err != nil {
 						return err
 					}
@@ -125,12 +143,32 @@ func startCommand() *cli.Command {
 					return nil
 				})
 			}
-			return eachContainer(c, func(e *engine.Engine, name string) error {
-				_, err := e.Start(c.Context, name, false, false, engine.IO{})
-				return err
+			return eachName(c, func(e *engine.Engine, name string) (string, error) {
+				return startDetached(c, e, name)
 			})
 		},
 	}
+}
+
+// startDetached starts a container under its monitor and returns its
+// name to print. A container sharing another's network is started by
+// that one's monitor, whose box prints the name itself (see
+// engine/joinnet.go).
+func startDetached(c *cli.Context, e *engine.Engine, name string) (string, error) {
+	runner, err := e.StartRunner(name)
+	if err != nil {
+		return "", err
+	}
+	if runner == "" {
+		_, err := e.Start(c.Context, name, false, false, engine.IO{})
+		return name, err
+	}
+	code, err := e.RunThrough(runner, append(e.GlobalArgs(), "start", name))
+	if err == nil && code != 0 {
+		// That box has said why.
+		err = errSilent
+	}
+	return "", err
 }
 
 func restartCommand() *cli.Command {
@@ -143,12 +181,11 @@ func restartCommand() *cli.Command {
 		},
 		Action: func(c *cli.Context) error {
 			timeout := time.Duration(c.Int("time")) * time.Second
-			return eachContainer(c, func(e *engine.Engine, name string) error {
+			return eachName(c, func(e *engine.Engine, name string) (string, error) {
 				if err := e.Stop(c.Context, name, timeout, 0); err != nil {
-					return err
+					return "", err
 				}
-				_, err := e.Start(c.Context, name, false, false, engine.IO{})
-				return err
+				return startDetached(c, e, name)
 			})
 		},
 	}

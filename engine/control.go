@@ -31,6 +31,7 @@ const (
 	msgStdin  = 'I' // raw bytes for the container's stdin
 	msgStop   = 'T' // box is stopping the container: restart no more
 	msgRoot   = 'R' // rootRequest: a directory of the container, for cp and export
+	msgRun    = 'C' // runRequest: box run in the container's network (joinnet.go)
 
 	// monitor -> client
 	msgStarted = 'P' // startedReport

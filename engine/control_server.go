@@ -33,6 +33,7 @@ type attachRequest struct {
 type controlServer struct {
 	ln   *net.UnixListener
 	path string
+	id   string
 	sp   *specs.Spec
 	// hub relays the container's output to attached clients; nil when the
 	// container's stdio is the caller's own (a foreground run).
@@ -55,7 +56,7 @@ func (e *Engine) serveControl(id string, sp *specs.Spec, hub *attachHub) (*contr
 	if err != nil {
 		return nil, err
 	}
-	s := &controlServer{ln: ln, path: path, sp: sp, hub: hub, stop: make(chan struct{})}
+	s := &controlServer{ln: ln, path: path, id: id, sp: sp, hub: hub, stop: make(chan struct{})}
 	go s.accept()
 	return s, nil
 }
@@ -148,6 +149,8 @@ func (s *controlServer) handle(c *net.UnixConn) {
 		s.attach(c, r, m)
 	case msgRoot:
 		s.root(c, r, m)
+	case msgRun:
+		s.run(c, m)
 	default:
 		closeAll(m.files)
 		_ = send(c, msgError, errorReport{Message: "unknown request"})

@@ -97,7 +97,7 @@ func writeEtcFiles(dir, hostname string, network spec.Network, names nameOptions
 	files := map[string]string{
 		"/etc/hostname":    hostname + "\n",
 		"/etc/hosts":       hosts,
-		"/etc/resolv.conf": resolvConf(string(host), names),
+		"/etc/resolv.conf": containerResolvConf(string(host), names, network),
 	}
 	out := map[string]string{}
 	for dst, content := range files {
@@ -108,6 +108,28 @@ func writeEtcFiles(dir, hostname string, network spec.Network, names nameOptions
 		out[dst] = p
 	}
 	return out, nil
+}
+
+// defaultNameservers are Docker's for a container of a host that names
+// none: the resolver's own default, loopback, is the container's loopback.
+var defaultNameservers = []string{"8.8.8.8", "8.8.4.4"}
+
+// containerResolvConf is resolvConf for a container on network, with
+// defaultNameservers when neither the host nor --dns gave one to a
+// container with a network of its own.
+func containerResolvConf(host string, names nameOptions, network spec.Network) string {
+	if network != spec.NetworkHost && network != spec.NetworkNone && len(names.DNS) == 0 {
+		has := false
+		for _, line := range strings.Split(host, "\n") {
+			if f := strings.Fields(line); len(f) > 1 && f[0] == "nameserver" {
+				has = true
+			}
+		}
+		if !has {
+			names.DNS = defaultNameservers
+		}
+	}
+	return resolvConf(host, names)
 }
 
 // resolvConf is the host's resolv.conf with the container's nameserver,

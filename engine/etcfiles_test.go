@@ -2,6 +2,8 @@ package engine
 
 import (
 	"testing"
+
+	"box/engine/spec"
 )
 
 func TestParseNameOptions(t *testing.T) {
@@ -44,6 +46,27 @@ func TestResolvConf(t *testing.T) {
 	} {
 		if got := resolvConf(host, c.names); got != c.want {
 			t.Errorf("%+v:\n%q\nwant\n%q", c.names, got, c.want)
+		}
+	}
+}
+
+func TestResolvConfWithoutHostNameservers(t *testing.T) {
+	for _, c := range []struct {
+		host    string
+		names   nameOptions
+		network spec.Network
+		want    string
+	}{
+		{"", nameOptions{}, "pasta", "nameserver 8.8.8.8\nnameserver 8.8.4.4\n"},
+		{"search corp.example\n", nameOptions{}, "pasta", "search corp.example\nnameserver 8.8.8.8\nnameserver 8.8.4.4\n"},
+		{"", nameOptions{DNS: []string{"9.9.9.9"}}, "pasta", "nameserver 9.9.9.9\n"},
+		{"nameserver 10.0.0.1\n", nameOptions{}, "pasta", "nameserver 10.0.0.1\n"},
+		// The host's own network has the host's resolver default.
+		{"", nameOptions{}, spec.NetworkHost, ""},
+		{"", nameOptions{}, spec.NetworkNone, ""},
+	} {
+		if got := containerResolvConf(c.host, c.names, c.network); got != c.want {
+			t.Errorf("%q %+v %s:\n%q\nwant\n%q", c.host, c.names, c.network, got, c.want)
 		}
 	}
 }

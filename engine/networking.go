@@ -54,7 +54,13 @@ func resolveNetwork(mode string, publishing bool) (string, error) {
 			return "", &UsageError{Msg: fmt.Sprintf("conflicting options: port publishing and the network mode %s", mode)}
 		}
 	default:
-		return "", &UsageError{Msg: fmt.Sprintf("network %q not found: box supports the default (pasta), host and none", mode)}
+		if networkOwnerName(mode) != "" {
+			if publishing {
+				return "", &UsageError{Msg: "conflicting options: port publishing and the container type network mode"}
+			}
+			return mode, nil
+		}
+		return "", &UsageError{Msg: fmt.Sprintf("network %q not found: box supports the default (pasta), host, none and container:NAME", mode)}
 	}
 	return mode, nil
 }

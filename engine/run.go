@@ -146,6 +146,10 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 	if err := validate(&opts); err != nil {
 		return "", err
 	}
+	owner, err := e.networkOwner(&opts)
+	if err != nil {
+		return "", err
+	}
 	logConfig, err := parseLogConfig(opts.LogDriver, opts.LogOpts)
 	if err != nil {
 		return "", err
@@ -304,7 +308,12 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 	if err != nil {
 		return "", fmt.Errorf("container directory: %w", err)
 	}
-	if so.EtcFiles, err = writeEtcFiles(dir, so.Hostname, spec.Network(opts.Network), names); err != nil {
+	if owner != nil {
+		so.JoinNetwork = true
+		if so.EtcFiles, so.Hostname, err = e.ownerEtcFiles(owner.ID); err != nil {
+			return "", err
+		}
+	} else if so.EtcFiles, err = writeEtcFiles(dir, so.Hostname, spec.Network(opts.Network), names); err != nil {
 		return "", err
 	}
 	sp, err := spec.Generate(so)
@@ -399,6 +408,9 @@ func (e *Engine) supervise(ctx context.Context, rec *record, dir string, mio mon
 		}
 		defer ctl.close()
 	}
+	if err := e.joinOwnerNetwork(rec, mio.Spec); err != nil {
+		return monitor.Status{}, &monitor.StartError{Err: err}
+	}
 	// Claimed before the start: a monitor killed while the container
 	// starts leaves a container that shows as exited (255), not created.
 	startedBefore := rec.StartedAt
@@ -461,6 +473,16 @@ func validate(opts *RunOptions) error {
 	opts.Network = mode
 	if opts.Network == string(spec.NetworkHost) && opts.Hostname != "" {
 		return &UsageError{Msg: "conflicting options: hostname and the network mode host"}
+	}
+	if networkOwnerName(opts.Network) != "" {
+		switch {
+		case opts.Hostname != "":
+			return &UsageError{Msg: "conflicting options: hostname and the network mode"}
+		case len(opts.DNS) > 0 || len(opts.DNSSearch) > 0 || len(opts.DNSOptions) > 0:
+			return &UsageError{Msg: "conflicting options: dns and the network mode"}
+		case len(opts.AddHosts) > 0:
+			return &UsageError{Msg: "conflicting options: custom host-to-IP mapping and the network mode"}
+		}
 	}
 	if opts.Name != "" && !validName(opts.Name) {
 		return &UsageError{Msg: fmt.Sprintf("invalid container name %q, only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", opts.Name)}

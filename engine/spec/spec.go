@@ -67,6 +67,9 @@ type Options struct {
 	Mounts   []Mount
 	ReadOnly bool
 	Network  Network
+	// JoinNetwork is a network namespace another container owns: the
+	// container cannot mount a sysfs of its own, so it sees the host's.
+	JoinNetwork bool
 
 	CapAdd, CapDrop []string
 	Privileged      bool
@@ -190,6 +193,7 @@ func Generate(o Options) (*specs.Spec, error) {
 		s.Process.ConsoleSize = &specs.Box{Height: 24, Width: 80}
 	}
 	if o.Network != NetworkHost {
+		// A joined namespace gets its path when the container starts.
 		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.NetworkNamespace})
 	}
 	if len(o.UIDMappings) > 0 {
@@ -469,7 +473,7 @@ func mounts(o Options) []specs.Mount {
 	if !o.Privileged {
 		sysOpts = append(sysOpts, "ro")
 	}
-	if o.Network == NetworkHost && o.Rootless {
+	if (o.Network == NetworkHost || o.JoinNetwork) && o.Rootless {
 		// sysfs can be mounted only by the owner of the network namespace;
 		// sharing the host's, box gets the host's /sys by bind mount.
 		ms = append(ms, specs.Mount{Destination: "/sys", Type: "bind", Source: "/sys", Options: append([]string{"rbind"}, sysOpts...)})

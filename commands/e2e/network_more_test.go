@@ -1,0 +1,277 @@
+package e2e
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/net/dns/dnsmessage"
+)
+
+func TestNetContainerShare(t *testing.T) {
+	requirePasta(t)
+	forEachUser(t, func(t *testing.T, u *User) {
+		www := wwwDir(t, u, "shared-"+u.Mode)
+		owner, joined, created := "owner-"+u.Mode, "joined-"+u.Mode, "created-"+u.Mode
+		t.Cleanup(func() { u.Box(t, "rm", "-f", joined, created, owner) })
+		port := runPublished(t, u, hostPort(t), "%d:80", "-d", "--name", owner, "-v", www+":/www",
+			"busybox", "httpd", "-f", "-p", "80", "-h", "/www")
+		ownerID := strings.TrimSpace(u.MustBox(t, "inspect", "-f", "{{.Id}}", owner).Stdout)
+		ownerHost := strings.TrimSpace(u.MustBox(t, "exec", owner, "hostname").Stdout)
+
+		// The owner's server is on the joined container's own loopback.
+		wantOut(t, u.MustBox(t, "run", "--rm", "--network", "container:"+owner, "busybox",
+			"wget", "-qO-", "http://127.0.0.1:80/"), "shared-"+u.Mode)
+		// The same namespace, hostname and /etc/hosts, as Docker gives.
+		ownerNS := strings.TrimSpace(u.MustBox(t, "exec", owner, "readlink", "/proc/1/ns/net").Stdout)
+		wantOut(t, u.MustBox(t, "run", "--rm", "--network", "container:"+ownerID[:12], "busybox",
+			"readlink", "/proc/self/ns/net"), ownerNS)
+		wantOut(t, u.MustBox(t, "run", "--rm", "--net=container:"+owner, "busybox", "hostname"), ownerHost)
+		if hosts := u.MustBox(t, "run", "--rm", "--network", "container:"+owner, "busybox", "cat", "/etc/hosts").Stdout; !strings.Contains(hosts, ownerHost) {
+			t.Fatalf("the joined container's /etc/hosts lacks the owner's name %s:\n%s", ownerHost, hosts)
+		}
+
+		// Detached: a server in the joined container answers on the
+		// owner's published port's namespace, reachable from the owner.
+		u.MustBox(t, "run", "-d", "--name", joined, "--network", "container:"+owner, "-v", www+":/www",
+			"busybox", "httpd", "-f", "-p", "8081", "-h", "/www")
+		var got string
+		for i := 0; i < 50; i++ {
+			r := u.Box(t, "exec", owner, "wget", "-qO-", "http://127.0.0.1:8081/")
+			if got = strings.TrimSpace(r.Stdout); r.Code == 0 {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if got != "shared-"+u.Mode {
+			t.Fatalf("the owner got %q from the joined container's server", got)
+		}
+		wantOut(t, u.MustBox(t, "inspect", "-f", "{{.HostConfig.NetworkMode}}", joined), "container:"+ownerID)
+		wantOut(t, u.MustBox(t, "ps", "--filter", "name="+joined, "--format", "{{.Names}}|{{.Ports}}|"), joined+"||")
+		wantOut(t, u.MustBox(t, "exec", joined, "hostname"), ownerHost)
+		if got := fetch(t, fmt.Sprintf("http://127.0.0.1:%d/", port)); got != "shared-"+u.Mode {
+			t.Fatalf("the owner's published port served %q", got)
+		}
+
+		// create, then start, attached and not: exit codes pass through.
+		u.MustBox(t, "create", "--name", created, "--network", "container:"+owner, "busybox",
+			"sh", "-c", "wget -qO- http://127.0.0.1/ && exit 3")
+		r := u.Box(t, "start", "-a", created)
+		wantCode(t, r, 3)
+		wantOut(t, r, "shared-"+u.Mode)
+		wantOut(t, u.MustBox(t, "start", created), created)
+		wantOut(t, u.MustBox(t, "wait", created), "3")
+		wantOut(t, u.MustBox(t, "logs", "--tail", "1", created), "shared-"+u.Mode)
+
+		// Bad input.
+		r = u.Box(t, "run", "--rm", "--network", "container:"+owner, "-p", "8082:80", "busybox", "true")
+		wantCode(t, r, 125)
+		wantOneLineError(t, r, "conflicting options: port publishing and the container type network mode")
+		r = u.Box(t, "run", "--rm", "--network", "container:"+owner, "--hostname", "x", "busybox", "true")
+		wantCode(t, r, 125)
+		wantOneLineError(t, r, "conflicting options: hostname and the network mode")
+		r = u.Box(t, "run", "--rm", "--network", "container:no-such-ctr", "busybox", "true")
+		wantCode(t, r, 125)
+		wantOneLineError(t, r, "No such container: no-such-ctr")
+
+		// A stopped owner has no network to join.
+		u.MustBox(t, "rm", "-f", joined)
+		u.MustBox(t, "stop", "-t", "1", owner)
+		r = u.Box(t, "run", "--rm", "--network", "container:"+owner, "busybox", "true")
+		wantCode(t, r, 125)
+		wantOneLineError(t, r, "cannot join network of a non running container: "+ownerID)
+		r = u.Box(t, "start", created)
+		wantCode(t, r, 1)
+		wantOneLineError(t, r, "cannot join network of a non running container: "+ownerID)
+	})
+}
+
+// TestNetManyConnections hammers a published port with 200 concurrent
+// connections: every one is served, and nothing is left once the
+// container stops.
+func TestNetManyConnections(t *testing.T) {
+	requirePasta(t)
+	forEachUser(t, func(t *testing.T, u *User) {
+		name := "hammered-" + u.Mode
+		t.Cleanup(func() { u.Box(t, "rm", "-f", name) })
+		www := wwwDir(t, u, strings.Repeat("x", 64<<10))
+		port := runPublished(t, u, hostPort(t), "%d:80", "-d", "--name", name, "-v", www+":/www",
+			"busybox", "httpd", "-f", "-p", "80", "-h", "/www")
+		fetch(t, fmt.Sprintf("http://127.0.0.1:%d/", port))
+		_, pastas := netHolders(t, u, name)
+
+		const n = 200
+		var wg sync.WaitGroup
+		errs := make(chan error, n)
+		start := make(chan struct{})
+		for i := 0; i < n; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				c := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+				resp, err := c.Get(fmt.Sprintf("http://127.0.0.1:%d/", port))
+				if err != nil {
+					errs <- err
+					return
+				}
+				defer resp.Body.Close()
+				b, err := io.ReadAll(resp.Body)
+				if err == nil && len(b) != 64<<10 {
+					err = fmt.Errorf("got %d bytes", len(b))
+				}
+				if err != nil {
+					errs <- err
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+		close(errs)
+		failed := 0
+		var first error
+		for err := range errs {
+			if first == nil {
+				first = err
+			}
+			failed++
+		}
+		if failed > 0 {
+			t.Fatalf("%d of %d concurrent requests failed, the first: %v", failed, n, first)
+		}
+		u.MustBox(t, "stop", "-t", "1", name)
+		for _, p := range pastas {
+			if alive(p) {
+				t.Fatalf("pasta %d outlived the container", p)
+			}
+		}
+		if c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second); err == nil {
+			c.Close()
+			t.Fatalf("port %d open after stop", port)
+		}
+	})
+}
+
+// TestNetExitWithOpenConnection: a container that ends while a client
+// is connected closes that connection and its port.
+func TestNetExitWithOpenConnection(t *testing.T) {
+	requirePasta(t)
+	forEachUser(t, func(t *testing.T, u *User) {
+		name := "hangup-" + u.Mode
+		t.Cleanup(func() { u.Box(t, "rm", "-f", name) })
+		// The server takes one connection and says hello; the container
+		// ends three seconds after it started, with the connection open.
+		port := runPublished(t, u, hostPort(t), "%d:7000", "-d", "--name", name, "busybox",
+			"sh", "-c", "(echo hello; sleep 100) | nc -l -p 7000 & sleep 3; exit 7")
+		var c net.Conn
+		var err error
+		buf := make([]byte, 6)
+		for i := 0; ; i++ {
+			if c, err = net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second); err == nil {
+				_ = c.SetReadDeadline(time.Now().Add(2 * time.Second))
+				if _, err = io.ReadFull(c, buf); err == nil {
+					break
+				}
+				c.Close()
+			}
+			if i == 50 {
+				t.Fatalf("no hello from the container: %v", err)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		defer c.Close()
+		if string(buf) != "hello\n" {
+			t.Fatalf("read %q", buf)
+		}
+		_ = c.SetReadDeadline(time.Now().Add(15 * time.Second))
+		if n, err := c.Read(buf); err == nil {
+			t.Fatalf("read %q after the container ended; want the connection closed", buf[:n])
+		}
+		wantOut(t, u.MustBox(t, "wait", name), "7")
+		if c2, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second); err == nil {
+			c2.Close()
+			t.Fatalf("port %d open after the container ended", port)
+		}
+	})
+}
+
+// TestNetDNS resolves a name inside the container through a DNS server
+// the test runs on the host, given by --dns as the address by which the
+// container reaches the host.
+func TestNetDNS(t *testing.T) {
+	requirePasta(t)
+	requireRoot(t) // port 53 on the host
+	pc, err := net.ListenPacket("udp", "127.0.0.1:53")
+	if err != nil {
+		t.Fatalf("a DNS server for the test on 127.0.0.1:53: %v", err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	go serveDNS(pc, "box-dns-test.example.", [4]byte{192, 0, 2, 77})
+
+	forEachUser(t, func(t *testing.T, u *User) {
+		hosts := u.MustBox(t, "run", "--rm", "busybox", "cat", "/etc/hosts").Stdout
+		gw := ""
+		for _, line := range strings.Split(hosts, "\n") {
+			if f := strings.Fields(line); len(f) > 1 && f[1] == "host.containers.internal" {
+				gw = f[0]
+			}
+		}
+		if gw == "" {
+			t.Fatalf("no host.containers.internal in /etc/hosts:\n%s", hosts)
+		}
+		r := u.MustBox(t, "run", "--rm", "--dns", gw, "--dns-search", "example", "busybox",
+			"sh", "-c", "cat /etc/resolv.conf; nslookup box-dns-test.example; ping -c1 -W1 box-dns-test 2>&1 | head -1")
+		for _, want := range []string{"nameserver " + gw, "search example", "Address: 192.0.2.77", "PING box-dns-test (192.0.2.77)"} {
+			if !strings.Contains(r.Stdout, want) {
+				t.Fatalf("want %q in:\n%s", want, r.Stdout)
+			}
+		}
+		// A name the server does not know fails as it should.
+		r = u.Box(t, "run", "--rm", "--dns", gw, "busybox", "nslookup", "nowhere.example")
+		if r.Code == 0 || !strings.Contains(r.Stdout+r.Stderr, "NXDOMAIN") {
+			t.Fatalf("want NXDOMAIN for an unknown name: %s", r)
+		}
+	})
+}
+
+// serveDNS answers A queries for name with addr and everything else with
+// NXDOMAIN, until pc is closed.
+func serveDNS(pc net.PacketConn, name string, addr [4]byte) {
+	buf := make([]byte, 512)
+	for {
+		n, from, err := pc.ReadFrom(buf)
+		if err != nil {
+			return
+		}
+		var p dnsmessage.Parser
+		h, err := p.Start(buf[:n])
+		if err != nil {
+			continue
+		}
+		q, err := p.Question()
+		if err != nil {
+			continue
+		}
+		rh := dnsmessage.Header{ID: h.ID, Response: true, Authoritative: true, RecursionDesired: h.RecursionDesired, RecursionAvailable: true}
+		known := strings.EqualFold(q.Name.String(), name)
+		if !known {
+			rh.RCode = dnsmessage.RCodeNameError
+		}
+		b := dnsmessage.NewBuilder(nil, rh)
+		b.EnableCompression()
+		_ = b.StartQuestions()
+		_ = b.Question(q)
+		_ = b.StartAnswers()
+		if known && q.Type == dnsmessage.TypeA {
+			_ = b.AResource(dnsmessage.ResourceHeader{Name: q.Name, Class: dnsmessage.ClassINET, TTL: 60}, dnsmessage.AResource{A: addr})
+		}
+		if out, err := b.Finish(); err == nil {
+			_, _ = pc.WriteTo(out, from)
+		}
+	}
+}
