@@ -27,7 +27,7 @@ func buildCommand() *cli.Command {
 			&cli.StringFlag{Name: "iidfile", Usage: "write the image ID to the file"},
 			&cli.BoolFlag{Name: "no-cache", Usage: "do not use cache when building the image"},
 			&cli.StringFlag{Name: "target", Usage: "set the target build stage to build"},
-			&cli.StringFlag{Name: "network", Usage: "set the networking mode for the RUN instructions (host or none)"},
+			&cli.StringFlag{Name: "network", Usage: "set the networking mode for the RUN instructions (default, host or none)"},
 			&cli.BoolFlag{Name: "pull", Usage: "always attempt to pull a newer version of the base images"},
 			&cli.StringFlag{Name: "platform", Usage: "set the platform (only the host's: " + hostPlatform() + ")"},
 			&cli.StringFlag{Name: "progress", Value: "auto", Usage: "set type of progress output (auto, plain, tty)"},

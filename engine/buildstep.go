@@ -14,7 +14,7 @@ type StepOptions struct {
 	Cmd           []string
 	Env           []string
 	Workdir, User string
-	// Network is RUN's network: "" is box's default (the host's for now).
+	// Network is RUN's network: "" is box's default, a private one through pasta where pasta is usable.
 	Network string
 	// Created, when set, is told the container's id before it starts.
 	Created func(id string)

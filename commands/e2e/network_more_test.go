@@ -275,3 +275,34 @@ func serveDNS(pc net.PacketConn, name string, addr [4]byte) {
 		}
 	}
 }
+
+// TestNetBuildRun: a build's RUN steps have the containers' default
+// network: a private namespace with outbound access to the host; with
+// --network none, loopback alone.
+func TestNetBuildRun(t *testing.T) {
+	requirePasta(t)
+	ln, err := net.Listen("tcp", "0.0.0.0:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "fetched by RUN")
+	})}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	port := ln.Addr().(*net.TCPAddr).Port
+
+	forEachUser(t, func(t *testing.T, u *User) {
+		tag := "netbuild-" + u.Mode
+		t.Cleanup(func() { u.Box(t, "rmi", "-f", tag) })
+		ctx := buildContext(t, u, map[string]string{"Dockerfile": fmt.Sprintf(
+			"FROM busybox\nRUN ip -o link | grep -c -v ': lo:' > /links && wget -qO /fetched http://host.containers.internal:%d/\n", port)})
+		u.MustBox(t, "build", "-q", "-t", tag, ctx)
+		wantOut(t, u.MustBox(t, "run", "--rm", "--network", "none", tag, "cat", "/links", "/fetched"), "1\nfetched by RUN")
+
+		// Without a network the fetch fails, and so the build.
+		r := u.Box(t, "build", "--no-cache", "--network", "none", "-t", tag+"-none", ctx)
+		wantCode(t, r, 1)
+		wantCode(t, u.Box(t, "image", "inspect", tag+"-none"), 1)
+	})
+}
