@@ -541,3 +541,73 @@ func TestBuildNetworkAndUnreadable(t *testing.T) {
 		wantCode(t, s.box(t, "image", "inspect", "unreadable"), 1)
 	})
 }
+
+// TestBuildHeredocFiles: a RUN heredoc that starts with #! runs as a
+// script through its own interpreter; COPY and ADD heredocs become
+// files, with variables expanded unless the delimiter is quoted, with
+// --chmod and --chown, and in the cache key by their content.
+func TestBuildHeredocFiles(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		s := newImageStore(t, u)
+		s.pull(t, "busybox")
+		owner := "1000:1000"
+		if u.Mode == "norange" {
+			owner = "0:0" // only the user's own id is mapped
+		}
+		dockerfile := func(greeting, script string) string {
+			return `FROM busybox
+ARG WHO=builder OWNER
+ENV GREET=hi
+RUN <<EOF
+#!/bin/sh
+echo ` + script + ` > /out
+EOF
+RUN <<EOF
+#!/bin/awk -f
+BEGIN { print "from awk, not sh" > "/awk.out" }
+EOF
+COPY <<EOF /etc/greeting
+$GREET from ${WHO} "quoted" \$GREET
+EOF
+COPY --chmod=600 --chown=$OWNER <<a.txt <<'b.txt' /dir/
+a says $GREET
+a.txt
+b says $GREET
+b.txt
+ADD <<EOF /added
+` + greeting + ` $WHO
+EOF
+`
+		}
+		ctx := buildContext(t, u, map[string]string{"Dockerfile": dockerfile("added by", "from-script")})
+		s.must(t, "build", "--build-arg", "OWNER="+owner, "-t", "heredocs", ctx)
+		show := []string{"run", "--rm", "heredocs", "sh", "-c",
+			"cat /out /awk.out /etc/greeting /dir/a.txt /dir/b.txt /added; stat -c '%a %u:%g %n' /etc/greeting /dir/a.txt /dir/b.txt /added"}
+		wantOut(t, s.must(t, show...),
+			"from-script\nfrom awk, not sh\nhi from builder \"quoted\" $GREET\na says hi\nb says $GREET\nadded by builder\n"+
+				"644 0:0 /etc/greeting\n600 "+owner+" /dir/a.txt\n600 "+owner+" /dir/b.txt\n644 0:0 /added")
+
+		r := s.must(t, "build", "--build-arg", "OWNER="+owner, "-t", "heredocs", ctx)
+		if usingCache(r) != 5 {
+			t.Fatalf("an unchanged rebuild takes the five file steps from the cache: %s", r)
+		}
+		// Another heredoc file: its step is built again.
+		if err := os.WriteFile(filepath.Join(ctx, "Dockerfile"), []byte(dockerfile("changed", "from-script")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r = s.must(t, "build", "--build-arg", "OWNER="+owner, "-t", "heredocs", ctx)
+		if n := usingCache(r); n != 4 {
+			t.Fatalf("a changed heredoc file is copied again, %d steps came from the cache: %s", n, r)
+		}
+		wantOut(t, s.must(t, "run", "--rm", "heredocs", "cat", "/added"), "changed builder")
+		// Another script, run the same way: it runs again, and so every step after it.
+		if err := os.WriteFile(filepath.Join(ctx, "Dockerfile"), []byte(dockerfile("changed", "script-changed")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r = s.must(t, "build", "--build-arg", "OWNER="+owner, "-t", "heredocs", ctx)
+		if n := usingCache(r); n != 0 {
+			t.Fatalf("a changed script runs again, %d steps came from the cache: %s", n, r)
+		}
+		wantOut(t, s.must(t, "run", "--rm", "heredocs", "cat", "/out"), "script-changed")
+	})
+}
