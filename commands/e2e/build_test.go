@@ -611,3 +611,62 @@ EOF
 		wantOut(t, s.must(t, "run", "--rm", "heredocs", "cat", "/out"), "script-changed")
 	})
 }
+
+// TestBuildProgressTTY: on a terminal, --progress=tty shows BuildKit's
+// live view: each step one line with its time, CACHED where cached, the
+// running step's output redrawn beneath it, and a last status; a failed
+// step keeps its output. --progress=auto off a terminal is plain.
+func TestBuildProgressTTY(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		s := newImageStore(t, u)
+		s.pull(t, "busybox")
+		ctx := buildContext(t, u, map[string]string{"Dockerfile": "FROM busybox\nRUN echo one > /one\n"})
+		s.must(t, "build", "-q", ctx)
+		if err := os.WriteFile(filepath.Join(ctx, "Dockerfile"), []byte(`FROM busybox
+RUN echo one > /one
+RUN i=0; while [ $i -lt 12 ]; do echo progress-line-$i; i=$((i+1)); sleep 0.05; done
+CMD ["cat", "/one"]
+`), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		pty := startOnPty(t, u, append(append([]string{}, s.args...), "build", "--progress=tty", "-t", "ttybuilt", ctx)...)
+		code := pty.exit(t)
+		screen := pty.text()
+		if code != 0 {
+			t.Fatalf("build on a terminal: exit %d\n%q", code, screen)
+		}
+		for _, want := range []string{" => [1/4] FROM busybox", " => CACHED [2/4] RUN echo one > /one", " => [3/4] RUN i=0;",
+			" => => # progress-line-", " => [4/4] CMD [\"cat\", \"/one\"]", " => writing image sha256:", " => naming to ttybuilt:latest",
+			"[+] Building ", "(4/4) FINISHED", "\x1b[2K", "\x1b[J"} {
+			if !strings.Contains(screen, want) {
+				t.Fatalf("the terminal should show %q:\n%q", want, screen)
+			}
+		}
+		if strings.Contains(screen, "Step 1/4") || strings.Contains(screen, "---> Running in") {
+			t.Fatalf("the live view replaces the plain lines:\n%q", screen)
+		}
+		wantOut(t, s.must(t, "run", "--rm", "ttybuilt"), "one")
+
+		// A failed step: its line says ERROR and its output stays, whole.
+		if err := os.WriteFile(filepath.Join(ctx, "Dockerfile"), []byte("FROM busybox\nRUN for i in 1 2 3 4 5 6 7 8; do echo failing-$i; done; exit 3\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		pty = startOnPty(t, u, append(append([]string{}, s.args...), "build", "--progress=tty", ctx)...)
+		code = pty.exit(t)
+		screen = pty.text()
+		if code != 1 {
+			t.Fatalf("a failed build on a terminal: exit %d, want 1\n%q", code, screen)
+		}
+		for _, want := range []string{" => ERROR [2/2] RUN for i in", " > [2/2] RUN for i in", "failing-1\r\n", "failing-8\r\n", "------", "(1/2) ERROR", "returned a non-zero code: 3"} {
+			if !strings.Contains(screen, want) {
+				t.Fatalf("the failed build should show %q:\n%q", want, screen)
+			}
+		}
+
+		// auto with stderr on no terminal: Docker's plain lines.
+		r := s.must(t, "build", "--progress=auto", "-t", "ttybuilt", buildContext(t, u, map[string]string{"Dockerfile": "FROM busybox\nRUN echo plain-output\n"}))
+		if !strings.Contains(r.Stderr, "Step 2/2 : RUN echo plain-output\n") || !strings.Contains(r.Stderr, "\nplain-output\n") || strings.Contains(r.Stderr, "\x1b[") {
+			t.Fatalf("--progress=auto off a terminal is plain:\n%s", r)
+		}
+	})
+}

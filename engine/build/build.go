@@ -2,8 +2,9 @@
 // step: RUN steps are containers made and run by the engine, COPY and ADD
 // steps are layers written straight from the context, and each step that
 // changes files becomes an image in the store that later builds reuse as
-// their cache. It writes progress only to the writers it is given and
-// never tags an image unless the whole build succeeded.
+// their cache. It reports progress only to the Progress and the writer
+// it is given, never to the terminal itself, and never tags an image
+// unless the whole build succeeded.
 package build
 
 import (
@@ -62,10 +63,12 @@ type Options struct {
 	DockerFormat bool
 	// Network is RUN's network ("" for box's default).
 	Network string
-	// Progress receives Docker's step lines; Output the RUN commands'
-	// output. Either may be nil to discard it.
-	Progress io.Writer
-	Output   *os.File
+	// Progress is told the build's steps as they happen; Output gets the
+	// RUN commands' output: an *os.File straight from the command, any
+	// other writer through a pipe drained before the step ends. Either
+	// may be nil to discard it.
+	Progress Progress
+	Output   io.Writer
 }
 
 // Report is what a successful build made.
@@ -133,7 +136,7 @@ type builder struct {
 	step     int
 	total    int
 	mounted  map[string]string
-	out      io.Writer
+	out      Progress
 	usedArgs map[string]bool
 }
 
@@ -143,7 +146,7 @@ type builder struct {
 func Build(ctx context.Context, e *engine.Engine, opts Options) (*Report, error) {
 	b := &builder{e: e, ctx: ctx, opts: opts, mounted: map[string]string{}, out: opts.Progress, usedArgs: map[string]bool{}}
 	if b.out == nil {
-		b.out = io.Discard
+		b.out = Plain(io.Discard)
 	}
 	if opts.Output == nil {
 		devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
@@ -275,14 +278,14 @@ func Build(ctx context.Context, e *engine.Engine, opts Options) (*Report, error)
 	}
 	if len(unused) > 0 {
 		sort.Strings(unused)
-		fmt.Fprintf(b.out, "[Warning] One or more build-args %v were not consumed\n", unused)
+		b.out.Warning(fmt.Sprintf("One or more build-args %v were not consumed", unused))
 	}
-	fmt.Fprintf(b.out, "Successfully built %s\n", storage.ShortID(id))
+	b.out.Built(id)
 	for _, t := range opts.Tags {
 		if err := e.Store.Tag(id, t.String()); err != nil {
 			return nil, fmt.Errorf("tag %s: %w", storage.FamiliarString(t), err)
 		}
-		fmt.Fprintf(b.out, "Successfully tagged %s\n", storage.FamiliarString(t))
+		b.out.Tagged(storage.FamiliarString(t))
 	}
 	return &Report{ID: id}, nil
 }
@@ -425,7 +428,7 @@ func setEnv(env []string, k, v string) []string {
 
 func (b *builder) stepLine(text string) {
 	b.step++
-	fmt.Fprintf(b.out, "Step %d/%d : %s\n", b.step, b.total, text)
+	b.out.Step(b.step, b.total, text)
 }
 
 // stage builds one stage from its FROM.
@@ -439,13 +442,13 @@ func (b *builder) stage(s *instructions.Stage, done []*state) (*state, error) {
 	switch {
 	case strings.EqualFold(base, "scratch"):
 		st.key = chain("", "scratch")
-		fmt.Fprintln(b.out, " ---> scratch")
+		b.out.Note(" ---> scratch")
 	case findStage(done, base) != nil:
 		prev := findStage(done, base)
 		*st = *prev
 		st.name, st.args, st.cmdSet = s.Name, map[string]*string{}, false
 		st.history = append([]v1.History{}, prev.history...)
-		fmt.Fprintf(b.out, " ---> %s\n", storage.ShortID(st.image))
+		b.out.Note(" ---> " + storage.ShortID(st.image))
 	default:
 		img, err := b.baseImage(base)
 		if err != nil {
@@ -458,7 +461,7 @@ func (b *builder) stage(s *instructions.Stage, done []*state) (*state, error) {
 		st.onbuild = img.Docker.OnBuild
 		st.history = append([]v1.History{}, img.Config.History...)
 		st.key = chain("", "image", img.ID)
-		fmt.Fprintf(b.out, " ---> %s\n", storage.ShortID(img.ID))
+		b.out.Note(" ---> " + storage.ShortID(img.ID))
 	}
 	if err := b.triggers(st, done); err != nil {
 		return nil, err
@@ -483,11 +486,11 @@ func (b *builder) triggers(st *state, done []*state) error {
 	if len(list) == 0 {
 		return nil
 	}
-	fmt.Fprintf(b.out, "# Executing %d build trigger", len(list))
+	s := ""
 	if len(list) > 1 {
-		fmt.Fprint(b.out, "s")
+		s = "s"
 	}
-	fmt.Fprintln(b.out)
+	b.out.Note(fmt.Sprintf("# Executing %d build trigger%s", len(list), s))
 	for _, expr := range list {
 		res, err := parser.Parse(strings.NewReader(expr))
 		if err != nil || len(res.AST.Children) != 1 {
@@ -787,7 +790,7 @@ func (b *builder) cached(st *state, key string) bool {
 		return false
 	}
 	st.image, st.key = id, key
-	fmt.Fprintf(b.out, " ---> Using cache\n ---> %s\n", storage.ShortID(id))
+	b.out.Cached(id)
 	return true
 }
 
@@ -803,7 +806,7 @@ func (b *builder) commitLayer(st *state, key, createdBy string, diff io.Reader) 
 		return fmt.Errorf("store the step: %w", err)
 	}
 	st.image, st.key = id, key
-	fmt.Fprintf(b.out, " ---> %s\n", storage.ShortID(id))
+	b.out.Note(" ---> " + storage.ShortID(id))
 	return nil
 }
 
@@ -877,11 +880,16 @@ func (b *builder) run(st *state, c *instructions.RunCommand) error {
 		b.addHistory(st, createdBy, false)
 		return nil
 	}
+	out, finish, err := b.stepOutput()
+	if err != nil {
+		return err
+	}
 	id, err := b.e.RunStep(b.ctx, engine.StepOptions{
 		Image: st.image, Cmd: args, Env: runEnv, Workdir: st.config.WorkingDir, User: st.config.User, Network: b.opts.Network,
 		Volumes: volumes,
-		Created: func(id string) { fmt.Fprintf(b.out, " ---> Running in %s\n", storage.ShortID(id)) },
-	}, engine.IO{Stdout: b.opts.Output, Stderr: b.opts.Output})
+		Created: func(id string) { b.out.Note(" ---> Running in " + storage.ShortID(id)) },
+	}, engine.IO{Stdout: out, Stderr: out})
+	finish()
 	if id != "" {
 		// Gone after the step, also when it failed or was interrupted.
 		defer func() { _ = b.e.RemoveContainer(context.Background(), id, true) }()
