@@ -609,6 +609,32 @@ EOF
 			t.Fatalf("a changed script runs again, %d steps came from the cache: %s", n, r)
 		}
 		wantOut(t, s.must(t, "run", "--rm", "heredocs", "cat", "/out"), "script-changed")
+
+		if u.Mode == "norange" {
+			return // no id but the user's own to run a step as
+		}
+		// A script run by another user than root; a heredoc beside a context file.
+		if err := os.WriteFile(filepath.Join(ctx, "a.txt"), []byte("from the context\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		user := filepath.Join(ctx, "Dockerfile.user")
+		if err := os.WriteFile(user, []byte(`FROM busybox
+COPY --chown=1000:1000 a.txt <<EOF /home/
+from a heredoc
+EOF
+USER 1000
+RUN <<EOF
+#!/bin/sh
+id -u > /tmp/uid
+stat -c '%u %n' /home/a.txt /home/EOF >> /tmp/uid
+cat /home/a.txt /home/EOF >> /tmp/uid
+EOF
+`), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		s.must(t, "build", "-f", user, "-t", "heredocs:user", ctx)
+		wantOut(t, s.must(t, "run", "--rm", "heredocs:user", "cat", "/tmp/uid"),
+			"1000\n1000 /home/a.txt\n1000 /home/EOF\nfrom the context\nfrom a heredoc")
 	})
 }
 

@@ -49,7 +49,7 @@ func (p plain) Tagged(name string)  { fmt.Fprintf(p.w, "Successfully tagged %s\n
 // drainWait is how long a step's output may still arrive after its
 // command ended: only a process that escaped the container's end could
 // hold the pipe open that long.
-const drainWait = 2 * time.Second
+var drainWait = 2 * time.Second
 
 // stepOutput is where a RUN step's command writes: Options.Output itself
 // when it is a file (the container gets its descriptor), else a pipe
