@@ -67,10 +67,13 @@ func runBuild(c *cli.Context) error {
 	progress := c.String("progress")
 	switch progress {
 	case "auto":
-		// As Docker: the live view on a terminal, plain lines elsewhere.
+		// As Docker: the live view on a terminal, plain lines elsewhere
+		// (and, as pull's bars, on a terminal nobody gave a size).
 		progress = "plain"
 		if f, ok := c.App.ErrWriter.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-			progress = "tty"
+			if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 0 {
+				progress = "tty"
+			}
 		}
 	case "plain", "tty":
 	default:

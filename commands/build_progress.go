@@ -59,7 +59,8 @@ type viewLine struct {
 const (
 	// viewWindow is how many of the running step's last lines show.
 	viewWindow = 6
-	// viewKeep bounds the output kept of a step, shown if it fails.
+	// viewKeep is how much of a step's output is kept at least (at
+	// most twice that), shown whole if the step fails.
 	viewKeep = 10000
 	// viewTick is how often the view is redrawn while a step runs.
 	viewTick = 100 * time.Millisecond
@@ -156,7 +157,10 @@ func (v *buildView) Write(p []byte) (int, error) {
 		s.lines = append(s.lines, printable(string(data[:i])))
 		data = data[i+1:]
 	}
-	if over := len(s.lines) - viewKeep; over > 0 {
+	if len(s.lines) >= 2*viewKeep {
+		// In batches: a step that prints without end costs no more
+		// than one that prints viewKeep lines.
+		over := len(s.lines) - viewKeep
 		s.lines = append([]string(nil), s.lines[over:]...)
 		s.dropped += over
 	}

@@ -209,6 +209,22 @@ func TestBuildViewSilentBeforeTheFirstStep(t *testing.T) {
 	}
 }
 
+func TestBuildViewKeepsTheLastOutput(t *testing.T) {
+	v, term, _ := newTestView(t, 80)
+	v.Step(1, 1, "RUN yes | head")
+	for i := 0; i < 3*viewKeep; i++ {
+		fmt.Fprintf(v, "y%d\n", i)
+	}
+	v.finish(errors.New("failed"))
+	got := term.text()
+	if strings.Contains(got, "\ny0\n") || !strings.Contains(got, "earlier lines not kept]") || !strings.Contains(got, fmt.Sprintf("\ny%d\n", 3*viewKeep-1)) {
+		t.Fatalf("a failed step shows its last lines and says the first are gone:\n%.300s", got)
+	}
+	if n := strings.Count(got, "\ny"); n < viewKeep || n > 2*viewKeep {
+		t.Fatalf("%d lines of output kept, want between %d and %d", n, viewKeep, 2*viewKeep)
+	}
+}
+
 // The exact bytes of a first frame and of a redraw over it.
 func TestBuildViewEscapes(t *testing.T) {
 	var out strings.Builder

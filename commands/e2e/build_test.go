@@ -672,6 +672,11 @@ CMD ["cat", "/one"]
 			t.Fatalf("the live view replaces the plain lines:\n%q", screen)
 		}
 		wantOut(t, s.must(t, "run", "--rm", "ttybuilt"), "one")
+		// auto on a terminal is the live view too; now all from the cache.
+		pty = startOnPty(t, u, append(append([]string{}, s.args...), "build", "--progress=auto", "-t", "ttybuilt", ctx)...)
+		if code := pty.exit(t); code != 0 || !strings.Contains(pty.text(), " => CACHED [3/4] RUN i=0;") || !strings.Contains(pty.text(), "(4/4) FINISHED") {
+			t.Fatalf("--progress=auto on a terminal: exit %d\n%q", code, pty.text())
+		}
 
 		// A failed step: its line says ERROR and its output stays, whole.
 		if err := os.WriteFile(filepath.Join(ctx, "Dockerfile"), []byte("FROM busybox\nRUN for i in 1 2 3 4 5 6 7 8; do echo failing-$i; done; exit 3\n"), 0o644); err != nil {
