@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -693,6 +694,24 @@ CMD ["cat", "/one"]
 				t.Fatalf("the failed build should show %q:\n%q", want, screen)
 			}
 		}
+
+		// Interrupted: the view ends, says so, and nothing is left.
+		if err := os.WriteFile(filepath.Join(ctx, "Dockerfile"), []byte("FROM busybox\nRUN echo started-tty; sleep 60\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		pty = startOnPty(t, u, append(append([]string{}, s.args...), "build", "--progress=tty", ctx)...)
+		pty.waitFor(t, " => => # started-tty")
+		if err := pty.cmd.Process.Signal(os.Interrupt); err != nil {
+			t.Fatal(err)
+		}
+		code = pty.exit(t)
+		if ws, ok := pty.cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			code = 128 + int(ws.Signal())
+		}
+		if code != 130 || !strings.Contains(pty.text(), "(1/2) CANCELED") {
+			t.Fatalf("an interrupted build on a terminal: exit %d, want 130\n%q", code, pty.text())
+		}
+		wantOut(t, s.must(t, "ps", "-a", "-q"), "")
 
 		// auto with stderr on no terminal: Docker's plain lines.
 		r := s.must(t, "build", "--progress=auto", "-t", "ttybuilt", buildContext(t, u, map[string]string{"Dockerfile": "FROM busybox\nRUN echo plain-output\n"}))
