@@ -6,8 +6,10 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
 
 	"box/engine/build"
 	"box/storage"
@@ -62,11 +64,20 @@ func runBuild(c *cli.Context) error {
 	if p := c.String("platform"); p != "" && p != hostPlatform() && p != "linux" {
 		return usageErrorf("invalid --platform %q: box build builds for the host platform, %s", p, hostPlatform())
 	}
-	switch c.String("progress") {
-	case "auto", "plain", "tty":
-		// Steps and their output are written as they happen, the same way for all three.
+	progress := c.String("progress")
+	switch progress {
+	case "auto":
+		// As Docker: the live view on a terminal, plain lines elsewhere
+		// (and, as pull's bars, on a terminal nobody gave a size).
+		progress = "plain"
+		if f, ok := c.App.ErrWriter.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+			if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 0 {
+				progress = "tty"
+			}
+		}
+	case "plain", "tty":
 	default:
-		return usageErrorf("invalid --progress %q: want auto, plain or tty", c.String("progress"))
+		return usageErrorf("invalid --progress %q: want auto, plain or tty", progress)
 	}
 	switch c.String("format") {
 	case "oci":
@@ -114,19 +125,39 @@ func runBuild(c *cli.Context) error {
 		opts.Content = data
 	}
 	quiet := c.Bool("quiet")
-	if !quiet {
-		opts.Progress = c.App.ErrWriter
+	if !quiet && progress == "plain" {
+		opts.Progress = build.Plain(c.App.ErrWriter)
 		opts.Output = os.Stderr
 	}
 	e, err := newEngine(c)
 	if err != nil {
 		return err
 	}
+	var view *buildView
+	if !quiet && progress == "tty" {
+		// --progress=tty on something that is no terminal still gets the
+		// view, at 80 columns.
+		width := func() int { return 0 }
+		if f, ok := c.App.ErrWriter.(*os.File); ok {
+			width = func() int {
+				w, _, err := term.GetSize(int(f.Fd()))
+				if err != nil {
+					return 0
+				}
+				return w
+			}
+		}
+		view = newBuildView(c.App.ErrWriter, width, time.Now, viewTick)
+		opts.Progress, opts.Output = view, view
+	}
 	// Ctrl-C kills the step's container; the build removes it and its
 	// mounts on the way out, then box ends by the signal.
 	ctx, interrupted := interruptible(c.Context)
 	rep, err := build.Build(ctx, e, opts)
 	e.Close()
+	if view != nil {
+		view.finish(err)
+	}
 	if sig := interrupted(); sig != nil {
 		reraise(sig)
 	}

@@ -16,6 +16,9 @@ type StepOptions struct {
 	Workdir, User string
 	// Network is RUN's network: "" is box's default, a private one through pasta where pasta is usable.
 	Network string
+	// Volumes are -v specs, such as a RUN heredoc's script bound
+	// read-only into the container.
+	Volumes []string
 	// Created, when set, is told the container's id before it starts.
 	Created func(id string)
 }
@@ -37,6 +40,7 @@ func (e *Engine) RunStep(ctx context.Context, opts StepOptions, io IO) (string, 
 		Workdir:    opts.Workdir,
 		User:       opts.User,
 		Network:    opts.Network,
+		Volumes:    opts.Volumes,
 		Created:    opts.Created,
 	}, io)
 }

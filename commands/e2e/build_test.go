@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -539,5 +540,183 @@ func TestBuildNetworkAndUnreadable(t *testing.T) {
 		wantCode(t, r, 1)
 		wantOneLineError(t, r, "private.txt", "permission denied")
 		wantCode(t, s.box(t, "image", "inspect", "unreadable"), 1)
+	})
+}
+
+// TestBuildHeredocFiles: a RUN heredoc that starts with #! runs as a
+// script through its own interpreter; COPY and ADD heredocs become
+// files, with variables expanded unless the delimiter is quoted, with
+// --chmod and --chown, and in the cache key by their content.
+func TestBuildHeredocFiles(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		s := newImageStore(t, u)
+		s.pull(t, "busybox")
+		owner := "1000:1000"
+		if u.Mode == "norange" {
+			owner = "0:0" // only the user's own id is mapped
+		}
+		dockerfile := func(greeting, script string) string {
+			return `FROM busybox
+ARG WHO=builder OWNER
+ENV GREET=hi
+RUN <<EOF
+#!/bin/sh
+echo ` + script + ` > /out
+EOF
+RUN <<EOF
+#!/bin/awk -f
+BEGIN { print "from awk, not sh" > "/awk.out" }
+EOF
+COPY <<EOF /etc/greeting
+$GREET from ${WHO} "quoted" \$GREET
+EOF
+COPY --chmod=600 --chown=$OWNER <<a.txt <<'b.txt' /dir/
+a says $GREET
+a.txt
+b says $GREET
+b.txt
+ADD <<EOF /added
+` + greeting + ` $WHO
+EOF
+`
+		}
+		ctx := buildContext(t, u, map[string]string{"Dockerfile": dockerfile("added by", "from-script")})
+		s.must(t, "build", "--build-arg", "OWNER="+owner, "-t", "heredocs", ctx)
+		show := []string{"run", "--rm", "heredocs", "sh", "-c",
+			"cat /out /awk.out /etc/greeting /dir/a.txt /dir/b.txt /added; stat -c '%a %u:%g %n' /etc/greeting /dir/a.txt /dir/b.txt /added"}
+		wantOut(t, s.must(t, show...),
+			"from-script\nfrom awk, not sh\nhi from builder \"quoted\" $GREET\na says hi\nb says $GREET\nadded by builder\n"+
+				"644 0:0 /etc/greeting\n600 "+owner+" /dir/a.txt\n600 "+owner+" /dir/b.txt\n644 0:0 /added")
+
+		r := s.must(t, "build", "--build-arg", "OWNER="+owner, "-t", "heredocs", ctx)
+		if usingCache(r) != 5 {
+			t.Fatalf("an unchanged rebuild takes the five file steps from the cache: %s", r)
+		}
+		// Another heredoc file: its step is built again.
+		if err := os.WriteFile(filepath.Join(ctx, "Dockerfile"), []byte(dockerfile("changed", "from-script")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r = s.must(t, "build", "--build-arg", "OWNER="+owner, "-t", "heredocs", ctx)
+		if n := usingCache(r); n != 4 {
+			t.Fatalf("a changed heredoc file is copied again, %d steps came from the cache: %s", n, r)
+		}
+		wantOut(t, s.must(t, "run", "--rm", "heredocs", "cat", "/added"), "changed builder")
+		// Another script, run the same way: it runs again, and so every step after it.
+		if err := os.WriteFile(filepath.Join(ctx, "Dockerfile"), []byte(dockerfile("changed", "script-changed")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r = s.must(t, "build", "--build-arg", "OWNER="+owner, "-t", "heredocs", ctx)
+		if n := usingCache(r); n != 0 {
+			t.Fatalf("a changed script runs again, %d steps came from the cache: %s", n, r)
+		}
+		wantOut(t, s.must(t, "run", "--rm", "heredocs", "cat", "/out"), "script-changed")
+
+		if u.Mode == "norange" {
+			return // no id but the user's own to run a step as
+		}
+		// A script run by another user than root; a heredoc beside a context file.
+		if err := os.WriteFile(filepath.Join(ctx, "a.txt"), []byte("from the context\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		user := filepath.Join(ctx, "Dockerfile.user")
+		if err := os.WriteFile(user, []byte(`FROM busybox
+COPY --chown=1000:1000 a.txt <<EOF /home/
+from a heredoc
+EOF
+USER 1000
+RUN <<EOF
+#!/bin/sh
+id -u > /tmp/uid
+stat -c '%u %n' /home/a.txt /home/EOF >> /tmp/uid
+cat /home/a.txt /home/EOF >> /tmp/uid
+EOF
+`), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		s.must(t, "build", "-f", user, "-t", "heredocs:user", ctx)
+		wantOut(t, s.must(t, "run", "--rm", "heredocs:user", "cat", "/tmp/uid"),
+			"1000\n1000 /home/a.txt\n1000 /home/EOF\nfrom the context\nfrom a heredoc")
+	})
+}
+
+// TestBuildProgressTTY: on a terminal, --progress=tty shows BuildKit's
+// live view: each step one line with its time, CACHED where cached, the
+// running step's output redrawn beneath it, and a last status; a failed
+// step keeps its output. --progress=auto off a terminal is plain.
+func TestBuildProgressTTY(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		s := newImageStore(t, u)
+		s.pull(t, "busybox")
+		ctx := buildContext(t, u, map[string]string{"Dockerfile": "FROM busybox\nRUN echo one > /one\n"})
+		s.must(t, "build", "-q", ctx)
+		if err := os.WriteFile(filepath.Join(ctx, "Dockerfile"), []byte(`FROM busybox
+RUN echo one > /one
+RUN i=0; while [ $i -lt 12 ]; do echo progress-line-$i; i=$((i+1)); sleep 0.05; done
+CMD ["cat", "/one"]
+`), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		pty := startOnPty(t, u, append(append([]string{}, s.args...), "build", "--progress=tty", "-t", "ttybuilt", ctx)...)
+		code := pty.exit(t)
+		screen := pty.text()
+		if code != 0 {
+			t.Fatalf("build on a terminal: exit %d\n%q", code, screen)
+		}
+		for _, want := range []string{" => [1/4] FROM busybox", " => CACHED [2/4] RUN echo one > /one", " => [3/4] RUN i=0;",
+			" => => # progress-line-", " => [4/4] CMD [\"cat\", \"/one\"]", " => writing image sha256:", " => naming to ttybuilt:latest",
+			"[+] Building ", "(4/4) FINISHED", "\x1b[2K", "\x1b[J"} {
+			if !strings.Contains(screen, want) {
+				t.Fatalf("the terminal should show %q:\n%q", want, screen)
+			}
+		}
+		if strings.Contains(screen, "Step 1/4") || strings.Contains(screen, "---> Running in") {
+			t.Fatalf("the live view replaces the plain lines:\n%q", screen)
+		}
+		wantOut(t, s.must(t, "run", "--rm", "ttybuilt"), "one")
+		// auto on a terminal is the live view too; now all from the cache.
+		pty = startOnPty(t, u, append(append([]string{}, s.args...), "build", "--progress=auto", "-t", "ttybuilt", ctx)...)
+		if code := pty.exit(t); code != 0 || !strings.Contains(pty.text(), " => CACHED [3/4] RUN i=0;") || !strings.Contains(pty.text(), "(4/4) FINISHED") {
+			t.Fatalf("--progress=auto on a terminal: exit %d\n%q", code, pty.text())
+		}
+
+		// A failed step: its line says ERROR and its output stays, whole.
+		if err := os.WriteFile(filepath.Join(ctx, "Dockerfile"), []byte("FROM busybox\nRUN for i in 1 2 3 4 5 6 7 8; do echo failing-$i; done; exit 3\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		pty = startOnPty(t, u, append(append([]string{}, s.args...), "build", "--progress=tty", ctx)...)
+		code = pty.exit(t)
+		screen = pty.text()
+		if code != 1 {
+			t.Fatalf("a failed build on a terminal: exit %d, want 1\n%q", code, screen)
+		}
+		for _, want := range []string{" => ERROR [2/2] RUN for i in", " > [2/2] RUN for i in", "failing-1\r\n", "failing-8\r\n", "------", "(1/2) ERROR", "returned a non-zero code: 3"} {
+			if !strings.Contains(screen, want) {
+				t.Fatalf("the failed build should show %q:\n%q", want, screen)
+			}
+		}
+
+		// Interrupted: the view ends, says so, and nothing is left.
+		if err := os.WriteFile(filepath.Join(ctx, "Dockerfile"), []byte("FROM busybox\nRUN echo started-tty; sleep 60\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		pty = startOnPty(t, u, append(append([]string{}, s.args...), "build", "--progress=tty", ctx)...)
+		pty.waitFor(t, " => => # started-tty")
+		if err := pty.cmd.Process.Signal(os.Interrupt); err != nil {
+			t.Fatal(err)
+		}
+		code = pty.exit(t)
+		if ws, ok := pty.cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			code = 128 + int(ws.Signal())
+		}
+		if code != 130 || !strings.Contains(pty.text(), "(1/2) CANCELED") {
+			t.Fatalf("an interrupted build on a terminal: exit %d, want 130\n%q", code, pty.text())
+		}
+		wantOut(t, s.must(t, "ps", "-a", "-q"), "")
+
+		// auto with stderr on no terminal: Docker's plain lines.
+		r := s.must(t, "build", "--progress=auto", "-t", "ttybuilt", buildContext(t, u, map[string]string{"Dockerfile": "FROM busybox\nRUN echo plain-output\n"}))
+		if !strings.Contains(r.Stderr, "Step 2/2 : RUN echo plain-output\n") || !strings.Contains(r.Stderr, "\nplain-output\n") || strings.Contains(r.Stderr, "\x1b[") {
+			t.Fatalf("--progress=auto off a terminal is plain:\n%s", r)
+		}
 	})
 }

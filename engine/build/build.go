@@ -2,8 +2,9 @@
 // step: RUN steps are containers made and run by the engine, COPY and ADD
 // steps are layers written straight from the context, and each step that
 // changes files becomes an image in the store that later builds reuse as
-// their cache. It writes progress only to the writers it is given and
-// never tags an image unless the whole build succeeded.
+// their cache. It reports progress only to the Progress and the writer
+// it is given, never to the terminal itself, and never tags an image
+// unless the whole build succeeded.
 package build
 
 import (
@@ -62,10 +63,12 @@ type Options struct {
 	DockerFormat bool
 	// Network is RUN's network ("" for box's default).
 	Network string
-	// Progress receives Docker's step lines; Output the RUN commands'
-	// output. Either may be nil to discard it.
-	Progress io.Writer
-	Output   *os.File
+	// Progress is told the build's steps as they happen; Output gets the
+	// RUN commands' output: an *os.File straight from the command, any
+	// other writer through a pipe drained before the step ends. Either
+	// may be nil to discard it.
+	Progress Progress
+	Output   io.Writer
 }
 
 // Report is what a successful build made.
@@ -133,7 +136,7 @@ type builder struct {
 	step     int
 	total    int
 	mounted  map[string]string
-	out      io.Writer
+	out      Progress
 	usedArgs map[string]bool
 }
 
@@ -143,7 +146,7 @@ type builder struct {
 func Build(ctx context.Context, e *engine.Engine, opts Options) (*Report, error) {
 	b := &builder{e: e, ctx: ctx, opts: opts, mounted: map[string]string{}, out: opts.Progress, usedArgs: map[string]bool{}}
 	if b.out == nil {
-		b.out = io.Discard
+		b.out = Plain(io.Discard)
 	}
 	if opts.Output == nil {
 		devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
@@ -275,14 +278,14 @@ func Build(ctx context.Context, e *engine.Engine, opts Options) (*Report, error)
 	}
 	if len(unused) > 0 {
 		sort.Strings(unused)
-		fmt.Fprintf(b.out, "[Warning] One or more build-args %v were not consumed\n", unused)
+		b.out.Warning(fmt.Sprintf("One or more build-args %v were not consumed", unused))
 	}
-	fmt.Fprintf(b.out, "Successfully built %s\n", storage.ShortID(id))
+	b.out.Built(id)
 	for _, t := range opts.Tags {
 		if err := e.Store.Tag(id, t.String()); err != nil {
 			return nil, fmt.Errorf("tag %s: %w", storage.FamiliarString(t), err)
 		}
-		fmt.Fprintf(b.out, "Successfully tagged %s\n", storage.FamiliarString(t))
+		b.out.Tagged(storage.FamiliarString(t))
 	}
 	return &Report{ID: id}, nil
 }
@@ -425,7 +428,7 @@ func setEnv(env []string, k, v string) []string {
 
 func (b *builder) stepLine(text string) {
 	b.step++
-	fmt.Fprintf(b.out, "Step %d/%d : %s\n", b.step, b.total, text)
+	b.out.Step(b.step, b.total, text)
 }
 
 // stage builds one stage from its FROM.
@@ -439,13 +442,13 @@ func (b *builder) stage(s *instructions.Stage, done []*state) (*state, error) {
 	switch {
 	case strings.EqualFold(base, "scratch"):
 		st.key = chain("", "scratch")
-		fmt.Fprintln(b.out, " ---> scratch")
+		b.out.Note(" ---> scratch")
 	case findStage(done, base) != nil:
 		prev := findStage(done, base)
 		*st = *prev
 		st.name, st.args, st.cmdSet = s.Name, map[string]*string{}, false
 		st.history = append([]v1.History{}, prev.history...)
-		fmt.Fprintf(b.out, " ---> %s\n", storage.ShortID(st.image))
+		b.out.Note(" ---> " + storage.ShortID(st.image))
 	default:
 		img, err := b.baseImage(base)
 		if err != nil {
@@ -458,7 +461,7 @@ func (b *builder) stage(s *instructions.Stage, done []*state) (*state, error) {
 		st.onbuild = img.Docker.OnBuild
 		st.history = append([]v1.History{}, img.Config.History...)
 		st.key = chain("", "image", img.ID)
-		fmt.Fprintf(b.out, " ---> %s\n", storage.ShortID(img.ID))
+		b.out.Note(" ---> " + storage.ShortID(img.ID))
 	}
 	if err := b.triggers(st, done); err != nil {
 		return nil, err
@@ -483,11 +486,11 @@ func (b *builder) triggers(st *state, done []*state) error {
 	if len(list) == 0 {
 		return nil
 	}
-	fmt.Fprintf(b.out, "# Executing %d build trigger", len(list))
+	s := ""
 	if len(list) > 1 {
-		fmt.Fprint(b.out, "s")
+		s = "s"
 	}
-	fmt.Fprintln(b.out)
+	b.out.Note(fmt.Sprintf("# Executing %d build trigger%s", len(list), s))
 	for _, expr := range list {
 		res, err := parser.Parse(strings.NewReader(expr))
 		if err != nil || len(res.AST.Children) != 1 {
@@ -578,6 +581,9 @@ func (b *builder) dispatch(st *state, cmd instructions.Command, done []*state) e
 				return err
 			}
 		}
+	}
+	if err := expandHeredocs(cmd, env); err != nil {
+		return err
 	}
 	switch c := cmd.(type) {
 	case *instructions.EnvCommand:
@@ -699,16 +705,10 @@ func (b *builder) dispatch(st *state, cmd instructions.Command, done []*state) e
 		if c.Parents || len(c.ExcludePatterns) > 0 {
 			return &UnsupportedError{What: "COPY --parents and --exclude"}
 		}
-		if len(c.SourceContents) > 0 {
-			return &UnsupportedError{What: "COPY with a heredoc"}
-		}
-		return b.copy(st, cmd, c.SourcePaths, c.DestPath, c.From, c.Chown, c.Chmod, false, done)
+		return b.copy(st, cmd, c.SourcePaths, c.SourceContents, c.DestPath, c.From, c.Chown, c.Chmod, false, done)
 	case *instructions.AddCommand:
 		if len(c.ExcludePatterns) > 0 || c.KeepGitDir != nil {
 			return &UnsupportedError{What: "ADD --exclude and --keep-git-dir"}
-		}
-		if len(c.SourceContents) > 0 {
-			return &UnsupportedError{What: "ADD with a heredoc"}
 		}
 		remote := 0
 		for _, s := range c.SourcePaths {
@@ -720,7 +720,7 @@ func (b *builder) dispatch(st *state, cmd instructions.Command, done []*state) e
 			}
 		}
 		if remote > 0 {
-			if remote != len(c.SourcePaths) {
+			if remote != len(c.SourcePaths) || len(c.SourceContents) > 0 {
 				return &UnsupportedError{What: "ADD of URLs and local files in one instruction"}
 			}
 			dir, names, err := download(b.ctx, filepath.Join(b.e.Store.Root(), "tmp"), c.SourcePaths, c.Checksum)
@@ -729,17 +729,33 @@ func (b *builder) dispatch(st *state, cmd instructions.Command, done []*state) e
 			}
 			defer os.RemoveAll(dir)
 			// Remote files are copied as they are, never unpacked.
-			return b.copyFrom(st, cmd, &tree{root: dir, name: "download"}, names, c.SourcePaths, c.DestPath, c.Chown, c.Chmod, false)
+			return b.copyFrom(st, cmd, &tree{root: dir, name: "download"}, names, c.SourcePaths, nil, c.DestPath, c.Chown, c.Chmod, false)
 		}
 		if c.Checksum != "" {
 			return fmt.Errorf("ADD --checksum is for URL sources only")
 		}
 		unpack := c.Unpack == nil || *c.Unpack
-		return b.copy(st, cmd, c.SourcePaths, c.DestPath, "", c.Chown, c.Chmod, unpack, done)
+		return b.copy(st, cmd, c.SourcePaths, c.SourceContents, c.DestPath, "", c.Chown, c.Chmod, unpack, done)
 	default:
 		return &UnsupportedError{What: strings.ToUpper(cmd.Name())}
 	}
 	return nil
+}
+
+// expandHeredocs expands the variables in the heredocs of a COPY or ADD
+// whose delimiter is not quoted: as BuildKit, quotes stay as they are and
+// the escape is the backslash whatever the Dockerfile's escape directive.
+func expandHeredocs(cmd instructions.Command, env []string) error {
+	ex, ok := cmd.(instructions.SupportsSingleWordExpansionRaw)
+	if !ok {
+		return nil
+	}
+	raw := shell.NewLex('\\')
+	raw.SkipProcessQuotes = true
+	return ex.ExpandRaw(func(w string) (string, error) {
+		s, _, err := raw.ProcessWord(w, shell.EnvsFromSlice(env))
+		return s, err
+	})
 }
 
 func cloneMap(m map[string]string) map[string]string {
@@ -774,7 +790,7 @@ func (b *builder) cached(st *state, key string) bool {
 		return false
 	}
 	st.image, st.key = id, key
-	fmt.Fprintf(b.out, " ---> Using cache\n ---> %s\n", storage.ShortID(id))
+	b.out.Cached(id)
 	return true
 }
 
@@ -790,12 +806,14 @@ func (b *builder) commitLayer(st *state, key, createdBy string, diff io.Reader) 
 		return fmt.Errorf("store the step: %w", err)
 	}
 	st.image, st.key = id, key
-	fmt.Fprintf(b.out, " ---> %s\n", storage.ShortID(id))
+	b.out.Note(" ---> " + storage.ShortID(id))
 	return nil
 }
 
 func (b *builder) run(st *state, c *instructions.RunCommand) error {
 	cl := c.ShellDependantCmdLine
+	var script string    // a heredoc script run by its #! line, for the cache key
+	var volumes []string // its file, bound into the step's container
 	if len(c.Files) > 0 {
 		// As BuildKit: one heredoc alone is the script the shell runs;
 		// heredocs within a command line go to the shell as they were written.
@@ -808,9 +826,24 @@ func (b *builder) run(st *state, c *instructions.RunCommand) error {
 				data = parser.ChompHeredocContent(data)
 			}
 			if strings.HasPrefix(data, "#!") {
-				return &UnsupportedError{What: "RUN with a heredoc script that starts with #!"}
+				// As BuildKit: a script with its own interpreter is a
+				// file, mode 0755, bound read-only at /dev/pipes/NAME
+				// (outside the layer), that the shell runs by its path.
+				name := c.Files[0].Name
+				if name == "" || strings.ContainsAny(name, "/:,") || name == "." || name == ".." {
+					return fmt.Errorf("RUN: heredoc name %q cannot name the script file: use a plain word such as EOF", name)
+				}
+				dir, err := b.scriptDir(name, data)
+				if err != nil {
+					return err
+				}
+				defer os.RemoveAll(dir)
+				script = data
+				volumes = []string{filepath.Join(dir, name) + ":/dev/pipes/" + name + ":ro"}
+				cl.CmdLine = []string{"/dev/pipes/" + name}
+			} else {
+				cl.CmdLine = []string{data}
 			}
-			cl.CmdLine = []string{data}
 		} else {
 			var sb strings.Builder
 			sb.WriteString(cl.CmdLine[0])
@@ -840,14 +873,23 @@ func (b *builder) run(st *state, c *instructions.RunCommand) error {
 	createdBy := "RUN " + strings.Join(args, " ")
 	jsonArgs, _ := json.Marshal(args)
 	key := chain(st.key, "run", string(jsonArgs), strings.Join(env, "\x00"), st.config.User, st.config.WorkingDir, b.opts.Network)
+	if script != "" {
+		key = chain(key, "script", script)
+	}
 	if b.cached(st, key) {
 		b.addHistory(st, createdBy, false)
 		return nil
 	}
+	out, finish, err := b.stepOutput()
+	if err != nil {
+		return err
+	}
 	id, err := b.e.RunStep(b.ctx, engine.StepOptions{
 		Image: st.image, Cmd: args, Env: runEnv, Workdir: st.config.WorkingDir, User: st.config.User, Network: b.opts.Network,
-		Created: func(id string) { fmt.Fprintf(b.out, " ---> Running in %s\n", storage.ShortID(id)) },
-	}, engine.IO{Stdout: b.opts.Output, Stderr: b.opts.Output})
+		Volumes: volumes,
+		Created: func(id string) { b.out.Note(" ---> Running in " + storage.ShortID(id)) },
+	}, engine.IO{Stdout: out, Stderr: out})
+	finish()
 	if id != "" {
 		// Gone after the step, also when it failed or was interrupted.
 		defer func() { _ = b.e.RemoveContainer(context.Background(), id, true) }()
@@ -873,6 +915,30 @@ func (b *builder) run(st *state, c *instructions.RunCommand) error {
 	}
 	b.addHistory(st, createdBy, false)
 	return nil
+}
+
+// scriptDir writes a RUN heredoc's script as dir/name, mode 0755, in a
+// new directory under the store's tmp that the caller removes.
+func (b *builder) scriptDir(name, data string) (string, error) {
+	tmp := filepath.Join(b.e.Store.Root(), "tmp")
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
+		return "", err
+	}
+	dir, err := os.MkdirTemp(tmp, "heredoc-")
+	if err != nil {
+		return "", err
+	}
+	p := filepath.Join(dir, name)
+	err = os.WriteFile(p, []byte(data), 0o755)
+	if err == nil {
+		// 0755 whatever the umask: the step's USER runs it.
+		err = os.Chmod(p, 0o755)
+	}
+	if err != nil {
+		os.RemoveAll(dir)
+		return "", fmt.Errorf("write the RUN heredoc script: %w", err)
+	}
+	return dir, nil
 }
 
 func (b *builder) addHistory(st *state, createdBy string, empty bool) {
@@ -921,7 +987,7 @@ func (b *builder) workdir(st *state, c *instructions.WorkdirCommand) error {
 
 // copy runs a COPY or ADD step: a layer written from the context, a
 // stage or an image, without a container.
-func (b *builder) copy(st *state, cmd instructions.Command, sources []string, dest, from, chown, chmod string, unpack bool, done []*state) error {
+func (b *builder) copy(st *state, cmd instructions.Command, sources []string, inline []instructions.SourceContent, dest, from, chown, chmod string, unpack bool, done []*state) error {
 	src := b.context
 	if from != "" {
 		if prev := findStage(done, from); prev != nil {
@@ -945,17 +1011,31 @@ func (b *builder) copy(st *state, cmd instructions.Command, sources []string, de
 			src = &tree{root: root, name: "image " + from}
 		}
 	}
-	return b.copyFrom(st, cmd, src, sources, sources, dest, chown, chmod, unpack)
+	return b.copyFrom(st, cmd, src, sources, sources, inline, dest, chown, chmod, unpack)
 }
 
-// copyFrom writes the sources found in src as the step's layer; written
-// are the sources as the Dockerfile gives them, for the cache key.
-func (b *builder) copyFrom(st *state, cmd instructions.Command, src *tree, sources, written []string, dest, chown, chmod string, unpack bool) error {
+// copyFrom writes the sources found in src, then the heredocs inline, as
+// the step's layer; written are the sources as the Dockerfile gives
+// them, for the cache key.
+func (b *builder) copyFrom(st *state, cmd instructions.Command, src *tree, sources, written []string, inline []instructions.SourceContent, dest, chown, chmod string, unpack bool) error {
 	rootfs, err := b.mount(st.image)
 	if err != nil {
 		return err
 	}
 	req := copyRequest{sources: sources, dest: dest, workdir: st.config.WorkingDir, unpack: unpack}
+	if len(inline) > 0 {
+		dir, names, err := b.inlineFiles(inline)
+		if err != nil {
+			return fmt.Errorf("%s: %w", strings.ToUpper(cmd.Name()), err)
+		}
+		defer os.RemoveAll(dir)
+		req.inline, req.inlineDir = names, dir
+		// The content itself is in the key through contentKey.
+		written = append([]string{}, written...)
+		for _, n := range names {
+			written = append(written, "<<"+n)
+		}
+	}
 	if chown != "" {
 		if req.uid, req.gid, err = resolveOwner(rootfs, chown); err != nil {
 			return err
@@ -1002,4 +1082,37 @@ func (b *builder) copyFrom(st *state, cmd instructions.Command, src *tree, sourc
 	}
 	b.addHistory(st, createdBy, false)
 	return nil
+}
+
+// inlineFiles writes COPY's and ADD's heredocs as files named after
+// their delimiters, mode 0644 as BuildKit makes them, in a new directory
+// under the store's tmp that the caller removes.
+func (b *builder) inlineFiles(inline []instructions.SourceContent) (string, []string, error) {
+	tmp := filepath.Join(b.e.Store.Root(), "tmp")
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
+		return "", nil, err
+	}
+	dir, err := os.MkdirTemp(tmp, "heredoc-")
+	if err != nil {
+		return "", nil, err
+	}
+	var names []string
+	for _, c := range inline {
+		name := c.Path
+		if name == "" || name == "." || name == ".." || strings.Contains(name, "/") {
+			os.RemoveAll(dir)
+			return "", nil, fmt.Errorf("heredoc name %q cannot name a file: use a plain word such as file.txt", name)
+		}
+		p := filepath.Join(dir, name)
+		err := os.WriteFile(p, []byte(c.Data), 0o644)
+		if err == nil {
+			err = os.Chmod(p, 0o644)
+		}
+		if err != nil {
+			os.RemoveAll(dir)
+			return "", nil, fmt.Errorf("write heredoc %s: %w", name, err)
+		}
+		names = append(names, name)
+	}
+	return dir, names, nil
 }

@@ -38,6 +38,10 @@ type copyRequest struct {
 	mode          *uint32
 	// unpack extracts local tar archives (ADD).
 	unpack bool
+	// inline are files written from heredocs (COPY <<EOF), copied after
+	// the sources and never unpacked; inlineDir holds them.
+	inline    []string
+	inlineDir string
 }
 
 // entry is one file the step writes into its layer.
@@ -71,8 +75,9 @@ func destPath(dest, workdir string) (string, bool) {
 // dest/NAME; several sources need a dest that ends in "/".
 func plan(t *tree, req copyRequest, isDir func(string) bool) ([]entry, error) {
 	type found struct {
-		abs  string
-		info fs.FileInfo
+		abs    string
+		info   fs.FileInfo
+		inline bool
 	}
 	var srcs []found
 	for _, s := range req.sources {
@@ -107,12 +112,20 @@ func plan(t *tree, req copyRequest, isDir func(string) bool) ([]entry, error) {
 			if err != nil {
 				return nil, err
 			}
-			srcs = append(srcs, found{abs, info})
+			srcs = append(srcs, found{abs, info, false})
 			n++
 		}
 		if n == 0 {
 			return nil, &NotFoundError{Source: s, Where: t.name}
 		}
+	}
+	for _, name := range req.inline {
+		abs := filepath.Join(req.inlineDir, name)
+		info, err := os.Stat(abs)
+		if err != nil {
+			return nil, err
+		}
+		srcs = append(srcs, found{abs, info, true})
 	}
 	dest, destDir := destPath(req.dest, req.workdir)
 	if len(srcs) > 1 && !destDir {
@@ -146,7 +159,7 @@ func plan(t *tree, req copyRequest, isDir func(string) bool) ([]entry, error) {
 			if err != nil {
 				return nil, err
 			}
-		case req.unpack && isArchive(s.abs):
+		case req.unpack && !s.inline && isArchive(s.abs):
 			out = append(out, entry{src: s.abs, dst: dest, info: s.info, archive: true})
 		default:
 			d := dest

@@ -1,14 +1,19 @@
 package build
 
 import (
+	"archive/tar"
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/patternmatcher"
 )
 
@@ -180,5 +185,80 @@ func TestIgnoreFilePrecedence(t *testing.T) {
 	write("Build.file.dockerignore", "b\n")
 	if tr, _ = openContext(dir, filepath.Join(dir, "Build.file")); !tr.excluded("b") || tr.excluded("d") {
 		t.Fatal("<Dockerfile>.dockerignore wins over .dockerignore")
+	}
+}
+
+func TestPlanInlineFiles(t *testing.T) {
+	root := writeTree(t, "a.txt")
+	inline := writeTree(t, "EOF", "b.tar")
+	// A heredoc that happens to hold a tar is still a file: ADD never
+	// unpacks heredocs.
+	tarred := filepath.Join(inline, "b.tar")
+	if err := os.WriteFile(tarred, []byte(tarHeader(t)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tr := &tree{root: root, name: "build context"}
+	no := func(string) bool { return false }
+	got, err := plan(tr, copyRequest{dest: "/etc/motd", inline: []string{"EOF"}, inlineDir: inline}, no)
+	if err != nil || !reflect.DeepEqual(dests(got), []string{"/etc/motd"}) {
+		t.Fatalf("one heredoc to a file path: %v %v", dests(got), err)
+	}
+	got, err = plan(tr, copyRequest{sources: []string{"a.txt"}, dest: "/d/", unpack: true, inline: []string{"EOF", "b.tar"}, inlineDir: inline}, no)
+	if err != nil || !reflect.DeepEqual(dests(got), []string{"/d/EOF", "/d/a.txt", "/d/b.tar"}) {
+		t.Fatalf("a source and two heredocs into a directory: %v %v", dests(got), err)
+	}
+	for _, e := range got {
+		if e.archive {
+			t.Fatalf("%s: a heredoc is never unpacked", e.dst)
+		}
+	}
+	if _, err := plan(tr, copyRequest{sources: []string{"a.txt"}, dest: "/d", inline: []string{"EOF"}, inlineDir: inline}, no); err == nil {
+		t.Fatal("a source and a heredoc need a dest that ends in /")
+	}
+}
+
+// tarHeader is a small tar archive with one empty file.
+func tarHeader(t *testing.T) string {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	if err := tw.WriteHeader(&tar.Header{Name: "x", Mode: 0o644, Typeflag: tar.TypeReg}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.String()
+}
+
+func TestExpandHeredocs(t *testing.T) {
+	env := []string{"A=one", "B=two words"}
+	for _, c := range []struct{ dockerfile, want string }{
+		{"COPY <<EOF /x\n$A \"${B}\" '$A' \\$A ${C:-dflt}\nEOF\n", "one \"two words\" 'one' $A dflt\n"},
+		{"COPY <<'EOF' /x\n$A \"${B}\"\nEOF\n", "$A \"${B}\"\n"},
+		{"ADD <<\"EOF\" /x\n$A\nEOF\n", "$A\n"},
+		{"ADD <<-EOF /x\n\t$A\nEOF\n", "one\n"},
+	} {
+		res, err := parser.Parse(strings.NewReader(c.dockerfile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd, err := instructions.ParseCommand(res.AST.Children[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := expandHeredocs(cmd, env); err != nil {
+			t.Fatal(err)
+		}
+		var got string
+		switch c := cmd.(type) {
+		case *instructions.CopyCommand:
+			got = c.SourceContents[0].Data
+		case *instructions.AddCommand:
+			got = c.SourceContents[0].Data
+		}
+		if got != c.want {
+			t.Errorf("%q: heredoc %q, want %q", c.dockerfile, got, c.want)
+		}
 	}
 }
