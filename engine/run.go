@@ -191,8 +191,8 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 	if err := claimHostPorts(ports, e.Identity.Rootless()); err != nil {
 		return "", err
 	}
-	if opts.Network == networkPasta {
-		privateNameOptions(&names)
+	if isPrivate(opts.Network) {
+		privateNameOptions(opts.Network, &names)
 	}
 
 	if err := checkRoom(e.Store.Root()); err != nil {
