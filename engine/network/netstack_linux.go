@@ -33,8 +33,13 @@ const (
 	// default would cost a monitor that much per idle connection.
 	tcpBuffer    = 128 << 10
 	tcpBufferMax = 4 << 20
-	// udpIdle is how long a UDP flow lives without a datagram either way.
+	// spliceBuffer is each direction's copy buffer of a TCP connection.
+	spliceBuffer = 64 << 10
+	// udpIdle is how long a UDP flow lives without a datagram either way;
+	// dnsIdle that of a query's, which a resolver ends in seconds (each
+	// flow holds a socket and buffers until then).
 	udpIdle = 60 * time.Second
+	dnsIdle = 10 * time.Second
 	// dialTimeout bounds a connection to the host, or into the container.
 	dialTimeout = 10 * time.Second
 )
@@ -107,6 +112,11 @@ func newStack(link *packetLink) (*stack.Stack, error) {
 	if e := s.SetTransportProtocolOption(tcp.ProtocolNumber, &rcv); e != nil {
 		return fail("receive buffer", e)
 	}
+	// Busy connections grow their receive buffer, up to tcpBufferMax.
+	moderate := tcpip.TCPModerateReceiveBufferOption(true)
+	if e := s.SetTransportProtocolOption(tcp.ProtocolNumber, &moderate); e != nil {
+		return fail("receive buffer moderation", e)
+	}
 	snd := tcpip.TCPSendBufferSizeRangeOption{Min: 4 << 10, Default: tcpBuffer, Max: tcpBufferMax}
 	if e := s.SetTransportProtocolOption(tcp.ProtocolNumber, &snd); e != nil {
 		return fail("send buffer", e)
@@ -118,12 +128,13 @@ func newStack(link *packetLink) (*stack.Stack, error) {
 		Address:        tcpip.LinkAddress(link.mac),
 		// The veth hands over the container's packets with the checksums
 		// it left to offload undone; nothing on a veth corrupts them.
-		RXChecksumOffload:  true,
-		PacketDispatchMode: fdbased.RecvMMsg,
-		// Packets are handled in the goroutine that reads them. More
-		// processors gain little for one container, and fdbased starts
-		// (and never stops) a set for a readv dispatcher it then drops.
-		ProcessorsPerChannel: 1,
+		RXChecksumOffload: true,
+		// readv, one packet a call: packets are up to 64 KB, so a call
+		// costs little beside them. It is also the one mode in which
+		// fdbased stops all the processor goroutines it starts (recvmmsg
+		// leaves those of a readv dispatcher it makes first and drops),
+		// and those goroutines, one per CPU, double the throughput.
+		PacketDispatchMode: fdbased.Readv,
 	})
 	if err != nil {
 		s.Destroy()
@@ -272,7 +283,10 @@ func (n *Netstack) splice(a, b halfCloser) {
 	var wg sync.WaitGroup
 	pipe := func(dst, src halfCloser) {
 		defer wg.Done()
-		if _, err := io.Copy(dst, src); err != nil {
+		// One full-size packet a copy; the wrappers keep io.CopyBuffer
+		// from passing over buf for a ReadFrom with a smaller one.
+		buf := make([]byte, spliceBuffer)
+		if _, err := io.CopyBuffer(struct{ io.Writer }{dst}, struct{ io.Reader }{src}, buf); err != nil {
 			// A reset or a failed write: no orderly end to pass on.
 			a.Close()
 			b.Close()
@@ -309,17 +323,25 @@ func (n *Netstack) forwardUDP(r *udp.ForwarderRequest) {
 			inner.Close()
 			return
 		}
-		n.relayUDP(inner, host, newUDPFlow(), nil)
+		flow := newUDPFlow(udpIdle)
+		if id.LocalPort == 53 {
+			flow = newUDPFlow(dnsIdle)
+		}
+		n.relayUDP(inner, host, flow, nil)
 	}) {
 		inner.Close()
 	}
 }
 
-// udpFlow is when a UDP flow last carried a datagram, either way.
-type udpFlow struct{ last atomic.Int64 }
+// udpFlow is when a UDP flow last carried a datagram, either way, and
+// how long it may idle.
+type udpFlow struct {
+	last    atomic.Int64
+	timeout time.Duration
+}
 
-func newUDPFlow() *udpFlow {
-	f := &udpFlow{}
+func newUDPFlow(timeout time.Duration) *udpFlow {
+	f := &udpFlow{timeout: timeout}
 	f.touch()
 	return f
 }
@@ -327,11 +349,11 @@ func newUDPFlow() *udpFlow {
 func (f *udpFlow) touch() { f.last.Store(time.Now().UnixNano()) }
 
 func (f *udpFlow) idle() bool {
-	return time.Since(time.Unix(0, f.last.Load())) >= udpIdle
+	return time.Since(time.Unix(0, f.last.Load())) >= f.timeout
 }
 
 // relayUDP copies datagrams between a and b, both connected, until flow
-// has carried none for udpIdle; then closes both. onDone, when set, runs
+// has carried none for its timeout; then closes both. onDone, when set, runs
 // at the end.
 func (n *Netstack) relayUDP(a, b net.Conn, flow *udpFlow, onDone func()) {
 	if !n.track(a) {
@@ -347,7 +369,7 @@ func (n *Netstack) relayUDP(a, b net.Conn, flow *udpFlow, onDone func()) {
 		defer wg.Done()
 		buf := make([]byte, 65536)
 		for {
-			_ = src.SetReadDeadline(time.Now().Add(udpIdle))
+			_ = src.SetReadDeadline(time.Now().Add(flow.timeout))
 			k, err := src.Read(buf)
 			if err != nil {
 				var ne net.Error
@@ -477,7 +499,7 @@ func (n *Netstack) serveUDP(pc net.PacketConn, port int) {
 			if err != nil {
 				continue
 			}
-			f = flow{conn, newUDPFlow()}
+			f = flow{conn, newUDPFlow(udpIdle)}
 			mu.Lock()
 			flows[key] = f
 			mu.Unlock()
