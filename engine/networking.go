@@ -8,6 +8,7 @@ import (
 	"strings"
 	"syscall"
 
+	"box/engine/monitor"
 	"box/engine/network"
 	"box/engine/spec"
 )
@@ -153,6 +154,18 @@ func networkHook(rec *record) (hook func(pid int) error, stop func()) {
 		n.Stop()
 	}
 	return hook, stop
+}
+
+// networkStartError is err, a start that failed in the network hook on
+// a published port, without libcontainer's account of where the hook
+// ran: the port's own error says what to do. Other errors are returned
+// as they are.
+func networkStartError(err error) error {
+	var pie *PortInUseError
+	if errors.As(err, &pie) {
+		return &monitor.StartError{Err: pie}
+	}
+	return err
 }
 
 // networkInfo is `box info`'s Network line: the default backend, and

@@ -417,6 +417,7 @@ func (e *Engine) supervise(ctx context.Context, rec *record, dir string, mio mon
 		}
 	}
 	st, err := monitor.Run(ctx, mio)
+	err = networkStartError(err)
 	if stopNetwork != nil {
 		// The ports close once the container has ended, before its end
 		// is recorded: a stopped container has none open.
