@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+	"gvisor.dev/gvisor/pkg/log"
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/adapters/gonet"
 	"gvisor.dev/gvisor/pkg/tcpip/header"
@@ -69,6 +70,7 @@ type Netstack struct {
 // the stack for it, with the published ports listening on the host. A
 // port that cannot be bound fails it (a *PortError): nothing is left.
 func StartNetstack(cfg Config) (_ *Netstack, err error) {
+	silenceOnce.Do(func() { log.SetTarget(silence{}) })
 	link, err := attachLink(cfg.NetNS)
 	if err != nil {
 		return nil, err
@@ -94,6 +96,14 @@ func StartNetstack(cfg Config) (_ *Netstack, err error) {
 	}
 	return n, nil
 }
+
+// silence takes gVisor's log lines, which would otherwise go to the
+// monitor's stderr: a foreground container's own.
+type silence struct{}
+
+func (silence) Emit(int, log.Level, time.Time, string, ...any) {}
+
+var silenceOnce sync.Once
 
 func newStack(link *packetLink) (*stack.Stack, error) {
 	s := stack.New(stack.Options{
