@@ -41,8 +41,12 @@ const (
 	// flow holds a socket and buffers until then).
 	udpIdle = 60 * time.Second
 	dnsIdle = 10 * time.Second
-	// dialTimeout bounds a connection to the host, or into the container.
-	dialTimeout = 10 * time.Second
+	// dialTimeout bounds a connection the container opens, made again
+	// from the host (the container waits without an answer meanwhile, as
+	// on a slow network); inDialTimeout one into the container, which is
+	// a veth away.
+	dialTimeout   = 30 * time.Second
+	inDialTimeout = 10 * time.Second
 )
 
 // Netstack is a container's network served by gVisor's user-mode TCP/IP
@@ -466,7 +470,7 @@ func (n *Netstack) serveTCP(l *net.TCPListener, port int) {
 			continue
 		}
 		if !n.goroutine(func() {
-			ctx, cancel := context.WithTimeout(n.ctx, dialTimeout)
+			ctx, cancel := context.WithTimeout(n.ctx, inDialTimeout)
 			inner, err := gonet.DialContextTCP(ctx, n.stack, ctrAddr(port), ipv4.ProtocolNumber)
 			cancel()
 			if err != nil {
