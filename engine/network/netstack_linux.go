@@ -89,7 +89,7 @@ func StartNetstack(cfg Config) (_ *Netstack, err error) {
 	if n.stack, err = newStack(link); err != nil {
 		return nil, err
 	}
-	tfwd := tcp.NewForwarder(n.stack, 0, 256, n.forwardTCP)
+	tfwd := tcp.NewForwarder(n.stack, tcpBuffer, 256, n.forwardTCP)
 	n.stack.SetTransportProtocolHandler(tcp.ProtocolNumber, tfwd.HandlePacket)
 	ufwd := udp.NewForwarder(n.stack, n.forwardUDP)
 	n.stack.SetTransportProtocolHandler(udp.ProtocolNumber, ufwd.HandlePacket)
