@@ -38,7 +38,7 @@ func runCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "mount", Usage: "attach a filesystem mount to the container"},
 			&cli.StringSliceFlag{Name: "tmpfs", Usage: "mount a tmpfs directory"},
 			&cli.BoolFlag{Name: "read-only", Usage: "mount the container's root filesystem as read only"},
-			&cli.StringFlag{Name: "network", Aliases: []string{"net"}, Usage: "connect a container to a network (default: its own through pasta, host, none)"},
+			&cli.StringFlag{Name: "network", Aliases: []string{"net"}, Usage: "connect a container to a network (default: its own, through pasta or else netstack; pasta, netstack, host, none)"},
 			&cli.StringSliceFlag{Name: "publish", Aliases: []string{"p"}, Usage: "publish a container's port(s) to the host ([hostIP:][hostPort:]containerPort[/tcp|/udp])"},
 			&cli.BoolFlag{Name: "publish-all", Aliases: []string{"P"}, Usage: "publish all exposed ports to random host ports"},
 			&cli.StringSliceFlag{Name: "dns", Usage: "set custom DNS servers"},

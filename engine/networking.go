@@ -1,31 +1,42 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
 	"strings"
+	"syscall"
 
+	"box/engine/monitor"
 	"box/engine/network"
 	"box/engine/spec"
 )
 
-// networkPasta is the private network mode: the container's own network
-// namespace, connected to the host's network by pasta.
-const networkPasta = "pasta"
+// The private network modes: the container's own network namespace,
+// connected to the host's network by pasta, or by gVisor's user-mode
+// network stack running in the container's monitor.
+const (
+	networkPasta    = "pasta"
+	networkNetstack = "netstack"
+)
 
-// NetworkBackend says how containers get their default network: "pasta"
-// (a private network each) when pasta is installed and can open
-// /dev/net/tun, else "host".
+// NetworkBackend says how containers get their default network, a
+// private network each: "pasta" when pasta is installed and can open
+// /dev/net/tun, else "netstack", which needs neither.
 func NetworkBackend() string {
-	if network.PastaPath() != "" && network.TunAccessible() {
+	if pastaMissing() == nil {
 		return networkPasta
 	}
-	return string(spec.NetworkHost)
+	return networkNetstack
 }
 
-// privateNetworkMissing is why there is no private network, for -p.
-func privateNetworkMissing() error {
+// isPrivate says whether mode is a network namespace of the
+// container's own that box connects to the host.
+func isPrivate(mode string) bool { return mode == networkPasta || mode == networkNetstack }
+
+// pastaMissing is why pasta cannot serve a container, nil when it can.
+func pastaMissing() error {
 	if network.PastaPath() == "" {
 		return &UsageError{Msg: network.ErrNoPasta.Error()}
 	}
@@ -36,19 +47,17 @@ func privateNetworkMissing() error {
 }
 
 // resolveNetwork turns --network into the mode box uses: the default
-// (and Docker's "bridge") is a private network when pasta is installed,
-// the host's otherwise. Publishing ports needs the private network.
+// (and Docker's "bridge") is a private network, pasta's when pasta is
+// usable, netstack's otherwise. Publishing ports needs a private network.
 func resolveNetwork(mode string, publishing bool) (string, error) {
 	switch mode {
 	case "", "default", "bridge", "private":
 		mode = NetworkBackend()
-		if mode != networkPasta && publishing {
-			return "", privateNetworkMissing()
-		}
 	case networkPasta:
-		if err := privateNetworkMissing(); err != nil {
+		if err := pastaMissing(); err != nil {
 			return "", err
 		}
+	case networkNetstack:
 	case string(spec.NetworkHost), string(spec.NetworkNone):
 		if publishing {
 			return "", &UsageError{Msg: fmt.Sprintf("conflicting options: port publishing and the network mode %s", mode)}
@@ -60,7 +69,7 @@ func resolveNetwork(mode string, publishing bool) (string, error) {
 			}
 			return mode, nil
 		}
-		return "", &UsageError{Msg: fmt.Sprintf("network %q not found: box supports the default (pasta), host, none and container:NAME", mode)}
+		return "", &UsageError{Msg: fmt.Sprintf("network %q not found: box supports the default (pasta, or netstack without it), pasta, netstack, host, none and container:NAME", mode)}
 	}
 	return mode, nil
 }
@@ -68,17 +77,25 @@ func resolveNetwork(mode string, publishing bool) (string, error) {
 // specNetwork is the runtime spec's view of a network mode: the private
 // network is a fresh namespace, set up by the monitor once it exists.
 func specNetwork(mode string) spec.Network {
-	if mode == networkPasta {
+	if isPrivate(mode) {
 		return spec.NetworkNone
 	}
 	return spec.Network(mode)
 }
 
 // privateNameOptions points the container's names for the host at the
-// gateway pasta maps to the host, and its DNS at pasta's forwarder when
-// the host's nameservers are loopback addresses the container cannot
-// reach.
-func privateNameOptions(names *nameOptions) {
+// gateway its network maps to the host. With pasta, its DNS goes to
+// pasta's forwarder when the host's nameservers are loopback addresses
+// the container cannot reach. With netstack, always to the stack's
+// nameserver, which forwards to the host's nameservers of the moment.
+func privateNameOptions(mode string, names *nameOptions) {
+	if mode == networkNetstack {
+		names.Gateway = network.NetstackGateway
+		if len(names.DNS) == 0 {
+			names.DNSForward = network.NetstackDNS
+		}
+		return
+	}
 	gw := network.Gateway()
 	if gw == "" {
 		return
@@ -110,25 +127,51 @@ func hostNameserversLoopback() bool {
 
 // networkHook is the monitor's set-up of rec's private network: started
 // between the creation of the container's namespaces and its command, it
-// runs pasta for the namespace, with the published ports. stop ends pasta
-// (closing the ports) once the container has ended. Both are nil for
+// runs pasta for the namespace, or starts the netstack in this process,
+// with the published ports. stop ends either (closing the ports and
+// every connection) once the container has ended. Both are nil for
 // containers without a private network.
 func networkHook(rec *record) (hook func(pid int) error, stop func()) {
-	if rec.NetworkMode != networkPasta {
+	if !isPrivate(rec.NetworkMode) {
 		return nil, nil
 	}
 	var p *network.Pasta
+	var n *network.Netstack
 	hook = func(pid int) error {
 		ns, err := os.Open(fmt.Sprintf("/proc/%d/ns/net", pid))
 		if err != nil {
 			return fmt.Errorf("container network: %w", err)
 		}
 		defer ns.Close()
-		p, err = network.StartPasta(network.Config{NetNS: ns, Ports: rec.Ports, DNSForward: rec.DNSForward})
+		cfg := network.Config{NetNS: ns, Ports: rec.Ports, DNSForward: rec.DNSForward}
+		if rec.NetworkMode == networkNetstack {
+			n, err = network.StartNetstack(cfg)
+			var pe *network.PortError
+			if errors.As(err, &pe) && errors.Is(err, syscall.EADDRINUSE) {
+				return &PortInUseError{Port: pe.Port}
+			}
+			return err
+		}
+		p, err = network.StartPasta(cfg)
 		return err
 	}
-	stop = func() { p.Stop() }
+	stop = func() {
+		p.Stop()
+		n.Stop()
+	}
 	return hook, stop
+}
+
+// networkStartError is err, a start that failed in the network hook on
+// a published port, without libcontainer's account of where the hook
+// ran: the port's own error says what to do. Other errors are returned
+// as they are.
+func networkStartError(err error) error {
+	var pie *PortInUseError
+	if errors.As(err, &pie) {
+		return &monitor.StartError{Err: pie}
+	}
+	return err
 }
 
 // networkInfo is `box info`'s Network line: the default backend, and
@@ -136,9 +179,9 @@ func networkHook(rec *record) (hook func(pid int) error, stop func()) {
 func networkInfo() string {
 	switch {
 	case network.PastaPath() == "":
-		return "host (default; install passt for a private network per container), none"
+		return "netstack (default: a private network per container, served by box; install passt for pasta, which is faster), host, none"
 	case !network.TunAccessible():
-		return "host (default; pasta cannot open /dev/net/tun: chmod 0666 /dev/net/tun), none"
+		return "netstack (default: a private network per container, served by box; pasta cannot open /dev/net/tun: chmod 0666 /dev/net/tun), host, none"
 	}
-	return "pasta (default: a private network per container), host, none"
+	return "pasta (default: a private network per container), netstack, host, none"
 }

@@ -195,8 +195,8 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 	if err := claimHostPorts(ports, e.Identity.Rootless()); err != nil {
 		return "", err
 	}
-	if opts.Network == networkPasta {
-		privateNameOptions(&names)
+	if isPrivate(opts.Network) {
+		privateNameOptions(opts.Network, &names)
 	}
 
 	if err := checkRoom(e.Store.Root()); err != nil {
@@ -429,6 +429,7 @@ func (e *Engine) supervise(ctx context.Context, rec *record, dir string, mio mon
 		}
 	}
 	st, err := monitor.Run(ctx, mio)
+	err = networkStartError(err)
 	if stopNetwork != nil {
 		// The ports close once the container has ended, before its end
 		// is recorded: a stopped container has none open.

@@ -1,9 +1,11 @@
 // Package network gives a container a private network of its own: a
-// network namespace with loopback and one interface that pasta (from the
-// passt package) configures and connects to the host's network, with the
-// container's published ports forwarded into it. It owns the pasta
-// process and its arguments, and the published-port types; it never
-// creates containers and never prints.
+// network namespace with loopback and one interface, connected to the
+// host's network either by pasta (from the passt package) or by gVisor's
+// user-mode TCP/IP stack run in the calling process (the container's
+// monitor), with the container's published ports forwarded into it. It
+// owns the pasta process and its arguments, the netstack and its
+// goroutines, and the published-port types; it never creates
+// containers, never prints, and leaves nothing running after Stop.
 package network
 
 import (
@@ -40,7 +42,7 @@ func (p Port) String() string {
 }
 
 // ErrNoPasta is a private network asked for on a machine without pasta.
-var ErrNoPasta = errors.New("pasta is not installed: publishing ports needs a private network, which box makes with pasta; install the passt package (apt install passt)")
+var ErrNoPasta = errors.New("pasta is not installed: install the passt package (apt install passt), or use --network netstack")
 
 // PastaPath is where pasta is installed, or "" when it is not.
 func PastaPath() string {
@@ -173,7 +175,7 @@ func (p *Pasta) Pid() int { return p.cmd.Process.Pid }
 type TunError struct{ Msg string }
 
 func (e *TunError) Error() string {
-	return "pasta: " + e.Msg + ": /dev/net/tun is not accessible to this user; make it so (chmod 0666 /dev/net/tun, as udev does on desktops) or run with --network host"
+	return "pasta: " + e.Msg + ": /dev/net/tun is not accessible to this user; make it so (chmod 0666 /dev/net/tun, as udev does on desktops) or use --network netstack"
 }
 
 func pastaError(out string, werr error) error {
