@@ -125,15 +125,16 @@ func hostNameserversLoopback() bool {
 	return seen
 }
 
-// networkHook is the monitor's set-up of rec's private network: started
-// between the creation of the container's namespaces and its command, it
-// runs pasta for the namespace, or starts the netstack in this process,
-// with the published ports. stop ends either (closing the ports and
-// every connection) once the container has ended. Both are nil for
-// containers without a private network.
-func networkHook(rec *record) (hook func(pid int) error, stop func()) {
+// networkHook is the monitor's set-up of rec's private network: hook,
+// run once the container's namespaces exist, starts pasta for the
+// namespace, or the netstack in this process, with the published ports;
+// ready, run before the container's command starts, waits until pasta
+// has configured the namespace (it works meanwhile); stop ends either
+// (closing the ports and every connection) once the container has ended.
+// All are nil for containers without a private network.
+func networkHook(rec *record) (hook func(pid int) error, ready func() error, stop func()) {
 	if !isPrivate(rec.NetworkMode) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	var p *network.Pasta
 	var n *network.Netstack
@@ -152,14 +153,22 @@ func networkHook(rec *record) (hook func(pid int) error, stop func()) {
 			}
 			return err
 		}
-		p, err = network.StartPasta(cfg)
+		// pasta configures the namespace while the container's root is
+		// set up; ready waits for it.
+		p, err = network.SpawnPasta(cfg)
 		return err
+	}
+	ready = func() error {
+		if p == nil {
+			return nil
+		}
+		return p.Ready()
 	}
 	stop = func() {
 		p.Stop()
 		n.Stop()
 	}
-	return hook, stop
+	return hook, ready, stop
 }
 
 // networkStartError is err, a start that failed in the network hook on

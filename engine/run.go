@@ -416,8 +416,8 @@ func (e *Engine) supervise(ctx context.Context, rec *record, dir string, mio mon
 	startedBefore := rec.StartedAt
 	rec.Monitor, rec.StartedAt = currentProcess(), time.Now().UTC()
 	_ = rec.save(dir)
-	hook, stopNetwork := networkHook(rec)
-	mio.CreateRuntime = hook
+	hook, ready, stopNetwork := networkHook(rec)
+	mio.CreateRuntime, mio.Ready = hook, ready
 	then := mio.Started
 	mio.Started = func(r *monitor.Running) {
 		rec.StartedAt, rec.Monitor, rec.Init = time.Now().UTC(), currentProcess(), processOf(r.Pid)

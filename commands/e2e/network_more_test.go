@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -97,64 +98,80 @@ func TestNetContainerShare(t *testing.T) {
 func TestNetManyConnections(t *testing.T) {
 	requirePasta(t)
 	forEachUser(t, func(t *testing.T, u *User) {
-		name := "hammered-" + u.Mode
-		t.Cleanup(func() { u.Box(t, "rm", "-f", name) })
-		www := wwwDir(t, u, strings.Repeat("x", 64<<10))
-		port := runPublished(t, u, hostPort(t), "%d:80", "-d", "--name", name, "-v", www+":/www",
-			"busybox", "httpd", "-f", "-p", "80", "-h", "/www")
-		fetch(t, fmt.Sprintf("http://127.0.0.1:%d/", port))
-		_, pastas := netHolders(t, u, name)
-
-		const n = 200
-		var wg sync.WaitGroup
-		errs := make(chan error, n)
-		start := make(chan struct{})
-		for i := 0; i < n; i++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				c := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-				resp, err := c.Get(fmt.Sprintf("http://127.0.0.1:%d/", port))
-				if err != nil {
-					errs <- err
-					return
-				}
-				defer resp.Body.Close()
-				b, err := io.ReadAll(resp.Body)
-				if err == nil && len(b) != 64<<10 {
-					err = fmt.Errorf("got %d bytes", len(b))
-				}
-				if err != nil {
-					errs <- err
-				}
-			}()
-		}
-		close(start)
-		wg.Wait()
-		close(errs)
-		failed := 0
-		var first error
-		for err := range errs {
-			if first == nil {
-				first = err
-			}
-			failed++
-		}
-		if failed > 0 {
-			t.Fatalf("%d of %d concurrent requests failed, the first: %v", failed, n, first)
-		}
-		u.MustBox(t, "stop", "-t", "1", name)
-		for _, p := range pastas {
-			if alive(p) {
-				t.Fatalf("pasta %d outlived the container", p)
-			}
-		}
-		if c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second); err == nil {
-			c.Close()
-			t.Fatalf("port %d open after stop", port)
+		for _, mode := range []string{"pasta", "netstack"} {
+			t.Run(mode, func(t *testing.T) { hammer(t, u, mode) })
 		}
 	})
+}
+
+func hammer(t *testing.T, u *User, mode string) {
+	name := "hammered-" + u.Mode + "-" + mode
+	t.Cleanup(func() { u.Box(t, "rm", "-f", name) })
+	www := wwwDir(t, u, strings.Repeat("x", 64<<10))
+	port := runPublished(t, u, hostPort(t), "%d:80", "-d", "--name", name, "--network", mode, "-v", www+":/www",
+		"busybox", "httpd", "-f", "-p", "80", "-h", "/www")
+	fetch(t, fmt.Sprintf("http://127.0.0.1:%d/", port))
+	var pastas []int
+	if mode == "pasta" {
+		_, pastas = netHolders(t, u, name)
+	}
+	id := strings.TrimSpace(u.MustBox(t, "inspect", "-f", "{{.Id}}", name).Stdout)
+	monitor := monitorOf(t, id)
+	if monitor == 0 {
+		t.Fatalf("no monitor for %s", name)
+	}
+
+	const n = 200
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	start := make(chan struct{})
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			c := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+			resp, err := c.Get(fmt.Sprintf("http://127.0.0.1:%d/", port))
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer resp.Body.Close()
+			b, err := io.ReadAll(resp.Body)
+			if err == nil && len(b) != 64<<10 {
+				err = fmt.Errorf("got %d bytes", len(b))
+			}
+			if err != nil {
+				errs <- err
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	failed := 0
+	var first error
+	for err := range errs {
+		if first == nil {
+			first = err
+		}
+		failed++
+	}
+	if failed > 0 {
+		t.Fatalf("%d of %d concurrent requests failed, the first: %v", failed, n, first)
+	}
+	u.MustBox(t, "stop", "-t", "1", name)
+	for _, p := range pastas {
+		if alive(p) {
+			t.Fatalf("pasta %d outlived the container", p)
+		}
+	}
+	if c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second); err == nil {
+		c.Close()
+		t.Fatalf("port %d open after stop", port)
+	}
+	// The monitor, which served the netstack, ends with the container.
+	waitGone(t, monitor, "the monitor of "+name)
 }
 
 // TestNetExitWithOpenConnection: a container that ends while a client
@@ -305,4 +322,39 @@ func TestNetBuildRun(t *testing.T) {
 		wantCode(t, r, 1)
 		wantCode(t, u.Box(t, "image", "inspect", tag+"-none"), 1)
 	})
+}
+
+// TestNetTunClosed: where /dev/net/tun is 0600, as on machines without
+// udev, pasta cannot serve an unprivileged user: box says so and how to
+// fix it when pasta is asked for, and its default network is then its
+// own (netstack), with published ports still working.
+func TestNetTunClosed(t *testing.T) {
+	requirePasta(t)
+	requireRoot(t) // to close /dev/net/tun for the moment
+	fi, err := os.Stat("/dev/net/tun")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod("/dev/net/tun", 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.Chmod("/dev/net/tun", fi.Mode().Perm()) })
+	for _, u := range []*User{Rootless, requireNoRange(t)} {
+		t.Run(u.Mode, func(t *testing.T) {
+			r := u.Box(t, "run", "--rm", "--network", "pasta", "busybox", "true")
+			wantCode(t, r, 125)
+			wantOneLineError(t, r, "/dev/net/tun is not accessible", "chmod 0666 /dev/net/tun", "--network netstack")
+			if info := u.MustBox(t, "info").Stdout; !strings.Contains(info, "netstack (default") || !strings.Contains(info, "chmod 0666 /dev/net/tun") {
+				t.Fatalf("box info does not say the default is netstack, and why:\n%s", info)
+			}
+			name := "tunclosed-" + u.Mode
+			t.Cleanup(func() { u.Box(t, "rm", "-f", name) })
+			www := wwwDir(t, u, "netstack-"+u.Mode)
+			port := runPublished(t, u, hostPort(t), "%d:80", "-d", "--name", name, "-v", www+":/www", "busybox", "httpd", "-f", "-p", "80", "-h", "/www")
+			wantOut(t, u.MustBox(t, "inspect", "-f", "{{.HostConfig.NetworkMode}}", name), "netstack")
+			if got := fetch(t, fmt.Sprintf("http://127.0.0.1:%d/", port)); got != "netstack-"+u.Mode {
+				t.Fatalf("served %q", got)
+			}
+		})
+	}
 }

@@ -46,6 +46,11 @@ type Config struct {
 	// exist and before its command starts, given its init's pid: the
 	// monitor's chance to set up the container's network.
 	CreateRuntime func(pid int) error
+	// Ready, when set, runs once the container is created, before its
+	// command starts: what CreateRuntime began may finish meanwhile,
+	// alongside the rest of the container's set-up. An error ends the
+	// container.
+	Ready func() error
 }
 
 // Status is how the container's init ended.
@@ -80,14 +85,31 @@ func Run(ctx context.Context, cfg Config) (Status, error) {
 	if cfg.Started != nil {
 		started = func(pid int, tty *ttyRelay) { cfg.Started(&Running{Pid: pid, ctr: ctr, tty: tty}) }
 	}
-	return runProcess(ctx, ctr, p, cfg.Spec.Process.Terminal, cfg.Stdin, cfg.Stdout, cfg.Stderr, started)
+	return runProcess(ctx, ctr, p, cfg.Spec.Process.Terminal, cfg.Stdin, cfg.Stdout, cfg.Stderr, cfg.Ready, started)
+}
+
+// start creates the container with its init p and starts p's command
+// once ready (if set) says so.
+func start(ctr *libcontainer.Container, p *libcontainer.Process, ready func() error) error {
+	if ready == nil {
+		return ctr.Run(p)
+	}
+	if err := ctr.Start(p); err != nil {
+		return err
+	}
+	if err := ready(); err != nil {
+		_ = p.Signal(unix.SIGKILL)
+		_, _ = p.Wait()
+		return err
+	}
+	return ctr.Exec()
 }
 
 // runProcess starts the container's init p, relays the caller's stdio or
 // terminal and signals until it exits, and returns how it ended. started
 // is told p's pid and terminal once it runs. (Processes that join the
 // container come through Running.Exec, and relay nothing here.)
-func runProcess(ctx context.Context, ctr *libcontainer.Container, p *libcontainer.Process, terminal bool, stdin, stdout, stderr *os.File, started func(int, *ttyRelay)) (Status, error) {
+func runProcess(ctx context.Context, ctr *libcontainer.Container, p *libcontainer.Process, terminal bool, stdin, stdout, stderr *os.File, ready func() error, started func(int, *ttyRelay)) (Status, error) {
 	// Catch signals before the start so none is lost in between.
 	sigs := make(chan os.Signal, 32)
 	signal.Notify(sigs)
@@ -101,7 +123,7 @@ func runProcess(ctx context.Context, ctr *libcontainer.Container, p *libcontaine
 		}
 		defer parent.Close()
 		p.ConsoleSocket = child
-		if err := ctr.Run(p); err != nil {
+		if err := start(ctr, p, ready); err != nil {
 			child.Close()
 			return Status{}, &StartError{Err: err}
 		}
@@ -118,7 +140,7 @@ func runProcess(ctx context.Context, ctr *libcontainer.Container, p *libcontaine
 			p.Stdin = stdin
 		}
 		p.Stdout, p.Stderr = stdout, stderr
-		if err := ctr.Run(p); err != nil {
+		if err := start(ctr, p, ready); err != nil {
 			return Status{}, &StartError{Err: err}
 		}
 	}

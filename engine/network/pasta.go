@@ -59,6 +59,10 @@ func PastaPath() string {
 type Pasta struct {
 	cmd  *exec.Cmd
 	done chan struct{}
+	// Until Ready: where pasta says it is ready, and what it said.
+	pidFile string
+	stderr  *bytes.Buffer
+	werr    error
 }
 
 // Config is what pasta is to set up for a container.
@@ -73,10 +77,10 @@ type Config struct {
 	DNSForward string
 }
 
-// StartPasta configures the namespace through pasta and returns once the
-// interface is up and the published ports are bound on the host. The
-// caller stops it with Stop.
-func StartPasta(cfg Config) (*Pasta, error) {
+// SpawnPasta starts pasta for the namespace and returns at once; Ready
+// waits until it has configured the namespace, so that the two can
+// overlap with other work. The caller calls Ready, then Stop.
+func SpawnPasta(cfg Config) (*Pasta, error) {
 	path := PastaPath()
 	if path == "" {
 		return nil, ErrNoPasta
@@ -86,7 +90,6 @@ func StartPasta(cfg Config) (*Pasta, error) {
 		return nil, fmt.Errorf("start pasta: %w", err)
 	}
 	pidFile.Close()
-	defer os.Remove(pidFile.Name())
 	args := []string{
 		"--config-net", "--foreground", "--quiet",
 		// pasta drops to nobody when run as root; box is root only in its
@@ -109,12 +112,10 @@ func StartPasta(cfg Config) (*Pasta, error) {
 	args = append(args, portArgs("-t", "tcp", cfg.Ports)...)
 	args = append(args, portArgs("-u", "udp", cfg.Ports)...)
 	cmd := exec.Command(path, args...)
-	var stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stderr, &stderr
+	p := &Pasta{cmd: cmd, done: make(chan struct{}), pidFile: pidFile.Name(), stderr: &bytes.Buffer{}}
+	cmd.Stdout, cmd.Stderr = p.stderr, p.stderr
 	cmd.ExtraFiles = []*os.File{cfg.NetNS}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	p := &Pasta{cmd: cmd, done: make(chan struct{})}
-	var werr error
 	started := make(chan error, 1)
 	go func() {
 		// Pdeathsig fires when the thread that forked pasta ends, not
@@ -126,24 +127,32 @@ func StartPasta(cfg Config) (*Pasta, error) {
 			return
 		}
 		started <- nil
-		werr = cmd.Wait()
+		p.werr = cmd.Wait()
 		close(p.done)
 	}()
 	if err := <-started; err != nil {
+		os.Remove(pidFile.Name())
 		return nil, fmt.Errorf("start pasta: %w", err)
 	}
+	return p, nil
+}
+
+// Ready waits until pasta has configured the namespace and bound the
+// published ports; if it fails, it says why, and pasta is gone.
+func (p *Pasta) Ready() error {
+	defer os.Remove(p.pidFile)
 	deadline := time.After(10 * time.Second)
 	for {
-		if b, _ := os.ReadFile(pidFile.Name()); len(bytes.TrimSpace(b)) > 0 {
-			return p, nil
+		if b, _ := os.ReadFile(p.pidFile); len(bytes.TrimSpace(b)) > 0 {
+			return nil
 		}
 		select {
 		case <-p.done:
-			return nil, pastaError(stderr.String(), werr)
+			return pastaError(p.stderr.String(), p.werr)
 		case <-deadline:
 			p.Stop()
-			return nil, fmt.Errorf("pasta: not ready after 10s: %s", lastLine(stderr.String()))
-		case <-time.After(2 * time.Millisecond):
+			return fmt.Errorf("pasta: not ready after 10s: %s", lastLine(p.stderr.String()))
+		case <-time.After(time.Millisecond):
 		}
 	}
 }
@@ -154,6 +163,7 @@ func (p *Pasta) Stop() {
 	if p == nil {
 		return
 	}
+	os.Remove(p.pidFile) // when Ready was never called
 	select {
 	case <-p.done:
 		return
