@@ -426,6 +426,13 @@ CMD ["cat", "/arch", "/greet"]
 			clean := newImageStore(t, u)
 			clean.must(t, "pull", "-q", regRef(repo))
 			wantOut(t, clean.must(t, "run", "--rm", regRef(repo)), want)
+			if u.Mode == "rootless" {
+				// Another tool takes the pushed image as it is.
+				requirePodman(t)
+				pm := newPodman(t, u)
+				pm.must(t, "pull", "-q", "--tls-verify=false", regRef(repo))
+				wantOut(t, pm.must(t, "run", "--rm", "--network", "none", regRef(repo)), want)
+			}
 		}
 		wantCode(t, s.box(t, "build", "--format", "tar", ctx), 125)
 		wantCode(t, s.box(t, "build", "--platform", "linux/s390x", ctx), 125)

@@ -108,16 +108,7 @@ func TestNetstackPublishHTTP(t *testing.T) {
 }
 
 func TestNetstackOutbound(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, "from the host")
-	})}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	port := ln.Addr().(*net.TCPAddr).Port
+	port := hostServer(t, "127.0.0.1:0", "from the host")
 
 	forEachUser(t, func(t *testing.T, u *User) {
 		// Foreground: box run is the monitor, and the stack lives in it.

@@ -3,15 +3,15 @@ package e2e
 import (
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"golang.org/x/net/dns/dnsmessage"
 )
 
 func TestNetContainerShare(t *testing.T) {
@@ -217,18 +217,26 @@ func TestNetExitWithOpenConnection(t *testing.T) {
 	})
 }
 
-// TestNetDNS resolves a name inside the container through a DNS server
-// the test runs on the host, given by --dns as the address by which the
-// container reaches the host.
+// TestNetDNS resolves names inside the container through DNS responders
+// the test runs on the host: one given by --dns as the address by which
+// the container reaches the host; one that is the host's own nameserver,
+// on a loopback address the container cannot reach, which pasta's
+// forwarder then asks for it. A host without nameservers gives Docker's
+// public ones.
 func TestNetDNS(t *testing.T) {
 	requirePasta(t)
-	requireRoot(t) // port 53 on the host
-	pc, err := net.ListenPacket("udp", "127.0.0.1:53")
-	if err != nil {
-		t.Fatalf("a DNS server for the test on 127.0.0.1:53: %v", err)
+	requireRoot(t) // port 53 on the host, and a resolv.conf of the test's
+	startDNS(t, "127.0.0.1:53", "box-dns-test.example.", net.IPv4(192, 0, 2, 77))
+	nsAddr := fmt.Sprintf("127.%d.%d.%d", 1+rand.IntN(250), 1+rand.IntN(250), 1+rand.IntN(250))
+	local := startDNS(t, nsAddr+":53", "box-local.example.", net.IPv4(192, 0, 2, 78))
+	resolv := filepath.Join(tempDir, "resolv-loopback.conf")
+	empty := filepath.Join(tempDir, "resolv-empty.conf")
+	if err := os.WriteFile(resolv, []byte("nameserver "+nsAddr+"\n"), 0o644); err != nil {
+		t.Fatal(err)
 	}
-	t.Cleanup(func() { pc.Close() })
-	go serveDNS(pc, "box-dns-test.example.", [4]byte{192, 0, 2, 77})
+	if err := os.WriteFile(empty, []byte("# no nameserver\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 
 	forEachUser(t, func(t *testing.T, u *User) {
 		hosts := u.MustBox(t, "run", "--rm", "busybox", "cat", "/etc/hosts").Stdout
@@ -253,44 +261,22 @@ func TestNetDNS(t *testing.T) {
 		if r.Code == 0 || !strings.Contains(r.Stdout+r.Stderr, "NXDOMAIN") {
 			t.Fatalf("want NXDOMAIN for an unknown name: %s", r)
 		}
-	})
-}
 
-// serveDNS answers A queries for name with addr and everything else with
-// NXDOMAIN, until pc is closed.
-func serveDNS(pc net.PacketConn, name string, addr [4]byte) {
-	buf := make([]byte, 512)
-	for {
-		n, from, err := pc.ReadFrom(buf)
-		if err != nil {
-			return
+		// The host's resolver on loopback: the container asks pasta's
+		// forwarder, at the gateway, which asks the host's resolver.
+		before := local.queries.Load()
+		r = boxWithResolvConf(t, u, resolv, "run", "--rm", "busybox", "sh", "-c", "cat /etc/resolv.conf; nslookup box-local.example")
+		if r.Code != 0 || !strings.Contains(r.Stdout, "nameserver "+gw) || !strings.Contains(r.Stdout, "Address: 192.0.2.78") {
+			t.Fatalf("want the gateway as nameserver and the host resolver's answer: %s", r)
 		}
-		var p dnsmessage.Parser
-		h, err := p.Start(buf[:n])
-		if err != nil {
-			continue
+		if local.queries.Load() == before {
+			t.Fatal("the host's resolver saw no query")
 		}
-		q, err := p.Question()
-		if err != nil {
-			continue
-		}
-		rh := dnsmessage.Header{ID: h.ID, Response: true, Authoritative: true, RecursionDesired: h.RecursionDesired, RecursionAvailable: true}
-		known := strings.EqualFold(q.Name.String(), name)
-		if !known {
-			rh.RCode = dnsmessage.RCodeNameError
-		}
-		b := dnsmessage.NewBuilder(nil, rh)
-		b.EnableCompression()
-		_ = b.StartQuestions()
-		_ = b.Question(q)
-		_ = b.StartAnswers()
-		if known && q.Type == dnsmessage.TypeA {
-			_ = b.AResource(dnsmessage.ResourceHeader{Name: q.Name, Class: dnsmessage.ClassINET, TTL: 60}, dnsmessage.AResource{A: addr})
-		}
-		if out, err := b.Finish(); err == nil {
-			_, _ = pc.WriteTo(out, from)
-		}
-	}
+
+		// No nameserver on the host: Docker's defaults.
+		r = boxWithResolvConf(t, u, empty, "run", "--rm", "busybox", "grep", "^nameserver", "/etc/resolv.conf")
+		wantOut(t, r, "nameserver 8.8.8.8\nnameserver 8.8.4.4")
+	})
 }
 
 // TestNetBuildRun: a build's RUN steps have the containers' default
@@ -298,16 +284,7 @@ func serveDNS(pc net.PacketConn, name string, addr [4]byte) {
 // --network none, loopback alone.
 func TestNetBuildRun(t *testing.T) {
 	requirePasta(t)
-	ln, err := net.Listen("tcp", "0.0.0.0:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, "fetched by RUN")
-	})}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	port := ln.Addr().(*net.TCPAddr).Port
+	port := hostServer(t, "0.0.0.0:0", "fetched by RUN")
 
 	forEachUser(t, func(t *testing.T, u *User) {
 		tag := "netbuild-" + u.Mode

@@ -123,6 +123,22 @@ func runPublished(t *testing.T, u *User, port int, spec string, args ...string) 
 	}
 }
 
+// hostServer serves body over HTTP on the host, listening on addr (port
+// 0), until the test ends; it returns the port.
+func hostServer(t *testing.T, addr, body string) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, body)
+	})}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
 func alive(pid int) bool {
 	_, err := os.Stat("/proc/" + strconv.Itoa(pid))
 	return err == nil
@@ -275,16 +291,7 @@ func TestNetUDP(t *testing.T) {
 
 func TestNetOutboundToHost(t *testing.T) {
 	requirePasta(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, "from the host")
-	})}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	port := ln.Addr().(*net.TCPAddr).Port
+	port := hostServer(t, "127.0.0.1:0", "from the host")
 
 	forEachUser(t, func(t *testing.T, u *User) {
 		for _, host := range []string{"host.containers.internal", "host.docker.internal", "gw"} {

@@ -246,12 +246,7 @@ func TestLoadDeviceNodes(t *testing.T) {
 // TestLoadPodmanArchive moves images between box and Debian's Podman both ways, as the
 // unprivileged user, Podman with a store of its own under the test's directory.
 func TestLoadPodmanArchive(t *testing.T) {
-	if _, err := exec.LookPath("podman"); err != nil {
-		if inCI {
-			t.Fatal("podman is needed for the interoperability test: scripts/test installs it")
-		}
-		t.Skip("podman not installed")
-	}
+	requirePodman(t)
 	u := Rootless
 	s := newImageStore(t, u)
 	s.pull(t, "alpine")
@@ -290,6 +285,18 @@ func TestLoadPodmanArchive(t *testing.T) {
 	wantOut(t, s.must(t, "load", "-i", podmanOCI), "Loaded image: alpine:latest")
 	if got := s.imageID(t, "alpine"); got != alpineID {
 		t.Fatalf("alpine through podman's oci-archive has id %s, want %s", got, alpineID)
+	}
+}
+
+// requirePodman fails in CI, and skips elsewhere, when Podman is not
+// installed: the interoperability tests need it.
+func requirePodman(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("podman"); err != nil {
+		if inCI {
+			t.Fatal("podman is needed for the interoperability test: scripts/test installs it")
+		}
+		t.Skip("podman not installed")
 	}
 }
 
