@@ -42,6 +42,9 @@ type controlServer struct {
 	mu      sync.Mutex
 	running *monitor.Running
 	execs   sync.WaitGroup
+	// runs are the boxes run for clients (joinnet.go), children of this
+	// process.
+	runs sync.WaitGroup
 	// stop is closed when box stops, kills or removes the container:
 	// no restart policy applies after that.
 	stop     chan struct{}
@@ -88,6 +91,13 @@ func (s *controlServer) close() {
 	select {
 	case <-done:
 	case <-time.After(2 * time.Second):
+	}
+	if s.hub != nil {
+		// A detached monitor stays while a box it runs for a client
+		// does (a foreground run in this container's network), so that
+		// the client hears its exit code; a foreground run, the user's
+		// own box run, does not wait for another's.
+		s.runs.Wait()
 	}
 }
 

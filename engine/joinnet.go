@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -156,7 +157,13 @@ func (e *Engine) RunThrough(id string, args []string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	req := runRequest{Args: args, Env: os.Environ(), Dir: dir}
+	req, err := json.Marshal(runRequest{Args: args, Env: os.Environ(), Dir: dir})
+	if err != nil {
+		return 0, err
+	}
+	if len(req) >= maxMessage {
+		return 0, fmt.Errorf("the command line and environment (%d bytes) are too large to pass to the monitor of %s (at most %d)", len(req), id, maxMessage-1)
+	}
 	if err := send(c, msgRun, req, os.Stdin, os.Stdout, os.Stderr); err != nil {
 		return 0, fmt.Errorf("reach the monitor of %s: %w", id, err)
 	}
@@ -223,6 +230,17 @@ func (s *controlServer) run(c *net.UnixConn, m message) {
 		// mount namespace stays as it is.
 		SysProcAttr: &syscall.SysProcAttr{Setsid: true, Unshareflags: syscall.CLONE_NEWNS},
 	}
+	// Counted only while the container runs: close waits for what is
+	// counted once it has marked the container ended.
+	s.mu.Lock()
+	if s.running == nil {
+		s.mu.Unlock()
+		_ = send(c, msgError, errorReport{Kind: "notrunning"})
+		return
+	}
+	s.runs.Add(1)
+	s.mu.Unlock()
+	defer s.runs.Done()
 	if err := cmd.Start(); err != nil {
 		_ = send(c, msgError, errorReport{Message: fmt.Sprintf("run box for %s: %v", s.id, err)})
 		return

@@ -80,9 +80,20 @@ func TestNetContainerShare(t *testing.T) {
 		wantCode(t, r, 125)
 		wantOneLineError(t, r, "No such container: no-such-ctr")
 
-		// A stopped owner has no network to join.
+		// The owner stops while a foreground run in its network goes on:
+		// that run still ends with its own output and code.
 		u.MustBox(t, "rm", "-f", joined)
+		done := make(chan Result, 1)
+		go func() {
+			done <- u.Box(t, "run", "--rm", "--network", "container:"+owner, "busybox", "sh", "-c", "sleep 3; echo done; exit 5")
+		}()
+		time.Sleep(time.Second)
 		u.MustBox(t, "stop", "-t", "1", owner)
+		r = <-done
+		wantCode(t, r, 5)
+		wantOut(t, r, "done")
+
+		// A stopped owner has no network to join.
 		r = u.Box(t, "run", "--rm", "--network", "container:"+owner, "busybox", "true")
 		wantCode(t, r, 125)
 		wantOneLineError(t, r, "cannot join network of a non running container: "+ownerID)
