@@ -126,8 +126,9 @@ func hostNameserversLoopback() bool {
 }
 
 // networkHook is the monitor's set-up of rec's private network: hook,
-// run once the container's namespaces exist, starts pasta for the
-// namespace, or the netstack in this process, with the published ports;
+// given the pid of a process in the container's network namespace (the
+// holder the container will join), starts pasta for the namespace, or
+// the netstack in this process, with the published ports;
 // ready, run before the container's command starts, waits until pasta
 // has configured the namespace (it works meanwhile); stop ends either
 // (closing the ports and every connection) once the container has ended.

@@ -417,9 +417,24 @@ func (e *Engine) supervise(ctx context.Context, rec *record, dir string, mio mon
 	rec.Monitor, rec.StartedAt = currentProcess(), time.Now().UTC()
 	_ = rec.save(dir)
 	hook, ready, stopNetwork := networkHook(rec)
-	mio.CreateRuntime, mio.Ready = hook, ready
+	var holder *namespaceHolder
+	if hook != nil {
+		// The network is set up in namespaces made for the container
+		// before it is, while runc creates it.
+		var err error
+		if holder, mio.Spec, err = holdNamespaces(mio.Spec); err != nil {
+			return monitor.Status{}, e.startFailed(rec, dir, startedBefore, &monitor.StartError{Err: err})
+		}
+		defer holder.release()
+		if err := hook(holder.pid()); err != nil {
+			stopNetwork()
+			return monitor.Status{}, e.startFailed(rec, dir, startedBefore, networkStartError(&monitor.StartError{Err: err}))
+		}
+		mio.Ready = ready
+	}
 	then := mio.Started
 	mio.Started = func(r *monitor.Running) {
+		holder.release()
 		rec.StartedAt, rec.Monitor, rec.Init = time.Now().UTC(), currentProcess(), processOf(r.Pid)
 		rec.ExitCode, rec.FinishedAt, rec.Restarting = nil, time.Time{}, false
 		_ = rec.save(dir)
@@ -437,11 +452,7 @@ func (e *Engine) supervise(ctx context.Context, rec *record, dir string, mio mon
 	}
 	ctl.setRunning(nil)
 	if err != nil {
-		rec.Monitor, rec.StartedAt = nil, startedBefore
-		if !rec.Remove {
-			_ = rec.save(dir)
-		}
-		return st, err
+		return st, e.startFailed(rec, dir, startedBefore, err)
 	}
 	rec.FinishedAt, rec.ExitCode, rec.Monitor, rec.Init = time.Now().UTC(), &st.ExitCode, nil, nil
 	if restart != nil && restart(st.ExitCode) {
@@ -454,6 +465,16 @@ func (e *Engine) supervise(ctx context.Context, rec *record, dir string, mio mon
 		}
 	}
 	return st, nil
+}
+
+// startFailed records that rec did not start after all (it last started
+// at startedBefore) and returns err.
+func (e *Engine) startFailed(rec *record, dir string, startedBefore time.Time, err error) error {
+	rec.Monitor, rec.StartedAt = nil, startedBefore
+	if !rec.Remove {
+		_ = rec.save(dir)
+	}
+	return err
 }
 
 func validate(opts *RunOptions) error {

@@ -238,6 +238,31 @@ static void helper(int in, int out, pid_t parent, uid_t uid, gid_t gid,
 	_exit(0);
 }
 
+// hold_namespaces serves box's namespace holder role (engine/nshold.go):
+// "box __nshold", cloned into a container's new namespaces by its
+// monitor, holds them, without starting Go, until its stdin closes.
+static void hold_namespaces(void)
+{
+	char buf[64];
+	int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+	const char *role = "__nshold";
+
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	n = (ssize_t)strlen(buf) + 1;
+	if (n >= (ssize_t)sizeof(buf) || strcmp(buf + n, role) != 0)
+		return;
+	while ((n = read(0, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
+		;
+	_exit(0);
+}
+
 __attribute__((constructor)) static void box_enter_userns(void)
 {
 	uid_t uid = getuid();
@@ -250,6 +275,7 @@ __attribute__((constructor)) static void box_enter_userns(void)
 	pid_t child, parent = getpid();
 	ssize_t n;
 
+	hold_namespaces();
 	if (geteuid() == 0 || getenv("_BOX_ROOTLESS") != NULL || getenv("_LIBCONTAINER_INITPIPE") != NULL)
 		return;
 	if (!needs_namespace())

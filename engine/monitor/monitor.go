@@ -42,14 +42,10 @@ type Config struct {
 	// runs: its pid (as this process sees it) and a handle for exec and
 	// the terminal. The handle is valid until Run returns.
 	Started func(*Running)
-	// CreateRuntime, when set, runs once the container's namespaces
-	// exist and before its command starts, given its init's pid: the
-	// monitor's chance to set up the container's network.
-	CreateRuntime func(pid int) error
 	// Ready, when set, runs once the container is created, before its
-	// command starts: what CreateRuntime began may finish meanwhile,
-	// alongside the rest of the container's set-up. An error ends the
-	// container.
+	// command starts: the container's network, begun before the
+	// container in namespaces it joins, may finish meanwhile. An error
+	// ends the container.
 	Ready func() error
 }
 
@@ -212,13 +208,6 @@ func libcontainerConfig(cfg Config) (*configs.Config, error) {
 	})
 	if err != nil {
 		return nil, err
-	}
-	if f := cfg.CreateRuntime; f != nil {
-		if lc.Hooks == nil {
-			lc.Hooks = configs.Hooks{}
-		}
-		lc.Hooks[configs.CreateRuntime] = append(lc.Hooks[configs.CreateRuntime],
-			configs.NewFunctionHook(func(s *specs.State) error { return f(s.Pid) }))
 	}
 	return lc, nil
 }
