@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
@@ -443,13 +444,27 @@ func (e *Engine) supervise(ctx context.Context, rec *record, dir string, mio mon
 			then(r)
 		}
 	}
+	networkDone := make(chan struct{})
+	var stopOnce sync.Once
+	endNetwork := func() {
+		stopOnce.Do(func() {
+			go func() {
+				if stopNetwork != nil {
+					stopNetwork()
+				}
+				close(networkDone)
+			}()
+		})
+	}
+	// The network ends while the container is torn down (pasta takes
+	// some 20 ms to exit)...
+	mio.Exited = endNetwork
 	st, err := monitor.Run(ctx, mio)
 	err = networkStartError(err)
-	if stopNetwork != nil {
-		// The ports close once the container has ended, before its end
-		// is recorded: a stopped container has none open.
-		stopNetwork()
-	}
+	// ...and has ended, its ports closed, before the container's end is
+	// recorded: a stopped container has none open.
+	endNetwork()
+	<-networkDone
 	ctl.setRunning(nil)
 	if err != nil {
 		return st, e.startFailed(rec, dir, startedBefore, err)

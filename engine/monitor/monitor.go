@@ -42,6 +42,10 @@ type Config struct {
 	// runs: its pid (as this process sees it) and a handle for exec and
 	// the terminal. The handle is valid until Run returns.
 	Started func(*Running)
+	// Exited, when set, runs as soon as the container's init has
+	// ended, before the container is torn down: what serves the
+	// container alone may start ending meanwhile.
+	Exited func()
 	// Ready, when set, runs once the container is created, before its
 	// command starts: the container's network, begun before the
 	// container in namespaces it joins, may finish meanwhile. An error
@@ -81,7 +85,7 @@ func Run(ctx context.Context, cfg Config) (Status, error) {
 	if cfg.Started != nil {
 		started = func(pid int, tty *ttyRelay) { cfg.Started(&Running{Pid: pid, ctr: ctr, tty: tty}) }
 	}
-	return runProcess(ctx, ctr, p, cfg.Spec.Process.Terminal, cfg.Stdin, cfg.Stdout, cfg.Stderr, cfg.Ready, started)
+	return runProcess(ctx, ctr, p, cfg.Spec.Process.Terminal, cfg.Stdin, cfg.Stdout, cfg.Stderr, cfg.Ready, started, cfg.Exited)
 }
 
 // start creates the container with its init p and starts p's command
@@ -105,7 +109,7 @@ func start(ctr *libcontainer.Container, p *libcontainer.Process, ready func() er
 // terminal and signals until it exits, and returns how it ended. started
 // is told p's pid and terminal once it runs. (Processes that join the
 // container come through Running.Exec, and relay nothing here.)
-func runProcess(ctx context.Context, ctr *libcontainer.Container, p *libcontainer.Process, terminal bool, stdin, stdout, stderr *os.File, ready func() error, started func(int, *ttyRelay)) (Status, error) {
+func runProcess(ctx context.Context, ctr *libcontainer.Container, p *libcontainer.Process, terminal bool, stdin, stdout, stderr *os.File, ready func() error, started func(int, *ttyRelay), exited func()) (Status, error) {
 	// Catch signals before the start so none is lost in between.
 	sigs := make(chan os.Signal, 32)
 	signal.Notify(sigs)
@@ -157,6 +161,9 @@ func runProcess(ctx context.Context, ctr *libcontainer.Container, p *libcontaine
 	for {
 		select {
 		case <-waited:
+			if exited != nil {
+				exited()
+			}
 			if tty != nil {
 				tty.Drain()
 			}
