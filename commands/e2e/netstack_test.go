@@ -183,21 +183,7 @@ func TestNetstackUDP(t *testing.T) {
 
 func TestNetstackPortConflict(t *testing.T) {
 	forEachUser(t, func(t *testing.T, u *User) {
-		l, err := net.Listen("tcp", ":0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
-		port := l.Addr().(*net.TCPAddr).Port
-		name := "nsconflict-" + u.Mode
-		before := u.MustBox(t, "ps", "-aq").Stdout
-		r := u.Box(t, "run", "-d", "--network", "netstack", "--name", name, "-p", fmt.Sprintf("%d:80", port), "busybox", "sleep", "100")
-		wantCode(t, r, 125)
-		wantOneLineError(t, r, fmt.Sprintf("host port %d is already in use", port))
-		if after := u.MustBox(t, "ps", "-aq").Stdout; after != before {
-			t.Fatalf("a failed run left a container behind:\nbefore %q\nafter %q", before, after)
-		}
-		u.MustBox(t, "run", "--rm", "--network", "netstack", "--name", name, "busybox", "true")
+		portConflict(t, u, "nsconflict-"+u.Mode, "--network", "netstack")
 	})
 }
 

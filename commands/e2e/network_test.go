@@ -325,29 +325,36 @@ func TestNetNone(t *testing.T) {
 func TestPortConflict(t *testing.T) {
 	requirePasta(t)
 	forEachUser(t, func(t *testing.T, u *User) {
-		l, err := net.Listen("tcp", ":0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
-		port := l.Addr().(*net.TCPAddr).Port
-		name := "conflict-" + u.Mode
-		before := u.MustBox(t, "ps", "-aq").Stdout
-		r := u.Box(t, "run", "-d", "--name", name, "-p", fmt.Sprintf("%d:80", port), "busybox", "sleep", "100")
-		wantCode(t, r, 125)
-		wantOneLineError(t, r, fmt.Sprintf("host port %d is already in use", port))
-		if after := u.MustBox(t, "ps", "-aq").Stdout; after != before {
-			t.Fatalf("a failed run left a container behind:\nbefore %q\nafter %q", before, after)
-		}
-		// The name is free again.
-		u.MustBox(t, "run", "--rm", "--name", name, "busybox", "true")
-
+		portConflict(t, u, "conflict-"+u.Mode)
 		if u.Mode != "root" {
-			r = u.Box(t, "run", "--rm", "-p", "80:80", "busybox", "true")
+			r := u.Box(t, "run", "--rm", "-p", "80:80", "busybox", "true")
 			wantCode(t, r, 125)
 			wantOneLineError(t, r, "sysctl net.ipv4.ip_unprivileged_port_start")
 		}
 	})
+}
+
+// portConflict: a run publishing a host port already in use fails with
+// exit 125 and leaves no container, its name free again. args choose
+// the network.
+func portConflict(t *testing.T, u *User, name string, args ...string) {
+	t.Helper()
+	l, err := net.Listen("tcp", ":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	port := l.Addr().(*net.TCPAddr).Port
+	before := u.MustBox(t, "ps", "-aq").Stdout
+	run := append([]string{"run", "-d", "--name", name, "-p", fmt.Sprintf("%d:80", port)}, args...)
+	r := u.Box(t, append(run, "busybox", "sleep", "100")...)
+	wantCode(t, r, 125)
+	wantOneLineError(t, r, fmt.Sprintf("host port %d is already in use", port))
+	if after := u.MustBox(t, "ps", "-aq").Stdout; after != before {
+		t.Fatalf("a failed run left a container behind:\nbefore %q\nafter %q", before, after)
+	}
+	// The name is free again.
+	u.MustBox(t, append(append([]string{"run", "--rm", "--name", name}, args...), "busybox", "true")...)
 }
 
 func TestPortMalformed(t *testing.T) {
