@@ -339,6 +339,7 @@ func TestPortConflict(t *testing.T) {
 // the network.
 func portConflict(t *testing.T, u *User, name string, args ...string) {
 	t.Helper()
+	u.MustBox(t, "pull", "-q", "busybox") // its progress is not the error looked for
 	l, err := net.Listen("tcp", ":0")
 	if err != nil {
 		t.Fatal(err)
