@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -115,12 +116,56 @@ func TestNetManyConnections(t *testing.T) {
 	})
 }
 
+// fileServer is a static HTTP server of /www on port 80, built once for
+// the containers: busybox httpd accepts with a backlog of 9, so 200
+// connections at once would wait out TCP's SYN retries in its queue,
+// which tests httpd, not the published port.
+func fileServer(t *testing.T) string {
+	t.Helper()
+	fileServerOnce.Do(func() {
+		dir, err := os.MkdirTemp(tempDir, "srv-")
+		if err == nil {
+			err = os.Chmod(dir, 0o755)
+		}
+		if err == nil {
+			err = os.WriteFile(filepath.Join(dir, "main.go"), []byte(`package main
+
+import "net/http"
+
+func main() { panic(http.ListenAndServe(":80", http.FileServer(http.Dir("/www")))) }
+`), 0o644)
+		}
+		if err != nil {
+			fileServerErr = err
+			return
+		}
+		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "srv"), filepath.Join(dir, "main.go"))
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GO111MODULE=off")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			fileServerErr = fmt.Errorf("go build of the test's file server: %v: %s", err, out)
+			return
+		}
+		fileServerPath = filepath.Join(dir, "srv")
+	})
+	if fileServerErr != nil {
+		t.Fatal(fileServerErr)
+	}
+	return fileServerPath
+}
+
+var (
+	fileServerOnce sync.Once
+	fileServerPath string
+	fileServerErr  error
+)
+
 func hammer(t *testing.T, u *User, mode string) {
 	name := "hammered-" + u.Mode + "-" + mode
 	t.Cleanup(func() { u.Box(t, "rm", "-f", name) })
 	www := wwwDir(t, u, strings.Repeat("x", 64<<10))
+	srv := fileServer(t)
 	port := runPublished(t, u, hostPort(t), "%d:80", "-d", "--name", name, "--network", mode, "-v", www+":/www",
-		"busybox", "httpd", "-f", "-p", "80", "-h", "/www")
+		"-v", srv+":/srv:ro", "busybox", "/srv")
 	fetch(t, fmt.Sprintf("http://127.0.0.1:%d/", port))
 	var pastas []int
 	if mode == "pasta" {
