@@ -8,7 +8,6 @@ import (
 	"strings"
 	"syscall"
 
-	"box/engine/monitor"
 	"box/engine/network"
 	"box/engine/spec"
 )
@@ -170,18 +169,6 @@ func networkHook(rec *record) (hook func(pid int) error, ready func() error, sto
 		n.Stop()
 	}
 	return hook, ready, stop
-}
-
-// networkStartError is err, a start that failed in the network hook on
-// a published port, without libcontainer's account of where the hook
-// ran: the port's own error says what to do. Other errors are returned
-// as they are.
-func networkStartError(err error) error {
-	var pie *PortInUseError
-	if errors.As(err, &pie) {
-		return &monitor.StartError{Err: pie}
-	}
-	return err
 }
 
 // networkInfo is `box info`'s Network line: the default backend, and

@@ -429,7 +429,7 @@ func (e *Engine) supervise(ctx context.Context, rec *record, dir string, mio mon
 		defer holder.release()
 		if err := hook(holder.pid()); err != nil {
 			stopNetwork()
-			return monitor.Status{}, e.startFailed(rec, dir, startedBefore, networkStartError(&monitor.StartError{Err: err}))
+			return monitor.Status{}, e.startFailed(rec, dir, startedBefore, &monitor.StartError{Err: err})
 		}
 		mio.Ready = ready
 	}
@@ -460,7 +460,6 @@ func (e *Engine) supervise(ctx context.Context, rec *record, dir string, mio mon
 	// some 20 ms to exit)...
 	mio.Exited = endNetwork
 	st, err := monitor.Run(ctx, mio)
-	err = networkStartError(err)
 	// ...and has ended, its ports closed, before the container's end is
 	// recorded: a stopped container has none open.
 	endNetwork()
