@@ -72,13 +72,9 @@ func (s *Store) ListImages(opts ListOptions) ([]Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	layers, err := s.s.Layers()
+	byID, err := s.layersByID()
 	if err != nil {
-		return nil, fmt.Errorf("list layers: %w", err)
-	}
-	byID := make(map[string]*cstorage.Layer, len(layers))
-	for i := range layers {
-		byID[layers[i].ID] = &layers[i]
+		return nil, err
 	}
 	var out []Summary
 	for _, img := range imgs {

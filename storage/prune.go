@@ -137,6 +137,19 @@ func (s *Store) PruneImages(all bool, filter PruneFilter) (*PruneReport, error) 
 	return rep, errors.Join(errs...)
 }
 
+// layersByID indexes the store's layers by id.
+func (s *Store) layersByID() (map[string]*cstorage.Layer, error) {
+	layers, err := s.s.Layers()
+	if err != nil {
+		return nil, fmt.Errorf("list layers: %w", err)
+	}
+	byID := make(map[string]*cstorage.Layer, len(layers))
+	for i := range layers {
+		byID[layers[i].ID] = &layers[i]
+	}
+	return byID, nil
+}
+
 // allLayerSizes returns every layer's unpacked size by id.
 func (s *Store) allLayerSizes() (map[string]int64, error) {
 	layers, err := s.s.Layers()
@@ -190,13 +203,9 @@ func (s *Store) DiskUsage(containersOf map[string]int) (*DiskUsage, error) {
 	if err != nil {
 		return nil, err
 	}
-	layers, err := s.s.Layers()
+	byID, err := s.layersByID()
 	if err != nil {
-		return nil, fmt.Errorf("list layers: %w", err)
-	}
-	byID := make(map[string]*cstorage.Layer, len(layers))
-	for i := range layers {
-		byID[layers[i].ID] = &layers[i]
+		return nil, err
 	}
 	sizes := map[string]int64{}
 	chains := make([][]string, len(imgs))
