@@ -25,22 +25,19 @@ import (
 // machines where pasta cannot serve (--network netstack picks it where
 // pasta could). These tests run with pasta installed or not.
 
-// monitorOf is the pid of the monitor of container id, 0 when none runs.
-func monitorOf(t *testing.T, id string) int {
+// monitorOf is the pid of the one monitor of container name.
+func monitorOf(t *testing.T, u *User, name string) int {
 	t.Helper()
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		args := strings.Split(string(b), "\x00")
-		if len(args) > 1 && args[1] == "__monitor" && strings.Contains(string(b), id) {
-			return pid
-		}
+	id := strings.TrimSpace(u.MustBox(t, "inspect", "-f", "{{.Id}}", name).Stdout)
+	m := monitorsOf(id)
+	if len(m) != 1 {
+		t.Fatalf("want one monitor for %s, have %v", name, m)
 	}
-	return 0
+	pid, err := strconv.Atoi(m[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pid
 }
 
 // waitGone waits a little for process pid to end.
@@ -82,11 +79,7 @@ func TestNetstackPublishHTTP(t *testing.T) {
 			t.Fatalf("eth0 has not the netstack address:\n%s", addrs)
 		}
 
-		id := strings.TrimSpace(u.MustBox(t, "inspect", "-f", "{{.Id}}", name).Stdout)
-		mon := monitorOf(t, id)
-		if mon == 0 {
-			t.Fatalf("no monitor runs for %s", name)
-		}
+		mon := monitorOf(t, u, name)
 		// A connection open when the container stops is ended with it.
 		open, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 		if err != nil {

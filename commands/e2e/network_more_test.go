@@ -171,11 +171,7 @@ func hammer(t *testing.T, u *User, mode string) {
 	if mode == "pasta" {
 		_, pastas = netHolders(t, u, name)
 	}
-	id := strings.TrimSpace(u.MustBox(t, "inspect", "-f", "{{.Id}}", name).Stdout)
-	monitor := monitorOf(t, id)
-	if monitor == 0 {
-		t.Fatalf("no monitor for %s", name)
-	}
+	monitor := monitorOf(t, u, name)
 
 	const n = 200
 	var wg sync.WaitGroup
