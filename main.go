@@ -1,10 +1,12 @@
 // Command box is a daemonless, rootless container runtime with Docker's command line.
 //
-// One binary plays several roles, chosen here before any flag parsing:
-// libcontainer's "init" (the process that becomes a container's PID 1),
-// the per-container monitor, and the CLI itself. An unprivileged CLI
-// invocation first re-executes itself inside its user namespace (package
-// rootless); everything after that runs as root inside the namespace.
+// One binary plays several roles (rootless.Role, the one table of them), and
+// this is the one place they are dispatched, before any flag parsing. Two
+// are served earlier still, by C constructors that run before Go starts:
+// the namespace holder (rootless/userns_linux.c) and the half of
+// libcontainer's init that joins the container's namespaces (nsenter). An
+// unprivileged CLI invocation is moved into its user namespace by the same
+// constructor; everything after that runs as root inside the namespace.
 package main
 
 import (
@@ -17,7 +19,11 @@ import (
 
 	"box/commands"
 	"box/engine"
+	"box/rootless"
 )
+
+// role is this process's, read once from its command line.
+var role = rootless.RoleOf(os.Args)
 
 func init() {
 	// runc can leave a goroutine's thread in the container's mount namespace
@@ -25,24 +31,30 @@ func init() {
 	// ever being the main one (measured: 8/10 runs stranded without it).
 	runtime.LockOSThread()
 
-	if len(os.Args) > 1 && os.Args[1] == engine.InitRole {
+	switch role {
+	case rootless.RoleInit:
 		// box mounted into a container as its --init (PID 1): nothing of
 		// the CLI, the store or libcontainer runs in this role.
 		os.Exit(engine.ServeInit(os.Args[2:]))
-	}
-
-	if len(os.Args) > 1 && os.Args[1] == "init" {
-		// libcontainer re-executes /proc/self/exe as "init": after nsenter's
-		// C constructor, this becomes the container's first process.
+	case rootless.RoleContainerInit:
+		// After nsenter's C constructor, this becomes the container's
+		// first process; it must start before other packages' goroutines.
 		libcontainer.Init()
 	}
 }
 
 func main() {
-	// c/storage re-executes the binary for a few chrooted helpers (layer
-	// untar, overlay mounts with long option strings); those children stop here.
+	// containers/storage's chrooted helpers (rootless.RoleStorageHelper:
+	// layer untar, overlay mounts with long option strings) run and end
+	// here; the library also refuses to start them unless this was called.
 	if reexec.Init() {
 		return
+	}
+	switch role {
+	case rootless.RoleMonitor:
+		os.Exit(engine.MonitorMain(os.Args[2:]))
+	case rootless.RoleNetworkGuest:
+		os.Exit(engine.NetworkGuestMain(os.Args[2:]))
 	}
 	os.Exit(commands.Main(os.Args))
 }

@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli/v2"
@@ -21,12 +20,7 @@ import (
 
 // Main runs box's CLI and returns the process exit code.
 func Main(args []string) int {
-	if len(args) == 6 && args[1] == engine.MonitorRole {
-		// box re-executed as a detached container's monitor (see
-		// engine.spawnMonitor): root, run root, driver, container id.
-		return engine.ServeMonitor(engine.Options{Root: args[2], RunRoot: args[3], Driver: args[4]}, args[5], os.NewFile(4, "start-gate"), os.NewFile(3, "start-report"))
-	}
-	if needsNamespace(scanVerb(args[1:])) && !rootless.InNamespace() && os.Geteuid() != 0 {
+	if rootless.NeedsNamespace(args) && !rootless.InNamespace() && os.Geteuid() != 0 {
 		// rootless's constructor did not get this process into its user
 		// namespace before main; say why.
 		printError(os.Stderr, rootless.EntryError())
@@ -76,37 +70,15 @@ func printError(w io.Writer, err error) {
 	fmt.Fprintf(w, "Error: %s\n", msg)
 }
 
-// globalsWithValue are the global flags that take a separate value.
-var globalsWithValue = map[string]bool{
-	"--root": true, "--runroot": true, "--storage-driver": true, "--log-level": true,
-}
-
-// scanVerb finds the verb before flag parsing, skipping global flags.
-func scanVerb(args []string) string {
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if !strings.HasPrefix(a, "-") {
-			return a
-		}
-		if globalsWithValue[a] {
-			i++
-		}
+// globalsWithValue are the global flags that take a separate value, as
+// the user-namespace constructor skips them too (rootless/roles.go).
+var globalsWithValue = func() map[string]bool {
+	m := map[string]bool{}
+	for _, f := range rootless.GlobalValueFlags {
+		m[f] = true
 	}
-	return ""
-}
-
-// needsNamespace says whether a verb touches the store or containers;
-// the rest (help, version) answer without the user namespace's re-exec.
-func needsNamespace(verb string) bool {
-	switch verb {
-	case "", "help", "h", "version":
-		return false
-	case "login", "logout", "search":
-		// Registry credentials only: as the user, whose auth.json they are.
-		return false
-	}
-	return true
-}
+	return m
+}()
 
 // newEngine opens the engine with the global flags.
 func newEngine(c *cli.Context) (*engine.Engine, error) {

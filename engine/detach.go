@@ -17,11 +17,8 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 
 	"box/engine/monitor"
+	"box/rootless"
 )
-
-// MonitorRole is the hidden first argument with which box re-executes
-// itself as a detached container's monitor.
-const MonitorRole = "__monitor"
 
 const (
 	specFile = "spec.json"
@@ -56,7 +53,7 @@ func (e *Engine) spawnMonitor(id string) (*monitorProcess, error) {
 	if err := errors.Join(err1, err2); err != nil {
 		return nil, fmt.Errorf("start monitor: %w", err)
 	}
-	cmd := exec.Command("/proc/self/exe", MonitorRole, e.Store.Root(), e.Store.RunRoot(), e.Store.Driver(), id)
+	cmd := exec.Command("/proc/self/exe", string(rootless.RoleMonitor), e.Store.Root(), e.Store.RunRoot(), e.Store.Driver(), id)
 	cmd.Args[0] = os.Args[0]
 	cmd.ExtraFiles = []*os.File{reportW, gateR} // fds 3 and 4
 	// A session of its own: the terminal closing or the caller's process
@@ -133,8 +130,21 @@ func loadSpec(dir string) (*specs.Spec, error) {
 	return &sp, nil
 }
 
-// ServeMonitor is a detached container's monitor: box re-executed with
-// MonitorRole. It runs the container prepared by `run -d`, writes its
+// MonitorMain is the monitor role (rootless.RoleMonitor) as main.go
+// dispatches it: args are those spawnMonitor gives after the role's name
+// (store root, run root, driver, container id); fd 3 reports the start
+// and fd 4 gates it. It returns the process's exit code.
+func MonitorMain(args []string) int {
+	if len(args) != 4 {
+		fmt.Fprintf(os.Stderr, "box: %s takes a store root, run root, driver and container id\n", rootless.RoleMonitor)
+		return 125
+	}
+	opts := Options{Root: args[0], RunRoot: args[1], Driver: args[2]}
+	return ServeMonitor(opts, args[3], os.NewFile(4, "start-gate"), os.NewFile(3, "start-report"))
+}
+
+// ServeMonitor is a detached container's monitor: box re-executed as
+// rootless.RoleMonitor. It runs the container prepared by `run -d`, writes its
 // output to the container's log, records how it ended, releases its
 // rootfs and removes it for --rm, then returns the exit code for the
 // process. It starts the container once gate gives a byte, and leaves

@@ -15,19 +15,18 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 	"golang.org/x/term"
+
+	"box/rootless"
 )
 
-// InitRole is the hidden first argument with which box runs as a
-// container's --init: PID 1 that starts the container's command, passes
-// signals on to it, reaps orphans and exits as the command did. It is
-// box's own executable, bind-mounted at InitPath, so no helper binary is
-// needed and nothing lands in the container's layer (/dev is a tmpfs).
-// The user-namespace constructor (rootless/userns_linux.c) must leave this
-// role alone: it runs inside the container, as whatever user that is.
-const InitRole = "__init"
+// box's --init (rootless.RoleInit) is PID 1 that starts the container's
+// command, passes signals on to it, reaps orphans and exits as the command
+// did. It is box's own executable, bind-mounted at rootless.InitPath, so
+// no helper binary is needed and nothing lands in the container's layer
+// (/dev is a tmpfs).
 
 // InitPath is where the init is mounted in the container, as in Docker.
-const InitPath = "/dev/init"
+const InitPath = rootless.InitPath
 
 // initLibDir holds, on /dev's tmpfs, what a dynamically linked box needs
 // to start inside a container whose image has other libraries or none:
@@ -50,7 +49,7 @@ func withInit(sp *specs.Spec) error {
 	}
 	ro := []string{"bind", "ro", "nosuid", "nodev"}
 	sp.Mounts = append(sp.Mounts, specs.Mount{Destination: InitPath, Type: "bind", Source: self, Options: ro})
-	prefix := []string{InitPath, InitRole, "--"}
+	prefix := []string{InitPath, string(rootless.RoleInit), "--"}
 	loader, libs, err := sharedObjects(self)
 	if err != nil {
 		return fmt.Errorf("--init: %w", err)

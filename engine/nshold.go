@@ -8,12 +8,9 @@ import (
 	"syscall"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
-)
 
-// NamespaceHolderRole is box as a namespace holder, which the C
-// constructor serves (rootless/userns_linux.c) before Go starts: it waits
-// for its stdin to close, then exits.
-const NamespaceHolderRole = "__nshold"
+	"box/rootless"
+)
 
 // namespaceHolder holds a new network namespace, and for a rootless
 // container the user namespace that owns it, made before the container
@@ -47,7 +44,7 @@ func holdNamespaces(sp *specs.Spec) (*namespaceHolder, *specs.Spec, error) {
 		b, _ := os.ReadFile("/proc/self/setgroups")
 		attr.GidMappingsEnableSetgroups = strings.TrimSpace(string(b)) == "allow"
 	}
-	cmd := &exec.Cmd{Path: "/proc/self/exe", Args: []string{"box", NamespaceHolderRole}, Stdin: r, SysProcAttr: attr}
+	cmd := &exec.Cmd{Path: "/proc/self/exe", Args: []string{"box", string(rootless.RoleNamespaceHolder)}, Stdin: r, SysProcAttr: attr}
 	if err := cmd.Start(); err != nil {
 		w.Close()
 		return nil, nil, fmt.Errorf("container namespaces: %w", err)

@@ -26,12 +26,23 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "roles_gen.h"
+
 #define MAX_RANGES 16
 #define MAX_ARGS 4096
 
 struct range {
 	unsigned long start, count;
 };
+
+// in_list says whether word is one of list's, which ends with NULL.
+static int in_list(const char *const *list, const char *word)
+{
+	for (; *list != NULL; list++)
+		if (strcmp(*list, word) == 0)
+			return 1;
+	return 0;
+}
 
 static void fail(const char *what)
 {
@@ -40,16 +51,50 @@ static void fail(const char *what)
 	setenv("_BOX_USERNS_ERROR", buf, 1);
 }
 
-// needs_namespace decides from the command line, as Go's commands package
-// would, whether this invocation touches the store: global flags are
-// skipped; help and version answer without the namespace.
+// box_needs_namespace decides from a command line (NUL-separated, as
+// /proc/self/cmdline holds it) whether this invocation touches the store.
+// It is the one implementation: Go's rootless.NeedsNamespace calls it too.
+// Its words come from roles.go through roles_gen.h: global flags are
+// skipped with their values; help, version and the credential verbs answer
+// without the namespace; every role but the CLI is left where it starts.
+int box_needs_namespace(const char *buf, size_t n)
+{
+	const char *p, *end = buf + n, *prev, *base;
+
+	if (n == 0)
+		return 1;
+	base = strrchr(buf, '/');
+	base = base ? base + 1 : buf;
+	for (int i = 0; box_storage_helper_prefixes[i] != NULL; i++)
+		if (strncmp(base, box_storage_helper_prefixes[i], strlen(box_storage_helper_prefixes[i])) == 0)
+			return 0;
+	if (in_list(box_storage_helper_names, base))
+		return 0;
+	// The container's --init, started directly or through the dynamic
+	// loader mounted beside it (whose own arguments come first).
+	for (prev = NULL, p = buf; p < end; prev = p, p += strlen(p) + 1)
+		if (prev != NULL && strcmp(prev, BOX_INIT_PATH) == 0 && strcmp(p, BOX_ROLE_INIT) == 0)
+			return 0;
+	for (p = buf + strlen(buf) + 1; p < end; p += strlen(p) + 1) {
+		if (p[0] != '-')
+			return !in_list(box_outside_verbs, p) && !in_list(box_roles, p);
+		if (in_list(box_outside_flags, p))
+			return 0;
+		if (in_list(box_global_value_flags, p)) {
+			p += strlen(p) + 1;
+			if (p >= end)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+// needs_namespace is box_needs_namespace for this process.
 static int needs_namespace(void)
 {
 	static char buf[MAX_ARGS];
 	int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
 	ssize_t n;
-	char *p, *end, *prev;
-	const char *base;
 
 	if (fd < 0)
 		return 1;
@@ -58,39 +103,7 @@ static int needs_namespace(void)
 	if (n <= 0)
 		return 1;
 	buf[n] = '\0';
-	end = buf + n;
-	base = strrchr(buf, '/');
-	base = base ? base + 1 : buf;
-	// containers/storage re-executes box under these names for chrooted
-	// helpers; libcontainer as "init".
-	if (strncmp(base, "storage-", 8) == 0 || strcmp(base, "chown-by-maps") == 0)
-		return 0;
-	// "/dev/init __init" is box as a container's --init (engine.InitRole),
-	// started directly or through the dynamic loader mounted beside it
-	// (whose own arguments come first): it runs inside the container, as
-	// any user, and must stay where it is.
-	for (prev = NULL, p = buf; p < end; prev = p, p += strlen(p) + 1)
-		if (prev != NULL && strcmp(prev, "/dev/init") == 0 && strcmp(p, "__init") == 0)
-			return 0;
-	for (p = buf + strlen(buf) + 1; p < end; p += strlen(p) + 1) {
-		if (p[0] != '-')
-			// login, logout and search touch only the user's own
-			// credentials and the network.
-			return strcmp(p, "help") != 0 && strcmp(p, "h") != 0 &&
-			       strcmp(p, "version") != 0 && strcmp(p, "init") != 0 &&
-			       strcmp(p, "login") != 0 && strcmp(p, "logout") != 0 &&
-			       strcmp(p, "search") != 0;
-		if (strcmp(p, "--help") == 0 || strcmp(p, "-h") == 0 || strcmp(p, "--version") == 0 ||
-		    strcmp(p, "-v") == 0)
-			return 0;
-		if (strcmp(p, "--root") == 0 || strcmp(p, "--runroot") == 0 ||
-		    strcmp(p, "--storage-driver") == 0 || strcmp(p, "--log-level") == 0) {
-			p += strlen(p) + 1;
-			if (p >= end)
-				return 1;
-		}
-	}
-	return 0;
+	return box_needs_namespace(buf, (size_t)n);
 }
 
 // read_ranges reads the user's ranges (by name or by uid) from a subid file.
@@ -239,14 +252,14 @@ static void helper(int in, int out, pid_t parent, uid_t uid, gid_t gid,
 }
 
 // hold_namespaces serves box's namespace holder role (engine/nshold.go):
-// "box __nshold", cloned into a container's new namespaces by its
+// "box __nshold" (BOX_ROLE_NAMESPACE_HOLDER), cloned into a container's new namespaces by its
 // monitor, holds them, without starting Go, until its stdin closes.
 static void hold_namespaces(void)
 {
 	char buf[64];
 	int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
 	ssize_t n;
-	const char *role = "__nshold";
+	const char *role = BOX_ROLE_NAMESPACE_HOLDER;
 
 	if (fd < 0)
 		return;
