@@ -118,21 +118,6 @@ func startCommand() *cli.Command {
 				// with its code.
 				return withEngine(c, 1, 1, func(e *engine.Engine) error {
 					name := c.Args().First()
-					runner, err := e.StartRunner(name)
-					if err != nil {
-						return err
-					}
-					if runner != "" {
-						args := append(e.GlobalArgs(), "start", "-a")
-						if c.Bool("interactive") {
-							args = append(args, "-i")
-						}
-						code, err := e.RunThrough(runner, append(args, name))
-						if err == nil && code != 0 {
-							err = &engine.ExitError{Code: code}
-						}
-						return err
-					}
 					code, err := e.Start(c.Context, name, true, c.Bool("interactive"), engine.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
 					if err != nil {
 						return err
@@ -151,24 +136,10 @@ func startCommand() *cli.Command {
 }
 
 // startDetached starts a container under its monitor and returns its
-// name to print. A container sharing another's network is started by
-// that one's monitor, whose box prints the name itself (see
-// engine/joinnet.go).
+// name to print.
 func startDetached(c *cli.Context, e *engine.Engine, name string) (string, error) {
-	runner, err := e.StartRunner(name)
-	if err != nil {
-		return "", err
-	}
-	if runner == "" {
-		_, err := e.Start(c.Context, name, false, false, engine.IO{})
-		return name, err
-	}
-	code, err := e.RunThrough(runner, append(e.GlobalArgs(), "start", name))
-	if err == nil && code != 0 {
-		// That box has said why.
-		err = errSilent
-	}
-	return "", err
+	_, err := e.Start(c.Context, name, false, false, engine.IO{})
+	return name, err
 }
 
 func restartCommand() *cli.Command {

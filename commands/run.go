@@ -130,36 +130,12 @@ func runRun(c *cli.Context) error {
 		return &runFailure{err}
 	}
 	defer e.Close()
-	if !opts.CreateOnly {
-		// A container in another's network starts in that one's user
-		// namespace: its monitor runs this command (see engine/joinnet.go).
-		runner, err := e.RunRunner(opts)
-		if err != nil {
-			return &runFailure{err}
-		}
-		if runner != "" {
-			return runThrough(c, e, runner, os.Args[1:])
-		}
-	}
 	id, err := e.Run(c.Context, opts, engine.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
 	if err != nil {
 		return &runFailure{err}
 	}
 	if opts.Detach || opts.CreateOnly {
 		fmt.Fprintln(c.App.Writer, id)
-	}
-	return nil
-}
-
-// runThrough has the monitor of container runner run box with args and
-// exits with its code; that box reports its own errors.
-func runThrough(c *cli.Context, e *engine.Engine, runner string, args []string) error {
-	code, err := e.RunThrough(runner, args)
-	if err != nil {
-		return &runFailure{err}
-	}
-	if code != 0 {
-		return &engine.ExitError{Code: code}
 	}
 	return nil
 }

@@ -31,7 +31,7 @@ const (
 	msgStdin  = 'I' // raw bytes for the container's stdin
 	msgStop   = 'T' // box is stopping the container: restart no more
 	msgRoot   = 'R' // rootRequest: a directory of the container, for cp and export
-	msgRun    = 'C' // runRequest: box run in the container's network (joinnet.go)
+	msgGuest  = 'C' // guestRequest: a run or start in the container's network (joinnet.go)
 
 	// monitor -> client
 	msgStarted = 'P' // startedReport
@@ -60,6 +60,8 @@ type startedReport struct {
 
 type exitReport struct {
 	Code int `json:"code"`
+	// Guest is what a network guest reported (guest_server.go).
+	Guest *guestResult `json:"guest,omitempty"`
 }
 
 // errorReport carries an error across the socket with its kind, so that

@@ -42,8 +42,8 @@ type controlServer struct {
 	mu      sync.Mutex
 	running *monitor.Running
 	execs   sync.WaitGroup
-	// runs are the boxes run for clients (joinnet.go), children of this
-	// process.
+	// runs are the network guests started for clients (guest_server.go),
+	// children of this process.
 	runs sync.WaitGroup
 	// stop is closed when box stops, kills or removes the container:
 	// no restart policy applies after that.
@@ -159,8 +159,8 @@ func (s *controlServer) handle(c *net.UnixConn) {
 		s.attach(c, r, m)
 	case msgRoot:
 		s.root(c, r, m)
-	case msgRun:
-		s.run(c, m)
+	case msgGuest:
+		s.guest(c, m)
 	default:
 		closeAll(m.files)
 		_ = send(c, msgError, errorReport{Message: "unknown request"})

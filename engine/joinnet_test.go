@@ -1,8 +1,12 @@
 package engine
 
 import (
+	"encoding/json"
+	"reflect"
 	"slices"
 	"testing"
+
+	"box/storage"
 )
 
 func TestOwnerEnvironment(t *testing.T) {
@@ -30,3 +34,33 @@ func TestNetworkOwnerName(t *testing.T) {
 		}
 	}
 }
+
+// TestGuestRequestCarriesRunOptions: a run's options reach the network
+// guest whole, without the caller's callbacks.
+func TestGuestRequestCarriesRunOptions(t *testing.T) {
+	ep := ""
+	opts := RunOptions{Image: "busybox", Name: "j", Detach: true, Cmd: []string{"sh", "-c", "exit 3"}, Entrypoint: &ep,
+		Env: []string{"A=1"}, Network: "container:abc", Puller: nopPuller{}, Created: func(string) {}}
+	b, err := json.Marshal(guestRequest{Run: &opts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back guestRequest
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	got := *back.Run
+	if got.Puller != nil || got.Created != nil {
+		t.Errorf("callbacks crossed: %+v", got)
+	}
+	got.Puller, got.Created, opts.Puller, opts.Created = nil, nil, nil, nil
+	if !reflect.DeepEqual(got, opts) {
+		t.Errorf("run options changed on the way:\n got %+v\nwant %+v", got, opts)
+	}
+}
+
+type nopPuller struct{}
+
+func (nopPuller) Start(string, bool)     {}
+func (nopPuller) Event(storage.Progress) {}
+func (nopPuller) Done()                  {}

@@ -152,6 +152,15 @@ func (e *Engine) Start(ctx context.Context, nameOrID string, attach, interactive
 	if err != nil {
 		return 0, fmt.Errorf("start %s: %w", nameOrID, err)
 	}
+	if networkOwnerName(rec.NetworkMode) != "" && e.Identity.Rootless() {
+		owner, err := e.runningOwner(rec.NetworkMode)
+		if err != nil {
+			return 0, err
+		}
+		if e.joinsThroughOwner(owner.ID) {
+			return e.startAsGuest(owner.ID, startAction{Name: c.ID, Attach: attach, Interactive: interactive}, io)
+		}
+	}
 	sp, err := loadSpec(dir)
 	if err != nil {
 		return 0, fmt.Errorf("start %s: %w", nameOrID, err)

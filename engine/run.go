@@ -86,9 +86,9 @@ type RunOptions struct {
 	VolumesFrom []string
 
 	// Puller, when set, is told about an implicit pull.
-	Puller Puller
+	Puller Puller `json:"-"`
 	// Created, when set, is told the container's id once it exists.
-	Created func(id string)
+	Created func(id string) `json:"-"`
 }
 
 // Puller follows the pull `run` makes when the image is missing or
@@ -150,6 +150,9 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 	owner, err := e.networkOwner(&opts)
 	if err != nil {
 		return "", err
+	}
+	if owner != nil && !opts.CreateOnly && e.joinsThroughOwner(owner.ID) {
+		return e.runAsGuest(ctx, owner.ID, opts, io)
 	}
 	logConfig, err := parseLogConfig(opts.LogDriver, opts.LogOpts)
 	if err != nil {
