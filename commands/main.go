@@ -62,12 +62,20 @@ func warnOnce(w io.Writer, msg string) {
 	}
 }
 
+// hinter is an error that knows how the user can fix its cause; the
+// hint goes on a line of its own, under the error.
+type hinter interface{ Hint() string }
+
 func printError(w io.Writer, err error) {
 	msg := err.Error()
 	if msg == "" {
 		return
 	}
 	fmt.Fprintf(w, "Error: %s\n", msg)
+	var h hinter
+	if errors.As(err, &h) && h.Hint() != "" {
+		fmt.Fprintf(w, "Hint: %s\n", h.Hint())
+	}
 }
 
 // globalsWithValue are the global flags that take a separate value, as

@@ -21,8 +21,12 @@ type NoRoomError struct {
 }
 
 func (e *NoRoomError) Error() string {
-	return fmt.Sprintf("no space left on device: %s has %s free; remove containers (box rm, box container prune) or images to make room",
-		e.Dir, units.BytesSize(float64(e.Free)))
+	return fmt.Sprintf("no space left on device: %s has %s free", e.Dir, units.BytesSize(float64(e.Free)))
+}
+
+// Hint says how to make room.
+func (e *NoRoomError) Hint() string {
+	return "remove containers (box rm, box container prune) or images (box rmi, box image prune) to make room"
 }
 
 func (e *NoRoomError) Unwrap() error { return syscall.ENOSPC }

@@ -37,12 +37,20 @@ func isPrivate(mode string) bool { return mode == networkPasta || mode == networ
 // pastaMissing is why pasta cannot serve a container, nil when it can.
 func pastaMissing() error {
 	if network.PastaPath() == "" {
-		return &UsageError{Msg: network.ErrNoPasta.Error()}
+		return usageOf(&network.NoPastaError{})
 	}
 	if !network.TunAccessible() {
-		return &UsageError{Msg: (&network.TunError{Msg: "cannot open /dev/net/tun"}).Error()}
+		return usageOf(&network.TunError{Msg: "cannot open /dev/net/tun"})
 	}
 	return nil
+}
+
+// usageOf is err as a UsageError (exit 125, nothing made), keeping its hint.
+func usageOf(err interface {
+	error
+	Hint() string
+}) *UsageError {
+	return &UsageError{Msg: err.Error(), Fix: err.Hint()}
 }
 
 // resolveNetwork turns --network into the mode box uses: the default

@@ -54,8 +54,11 @@ type DisabledError struct {
 }
 
 func (e *DisabledError) Error() string {
-	return fmt.Sprintf("user namespaces are disabled: %s; fix: %s", e.Cause, e.Fix)
+	return "user namespaces are disabled: " + e.Cause
 }
+
+// Hint is the command that turns them back on.
+func (e *DisabledError) Hint() string { return e.Fix }
 
 // ErrNotInNamespace is returned by Current when the caller is an
 // unprivileged process that has not entered box's namespace.

@@ -56,7 +56,7 @@ func TestPreflight(t *testing.T) {
 			t.Errorf("%v: unexpected %v", tc.files, err)
 		case tc.cause != "" && !errors.As(err, &de):
 			t.Errorf("%v: want a DisabledError, got %v", tc.files, err)
-		case tc.cause != "" && (!strings.Contains(de.Cause, tc.cause) || !strings.Contains(de.Error(), "fix: ")):
+		case tc.cause != "" && (!strings.Contains(de.Cause, tc.cause) || !strings.HasPrefix(de.Hint(), "sudo ")):
 			t.Errorf("%v: error %q should name %q and a fix", tc.files, err, tc.cause)
 		}
 	}

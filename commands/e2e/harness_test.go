@@ -162,6 +162,14 @@ func setup() error {
 	if err := writeRegistriesConf(); err != nil {
 		return err
 	}
+	if NoRange != nil {
+		// The single-id warning comes once per boot (TestSingleIDFallback
+		// asks for it again); said here, it is not the first line of
+		// whichever test happens to run first, alone or in the suite.
+		if out, err := NoRange.BoxCmd("info").CombinedOutput(); err != nil {
+			return fmt.Errorf("box info as %s: %v\n%s", NoRange.Name, err, out)
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	if err := pushTestImages(ctx, filepath.Join(tempDir, "images")); err != nil {

@@ -31,9 +31,14 @@ func wantOut(t *testing.T, r Result, want string) {
 }
 
 // wantOneLineError fails unless stderr holds exactly one line containing each part.
+// wantOneLineError: the error is one line, which may be followed by one
+// "Hint: " line saying how to fix it; parts are looked for in both.
 func wantOneLineError(t *testing.T, r Result, parts ...string) {
 	t.Helper()
 	lines := strings.Split(strings.TrimSpace(r.Stderr), "\n")
+	if len(lines) == 2 && strings.HasPrefix(lines[1], "Hint: ") {
+		lines = []string{lines[0] + "\n" + lines[1]}
+	}
 	if len(lines) != 1 {
 		t.Fatalf("want a one-line error, got %s", r)
 	}

@@ -11,7 +11,6 @@ package network
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -42,7 +41,17 @@ func (p Port) String() string {
 }
 
 // ErrNoPasta is a private network asked for on a machine without pasta.
-var ErrNoPasta = errors.New("pasta is not installed: install the passt package (apt install passt), or use --network netstack")
+var ErrNoPasta error = &NoPastaError{}
+
+// NoPastaError is pasta missing from the machine.
+type NoPastaError struct{}
+
+func (*NoPastaError) Error() string { return "pasta is not installed" }
+
+// Hint says how to get a network without it.
+func (*NoPastaError) Hint() string {
+	return "install the passt package (apt install passt), or use --network netstack"
+}
 
 // PastaPath is where pasta is installed, or "" when it is not.
 func PastaPath() string {
@@ -190,7 +199,12 @@ func (p *Pasta) Pid() int { return p.cmd.Process.Pid }
 type TunError struct{ Msg string }
 
 func (e *TunError) Error() string {
-	return "pasta: " + e.Msg + ": /dev/net/tun is not accessible to this user; make it so (chmod 0666 /dev/net/tun, as udev does on desktops) or use --network netstack"
+	return "pasta: " + e.Msg + ": /dev/net/tun is not accessible to this user"
+}
+
+// Hint says how to open it, or do without.
+func (e *TunError) Hint() string {
+	return "make it so (chmod 0666 /dev/net/tun, as udev does on desktops) or use --network netstack"
 }
 
 func pastaError(out string, werr error) error {

@@ -90,9 +90,16 @@ type Options struct {
 }
 
 // UsageError is an option the user got wrong; the run never started.
-type UsageError struct{ Msg string }
+type UsageError struct {
+	Msg string
+	// Fix, when known, says how to make the options acceptable.
+	Fix string
+}
 
 func (e *UsageError) Error() string { return e.Msg }
+
+// Hint is Fix: what the CLI prints below the error.
+func (e *UsageError) Hint() string { return e.Fix }
 
 // ErrNoCommand is returned when neither the image nor the user gave a
 // command to run.
@@ -333,7 +340,8 @@ func checkMapped(u *user.ExecUser, uids, gids []specs.LinuxIDMapping) error {
 		return false
 	}
 	if !mapped(uids, u.Uid) || !mapped(gids, u.Gid) {
-		return &UsageError{Msg: fmt.Sprintf("uid %d / gid %d is not mapped in box's user namespace; fix: give your user a subordinate id range (sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 $USER)", u.Uid, u.Gid)}
+		return &UsageError{Msg: fmt.Sprintf("uid %d / gid %d is not mapped in box's user namespace", u.Uid, u.Gid),
+			Fix: "give your user a subordinate id range: sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 $USER"}
 	}
 	var keep []int
 	for _, g := range u.Sgids {
