@@ -6,11 +6,11 @@ import (
 	"io"
 	"net"
 	"os"
-	"path"
 
 	"go.podman.io/storage/pkg/archive"
 	"golang.org/x/sys/unix"
 
+	"box/engine/fscopy"
 	"box/engine/monitor"
 )
 
@@ -78,14 +78,14 @@ func (s *controlServer) root(c *net.UnixConn, r *monitor.Running, m message) {
 // containerTree gives access to a container's files: what (treeRoot or
 // treeRootfs) from its monitor while it runs, else its layers mounted
 // here. The caller must call release when done.
-func (e *Engine) containerTree(c *Container, name, what string) (t tree, release func(), err error) {
+func (e *Engine) containerTree(c *Container, name, what string) (t fscopy.Tree, release func(), err error) {
 	if c.State == Running && c.monitor.alive() {
 		f, err := e.askTree(c.ID, name, what)
 		if err == nil {
-			return tree{root: f, contained: true}, func() { f.Close() }, nil
+			return fscopy.Contained(f), func() { f.Close() }, nil
 		}
 		if !errors.As(err, new(*NotRunningError)) {
-			return tree{}, nil, err
+			return fscopy.Tree{}, nil, err
 		}
 		// It stopped meanwhile: its layers are free to mount here.
 	}
@@ -95,14 +95,14 @@ func (e *Engine) containerTree(c *Container, name, what string) (t tree, release
 	_, _ = store.Unmount(c.ID, true)
 	dir, err := store.Mount(c.ID, "")
 	if err != nil {
-		return tree{}, nil, fmt.Errorf("mount container %s: %w", name, err)
+		return fscopy.Tree{}, nil, fmt.Errorf("mount container %s: %w", name, err)
 	}
 	f, err := os.OpenFile(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		_, _ = store.Unmount(c.ID, true)
-		return tree{}, nil, fmt.Errorf("mount container %s: %w", name, err)
+		return fscopy.Tree{}, nil, fmt.Errorf("mount container %s: %w", name, err)
 	}
-	return tree{root: f, contained: true}, func() {
+	return fscopy.Contained(f), func() {
 		f.Close()
 		_, _ = store.Unmount(c.ID, true)
 	}, nil
@@ -173,7 +173,7 @@ func (e *Engine) CopyFromContainer(nameOrID, src, dst string, out io.Writer, opt
 		return err
 	}
 	defer release()
-	top, source, err := openSource(ct, absPath("/", src), opts.FollowLink)
+	top, source, err := fscopy.OpenSource(ct, fscopy.AbsPath("/", src), opts.FollowLink)
 	if errors.Is(err, unix.ENOENT) {
 		return &PathNotFoundError{Path: src, Container: nameOrID}
 	}
@@ -182,39 +182,35 @@ func (e *Engine) CopyFromContainer(nameOrID, src, dst string, out io.Writer, opt
 	}
 	defer top.Close()
 	if dst == "-" {
-		tw := newTarWriter(out)
-		if err := tw.write(top, archiveName(source)); err != nil {
-			return err
-		}
-		return tw.Close()
+		return fscopy.Archive(out, top, fscopy.ArchiveName(source))
 	}
 
-	host, err := hostTree()
+	host, err := fscopy.Host()
 	if err != nil {
 		return err
 	}
-	defer host.root.Close()
+	defer host.Close()
 	cwd, err := os.Getwd()
 	if err != nil {
 		return err
 	}
-	dest, err := statDest(host, absPath(cwd, dst))
+	dest, err := fscopy.StatDest(host, fscopy.AbsPath(cwd, dst))
 	if err != nil {
 		return err
 	}
 	if !dest.Exists {
-		dir, _ := splitDirEntry(dest.Path)
-		d, err := host.openDir(dir)
+		dir, _ := fscopy.SplitDirEntry(dest.Path)
+		d, err := host.OpenDir(dir)
 		if err != nil {
 			return &NoOutputDirError{Dir: dir}
 		}
 		d.Close()
 	}
-	dir, name, err := planCopy(source, dest)
+	dir, name, err := fscopy.Plan(source, dest)
 	if err != nil {
 		return err
 	}
-	return transfer(top, name, host, dir, ownCaller)
+	return fscopy.Transfer(top, name, host, dir, fscopy.OwnCaller)
 }
 
 // CopyToContainer copies src on the host to dst, a path in the container,
@@ -230,11 +226,11 @@ func (e *Engine) CopyToContainer(nameOrID, dst, src string, in io.Reader, opts C
 		return err
 	}
 	defer release()
-	owner := ownRoot
+	owner := fscopy.OwnRoot
 	if opts.Archive {
-		owner = ownKeep
+		owner = fscopy.OwnKeep
 	}
-	dest, err := statDest(ct, absPath("/", dst))
+	dest, err := fscopy.StatDest(ct, fscopy.AbsPath("/", dst))
 	if err != nil {
 		return fmt.Errorf("copy to %s: %w", nameOrID, err)
 	}
@@ -247,28 +243,28 @@ func (e *Engine) CopyToContainer(nameOrID, dst, src string, in io.Reader, opts C
 			return err
 		}
 		defer r.Close()
-		return extract(r, ct, dest.Path, owner)
+		return fscopy.Extract(r, ct, dest.Path, owner)
 	}
 
-	host, err := hostTree()
+	host, err := fscopy.Host()
 	if err != nil {
 		return err
 	}
-	defer host.root.Close()
+	defer host.Close()
 	cwd, err := os.Getwd()
 	if err != nil {
 		return err
 	}
-	top, source, err := openSource(host, absPath(cwd, src), opts.FollowLink)
+	top, source, err := fscopy.OpenSource(host, fscopy.AbsPath(cwd, src), opts.FollowLink)
 	if err != nil {
 		return err
 	}
 	defer top.Close()
-	dir, name, err := planCopy(source, dest)
+	dir, name, err := fscopy.Plan(source, dest)
 	if err != nil {
 		return err
 	}
-	d, err := ct.open(dir, unix.O_PATH)
+	d, err := ct.Open(dir, unix.O_PATH)
 	if errors.Is(err, unix.ENOENT) {
 		return &PathNotFoundError{Path: dir, Container: nameOrID}
 	}
@@ -276,80 +272,7 @@ func (e *Engine) CopyToContainer(nameOrID, dst, src string, in io.Reader, opts C
 		return fmt.Errorf("copy to %s: %w", nameOrID, err)
 	}
 	d.Close()
-	return transfer(top, name, ct, dir, owner)
-}
-
-// transfer copies top under name into dir of t, through a tar stream: the
-// one way files go in, whether from the host or from an archive.
-func transfer(top *os.File, name string, t tree, dir string, owner ownership) error {
-	pr, pw := io.Pipe()
-	written := make(chan error, 1)
-	go func() {
-		tw := newTarWriter(pw)
-		err := tw.write(top, name)
-		if err == nil {
-			err = tw.Close()
-		}
-		pw.CloseWithError(err)
-		written <- err
-	}()
-	err := extract(pr, t, dir, owner)
-	pr.CloseWithError(errors.New("extraction ended"))
-	if werr := <-written; err == nil && werr != nil && !errors.Is(werr, io.ErrClosedPipe) {
-		err = werr
-	}
-	return err
-}
-
-// openSource opens what a copy reads, p in t: not following a symlink at
-// its end unless follow is set or p ends with "/" or "/.". The file comes
-// back opened O_PATH.
-func openSource(t tree, p string, follow bool) (*os.File, copySource, error) {
-	var f *os.File
-	var err error
-	if follow || assertsDirectory(p) {
-		f, err = t.open(p, unix.O_PATH)
-	} else {
-		f, err = t.lopen(p)
-	}
-	if err != nil {
-		return nil, copySource{}, err
-	}
-	st, err := fstat(f)
-	if err != nil {
-		f.Close()
-		return nil, copySource{}, err
-	}
-	src := copySource{Path: p, IsDir: isDir(st)}
-	if follow && !assertsDirectory(p) && path.Clean(p) != "/" {
-		src.RebaseName = path.Base(path.Clean(p))
-	}
-	return f, src, nil
-}
-
-// statDest finds out what is at a copy's destination, following symlinks
-// at its end. A destination below something that is not a directory does
-// not exist; extracting there then fails.
-func statDest(t tree, p string) (copyDest, error) {
-	resolved, err := t.resolveLinks(p)
-	if err != nil {
-		return copyDest{}, err
-	}
-	d := copyDest{Path: resolved}
-	f, err := t.open(resolved, unix.O_PATH)
-	if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
-		return d, nil
-	}
-	if err != nil {
-		return d, err
-	}
-	defer f.Close()
-	st, err := fstat(f)
-	if err != nil {
-		return d, err
-	}
-	d.Exists, d.IsDir = true, isDir(st)
-	return d, nil
+	return fscopy.Transfer(top, name, ct, dir, owner)
 }
 
 // Export writes a tar archive of the container's own file system (not
@@ -364,14 +287,13 @@ func (e *Engine) Export(nameOrID string, w io.Writer) error {
 		return err
 	}
 	defer release()
-	top, err := ct.open("/", unix.O_PATH)
+	top, err := ct.Open("/", unix.O_PATH)
 	if err != nil {
 		return fmt.Errorf("export %s: %w", nameOrID, err)
 	}
 	defer top.Close()
-	tw := newTarWriter(w)
-	if err := tw.write(top, ""); err != nil {
+	if err := fscopy.Archive(w, top, ""); err != nil {
 		return fmt.Errorf("export %s: %w", nameOrID, err)
 	}
-	return tw.Close()
+	return nil
 }

@@ -1,4 +1,4 @@
-package engine
+package fscopy
 
 import (
 	"archive/tar"
@@ -14,27 +14,43 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// tree is one side of a copy: a directory under which absolute paths are
+// Tree is one side of a copy: a directory under which absolute paths are
 // resolved. A container's tree is contained: every path, symlinks
 // included, resolves as if that directory were "/" (openat2's
 // RESOLVE_IN_ROOT), so a link in the container to "/" or "../../.." never
 // leads out to the host. The host's tree resolves paths as usual.
-type tree struct {
+type Tree struct {
 	root      *os.File
 	contained bool
 }
 
-// hostTree is the host's file system as this process sees it.
-func hostTree() (tree, error) {
+// Host is the host's file system as this process sees it.
+func Host() (Tree, error) {
 	f, err := os.OpenFile("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return tree{}, err
+		return Tree{}, err
 	}
-	return tree{root: f}, nil
+	return Tree{root: f}, nil
 }
 
+// Close releases a tree Host made; a contained tree's root is its
+// caller's to close.
+func (t Tree) Close() error {
+	if t.contained {
+		return nil
+	}
+	return t.root.Close()
+}
+
+// Contained is the tree under root (a directory opened O_PATH), resolved
+// as if root were "/". The tree does not own root: the caller closes it.
+func Contained(root *os.File) Tree { return Tree{root: root, contained: true} }
+
+// Open opens p (absolute in the tree's terms), following symlinks.
+func (t Tree) Open(p string, flags int) (*os.File, error) { return t.open(p, flags) }
+
 // open opens p (absolute in the tree's terms), following symlinks.
-func (t tree) open(p string, flags int) (*os.File, error) {
+func (t Tree) open(p string, flags int) (*os.File, error) {
 	var fd int
 	var err error
 	if t.contained {
@@ -60,18 +76,18 @@ func (t tree) open(p string, flags int) (*os.File, error) {
 	return os.NewFile(uintptr(fd), p), nil
 }
 
-// openDir opens directory p with O_PATH.
-func (t tree) openDir(p string) (*os.File, error) {
+// OpenDir opens directory p with O_PATH.
+func (t Tree) OpenDir(p string) (*os.File, error) {
 	return t.open(p, unix.O_PATH|unix.O_DIRECTORY)
 }
 
 // lopen opens p without following a symlink at its end (O_PATH).
-func (t tree) lopen(p string) (*os.File, error) {
+func (t Tree) lopen(p string) (*os.File, error) {
 	dir, base := path.Split(path.Clean("/" + p))
 	if base == "" {
 		return t.open("/", unix.O_PATH)
 	}
-	d, err := t.openDir(dir)
+	d, err := t.OpenDir(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +126,7 @@ func isDir(st unix.Stat_t) bool { return st.Mode&unix.S_IFMT == unix.S_IFDIR }
 // does for a destination: writing to a link writes to what it names.
 // Links further up are left to open. A dangling link's target comes back
 // as it is.
-func (t tree) resolveLinks(p string) (string, error) {
+func (t Tree) resolveLinks(p string) (string, error) {
 	for range 40 {
 		f, err := t.lopen(p)
 		if err != nil {
@@ -298,19 +314,19 @@ func reopen(f *os.File, flags int) (*os.File, error) {
 }
 
 // Ownership of what an extraction creates.
-type ownership int
+type Ownership int
 
 const (
-	ownCaller ownership = iota // whoever box runs as: copies to the host
-	ownRoot                    // the container's root, 0:0
-	ownKeep                    // the ids in the archive (cp -a)
+	OwnCaller Ownership = iota // whoever box runs as: copies to the host
+	OwnRoot                    // the container's root, 0:0
+	OwnKeep                    // the ids in the archive (cp -a)
 )
 
 // extractor writes a tar stream into a directory of a tree.
 type extractor struct {
-	t     tree
+	t     Tree
 	dir   string // existing directory, absolute in the tree's terms
-	owner ownership
+	owner Ownership
 	dirs  []dirTimes
 }
 
@@ -322,7 +338,7 @@ type dirTimes struct {
 // extract writes what r holds under dir in t. dir must exist and be a
 // directory. Entries never climb out of dir; symlinks on the way resolve
 // within the tree.
-func extract(r io.Reader, t tree, dir string, owner ownership) error {
+func Extract(r io.Reader, t Tree, dir string, owner Ownership) error {
 	dir, err := t.resolveLinks(dir)
 	if err != nil {
 		return err
@@ -373,9 +389,9 @@ func (e *NotADirectoryError) Error() string {
 
 func (x *extractor) ids(hdr *tar.Header) (uid, gid int, chown bool) {
 	switch x.owner {
-	case ownRoot:
+	case OwnRoot:
 		return 0, 0, true
-	case ownKeep:
+	case OwnKeep:
 		return hdr.Uid, hdr.Gid, true
 	}
 	return 0, 0, false
@@ -455,7 +471,7 @@ func (x *extractor) entry(hdr *tar.Header, body io.Reader) error {
 			return &archiveBreakoutError{Name: hdr.Linkname}
 		}
 		tfull := path.Join(x.dir, target)
-		tparent, err := x.t.openDir(path.Dir(tfull))
+		tparent, err := x.t.OpenDir(path.Dir(tfull))
 		if err != nil {
 			return err
 		}
@@ -488,7 +504,7 @@ func (x *extractor) entry(hdr *tar.Header, body io.Reader) error {
 // parent opens the directory entries go into, making it (and those above
 // it, up to the extraction directory) when the archive did not.
 func (x *extractor) parent(dir string) (*os.File, error) {
-	f, err := x.t.openDir(dir)
+	f, err := x.t.OpenDir(dir)
 	if err == nil || !errors.Is(err, unix.ENOENT) || dir == x.dir {
 		return f, err
 	}
@@ -503,7 +519,7 @@ func (x *extractor) parent(dir string) (*os.File, error) {
 	if uid, gid, chown := x.ids(&tar.Header{}); chown {
 		_ = unix.Fchownat(int(up.Fd()), path.Base(dir), uid, gid, unix.AT_SYMLINK_NOFOLLOW)
 	}
-	return x.t.openDir(dir)
+	return x.t.OpenDir(dir)
 }
 
 // setDir gives the directory at p (which must not be a symlink) the

@@ -1,4 +1,4 @@
-package engine
+package fscopy
 
 import (
 	"errors"
@@ -11,8 +11,8 @@ import (
 // are slash-separated and absolute in the terms of their side (the
 // container's root, or the host's).
 
-// copySource is what a copy reads, as stat found it.
-type copySource struct {
+// Source is what a copy reads, as stat found it.
+type Source struct {
 	// Path is the path as the user gave it, made absolute; a trailing
 	// "/" or "/." is kept, as it changes the meaning.
 	Path  string
@@ -23,9 +23,9 @@ type copySource struct {
 	RebaseName string
 }
 
-// copyDest is where a copy writes, as stat found it (a symlink at the
+// Dest is where a copy writes, as stat found it (a symlink at the
 // end of Path already followed).
-type copyDest struct {
+type Dest struct {
 	Path          string
 	Exists, IsDir bool
 }
@@ -36,14 +36,14 @@ var (
 	ErrDirNotExists  = errors.New("no such directory")
 )
 
-// planCopy applies Docker's rules (archive.PrepareArchiveCopy): it says
+// Plan applies Docker's rules (archive.PrepareArchiveCopy): it says
 // which existing directory to extract into and which name the source's
 // top takes there; "." means the source's contents go straight in.
-func planCopy(src copySource, dst copyDest) (dir, name string, err error) {
-	dstDir, dstBase := splitDirEntry(dst.Path)
+func Plan(src Source, dst Dest) (dir, name string, err error) {
+	dstDir, dstBase := SplitDirEntry(dst.Path)
 	srcName := src.RebaseName
 	if srcName == "" {
-		srcName = archiveName(src)
+		srcName = ArchiveName(src)
 	}
 	switch {
 	case dst.Exists && dst.IsDir:
@@ -62,9 +62,9 @@ func planCopy(src copySource, dst copyDest) (dir, name string, err error) {
 	return dstDir, dstBase, nil
 }
 
-// splitDirEntry splits p into its directory and last element, keeping
+// SplitDirEntry splits p into its directory and last element, keeping
 // "." as the element of "DIR/." (archive.SplitPathDirEntry).
-func splitDirEntry(p string) (dir, base string) {
+func SplitDirEntry(p string) (dir, base string) {
 	clean := path.Clean(p)
 	if specifiesCurrentDir(p) {
 		clean += "/."
@@ -80,9 +80,9 @@ func assertsDirectory(p string) bool {
 
 func specifiesCurrentDir(p string) bool { return path.Base(p) == "." }
 
-// absPath makes p absolute under cwd, keeping a trailing "/" or "/."
+// AbsPath makes p absolute under cwd, keeping a trailing "/" or "/."
 // (archive.PreserveTrailingDotOrSeparator).
-func absPath(cwd, p string) string {
+func AbsPath(cwd, p string) string {
 	abs := p
 	if !path.IsAbs(p) {
 		abs = path.Join(cwd, p)
@@ -101,13 +101,13 @@ func absPath(cwd, p string) string {
 	return abs
 }
 
-// archiveName is the name the top of a source takes in a tar stream of
+// ArchiveName is the name the top of a source takes in a tar stream of
 // it: its last element, or "." for its contents ("DIR/." and "/").
-func archiveName(src copySource) string {
+func ArchiveName(src Source) string {
 	if src.RebaseName != "" {
 		return src.RebaseName
 	}
-	_, base := splitDirEntry(src.Path)
+	_, base := SplitDirEntry(src.Path)
 	if base == "/" {
 		return "."
 	}
