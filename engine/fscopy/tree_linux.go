@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	"golang.org/x/sys/unix"
 )
 
@@ -49,31 +50,63 @@ func Contained(root *os.File) Tree { return Tree{root: root, contained: true} }
 // Open opens p (absolute in the tree's terms), following symlinks.
 func (t Tree) Open(p string, flags int) (*os.File, error) { return t.open(p, flags) }
 
-// open opens p (absolute in the tree's terms), following symlinks.
+// open opens p (absolute in the tree's terms), following symlinks
+// (but for O_NOFOLLOW, a symlink at its end).
+//
+// A contained tree resolves p with filepath-securejoin's pathrs-lite: with
+// openat2's RESOLVE_IN_ROOT where the kernel has it, and where it does not
+// (before 5.6) with a resolver that checks every step against the root,
+// rather than a hand-made walk of our own. Measured on `box cp` of 3000
+// files in and out: the same CPU time as openat2 called directly.
 func (t Tree) open(p string, flags int) (*os.File, error) {
-	var fd int
+	if !t.contained {
+		fd, err := retryEINTR(func() (int, error) { return unix.Open(p, flags|unix.O_CLOEXEC, 0) })
+		if err != nil {
+			return nil, &os.PathError{Op: "open", Path: p, Err: err}
+		}
+		return os.NewFile(uintptr(fd), p), nil
+	}
+	var h *os.File
 	var err error
-	if t.contained {
+	if flags&unix.O_NOFOLLOW != 0 {
+		h, err = t.lopen(p)
+	} else {
 		rel := strings.TrimLeft(path.Clean("/"+p), "/")
 		if rel == "" {
 			rel = "."
 		}
-		if (strings.HasSuffix(p, "/") || path.Base(p) == ".") && rel != "." {
-			rel += "/" // "FILE/" and "FILE/." must fail as not directories
-		}
-		fd, err = retryEINTR(func() (int, error) {
-			return unix.Openat2(int(t.root.Fd()), rel, &unix.OpenHow{
-				Flags:   uint64(flags | unix.O_CLOEXEC),
-				Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
-			})
-		})
-	} else {
-		fd, err = retryEINTR(func() (int, error) { return unix.Open(p, flags|unix.O_CLOEXEC, 0) })
+		h, err = pathrs.OpenatInRoot(t.root, rel)
 	}
 	if err != nil {
-		return nil, &os.PathError{Op: "open", Path: p, Err: err}
+		return nil, &os.PathError{Op: "open", Path: p, Err: errnoOf(err)}
 	}
-	return os.NewFile(uintptr(fd), p), nil
+	// "FILE/" and "FILE/." must fail as not directories.
+	wantDir := flags&unix.O_DIRECTORY != 0 || strings.HasSuffix(p, "/") || path.Base(p) == "."
+	if wantDir {
+		st, err := fstat(h)
+		if err == nil && !isDir(st) {
+			err = unix.ENOTDIR
+		}
+		if err != nil {
+			h.Close()
+			return nil, &os.PathError{Op: "open", Path: p, Err: err}
+		}
+	}
+	if flags&unix.O_PATH != 0 {
+		return h, nil
+	}
+	defer h.Close()
+	return reopen(h, flags&^unix.O_NOFOLLOW)
+}
+
+// errnoOf is the errno under err, which callers compare with ENOENT and
+// ENOTDIR, or err itself.
+func errnoOf(err error) error {
+	var errno unix.Errno
+	if errors.As(err, &errno) {
+		return errno
+	}
+	return err
 }
 
 // OpenDir opens directory p with O_PATH.
@@ -299,7 +332,9 @@ func (zeros) Read(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// reopen opens an O_PATH file for real, the very inode it names.
+// reopen opens an O_PATH file for real, the very inode it names: a
+// directory through itself, anything else through pathrs-lite's checked
+// /proc/self/fd.
 func reopen(f *os.File, flags int) (*os.File, error) {
 	if flags&unix.O_DIRECTORY != 0 {
 		fd, err := retryEINTR(func() (int, error) {
@@ -310,7 +345,7 @@ func reopen(f *os.File, flags int) (*os.File, error) {
 		}
 		return os.NewFile(uintptr(fd), f.Name()), nil
 	}
-	return os.OpenFile(fmt.Sprintf("/proc/self/fd/%d", f.Fd()), flags|unix.O_CLOEXEC, 0)
+	return pathrs.Reopen(f, flags|unix.O_CLOEXEC)
 }
 
 // Ownership of what an extraction creates.
