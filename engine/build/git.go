@@ -239,7 +239,8 @@ func (o *gitOutput) Write(p []byte) (int, error) {
 }
 
 // reason is the last "fatal:" or "error:" line git printed, or else its
-// last line.
+// last line. When that line only says that the remote could not be read,
+// the line before it, what ssh said, is the reason.
 func (o *gitOutput) reason() string {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -251,9 +252,16 @@ func (o *gitOutput) reason() string {
 			continue
 		}
 		for _, prefix := range []string{"fatal: ", "error: "} {
-			if strings.HasPrefix(l, prefix) {
-				return strings.TrimPrefix(l, prefix)
+			if !strings.HasPrefix(l, prefix) {
+				continue
 			}
+			l = strings.TrimPrefix(l, prefix)
+			if strings.HasPrefix(l, "Could not read from remote repository") && i > 0 {
+				if before := strings.TrimSpace(lines[i-1]); before != "" {
+					return before
+				}
+			}
+			return l
 		}
 		if last == "" {
 			last = l

@@ -158,3 +158,17 @@ func TestExtractContextEscapes(t *testing.T) {
 		}
 	}
 }
+
+func TestGitReason(t *testing.T) {
+	for out, want := range map[string]string{
+		"ssh: Could not resolve hostname example.com: Name or service not known\r\nfatal: Could not read from remote repository.\n\nPlease make sure you have the correct access rights\nand the repository exists.\n": "ssh: Could not resolve hostname example.com: Name or service not known",
+		"remote: Counting objects: 3\rremote: Counting objects: 100%\nfatal: couldn't find remote ref nosuch\n":                                                                                                        "couldn't find remote ref nosuch",
+		"something odd\n": "something odd",
+	} {
+		o := &gitOutput{}
+		o.Write([]byte(out))
+		if got := o.reason(); got != want {
+			t.Errorf("reason of %q = %q, want %q", out, got, want)
+		}
+	}
+}
