@@ -44,15 +44,23 @@ func runBuild(c *cli.Context) error {
 		return err
 	}
 	dir := c.Args().First()
-	if dir == "-" {
+	// Docker's order: stdin, a local directory, a Git repository, a URL.
+	var contextURL string
+	info, statErr := os.Stat(dir)
+	switch {
+	case dir == "-":
 		if c.String("file") == "-" {
 			return usageErrorf("invalid argument: can't use stdin for both build context and dockerfile")
 		}
-	} else if info, err := os.Stat(dir); err != nil || !info.IsDir() {
+	case statErr == nil && info.IsDir():
+	case build.IsGitURL(dir) || build.IsURL(dir):
+		contextURL, dir = dir, ""
+	default:
 		return usageErrorf("unable to prepare context: path %q not found or not a directory", dir)
 	}
 	opts := build.Options{
 		ContextDir: dir,
+		ContextURL: contextURL,
 		Dockerfile: c.String("file"),
 		BuildArgs:  map[string]string{},
 		Labels:     map[string]string{},
@@ -114,7 +122,8 @@ func runBuild(c *cli.Context) error {
 		opts.Labels[k] = v
 	}
 	if dir == "-" {
-		// A tar stream of the context, compressed or not, as Docker takes it.
+		// A tar stream of the context, compressed or not, or a Dockerfile
+		// and no context, as Docker takes it.
 		opts.ContextDir, opts.ContextTar = "", os.Stdin
 	}
 	if opts.Dockerfile == "-" {

@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"box/engine"
+	"box/engine/build"
 	"box/engine/monitor"
 	"box/rootless"
 )
@@ -36,6 +37,7 @@ func exitCode(err error) int {
 	var disabled *rootless.DisabledError
 	var start *monitor.StartError
 	var run *runFailure
+	var buildContext *build.ContextError
 	switch {
 	case err == nil:
 		return exitOK
@@ -46,7 +48,8 @@ func exitCode(err error) int {
 			return exitNotFound
 		}
 		return exitNotExecutable
-	case errors.As(err, &usage), errors.As(err, &disabled), errors.As(err, &start), errors.As(err, &run):
+	case errors.As(err, &usage), errors.As(err, &disabled), errors.As(err, &start), errors.As(err, &run),
+		errors.As(err, &buildContext):
 		return exitBoxFailed
 	}
 	return exitFailed

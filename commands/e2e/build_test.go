@@ -313,7 +313,7 @@ func TestBuildFailures(t *testing.T) {
 			{"FROM busybox\nCOPY missing.txt /x\n", []string{"missing.txt: not found in the build context"}},
 			{"FROM busybox\nCOPY Dockerfile Docker* /x\n", []string{"must be a directory and end with a /"}},
 			{"FROM busybox\nENV\n", []string{"line 2", "ENV"}},
-			{"FROM busybox\nADD git@example.com:x/y.git /x\n", []string{"ADD from git@example.com:x/y.git", "not supported"}},
+			{"FROM busybox\nADD ftp://example.com/x.tar /x\n", []string{"ADD from ftp://example.com/x.tar", "not supported"}},
 		} {
 			dir := buildContext(t, u, map[string]string{"Dockerfile": c.dockerfile})
 			r := s.box(t, "build", "-q", "-t", "bad", dir)

@@ -30,7 +30,6 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"go.podman.io/image/v5/docker/reference"
-	"go.podman.io/storage/pkg/archive"
 
 	"box/engine"
 	"box/storage"
@@ -38,11 +37,15 @@ import (
 
 // Options describe one build.
 type Options struct {
-	// ContextDir is the build context; ContextTar, when set instead, is
-	// a tar stream of it (box build -), unpacked once for the build, and
-	// a relative Dockerfile is a path in it.
+	// ContextDir is the build context. ContextTar, when set instead, is
+	// stdin (box build -): a tar stream of the context, unpacked once for
+	// the build, or a Dockerfile and no context. ContextURL, when set
+	// instead, is a Git repository (IsGitURL) or the URL of such a tar
+	// archive or Dockerfile (IsURL). With either, a relative Dockerfile is
+	// a path in the context.
 	ContextDir string
 	ContextTar io.Reader
+	ContextURL string
 	// Dockerfile is its path; "" looks for Dockerfile, then Containerfile,
 	// in the context. Content, when not nil, is the Dockerfile itself
 	// (-f -), and Dockerfile only names it in messages.
@@ -157,17 +160,19 @@ func Build(ctx context.Context, e *engine.Engine, opts Options) (*Report, error)
 		b.opts.Output = devnull
 	}
 	defer b.unmountAll()
-	if opts.ContextTar != nil {
-		dir, err := unpackContext(e.Store.Root(), opts.ContextTar)
+	if opts.ContextTar != nil || opts.ContextURL != "" {
+		p, err := prepareContext(ctx, filepath.Join(e.Store.Root(), "tmp"), opts)
 		if err != nil {
 			return nil, err
 		}
-		defer os.RemoveAll(dir)
-		opts.ContextDir = dir
-		if opts.Dockerfile != "" && opts.Dockerfile != "-" && !filepath.IsAbs(opts.Dockerfile) {
-			opts.Dockerfile = filepath.Join(dir, filepath.Clean("/"+opts.Dockerfile))
+		defer os.RemoveAll(p.remove)
+		opts.ContextDir = p.dir
+		if p.content != nil {
+			opts.Content = p.content
+		} else if opts.Dockerfile != "" && opts.Dockerfile != "-" {
+			opts.Dockerfile = filepath.Join(p.dir, filepath.Clean("/"+opts.Dockerfile))
 		}
-		b.opts.ContextDir, b.opts.Dockerfile = opts.ContextDir, opts.Dockerfile
+		b.opts.ContextDir, b.opts.Dockerfile, b.opts.Content = opts.ContextDir, opts.Dockerfile, opts.Content
 	}
 	name, content, err := readDockerfile(opts)
 	if err != nil {
@@ -304,24 +309,6 @@ func platformArgs() map[string]string {
 		args[side+"VARIANT"] = ""
 	}
 	return args
-}
-
-// unpackContext writes a context sent as a tar stream to a new directory
-// under the store's tmp, which the caller removes.
-func unpackContext(storeRoot string, r io.Reader) (string, error) {
-	tmp := filepath.Join(storeRoot, "tmp")
-	if err := os.MkdirAll(tmp, 0o700); err != nil {
-		return "", err
-	}
-	dir, err := os.MkdirTemp(tmp, "build-context-")
-	if err != nil {
-		return "", err
-	}
-	if err := archive.Untar(r, dir, &archive.TarOptions{NoLchown: true}); err != nil {
-		os.RemoveAll(dir)
-		return "", fmt.Errorf("read the build context from stdin: %w", err)
-	}
-	return dir, nil
 }
 
 // readDockerfile finds and reads the Dockerfile.
@@ -707,16 +694,21 @@ func (b *builder) dispatch(st *state, cmd instructions.Command, done []*state) e
 		}
 		return b.copy(st, cmd, c.SourcePaths, c.SourceContents, c.DestPath, c.From, c.Chown, c.Chmod, false, done)
 	case *instructions.AddCommand:
-		if len(c.ExcludePatterns) > 0 || c.KeepGitDir != nil {
-			return &UnsupportedError{What: "ADD --exclude and --keep-git-dir"}
+		if len(c.ExcludePatterns) > 0 {
+			return &UnsupportedError{What: "ADD --exclude"}
+		}
+		if len(c.SourcePaths) == 1 && IsGitURL(c.SourcePaths[0]) {
+			return b.addGit(st, cmd, c)
 		}
 		remote := 0
 		for _, s := range c.SourcePaths {
 			switch {
+			case IsGitURL(s):
+				return &UnsupportedError{What: "ADD of a Git repository with other sources in one instruction"}
 			case isURL(s):
 				remote++
 			case strings.Contains(s, "://") || strings.HasPrefix(s, "git@"):
-				return &UnsupportedError{What: fmt.Sprintf("ADD from %s (git and other remote sources than http and https)", s)}
+				return &UnsupportedError{What: fmt.Sprintf("ADD from %s (remote sources other than http, https and Git)", s)}
 			}
 		}
 		if remote > 0 {
