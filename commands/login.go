@@ -16,7 +16,7 @@ import (
 
 func credentialFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "authfile", Usage: "credentials file (default $REGISTRY_AUTH_FILE or $XDG_RUNTIME_DIR/containers/auth.json)"},
+		&cli.StringFlag{Name: "authfile", Usage: "credentials file (default $REGISTRY_AUTH_FILE, else $XDG_RUNTIME_DIR/containers/auth.json, else ~/.config/containers/auth.json)"},
 	}
 }
 

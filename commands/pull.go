@@ -67,43 +67,56 @@ func runPull(c *cli.Context) error {
 	return err
 }
 
+// pullAll pulls ref, or with allTags every tag of its repository, as
+// Docker prints it: for -a, each tag's progress and digest, then one
+// status line for the repository.
 func pullAll(ctx context.Context, c *cli.Context, e *engine.Engine, ref reference.Named, allTags, explicit bool) error {
 	out, errOut := c.App.Writer, c.App.ErrWriter
 	quiet := c.Bool("quiet")
-	refs := []reference.Named{ref}
-	if allTags {
-		tags, err := e.Store.ListTags(ctx, ref, 0)
+	if !allTags {
+		if !quiet && !explicit {
+			fmt.Fprintln(errOut, "Using default tag: latest")
+		}
+		if _, err := pullOne(ctx, c, e, ref, quiet, true); err != nil {
+			return err
+		}
+		fmt.Fprintln(out, ref.String())
+		return nil
+	}
+	repo := reference.TrimNamed(ref)
+	tags, err := e.Store.ListTags(ctx, ref, 0)
+	if err != nil {
+		return err
+	}
+	upToDate := true
+	for _, t := range tags {
+		tagged, err := reference.WithTag(repo, t)
+		if err != nil {
+			continue
+		}
+		rep, err := pullOne(ctx, c, e, tagged, quiet, false)
 		if err != nil {
 			return err
 		}
-		refs = refs[:0]
-		for _, t := range tags {
-			if tagged, err := reference.WithTag(reference.TrimNamed(ref), t); err == nil {
-				refs = append(refs, tagged)
-			}
-		}
-		if !quiet {
-			fmt.Fprintf(errOut, "Pulling all tags of %s\n", reference.FamiliarName(ref))
-		}
-	} else if !quiet && !explicit {
-		fmt.Fprintln(errOut, "Using default tag: latest")
+		upToDate = upToDate && rep.UpToDate
 	}
-	for _, r := range refs {
-		if err := pullOne(ctx, c, e, r, quiet); err != nil {
-			return err
-		}
-		if !allTags {
-			fmt.Fprintln(out, r.String())
-		}
+	if !quiet {
+		fmt.Fprintf(errOut, "Status: %s %s\n", pullStatus(upToDate), reference.FamiliarName(repo))
 	}
-	if allTags {
-		fmt.Fprintln(out, reference.TrimNamed(ref).String())
-	}
+	fmt.Fprintln(out, repo.String())
 	return nil
 }
 
-// pullOne pulls one reference, printing Docker's progress to stderr.
-func pullOne(ctx context.Context, c *cli.Context, e *engine.Engine, ref reference.Named, quiet bool) error {
+func pullStatus(upToDate bool) string {
+	if upToDate {
+		return "Image is up to date for"
+	}
+	return "Downloaded newer image for"
+}
+
+// pullOne pulls one reference, printing Docker's progress and the digest
+// to stderr, and with status the line that says what the pull brought.
+func pullOne(ctx context.Context, c *cli.Context, e *engine.Engine, ref reference.Named, quiet, status bool) (*storage.PullReport, error) {
 	errOut := c.App.ErrWriter
 	label := "latest"
 	if t, ok := ref.(reference.Tagged); ok {
@@ -120,20 +133,18 @@ func pullOne(ctx context.Context, c *cli.Context, e *engine.Engine, ref referenc
 	}
 	prog.Done()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if !quiet {
 		fmt.Fprintf(errOut, "Digest: %s\n", rep.Digest)
-		status := "Downloaded newer image for"
-		if rep.UpToDate {
-			status = "Image is up to date for"
+		if status {
+			fmt.Fprintf(errOut, "Status: %s %s\n", pullStatus(rep.UpToDate), storage.FamiliarString(ref))
 		}
-		fmt.Fprintf(errOut, "Status: %s %s\n", status, storage.FamiliarString(ref))
 	}
 	for _, w := range rep.Warnings {
 		fmt.Fprintf(errOut, "WARNING: %s\n", w)
 	}
-	return nil
+	return rep, nil
 }
 
 // interruptible returns a context that SIGINT or SIGTERM cancels, and a

@@ -23,7 +23,7 @@ func searchCommand() *cli.Command {
 			&cli.BoolFlag{Name: "no-trunc", Usage: "don't truncate output"},
 			&cli.StringSliceFlag{Name: "filter", Aliases: []string{"f"}, Usage: "filter output (stars=N, is-official=true|false, is-automated=true|false)"},
 			&cli.BoolFlag{Name: "tls-verify", Value: true, Usage: "require HTTPS and verify certificates"},
-			&cli.StringFlag{Name: "authfile", Usage: "credentials file (default $REGISTRY_AUTH_FILE or $XDG_RUNTIME_DIR/containers/auth.json)"},
+			&cli.StringFlag{Name: "authfile", Usage: "credentials file (default $REGISTRY_AUTH_FILE, else $XDG_RUNTIME_DIR/containers/auth.json, else ~/.config/containers/auth.json)"},
 		},
 		Action: runSearch,
 	}

@@ -63,14 +63,20 @@ type CredentialsOptions struct {
 	SkipTLSVerify bool
 }
 
-func (o CredentialsOptions) systemContext() *itypes.SystemContext {
+// systemContext is how a login, logout or search talks to host: a
+// registry on this machine is insecure unless --tls-verify says
+// otherwise, as for Docker. With write set, credentials go to the user's
+// own auth.json, never to Docker's config.json.
+func (o CredentialsOptions) systemContext(host string, write bool) *itypes.SystemContext {
 	sys := systemContext()
+	sys.AuthFilePath = userAuthFile(write)
 	if o.AuthFile != "" {
 		sys.AuthFilePath = o.AuthFile
 	}
 	if o.SkipTLSVerify {
 		sys.DockerInsecureSkipTLSVerify = itypes.OptionalBoolTrue
 	}
+	allowLoopbackHTTP(sys, host)
 	return sys
 }
 
@@ -94,7 +100,7 @@ func NormalizeServer(server string) string {
 // (from auth.json, $REGISTRY_AUTH_FILE or ~/.docker/config.json) and the
 // password, or empty strings when it has none.
 func StoredCredentials(server string, opts CredentialsOptions) (user, password string) {
-	auth, err := config.GetCredentials(opts.systemContext(), NormalizeServer(server))
+	auth, err := config.GetCredentials(opts.systemContext("", false), NormalizeServer(server))
 	if err != nil {
 		return "", ""
 	}
@@ -108,7 +114,7 @@ func StoredCredentials(server string, opts CredentialsOptions) (user, password s
 func Login(ctx context.Context, server, user, password string, opts CredentialsOptions) (string, error) {
 	key := NormalizeServer(server)
 	host, _, _ := strings.Cut(key, "/")
-	sys := opts.systemContext()
+	sys := opts.systemContext(host, true)
 	timeout, err := connectTimeout(0)
 	if err != nil {
 		return "", err
@@ -141,7 +147,7 @@ func Login(ctx context.Context, server, user, password string, opts CredentialsO
 // none it returns a *NotLoggedInError.
 func Logout(server string, opts CredentialsOptions) error {
 	key := NormalizeServer(server)
-	sys := opts.systemContext()
+	sys := opts.systemContext("", true)
 	err := config.RemoveAuthentication(sys, key)
 	if errors.Is(err, config.ErrNotLoggedIn) {
 		// Credentials found anyway come from Docker's config.json.
@@ -156,7 +162,7 @@ func Logout(server string, opts CredentialsOptions) error {
 
 // LogoutAll removes every credential box stored.
 func LogoutAll(opts CredentialsOptions) error {
-	if err := config.RemoveAllAuthentication(opts.systemContext()); err != nil {
+	if err := config.RemoveAllAuthentication(opts.systemContext("", true)); err != nil {
 		return fmt.Errorf("logout: %w", &oneLineError{err})
 	}
 	return nil

@@ -270,7 +270,7 @@ func (s *Store) Pull(ctx context.Context, ref reference.Named, opts PullOptions)
 		}
 	}()
 
-	src := &checkedRef{ImageReference: dockerRef, repo: ref.Name()}
+	src := &checkedRef{ImageReference: dockerRef, named: ref, repo: ref.Name()}
 	var stored itypes.ImageReference
 	_, err = copy.Image(ctx, policy, dstRef, src, &copy.Options{
 		ReportResolvedReference: &stored,

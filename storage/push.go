@@ -138,6 +138,7 @@ func (s *Store) Push(ctx context.Context, name string, opts PushOptions) (*PushR
 	if opts.SkipTLSVerify {
 		sys.DockerInsecureSkipTLSVerify = itypes.OptionalBoolTrue
 	}
+	allowLoopbackHTTP(&sys, reference.Domain(dst))
 	dstRef, err := docker.NewReference(dst)
 	if err != nil {
 		return nil, &ReferenceError{Ref: dst.String(), Reason: err.Error()}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/url"
@@ -26,19 +27,116 @@ import (
 	"go.podman.io/image/v5/signature"
 	itypes "go.podman.io/image/v5/types"
 	"go.podman.io/storage/pkg/configfile"
+	"go.podman.io/storage/pkg/unshare"
 	"golang.org/x/sys/unix"
 )
 
 // systemContext is how box talks to registries. registries.conf (mirrors,
-// insecure registries, CONTAINERS_REGISTRIES_CONF), auth.json and Docker's
-// config.json are read from their standard places by the image library;
-// REGISTRY_AUTH_FILE names another credentials file, as for Podman.
+// insecure registries, CONTAINERS_REGISTRIES_CONF) and policy.json are
+// read from their standard places by the image library; credentials come
+// from the file userAuthFile names, else from the library's own list
+// (auth.json, then ~/.config/containers/auth.json and Docker's
+// config.json).
 func systemContext() *itypes.SystemContext {
 	sys := &itypes.SystemContext{DockerRegistryUserAgent: "box/" + Version}
-	if f := os.Getenv("REGISTRY_AUTH_FILE"); f != "" {
-		sys.AuthFilePath = f
-	}
+	sys.AuthFilePath = userAuthFile(false)
 	return sys
+}
+
+// userAuthFile returns the credentials file box must name to the image
+// library, or "" when the library's own first choice is the file of the
+// user box runs for and can be read. REGISTRY_AUTH_FILE names a file, as
+// for Podman. Without XDG_RUNTIME_DIR (su -, cron, ssh without a login
+// session) the library would pick /run/containers/UID/auth.json with the
+// UID box has inside its user namespace, 0: root's file, which rootful
+// Podman's 0700 /run/containers keeps out of reach. The invoking user's
+// own file is taken instead: ~/.config/containers/auth.json
+// ($XDG_CONFIG_HOME), or Docker's config.json when only that one exists
+// and nothing is to be written (login writes auth.json, never Docker's
+// file). A default that cannot be read counts as absent.
+func userAuthFile(write bool) string {
+	if f := os.Getenv("REGISTRY_AUTH_FILE"); f != "" {
+		return f
+	}
+	if def := libraryAuthFile(); def != "" && readableOrAbsent(def) {
+		return ""
+	}
+	cfgHome := os.Getenv("XDG_CONFIG_HOME")
+	if cfgHome == "" {
+		cfgHome = filepath.Join(os.Getenv("HOME"), ".config")
+	}
+	own := filepath.Join(cfgHome, "containers", "auth.json")
+	if write || fileExists(own) {
+		return own
+	}
+	dockerDir := os.Getenv("DOCKER_CONFIG")
+	if dockerDir == "" {
+		dockerDir = filepath.Join(os.Getenv("HOME"), ".docker")
+	}
+	if docker := filepath.Join(dockerDir, "config.json"); fileExists(docker) {
+		return docker
+	}
+	return own
+}
+
+// libraryAuthFile is the auth.json the image library reads first and
+// writes, when it belongs to the user box runs for; "" when it does not or
+// would not be used (an XDG_RUNTIME_DIR that does not exist).
+func libraryAuthFile() string {
+	if rt := os.Getenv("XDG_RUNTIME_DIR"); rt != "" {
+		if st, err := os.Stat(rt); err != nil || !st.IsDir() {
+			return ""
+		}
+		return filepath.Join(rt, "containers", "auth.json")
+	}
+	// Inside box's user namespace the uid is 0 but the user is not root;
+	// the constructor records the real uid as containers' tools do.
+	if unshare.GetRootlessUID() != os.Getuid() {
+		return ""
+	}
+	return fmt.Sprintf("/run/containers/%d/auth.json", os.Getuid())
+}
+
+func readableOrAbsent(path string) bool {
+	f, err := os.Open(path)
+	if err == nil {
+		f.Close()
+		return true
+	}
+	return errors.Is(err, fs.ErrNotExist)
+}
+
+func fileExists(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.Mode().IsRegular()
+}
+
+// loopbackHost reports whether host ("name[:port]", "[::1]:port") is
+// this machine: localhost or an address in 127.0.0.0/8 or ::1. Docker
+// treats these registries as insecure unless configured otherwise (it
+// also resolves other names to check them; box does not, so that a pull
+// waits on no extra DNS query).
+func loopbackHost(host string) bool {
+	name := host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		name = h
+	}
+	name = strings.TrimSuffix(strings.TrimPrefix(name, "["), "]")
+	if strings.EqualFold(name, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(name)
+	return ip != nil && ip.IsLoopback()
+}
+
+// allowLoopbackHTTP makes sys talk to host as Docker talks to an
+// insecure registry, when host is this machine and nothing chose
+// otherwise: HTTPS without verifying the certificate first, then plain
+// HTTP, which is how a registry started on localhost usually serves.
+func allowLoopbackHTTP(sys *itypes.SystemContext, host string) {
+	if sys.DockerInsecureSkipTLSVerify == itypes.OptionalBoolUndefined && loopbackHost(host) {
+		sys.DockerInsecureSkipTLSVerify = itypes.OptionalBoolTrue
+	}
 }
 
 // policyContext returns the signature policy: policy.json when the user or
@@ -97,14 +195,21 @@ func (s *Store) Registries() ([]Registry, []string, error) {
 // needs neither.
 type checkedRef struct {
 	itypes.ImageReference
-	repo string // the repository, for messages
+	named reference.Named
+	repo  string // the repository, for messages
 
 	mu     sync.Mutex
 	digest digest.Digest
 }
 
 func (r *checkedRef) NewImageSource(ctx context.Context, sys *itypes.SystemContext) (itypes.ImageSource, error) {
-	src, err := r.ImageReference.NewImageSource(ctx, sys)
+	var src itypes.ImageSource
+	var err error
+	if r.named != nil && needsOwnWalk(sys, r.named) {
+		src, err = openSource(ctx, sys, r.named)
+	} else {
+		src, err = r.ImageReference.NewImageSource(ctx, sys)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +231,7 @@ func (r *checkedRef) NewImageSource(ctx context.Context, sys *itypes.SystemConte
 			}
 		}
 	}
-	return &checkedSource{ImageSource: src, repo: r.repo}, nil
+	return &checkedSource{ImageSource: src, ref: r.ImageReference, repo: r.repo}, nil
 }
 
 // topDigest is the digest of the manifest the reference named.
@@ -155,8 +260,13 @@ func platformsOf(list manifest.List) []string {
 
 type checkedSource struct {
 	itypes.ImageSource
+	ref  itypes.ImageReference // the name pulled, whichever source served it
 	repo string
 }
+
+// Reference is the name the pull asked for, as the library reports it for
+// a mirror it chose itself: the signature policy applies to that name.
+func (s *checkedSource) Reference() itypes.ImageReference { return s.ref }
 
 func (s *checkedSource) GetBlob(ctx context.Context, info itypes.BlobInfo, cache itypes.BlobInfoCache) (io.ReadCloser, int64, error) {
 	rc, size, err := s.ImageSource.GetBlob(ctx, info, cache)
@@ -352,28 +462,88 @@ func classifyWith(sys *itypes.SystemContext, ref reference.Named, err error, mir
 	return auth
 }
 
+// pullSources lists where a pull of ref looks, in order: its
+// registries.conf mirrors that apply to ref (pull-from-mirror, mirror-by-
+// digest-only), then its registry's location, which registries.conf may
+// remap (prefix = "docker.io", location = "host/path"). A registry
+// without an entry is its own single source.
+func pullSources(sys *itypes.SystemContext, ref reference.Named) []sysregistriesv2.PullSource {
+	direct := []sysregistriesv2.PullSource{{Endpoint: sysregistriesv2.Endpoint{Location: reference.Domain(ref)}, Reference: ref}}
+	reg, err := sysregistriesv2.FindRegistry(sys, ref.Name())
+	if err != nil || reg == nil {
+		return direct
+	}
+	sources, err := reg.PullSourcesFromReference(ref)
+	if err != nil || len(sources) == 0 {
+		return direct
+	}
+	return sources
+}
+
 // mirrorSources lists the registries.conf mirrors a pull of ref asks
 // before ref's own registry, in order.
 func mirrorSources(sys *itypes.SystemContext, ref reference.Named) []sysregistriesv2.PullSource {
-	reg, err := sysregistriesv2.FindRegistry(sys, ref.Name())
-	if err != nil || reg == nil {
-		return nil
-	}
-	sources, err := reg.PullSourcesFromReference(ref)
-	if err != nil || len(sources) < 2 {
-		return nil
-	}
+	sources := pullSources(sys, ref)
 	return sources[:len(sources)-1]
 }
 
+// endpointHost is the host[:port] of a registries.conf location, which
+// may carry a path ("127.0.0.1:5000/hub").
+func endpointHost(ep sysregistriesv2.Endpoint) string {
+	host, _, _ := strings.Cut(ep.Location, "/")
+	return host
+}
+
 // sourceSystemContext is sys for talking to one pull source directly,
-// honouring the source's own insecure flag.
+// honouring the source's own insecure flag, and treating a source on
+// this machine as insecure, as Docker does.
 func sourceSystemContext(sys *itypes.SystemContext, src sysregistriesv2.PullSource) *itypes.SystemContext {
 	c := *sys
 	if src.Endpoint.Insecure {
 		c.DockerInsecureSkipTLSVerify = itypes.OptionalBoolTrue
 	}
+	allowLoopbackHTTP(&c, endpointHost(src.Endpoint))
 	return &c
+}
+
+// needsOwnWalk reports whether a pull of ref must visit its sources
+// itself rather than leave it to the image library: the library reads
+// each source's TLS choice from registries.conf alone, so a source on
+// this machine that registries.conf does not mark insecure would be
+// asked over HTTPS only.
+func needsOwnWalk(sys *itypes.SystemContext, ref reference.Named) bool {
+	if sys.DockerInsecureSkipTLSVerify != itypes.OptionalBoolUndefined {
+		return false
+	}
+	for _, src := range pullSources(sys, ref) {
+		if !src.Endpoint.Insecure && loopbackHost(endpointHost(src.Endpoint)) {
+			return true
+		}
+	}
+	return false
+}
+
+// openSource opens ref's image from the first of its pull sources that
+// has it, each asked with its own TLS choice. The last source, ref's
+// registry, goes through the library's usual path when it names ref
+// itself; that path asks the mirrors again only after all of them failed.
+func openSource(ctx context.Context, sys *itypes.SystemContext, ref reference.Named) (itypes.ImageSource, error) {
+	sources := pullSources(sys, ref)
+	var err error
+	for _, src := range sources {
+		var r itypes.ImageReference
+		if r, err = docker.NewReference(src.Reference); err != nil {
+			return nil, err
+		}
+		var is itypes.ImageSource
+		if is, err = r.NewImageSource(ctx, sourceSystemContext(sys, src)); err == nil {
+			return is, nil
+		}
+		if ctx.Err() != nil {
+			return nil, err
+		}
+	}
+	return nil, err
 }
 
 // probeSource asks one pull source for ref's manifest and returns the
@@ -392,33 +562,34 @@ func probeSource(ctx context.Context, sys *itypes.SystemContext, src sysregistri
 	return is.Close()
 }
 
-// listTagsFrom lists the tags of ref's repository, asking registries.conf
-// mirrors before the registry itself, as a pull would. The library wants
-// a tagged reference, though only the repository matters. On failure it
+// listTagsFrom lists the tags of ref's repository from the same sources,
+// in the same order, as a pull of one of its tags would use: the
+// registries.conf mirrors that serve tags, then the registry's location
+// (remapped by registries.conf where it says so). The library wants a
+// tagged reference, though only the repository matters. On failure it
 // returns the registry's own error and what each mirror said.
 func listTagsFrom(ctx context.Context, sys *itypes.SystemContext, ref reference.Named) ([]string, []sourceError, error) {
 	ref = reference.TagNameOnly(reference.TrimNamed(ref))
+	sources := pullSources(sys, ref)
 	var mirrors []sourceError
-	for _, src := range mirrorSources(sys, ref) {
-		r, err := docker.NewReference(src.Reference)
-		if err != nil {
-			continue
+	var err error
+	for i, src := range sources {
+		var r itypes.ImageReference
+		if r, err = docker.NewReference(src.Reference); err != nil {
+			return nil, mirrors, err
 		}
-		tags, err := docker.GetRepositoryTags(ctx, sourceSystemContext(sys, src), r)
-		if err == nil {
+		var tags []string
+		if tags, err = docker.GetRepositoryTags(ctx, sourceSystemContext(sys, src), r); err == nil {
 			return tags, nil, nil
 		}
 		if ctx.Err() != nil {
 			return nil, nil, err
 		}
-		mirrors = append(mirrors, sourceError{location: src.Endpoint.Location, err: err})
+		if i < len(sources)-1 {
+			mirrors = append(mirrors, sourceError{location: src.Endpoint.Location, err: err})
+		}
 	}
-	r, err := docker.NewReference(ref)
-	if err != nil {
-		return nil, nil, err
-	}
-	tags, err := docker.GetRepositoryTags(ctx, sys, r)
-	return tags, mirrors, err
+	return nil, mirrors, err
 }
 
 // pullTemp is one pull's directory for blobs in flight, inside the store

@@ -59,7 +59,7 @@ func Search(ctx context.Context, term string, opts SearchOptions) ([]SearchResul
 	if err != nil {
 		return nil, err
 	}
-	sys := opts.systemContext()
+	sys := opts.systemContext(registry, false)
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	// The library logs a failed catalog request at error level on its own

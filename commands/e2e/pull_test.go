@@ -577,7 +577,7 @@ func TestPullAllTags(t *testing.T) {
 		if r.Stdout != "docker.io/"+repo+"\n" {
 			t.Errorf("pull -a printed %q on stdout, want the repository", r.Stdout)
 		}
-		pullWantContains(t, "stderr", r.Stderr, "Pulling all tags of "+repo+"\n", "one: Pulling from "+repo+"\n", "two: Pulling from "+repo+"\n", "three: Pulling from "+repo+"\n")
+		pullWantContains(t, "stderr", r.Stderr, "one: Pulling from "+repo+"\n", "two: Pulling from "+repo+"\n", "three: Pulling from "+repo+"\n", "Status: Downloaded newer image for "+repo+"\n")
 		var names []string
 		for _, l := range s.images(t) {
 			names = append(names, strings.Fields(l)[0])
