@@ -2,7 +2,6 @@ package storage
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"runtime"
@@ -56,13 +55,11 @@ type StepImage struct {
 func (s *Store) PutStepImage(parentID string, diff io.Reader, si StepImage) (string, error) {
 	var base *cstorage.Image
 	var diffIDs []digest.Digest
-	top := ""
 	if parentID != "" {
 		var err error
 		if base, err = s.s.Image(parentID); err != nil {
 			return "", fmt.Errorf("base image %s: %w", shortID(parentID), err)
 		}
-		top = base.TopLayer
 		raw, err := s.s.ImageBigData(base.ID, "sha256:"+base.ID)
 		if err != nil {
 			return "", fmt.Errorf("config of %s: %w", shortID(base.ID), err)
@@ -73,68 +70,36 @@ func (s *Store) PutStepImage(parentID string, diff io.Reader, si StepImage) (str
 		}
 		diffIDs = img.RootFS.DiffIDs
 	}
-	newLayer := ""
-	if diff != nil {
-		layer, _, err := s.s.PutLayer("", top, nil, "", false, nil, diff)
-		if err != nil {
-			return "", fmt.Errorf("store the step's changes: %w", err)
-		}
-		newLayer = layer.ID
-		top = layer.ID
-		if l, err := s.s.Layer(layer.ID); err == nil {
-			layer = l
-		}
-		diffIDs = append(append([]digest.Digest{}, diffIDs...), layer.UncompressedDigest)
-	}
-	keep := false
-	defer func() {
-		if newLayer != "" && !keep {
-			_ = s.s.DeleteLayer(newLayer)
-		}
-	}()
-
-	doc := map[string]any{
-		"created":      si.Created,
-		"architecture": runtime.GOARCH,
-		"os":           "linux",
-		"config":       stepConfig(si),
-		"rootfs":       v1.RootFS{Type: "layers", DiffIDs: diffIDs},
-		"history":      si.History,
-	}
-	if si.Author != "" {
-		doc["author"] = si.Author
-	}
-	if diffIDs == nil {
-		doc["rootfs"] = v1.RootFS{Type: "layers", DiffIDs: []digest.Digest{}}
-	}
-	config, err := json.Marshal(doc)
-	if err != nil {
-		return "", err
-	}
-	configDigest := digest.FromBytes(config)
-	man, err := s.stepManifest(top, configDigest, int64(len(config)), si.DockerFormat)
-	if err != nil {
-		return "", err
-	}
-	manDigest := digest.FromBytes(man)
 	meta, _ := json.Marshal(buildMetadata{BuildCacheKey: si.CacheKey, Intermediate: si.Intermediate})
-	img, err := s.s.CreateImage(configDigest.Encoded(), nil, top, string(meta), &cstorage.ImageOptions{
-		CreationDate: si.Created,
-		BigData: []cstorage.ImageBigDataOption{
-			{Key: configDigest.String(), Data: config, Digest: configDigest},
-			{Key: cstorage.ImageDigestManifestBigDataNamePrefix + "-" + manDigest.String(), Data: man, Digest: manDigest},
-			{Key: cstorage.ImageDigestBigDataKey, Data: man, Digest: manDigest},
+	return s.assemble(layerImage{
+		parent: base, diff: diff, metadata: string(meta), created: si.Created,
+		describe: func(top string, layer *cstorage.Layer) ([]byte, []byte, error) {
+			ids := diffIDs
+			if layer != nil {
+				ids = append(append([]digest.Digest{}, diffIDs...), layer.UncompressedDigest)
+			}
+			if ids == nil {
+				ids = []digest.Digest{}
+			}
+			doc := map[string]any{
+				"created":      si.Created,
+				"architecture": runtime.GOARCH,
+				"os":           "linux",
+				"config":       stepConfig(si),
+				"rootfs":       v1.RootFS{Type: "layers", DiffIDs: ids},
+				"history":      si.History,
+			}
+			if si.Author != "" {
+				doc["author"] = si.Author
+			}
+			config, err := json.Marshal(doc)
+			if err != nil {
+				return nil, nil, err
+			}
+			man, err := s.stepManifest(top, digest.FromBytes(config), int64(len(config)), si.DockerFormat)
+			return config, man, err
 		},
 	})
-	if errors.Is(err, cstorage.ErrDuplicateID) {
-		return configDigest.Encoded(), nil
-	}
-	if err != nil {
-		return "", err
-	}
-	keep = true
-	s.addLocalDigests(img.ID, []digest.Digest{manDigest})
-	return img.ID, nil
 }
 
 // stepConfig is the config section of a step's image, with Docker's

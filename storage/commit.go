@@ -50,69 +50,34 @@ func (s *Store) Commit(ctx context.Context, baseID string, diff io.Reader, opts 
 	if err != nil {
 		return "", fmt.Errorf("commit: manifest of %s: %w", shortID(base.ID), err)
 	}
-	layer, _, err := s.s.PutLayer("", base.TopLayer, nil, "", false, nil, diff)
-	if err != nil {
-		return "", fmt.Errorf("commit: store the container's changes: %w", err)
-	}
-	if l, err := s.s.Layer(layer.ID); err == nil {
-		layer = l // as stored, with its digest and size
-	}
-	size := layer.UncompressedSize
-	keepLayer := false
-	defer func() {
-		if !keepLayer {
-			_ = s.s.DeleteLayer(layer.ID)
-		}
-	}()
-	top := layer.ID
-	empty := layer.UncompressedDigest == emptyTarDigest
-	if empty {
-		// Nothing changed: Docker records the step without a layer.
-		top = base.TopLayer
-	}
-
 	now := time.Now().UTC()
-	config, err := commitConfig(rawConfig, layer.UncompressedDigest, empty, now, opts)
-	if err != nil {
-		return "", fmt.Errorf("commit: %w", err)
-	}
-	configDigest := digest.FromBytes(config)
-	man, err := commitManifest(rawManifest, configDigest, int64(len(config)), layer.UncompressedDigest, size, empty)
-	if err != nil {
-		return "", fmt.Errorf("commit: manifest of %s: %w", shortID(base.ID), err)
-	}
-	manDigest := digest.FromBytes(man)
 	var names []string
 	if opts.Ref != nil {
 		names = []string{opts.Ref.String()}
 	}
-	img, err := s.s.CreateImage(configDigest.Encoded(), nil, top, "", &cstorage.ImageOptions{
-		CreationDate: now,
-		BigData: []cstorage.ImageBigDataOption{
-			{Key: configDigest.String(), Data: config, Digest: configDigest},
-			{Key: cstorage.ImageDigestManifestBigDataNamePrefix + "-" + manDigest.String(), Data: man, Digest: manDigest},
-			{Key: cstorage.ImageDigestBigDataKey, Data: man, Digest: manDigest},
+	id, err := s.assemble(layerImage{
+		parent: base, diff: diff, skipEmpty: true, created: now, names: names,
+		describe: func(_ string, layer *cstorage.Layer) ([]byte, []byte, error) {
+			var diffID digest.Digest
+			var size int64
+			if layer != nil {
+				diffID, size = layer.UncompressedDigest, layer.UncompressedSize
+			}
+			config, err := commitConfig(rawConfig, diffID, layer == nil, now, opts)
+			if err != nil {
+				return nil, nil, err
+			}
+			man, err := commitManifest(rawManifest, digest.FromBytes(config), int64(len(config)), diffID, size, layer == nil)
+			if err != nil {
+				return nil, nil, fmt.Errorf("manifest of %s: %w", shortID(base.ID), err)
+			}
+			return config, man, nil
 		},
 	})
-	if err != nil && !errors.Is(err, cstorage.ErrDuplicateID) {
+	if err != nil {
 		return "", fmt.Errorf("commit: %w", err)
 	}
-	if err != nil {
-		// The same changes on the same base in the same second.
-		if img, err = s.s.Image(configDigest.Encoded()); err != nil {
-			return "", fmt.Errorf("commit: %w", err)
-		}
-	} else if !empty {
-		keepLayer = true
-	}
-	// Its manifest is box's own, no registry's: no RepoDigests from it.
-	s.addLocalDigests(img.ID, []digest.Digest{manDigest})
-	if len(names) > 0 {
-		if err := s.s.AddNames(img.ID, names); err != nil {
-			return "", fmt.Errorf("commit: name the image %s: %w", FamiliarString(opts.Ref), err)
-		}
-	}
-	return img.ID, nil
+	return id, nil
 }
 
 // commitConfig is the base image's config (kept as JSON, so that what the
