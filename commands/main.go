@@ -36,7 +36,10 @@ func Main(args []string) int {
 		warnOnce(os.Stderr, w)
 	}
 	app := newApp(os.Stdout, os.Stderr)
-	err := app.Run(intersperse(app, args))
+	args, err := normalizeArgs(app, args)
+	if err == nil {
+		err = app.Run(args)
+	}
 	if err == nil {
 		return 0
 	}
@@ -175,7 +178,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 
 func onUsageError(c *cli.Context, err error, _ bool) error {
 	name := "box"
-	if c.Command != nil && c.Command.Name != "" {
+	if c.Command != nil && c.Command.Name != "" && c.Command.Name != c.App.Name {
 		name = "box " + c.Command.FullName()
 	}
 	return usageErrorf("%v\nSee '%s --help'.", err, name)
