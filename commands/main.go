@@ -213,7 +213,12 @@ func commandTree() []*cli.Command {
 		create, start, restart, diff, exec, attach, top, pause, unpause, cp, export, port,
 		versionCommand(), infoCommand(), unshareCommand(), inspectCommand(), importCommand(),
 		volumeCommand(),
-		save, load, commit, build,
+		save, load, commit, build, buildxCommand(build),
+		{
+			Name:        "builder",
+			Usage:       "manage builds",
+			Subcommands: []*cli.Command{alias(build, "build")},
+		},
 		{
 			Name:  "container",
 			Usage: "manage containers",
