@@ -2,6 +2,7 @@ package commands
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -64,12 +65,18 @@ func runPs(c *cli.Context) error {
 	if c.Bool("latest") {
 		last = 1
 	}
+	// Docker's daemon lists stopped containers only with -a, -n or -l, or
+	// a status filter, which asks for states by name.
+	showAll := c.Bool("all") || last > 0
+	for _, f := range filters {
+		showAll = showAll || strings.HasPrefix(f, "status=")
+	}
 	var shown []*engine.Container
 	for _, ctr := range all {
-		if last < 0 && !c.Bool("all") && ctr.State != engine.Running && ctr.State != engine.Restarting && len(filters) == 0 {
+		if !showAll && ctr.State != engine.Running && ctr.State != engine.Restarting {
 			continue
 		}
-		if last >= 0 && len(shown) >= last {
+		if last > 0 && len(shown) >= last {
 			break
 		}
 		if match(e, ctr) {
@@ -210,7 +217,7 @@ func psFilter(filters []string) (func(*engine.Engine, *engine.Container) bool, e
 					n, _ := strconv.Atoi(v)
 					ok = ok || (c.State == engine.Exited && c.ExitCode == n)
 				case "name":
-					ok = ok || strings.Contains(c.Name, strings.TrimPrefix(v, "/"))
+					ok = ok || matchName(v, c.Name)
 				case "id":
 					ok = ok || strings.HasPrefix(c.ID, v)
 				case "ancestor":
@@ -239,4 +246,14 @@ func joinLabels(labels map[string]string) string {
 	}
 	sort.Strings(pairs)
 	return strings.Join(pairs, ",")
+}
+
+// matchName is Docker's name filter: the value exactly, or as a regular
+// expression found in the name with or without its leading "/".
+func matchName(filter, name string) bool {
+	if filter == name || filter == "/"+name {
+		return true
+	}
+	re, err := regexp.Compile(filter)
+	return err == nil && (re.MatchString(name) || re.MatchString("/"+name))
 }
