@@ -20,6 +20,8 @@ var psHeaders = map[string]string{
 	"ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND", "CreatedAt": "CREATED AT",
 	"RunningFor": "CREATED", "Status": "STATUS", "State": "STATE", "Ports": "PORTS",
 	"Names": "NAMES", "Size": "SIZE", "Labels": "LABELS", "Mounts": "MOUNTS", "Networks": "NETWORKS",
+	"LocalVolumes": "LOCAL VOLUMES", "Platform": "PLATFORM", "HealthStatus": "HEALTH STATUS",
+	"IPAddresses": "IP ADDRESSES",
 }
 
 func psCommand() *cli.Command {
@@ -97,12 +99,15 @@ func runPs(c *cli.Context) error {
 		return err
 	}
 	now := time.Now()
+	// As Docker: a template that shows .Size asks for sizes.
+	withSize := c.Bool("size") || strings.Contains(format, ".Size")
 	for _, ctr := range shown {
 		size := ""
-		if c.Bool("size") {
+		if withSize {
 			size = humanSize(e.ContainerSize(ctr.ID))
 		}
 		row := psRow(ctr, !c.Bool("no-trunc"), size, now)
+		row.details = lazyDetails(e, ctr)
 		if err := l.Row(row, row); err != nil {
 			return err
 		}
@@ -110,19 +115,119 @@ func runPs(c *cli.Context) error {
 	return l.Flush()
 }
 
-// containerRow is one line of `ps`; its fields are Docker's.
+// containerRow is one line of `ps`. Its fields and methods are those of
+// Docker's container formatter, for --format templates.
 type containerRow struct {
 	ID, Image, Command, CreatedAt, RunningFor string
 	Status, State, Ports, Names, Size         string
-	Labels, Mounts, Networks                  string
+	Labels                                    string
+
+	labels map[string]string
+	trunc  bool
+	// details has what the list does not: mounts, network, platform.
+	details func() *rowDetails
 }
+
+// rowDetails are a container's mounts, network mode and platform, read
+// only when a template asks for them.
+type rowDetails struct {
+	mounts   []engine.MountPoint
+	network  string
+	platform string
+}
+
+// lazyDetails reads a container's details once, on first use.
+func lazyDetails(e *engine.Engine, ctr *engine.Container) func() *rowDetails {
+	var d *rowDetails
+	return func() *rowDetails {
+		if d != nil {
+			return d
+		}
+		d = &rowDetails{}
+		if in, err := e.InspectContainer(ctr.ID); err == nil {
+			d.mounts, d.network = in.Mounts, in.HostConfig.NetworkMode
+			if strings.HasPrefix(d.network, "container:") {
+				// Another's network: none of its own, as in Docker.
+				d.network = ""
+			}
+		}
+		if img, err := e.Store.LookupImage(ctr.ImageID); err == nil && img.Config.OS != "" {
+			d.platform = img.Config.OS + "/" + img.Config.Architecture
+			if img.Config.Variant != "" {
+				d.platform += "/" + img.Config.Variant
+			}
+		}
+		return d
+	}
+}
+
+func (r containerRow) loaded() *rowDetails {
+	if r.details == nil {
+		return &rowDetails{}
+	}
+	return r.details()
+}
+
+// Label is the value of one label, "" when the container has none.
+func (r containerRow) Label(name string) string { return r.labels[name] }
+
+// Mounts names the container's volumes and bind mounts' sources,
+// comma-joined, each cut to 15 columns unless --no-trunc.
+func (r containerRow) Mounts() string {
+	var names []string
+	for _, m := range r.loaded().mounts {
+		name := m.Name
+		if name == "" {
+			name = m.Source
+		}
+		if r.trunc {
+			name = ellipsis(name, 15)
+		}
+		names = append(names, name)
+	}
+	return strings.Join(names, ",")
+}
+
+// LocalVolumes counts the container's volumes of the local driver.
+func (r containerRow) LocalVolumes() string {
+	n := 0
+	for _, m := range r.loaded().mounts {
+		if m.Driver == "local" {
+			n++
+		}
+	}
+	return strconv.Itoa(n)
+}
+
+// Networks names the network the container is on, as box's inspect
+// names its network mode ("pasta", "netstack", "host", "none").
+func (r containerRow) Networks() string { return r.loaded().network }
+
+// Platform is the container's image's os/architecture[/variant].
+func (r containerRow) Platform() string { return r.loaded().platform }
+
+// HealthStatus is "" : box runs no health checks.
+func (r containerRow) HealthStatus() string { return "" }
+
+// networkIP is an address of the container on a network.
+type networkIP struct {
+	Network string `json:"Network,omitempty"`
+	IP      string `json:"IP"`
+}
+
+func (n networkIP) String() string { return n.Network + "/" + n.IP }
+
+// IPAddresses are the container's addresses by network: none that box
+// reports, as its inspect reports none.
+func (r containerRow) IPAddresses() []networkIP { return []networkIP{} }
 
 // MarshalJSON prints the row as Docker's `--format json`.
 func (r containerRow) MarshalJSON() ([]byte, error) {
 	return marshalRow(map[string]string{
 		"ID": r.ID, "Image": r.Image, "Command": r.Command, "CreatedAt": r.CreatedAt,
 		"RunningFor": r.RunningFor, "Status": r.Status, "State": r.State, "Ports": r.Ports,
-		"Names": r.Names, "Size": r.Size, "Labels": r.Labels, "Mounts": r.Mounts, "Networks": r.Networks,
+		"Names": r.Names, "Size": r.Size, "Labels": r.Labels, "Mounts": r.Mounts(),
+		"LocalVolumes": r.LocalVolumes(), "Networks": r.Networks(),
 	})
 }
 
@@ -140,6 +245,7 @@ func psRow(c *engine.Container, trunc bool, size string, now time.Time) containe
 		CreatedAt: createdAt(c.Created), RunningFor: createdSince(c.Created, now),
 		Status: containerStatus(c, now), State: stateName(c), Names: c.Name, Size: size,
 		Labels: joinLabels(c.Labels), Ports: portsColumn(c),
+		labels: c.Labels, trunc: trunc,
 	}
 }
 
