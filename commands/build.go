@@ -34,6 +34,12 @@ func buildCommand() *cli.Command {
 			&cli.StringFlag{Name: "platform", Usage: "set the platform (only the host's: " + hostPlatform() + ")"},
 			&cli.StringFlag{Name: "progress", Value: "auto", Usage: "set type of progress output (auto, plain, tty)"},
 			&cli.StringFlag{Name: "format", Value: "oci", Usage: "format of the image's manifest (oci or docker)"},
+			&cli.StringSliceFlag{Name: "add-host", Usage: "add a custom host-to-IP mapping for RUN (host:ip; ip may be host-gateway)"},
+			// Docker's, refused until RUN can apply them.
+			&cli.StringSliceFlag{Name: "ulimit", Usage: "ulimit options (not supported yet)"},
+			&cli.StringFlag{Name: "shm-size", Usage: "size of /dev/shm (not supported yet)"},
+			&cli.StringSliceFlag{Name: "secret", Usage: "secret to expose to the build (not supported yet)"},
+			&cli.StringSliceFlag{Name: "ssh", Usage: "SSH agent socket or keys to expose to the build (not supported yet)"},
 		},
 		Action: runBuild,
 	}
@@ -42,6 +48,11 @@ func buildCommand() *cli.Command {
 func runBuild(c *cli.Context) error {
 	if err := requireArgs(c, 1, 1); err != nil {
 		return err
+	}
+	for _, name := range []string{"ulimit", "shm-size", "secret", "ssh"} {
+		if c.IsSet(name) {
+			return usageErrorf("box build does not support --%s yet", name)
+		}
 	}
 	dir := c.Args().First()
 	// Docker's order: stdin, a local directory, a Git repository, a URL.
@@ -67,6 +78,7 @@ func runBuild(c *cli.Context) error {
 		Target:     c.String("target"),
 		NoCache:    c.Bool("no-cache"),
 		Network:    c.String("network"),
+		AddHosts:   c.StringSlice("add-host"),
 	}
 	opts.Pull = c.Bool("pull")
 	if p := c.String("platform"); p != "" && p != hostPlatform() && p != "linux" {
@@ -182,6 +194,20 @@ func runBuild(c *cli.Context) error {
 		fmt.Fprintf(c.App.Writer, "sha256:%s\n", rep.ID)
 	}
 	return nil
+}
+
+// buildxCommand is `box buildx build`, the spelling Docker's documentation
+// now uses; the image always lands in box's store, so --load asks for
+// nothing more.
+func buildxCommand(build *cli.Command) *cli.Command {
+	bx := alias(build, "build", "b")
+	bx.Flags = append(append([]cli.Flag{}, build.Flags...),
+		&cli.BoolFlag{Name: "load", Usage: "load the built image into the store (always so)"})
+	return &cli.Command{
+		Name:        "buildx",
+		Usage:       "build with Docker's buildx spelling",
+		Subcommands: []*cli.Command{bx},
+	}
 }
 
 // hostPlatform is the only platform box builds for.

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"fmt"
+	"strings"
 
 	units "github.com/docker/go-units"
 	"github.com/urfave/cli/v2"
@@ -16,7 +17,8 @@ func renameCommand() *cli.Command {
 		ArgsUsage: "CONTAINER NEW_NAME",
 		Action: func(c *cli.Context) error {
 			return withEngine(c, 2, 2, func(e *engine.Engine) error {
-				return e.Rename(c.Args().Get(0), c.Args().Get(1))
+				// Docker's daemon takes "/NAME" for NAME.
+				return e.Rename(c.Args().Get(0), strings.TrimPrefix(c.Args().Get(1), "/"))
 			})
 		},
 	}

@@ -119,6 +119,13 @@ func newLister(w io.Writer, format, defaultTable string, headers map[string]stri
 // headerRow makes {{.Field}} print the field's column header.
 type headerRow map[string]string
 
+// Label heads a {{.Label "com.example.key"}} column as Docker does: the
+// key's last dotted part, dashes and underscores as spaces.
+func (headerRow) Label(name string) string {
+	parts := strings.Split(name, ".")
+	return strings.NewReplacer("-", " ", "_", " ").Replace(parts[len(parts)-1])
+}
+
 // Row prints one item; jsonValue is what `--format json` prints for it
 // (item itself when nil).
 func (l *lister) Row(item any, jsonValue any) error {

@@ -17,19 +17,12 @@ func stopCommand() *cli.Command {
 		Name:      "stop",
 		Usage:     "stop one or more running containers",
 		ArgsUsage: "CONTAINER [CONTAINER...]",
-		Flags: []cli.Flag{
-			&cli.IntFlag{Name: "time", Aliases: []string{"t"}, Value: 10, Usage: "seconds to wait before killing the container"},
-			&cli.StringFlag{Name: "signal", Aliases: []string{"s"}, Usage: "signal to send to the container (default: the image's StopSignal, else SIGTERM)"},
-		},
+		Flags:     stopFlags(),
 		Action: func(c *cli.Context) error {
-			var sig syscall.Signal
-			if s := c.String("signal"); s != "" {
-				var err error
-				if sig, err = engine.ParseSignal(s); err != nil {
-					return usageErrorf("%v", err)
-				}
+			timeout, sig, err := stopOptions(c)
+			if err != nil {
+				return err
 			}
-			timeout := time.Duration(c.Int("time")) * time.Second
 			return eachContainer(c, func(e *engine.Engine, name string) error {
 				return e.Stop(c.Context, name, timeout, sig)
 			})
@@ -147,17 +140,47 @@ func restartCommand() *cli.Command {
 		Name:      "restart",
 		Usage:     "restart one or more containers",
 		ArgsUsage: "CONTAINER [CONTAINER...]",
-		Flags: []cli.Flag{
-			&cli.IntFlag{Name: "time", Aliases: []string{"t"}, Value: 10, Usage: "seconds to wait before killing the container"},
-		},
+		Flags:     stopFlags(),
 		Action: func(c *cli.Context) error {
-			timeout := time.Duration(c.Int("time")) * time.Second
+			timeout, sig, err := stopOptions(c)
+			if err != nil {
+				return err
+			}
 			return eachName(c, func(e *engine.Engine, name string) (string, error) {
-				if err := e.Stop(c.Context, name, timeout, 0); err != nil {
+				if err := e.Stop(c.Context, name, timeout, sig); err != nil {
 					return "", err
 				}
 				return startDetached(c, e, name)
 			})
 		},
 	}
+}
+
+// stopFlags are stop's and restart's: Docker 25 named -t --timeout and
+// kept --time, hidden, for older scripts.
+func stopFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.IntFlag{Name: "timeout", Aliases: []string{"t"}, Value: 10, Usage: "seconds to wait before killing the container"},
+		&cli.IntFlag{Name: "time", Value: 10, Hidden: true, Usage: "seconds to wait before killing the container (deprecated: use --timeout)"},
+		&cli.StringFlag{Name: "signal", Aliases: []string{"s"}, Usage: "signal to send to the container (default: the image's StopSignal, else SIGTERM)"},
+	}
+}
+
+// stopOptions reads stopFlags.
+func stopOptions(c *cli.Context) (time.Duration, syscall.Signal, error) {
+	if c.IsSet("time") && c.IsSet("timeout") {
+		return 0, 0, usageErrorf("conflicting options: cannot specify both --timeout and --time")
+	}
+	seconds := c.Int("timeout")
+	if c.IsSet("time") {
+		seconds = c.Int("time")
+	}
+	var sig syscall.Signal
+	if s := c.String("signal"); s != "" {
+		var err error
+		if sig, err = engine.ParseSignal(s); err != nil {
+			return 0, 0, usageErrorf("%v", err)
+		}
+	}
+	return time.Duration(seconds) * time.Second, sig, nil
 }

@@ -30,7 +30,10 @@ func Main(args []string) int {
 		warnOnce(os.Stderr, w)
 	}
 	app := newApp(os.Stdout, os.Stderr)
-	err := app.Run(intersperse(app, args))
+	args, err := normalizeArgs(app, args)
+	if err == nil {
+		err = app.Run(args)
+	}
 	if err == nil {
 		return 0
 	}
@@ -155,7 +158,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 
 func onUsageError(c *cli.Context, err error, _ bool) error {
 	name := "box"
-	if c.Command != nil && c.Command.Name != "" {
+	if c.Command != nil && c.Command.Name != "" && c.Command.Name != c.App.Name {
 		name = "box " + c.Command.FullName()
 	}
 	return usageErrorf("%v\nSee '%s --help'.", err, name)
@@ -190,7 +193,12 @@ func commandTree() []*cli.Command {
 		create, start, restart, diff, exec, attach, top, pause, unpause, cp, export, port,
 		versionCommand(), infoCommand(), unshareCommand(), inspectCommand(), importCommand(),
 		volumeCommand(),
-		save, load, commit, build,
+		save, load, commit, build, buildxCommand(build),
+		{
+			Name:        "builder",
+			Usage:       "manage builds",
+			Subcommands: []*cli.Command{alias(build, "build")},
+		},
 		{
 			Name:  "container",
 			Usage: "manage containers",

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -19,6 +20,8 @@ var psHeaders = map[string]string{
 	"ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND", "CreatedAt": "CREATED AT",
 	"RunningFor": "CREATED", "Status": "STATUS", "State": "STATE", "Ports": "PORTS",
 	"Names": "NAMES", "Size": "SIZE", "Labels": "LABELS", "Mounts": "MOUNTS", "Networks": "NETWORKS",
+	"LocalVolumes": "LOCAL VOLUMES", "Platform": "PLATFORM", "HealthStatus": "HEALTH STATUS",
+	"IPAddresses": "IP ADDRESSES",
 }
 
 func psCommand() *cli.Command {
@@ -64,12 +67,18 @@ func runPs(c *cli.Context) error {
 	if c.Bool("latest") {
 		last = 1
 	}
+	// Docker's daemon lists stopped containers only with -a, -n or -l, or
+	// a status filter, which asks for states by name.
+	showAll := c.Bool("all") || last > 0
+	for _, f := range filters {
+		showAll = showAll || strings.HasPrefix(f, "status=")
+	}
 	var shown []*engine.Container
 	for _, ctr := range all {
-		if last < 0 && !c.Bool("all") && ctr.State != engine.Running && ctr.State != engine.Restarting && len(filters) == 0 {
+		if !showAll && ctr.State != engine.Running && ctr.State != engine.Restarting {
 			continue
 		}
-		if last >= 0 && len(shown) >= last {
+		if last > 0 && len(shown) >= last {
 			break
 		}
 		if match(e, ctr) {
@@ -90,12 +99,15 @@ func runPs(c *cli.Context) error {
 		return err
 	}
 	now := time.Now()
+	// As Docker: a template that shows .Size asks for sizes.
+	withSize := c.Bool("size") || strings.Contains(format, ".Size")
 	for _, ctr := range shown {
 		size := ""
-		if c.Bool("size") {
+		if withSize {
 			size = humanSize(e.ContainerSize(ctr.ID))
 		}
 		row := psRow(ctr, !c.Bool("no-trunc"), size, now)
+		row.details = lazyDetails(e, ctr)
 		if err := l.Row(row, row); err != nil {
 			return err
 		}
@@ -103,19 +115,119 @@ func runPs(c *cli.Context) error {
 	return l.Flush()
 }
 
-// containerRow is one line of `ps`; its fields are Docker's.
+// containerRow is one line of `ps`. Its fields and methods are those of
+// Docker's container formatter, for --format templates.
 type containerRow struct {
 	ID, Image, Command, CreatedAt, RunningFor string
 	Status, State, Ports, Names, Size         string
-	Labels, Mounts, Networks                  string
+	Labels                                    string
+
+	labels map[string]string
+	trunc  bool
+	// details has what the list does not: mounts, network, platform.
+	details func() *rowDetails
 }
+
+// rowDetails are a container's mounts, network mode and platform, read
+// only when a template asks for them.
+type rowDetails struct {
+	mounts   []engine.MountPoint
+	network  string
+	platform string
+}
+
+// lazyDetails reads a container's details once, on first use.
+func lazyDetails(e *engine.Engine, ctr *engine.Container) func() *rowDetails {
+	var d *rowDetails
+	return func() *rowDetails {
+		if d != nil {
+			return d
+		}
+		d = &rowDetails{}
+		if in, err := e.InspectContainer(ctr.ID); err == nil {
+			d.mounts, d.network = in.Mounts, in.HostConfig.NetworkMode
+			if strings.HasPrefix(d.network, "container:") {
+				// Another's network: none of its own, as in Docker.
+				d.network = ""
+			}
+		}
+		if img, err := e.Store.LookupImage(ctr.ImageID); err == nil && img.Config.OS != "" {
+			d.platform = img.Config.OS + "/" + img.Config.Architecture
+			if img.Config.Variant != "" {
+				d.platform += "/" + img.Config.Variant
+			}
+		}
+		return d
+	}
+}
+
+func (r containerRow) loaded() *rowDetails {
+	if r.details == nil {
+		return &rowDetails{}
+	}
+	return r.details()
+}
+
+// Label is the value of one label, "" when the container has none.
+func (r containerRow) Label(name string) string { return r.labels[name] }
+
+// Mounts names the container's volumes and bind mounts' sources,
+// comma-joined, each cut to 15 columns unless --no-trunc.
+func (r containerRow) Mounts() string {
+	var names []string
+	for _, m := range r.loaded().mounts {
+		name := m.Name
+		if name == "" {
+			name = m.Source
+		}
+		if r.trunc {
+			name = ellipsis(name, 15)
+		}
+		names = append(names, name)
+	}
+	return strings.Join(names, ",")
+}
+
+// LocalVolumes counts the container's volumes of the local driver.
+func (r containerRow) LocalVolumes() string {
+	n := 0
+	for _, m := range r.loaded().mounts {
+		if m.Driver == "local" {
+			n++
+		}
+	}
+	return strconv.Itoa(n)
+}
+
+// Networks names the network the container is on, as box's inspect
+// names its network mode ("pasta", "netstack", "host", "none").
+func (r containerRow) Networks() string { return r.loaded().network }
+
+// Platform is the container's image's os/architecture[/variant].
+func (r containerRow) Platform() string { return r.loaded().platform }
+
+// HealthStatus is "" : box runs no health checks.
+func (r containerRow) HealthStatus() string { return "" }
+
+// networkIP is an address of the container on a network.
+type networkIP struct {
+	Network string `json:"Network,omitempty"`
+	IP      string `json:"IP"`
+}
+
+func (n networkIP) String() string { return n.Network + "/" + n.IP }
+
+// IPAddresses are the container's addresses by network: none that box
+// reports, as its inspect reports none.
+func (r containerRow) IPAddresses() []networkIP { return []networkIP{} }
 
 // MarshalJSON prints the row as Docker's `--format json`.
 func (r containerRow) MarshalJSON() ([]byte, error) {
 	return marshalRow(map[string]string{
 		"ID": r.ID, "Image": r.Image, "Command": r.Command, "CreatedAt": r.CreatedAt,
 		"RunningFor": r.RunningFor, "Status": r.Status, "State": r.State, "Ports": r.Ports,
-		"Names": r.Names, "Size": r.Size, "Labels": r.Labels, "Mounts": r.Mounts, "Networks": r.Networks,
+		"Names": r.Names, "Size": r.Size, "Labels": r.Labels, "Mounts": r.Mounts(),
+		"LocalVolumes": r.LocalVolumes(), "Networks": r.Networks(),
 	})
 }
 
@@ -133,6 +245,7 @@ func psRow(c *engine.Container, trunc bool, size string, now time.Time) containe
 		CreatedAt: createdAt(c.Created), RunningFor: createdSince(c.Created, now),
 		Status: containerStatus(c, now), State: stateName(c), Names: c.Name, Size: size,
 		Labels: joinLabels(c.Labels), Ports: portsColumn(c),
+		labels: c.Labels, trunc: trunc,
 	}
 }
 
@@ -210,7 +323,7 @@ func psFilter(filters []string) (func(*engine.Engine, *engine.Container) bool, e
 					n, _ := strconv.Atoi(v)
 					ok = ok || (c.State == engine.Exited && c.ExitCode == n)
 				case "name":
-					ok = ok || strings.Contains(c.Name, strings.TrimPrefix(v, "/"))
+					ok = ok || matchName(v, c.Name)
 				case "id":
 					ok = ok || strings.HasPrefix(c.ID, v)
 				case "ancestor":
@@ -239,4 +352,14 @@ func joinLabels(labels map[string]string) string {
 	}
 	sort.Strings(pairs)
 	return strings.Join(pairs, ",")
+}
+
+// matchName is Docker's name filter: the value exactly, or as a regular
+// expression found in the name with or without its leading "/".
+func matchName(filter, name string) bool {
+	if filter == name || filter == "/"+name {
+		return true
+	}
+	re, err := regexp.Compile(filter)
+	return err == nil && (re.MatchString(name) || re.MatchString("/"+name))
 }

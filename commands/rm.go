@@ -1,6 +1,8 @@
 package commands
 
 import (
+	"errors"
+
 	"github.com/urfave/cli/v2"
 
 	"box/engine"
@@ -20,12 +22,21 @@ func rmCommand() *cli.Command {
 }
 
 // runRm removes each named container, printing each name removed and one
-// error line per failure, and exits 1 if any failed, as Docker does.
+// error line per failure, and exits 1 if any failed, as Docker does. With
+// -f a name that matches nothing is reported but fails nothing.
 func runRm(c *cli.Context) error {
-	return eachContainer(c, func(e *engine.Engine, name string) error {
+	force := c.Bool("force")
+	return eachName(c, func(e *engine.Engine, name string) (string, error) {
+		var err error
 		if c.Bool("volumes") {
-			return e.RemoveContainerAndVolumes(c.Context, name, c.Bool("force"))
+			err = e.RemoveContainerAndVolumes(c.Context, name, force)
+		} else {
+			err = e.RemoveContainer(c.Context, name, force)
 		}
-		return e.RemoveContainer(c.Context, name, c.Bool("force"))
+		if err != nil && force && errors.Is(err, engine.ErrNoSuchContainer) {
+			printError(c.App.ErrWriter, err)
+			return "", nil
+		}
+		return name, err
 	})
 }

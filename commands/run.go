@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
@@ -76,10 +77,11 @@ func runRun(c *cli.Context) error {
 		return usageErrorf("\"box %s\" requires at least 1 argument.\nSee 'box %s --help'.", c.Command.Name, c.Command.Name)
 	}
 	opts := engine.RunOptions{
-		Image:       c.Args().First(),
-		Pull:        engine.PullPolicy(c.String("pull")),
-		Platform:    c.String("platform"),
-		Name:        c.String("name"),
+		Image:    c.Args().First(),
+		Pull:     engine.PullPolicy(c.String("pull")),
+		Platform: c.String("platform"),
+		// Docker takes the name as its API spells it, "/NAME", too.
+		Name:        strings.TrimPrefix(c.String("name"), "/"),
 		Remove:      c.Bool("rm"),
 		Detach:      c.Bool("detach"),
 		CreateOnly:  c.Command.Name == "create",
@@ -130,6 +132,9 @@ func runRun(c *cli.Context) error {
 		return &runFailure{err}
 	}
 	defer e.Close()
+	for _, w := range opts.Warnings() {
+		fmt.Fprintf(c.App.ErrWriter, "WARNING: %s\n", w)
+	}
 	id, err := e.Run(c.Context, opts, engine.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
 	if err != nil {
 		return &runFailure{err}

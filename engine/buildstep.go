@@ -16,6 +16,8 @@ type StepOptions struct {
 	Workdir, User string
 	// Network is RUN's network: "" is box's default, a private one through pasta where pasta is usable.
 	Network string
+	// AddHosts are --add-host's host:ip lines for /etc/hosts.
+	AddHosts []string
 	// Volumes are -v specs, such as a RUN heredoc's script bound
 	// read-only into the container.
 	Volumes []string
@@ -40,6 +42,7 @@ func (e *Engine) RunStep(ctx context.Context, opts StepOptions, io IO) (string, 
 		Workdir:    opts.Workdir,
 		User:       opts.User,
 		Network:    opts.Network,
+		AddHosts:   opts.AddHosts,
 		Volumes:    opts.Volumes,
 		Created:    opts.Created,
 	}, io)

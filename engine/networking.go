@@ -66,9 +66,7 @@ func resolveNetwork(mode string, publishing bool) (string, error) {
 		}
 	case networkNetstack:
 	case string(spec.NetworkHost), string(spec.NetworkNone):
-		if publishing {
-			return "", &UsageError{Msg: fmt.Sprintf("conflicting options: port publishing and the network mode %s", mode)}
-		}
+		// As Docker: published ports are discarded here, not refused.
 	default:
 		if networkOwnerName(mode) != "" {
 			if publishing {
@@ -79,6 +77,15 @@ func resolveNetwork(mode string, publishing bool) (string, error) {
 		return "", &UsageError{Msg: fmt.Sprintf("network %q not found: box supports the default (pasta, or netstack without it), pasta, netstack, host, none and container:NAME", mode)}
 	}
 	return mode, nil
+}
+
+// Warnings are what Docker's daemon warns of when it creates a container
+// with these options, each to be shown as "WARNING: ...".
+func (o RunOptions) Warnings() []string {
+	if o.Network == string(spec.NetworkHost) && len(o.Publish) > 0 {
+		return []string{"Published ports are discarded when using host network mode"}
+	}
+	return nil
 }
 
 // specNetwork is the runtime spec's view of a network mode: the private

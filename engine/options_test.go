@@ -209,7 +209,7 @@ func TestValidate(t *testing.T) {
 		{},
 		{Image: "a", Pull: "sometimes"},
 		{Image: "a", Network: "nosuch"},
-		{Image: "a", Network: "none", Publish: []string{"80"}},
+		{Image: "a", Network: "container:x", Publish: []string{"80"}},
 		{Image: "a", Network: "host", Hostname: "x"},
 		{Image: "a", Name: "-x"},
 		{Image: "a", Name: "a/b"},
@@ -217,6 +217,17 @@ func TestValidate(t *testing.T) {
 		var ue *UsageError
 		if err := validate(&bad); !errors.As(err, &ue) {
 			t.Errorf("%+v: got %v", bad, err)
+		}
+	}
+	// As Docker, -p with the host's network or none is discarded, with a
+	// warning for host.
+	for _, mode := range []string{"host", "none"} {
+		discard := RunOptions{Image: "a", Network: mode, Publish: []string{"80"}}
+		if err := validate(&discard); err != nil {
+			t.Errorf("--network %s -p 80: %v", mode, err)
+		}
+		if w := discard.Warnings(); (mode == "host") != (len(w) == 1) {
+			t.Errorf("--network %s -p 80: warnings %q", mode, w)
 		}
 	}
 	ok := RunOptions{Image: "a", Name: "web_1.a-b"}

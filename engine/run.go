@@ -196,6 +196,10 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 	if err != nil {
 		return "", err
 	}
+	if !isPrivate(opts.Network) {
+		// The host's network or none: nothing to publish (see Warnings).
+		ports = nil
+	}
 	if err := claimHostPorts(ports, e.Identity.Rootless()); err != nil {
 		return "", err
 	}

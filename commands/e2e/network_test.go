@@ -313,9 +313,6 @@ func TestNetNone(t *testing.T) {
 		if strings.Count(r.Stdout, "\n") != 1 || !strings.Contains(r.Stdout, ": lo:") {
 			t.Fatalf("--network none: want lo alone:\n%s", r.Stdout)
 		}
-		r = u.Box(t, "run", "--rm", "--network", "none", "-p", "8080:80", "busybox", "true")
-		wantCode(t, r, 125)
-		wantOneLineError(t, r, "conflicting options: port publishing and the network mode none")
 		r = u.Box(t, "run", "--rm", "--network", "nosuch", "busybox", "true")
 		wantCode(t, r, 125)
 		wantOneLineError(t, r, `network "nosuch" not found`)

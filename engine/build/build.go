@@ -64,8 +64,10 @@ type Options struct {
 	// DockerFormat makes the image's manifest Docker's schema 2 (--format
 	// docker); the default is OCI.
 	DockerFormat bool
-	// Network is RUN's network ("" for box's default).
-	Network string
+	// Network is RUN's network ("" for box's default); AddHosts are
+	// --add-host's host:ip lines for RUN's /etc/hosts.
+	Network  string
+	AddHosts []string
 	// Progress is told the build's steps as they happen; Output gets the
 	// RUN commands' output: an *os.File straight from the command, any
 	// other writer through a pipe drained before the step ends. Either
@@ -868,6 +870,9 @@ func (b *builder) run(st *state, c *instructions.RunCommand) error {
 	if script != "" {
 		key = chain(key, "script", script)
 	}
+	if len(b.opts.AddHosts) > 0 {
+		key = chain(key, "add-host", strings.Join(b.opts.AddHosts, "\x00"))
+	}
 	if b.cached(st, key) {
 		b.addHistory(st, createdBy, false)
 		return nil
@@ -878,7 +883,7 @@ func (b *builder) run(st *state, c *instructions.RunCommand) error {
 	}
 	id, err := b.e.RunStep(b.ctx, engine.StepOptions{
 		Image: st.image, Cmd: args, Env: runEnv, Workdir: st.config.WorkingDir, User: st.config.User, Network: b.opts.Network,
-		Volumes: volumes,
+		AddHosts: b.opts.AddHosts, Volumes: volumes,
 		Created: func(id string) { b.out.Note(" ---> Running in " + storage.ShortID(id)) },
 	}, engine.IO{Stdout: out, Stderr: out})
 	finish()
