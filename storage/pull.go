@@ -17,6 +17,7 @@ import (
 	"go.podman.io/image/v5/manifest"
 	istorage "go.podman.io/image/v5/storage"
 	itypes "go.podman.io/image/v5/types"
+	cstorage "go.podman.io/storage"
 )
 
 // ErrImageNotFound marks a name or id that matches no image, locally or
@@ -438,4 +439,18 @@ func wantedPlatform(sys *itypes.SystemContext) string {
 		arch = runtime.GOARCH
 	}
 	return platformOf(goos, arch, sys.VariantChoice)
+}
+
+// storedImage finds the image a copy into the store created, by the id the
+// storage destination reported: looking it up by name instead could find
+// another image that a concurrent pull gave the same name meanwhile.
+func storedImage(stored itypes.ImageReference) (*cstorage.Image, error) {
+	if stored == nil {
+		return nil, errors.New("the store did not report the image it created")
+	}
+	_, img, err := istorage.ResolveReference(stored)
+	if err != nil {
+		return nil, fmt.Errorf("find stored image: %w", err)
+	}
+	return img, nil
 }
