@@ -3,10 +3,10 @@ package commands
 import (
 	"fmt"
 
-	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/urfave/cli/v2"
 
 	"box/engine"
+	"box/engine/build"
 	"box/storage"
 )
 
@@ -29,8 +29,12 @@ func runCommit(c *cli.Context) error {
 	if err := requireArgs(c, 1, 2); err != nil {
 		return err
 	}
+	changes, err := build.ParseChanges(c.StringSlice("change"))
+	if err != nil {
+		return usageErrorf("%v", err)
+	}
 	opts := engine.CommitOptions{
-		Changes: c.StringSlice("change"),
+		Changes: changes.Apply,
 		Message: c.String("message"),
 		Author:  c.String("author"),
 		Pause:   c.Bool("pause"),
@@ -41,9 +45,6 @@ func runCommit(c *cli.Context) error {
 			return referenceError(err)
 		}
 		opts.Ref = ref
-	}
-	if err := storage.ApplyChanges(new(v1.ImageConfig), opts.Changes); err != nil {
-		return usageErrorf("%v", err)
 	}
 	return withEngine(c, 1, 2, func(e *engine.Engine) error {
 		id, err := e.Commit(c.Context, c.Args().First(), opts)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"box/engine/build"
 	"box/storage"
 )
 
@@ -37,7 +38,11 @@ func runImport(c *cli.Context) error {
 		}
 		opts.Ref = ref
 	}
-	if err := storage.ApplyChanges(&opts.Config, c.StringSlice("change")); err != nil {
+	changes, err := build.ParseChanges(c.StringSlice("change"))
+	if err != nil {
+		return usageErrorf("%v", err)
+	}
+	if err := changes.Apply(&opts.Config); err != nil {
 		return usageErrorf("%v", err)
 	}
 	src := c.Args().First()

@@ -23,8 +23,9 @@ import (
 type CommitOptions struct {
 	// Ref names the new image; nil leaves it untagged.
 	Ref reference.Named
-	// Changes are Dockerfile instructions applied to the new config.
-	Changes []string
+	// Changes, when set, edits the new config (the --change instructions,
+	// parsed by build.ParseChanges).
+	Changes func(*v1.ImageConfig) error
 	// Message and Author go into the image's history and config.
 	Message, Author string
 	// Pause freezes a running container while its changes are read.

@@ -147,7 +147,12 @@ func TestCommitConfig(t *testing.T) {
 		"rootfs":{"type":"layers","diff_ids":["sha256:` + strings.Repeat("1", 64) + `"]},"history":[{"created_by":"base"}],"container_config":{}}`)
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	out, err := commitConfig(base, digest.Digest("sha256:"+strings.Repeat("2", 64)), false, now, CommitOptions{
-		Config: v1.ImageConfig{Cmd: []string{"sh", "-c", "x"}}, Changes: []string{"ENV A=b", "LABEL k=v"},
+		Config: v1.ImageConfig{Cmd: []string{"sh", "-c", "x"}},
+		Changes: func(c *v1.ImageConfig) error {
+			c.Env = append(c.Env, "A=b")
+			c.Labels = map[string]string{"k": "v"}
+			return nil
+		},
 		Message: "msg", Author: "me", CreatedBy: "sh -c x",
 	})
 	if err != nil {

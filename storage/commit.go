@@ -24,10 +24,10 @@ type CommitOptions struct {
 	// Ref names the new image; nil leaves it untagged.
 	Ref reference.Named
 	// Config replaces the base image's Cmd, Entrypoint, User, WorkingDir,
-	// Env and Labels where set (the container's, as it ran); Changes
-	// (Dockerfile instructions, as --change) are applied over it.
+	// Env and Labels where set (the container's, as it ran); Changes,
+	// when set, edits the result (--change).
 	Config  v1.ImageConfig
-	Changes []string
+	Changes func(*v1.ImageConfig) error
 	// Message is the history comment (commit -m), Author the image's
 	// author (commit -a), CreatedBy the history entry's command.
 	Message, Author, CreatedBy string
@@ -103,17 +103,16 @@ func commitConfig(raw []byte, diffID digest.Digest, empty bool, now time.Time, o
 	if c.WorkingDir != "" {
 		cfg.WorkingDir = c.WorkingDir
 	}
-	for _, e := range c.Env {
-		cfg.Env = setEnv(cfg.Env, e)
-	}
 	for k, v := range c.Labels {
 		if cfg.Labels == nil {
 			cfg.Labels = map[string]string{}
 		}
 		cfg.Labels[k] = v
 	}
-	if err := ApplyChanges(&cfg, opts.Changes); err != nil {
-		return nil, err
+	if opts.Changes != nil {
+		if err := opts.Changes(&cfg); err != nil {
+			return nil, err
+		}
 	}
 	// Merge the typed config over the original one field by field.
 	var section map[string]json.RawMessage

@@ -32,6 +32,7 @@ import (
 	"go.podman.io/image/v5/docker/reference"
 
 	"box/engine"
+	"box/engine/spec"
 	"box/storage"
 )
 
@@ -118,17 +119,12 @@ func (e *UnsupportedError) Error() string {
 
 // state is a stage as its steps leave it.
 type state struct {
-	name    string
-	image   string // id of the last image with the stage's files; "" for none
-	config  v1.ImageConfig
-	shell   []string
-	health  *storage.HealthConfig
-	author  string
-	onbuild []string
+	name  string
+	image string // id of the last image with the stage's files; "" for none
+	imageConfig
 	history []v1.History
 	key     string
 	args    map[string]*string // the stage's declared ARGs; nil value: no value
-	cmdSet  bool
 }
 
 type builder struct {
@@ -388,31 +384,11 @@ func (st *state) stepEnv() []string {
 	}
 	sort.Strings(names)
 	for _, k := range names {
-		if v := st.args[k]; v != nil && !hasEnv(st.config.Env, k) {
+		if v := st.args[k]; v != nil && !spec.HasEnv(st.config.Env, k) {
 			env = append(env, k+"="+*v)
 		}
 	}
 	return append(env, st.config.Env...)
-}
-
-func hasEnv(env []string, k string) bool {
-	for _, e := range env {
-		if name, _, _ := strings.Cut(e, "="); name == k {
-			return true
-		}
-	}
-	return false
-}
-
-func setEnv(env []string, k, v string) []string {
-	for i, e := range env {
-		if name, _, _ := strings.Cut(e, "="); name == k {
-			out := append([]string{}, env...)
-			out[i] = k + "=" + v
-			return out
-		}
-	}
-	return append(append([]string{}, env...), k+"="+v)
 }
 
 func (b *builder) stepLine(text string) {
@@ -574,14 +550,15 @@ func (b *builder) dispatch(st *state, cmd instructions.Command, done []*state) e
 	if err := expandHeredocs(cmd, env); err != nil {
 		return err
 	}
-	switch c := cmd.(type) {
-	case *instructions.EnvCommand:
-		var parts []string
-		for _, kv := range c.Env {
-			st.config.Env = setEnv(st.config.Env, kv.Key, kv.Value)
-			parts = append(parts, kv.Key+"="+kv.Value)
-		}
+	parts, ok, err := st.imageConfig.apply(cmd, func(w string) (string, error) { return b.expand(w, env) })
+	if err != nil {
+		return err
+	}
+	if ok {
 		b.metadata(st, cmd, parts...)
+		return nil
+	}
+	switch c := cmd.(type) {
 	case *instructions.ArgCommand:
 		var parts []string
 		for _, kv := range c.Args {
@@ -608,84 +585,6 @@ func (b *builder) dispatch(st *state, cmd instructions.Command, done []*state) e
 			}
 		}
 		b.metadata(st, cmd, parts...)
-	case *instructions.LabelCommand:
-		if st.config.Labels == nil {
-			st.config.Labels = map[string]string{}
-		} else {
-			st.config.Labels = cloneMap(st.config.Labels)
-		}
-		var parts []string
-		for _, kv := range c.Labels {
-			st.config.Labels[kv.Key] = kv.Value
-			parts = append(parts, kv.Key+"="+kv.Value)
-		}
-		b.metadata(st, cmd, parts...)
-	case *instructions.ExposeCommand:
-		ports := map[string]struct{}{}
-		for k := range st.config.ExposedPorts {
-			ports[k] = struct{}{}
-		}
-		var parts []string
-		for _, p := range c.Ports {
-			p, err := b.expand(p, env)
-			if err != nil {
-				return err
-			}
-			for _, p := range strings.Fields(p) {
-				if !strings.Contains(p, "/") {
-					p += "/tcp"
-				}
-				ports[p] = struct{}{}
-				parts = append(parts, p)
-			}
-		}
-		st.config.ExposedPorts = ports
-		b.metadata(st, cmd, parts...)
-	case *instructions.VolumeCommand:
-		vols := map[string]struct{}{}
-		for k := range st.config.Volumes {
-			vols[k] = struct{}{}
-		}
-		for _, v := range c.Volumes {
-			if v = strings.TrimSpace(v); v == "" {
-				return fmt.Errorf("VOLUME specified can not be an empty string")
-			}
-			vols[v] = struct{}{}
-		}
-		st.config.Volumes = vols
-		b.metadata(st, cmd, c.Volumes...)
-	case *instructions.StopSignalCommand:
-		st.config.StopSignal = c.Signal
-		b.metadata(st, cmd, c.Signal)
-	case *instructions.UserCommand:
-		st.config.User = c.User
-		b.metadata(st, cmd, c.User)
-	case *instructions.ShellCommand:
-		st.shell = c.Shell
-		b.metadata(st, cmd, c.Shell...)
-	case *instructions.CmdCommand:
-		st.config.Cmd = b.commandLine(st, c.ShellDependantCmdLine)
-		st.cmdSet = true
-		b.metadata(st, cmd, st.config.Cmd...)
-	case *instructions.EntrypointCommand:
-		st.config.Entrypoint = b.commandLine(st, c.ShellDependantCmdLine)
-		if !st.cmdSet {
-			// Docker: an ENTRYPOINT resets the base image's CMD.
-			st.config.Cmd = nil
-		}
-		b.metadata(st, cmd, st.config.Entrypoint...)
-	case *instructions.HealthCheckCommand:
-		h := c.Health
-		st.health = &storage.HealthConfig{Test: h.Test, Interval: h.Interval, Timeout: h.Timeout,
-			StartPeriod: h.StartPeriod, StartInterval: h.StartInterval, Retries: h.Retries}
-		data, _ := json.Marshal(st.health)
-		b.metadata(st, cmd, string(data))
-	case *instructions.OnbuildCommand:
-		st.onbuild = append(append([]string{}, st.onbuild...), c.Expression)
-		b.metadata(st, cmd, c.Expression)
-	case *instructions.MaintainerCommand:
-		st.author = c.Maintainer
-		b.metadata(st, cmd, c.Maintainer)
 	case *instructions.WorkdirCommand:
 		return b.workdir(st, c)
 	case *instructions.RunCommand:
@@ -758,19 +657,6 @@ func cloneMap(m map[string]string) map[string]string {
 		out[k] = v
 	}
 	return out
-}
-
-// commandLine is a CMD, ENTRYPOINT or RUN as it is executed: the shell
-// form through the stage's SHELL.
-func (b *builder) commandLine(st *state, cl instructions.ShellDependantCmdLine) []string {
-	if !cl.PrependShell {
-		return append([]string{}, cl.CmdLine...)
-	}
-	sh := st.shell
-	if len(sh) == 0 {
-		sh = []string{"/bin/sh", "-c"}
-	}
-	return append(append([]string{}, sh...), strings.Join(cl.CmdLine, " "))
 }
 
 // cached takes a step's image from the cache, when a build made one under
@@ -853,13 +739,13 @@ func (b *builder) run(st *state, c *instructions.RunCommand) error {
 	if st.image == "" {
 		return fmt.Errorf("RUN needs a base image with a command to run: this stage starts FROM scratch and has no files yet")
 	}
-	args := b.commandLine(st, cl)
+	args := st.commandLine(cl)
 	env := st.stepEnv()
 	// Docker's predefined proxy ARGs reach RUN without an ARG, and stay
 	// out of the image and the cache key.
 	runEnv := env
 	for _, k := range proxyArgs {
-		if v, ok := b.opts.BuildArgs[k]; ok && !hasEnv(env, k) {
+		if v, ok := b.opts.BuildArgs[k]; ok && !spec.HasEnv(env, k) {
 			runEnv = append(runEnv, k+"="+v)
 			b.usedArgs[k] = true
 		}

@@ -63,12 +63,12 @@ func ExecProcess(base *specs.Spec, rootfs string, o ExecOptions) (*specs.Process
 	}
 
 	env := append([]string{}, bp.Env...)
-	set := func(kv string) { env = setEnv(env, kv) }
+	set := func(kv string) { env = SetEnv(env, kv) }
 	if home != "" {
 		// The other user's home, as a login would set it.
 		set("HOME=" + home)
 	}
-	if o.TTY && !hasEnv(env, "TERM") {
+	if o.TTY && !HasEnv(env, "TERM") {
 		set("TERM=xterm")
 	}
 	for _, e := range o.Env {

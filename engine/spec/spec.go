@@ -157,7 +157,7 @@ func Generate(o Options) (*specs.Spec, error) {
 	if err := checkMapped(execUser, o.UIDMappings, o.GIDMappings); err != nil {
 		return nil, err
 	}
-	if !hasEnv(env, "HOME") {
+	if !HasEnv(env, "HOME") {
 		home := execUser.Home
 		if home == "" {
 			home = "/"
@@ -252,7 +252,7 @@ func command(o Options) ([]string, error) {
 // -e values, later ones winning, as Docker does.
 func environment(o Options) ([]string, error) {
 	var env []string
-	set := func(kv string) { env = setEnv(env, kv) }
+	set := func(kv string) { env = SetEnv(env, kv) }
 	set("PATH=" + defaultPath)
 	for _, e := range o.Image.Env {
 		set(e)
@@ -284,19 +284,23 @@ func environment(o Options) ([]string, error) {
 	return env, nil
 }
 
-// setEnv sets KEY=VALUE in env, in place of an earlier value of KEY.
-func setEnv(env []string, kv string) []string {
+// SetEnv returns env with KEY=VALUE in place of an earlier value of KEY,
+// or added at its end. env itself is left as it is: image configs share
+// it.
+func SetEnv(env []string, kv string) []string {
 	k, _, _ := strings.Cut(kv, "=")
-	for i, e := range env {
+	out := append([]string{}, env...)
+	for i, e := range out {
 		if ek, _, _ := strings.Cut(e, "="); ek == k {
-			env[i] = kv
-			return env
+			out[i] = kv
+			return out
 		}
 	}
-	return append(env, kv)
+	return append(out, kv)
 }
 
-func hasEnv(env []string, key string) bool {
+// HasEnv says whether env sets key.
+func HasEnv(env []string, key string) bool {
 	for _, e := range env {
 		if k, _, _ := strings.Cut(e, "="); k == key {
 			return true

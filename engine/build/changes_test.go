@@ -1,4 +1,4 @@
-package storage
+package build
 
 import (
 	"reflect"
@@ -9,7 +9,7 @@ import (
 
 func TestApplyChanges(t *testing.T) {
 	var cfg v1.ImageConfig
-	err := ApplyChanges(&cfg, []string{
+	changes, err := ParseChanges([]string{
 		`CMD ["/bin/sh", "-c", "echo hi"]`,
 		`ENTRYPOINT /init --flag`,
 		`ENV A=1 B="two words"`,
@@ -24,6 +24,9 @@ func TestApplyChanges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := changes.Apply(&cfg); err != nil {
+		t.Fatal(err)
+	}
 	want := v1.ImageConfig{
 		Cmd:          []string{"/bin/sh", "-c", "echo hi"},
 		Entrypoint:   []string{"/bin/sh", "-c", "/init --flag"},
@@ -36,8 +39,9 @@ func TestApplyChanges(t *testing.T) {
 	if !reflect.DeepEqual(cfg, want) {
 		t.Fatalf("got %+v\nwant %+v", cfg, want)
 	}
-	for _, bad := range []string{`RUN make`, `CMD [not json`, `ENV`, `ENV A="unterminated`, `USER`} {
-		if err := ApplyChanges(&v1.ImageConfig{}, []string{bad}); err == nil {
+	// `CMD [not json` is the shell form, as Docker reads it.
+	for _, bad := range []string{`RUN make`, `FROM x`, `ENV`, `ENV A="unterminated`, `USER`, `FOO bar`} {
+		if _, err := ParseChanges([]string{bad}); err == nil {
 			t.Errorf("%q was accepted", bad)
 		}
 	}
