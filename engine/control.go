@@ -69,21 +69,36 @@ type exitReport struct {
 type errorReport struct {
 	Message string `json:"message"`
 	Kind    string `json:"kind"` // "usage", "notfound", "noexec", "notrunning" or ""
+	// Hint is the error's fix, when it knows one (see hintError).
+	Hint string `json:"hint,omitempty"`
 }
 
 func reportOf(err error) errorReport {
 	var usage *UsageError
 	var cmd *CommandError
+	var h interface{ Hint() string }
+	hint := ""
+	if errors.As(err, &h) {
+		hint = h.Hint()
+	}
 	switch {
 	case errors.As(err, &cmd) && cmd.NotFound:
 		return errorReport{Message: cmd.Path, Kind: "notfound"}
 	case errors.As(err, &cmd):
 		return errorReport{Message: cmd.Path, Kind: "noexec"}
 	case errors.As(err, &usage):
-		return errorReport{Message: err.Error(), Kind: "usage"}
+		return errorReport{Message: err.Error(), Kind: "usage", Hint: hint}
 	}
-	return errorReport{Message: err.Error()}
+	return errorReport{Message: err.Error(), Hint: hint}
 }
+
+// hintError is an error that came from another process with its fix.
+type hintError struct{ Msg, Fix string }
+
+func (e *hintError) Error() string { return e.Msg }
+
+// Hint says how to fix it.
+func (e *hintError) Hint() string { return e.Fix }
 
 // err is the error again; name is the container as the client named it.
 func (r errorReport) err(name string) error {
@@ -95,7 +110,10 @@ func (r errorReport) err(name string) error {
 	case "noexec":
 		return &CommandError{Path: r.Message, Err: os.ErrPermission}
 	case "usage":
-		return &UsageError{Msg: r.Message}
+		return &UsageError{Msg: r.Message, Fix: r.Hint}
+	}
+	if r.Hint != "" {
+		return &hintError{Msg: r.Message, Fix: r.Hint}
 	}
 	return errors.New(r.Message)
 }

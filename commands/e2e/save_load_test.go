@@ -321,6 +321,9 @@ func newPodman(t *testing.T, u *User) *podman {
 		"--root", filepath.Join(base, "root"), "--runroot", filepath.Join(base, "rr"),
 		"--tmpdir", filepath.Join(base, "tmp"), "--storage-driver", "vfs",
 		"--cgroup-manager", "cgroupfs", "--events-backend", "none",
+		// crun (Podman's default where it is installed) refuses a hybrid
+		// cgroup layout; runc, which scripts/test installs, works on any.
+		"--runtime", "runc",
 	}}
 	t.Cleanup(func() {
 		// Rootless Podman leaves a pause process holding its user namespace; end it by the
