@@ -55,6 +55,12 @@ func parsePorts(specs []string, publishAll bool, exposed map[string]struct{}) ([
 	return out, nil
 }
 
+// parsePortSpec reads one -p spec. docker/go-connections/nat parses the
+// same grammar, but it words every mistake as "Invalid containerPort: x"
+// without the spec or what would be right, and it accepts a host range for
+// one container port, which box cannot honour (nothing picks one port of
+// the range): box keeps its own parser for messages that name the part
+// and the fix (TestPortMalformed holds them).
 func parsePortSpec(s string) ([]network.Port, error) {
 	rest, proto := s, "tcp"
 	if i := strings.LastIndex(s, "/"); i >= 0 {
