@@ -11,6 +11,7 @@ import (
 	"go.podman.io/image/v5/docker/reference"
 
 	"box/storage"
+	"box/storage/filter"
 )
 
 const (
@@ -73,7 +74,11 @@ func runImages(c *cli.Context) error {
 		return err
 	}
 	defer e.Close()
-	list, err := e.Store.ListImages(storage.ListOptions{Filters: filters, All: c.Bool("all")})
+	args, err := filter.Parse(filters, storage.ImageFilters)
+	if err != nil {
+		return err
+	}
+	list, err := e.Store.ListImages(storage.ListOptions{Filters: args, All: c.Bool("all")})
 	if err != nil {
 		var notFound *storage.NotFoundError
 		if errors.As(err, &notFound) {

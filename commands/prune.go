@@ -13,6 +13,7 @@ import (
 
 	"box/engine"
 	"box/storage"
+	"box/storage/filter"
 )
 
 func imagePruneCommand() *cli.Command {
@@ -66,7 +67,7 @@ func systemPruneCommand() *cli.Command {
 			if err := requireArgs(c, 0, 0); err != nil {
 				return err
 			}
-			filter, err := pruneFilter(c)
+			pf, err := pruneFilter(c)
 			if err != nil {
 				return err
 			}
@@ -86,13 +87,17 @@ func systemPruneCommand() *cli.Command {
 				return nil
 			}
 			return withEngine(c, 0, 0, func(e *engine.Engine) error {
-				var volumeFilters []string
+				var labels []string
 				for _, f := range c.StringSlice("filter") {
-					if strings.HasPrefix(f, "label=") {
-						volumeFilters = append(volumeFilters, f)
+					if strings.HasPrefix(f, "label=") || strings.HasPrefix(f, "label!=") {
+						labels = append(labels, f)
 					}
 				}
-				rep, err := e.SystemPrune(c.Context, all, c.Bool("volumes"), filter, volumeFilters)
+				volumeFilters, err := filter.Parse(labels, engine.VolumePruneFilters)
+				if err != nil {
+					return err
+				}
+				rep, err := e.SystemPrune(c.Context, all, c.Bool("volumes"), pf, volumeFilters)
 				if rep != nil {
 					w := c.App.Writer
 					if len(rep.Containers) > 0 {
@@ -127,7 +132,11 @@ func confirm(c *cli.Context, warning string) bool {
 }
 
 func pruneFilter(c *cli.Context) (storage.PruneFilter, error) {
-	f, err := storage.ParsePruneFilter(c.StringSlice("filter"), time.Now())
+	args, err := filter.Parse(c.StringSlice("filter"), storage.PruneFilters)
+	if err != nil {
+		return storage.PruneFilter{}, usageErrorf("%v", err)
+	}
+	f, err := storage.NewPruneFilter(args, time.Now())
 	if err != nil {
 		return f, usageErrorf("%v", err)
 	}

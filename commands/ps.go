@@ -2,7 +2,6 @@ package commands
 
 import (
 	"fmt"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"box/engine"
+	"box/storage/filter"
 )
 
 const defaultPsTable = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
@@ -50,7 +50,11 @@ func runPs(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	match, err := psFilter(filters)
+	args, err := filter.Parse(filters, psFilters)
+	if err != nil {
+		return usageErrorf("%v", err)
+	}
+	match, err := psFilter(args)
 	if err != nil {
 		return err
 	}
@@ -70,9 +74,7 @@ func runPs(c *cli.Context) error {
 	// Docker's daemon lists stopped containers only with -a, -n or -l, or
 	// a status filter, which asks for states by name.
 	showAll := c.Bool("all") || last > 0
-	for _, f := range filters {
-		showAll = showAll || strings.HasPrefix(f, "status=")
-	}
+	showAll = showAll || args.Has("status")
 	var shown []*engine.Container
 	for _, ctr := range all {
 		if !showAll && ctr.State != engine.Running && ctr.State != engine.Restarting {
@@ -289,58 +291,37 @@ func containerStatus(c *engine.Container, now time.Time) string {
 	return "Created"
 }
 
-// psFilter compiles `ps --filter` values: each key's values are or-ed,
-// different keys and-ed, as Docker does.
-func psFilter(filters []string) (func(*engine.Engine, *engine.Container) bool, error) {
-	byKey := map[string][]string{}
-	for _, f := range filters {
-		k, v, _ := strings.Cut(f, "=")
-		switch k {
-		case "status":
-			switch v {
-			case "created", "restarting", "running", "removing", "paused", "exited", "dead":
-			default:
-				return nil, usageErrorf("invalid filter 'status=%s': want created, restarting, running, removing, paused, exited or dead", v)
-			}
-		case "exited":
-			if _, err := strconv.Atoi(v); err != nil {
-				return nil, usageErrorf("invalid filter 'exited=%s': want an exit code", v)
-			}
-		case "name", "id", "ancestor", "label":
+// psFilters are the --filter keys of ps.
+var psFilters = filter.Spec{Keys: []string{"status", "exited", "name", "id", "ancestor", "label"}, Negatable: []string{"label"}}
+
+// psFilter compiles `ps --filter` values (the shared filter language:
+// each key's values are alternatives, keys and labels must all hold).
+func psFilter(args filter.Args) (func(*engine.Engine, *engine.Container) bool, error) {
+	for _, v := range args.Values("status") {
+		switch v {
+		case "created", "restarting", "running", "removing", "paused", "exited", "dead":
 		default:
-			return nil, usageErrorf("invalid filter '%s'", k)
+			return nil, usageErrorf("%v", &filter.Error{Key: "status", Value: v, Why: "want created, restarting, running, removing, paused, exited or dead"})
 		}
-		byKey[k] = append(byKey[k], v)
+	}
+	for _, v := range args.Values("exited") {
+		if _, err := strconv.Atoi(v); err != nil {
+			return nil, usageErrorf("%v", &filter.Error{Key: "exited", Value: v, Why: "want an exit code"})
+		}
 	}
 	return func(e *engine.Engine, c *engine.Container) bool {
-		for k, vs := range byKey {
-			ok := false
-			for _, v := range vs {
-				switch k {
-				case "status":
-					ok = ok || stateName(c) == v
-				case "exited":
-					n, _ := strconv.Atoi(v)
-					ok = ok || (c.State == engine.Exited && c.ExitCode == n)
-				case "name":
-					ok = ok || matchName(v, c.Name)
-				case "id":
-					ok = ok || strings.HasPrefix(c.ID, v)
-				case "ancestor":
-					if img, err := e.Store.LookupImage(v); err == nil {
-						ok = ok || img.ID == c.ImageID
-					}
-				case "label":
-					key, want, withValue := strings.Cut(v, "=")
-					got, has := c.Labels[key]
-					ok = ok || has && (!withValue || got == want)
-				}
-			}
-			if !ok {
-				return false
-			}
-		}
-		return true
+		return args.Match("status", func(v string) bool { return stateName(c) == v }) &&
+			args.Match("exited", func(v string) bool {
+				n, _ := strconv.Atoi(v)
+				return c.State == engine.Exited && c.ExitCode == n
+			}) &&
+			args.Match("name", func(v string) bool { return filter.MatchName(v, c.Name) }) &&
+			args.Match("id", func(v string) bool { return strings.HasPrefix(c.ID, v) }) &&
+			args.Match("ancestor", func(v string) bool {
+				img, err := e.Store.LookupImage(v)
+				return err == nil && img.ID == c.ImageID
+			}) &&
+			args.MatchLabels(c.Labels)
 	}, nil
 }
 
@@ -352,14 +333,4 @@ func joinLabels(labels map[string]string) string {
 	}
 	sort.Strings(pairs)
 	return strings.Join(pairs, ",")
-}
-
-// matchName is Docker's name filter: the value exactly, or as a regular
-// expression found in the name with or without its leading "/".
-func matchName(filter, name string) bool {
-	if filter == name || filter == "/"+name {
-		return true
-	}
-	re, err := regexp.Compile(filter)
-	return err == nil && (re.MatchString(name) || re.MatchString("/"+name))
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"box/engine"
+	"box/storage/filter"
 )
 
 const defaultVolumesTable = "table {{.Driver}}\t{{.Name}}"
@@ -80,7 +81,11 @@ func volumeLsCommand() *cli.Command {
 				return err
 			}
 			return withEngine(c, 0, 0, func(e *engine.Engine) error {
-				list, err := e.Volumes(filters)
+				args, err := filter.Parse(filters, engine.VolumeFilters)
+				if err != nil {
+					return err
+				}
+				list, err := e.Volumes(args)
 				if err != nil {
 					return err
 				}
@@ -189,7 +194,11 @@ func volumePruneCommand() *cli.Command {
 				}
 			}
 			return withEngine(c, 0, 0, func(e *engine.Engine) error {
-				removed, reclaimed, err := e.PruneVolumes(c.Bool("all"), filters)
+				args, err := filter.Parse(filters, engine.VolumePruneFilters)
+				if err != nil {
+					return err
+				}
+				removed, reclaimed, err := e.PruneVolumes(c.Bool("all"), args)
 				if len(removed) > 0 {
 					fmt.Fprintln(c.App.Writer, "Deleted Volumes:")
 					for _, name := range removed {

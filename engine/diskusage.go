@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"box/storage"
+	"box/storage/filter"
 )
 
 // ContainerUsage is one container's share of the disk.
@@ -116,9 +117,9 @@ type SystemPruneReport struct {
 // SystemPrune removes the containers that do not run, with volumes the
 // anonymous volumes no container uses, then the images no container uses
 // that are dangling or, with all, every one, as Docker's `system prune`;
-// filter applies to containers and images, volumeFilters (label=...) to
-// volumes. It goes on after a failure and returns the errors joined.
-func (e *Engine) SystemPrune(ctx context.Context, all, volumes bool, filter storage.PruneFilter, volumeFilters []string) (*SystemPruneReport, error) {
+// filter applies to containers and images, volumeFilters
+// (VolumePruneFilters) to volumes. It goes on after a failure and returns the errors joined.
+func (e *Engine) SystemPrune(ctx context.Context, all, volumes bool, pf storage.PruneFilter, volumeFilters filter.Args) (*SystemPruneReport, error) {
 	rep := &SystemPruneReport{}
 	ctrs, err := e.Containers()
 	if err != nil {
@@ -126,7 +127,7 @@ func (e *Engine) SystemPrune(ctx context.Context, all, volumes bool, filter stor
 	}
 	var errs []error
 	for _, c := range ctrs {
-		if c.State == Running || c.State == Restarting || !containerMatches(c, filter) {
+		if c.State == Running || c.State == Restarting || !pf.Matches(c.Created, c.Labels) {
 			continue
 		}
 		size := e.ContainerSize(c.ID)
@@ -144,7 +145,7 @@ func (e *Engine) SystemPrune(ctx context.Context, all, volumes bool, filter stor
 		}
 		rep.Volumes, rep.Reclaimed = names, rep.Reclaimed+size
 	}
-	rep.Images, err = e.Store.PruneImages(all, filter)
+	rep.Images, err = e.Store.PruneImages(all, pf)
 	if err != nil {
 		errs = append(errs, err)
 	}
@@ -153,17 +154,4 @@ func (e *Engine) SystemPrune(ctx context.Context, all, volumes bool, filter stor
 	}
 	rep.Reclaimed += rep.Images.Reclaimed
 	return rep, errors.Join(errs...)
-}
-
-func containerMatches(c *Container, f storage.PruneFilter) bool {
-	if !f.Until.IsZero() && !c.Created.Before(f.Until) {
-		return false
-	}
-	for _, l := range f.Labels {
-		v, ok := c.Labels[l.Key]
-		if hit := ok && (!l.HasValue || v == l.Value); hit == l.Negate {
-			return false
-		}
-	}
-	return true
 }

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"box/storage/filter"
+
 	"errors"
 	"os"
 	"path/filepath"
@@ -115,8 +117,13 @@ func TestVolumeFilter(t *testing.T) {
 		{[]string{"dangling=false"}, "alpha"},
 		{[]string{"dangling=true", "name=alpha"}, "alphabet"},
 		{[]string{"driver=local", "label=team=a"}, "alpha"},
+		{[]string{"label!=team=a"}, "beta alphabet"},
 	} {
-		match, err := volumeFilter(c.filters)
+		args, err := filter.Parse(c.filters, VolumeFilters)
+		if err != nil {
+			t.Fatal(err)
+		}
+		match, err := volumeFilter(args)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -131,7 +138,11 @@ func TestVolumeFilter(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"dangling=maybe", "colour=red", "name=("} {
-		if _, err := volumeFilter([]string{bad}); err == nil {
+		args, err := filter.Parse([]string{bad}, VolumeFilters)
+		if err == nil {
+			_, err = volumeFilter(args)
+		}
+		if err == nil {
 			t.Errorf("filter %q was accepted", bad)
 		}
 	}

@@ -16,6 +16,7 @@ import (
 
 	"box/engine/spec"
 	"box/engine/volume"
+	"box/storage/filter"
 )
 
 // volumeRequest is one volume a container asks for: named, or anonymous
@@ -140,7 +141,7 @@ func (e *Engine) InspectVolume(name string) (*VolumeInspect, error) {
 // Volumes lists the volumes that pass every filter, sorted by name:
 // name=REGEXP, label=KEY or label=KEY=VALUE, dangling=true|false and
 // driver=local, as Docker's volume ls takes them.
-func (e *Engine) Volumes(filters []string) ([]*VolumeInspect, error) {
+func (e *Engine) Volumes(filters filter.Args) ([]*VolumeInspect, error) {
 	match, err := volumeFilter(filters)
 	if err != nil {
 		return nil, err
@@ -172,55 +173,27 @@ func (e *Engine) Volumes(filters []string) ([]*VolumeInspect, error) {
 	return out, nil
 }
 
-// volumeFilter compiles --filter values into one predicate.
-func volumeFilter(filters []string) (func(*VolumeInspect) bool, error) {
-	var preds []func(*VolumeInspect) bool
-	byKey := map[string][]func(*VolumeInspect) bool{}
-	for _, f := range filters {
-		k, val, _ := strings.Cut(f, "=")
-		switch k {
-		case "name":
-			re, err := regexp.Compile(val)
-			if err != nil {
-				return nil, &UsageError{Msg: fmt.Sprintf("invalid filter %q: %v", f, err)}
-			}
-			byKey[k] = append(byKey[k], func(v *VolumeInspect) bool { return re.MatchString(v.Name) })
-		case "label":
-			lk, lv, hasValue := strings.Cut(val, "=")
-			preds = append(preds, func(v *VolumeInspect) bool {
-				got, ok := v.Labels[lk]
-				return ok && (!hasValue || got == lv)
-			})
-		case "dangling":
-			var want bool
-			switch strings.ToLower(val) {
-			case "true", "1":
-				want = true
-			case "false", "0":
-			default:
-				return nil, &UsageError{Msg: fmt.Sprintf("invalid filter %q: dangling takes true or false", f)}
-			}
-			preds = append(preds, func(v *VolumeInspect) bool { return v.InUse != want })
-		case "driver":
-			byKey[k] = append(byKey[k], func(v *VolumeInspect) bool { return v.Driver == val })
-		default:
-			return nil, &UsageError{Msg: fmt.Sprintf("invalid filter %q: box's volume filters are name, label, dangling and driver", k)}
-		}
+// VolumeFilters are the --filter keys of volume ls.
+var VolumeFilters = filter.Spec{Keys: []string{"name", "label", "dangling", "driver"}, Negatable: []string{"label"}}
+
+// VolumePruneFilters are the --filter keys of volume prune.
+var VolumePruneFilters = filter.Spec{Keys: []string{"label"}, Negatable: []string{"label"}}
+
+// volumeFilter compiles filters into one predicate.
+func volumeFilter(args filter.Args) (func(*VolumeInspect) bool, error) {
+	names, err := args.Regexps("name")
+	if err != nil {
+		return nil, err
 	}
-	// Values of one key are alternatives (name=a --filter name=b); keys
-	// and labels must all hold, as in Docker.
-	for _, alts := range byKey {
-		preds = append(preds, func(v *VolumeInspect) bool {
-			return slices.ContainsFunc(alts, func(p func(*VolumeInspect) bool) bool { return p(v) })
-		})
+	dangling, danglingSet, err := args.Bool("dangling")
+	if err != nil {
+		return nil, err
 	}
 	return func(v *VolumeInspect) bool {
-		for _, p := range preds {
-			if !p(v) {
-				return false
-			}
-		}
-		return true
+		return (len(names) == 0 || slices.ContainsFunc(names, func(re *regexp.Regexp) bool { return re.MatchString(v.Name) })) &&
+			args.Match("driver", func(d string) bool { return v.Driver == d }) &&
+			args.MatchLabels(v.Labels) &&
+			(!danglingSet || v.InUse != dangling)
 	}, nil
 }
 
@@ -281,13 +254,8 @@ func (e *Engine) RemoveVolume(name string, force bool) error {
 
 // PruneVolumes removes the volumes no container uses: the anonymous ones,
 // or with all every one, among those with the labels filters ask for
-// (label=KEY[=VALUE]). It returns their names and the bytes they held.
-func (e *Engine) PruneVolumes(all bool, filters []string) ([]string, int64, error) {
-	for _, f := range filters {
-		if k, _, _ := strings.Cut(f, "="); k != "label" {
-			return nil, 0, &UsageError{Msg: fmt.Sprintf("invalid filter %q: volume prune takes label filters only", k)}
-		}
-	}
+// (VolumePruneFilters). It returns their names and the bytes they held.
+func (e *Engine) PruneVolumes(all bool, filters filter.Args) ([]string, int64, error) {
 	match, err := volumeFilter(filters)
 	if err != nil {
 		return nil, 0, err

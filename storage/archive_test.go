@@ -1,6 +1,8 @@
 package storage
 
 import (
+	"box/storage/filter"
+
 	"archive/tar"
 	"bytes"
 	"encoding/json"
@@ -117,14 +119,21 @@ func TestScanTruncated(t *testing.T) {
 	}
 }
 
-func TestParsePruneFilter(t *testing.T) {
+func TestPruneFilter(t *testing.T) {
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	f, err := ParsePruneFilter([]string{"until=1h", "label=a=b", "label!=c"}, now)
+	parse := func(raw ...string) (PruneFilter, error) {
+		args, err := filter.Parse(raw, PruneFilters)
+		if err != nil {
+			return PruneFilter{}, err
+		}
+		return NewPruneFilter(args, now)
+	}
+	f, err := parse("until=1h", "label=a=b", "label!=c")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !f.Until.Equal(now.Add(-time.Hour)) || len(f.Labels) != 2 || !f.Labels[1].Negate || f.Labels[0].Value != "b" {
-		t.Fatalf("parsed %+v", f)
+	if !f.Until.Equal(now.Add(-time.Hour)) {
+		t.Fatalf("until: %v", f.Until)
 	}
 	img := &Image{Created: now.Add(-2 * time.Hour)}
 	img.Config.Config.Labels = map[string]string{"a": "b"}
@@ -135,9 +144,12 @@ func TestParsePruneFilter(t *testing.T) {
 	if f.matches(img) {
 		t.Fatal("label!=c should exclude an image labelled c")
 	}
+	if f.Matches(now, map[string]string{"a": "b"}) {
+		t.Fatal("until=1h should keep what was made now")
+	}
 	for _, bad := range []string{"dangling=true", "until=yesterday", "label"} {
-		if _, err := ParsePruneFilter([]string{bad}, now); !errors.Is(err, ErrBadFilter) {
-			t.Errorf("%q: want ErrBadFilter, got %v", bad, err)
+		if _, err := parse(bad); !errors.Is(err, filter.ErrBad) {
+			t.Errorf("%q: want filter.ErrBad, got %v", bad, err)
 		}
 	}
 }

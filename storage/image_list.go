@@ -4,40 +4,26 @@ import (
 	"errors"
 	"fmt"
 	cstorage "go.podman.io/storage"
+
+	"box/storage/filter"
 	"path"
 	"sort"
-	"strings"
 	"time"
 
 	"go.podman.io/image/v5/docker/reference"
 )
 
-// ErrBadFilter marks a --filter that names no known filter or has a
-// value it cannot take.
-var ErrBadFilter = errors.New("invalid filter")
-
-// FilterError says which filter was refused, in Docker's words.
-type FilterError struct {
-	Key, Value string
-}
-
-func (e *FilterError) Error() string {
-	if e.Value == "" {
-		return fmt.Sprintf("invalid filter '%s'", e.Key)
-	}
-	return fmt.Sprintf("invalid filter '%s=%s'", e.Key, e.Value)
-}
-
-func (e *FilterError) Unwrap() error { return ErrBadFilter }
+// ImageFilters are the --filter keys ListImages takes.
+var ImageFilters = filter.Spec{Keys: []string{"reference", "dangling", "label", "before", "since"}}
 
 // ListOptions select what ListImages returns.
 type ListOptions struct {
-	// Filters are Docker's image filters, "key=value" each:
+	// Filters are Docker's image filters (ImageFilters):
 	// reference=PATTERN (path.Match on the familiar name and on
 	// name:tag; several are or-ed), dangling=true|false,
 	// label=KEY or label=KEY=VALUE (all must match), before=IMAGE,
 	// since=IMAGE.
-	Filters []string
+	Filters filter.Args
 	// All includes intermediate images: the unnamed images of build steps.
 	All bool
 }
@@ -51,17 +37,17 @@ type Summary struct {
 	Size        int64
 }
 
-// imageFilters is ListOptions.Filters parsed.
+// imageFilters is ListOptions.Filters with their images looked up.
 type imageFilters struct {
+	args          filter.Args
 	references    []string
 	dangling      *bool
-	labels        []string
 	before, since *time.Time
 }
 
 // ListImages lists images as `docker images` does: newest first, each
-// with the names that passed the filters. It returns a *FilterError for
-// a filter it does not know or cannot parse, and a *NotFoundError when
+// with the names that passed the filters. It returns a *filter.Error for
+// a filter value it cannot take, and a *NotFoundError when
 // before= or since= names no image.
 func (s *Store) ListImages(opts ListOptions) ([]Summary, error) {
 	f, err := s.parseFilters(opts.Filters)
@@ -117,49 +103,34 @@ func firstOf(s []string) string {
 	return s[0]
 }
 
-func (s *Store) parseFilters(args []string) (*imageFilters, error) {
-	f := &imageFilters{}
-	for _, a := range args {
-		key, value, ok := strings.Cut(a, "=")
-		if !ok {
-			return nil, &FilterError{Key: a}
+func (s *Store) parseFilters(args filter.Args) (*imageFilters, error) {
+	f := &imageFilters{args: args, references: args.Values("reference")}
+	for _, ref := range f.references {
+		if _, err := path.Match(ref, ""); err != nil {
+			return nil, &filter.Error{Key: "reference", Value: ref}
 		}
-		key = strings.ToLower(strings.TrimSpace(key))
-		switch key {
-		case "reference":
-			if _, err := path.Match(value, ""); err != nil {
-				return nil, &FilterError{Key: key, Value: value}
-			}
-			f.references = append(f.references, value)
-		case "dangling":
-			var b bool
-			switch strings.ToLower(value) {
-			case "true", "1":
-				b = true
-			case "false", "0":
-			default:
-				return nil, &FilterError{Key: key, Value: value}
-			}
-			f.dangling = &b
-		case "label":
-			f.labels = append(f.labels, value)
-		case "before", "since":
-			img, err := s.LookupImage(value)
-			if errors.Is(err, ErrBadReference) {
-				err = &NotFoundError{Ref: value}
-			}
-			if err != nil {
-				return nil, err
-			}
-			t := img.Created
-			if key == "before" {
-				f.before = &t
-			} else {
-				f.since = &t
-			}
-		default:
-			return nil, &FilterError{Key: key}
+	}
+	dangling, set, err := args.Bool("dangling")
+	if err != nil {
+		return nil, err
+	}
+	if set {
+		f.dangling = &dangling
+	}
+	for key, at := range map[string]**time.Time{"before": &f.before, "since": &f.since} {
+		vs := args.Values(key)
+		if len(vs) == 0 {
+			continue
 		}
+		img, err := s.LookupImage(vs[len(vs)-1])
+		if errors.Is(err, ErrBadReference) {
+			err = &NotFoundError{Ref: vs[len(vs)-1]}
+		}
+		if err != nil {
+			return nil, err
+		}
+		t := img.Created
+		*at = &t
 	}
 	return f, nil
 }
@@ -175,7 +146,7 @@ func (f *imageFilters) apply(img *Image) (Summary, bool) {
 	if f.since != nil && !img.Created.After(*f.since) {
 		return sum, false
 	}
-	if !matchLabels(img.Config.Config.Labels, f.labels) {
+	if !f.args.MatchLabels(img.Config.Config.Labels) {
 		return sum, false
 	}
 	for _, t := range img.RepoTags() {
@@ -226,19 +197,6 @@ func MatchReference(pattern, familiar string) bool {
 	}
 	ok, _ := path.Match(pattern, reference.FamiliarName(named))
 	return ok
-}
-
-// matchLabels reports whether labels satisfy every filter, each "KEY"
-// (present) or "KEY=VALUE" (equal).
-func matchLabels(labels map[string]string, filters []string) bool {
-	for _, f := range filters {
-		key, want, hasValue := strings.Cut(f, "=")
-		got, ok := labels[key]
-		if !ok || hasValue && got != want {
-			return false
-		}
-	}
-	return true
 }
 
 // listedSize is the image's size as the store's ImageSize counts it, from

@@ -1,6 +1,8 @@
 package storage
 
 import (
+	"box/storage/filter"
+
 	"errors"
 	"strings"
 	"testing"
@@ -39,31 +41,6 @@ func TestMatchReference(t *testing.T) {
 	}
 }
 
-func TestMatchLabels(t *testing.T) {
-	labels := map[string]string{"role": "web", "tier": "", "a=b": "c"}
-	for _, c := range []struct {
-		filters []string
-		want    bool
-	}{
-		{nil, true},
-		{[]string{"role"}, true},
-		{[]string{"role=web"}, true},
-		{[]string{"role=db"}, false},
-		{[]string{"tier"}, true},
-		{[]string{"tier="}, true},
-		{[]string{"nope"}, false},
-		{[]string{"role=web", "tier"}, true},
-		{[]string{"role=web", "nope"}, false},
-	} {
-		if got := matchLabels(labels, c.filters); got != c.want {
-			t.Errorf("matchLabels(%q) = %t, want %t", c.filters, got, c.want)
-		}
-	}
-	if matchLabels(nil, []string{"role"}) {
-		t.Error("an image without labels matched label=role")
-	}
-}
-
 func TestParseFiltersErrors(t *testing.T) {
 	var s *Store // only before= and since= touch the store
 	for _, c := range []struct {
@@ -74,16 +51,19 @@ func TestParseFiltersErrors(t *testing.T) {
 		{"reference=[", "invalid filter 'reference=['"},
 		{"dangling", "invalid filter 'dangling'"},
 	} {
-		_, err := s.parseFilters([]string{c.filter})
-		if !errors.Is(err, ErrBadFilter) || err.Error() != c.msg {
+		args, err := filter.Parse([]string{c.filter}, ImageFilters)
+		if err == nil {
+			_, err = s.parseFilters(args)
+		}
+		if !errors.Is(err, filter.ErrBad) || err.Error() != c.msg {
 			t.Errorf("filter %q: got %v, want %q", c.filter, err, c.msg)
 		}
 	}
-	f, err := s.parseFilters([]string{"dangling=1", "Reference=alp*", "label=a=b"})
+	f, err := s.parseFilters(mustArgs(t, "dangling=1", "Reference=alp*", "label=a=b"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.dangling == nil || !*f.dangling || len(f.references) != 1 || f.labels[0] != "a=b" {
+	if f.dangling == nil || !*f.dangling || len(f.references) != 1 || f.args.Values("label")[0] != "a=b" {
 		t.Errorf("parsed filters = %+v", f)
 	}
 }
@@ -116,8 +96,8 @@ func TestFilterApply(t *testing.T) {
 		{"dangling=false hides untagged", imageFilters{dangling: &no}, untagged, false, ""},
 		{"dangling=false keeps tagged", imageFilters{dangling: &no}, alpine, true, "alpine:latest,myalpine:v1"},
 		{"dangling=true keeps digest-only (no tag), as Docker", imageFilters{dangling: &yes}, byDigest, true, ""},
-		{"label", imageFilters{labels: []string{"role=base"}}, alpine, true, "alpine:latest,myalpine:v1"},
-		{"label mismatch", imageFilters{labels: []string{"role=web"}}, alpine, false, ""},
+		{"label", imageFilters{args: mustArgs(t, "label=role=base")}, alpine, true, "alpine:latest,myalpine:v1"},
+		{"label mismatch", imageFilters{args: mustArgs(t, "label=role=web")}, alpine, false, ""},
 		{"before", imageFilters{before: &newer}, alpine, true, "alpine:latest,myalpine:v1"},
 		{"before, same time", imageFilters{before: &old}, alpine, false, ""},
 		{"since", imageFilters{since: &old}, untagged, true, ""},
@@ -152,4 +132,13 @@ func TestSortNewestFirst(t *testing.T) {
 	if strings.Join(got, "") != "425613" {
 		t.Errorf("order = %v, want newest first, same age by name, untagged after, unknown time last: 4 2 5 6 1 3", got)
 	}
+}
+
+func mustArgs(t *testing.T, raw ...string) filter.Args {
+	t.Helper()
+	a, err := filter.Parse(raw, ImageFilters)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
 }

@@ -3,86 +3,44 @@ package storage
 import (
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	cstorage "go.podman.io/storage"
+
+	"box/storage/filter"
 )
 
-// PruneFilter selects the images a prune may remove, as Docker's
-// --filter does: until=TIME and label=KEY[=VALUE] / label!=KEY[=VALUE].
+// PruneFilters are the --filter keys of every prune, as Docker's.
+var PruneFilters = filter.Spec{Keys: []string{"until", "label"}, Negatable: []string{"label"}}
+
+// PruneFilter selects what a prune may remove, as Docker's --filter does:
+// until=TIME and label=KEY[=VALUE] / label!=KEY[=VALUE].
 type PruneFilter struct {
-	// Until keeps images created at or after it; zero keeps none.
+	// Until keeps what was created at or after it; zero keeps nothing.
 	Until  time.Time
-	Labels []LabelMatch
+	labels filter.Args
 }
 
-// LabelMatch is one label= or label!= filter.
-type LabelMatch struct {
-	Key, Value string
-	HasValue   bool
-	Negate     bool
+// NewPruneFilter reads args (parsed against PruneFilters); now anchors
+// until's durations.
+func NewPruneFilter(args filter.Args, now time.Time) (PruneFilter, error) {
+	until, _, err := args.Time("until", now)
+	if err != nil {
+		return PruneFilter{}, err
+	}
+	return PruneFilter{Until: until, labels: args}, nil
 }
 
-// ParsePruneFilter reads Docker's prune filters ("until=24h",
-// "until=2024-01-02T15:04:05Z", "label=env=test", "label!=keep"); now
-// anchors durations. Errors wrap ErrBadFilter.
-func ParsePruneFilter(filters []string, now time.Time) (PruneFilter, error) {
-	var f PruneFilter
-	for _, raw := range filters {
-		key, value, ok := strings.Cut(raw, "=")
-		negate := strings.HasSuffix(key, "!")
-		key = strings.TrimSuffix(key, "!")
-		if !ok || value == "" {
-			return f, fmt.Errorf("%w: %q: want key=value", ErrBadFilter, raw)
-		}
-		switch {
-		case key == "until" && !negate:
-			t, err := parseUntil(value, now)
-			if err != nil {
-				return f, fmt.Errorf("%w: %q: %v", ErrBadFilter, raw, err)
-			}
-			f.Until = t
-		case key == "label":
-			k, v, has := strings.Cut(value, "=")
-			f.Labels = append(f.Labels, LabelMatch{Key: k, Value: v, HasValue: has, Negate: negate})
-		default:
-			return f, fmt.Errorf("%w: %q: prune takes until and label filters", ErrBadFilter, raw)
-		}
+// Matches says whether something created at created with labels may go.
+func (f PruneFilter) Matches(created time.Time, labels map[string]string) bool {
+	if !f.Until.IsZero() && !created.Before(f.Until) {
+		return false
 	}
-	return f, nil
-}
-
-// parseUntil reads a Docker timestamp: a Go duration before now, RFC 3339
-// (with or without zone or time), or Unix seconds.
-func parseUntil(v string, now time.Time) (time.Time, error) {
-	if d, err := time.ParseDuration(v); err == nil {
-		return now.Add(-d), nil
-	}
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02"} {
-		if t, err := time.ParseInLocation(layout, v, time.Local); err == nil {
-			return t, nil
-		}
-	}
-	if secs, err := strconv.ParseFloat(v, 64); err == nil {
-		return time.Unix(int64(secs), 0), nil
-	}
-	return time.Time{}, errors.New("want a duration (24h), an RFC 3339 time or Unix seconds")
+	return f.labels.MatchLabels(labels)
 }
 
 func (f PruneFilter) matches(img *Image) bool {
-	if !f.Until.IsZero() && !img.Created.Before(f.Until) {
-		return false
-	}
-	for _, l := range f.Labels {
-		v, ok := img.Config.Config.Labels[l.Key]
-		hit := ok && (!l.HasValue || v == l.Value)
-		if hit == l.Negate {
-			return false
-		}
-	}
-	return true
+	return f.Matches(img.Created, img.Config.Config.Labels)
 }
 
 // PruneReport says what a prune removed, in Docker's words.
