@@ -183,7 +183,12 @@ func (e *Engine) Start(ctx context.Context, nameOrID string, attach, interactive
 	if interactive {
 		mio.Stdin = io.Stdin
 	}
+	finishLog, err := logAttached(rec, dir, &mio)
+	if err != nil {
+		return 0, err
+	}
 	st, err := e.supervise(ctx, rec, dir, mio, nil, nil)
+	finishLog()
 	if err != nil {
 		return 0, err
 	}

@@ -384,7 +384,12 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 		// Without -i (even with -t) the keyboard is not passed on.
 		mio.Stdin = io.Stdin
 	}
+	finishLog, err := logAttached(rec, dir, &mio)
+	if err != nil {
+		return "", err
+	}
 	st, err := e.supervise(ctx, rec, dir, mio, nil, nil)
+	finishLog()
 	if err != nil {
 		return "", err
 	}
