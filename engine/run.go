@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
@@ -112,16 +113,24 @@ type ExitError struct{ Code int }
 func (e *ExitError) Error() string { return fmt.Sprintf("container exited with code %d", e.Code) }
 
 // CommandError is a container command that could not be run: not found
-// (127) or not executable (126), as Docker reports them.
+// (127) or not executable (126). Its words are those of Go's exec.LookPath
+// in runc's init, which Docker passes on: a bare name is "executable file
+// not found in $PATH", a path "stat PATH: no such file or directory".
 type CommandError struct {
 	Path     string
 	NotFound bool
-	Err      error
+	// Err is fs.ErrNotExist, fs.ErrPermission or syscall.EISDIR.
+	Err error
 }
 
 func (e *CommandError) Error() string {
-	if e.NotFound {
+	switch {
+	case e.NotFound && !strings.Contains(e.Path, "/"):
 		return fmt.Sprintf("exec: %q: executable file not found in $PATH", e.Path)
+	case e.NotFound:
+		return fmt.Sprintf("exec: %q: stat %s: no such file or directory", e.Path, e.Path)
+	case errors.Is(e.Err, syscall.EISDIR):
+		return fmt.Sprintf("exec: %q: is a directory", e.Path)
 	}
 	return fmt.Sprintf("exec: %q: permission denied", e.Path)
 }
