@@ -330,8 +330,11 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 	if err != nil {
 		return "", err
 	}
-	if err := checkCommand(rootfs, sp, mounts); err != nil {
-		return "", err
+	if !opts.CreateOnly {
+		// Docker's create takes any command; its start finds it missing.
+		if err := checkCommand(rootfs, sp, mounts); err != nil {
+			return "", err
+		}
 	}
 	rec := &record{
 		ID: ctr.ID, Name: name, Image: opts.Image, ImageID: img.ID,
@@ -451,7 +454,7 @@ func (e *Engine) supervise(ctx context.Context, rec *record, dir string, mio mon
 	mio.Started = func(r *monitor.Running) {
 		holder.release()
 		rec.StartedAt, rec.Monitor, rec.Init = time.Now().UTC(), currentProcess(), processOf(r.Pid)
-		rec.ExitCode, rec.FinishedAt, rec.Restarting = nil, time.Time{}, false
+		rec.ExitCode, rec.FinishedAt, rec.Restarting, rec.Error = nil, time.Time{}, false, ""
 		_ = rec.save(dir)
 		ctl.setRunning(r)
 		if then != nil {
