@@ -29,6 +29,14 @@ type runFailure struct{ err error }
 func (e *runFailure) Error() string { return e.err.Error() }
 func (e *runFailure) Unwrap() error { return e.err }
 
+// startFailure marks an error of `start -a`, which Docker's CLI reports
+// with 1 whatever its cause: only run turns a command that cannot be
+// invoked into 126 or 127.
+type startFailure struct{ err error }
+
+func (e *startFailure) Error() string { return e.err.Error() }
+func (e *startFailure) Unwrap() error { return e.err }
+
 // exitCode is the one place errors become exit codes.
 func exitCode(err error) int {
 	var exit *engine.ExitError
@@ -38,9 +46,12 @@ func exitCode(err error) int {
 	var start *monitor.StartError
 	var run *runFailure
 	var buildContext *build.ContextError
+	var startAttached *startFailure
 	switch {
 	case err == nil:
 		return exitOK
+	case errors.As(err, &startAttached):
+		return exitFailed
 	case errors.As(err, &exit):
 		return exit.Code
 	case errors.As(err, &cmdErr):

@@ -113,7 +113,7 @@ func startCommand() *cli.Command {
 					name := c.Args().First()
 					code, err := e.Start(c.Context, name, true, c.Bool("interactive"), engine.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
 					if err != nil {
-						return err
+						return &startFailure{err}
 					}
 					if code != 0 {
 						return &engine.ExitError{Code: code}

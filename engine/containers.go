@@ -112,6 +112,10 @@ func (e *Engine) describe(c *cstorage.Container) *Container {
 		if rec.ExitCode != nil {
 			ctr.ExitCode = *rec.ExitCode
 		}
+	case rec.ExitCode != nil && rec.StartedAt.IsZero():
+		// Its first start failed (a missing command): Docker keeps it
+		// created, with the code.
+		ctr.ExitCode = *rec.ExitCode
 	case rec.ExitCode != nil:
 		ctr.State, ctr.ExitCode = Exited, *rec.ExitCode
 	case rec.Monitor.alive() && rec.Init == nil:

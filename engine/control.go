@@ -68,7 +68,7 @@ type exitReport struct {
 // the client can give it the exit code it would have had locally.
 type errorReport struct {
 	Message string `json:"message"`
-	Kind    string `json:"kind"` // "usage", "notfound", "noexec", "notrunning" or ""
+	Kind    string `json:"kind"` // "usage", "notfound", "noexec", "isdir", "notrunning" or ""
 	// Hint is the error's fix, when it knows one (see hintError).
 	Hint string `json:"hint,omitempty"`
 }
@@ -84,6 +84,8 @@ func reportOf(err error) errorReport {
 	switch {
 	case errors.As(err, &cmd) && cmd.NotFound:
 		return errorReport{Message: cmd.Path, Kind: "notfound"}
+	case errors.As(err, &cmd) && errors.Is(cmd.Err, syscall.EISDIR):
+		return errorReport{Message: cmd.Path, Kind: "isdir"}
 	case errors.As(err, &cmd):
 		return errorReport{Message: cmd.Path, Kind: "noexec"}
 	case errors.As(err, &usage):
@@ -109,6 +111,8 @@ func (r errorReport) err(name string) error {
 		return &CommandError{Path: r.Message, NotFound: true, Err: os.ErrNotExist}
 	case "noexec":
 		return &CommandError{Path: r.Message, Err: os.ErrPermission}
+	case "isdir":
+		return &CommandError{Path: r.Message, Err: syscall.EISDIR}
 	case "usage":
 		return &UsageError{Msg: r.Message, Fix: r.Hint}
 	}

@@ -151,7 +151,7 @@ func (e *Engine) InspectContainer(nameOrID string) (*ContainerInspect, error) {
 		Image: "sha256:" + c.ImageID, Name: "/" + c.Name, Driver: e.Store.Driver(), Platform: "linux",
 		State: ContainerState{
 			Status: string(c.State), Running: c.State == Running || c.State == Restarting,
-			Restarting: c.State == Restarting, Pid: c.Pid, ExitCode: c.ExitCode,
+			Restarting: c.State == Restarting, Pid: c.Pid, ExitCode: c.ExitCode, Error: rec.Error,
 			StartedAt: dockerTime(c.StartedAt), FinishedAt: dockerTime(c.FinishedAt),
 		},
 		Config: ContainerConfig{

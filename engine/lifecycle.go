@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
 	"box/engine/monitor"
@@ -168,10 +169,14 @@ func (e *Engine) Start(ctx context.Context, nameOrID string, attach, interactive
 	// A monitor that died leaves the store counting a mount that lived in
 	// its namespace; the forced unmount resets the count before mounting.
 	_, _ = e.Store.Backing().Unmount(c.ID, true)
-	if _, err := e.Store.Backing().Mount(c.ID, ""); err != nil {
+	rootfs, err := e.Store.Backing().Mount(c.ID, "")
+	if err != nil {
 		return 0, fmt.Errorf("mount container %s: %w", nameOrID, err)
 	}
-	rec.ExitCode, rec.FinishedAt = nil, time.Time{}
+	if err := e.checkStartCommand(rec, dir, rootfs, sp); err != nil {
+		return 0, err
+	}
+	rec.ExitCode, rec.FinishedAt, rec.Error = nil, time.Time{}, ""
 	if !attach {
 		if err := rec.save(dir); err != nil {
 			return 0, err
@@ -192,9 +197,45 @@ func (e *Engine) Start(ctx context.Context, nameOrID string, attach, interactive
 	if interactive {
 		mio.Stdin = io.Stdin
 	}
+	finishLog, err := logAttached(rec, dir, &mio)
+	if err != nil {
+		return 0, err
+	}
 	st, err := e.supervise(ctx, rec, dir, mio, nil, nil)
+	finishLog()
 	if err != nil {
 		return 0, err
 	}
 	return st.ExitCode, nil
+}
+
+// checkStartCommand is create's missing check of the command, made when
+// the container starts, as Docker's daemon makes it: a command that
+// cannot run leaves the container as it was (created, if it never ran)
+// with the exit code 127 or 126 and the reason recorded, and removes it
+// for --rm. The rootfs mounted for the start is released then.
+func (e *Engine) checkStartCommand(rec *record, dir, rootfs string, sp *specs.Spec) error {
+	// The record keeps the user's command; the spec's may begin with
+	// --init's.
+	proc := *sp.Process
+	proc.Args = append([]string{rec.Path}, rec.Args...)
+	err := checkCommand(rootfs, &specs.Spec{Process: &proc}, bindMounts(sp))
+	var cmd *CommandError
+	if !errors.As(err, &cmd) {
+		return err
+	}
+	_, _ = e.Store.Backing().Unmount(rec.ID, true)
+	if rec.Remove {
+		_ = e.deleteWithVolumes(func() { _ = e.Store.Backing().DeleteContainer(rec.ID) }, rec.Volumes)
+		return err
+	}
+	code := 126
+	if cmd.NotFound {
+		code = 127
+	}
+	rec.ExitCode, rec.Error = &code, err.Error()
+	if serr := rec.save(dir); serr != nil {
+		return serr
+	}
+	return err
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,8 +14,11 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	units "github.com/docker/go-units"
+
+	"box/engine/monitor"
 )
 
 // Logging drivers box has.
@@ -142,48 +146,132 @@ func openLog(path string, p logPolicy) (*logWriter, error) {
 	return l, nil
 }
 
-// copy logs what r yields, line by line, as stream, until r ends.
+// maxLogLine is the longest entry Docker's log copier makes: a longer
+// line (or output with no newline at all) is logged in pieces of this
+// size, each without a trailing newline, which readers join again.
+const maxLogLine = 16 * 1024
+
+// copy logs what r yields as stream until r ends, one entry per line.
+// The entries made from one read go to the file in one write: a line a
+// write would cost more than the container took to print it.
 func (l *logWriter) copy(r io.Reader, stream string) {
-	br := bufio.NewReaderSize(r, 64*1024)
+	br := bufio.NewReaderSize(r, maxLogLine)
+	var batch, tail []byte
 	for {
-		line, err := br.ReadString('\n')
-		if line != "" && !l.policy.discard {
-			data, _ := json.Marshal(logEntry{Log: line, Stream: stream, Time: time.Now().UTC()})
-			l.write(append(data, '\n'))
+		line, err := br.ReadSlice('\n')
+		if len(line) > 0 && !l.policy.discard {
+			if len(batch) == 0 {
+				// One time for what one read brought: the end of each
+				// entry after its text.
+				tail = append(append(append(tail[:0], `,"stream":"`...), stream...), `","time":"`...)
+				tail = append(time.Now().UTC().AppendFormat(tail, time.RFC3339Nano), "\"}\n"...)
+			}
+			batch = append(appendJSONString(append(batch, `{"log":`...), line), tail...)
 		}
-		if err != nil {
+		ended := err != nil && !errors.Is(err, bufio.ErrBufferFull)
+		if len(batch) > 0 && (ended || br.Buffered() == 0 || len(batch) >= 64*1024) {
+			l.write(batch)
+			batch = batch[:0]
+		}
+		if ended {
 			return
 		}
 	}
 }
 
-func (l *logWriter) write(entry []byte) {
+// appendJSONString appends s as a JSON string, as encoding/json writes it
+// (bytes that are not UTF-8 become U+FFFD) without its reflection and
+// copies: this runs for every line a container prints.
+func appendJSONString(buf, s []byte) []byte {
+	const hex = "0123456789abcdef"
+	buf = append(buf, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		b := s[i]
+		if b >= 0x20 && b != '"' && b != '\\' && b != '<' && b != '>' && b != '&' && b < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if b < utf8.RuneSelf {
+			buf = append(buf, s[start:i]...)
+			switch b {
+			case '"', '\\':
+				buf = append(buf, '\\', b)
+			case '\n':
+				buf = append(buf, '\\', 'n')
+			case '\r':
+				buf = append(buf, '\\', 'r')
+			case '\t':
+				buf = append(buf, '\\', 't')
+			default:
+				// Control characters, and <, > and & as encoding/json
+				// escapes them.
+				buf = append(buf, '\\', 'u', '0', '0', hex[b>>4], hex[b&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRune(s[i:])
+		if r == utf8.RuneError && size == 1 || r == '\u2028' || r == '\u2029' {
+			buf = append(buf, s[start:i]...)
+			switch r {
+			case utf8.RuneError:
+				buf = append(buf, `\ufffd`...)
+			default:
+				buf = append(buf, '\\', 'u', '2', '0', '2', hex[r&0xf])
+			}
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	buf = append(buf, s[start:]...)
+	return append(buf, '"')
+}
+
+// write appends whole entries to the log. As Docker, it rotates before
+// an entry that would go past max-size, so a file ends at most one entry
+// beyond it.
+func (l *logWriter) write(entries []byte) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	// As Docker: rotate before the write that would go past max-size, so
-	// a file ends at most one entry beyond it.
-	if l.f != nil && l.policy.maxSize > 0 && l.size >= l.policy.maxSize {
-		l.rotate()
-	}
-	if l.f == nil {
-		f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	for len(entries) > 0 {
+		if l.f != nil && l.policy.maxSize > 0 && l.size >= l.policy.maxSize {
+			l.rotate()
+		}
+		if l.f == nil {
+			f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+			if err != nil {
+				return
+			}
+			l.f, l.size = f, 0
+			if st, err := f.Stat(); err == nil {
+				l.size = st.Size()
+			}
+		}
+		// Up to the entry that fills the file: entries are lines, and
+		// JSON holds no raw newline.
+		n := len(entries)
+		if l.policy.maxSize > 0 {
+			room := max(l.policy.maxSize-l.size, 1)
+			if room < int64(n) {
+				n = int(room) + bytes.IndexByte(entries[room-1:], '\n')
+			}
+		}
+		chunk := entries[:n]
+		entries = entries[n:]
+		written, err := l.f.Write(chunk)
 		if err != nil {
+			if written > 0 {
+				// Half an entry would spoil the line after it too.
+				_ = l.f.Truncate(l.size)
+			}
 			return
 		}
-		l.f, l.size = f, 0
-		if st, err := f.Stat(); err == nil {
-			l.size = st.Size()
-		}
+		l.size += int64(written)
 	}
-	n, err := l.f.Write(entry)
-	if err != nil {
-		if n > 0 {
-			// Half an entry would spoil the line after it too.
-			_ = l.f.Truncate(l.size)
-		}
-		return
-	}
-	l.size += int64(n)
 }
 
 // rotate moves the full log aside, ctr.log.N-1 dropping off the end, and
@@ -357,4 +445,125 @@ func removeLogs(e *Engine, id string) {
 	for _, f := range append(rotatedLogs(path), path) {
 		_ = os.Remove(f)
 	}
+}
+
+// logAttached makes a container run in the foreground log its output as a
+// detached one does, as Docker logs every container whatever is attached:
+// mio's Stdout and Stderr become pipes whose far ends go to the caller's
+// files first and then, line by line, to the container's log. With the
+// none driver mio is left alone and nothing is kept. The returned finish
+// must be called once supervise has returned: it waits for the last
+// output to reach both the caller and the log, and closes the log.
+func logAttached(rec *record, dir string, mio *monitor.Config) (finish func(), err error) {
+	policy, err := rec.Log.policy()
+	if err != nil {
+		return nil, err
+	}
+	if policy.discard {
+		return func() {}, nil
+	}
+	logs, err := openLog(filepath.Join(dir, logFile), policy)
+	if err != nil {
+		return nil, err
+	}
+	outR, outW, err1 := os.Pipe()
+	errR, errW, err2 := os.Pipe()
+	if err := errors.Join(err1, err2); err != nil {
+		for _, f := range []*os.File{outR, outW, errR, errW} {
+			if f != nil {
+				f.Close()
+			}
+		}
+		logs.Close()
+		return nil, fmt.Errorf("container output: %w", err)
+	}
+	var copying sync.WaitGroup
+	for _, s := range []struct {
+		r      *os.File
+		to     *os.File
+		stream string
+	}{{outR, mio.Stdout, "stdout"}, {errR, mio.Stderr, "stderr"}} {
+		copying.Add(1)
+		go func() {
+			defer copying.Done()
+			relayAndLog(s.r, s.to, logs, s.stream)
+		}()
+	}
+	mio.Stdout, mio.Stderr = outW, errW
+	then, terminal := mio.Started, mio.Spec.Process.Terminal
+	mio.Started = func(r *monitor.Running) {
+		if !terminal {
+			// The container holds its own copies of the write ends now;
+			// with a terminal, the monitor's relay writes to outW until
+			// the container ends.
+			outW.Close()
+			errW.Close()
+		}
+		if then != nil {
+			then(r)
+		}
+	}
+	return func() {
+		outW.Close()
+		errW.Close()
+		copying.Wait()
+		logs.Close()
+	}, nil
+}
+
+// relayAndLog passes what the container writes to from on to the
+// caller's to as it comes, and to the log beside: the log's encoding and
+// writes run on a goroutine of their own, a few chunks behind, so that
+// they neither hold up a prompt or a partial line nor, until that backlog
+// fills, the container's output. It returns once from has ended and the
+// log has all of it; from is closed then.
+func relayAndLog(from, to *os.File, logs *logWriter, stream string) {
+	defer from.Close()
+	chunks := make(chan []byte, 32)
+	logged := make(chan struct{})
+	go func() {
+		defer close(logged)
+		logs.copy(&chunkReader{chunks: chunks}, stream)
+	}()
+	buf := make([]byte, 64*1024)
+	for {
+		n, err := from.Read(buf)
+		if n > 0 {
+			if to != nil {
+				if _, werr := to.Write(buf[:n]); werr != nil {
+					// The reader went away (`box run ... | head -1`): as
+					// when the container wrote to it directly, its next
+					// write gets EPIPE or SIGPIPE rather than blocking on
+					// a full pipe.
+					from.Close()
+					to = nil
+				}
+			}
+			chunks <- bytes.Clone(buf[:n])
+		}
+		if err != nil {
+			break
+		}
+	}
+	close(chunks)
+	<-logged
+}
+
+// chunkReader reads the chunks sent on a channel until it is closed.
+type chunkReader struct {
+	chunks <-chan []byte
+	cur    []byte
+}
+
+func (r *chunkReader) Read(p []byte) (int, error) {
+	for len(r.cur) == 0 {
+		c, ok := <-r.chunks
+		if !ok {
+			return 0, io.EOF
+		}
+		r.cur = c
+	}
+	n := copy(p, r.cur)
+	r.cur = r.cur[n:]
+	return n, nil
 }

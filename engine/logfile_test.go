@@ -1,12 +1,20 @@
 package engine
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+
+	"box/engine/monitor"
 )
 
 func TestParseLogConfig(t *testing.T) {
@@ -160,5 +168,150 @@ func TestLogWriterDropsPartialWrites(t *testing.T) {
 	got := readLines(r)
 	if strings.Join(got, ",") != "line 0,line 1,line 3" {
 		t.Fatalf("read %v", got)
+	}
+}
+
+// TestLogAttached: a foreground container's output reaches the caller as
+// it comes, a partial line included, and the log gets every line, the
+// last unfinished one too, once finish returns.
+func TestLogAttached(t *testing.T) {
+	dir := t.TempDir()
+	callerR, callerW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer callerR.Close()
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer errR.Close()
+	mio := monitor.Config{Spec: &specs.Spec{Process: &specs.Process{}}, Stdout: callerW, Stderr: errW}
+	finish, err := logAttached(&record{}, dir, &mio)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mio.Stdout == callerW {
+		t.Fatal("the container still writes to the caller directly")
+	}
+	if _, err := mio.Stdout.WriteString("prompt> "); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 64)
+	n, err := callerR.Read(buf)
+	if err != nil || string(buf[:n]) != "prompt> " {
+		t.Fatalf("a partial line waited for its end: %q %v", buf[:n], err)
+	}
+	_, _ = mio.Stdout.WriteString("answer\nlast")
+	_, _ = mio.Stderr.WriteString("oops\n")
+	finish()
+	callerW.Close()
+	errW.Close()
+	rest, _ := io.ReadAll(callerR)
+	errs, _ := io.ReadAll(errR)
+	if string(rest) != "answer\nlast" || string(errs) != "oops\n" {
+		t.Fatalf("the caller got %q and %q", rest, errs)
+	}
+	rd := openLogReader(filepath.Join(dir, logFile))
+	defer rd.Close()
+	var got []string
+	rd.read(func(e logEntry) { got = append(got, e.Stream+":"+e.Log) })
+	slices.Sort(got)
+	want := []string{"stderr:oops\n", "stdout:last", "stdout:prompt> answer\n"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("log %q, want %q", got, want)
+	}
+}
+
+// TestLogAttachedNone: with the none driver the container writes to the
+// caller directly and nothing is kept.
+func TestLogAttachedNone(t *testing.T) {
+	dir := t.TempDir()
+	mio := monitor.Config{Spec: &specs.Spec{Process: &specs.Process{}}, Stdout: os.Stdout, Stderr: os.Stderr}
+	finish, err := logAttached(&record{Log: LogConfig{Type: LogNone}}, dir, &mio)
+	if err != nil {
+		t.Fatal(err)
+	}
+	finish()
+	if mio.Stdout != os.Stdout || mio.Stderr != os.Stderr {
+		t.Fatal("the none driver put a relay in the way")
+	}
+	if _, err := os.Stat(filepath.Join(dir, logFile)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the none driver made a log: %v", err)
+	}
+}
+
+// TestLogCopyLongLinesAndBatches: a line longer than Docker's 16 kB is
+// logged in pieces that read back as the line; entries written together
+// still rotate one by one.
+func TestLogCopyLongLinesAndBatches(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ctr.log")
+	w, err := openLog(path, logPolicy{maxFiles: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("x", 40000)
+	w.copy(strings.NewReader(long+"\nshort\nunfinished"), "stdout")
+	w.Close()
+	r := openLogReader(path)
+	var got []string
+	r.read(func(e logEntry) { got = append(got, e.Log) })
+	r.Close()
+	if len(got) != 5 || len(got[0]) != maxLogLine || strings.Join(got[:3], "") != long+"\n" || got[3] != "short\n" || got[4] != "unfinished" {
+		t.Fatalf("read %d entries: %.80q", len(got), got)
+	}
+
+	path = filepath.Join(t.TempDir(), "ctr.log")
+	w, err = openLog(path, logPolicy{maxSize: 1000, maxFiles: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines strings.Builder
+	for i := range 200 {
+		fmt.Fprintf(&lines, "line %d\n", i)
+	}
+	w.copy(strings.NewReader(lines.String()), "stdout")
+	w.Close()
+	for _, f := range append(rotatedLogs(path), path) {
+		st, err := os.Stat(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// An entry here is about 70 bytes.
+		if st.Size() > 1000+100 {
+			t.Errorf("%s holds %d bytes with max-size 1000", f, st.Size())
+		}
+	}
+	r = openLogReader(path)
+	got = readLines(r)
+	r.Close()
+	if len(got) == 0 || got[len(got)-1] != "line 199" {
+		t.Fatalf("the last line is missing: %v", got)
+	}
+}
+
+// TestAppendJSONString: the hand-made encoder reads back as encoding/json's.
+func TestAppendJSONString(t *testing.T) {
+	cases := []string{"", "plain line\n", `quote " and \ back`, "tab\tcr\r\x00\x1f\x7f", "<a href=\"x\">&amp;</a>",
+		"héllo wörld ✓ 😀", "bad \xff\xfe utf8 \xc3", "sep \u2028 \u2029 end"}
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for range 200 {
+		b := make([]byte, rnd.IntN(40))
+		for i := range b {
+			b[i] = byte(rnd.IntN(256))
+		}
+		cases = append(cases, string(b))
+	}
+	for _, s := range cases {
+		mine := appendJSONString(nil, []byte(s))
+		want, _ := json.Marshal(s)
+		var a, b string
+		if err := json.Unmarshal(mine, &a); err != nil {
+			t.Fatalf("%q encodes as invalid JSON %s: %v", s, mine, err)
+		}
+		_ = json.Unmarshal(want, &b)
+		if a != b {
+			t.Fatalf("%q: reads back as %q, encoding/json's as %q", s, a, b)
+		}
 	}
 }

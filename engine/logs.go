@@ -19,8 +19,8 @@ type LogOptions struct {
 
 // Logs writes a container's logged output, stdout lines to stdout and
 // stderr lines to stderr. With Follow it keeps writing what the
-// container prints until it stops or ctx ends. Only containers run with
-// -d have a log: a foreground run writes to its terminal.
+// container prints until it stops or ctx ends. Every container has a
+// log, attached or not, unless its logging driver is none.
 func (e *Engine) Logs(ctx context.Context, nameOrID string, opts LogOptions, stdout, stderr io.Writer) error {
 	c, err := e.LookupContainer(nameOrID)
 	if err != nil {
@@ -60,11 +60,21 @@ func (e *Engine) Logs(ctx context.Context, nameOrID string, opts LogOptions, std
 	if !opts.Follow {
 		return nil
 	}
+	// As Docker's follow, the stream ends with the container or at
+	// --until: nothing logged after it would be shown.
 	for c.State == Running && c.monitor.alive() {
+		wait := 100 * time.Millisecond
+		if !opts.Until.IsZero() {
+			left := time.Until(opts.Until)
+			if left < 0 {
+				break
+			}
+			wait = min(wait, left)
+		}
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-time.After(100 * time.Millisecond):
+		case <-time.After(wait):
 		}
 		rd.read(show)
 	}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
 	"github.com/opencontainers/runtime-spec/specs-go"
@@ -305,60 +306,57 @@ func readKeyFiles(kind string, files []string) ([]string, error) {
 	return env, nil
 }
 
-// checkCommand finds the container's command as the kernel would, so
-// that "not found" (127) and "not executable" (126) are told apart before
-// the start, without reading the runtime's error text. Paths under a bind
-// mount are looked up on the host side of the mount.
+// checkCommand finds the container's command as runc's init will (Go's
+// exec.LookPath), so that "not found" (127) and "not executable" (126) are
+// told apart before the start, without reading the runtime's error text.
+// A path is checked as it is; a bare name is looked up in the container's
+// PATH, where only an executable file counts. Paths under a bind mount are
+// looked up on the host side of the mount.
 func checkCommand(rootfs string, sp *specs.Spec, mounts []spec.Mount) error {
 	cmd := sp.Process.Args[0]
-	var candidates []string
-	switch {
-	case strings.Contains(cmd, "/"):
+	if strings.Contains(cmd, "/") {
 		p := cmd
 		if !path.IsAbs(p) {
 			p = path.Join(sp.Process.Cwd, p)
 		}
-		candidates = []string{p}
-	default:
-		pathEnv := ""
-		for _, e := range sp.Process.Env {
-			if v, ok := strings.CutPrefix(e, "PATH="); ok {
-				pathEnv = v
-			}
-		}
-		for _, dir := range filepath.SplitList(pathEnv) {
-			if dir == "" {
-				dir = "."
-			}
-			if !path.IsAbs(dir) {
-				dir = path.Join(sp.Process.Cwd, dir)
-			}
-			candidates = append(candidates, path.Join(dir, cmd))
-		}
-	}
-	var denied error
-	for _, c := range candidates {
-		host, err := hostPath(rootfs, c, mounts)
-		if err != nil {
-			continue
-		}
-		st, err := os.Stat(host)
-		if err != nil || st.IsDir() {
-			if err == nil {
-				denied = &CommandError{Path: cmd, Err: fs.ErrPermission}
-			}
-			continue
-		}
-		if st.Mode()&0o111 == 0 {
-			denied = &CommandError{Path: cmd, Err: fs.ErrPermission}
-			continue
+		st, err := statIn(rootfs, p, mounts)
+		switch {
+		case err != nil:
+			return &CommandError{Path: cmd, NotFound: true, Err: fs.ErrNotExist}
+		case st.IsDir():
+			return &CommandError{Path: cmd, Err: syscall.EISDIR}
+		case st.Mode()&0o111 == 0:
+			return &CommandError{Path: cmd, Err: fs.ErrPermission}
 		}
 		return nil
 	}
-	if denied != nil {
-		return denied
+	pathEnv := ""
+	for _, e := range sp.Process.Env {
+		if v, ok := strings.CutPrefix(e, "PATH="); ok {
+			pathEnv = v
+		}
+	}
+	for _, dir := range filepath.SplitList(pathEnv) {
+		if dir == "" {
+			dir = "."
+		}
+		if !path.IsAbs(dir) {
+			dir = path.Join(sp.Process.Cwd, dir)
+		}
+		if st, err := statIn(rootfs, path.Join(dir, cmd), mounts); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
+			return nil
+		}
 	}
 	return &CommandError{Path: cmd, NotFound: true, Err: fs.ErrNotExist}
+}
+
+// statIn stats the container path p in rootfs or the bind mount over it.
+func statIn(rootfs, p string, mounts []spec.Mount) (fs.FileInfo, error) {
+	host, err := hostPath(rootfs, p, mounts)
+	if err != nil {
+		return nil, err
+	}
+	return os.Stat(host)
 }
 
 // hostPath maps a container path to where it lives on the host.

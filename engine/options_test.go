@@ -4,10 +4,12 @@ import (
 	"box/storage/filter"
 
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
@@ -171,7 +173,7 @@ func TestCheckCommand(t *testing.T) {
 	for _, f := range []struct {
 		path string
 		mode os.FileMode
-	}{{"bin/tool", 0o755}, {"etc/data", 0o644}, {"opt/x", 0o755}} {
+	}{{"bin/tool", 0o755}, {"bin/plain", 0o644}, {"etc/data", 0o644}, {"opt/x", 0o755}} {
 		p := filepath.Join(root, f.path)
 		_ = os.MkdirAll(filepath.Dir(p), 0o755)
 		if err := os.WriteFile(p, nil, f.mode); err != nil {
@@ -195,6 +197,8 @@ func TestCheckCommand(t *testing.T) {
 		{"tool", 0, false}, {"/bin/tool", 0, false}, {"link", 0, false}, {"./x", 0, false},
 		{"/mnt/mounted", 0, false},
 		{"nosuch", 127, true}, {"/etc/data", 126, false}, {"/etc", 126, false}, {"/mnt/none", 127, true},
+		// As exec.LookPath: in PATH only an executable file counts.
+		{"plain", 127, true},
 	} {
 		err := checkCommand(root, sp(tc.arg0), mounts)
 		var ce *CommandError
@@ -203,6 +207,29 @@ func TestCheckCommand(t *testing.T) {
 			t.Errorf("%s: unexpected %v", tc.arg0, err)
 		case tc.code != 0 && (!errors.As(err, &ce) || ce.NotFound != tc.notFound):
 			t.Errorf("%s: got %v, want code %d", tc.arg0, err, tc.code)
+		}
+	}
+}
+
+// TestCommandErrorWords: the part of runc's (Go's exec.LookPath) message
+// that Docker passes on and users grep for.
+func TestCommandErrorWords(t *testing.T) {
+	for _, tc := range []struct {
+		err  *CommandError
+		want string
+	}{
+		{&CommandError{Path: "nosuch", NotFound: true}, `exec: "nosuch": executable file not found in $PATH`},
+		{&CommandError{Path: "/no/such", NotFound: true}, `exec: "/no/such": stat /no/such: no such file or directory`},
+		{&CommandError{Path: "./x", NotFound: true}, `exec: "./x": stat ./x: no such file or directory`},
+		{&CommandError{Path: "/etc/passwd", Err: fs.ErrPermission}, `exec: "/etc/passwd": permission denied`},
+		{&CommandError{Path: "/etc", Err: syscall.EISDIR}, `exec: "/etc": is a directory`},
+	} {
+		if got := tc.err.Error(); got != tc.want {
+			t.Errorf("got %q, want %q", got, tc.want)
+		}
+		// The same words when the error crossed the control socket.
+		if got := reportOf(tc.err).err("c").Error(); got != tc.want {
+			t.Errorf("over the socket: got %q, want %q", got, tc.want)
 		}
 	}
 }

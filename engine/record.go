@@ -25,6 +25,8 @@ type record struct {
 	StartedAt  time.Time `json:"started_at,omitzero"`
 	FinishedAt time.Time `json:"finished_at,omitzero"`
 	ExitCode   *int      `json:"exit_code,omitempty"`
+	// Error is why the last start failed, for inspect's State.Error.
+	Error string `json:"error,omitempty"`
 	// Monitor names the process that owns the running container and Init
 	// the container's first process as the host sees it, each with its
 	// start time so that a reused pid is not mistaken for it.

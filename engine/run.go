@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
@@ -112,16 +113,24 @@ type ExitError struct{ Code int }
 func (e *ExitError) Error() string { return fmt.Sprintf("container exited with code %d", e.Code) }
 
 // CommandError is a container command that could not be run: not found
-// (127) or not executable (126), as Docker reports them.
+// (127) or not executable (126). Its words are those of Go's exec.LookPath
+// in runc's init, which Docker passes on: a bare name is "executable file
+// not found in $PATH", a path "stat PATH: no such file or directory".
 type CommandError struct {
 	Path     string
 	NotFound bool
-	Err      error
+	// Err is fs.ErrNotExist, fs.ErrPermission or syscall.EISDIR.
+	Err error
 }
 
 func (e *CommandError) Error() string {
-	if e.NotFound {
+	switch {
+	case e.NotFound && !strings.Contains(e.Path, "/"):
 		return fmt.Sprintf("exec: %q: executable file not found in $PATH", e.Path)
+	case e.NotFound:
+		return fmt.Sprintf("exec: %q: stat %s: no such file or directory", e.Path, e.Path)
+	case errors.Is(e.Err, syscall.EISDIR):
+		return fmt.Sprintf("exec: %q: is a directory", e.Path)
 	}
 	return fmt.Sprintf("exec: %q: permission denied", e.Path)
 }
@@ -328,8 +337,11 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 	if err != nil {
 		return "", err
 	}
-	if err := checkCommand(rootfs, sp, mounts); err != nil {
-		return "", err
+	if !opts.CreateOnly {
+		// Docker's create takes any command; its start finds it missing.
+		if err := checkCommand(rootfs, sp, mounts); err != nil {
+			return "", err
+		}
 	}
 	rec := &record{
 		ID: ctr.ID, Name: name, Image: opts.Image, ImageID: img.ID,
@@ -391,7 +403,12 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 		// Without -i (even with -t) the keyboard is not passed on.
 		mio.Stdin = io.Stdin
 	}
+	finishLog, err := logAttached(rec, dir, &mio)
+	if err != nil {
+		return "", err
+	}
 	st, err := e.supervise(ctx, rec, dir, mio, nil, nil)
+	finishLog()
 	if err != nil {
 		return "", err
 	}
@@ -444,7 +461,7 @@ func (e *Engine) supervise(ctx context.Context, rec *record, dir string, mio mon
 	mio.Started = func(r *monitor.Running) {
 		holder.release()
 		rec.StartedAt, rec.Monitor, rec.Init = time.Now().UTC(), currentProcess(), processOf(r.Pid)
-		rec.ExitCode, rec.FinishedAt, rec.Restarting = nil, time.Time{}, false
+		rec.ExitCode, rec.FinishedAt, rec.Restarting, rec.Error = nil, time.Time{}, false, ""
 		_ = rec.save(dir)
 		ctl.setRunning(r)
 		if then != nil {
