@@ -193,6 +193,9 @@ func TestExec(t *testing.T) {
 		cmd := u.BoxCmd("exec", name, "sh", "-c", `trap "echo got TERM; exit 9" TERM; echo ready; while :; do sleep 0.1; done`)
 		var out syncBuffer
 		cmd.Stdout = &out
+		// Should box die with the process still holding its stdout, fail in seconds,
+		// not when the container ends.
+		cmd.WaitDelay = 10 * time.Second
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
