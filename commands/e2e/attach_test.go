@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -67,9 +68,9 @@ func TestAttachStreams(t *testing.T) {
 		// Two clients at once both see the output.
 		name2 := "attach-two-" + u.Mode
 		u.MustBox(t, "run", "-d", "--name", name2, "busybox", "sh", "-c",
-			`while [ ! -f /tmp/go ]; do sleep 0.05; done; echo both; exit 0`)
+			`trap "echo ping" USR1; while [ ! -f /tmp/go ]; do sleep 0.05; done; echo both; exit 0`)
 		t.Cleanup(func() { u.Box(t, "rm", "-f", name2) })
-		var outs [2]strings.Builder
+		var outs [2]syncBuffer
 		var waits [2]func() error
 		for i := range outs {
 			cmd := u.BoxCmd("attach", "--no-stdin", name2)
@@ -79,10 +80,18 @@ func TestAttachStreams(t *testing.T) {
 			}
 			waits[i] = cmd.Wait
 		}
-		time.Sleep(500 * time.Millisecond) // both connected
+		// A client is connected once it shows output: USR1 makes the container print
+		// "ping", sent again until both clients have shown one.
+		waitFor(t, "both attach clients to connect", 20*time.Second, func() (bool, string) {
+			u.MustBox(t, "kill", "-s", "USR1", name2)
+			ok := pollUntil(time.Second, func() bool {
+				return strings.Contains(outs[0].String(), "ping\n") && strings.Contains(outs[1].String(), "ping\n")
+			})
+			return ok, fmt.Sprintf("client outputs %q and %q", outs[0].String(), outs[1].String())
+		})
 		u.MustBox(t, "exec", name2, "touch", "/tmp/go")
 		for i, wait := range waits {
-			if err := wait(); err != nil || outs[i].String() != "both\n" {
+			if err := wait(); err != nil || trimLeadingLines(outs[i].String(), "ping") != "both\n" {
 				t.Fatalf("attached client %d: %v, output %q", i, err, outs[i].String())
 			}
 		}

@@ -31,7 +31,7 @@ func TestDetachedRunAndLogs(t *testing.T) {
 		name := "detached-" + u.Mode
 		start := time.Now()
 		r := u.MustBox(t, "run", "-d", "--name", name, "busybox", "sh", "-c",
-			`echo out1; echo err1 >&2; echo out2; trap "echo bye; exit 3" TERM; while :; do sleep 0.1; done`)
+			`echo out1; echo err1 >&2; echo out2; trap "echo bye; exit 3" TERM; trap "echo ping" USR1; while :; do sleep 0.1; done`)
 		if !fullID.MatchString(r.Stdout) {
 			t.Fatalf("run -d should print the full id alone: %s", r)
 		}
@@ -69,12 +69,19 @@ func TestDetachedRunAndLogs(t *testing.T) {
 
 		// logs -f follows until the container stops.
 		follow := u.BoxCmd("logs", "-f", "--tail", "0", name)
-		var out strings.Builder
+		var out syncBuffer
 		follow.Stdout = &out
 		if err := follow.Start(); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(300 * time.Millisecond)
+		// logs -f --tail 0 shows only what is logged once it follows: USR1 makes the
+		// container log "ping", sent again until logs -f prints one, so that the stop's
+		// last words come while it surely follows.
+		waitFor(t, "logs -f to follow the log", 20*time.Second, func() (bool, string) {
+			u.MustBox(t, "kill", "-s", "USR1", name)
+			ok := pollUntil(time.Second, func() bool { return strings.Contains(out.String(), "ping\n") })
+			return ok, fmt.Sprintf("logs -f printed %q", out.String())
+		})
 		wantOut(t, u.MustBox(t, "stop", name), name)
 		done := make(chan error, 1)
 		go func() { done <- follow.Wait() }()
@@ -84,7 +91,7 @@ func TestDetachedRunAndLogs(t *testing.T) {
 			_ = follow.Process.Kill()
 			t.Fatal("logs -f did not end when the container stopped")
 		}
-		if out.String() != "bye\n" {
+		if got := trimLeadingLines(out.String(), "ping"); got != "bye\n" {
 			t.Fatalf("logs -f printed %q, want the container's last words", out.String())
 		}
 		r = u.MustBox(t, "ps", "-a", "--format", "{{.Status}}", "--filter", "name="+name)

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -190,15 +191,18 @@ func TestExec(t *testing.T) {
 
 		// A signal to `box exec` reaches the process.
 		cmd := u.BoxCmd("exec", name, "sh", "-c", `trap "echo got TERM; exit 9" TERM; echo ready; while :; do sleep 0.1; done`)
-		var out strings.Builder
+		var out syncBuffer
 		cmd.Stdout = &out
+		// Should box die with the process still holding its stdout, fail in seconds,
+		// not when the container ends.
+		cmd.WaitDelay = 10 * time.Second
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		deadline = time.Now().Add(10 * time.Second)
-		for !strings.Contains(out.String(), "ready") && time.Now().Before(deadline) {
-			time.Sleep(20 * time.Millisecond)
-		}
+		// "ready" comes after the trap is set: from then on TERM is the shell's to handle.
+		waitFor(t, "the exec'd shell to say ready", 10*time.Second, func() (bool, string) {
+			return strings.Contains(out.String(), "ready"), fmt.Sprintf("output %q", out.String())
+		})
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		err := cmd.Wait()
 		if code := cmd.ProcessState.ExitCode(); code != 9 || out.String() != "ready\ngot TERM\n" {

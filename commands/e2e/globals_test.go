@@ -3,7 +3,10 @@ package e2e
 import (
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -41,10 +44,64 @@ func TestGlobalFlags(t *testing.T) {
 	})
 }
 
+// cgroupLayout says, from /proc/self/mountinfo, how this machine mounts cgroups, in the words
+// of box info: "v2" when /sys/fs/cgroup is the unified hierarchy itself, "v1 (hybrid)" when
+// it holds v1 hierarchies and a cgroup2 one below it (systemd's /sys/fs/cgroup/unified),
+// else "v1".
+func cgroupLayout(t *testing.T) string {
+	t.Helper()
+	data, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	top, below := "", false
+	for _, line := range strings.Split(string(data), "\n") {
+		// ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTIONS
+		f := strings.Fields(line)
+		sep := slices.Index(f, "-")
+		if len(f) < 5 || sep < 0 || sep+1 >= len(f) {
+			continue
+		}
+		point, fstype := unescapeMountPath(f[4]), f[sep+1]
+		switch {
+		case point == "/sys/fs/cgroup":
+			top = fstype // the last mount there is the one seen
+		case strings.HasPrefix(point, "/sys/fs/cgroup/") && fstype == "cgroup2":
+			below = true
+		}
+	}
+	switch {
+	case top == "cgroup2":
+		return "v2"
+	case below:
+		return "v1 (hybrid)"
+	default:
+		return "v1"
+	}
+}
+
 func TestInfoAndVersion(t *testing.T) {
+	cgroups := cgroupLayout(t)
+	var uts syscall.Utsname
+	if err := syscall.Uname(&uts); err != nil {
+		t.Fatal(err)
+	}
+	var kernel strings.Builder
+	for _, c := range uts.Release {
+		if c == 0 {
+			break
+		}
+		kernel.WriteByte(byte(c))
+	}
 	forEachUser(t, func(t *testing.T, u *User) {
 		r := u.MustBox(t, "info")
-		for _, want := range []string{"Storage Driver:  overlay", "Cgroup Version:  v1 (hybrid)", "127.0.0.1:", "docker.io"} {
+		for _, want := range []string{
+			"Storage Driver:  overlay",
+			"Cgroup Version:  " + cgroups + "\n",
+			"Kernel Version:  " + kernel.String() + "\n",
+			"OSType/Arch:     " + runtime.GOOS + "/" + runtime.GOARCH + "\n",
+			"127.0.0.1:", "docker.io",
+		} {
 			if !strings.Contains(r.Stdout, want) {
 				t.Fatalf("box info lacks %q:\n%s", want, r.Stdout)
 			}
@@ -54,7 +111,7 @@ func TestInfoAndVersion(t *testing.T) {
 			t.Fatalf("box info says the wrong mode:\n%s", r.Stdout)
 		}
 		r = u.MustBox(t, "version", "--format", "{{.Client.Os}}/{{.Client.Arch}}")
-		wantOut(t, r, "linux/amd64")
+		wantOut(t, r, runtime.GOOS+"/"+runtime.GOARCH)
 	})
 }
 

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -84,12 +85,52 @@ func TestNetContainerShare(t *testing.T) {
 		// The owner stops while a foreground run in its network goes on:
 		// that run still ends with its own output and code.
 		u.MustBox(t, "rm", "-f", joined)
+		// It says it started, in a directory shared with the host, and ends only once
+		// told to, after the owner has stopped.
+		syncDir, err := os.MkdirTemp(tempDir, "sync-"+u.Mode+"-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		pullMkdirFor(t, u, syncDir)
 		done := make(chan Result, 1)
 		go func() {
-			done <- u.Box(t, "run", "--rm", "--network", "container:"+owner, "busybox", "sh", "-c", "sleep 3; echo done; exit 5")
+			done <- u.Box(t, "run", "--rm", "--network", "container:"+owner, "-v", syncDir+":/sync", "busybox", "sh", "-c",
+				"touch /sync/started; while [ ! -f /sync/go ]; do sleep 0.05; done; echo done; exit 5")
 		}()
-		time.Sleep(time.Second)
-		u.MustBox(t, "stop", "-t", "1", owner)
+		waitFor(t, "the run in the owner's network to start", 30*time.Second, func() (bool, string) {
+			if _, err := os.Stat(filepath.Join(syncDir, "started")); err == nil {
+				return true, ""
+			}
+			select {
+			case r := <-done:
+				t.Fatalf("the run in the owner's network ended before the owner stopped: %s", r)
+			default:
+			}
+			return false, "no /sync/started yet"
+		})
+		// The owner's process ends while the run goes on; only then is the run told to
+		// finish. (Rootless, the owner's monitor hosts the run and outlives it, so stop
+		// returns once the run has ended: the stop goes on meanwhile.)
+		ownerPid, err := strconv.Atoi(strings.TrimSpace(u.MustBox(t, "inspect", "-f", "{{.State.Pid}}", owner).Stdout))
+		if err != nil || ownerPid <= 0 {
+			t.Fatalf("the owner's pid: %v", err)
+		}
+		stopped := make(chan Result, 1)
+		go func() { stopped <- u.Box(t, "stop", "-t", "1", owner) }()
+		waitFor(t, "the owner's process to end", 30*time.Second, func() (bool, string) {
+			return !alive(ownerPid), fmt.Sprintf("pid %d runs", ownerPid)
+		})
+		select {
+		case r := <-done:
+			t.Fatalf("the run in the owner's network ended with it: %s", r)
+		default:
+		}
+		if err := os.WriteFile(filepath.Join(syncDir, "go"), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if r := <-stopped; r.Code != 0 {
+			t.Fatalf("stop of the owner: %s", r)
+		}
 		r = <-done
 		wantCode(t, r, 5)
 		wantOut(t, r, "done")

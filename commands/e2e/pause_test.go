@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -33,8 +34,18 @@ func TestPause(t *testing.T) {
 			t.Fatalf("ps of a paused container: %s", r)
 		}
 		wantOut(t, u.MustBox(t, "inspect", "-f", "{{.State.Status}} {{.State.Paused}} {{.State.Running}}", name), "paused true true")
+		// What proves the paused container had the time to print: a container running
+		// the same loop, not paused, printed five ticks meanwhile through the same kind of
+		// monitor and log.
+		ref := "ticker-" + u.Mode
+		u.MustBox(t, "run", "-d", "--name", ref, "busybox", "sh", "-c", `while :; do echo tick; sleep 0.05; done`)
+		t.Cleanup(func() { u.Box(t, "rm", "-f", ref) })
 		before := tickCount(t, u, name)
-		time.Sleep(500 * time.Millisecond)
+		refBefore := tickCount(t, u, ref)
+		waitFor(t, "the unpaused container to tick five times", 20*time.Second, func() (bool, string) {
+			n := tickCount(t, u, ref)
+			return n >= refBefore+5, fmt.Sprintf("%d ticks, from %d", n, refBefore)
+		})
 		if after := tickCount(t, u, name); after != before {
 			t.Fatalf("a paused container went on printing: %d then %d ticks", before, after)
 		}

@@ -155,6 +155,31 @@ func (s *pullStore) pullTempEntries(t *testing.T) []string {
 	return names
 }
 
+// pullTempBytes is how many bytes the files in the store's pull-tmp hold: those of the blobs
+// of a pull in flight.
+func (s *pullStore) pullTempBytes() int64 {
+	var n int64
+	filepath.WalkDir(filepath.Join(s.root, "pull-tmp"), func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			if info, err := d.Info(); err == nil {
+				n += info.Size()
+			}
+		}
+		return nil
+	})
+	return n
+}
+
+// waitPullMidway waits until a pull on s has written some of a blob into pull-tmp: from then
+// on it is caught mid-download, with a partial blob for its cleanup to remove.
+func (s *pullStore) waitPullMidway(t *testing.T) {
+	t.Helper()
+	waitFor(t, "the pull to write part of a blob", time.Minute, func() (bool, string) {
+		n := s.pullTempBytes()
+		return n >= 1<<20, fmt.Sprintf("%d bytes in pull-tmp: %q", n, s.pullTempEntries(t))
+	})
+}
+
 func pullLines(out string) []string {
 	var lines []string
 	for _, l := range strings.Split(strings.TrimRight(out, "\n"), "\n") {
@@ -929,7 +954,7 @@ func TestPullInterrupted(t *testing.T) {
 
 		cmd, lines, _ := pullStart(t, s, env, "pull", ref)
 		pullWaitLine(t, lines, bigID+": Pulling fs layer", time.Minute)
-		time.Sleep(time.Second)
+		s.waitPullMidway(t)
 		start := time.Now()
 		if err := cmd.Process.Signal(os.Interrupt); err != nil {
 			t.Fatal(err)
@@ -955,7 +980,7 @@ func TestPullInterrupted(t *testing.T) {
 
 		cmd, lines, _ = pullStart(t, s, env, "pull", ref)
 		pullWaitLine(t, lines, bigID+": Pulling fs layer", time.Minute)
-		time.Sleep(time.Second)
+		s.waitPullMidway(t)
 		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		pullDrain(lines)
 		if code := pullExitCode(t, cmd, 30*time.Second); code != 128+9 {

@@ -7,8 +7,10 @@ package e2e
 import (
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -194,12 +196,13 @@ func TestPushInterrupted(t *testing.T) {
 		t.Parallel()
 		s := newPullStore(t, u)
 		s.must(t, "pull", "-q", regRef(repo))
-		dst := slow + "/pushtest/big-" + u.Mode + "-" + pullUnique(t) + ":latest"
+		dstRepo := "pushtest/big-" + u.Mode + "-" + pullUnique(t)
+		dst := slow + "/" + dstRepo + ":latest"
 		s.must(t, "tag", regRef(repo), dst)
 
 		cmd, lines, stdout := pullStart(t, s, env, "push", dst)
 		waitPushing(t, lines)
-		time.Sleep(time.Second)
+		waitUploadMidway(t, dstRepo)
 		if err := cmd.Process.Signal(os.Interrupt); err != nil {
 			t.Fatal(err)
 		}
@@ -216,7 +219,7 @@ func TestPushInterrupted(t *testing.T) {
 
 		cmd, lines, _ = pullStart(t, s, env, "push", dst)
 		waitPushing(t, lines)
-		time.Sleep(time.Second)
+		waitUploadMidway(t, dstRepo)
 		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		rest = pullDrain(lines)
 		if code := pullExitCode(t, cmd, 30*time.Second); code != 128+9 {
@@ -245,6 +248,25 @@ func TestPushInterrupted(t *testing.T) {
 		if run := clean.must(t, "run", "--rm", "--pull=never", dst, "sh", "-c", "cat /marker; wc -c < /big"); run.Stdout != fmt.Sprintf("ok\n%d\n", 60<<20) {
 			t.Errorf("the pushed image pulled back prints %q", run.Stdout)
 		}
+	})
+}
+
+// waitUploadMidway waits until the registry holds part of an upload to repo (a path such as
+// "pushtest/big-root-1234"): from then on the push is caught mid-upload.
+func waitUploadMidway(t *testing.T, repo string) {
+	t.Helper()
+	dir := filepath.Join(tempDir, "registry", "storage", "docker", "registry", "v2", "repositories", repo, "_uploads")
+	waitFor(t, "the registry to receive part of a layer", time.Minute, func() (bool, string) {
+		var n int64
+		filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+			if err == nil && d.Type().IsRegular() && d.Name() == "data" {
+				if info, err := d.Info(); err == nil {
+					n += info.Size()
+				}
+			}
+			return nil
+		})
+		return n >= 1<<20, fmt.Sprintf("%d bytes in %s", n, dir)
 	})
 }
 

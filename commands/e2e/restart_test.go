@@ -40,11 +40,12 @@ func TestRestartPolicy(t *testing.T) {
 
 		// on-failure leaves a clean exit alone.
 		clean := "onfail-clean-" + u.Mode
-		u.MustBox(t, "run", "-d", "--restart", "on-failure", "--name", clean, "busybox", "echo", "once")
+		id = strings.TrimSpace(u.MustBox(t, "run", "-d", "--restart", "on-failure", "--name", clean, "busybox", "echo", "once").Stdout)
 		t.Cleanup(func() { u.Box(t, "rm", "-f", clean) })
-		waitState(t, u, clean, "exited", 30*time.Second)
-		time.Sleep(300 * time.Millisecond)
+		// Once the monitor has ended, nothing can run the container again.
+		waitExitedForGood(t, u, clean, id, 30*time.Second)
 		wantOut(t, u.MustBox(t, "logs", clean), "once")
+		wantOut(t, u.MustBox(t, "inspect", "-f", "{{.RestartCount}} {{.State.ExitCode}}", clean), "0 0")
 
 		// always restarts a clean exit too, until box stops it; stopped by
 		// hand, it stays stopped.
@@ -61,12 +62,11 @@ func TestRestartPolicy(t *testing.T) {
 		wantOut(t, u.MustBox(t, "stop", "-t", "1", always), always)
 		waitState(t, u, always, "exited", 10*time.Second)
 		before := u.MustBox(t, "logs", always).Stdout
-		time.Sleep(time.Second)
+		// The monitor applies the policy: once it has ended, with the container still
+		// recorded as exited, the policy had its chance and did not restart it.
+		waitExitedForGood(t, u, always, id, 10*time.Second)
 		if after := u.MustBox(t, "logs", always).Stdout; after != before {
 			t.Fatalf("a stopped --restart always container ran again: %q then %q", before, after)
-		}
-		if m := monitorsOf(id); len(m) != 0 {
-			t.Fatalf("the monitor should be gone after stop, have %v", m)
 		}
 		// start brings the policy back; kill ends it again.
 		wantOut(t, u.MustBox(t, "start", always), always)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -396,21 +397,38 @@ func TestRunTTY(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var out strings.Builder
+		var out syncBuffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
 		defer func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }()
-		send := func(s string, wait time.Duration) {
-			time.Sleep(wait)
-			_, _ = io.WriteString(stdin, s)
+		send := func(s string) {
+			if _, err := io.WriteString(stdin, s); err != nil {
+				t.Fatalf("typing %q: %v; the terminal shows %q", s, err, out.String())
+			}
 		}
-		send("tty; stty size; echo TERM=$TERM\n", 2*time.Second)
-		send("sleep 30; echo after-sleep\n", 500*time.Millisecond)
-		send("\x03", time.Second)
-		send("echo interrupted\n", 500*time.Millisecond)
-		send("exit 7\n", 300*time.Millisecond)
+		// Each line is typed once the shell is there to read it: its output (not the
+		// echo of what was typed) has appeared, or the process it started runs.
+		screenShows := func(what string, re *regexp.Regexp) {
+			t.Helper()
+			waitFor(t, what, 30*time.Second, func() (bool, string) {
+				return re.MatchString(out.String()), fmt.Sprintf("the terminal shows %q", out.String())
+			})
+		}
+		screenShows("the shell's prompt", regexp.MustCompile(`# $`))
+		send("tty; stty size; echo TERM=$TERM\n")
+		screenShows("the shell's answers", regexp.MustCompile(`TERM=xterm\r?\n`))
+		marker := fmt.Sprintf("%d", time.Now().UnixNano()%900000+100000)
+		send("sleep " + marker + "; echo after-sleep\n")
+		sleeper := waitForProcess(t, "sleep "+marker, 30*time.Second)
+		send("\x03")
+		waitFor(t, "Ctrl-C to end the sleep", 30*time.Second, func() (bool, string) {
+			return !alive(sleeper), fmt.Sprintf("sleep (pid %d) runs; the terminal shows %q", sleeper, out.String())
+		})
+		send("echo interrupted\n")
+		screenShows("the shell to run the next command", regexp.MustCompile(`\ninterrupted\r?\n`))
+		send("exit 7\n")
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
 		select {
