@@ -77,6 +77,14 @@ func (e *Engine) Exec(ctx context.Context, nameOrID string, opts ExecOptions, st
 		}
 		files = append(files, stdio.Stdout, stdio.Stderr)
 	}
+	// Signals are caught before the request goes: one that comes while
+	// the process starts waits in sigs and is passed on once it runs,
+	// instead of ending this box with the process left behind.
+	sigs := make(chan os.Signal, 16)
+	if !opts.Detach {
+		signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH)
+		defer signal.Stop(sigs)
+	}
 	if err := send(conn, msgExec, req, files...); err != nil {
 		return 0, fmt.Errorf("exec in %s: %w", nameOrID, err)
 	}
@@ -106,9 +114,6 @@ func (e *Engine) Exec(ctx context.Context, nameOrID string, opts ExecOptions, st
 		return 0, nil
 	}
 
-	sigs := make(chan os.Signal, 16)
-	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH)
-	defer signal.Stop(sigs)
 	go func() {
 		for s := range sigs {
 			if s == unix.SIGWINCH {

@@ -47,6 +47,13 @@ func (e *Engine) Kill(nameOrID string, sig syscall.Signal) error {
 	if err != nil {
 		return err
 	}
+	if c.Restart.active() && (c.State == Restarting || c.State == Running && !c.init.alive()) && c.monitor.alive() {
+		// Between two runs of a restart policy there is no process to
+		// signal: as Docker's kill, telling the monitor to restart no more
+		// is enough, and the container stays exited.
+		e.stopRestarts(c.ID)
+		return nil
+	}
 	if c.State != Running || !c.init.alive() {
 		return &NotRunningError{Name: nameOrID}
 	}
