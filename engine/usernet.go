@@ -51,6 +51,16 @@ func builtinID(name string) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// isModeName says whether name is one of the other --network values box
+// knows (resolveNetwork): no user network may take it.
+func isModeName(name string) bool {
+	switch name {
+	case "default", "private", networkPasta, networkNetstack:
+		return true
+	}
+	return false
+}
+
 func isBuiltinNetwork(name string) bool {
 	for _, b := range builtinNetworks {
 		if b.Name == name {
@@ -142,7 +152,7 @@ func (e *Engine) CreateNetwork(opts NetworkCreateOptions) (*NetworkInspect, erro
 	if err != nil {
 		return nil, err
 	}
-	if isBuiltinNetwork(opts.Name) {
+	if isBuiltinNetwork(opts.Name) || isModeName(opts.Name) {
 		return nil, &UsageError{Msg: fmt.Sprintf("%s is a pre-defined network and cannot be created", opts.Name)}
 	}
 	s, err := e.networkStore()
@@ -475,4 +485,28 @@ func pruneMatches(f storage.PruneFilter, n *userNetwork) bool {
 		}
 	}
 	return true
+}
+
+// refuseUserNetwork says clearly that mode names a user network, which
+// containers cannot join yet, rather than that it does not exist.
+func (e *Engine) refuseUserNetwork(mode string) error {
+	if mode == "" || isBuiltinNetwork(mode) || isModeName(mode) || strings.Contains(mode, ":") {
+		return nil
+	}
+	s, err := e.networkStore()
+	if err != nil {
+		return nil
+	}
+	var found *userNetwork
+	_ = s.read(func(list []*userNetwork) error {
+		found, _ = findNetwork(list, mode)
+		return nil
+	})
+	if found == nil {
+		return nil
+	}
+	return &UsageError{
+		Msg: fmt.Sprintf("network %s is a user-defined network, which box cannot attach containers to yet", found.Name),
+		Fix: "run on the default network, or share one container's with --network container:NAME",
+	}
 }

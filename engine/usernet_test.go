@@ -236,3 +236,57 @@ func TestNetworkStoreUpdate(t *testing.T) {
 		}
 	}
 }
+
+func TestEndpoints(t *testing.T) {
+	gone := map[string]bool{}
+	exists := func(id string) bool { return !gone[id] }
+	list := []*userNetwork{{ID: "n1id", Name: "n1", Subnet: "10.89.9.0/24", Gateway: "10.89.9.1"}}
+	idA, idB, idC := "aaaaaaaaaaaa1111", "bbbbbbbbbbbb2222", "cccccccccccc3333"
+
+	_, a, err := attachEndpoint(list, joinRequest{Network: "n1", ContainerID: idA, Name: "web", Aliases: []string{"www", "www", ""}}, exists)
+	if err != nil || a.IP != "10.89.9.2" || a.MAC != "02:42:0a:59:09:02" || len(a.Aliases) != 1 {
+		t.Fatalf("first: %+v, %v", a, err)
+	}
+	_, b, err := attachEndpoint(list, joinRequest{Network: "n1id", ContainerID: idB, Name: "db", IP: "10.89.9.50"}, exists)
+	if err != nil || b.IP != "10.89.9.50" || !b.Static {
+		t.Fatalf("--ip: %+v, %v", b, err)
+	}
+	// Twice on one network, a taken --ip, an unknown network: refused, nothing recorded.
+	for _, bad := range []joinRequest{
+		{Network: "n1", ContainerID: idA, Name: "web"},
+		{Network: "n1", ContainerID: idC, Name: "c", IP: "10.89.9.50"},
+		{Network: "n1", ContainerID: idC, Name: "c", IP: "10.89.10.5"},
+		{Network: "nope", ContainerID: idC, Name: "c"},
+	} {
+		if _, _, err := attachEndpoint(list, bad, exists); err == nil {
+			t.Errorf("%+v: attached", bad)
+		}
+	}
+	if len(list[0].Endpoints) != 2 {
+		t.Fatalf("endpoints %v", list[0].Endpoints)
+	}
+	names := dnsNames(list[0], exists)
+	for name, want := range map[string]string{"web": "10.89.9.2", "www": "10.89.9.2", "aaaaaaaaaaaa": "10.89.9.2", "db": "10.89.9.50", "bbbbbbbbbbbb": "10.89.9.50"} {
+		if got := names[name]; len(got) != 1 || got[0].String() != want {
+			t.Errorf("name %s: %v, want %s", name, got, want)
+		}
+	}
+	if len(names) != 5 {
+		t.Errorf("names %v", names)
+	}
+	// A container removed behind box's back: its address goes to the next.
+	gone[idA] = true
+	if _, ok := dnsNames(list[0], exists)["web"]; ok {
+		t.Error("a vanished container still has a name")
+	}
+	_, c, err := attachEndpoint(list, joinRequest{Network: "n1", ContainerID: idC, Name: "c"}, exists)
+	if err != nil || c.IP != "10.89.9.2" {
+		t.Fatalf("after a vanished container: %+v, %v", c, err)
+	}
+	if !detachEndpoints(list, idB) || detachEndpoints(list, idB) {
+		t.Error("detach should find idB once")
+	}
+	if _, ok := list[0].Endpoints[idB]; ok {
+		t.Error("idB still attached")
+	}
+}
