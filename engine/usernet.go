@@ -1,5 +1,40 @@
 package engine
 
+// User-defined networks (`box network create`), the model. Podman 5's
+// rootless netns, in process, without a daemon:
+//
+//   - One network namespace per user holds a Linux bridge per user
+//     network (engine/network/bridge_linux.go), the bridge carrying the
+//     network's gateway address, and is joined to the outside by one
+//     pasta (or box's netstack where pasta cannot run). Each container on
+//     a user network keeps a network namespace of its own, attached to
+//     the bridge by a veth pair, with an address of the subnet
+//     (usernet_ipam.go, usernet_endpoints.go) and its default route via
+//     the gateway. A name server (engine/network/dns.go) on each
+//     gateway answers the names, short ids and aliases of the network's
+//     containers and forwards the rest to the host's resolvers.
+//   - Rootless, a veth can only be moved between namespaces whose owning
+//     user namespace the mover administers, and a box invocation (each in
+//     a fresh user namespace of its own) cannot join a sibling's. So the
+//     shared namespace is made and held by a holder process, and every
+//     container on a user network is run by a box that the holder starts
+//     inside its user namespace, as `--network container:` has the
+//     owner's monitor start a network guest (guest_client.go,
+//     guest_server.go). The holder lives exactly as long as some
+//     container on a user network runs: each such container's monitor
+//     keeps a connection to it, and it ends with the last. As root there
+//     is no user namespace and any box joins the shared namespace by
+//     path; nothing touches the host's iptables either way.
+//   - The records (usernet_store.go) are the only state that outlives
+//     the holder: networks, and each container's endpoint (address, MAC,
+//     aliases), which lives as long as the container.
+//
+// What exists today: the records and verbs (create, ls, inspect, rm,
+// prune), address allocation and release, the bridge and veth plumbing,
+// and the name server. The holder, the guest run through it and the
+// hooks in supervise are the next step; until then run and create refuse
+// a user network clearly (refuseUserNetwork).
+
 import (
 	"crypto/rand"
 	"crypto/sha256"
