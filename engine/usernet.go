@@ -377,7 +377,7 @@ func (e *Engine) Networks(filters []string) ([]*NetworkInspect, error) {
 		return nil, err
 	}
 	out = slices.DeleteFunc(out, func(n *NetworkInspect) bool { return !match(n) })
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	sort.Slice(out, func(i, j int) bool { return naturalLess(out[i].Name, out[j].Name) })
 	return out, nil
 }
 
@@ -544,4 +544,39 @@ func (e *Engine) refuseUserNetwork(mode string) error {
 		Msg: fmt.Sprintf("network %s is a user-defined network, which box cannot attach containers to yet", found.Name),
 		Fix: "run on the default network, or share one container's with --network container:NAME",
 	}
+}
+
+// naturalLess orders names as Docker's network ls does: runs of digits
+// by their value (net2 before net10), the rest byte by byte.
+func naturalLess(a, b string) bool {
+	for a != "" && b != "" {
+		da, db := digitRun(a), digitRun(b)
+		if da > 0 && db > 0 {
+			na, nb := strings.TrimLeft(a[:da], "0"), strings.TrimLeft(b[:db], "0")
+			if len(na) != len(nb) {
+				return len(na) < len(nb)
+			}
+			if na != nb {
+				return na < nb
+			}
+			if da != db {
+				return da < db
+			}
+			a, b = a[da:], b[db:]
+			continue
+		}
+		if a[0] != b[0] {
+			return a[0] < b[0]
+		}
+		a, b = a[1:], b[1:]
+	}
+	return len(a) < len(b)
+}
+
+func digitRun(s string) int {
+	n := 0
+	for n < len(s) && s[n] >= '0' && s[n] <= '9' {
+		n++
+	}
+	return n
 }

@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"testing"
 )
 
@@ -288,5 +290,14 @@ func TestEndpoints(t *testing.T) {
 	}
 	if _, ok := list[0].Endpoints[idB]; ok {
 		t.Error("idB still attached")
+	}
+}
+
+func TestNaturalLess(t *testing.T) {
+	names := []string{"net10", "bridge", "net2", "net", "net2a", "host", "n01", "n1"}
+	sort.Slice(names, func(i, j int) bool { return naturalLess(names[i], names[j]) })
+	want := "bridge host n1 n01 net net2 net2a net10"
+	if got := strings.Join(names, " "); got != want {
+		t.Errorf("got %s, want %s", got, want)
 	}
 }
