@@ -28,7 +28,7 @@ func (e *shownError) Unwrap() error { return e.err }
 func isNoSuchObject(err error) bool {
 	var refErr *storage.ReferenceError
 	return errors.Is(err, storage.ErrImageNotFound) || errors.Is(err, engine.ErrNoSuchContainer) ||
-		errors.Is(err, volume.ErrNoSuchVolume) || errors.As(err, &refErr)
+		errors.Is(err, volume.ErrNoSuchVolume) || errors.Is(err, engine.ErrNoSuchNetwork) || errors.As(err, &refErr)
 }
 
 // imageError words an error about a local image as Docker does:

@@ -36,10 +36,13 @@ var inspectKinds = []inspectKind{
 	{name: "volume", find: func(e *engine.Engine, name string) (any, error) {
 		return e.InspectVolume(name)
 	}},
+	{name: "network", find: func(e *engine.Engine, name string) (any, error) {
+		return e.InspectNetwork(name)
+	}},
 }
 
 // inspectTypes are the --type values box accepts.
-var inspectTypes = []string{"container", "image", "volume"}
+var inspectTypes = []string{"container", "image", "volume", "network"}
 
 func inspectCommand() *cli.Command {
 	return &cli.Command{
@@ -48,7 +51,7 @@ func inspectCommand() *cli.Command {
 		ArgsUsage: "NAME|ID [NAME|ID...]",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "format output using a Go template, or 'json'"},
-			&cli.StringFlag{Name: "type", Usage: "only inspect objects of the given type (container, image, volume)"},
+			&cli.StringFlag{Name: "type", Usage: "only inspect objects of the given type (container, image, volume, network)"},
 			&cli.BoolFlag{Name: "size", Aliases: []string{"s"}, Usage: "display total file sizes if the type is container"},
 		},
 		Action: runInspect,

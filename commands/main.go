@@ -193,6 +193,7 @@ func commandTree() []*cli.Command {
 		create, start, restart, diff, exec, attach, top, pause, unpause, cp, export, port,
 		versionCommand(), infoCommand(), unshareCommand(), inspectCommand(), importCommand(),
 		volumeCommand(),
+		networkCommand(),
 		save, load, commit, build, buildxCommand(build),
 		{
 			Name:        "builder",

@@ -219,6 +219,7 @@ func (e *Engine) RemoveContainer(ctx context.Context, nameOrID string, force boo
 	}
 	_ = os.RemoveAll(filepath.Join(e.stateRoot(), c.ID))
 	_ = os.Remove(e.controlPath(c.ID)) // left by a monitor that was killed
+	e.releaseNetworks(c.ID)
 	return nil
 }
 

@@ -153,6 +153,9 @@ type UsageError = spec.UsageError
 // an *ExitError when a foreground container exits non-zero; other errors
 // mean box could not start it (nothing is left behind then).
 func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error) {
+	if err := e.refuseUserNetwork(opts.Network); err != nil {
+		return "", err
+	}
 	if err := validate(&opts); err != nil {
 		return "", err
 	}

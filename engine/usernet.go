@@ -1,0 +1,536 @@
+package engine
+
+// User-defined networks (`box network create`), the model. Podman 5's
+// rootless netns, in process, without a daemon:
+//
+//   - One network namespace per user holds a Linux bridge per user
+//     network (engine/network/bridge_linux.go), the bridge carrying the
+//     network's gateway address, and is joined to the outside by one
+//     pasta (or box's netstack where pasta cannot run). Each container on
+//     a user network keeps a network namespace of its own, attached to
+//     the bridge by a veth pair, with an address of the subnet
+//     (usernet_ipam.go, usernet_endpoints.go) and its default route via
+//     the gateway. A name server (engine/network/dns.go) on each
+//     gateway answers the names, short ids and aliases of the network's
+//     containers and forwards the rest to the host's resolvers.
+//   - Rootless, a veth can only be moved between namespaces whose owning
+//     user namespace the mover administers, and a box invocation (each in
+//     a fresh user namespace of its own) cannot join a sibling's. So the
+//     shared namespace is made and held by a holder process, and every
+//     container on a user network is run by a box that the holder starts
+//     inside its user namespace, as `--network container:` has the
+//     owner's monitor start a network guest (guest_client.go,
+//     guest_server.go). The holder lives exactly as long as some
+//     container on a user network runs: each such container's monitor
+//     keeps a connection to it, and it ends with the last. As root there
+//     is no user namespace and any box joins the shared namespace by
+//     path; nothing touches the host's iptables either way.
+//   - The records (usernet_store.go) are the only state that outlives
+//     the holder: networks, and each container's endpoint (address, MAC,
+//     aliases), which lives as long as the container.
+//
+// What exists today: the records and verbs (create, ls, inspect, rm,
+// prune), address allocation and release, the bridge and veth plumbing,
+// and the name server. The holder, the guest run through it and the
+// hooks in supervise are the next step; until then run and create refuse
+// a user network clearly (refuseUserNetwork).
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"maps"
+	"net/netip"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"box/storage"
+	"box/storage/filter"
+)
+
+// ErrNoSuchNetwork marks a name that matches no network.
+var ErrNoSuchNetwork = errors.New("no such network")
+
+// NoSuchNetworkError names what matched no network, in Docker's words.
+type NoSuchNetworkError struct{ Name string }
+
+func (e *NoSuchNetworkError) Error() string { return fmt.Sprintf("network %s not found", e.Name) }
+func (e *NoSuchNetworkError) Unwrap() error { return ErrNoSuchNetwork }
+
+// NetworkInUseError is a network with containers attached.
+type NetworkInUseError struct {
+	Name       string
+	Containers [][2]string // name, id
+}
+
+func (e *NetworkInUseError) Error() string {
+	var parts []string
+	for _, c := range e.Containers {
+		parts = append(parts, fmt.Sprintf("name:%q id:%q", c[0], c[1][:12]))
+	}
+	return fmt.Sprintf("error while removing network: network %s has active endpoints (%s)", e.Name, strings.Join(parts, ", "))
+}
+
+// builtinNetworks always exist: the private network of each container
+// (Docker's default "bridge"), the host's and none. Their ids are fixed.
+var builtinNetworks = []struct{ Name, Driver string }{
+	{"bridge", "bridge"}, {"host", "host"}, {"none", "null"},
+}
+
+func builtinID(name string) string {
+	sum := sha256.Sum256([]byte("box network " + name))
+	return hex.EncodeToString(sum[:])
+}
+
+// isModeName says whether name is one of the other --network values box
+// knows (resolveNetwork): no user network may take it.
+func isModeName(name string) bool {
+	switch name {
+	case "default", "private", networkPasta, networkNetstack:
+		return true
+	}
+	return false
+}
+
+func isBuiltinNetwork(name string) bool {
+	for _, b := range builtinNetworks {
+		if b.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// NetworkCreateOptions are `network create`'s choices.
+type NetworkCreateOptions struct {
+	Name string
+	// Driver must be "bridge" or empty.
+	Driver                   string
+	Subnet, Gateway, IPRange string
+	Internal                 bool
+	IPv6                     bool
+	// Labels are "key=value" or "key"; Options are -o KEY=VALUE.
+	Labels, Options []string
+}
+
+// NetworkInspect is a network in the shape and with the field names of
+// Docker's network inspect.
+type NetworkInspect struct {
+	Name       string                      `json:"Name"`
+	ID         string                      `json:"Id"`
+	Created    time.Time                   `json:"Created"`
+	Scope      string                      `json:"Scope"`
+	Driver     string                      `json:"Driver"`
+	EnableIPv4 bool                        `json:"EnableIPv4"`
+	EnableIPv6 bool                        `json:"EnableIPv6"`
+	IPAM       NetworkIPAM                 `json:"IPAM"`
+	Internal   bool                        `json:"Internal"`
+	Attachable bool                        `json:"Attachable"`
+	Ingress    bool                        `json:"Ingress"`
+	ConfigFrom struct{ Network string }    `json:"ConfigFrom"`
+	ConfigOnly bool                        `json:"ConfigOnly"`
+	Containers map[string]NetworkContainer `json:"Containers"`
+	Options    map[string]string           `json:"Options"`
+	Labels     map[string]string           `json:"Labels"`
+	// Builtin says box made it (bridge, host, none), not the user.
+	Builtin bool `json:"-"`
+}
+
+// NetworkIPAM is a network's address plan as Docker shows it.
+type NetworkIPAM struct {
+	Driver  string            `json:"Driver"`
+	Options map[string]string `json:"Options"`
+	Config  []IPAMConfig      `json:"Config"`
+}
+
+// IPAMConfig is one subnet of a network.
+type IPAMConfig struct {
+	Subnet  string `json:"Subnet"`
+	IPRange string `json:"IPRange,omitempty"`
+	Gateway string `json:"Gateway"`
+}
+
+// NetworkContainer is one container attached to a network.
+type NetworkContainer struct {
+	Name        string `json:"Name"`
+	EndpointID  string `json:"EndpointID"`
+	MacAddress  string `json:"MacAddress"`
+	IPv4Address string `json:"IPv4Address"`
+	IPv6Address string `json:"IPv6Address"`
+}
+
+func (e *Engine) networkStore() (*networkStore, error) {
+	return openNetworkStore(e.Store.Root())
+}
+
+// CreateNetwork records a new user network and returns it. Nothing is
+// made on the host until a container joins it.
+func (e *Engine) CreateNetwork(opts NetworkCreateOptions) (*NetworkInspect, error) {
+	if opts.Driver != "" && opts.Driver != "bridge" {
+		return nil, &UsageError{Msg: fmt.Sprintf("plugin %q not found: box's networks use the bridge driver only", opts.Driver)}
+	}
+	if opts.IPv6 {
+		return nil, &UsageError{Msg: "--ipv6 is not supported: box's networks are IPv4 only"}
+	}
+	if !validName(opts.Name) {
+		return nil, &UsageError{Msg: fmt.Sprintf("invalid network name %q, only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", opts.Name)}
+	}
+	labels, err := parseLabelList(opts.Labels)
+	if err != nil {
+		return nil, err
+	}
+	options, err := parseNetworkOptions(opts.Options)
+	if err != nil {
+		return nil, err
+	}
+	if isBuiltinNetwork(opts.Name) || isModeName(opts.Name) {
+		return nil, &UsageError{Msg: fmt.Sprintf("%s is a pre-defined network and cannot be created", opts.Name)}
+	}
+	s, err := e.networkStore()
+	if err != nil {
+		return nil, err
+	}
+	var made *userNetwork
+	err = s.update(func(list []*userNetwork) ([]*userNetwork, error) {
+		taken := hostPrefixes()
+		for _, n := range list {
+			if n.Name == opts.Name {
+				return nil, &UsageError{Msg: fmt.Sprintf("network with name %s already exists", opts.Name)}
+			}
+			if p, err := netip.ParsePrefix(n.Subnet); err == nil {
+				taken = append(taken, p)
+			}
+		}
+		plan, err := planAddresses(opts.Subnet, opts.Gateway, opts.IPRange, taken)
+		if err != nil {
+			return nil, err
+		}
+		made = &userNetwork{
+			ID: newNetworkID(), Name: opts.Name, Created: time.Now().UTC(),
+			Subnet: plan.Subnet.String(), Gateway: plan.Gateway.String(),
+			Internal: opts.Internal, Labels: labels, Options: options,
+		}
+		if plan.IPRange.IsValid() {
+			made.IPRange = plan.IPRange.String()
+		}
+		return append(list, made), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return e.networkInspectOf(made), nil
+}
+
+func newNetworkID() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// parseNetworkOptions reads -o KEY=VALUE. The bridge driver of box takes
+// Docker's com.docker.network.bridge.name and driver.mtu and keeps the
+// rest for inspect, as Docker keeps what its driver ignores.
+func parseNetworkOptions(opts []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, o := range opts {
+		k, v, ok := strings.Cut(o, "=")
+		if !ok || k == "" {
+			return nil, &UsageError{Msg: fmt.Sprintf("invalid network option %q: want KEY=VALUE", o)}
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+// findNetwork is the record named by nameOrID: its name, its id, or a
+// unique prefix of its id, as Docker looks networks up.
+func findNetwork(list []*userNetwork, nameOrID string) (*userNetwork, error) {
+	for _, n := range list {
+		if n.ID == nameOrID {
+			return n, nil
+		}
+	}
+	for _, n := range list {
+		if n.Name == nameOrID {
+			return n, nil
+		}
+	}
+	var found []*userNetwork
+	for _, n := range list {
+		if nameOrID != "" && strings.HasPrefix(n.ID, nameOrID) {
+			found = append(found, n)
+		}
+	}
+	switch len(found) {
+	case 1:
+		return found[0], nil
+	case 0:
+		return nil, &NoSuchNetworkError{Name: nameOrID}
+	}
+	return nil, &UsageError{Msg: fmt.Sprintf("network %s is ambiguous (%d matches found based on ID prefix)", nameOrID, len(found))}
+}
+
+// builtinInspect is the built-in network nameOrID names, or nil.
+func builtinInspect(nameOrID string) *NetworkInspect {
+	for _, b := range builtinNetworks {
+		id := builtinID(b.Name)
+		if b.Name == nameOrID || id == nameOrID || len(nameOrID) >= 12 && strings.HasPrefix(id, nameOrID) {
+			return &NetworkInspect{
+				Name: b.Name, ID: id, Scope: "local", Driver: b.Driver, EnableIPv4: b.Name == "bridge",
+				IPAM:       NetworkIPAM{Driver: "default", Options: map[string]string{}, Config: []IPAMConfig{}},
+				Containers: map[string]NetworkContainer{}, Options: map[string]string{}, Labels: map[string]string{},
+				Builtin: true,
+			}
+		}
+	}
+	return nil
+}
+
+// networkInspectOf is n as Docker's inspect shows it, with the endpoints
+// of containers that still exist.
+func (e *Engine) networkInspectOf(n *userNetwork) *NetworkInspect {
+	cfg := IPAMConfig{Subnet: n.Subnet, IPRange: n.IPRange, Gateway: n.Gateway}
+	ni := &NetworkInspect{
+		Name: n.Name, ID: n.ID, Created: n.Created.Local(), Scope: "local", Driver: "bridge",
+		EnableIPv4: true, Internal: n.Internal,
+		IPAM:       NetworkIPAM{Driver: "default", Options: map[string]string{}, Config: []IPAMConfig{cfg}},
+		Containers: map[string]NetworkContainer{}, Options: map[string]string{}, Labels: map[string]string{},
+	}
+	maps.Copy(ni.Options, n.Options)
+	maps.Copy(ni.Labels, n.Labels)
+	bits := strings.TrimPrefix(n.Subnet[strings.IndexByte(n.Subnet, '/'):], "/")
+	for id, ep := range e.liveEndpoints(n) {
+		ni.Containers[id] = NetworkContainer{
+			Name: ep.Name, EndpointID: endpointID(n.ID, id), MacAddress: ep.MAC,
+			IPv4Address: ep.IP + "/" + bits,
+		}
+	}
+	return ni
+}
+
+// endpointID is a stable id for a container's attachment to a network.
+func endpointID(networkID, containerID string) string {
+	sum := sha256.Sum256([]byte(networkID + "/" + containerID))
+	return hex.EncodeToString(sum[:])
+}
+
+// liveEndpoints are n's endpoints whose containers still exist.
+func (e *Engine) liveEndpoints(n *userNetwork) map[string]*endpoint {
+	out := map[string]*endpoint{}
+	for id, ep := range n.Endpoints {
+		if c, err := e.Store.Backing().Container(id); err == nil && c != nil {
+			out[id] = ep
+		}
+	}
+	return out
+}
+
+// InspectNetwork describes a network as Docker's network inspect does.
+func (e *Engine) InspectNetwork(nameOrID string) (*NetworkInspect, error) {
+	if b := builtinInspect(nameOrID); b != nil {
+		return b, nil
+	}
+	s, err := e.networkStore()
+	if err != nil {
+		return nil, err
+	}
+	var out *NetworkInspect
+	err = s.read(func(list []*userNetwork) error {
+		n, err := findNetwork(list, nameOrID)
+		if err != nil {
+			return err
+		}
+		out = e.networkInspectOf(n)
+		return nil
+	})
+	return out, err
+}
+
+// Networks lists the networks, built-in and the user's, sorted by name,
+// that pass every filter: name=, id= (a regular expression each, as
+// Docker matches them), label=KEY[=VALUE], driver=, scope=local,
+// type=custom|builtin and dangling=true|false.
+func (e *Engine) Networks(filters filter.Args) ([]*NetworkInspect, error) {
+	match, err := networkFilter(filters)
+	if err != nil {
+		return nil, err
+	}
+	s, err := e.networkStore()
+	if err != nil {
+		return nil, err
+	}
+	var out []*NetworkInspect
+	for _, b := range builtinNetworks {
+		out = append(out, builtinInspect(b.Name))
+	}
+	err = s.read(func(list []*userNetwork) error {
+		for _, n := range list {
+			out = append(out, e.networkInspectOf(n))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out = slices.DeleteFunc(out, func(n *NetworkInspect) bool { return !match(n) })
+	sort.Slice(out, func(i, j int) bool { return naturalLess(out[i].Name, out[j].Name) })
+	return out, nil
+}
+
+// NetworkFilters are the --filter keys of network ls.
+var NetworkFilters = filter.Spec{Keys: []string{"name", "id", "label", "driver", "scope", "type", "dangling"}, Negatable: []string{"label"}}
+
+// networkFilter compiles filters into one predicate.
+func networkFilter(args filter.Args) (func(*NetworkInspect) bool, error) {
+	names, err := args.Regexps("name")
+	if err != nil {
+		return nil, err
+	}
+	ids, err := args.Regexps("id")
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range args.Values("type") {
+		if v != "custom" && v != "builtin" {
+			return nil, &filter.Error{Key: "type", Value: v, Why: "want custom or builtin"}
+		}
+	}
+	dangling, danglingSet, err := args.Bool("dangling")
+	if err != nil {
+		return nil, err
+	}
+	anyOf := func(res []*regexp.Regexp, s string) bool {
+		return len(res) == 0 || slices.ContainsFunc(res, func(re *regexp.Regexp) bool { return re.MatchString(s) })
+	}
+	return func(n *NetworkInspect) bool {
+		return anyOf(names, n.Name) && anyOf(ids, n.ID) &&
+			args.MatchLabels(n.Labels) &&
+			args.Match("driver", func(v string) bool { return n.Driver == v }) &&
+			args.Match("scope", func(v string) bool { return n.Scope == v }) &&
+			args.Match("type", func(v string) bool { return n.Builtin == (v == "builtin") }) &&
+			// Docker counts the built-in networks as never dangling.
+			(!danglingSet || !n.Builtin && len(n.Containers) == 0 == dangling)
+	}, nil
+}
+
+// RemoveNetwork removes a user network no container is attached to. A
+// built-in network is refused; one that does not exist is an
+// ErrNoSuchNetwork.
+func (e *Engine) RemoveNetwork(nameOrID string) error {
+	if b := builtinInspect(nameOrID); b != nil {
+		return &UsageError{Msg: fmt.Sprintf("%s is a pre-defined network and cannot be removed", b.Name)}
+	}
+	s, err := e.networkStore()
+	if err != nil {
+		return err
+	}
+	return s.update(func(list []*userNetwork) ([]*userNetwork, error) {
+		n, err := findNetwork(list, nameOrID)
+		if err != nil {
+			return nil, err
+		}
+		if err := e.checkUnused(n); err != nil {
+			return nil, err
+		}
+		return slices.DeleteFunc(list, func(o *userNetwork) bool { return o == n }), nil
+	})
+}
+
+// checkUnused refuses a network some existing container is attached to.
+func (e *Engine) checkUnused(n *userNetwork) error {
+	live := e.liveEndpoints(n)
+	if len(live) == 0 {
+		return nil
+	}
+	ie := &NetworkInUseError{Name: n.Name}
+	for id, ep := range live {
+		ie.Containers = append(ie.Containers, [2]string{ep.Name, id})
+	}
+	sort.Slice(ie.Containers, func(i, j int) bool { return ie.Containers[i][0] < ie.Containers[j][0] })
+	return ie
+}
+
+// PruneNetworks removes every user network no container is attached to
+// that passes filter (until=, label=, label!=) and returns their names.
+func (e *Engine) PruneNetworks(pf storage.PruneFilter) ([]string, error) {
+	s, err := e.networkStore()
+	if err != nil {
+		return nil, err
+	}
+	var removed []string
+	err = s.update(func(list []*userNetwork) ([]*userNetwork, error) {
+		return slices.DeleteFunc(list, func(n *userNetwork) bool {
+			if !pf.Matches(n.Created, n.Labels) || e.checkUnused(n) != nil {
+				return false
+			}
+			removed = append(removed, n.Name)
+			return true
+		}), nil
+	})
+	sort.Strings(removed)
+	return removed, err
+}
+
+// refuseUserNetwork says clearly that mode names a user network, which
+// containers cannot join yet, rather than that it does not exist.
+func (e *Engine) refuseUserNetwork(mode string) error {
+	if mode == "" || isBuiltinNetwork(mode) || isModeName(mode) || strings.Contains(mode, ":") {
+		return nil
+	}
+	s, err := e.networkStore()
+	if err != nil {
+		return nil
+	}
+	var found *userNetwork
+	_ = s.read(func(list []*userNetwork) error {
+		found, _ = findNetwork(list, mode)
+		return nil
+	})
+	if found == nil {
+		return nil
+	}
+	return &UsageError{
+		Msg: fmt.Sprintf("network %s is a user-defined network, which box cannot attach containers to yet", found.Name),
+		Fix: "run on the default network, or share one container's with --network container:NAME",
+	}
+}
+
+// naturalLess orders names as Docker's network ls does: runs of digits
+// by their value (net2 before net10), the rest byte by byte.
+func naturalLess(a, b string) bool {
+	for a != "" && b != "" {
+		da, db := digitRun(a), digitRun(b)
+		if da > 0 && db > 0 {
+			na, nb := strings.TrimLeft(a[:da], "0"), strings.TrimLeft(b[:db], "0")
+			if len(na) != len(nb) {
+				return len(na) < len(nb)
+			}
+			if na != nb {
+				return na < nb
+			}
+			if da != db {
+				return da < db
+			}
+			a, b = a[da:], b[db:]
+			continue
+		}
+		if a[0] != b[0] {
+			return a[0] < b[0]
+		}
+		a, b = a[1:], b[1:]
+	}
+	return len(a) < len(b)
+}
+
+func digitRun(s string) int {
+	n := 0
+	for n < len(s) && s[n] >= '0' && s[n] <= '9' {
+		n++
+	}
+	return n
+}
