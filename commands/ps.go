@@ -164,6 +164,9 @@ func containerStatus(c *engine.Container, now time.Time) string {
 		if c.Paused {
 			return "Up " + units.HumanDuration(now.Sub(c.StartedAt)) + " (Paused)"
 		}
+		if c.Health != nil {
+			return "Up " + units.HumanDuration(now.Sub(c.StartedAt)) + " (" + c.Health.Label() + ")"
+		}
 		return "Up " + units.HumanDuration(now.Sub(c.StartedAt))
 	case engine.Restarting:
 		return fmt.Sprintf("Restarting (%d) %s ago", c.ExitCode, units.HumanDuration(now.Sub(c.FinishedAt)))
@@ -193,6 +196,12 @@ func psFilter(filters []string) (func(*engine.Engine, *engine.Container) bool, e
 			if _, err := strconv.Atoi(v); err != nil {
 				return nil, usageErrorf("invalid filter 'exited=%s': want an exit code", v)
 			}
+		case "health":
+			switch v {
+			case engine.HealthStarting, engine.Healthy, engine.Unhealthy, engine.NoHealthcheck:
+			default:
+				return nil, usageErrorf("invalid filter 'health=%s': want starting, healthy, unhealthy or none", v)
+			}
 		case "name", "id", "ancestor", "label":
 		default:
 			return nil, usageErrorf("invalid filter '%s'", k)
@@ -217,6 +226,8 @@ func psFilter(filters []string) (func(*engine.Engine, *engine.Container) bool, e
 					if img, err := e.Store.LookupImage(v); err == nil {
 						ok = ok || img.ID == c.ImageID
 					}
+				case "health":
+					ok = ok || healthStatus(c) == v
 				case "label":
 					key, want, withValue := strings.Cut(v, "=")
 					got, has := c.Labels[key]
@@ -239,4 +250,13 @@ func joinLabels(labels map[string]string) string {
 	}
 	sort.Strings(pairs)
 	return strings.Join(pairs, ",")
+}
+
+// healthStatus is what ps --filter health= matches: the check's status,
+// or none for a container without one.
+func healthStatus(c *engine.Container) string {
+	if c.Health == nil {
+		return engine.NoHealthcheck
+	}
+	return c.Health.Status
 }
