@@ -125,6 +125,7 @@ type containerRow struct {
 	Labels                                    string
 
 	labels map[string]string
+	health string
 	trunc  bool
 	// details has what the list does not: mounts, network, platform.
 	details func() *rowDetails
@@ -208,8 +209,9 @@ func (r containerRow) Networks() string { return r.loaded().network }
 // Platform is the container's image's os/architecture[/variant].
 func (r containerRow) Platform() string { return r.loaded().platform }
 
-// HealthStatus is "" : box runs no health checks.
-func (r containerRow) HealthStatus() string { return "" }
+// HealthStatus is the healthcheck's status (starting, healthy,
+// unhealthy), "" for a container without one.
+func (r containerRow) HealthStatus() string { return r.health }
 
 // networkIP is an address of the container on a network.
 type networkIP struct {
@@ -242,13 +244,17 @@ func psRow(c *engine.Container, trunc bool, size string, now time.Time) containe
 	if image == "" {
 		image = truncateID(c.ImageID)
 	}
-	return containerRow{
+	row := containerRow{
 		ID: id, Image: image, Command: strconv.Quote(command),
 		CreatedAt: createdAt(c.Created), RunningFor: createdSince(c.Created, now),
 		Status: containerStatus(c, now), State: stateName(c), Names: c.Name, Size: size,
 		Labels: joinLabels(c.Labels), Ports: portsColumn(c),
 		labels: c.Labels, trunc: trunc,
 	}
+	if c.Health != nil {
+		row.health = c.Health.Status
+	}
+	return row
 }
 
 // portsColumn is Docker's PORTS: the published ports of a running
@@ -279,6 +285,9 @@ func containerStatus(c *engine.Container, now time.Time) string {
 		if c.Paused {
 			return "Up " + units.HumanDuration(now.Sub(c.StartedAt)) + " (Paused)"
 		}
+		if c.Health != nil {
+			return "Up " + units.HumanDuration(now.Sub(c.StartedAt)) + " (" + c.Health.Label() + ")"
+		}
 		return "Up " + units.HumanDuration(now.Sub(c.StartedAt))
 	case engine.Restarting:
 		return fmt.Sprintf("Restarting (%d) %s ago", c.ExitCode, units.HumanDuration(now.Sub(c.FinishedAt)))
@@ -292,7 +301,7 @@ func containerStatus(c *engine.Container, now time.Time) string {
 }
 
 // psFilters are the --filter keys of ps.
-var psFilters = filter.Spec{Keys: []string{"status", "exited", "name", "id", "ancestor", "label"}, Negatable: []string{"label"}}
+var psFilters = filter.Spec{Keys: []string{"status", "exited", "name", "id", "ancestor", "label", "health"}, Negatable: []string{"label"}}
 
 // psFilter compiles `ps --filter` values (the shared filter language:
 // each key's values are alternatives, keys and labels must all hold).
@@ -302,6 +311,13 @@ func psFilter(args filter.Args) (func(*engine.Engine, *engine.Container) bool, e
 		case "created", "restarting", "running", "removing", "paused", "exited", "dead":
 		default:
 			return nil, usageErrorf("%v", &filter.Error{Key: "status", Value: v, Why: "want created, restarting, running, removing, paused, exited or dead"})
+		}
+	}
+	for _, v := range args.Values("health") {
+		switch v {
+		case engine.HealthStarting, engine.Healthy, engine.Unhealthy, engine.NoHealthcheck:
+		default:
+			return nil, usageErrorf("%v", &filter.Error{Key: "health", Value: v, Why: "want starting, healthy, unhealthy or none"})
 		}
 	}
 	for _, v := range args.Values("exited") {
@@ -321,8 +337,18 @@ func psFilter(args filter.Args) (func(*engine.Engine, *engine.Container) bool, e
 				img, err := e.Store.LookupImage(v)
 				return err == nil && img.ID == c.ImageID
 			}) &&
+			args.Match("health", func(v string) bool { return healthStatus(c) == v }) &&
 			args.MatchLabels(c.Labels)
 	}, nil
+}
+
+// healthStatus is what ps --filter health= matches: the check's status,
+// or none for a container without one.
+func healthStatus(c *engine.Container) string {
+	if c.Health == nil {
+		return engine.NoHealthcheck
+	}
+	return c.Health.Status
 }
 
 // joinLabels is Docker's Labels field: key=value pairs, sorted, comma-joined.

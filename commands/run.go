@@ -58,6 +58,13 @@ func runCommand() *cli.Command {
 			&cli.StringFlag{Name: "log-driver", Value: "json-file", Usage: "logging driver for the container (json-file, none)"},
 			&cli.StringSliceFlag{Name: "log-opt", Usage: "log driver options (max-size=10m, max-file=3)"},
 			&cli.BoolFlag{Name: "init", Usage: "run an init inside the container that forwards signals and reaps processes"},
+			&cli.StringFlag{Name: "health-cmd", Usage: "command to run to check health"},
+			&cli.DurationFlag{Name: "health-interval", Usage: "time between running the check (ms|s|m|h) (default 0s)"},
+			&cli.DurationFlag{Name: "health-timeout", Usage: "maximum time to allow one check to run (ms|s|m|h) (default 0s)"},
+			&cli.IntFlag{Name: "health-retries", Usage: "consecutive failures needed to report unhealthy"},
+			&cli.DurationFlag{Name: "health-start-period", Usage: "start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)"},
+			&cli.DurationFlag{Name: "health-start-interval", Usage: "time between running the check during the start period (ms|s|m|h) (default 0s)"},
+			&cli.BoolFlag{Name: "no-healthcheck", Usage: "disable any container-specified HEALTHCHECK"},
 		},
 		Action: runRun,
 	}
@@ -114,6 +121,11 @@ func runRun(c *cli.Context) error {
 		LogDriver:   c.String("log-driver"),
 		LogOpts:     c.StringSlice("log-opt"),
 		Init:        c.Bool("init"),
+	}
+	opts.Health = engine.HealthOptions{
+		Cmd: c.String("health-cmd"), Interval: c.Duration("health-interval"), Timeout: c.Duration("health-timeout"),
+		StartPeriod: c.Duration("health-start-period"), StartInterval: c.Duration("health-start-interval"),
+		Retries: c.Int("health-retries"), Disable: c.Bool("no-healthcheck"),
 	}
 	if c.NArg() > 1 {
 		opts.Cmd = c.Args().Slice()[1:]

@@ -58,6 +58,8 @@ type Container struct {
 	RestartCount int
 	// Ports are the published ports; they are open while it runs.
 	Ports []network.Port
+	// Health is the state of its healthcheck; nil when none has run.
+	Health *Health
 
 	monitor, init *processID
 }
@@ -131,6 +133,14 @@ func (e *Engine) describe(c *cstorage.Container) *Container {
 		// Its monitor died without recording how the container ended; its
 		// processes may live on, orphaned, until rm -f ends them.
 		ctr.State, ctr.ExitCode, ctr.init = Exited, exitUnknown, rec.Init
+	}
+	if h := loadHealth(dir); h != nil {
+		if ctr.State != Running {
+			// No check runs now: Docker calls that unhealthy (the
+			// monitor says so as it ends, unless it was killed).
+			h.Status = Unhealthy
+		}
+		ctr.Health = h
 	}
 	return ctr
 }

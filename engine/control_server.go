@@ -192,21 +192,11 @@ func (s *controlServer) exec(c *net.UnixConn, r *monitor.Running, m message) {
 		fail(errors.New("exec: want stdout and stderr"))
 		return
 	}
-	rootfs := s.sp.Root.Path
-	p, err := spec.ExecProcess(s.sp, rootfs, req.ExecOptions)
-	if err != nil {
-		fail(err)
-		return
-	}
-	if err := checkCommand(rootfs, &specs.Spec{Process: p}, bindMounts(s.sp)); err != nil {
-		fail(err)
-		return
-	}
 	var stdout, stderr *os.File
 	if !req.TTY {
 		stdout, stderr = files[0], files[1]
 	}
-	x, err := r.Exec(p, stdin, stdout, stderr)
+	x, err := startExec(s.sp, r, req.ExecOptions, stdin, stdout, stderr)
 	if err != nil {
 		fail(err)
 		return
@@ -250,6 +240,21 @@ func (s *controlServer) exec(c *net.UnixConn, r *monitor.Running, m message) {
 	ended.Store(true)
 	_ = send(c, msgExit, exitReport{Code: st.ExitCode})
 	c.Close()
+}
+
+// startExec starts a process in the container made from sp, running as
+// r, as `box exec` asks for it: the monitor's exec requests and its
+// healthchecks both come this way.
+func startExec(sp *specs.Spec, r *monitor.Running, o spec.ExecOptions, stdin, stdout, stderr *os.File) (*monitor.Exec, error) {
+	rootfs := sp.Root.Path
+	p, err := spec.ExecProcess(sp, rootfs, o)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkCommand(rootfs, &specs.Spec{Process: p}, bindMounts(sp)); err != nil {
+		return nil, err
+	}
+	return r.Exec(p, stdin, stdout, stderr)
 }
 
 // bindMounts lists a spec's bind mounts in the form checkCommand reads.

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"box/engine/network"
+	"box/storage"
 	"fmt"
 	"strconv"
 	"strings"
@@ -41,6 +42,9 @@ type ContainerState struct {
 	Error      string `json:"Error"`
 	StartedAt  string `json:"StartedAt"`
 	FinishedAt string `json:"FinishedAt"`
+
+	// Health is the healthcheck's state, once one has run.
+	Health *Health `json:"Health,omitempty"`
 }
 
 // ContainerConfig is Docker's container Config object.
@@ -56,6 +60,9 @@ type ContainerConfig struct {
 	WorkingDir  string            `json:"WorkingDir"`
 	Entrypoint  []string          `json:"Entrypoint"`
 	Labels      map[string]string `json:"Labels"`
+
+	// Healthcheck is the image's HEALTHCHECK with run's --health-* over it.
+	Healthcheck *storage.HealthConfig `json:"Healthcheck,omitempty"`
 }
 
 // HostConfig is the part of Docker's HostConfig box has.
@@ -153,10 +160,12 @@ func (e *Engine) InspectContainer(nameOrID string) (*ContainerInspect, error) {
 			Status: string(c.State), Running: c.State == Running || c.State == Restarting,
 			Restarting: c.State == Restarting, Pid: c.Pid, ExitCode: c.ExitCode, Error: rec.Error,
 			StartedAt: dockerTime(c.StartedAt), FinishedAt: dockerTime(c.FinishedAt),
+			Health: c.Health,
 		},
 		Config: ContainerConfig{
 			User: rec.User, Image: rec.Image, Labels: c.Labels, Cmd: rec.Cmd, Entrypoint: rec.Entrypoint,
 			AttachStdin: rec.Interactive, OpenStdin: rec.Interactive,
+			Healthcheck: rec.Healthcheck,
 		},
 		HostConfig: HostConfig{
 			AutoRemove: rec.Remove, Privileged: rec.Privileged, NetworkMode: rec.NetworkMode,

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"box/engine/network"
+	"box/storage"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -67,6 +68,12 @@ type record struct {
 	ExtraHosts []string `json:"extra_hosts,omitempty"`
 	// Volumes are the volumes the container mounts (see volumes.go).
 	Volumes []volumeMount `json:"volumes,omitempty"`
+	// Healthcheck is the image's HEALTHCHECK with --health-* over it, as
+	// Docker merges them; HealthShell the image's SHELL a CMD-SHELL check
+	// runs with (none: /bin/sh -c). The check's state is in health.json
+	// beside this record (health.go).
+	Healthcheck *storage.HealthConfig `json:"healthcheck,omitempty"`
+	HealthShell []string              `json:"health_shell,omitempty"`
 }
 
 // processID tells one process from a later one that reuses its pid.

@@ -85,6 +85,9 @@ type RunOptions struct {
 	Restart string
 	// VolumesFrom are CONTAINER[:ro|:rw]: mount all of its volumes and binds.
 	VolumesFrom []string
+	// Health is --health-* and --no-healthcheck, over the image's
+	// HEALTHCHECK field by field.
+	Health HealthOptions
 
 	// Puller, when set, is told about an implicit pull.
 	Puller Puller `json:"-"`
@@ -186,8 +189,16 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 		// restarts are the monitor's, which a foreground run does not have.
 		return "", &UsageError{Msg: "--restart needs -d: a detached container's monitor restarts it, a foreground run has none"}
 	}
+	userHealth, err := opts.Health.config()
+	if err != nil {
+		return "", err
+	}
 	img, err := e.resolveImage(ctx, opts)
 	if err != nil {
+		return "", err
+	}
+	healthcheck := mergeHealth(userHealth, img.Docker.Healthcheck)
+	if err := validateHealth(healthcheck); err != nil {
 		return "", err
 	}
 	mounts, volReqs, err := parseMounts(opts.Volumes, opts.Mounts, opts.Tmpfs)
@@ -358,6 +369,7 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 		Ports: ports, DNSForward: names.DNSForward,
 		Volumes: vols.volumes,
 	}
+	rec.Healthcheck, rec.HealthShell = healthcheck, img.Docker.Shell
 	if so.Entrypoint != nil {
 		rec.Entrypoint, rec.Cmd = so.Entrypoint, nil
 	}
@@ -461,12 +473,16 @@ func (e *Engine) supervise(ctx context.Context, rec *record, dir string, mio mon
 		mio.Ready = ready
 	}
 	then := mio.Started
+	// The healthcheck runs while the container does: from its start
+	// until its init has ended.
+	var health *healthMonitor
 	mio.Started = func(r *monitor.Running) {
 		holder.release()
 		rec.StartedAt, rec.Monitor, rec.Init = time.Now().UTC(), currentProcess(), processOf(r.Pid)
 		rec.ExitCode, rec.FinishedAt, rec.Restarting, rec.Error = nil, time.Time{}, false, ""
 		_ = rec.save(dir)
 		ctl.setRunning(r)
+		health = startHealth(rec, dir, ctl.sp, r)
 		if then != nil {
 			then(r)
 		}
@@ -485,8 +501,12 @@ func (e *Engine) supervise(ctx context.Context, rec *record, dir string, mio mon
 	}
 	// The network ends while the container is torn down (pasta takes
 	// some 20 ms to exit)...
-	mio.Exited = endNetwork
+	mio.Exited = func() {
+		health.stop()
+		endNetwork()
+	}
 	st, err := monitor.Run(ctx, mio)
+	health.stop()
 	// ...and has ended, its ports closed, before the container's end is
 	// recorded: a stopped container has none open.
 	endNetwork()
