@@ -16,6 +16,7 @@ import (
 	"go.podman.io/storage/pkg/stringid"
 
 	"box/engine/monitor"
+	"box/engine/network"
 	"box/engine/spec"
 	"box/storage"
 )
@@ -155,6 +156,11 @@ type UsageError = spec.UsageError
 // of its own, returning once it runs. It returns the container's id, and
 // an *ExitError when a foreground container exits non-zero; other errors
 // mean box could not start it (nothing is left behind then).
+//
+// It goes in three steps: planRun checks and resolves the options and
+// makes nothing; prepare makes the container (its layer, mount, volumes,
+// record and spec) and owns undoing that until the container is handed
+// over; start runs it, as its monitor or under one.
 func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error) {
 	if err := e.refuseUserNetwork(opts.Network); err != nil {
 		return "", err
@@ -169,86 +175,154 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 	if owner != nil && !opts.CreateOnly && e.joinsThroughOwner(owner.ID) {
 		return e.runAsGuest(ctx, owner.ID, opts, io)
 	}
-	logConfig, err := parseLogConfig(opts.LogDriver, opts.LogOpts)
+	plan, err := e.planRun(ctx, opts, owner)
 	if err != nil {
 		return "", err
 	}
-	names, err := parseNameOptions(opts.DNS, opts.DNSSearch, opts.DNSOptions, opts.AddHosts)
+	c, err := e.prepare(plan)
 	if err != nil {
 		return "", err
 	}
-	restart, err := ParseRestartPolicy(opts.Restart)
-	if err != nil {
-		return "", err
+	defer c.release()
+	return e.start(ctx, c, io)
+}
+
+// runPlan is a run's options checked and resolved, before anything is
+// made.
+type runPlan struct {
+	opts        RunOptions
+	owner       *Container // whose network it shares, or nil
+	img         *storage.Image
+	log         LogConfig
+	names       nameOptions
+	restart     RestartPolicy
+	healthcheck *storage.HealthConfig
+	mounts      []spec.Mount
+	volumes     []volumeRequest
+	env         []string
+	labels      map[string]string
+	ports       []network.Port
+}
+
+// planRun checks opts and resolves the image (pulling it when the policy
+// says so); it claims the host ports it will publish, and makes nothing
+// else.
+func (e *Engine) planRun(ctx context.Context, opts RunOptions, owner *Container) (*runPlan, error) {
+	p := &runPlan{opts: opts, owner: owner}
+	var err error
+	if p.log, err = parseLogConfig(opts.LogDriver, opts.LogOpts); err != nil {
+		return nil, err
 	}
-	if restart.active() && opts.Remove {
-		return "", &UsageError{Msg: "conflicting options: --restart and --rm"}
+	if p.names, err = parseNameOptions(opts.DNS, opts.DNSSearch, opts.DNSOptions, opts.AddHosts); err != nil {
+		return nil, err
 	}
-	if restart.active() && !opts.Detach && !opts.CreateOnly {
+	if p.restart, err = ParseRestartPolicy(opts.Restart); err != nil {
+		return nil, err
+	}
+	if p.restart.active() && opts.Remove {
+		return nil, &UsageError{Msg: "conflicting options: --restart and --rm"}
+	}
+	if p.restart.active() && !opts.Detach && !opts.CreateOnly {
 		// Docker would attach to a container its daemon restarts; here the
 		// restarts are the monitor's, which a foreground run does not have.
-		return "", &UsageError{Msg: "--restart needs -d: a detached container's monitor restarts it, a foreground run has none"}
+		return nil, &UsageError{Msg: "--restart needs -d: a detached container's monitor restarts it, a foreground run has none"}
 	}
 	userHealth, err := opts.Health.config()
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	img, err := e.resolveImage(ctx, opts)
-	if err != nil {
-		return "", err
+	if p.img, err = e.resolveImage(ctx, opts); err != nil {
+		return nil, err
 	}
-	healthcheck := mergeHealth(userHealth, img.Docker.Healthcheck)
-	if err := validateHealth(healthcheck); err != nil {
-		return "", err
+	p.healthcheck = mergeHealth(userHealth, p.img.Docker.Healthcheck)
+	if err := validateHealth(p.healthcheck); err != nil {
+		return nil, err
 	}
-	mounts, volReqs, err := parseMounts(opts.Volumes, opts.Mounts, opts.Tmpfs)
-	if err != nil {
-		return "", err
+	if p.mounts, p.volumes, err = parseMounts(opts.Volumes, opts.Mounts, opts.Tmpfs); err != nil {
+		return nil, err
 	}
-	env, err := readEnvFiles(opts.EnvFiles)
-	if err != nil {
-		return "", err
+	if p.env, err = readEnvFiles(opts.EnvFiles); err != nil {
+		return nil, err
 	}
-	env = append(env, opts.Env...)
-	labels, err := containerLabels(img.Config.Config.Labels, opts.Labels, opts.LabelFiles)
-	if err != nil {
-		return "", err
+	p.env = append(p.env, opts.Env...)
+	if p.labels, err = containerLabels(p.img.Config.Config.Labels, opts.Labels, opts.LabelFiles); err != nil {
+		return nil, err
 	}
-
-	ports, err := parsePorts(opts.Publish, opts.PublishAll, img.Config.Config.ExposedPorts)
-	if err != nil {
-		return "", err
+	if p.ports, err = parsePorts(opts.Publish, opts.PublishAll, p.img.Config.Config.ExposedPorts); err != nil {
+		return nil, err
 	}
 	if !isPrivate(opts.Network) {
 		// The host's network or none: nothing to publish (see Warnings).
-		ports = nil
+		p.ports = nil
 	}
-	if err := claimHostPorts(ports, e.Identity.Rootless()); err != nil {
-		return "", err
+	if err := claimHostPorts(p.ports, e.Identity.Rootless()); err != nil {
+		return nil, err
 	}
 	if isPrivate(opts.Network) {
-		privateNameOptions(opts.Network, &names)
+		privateNameOptions(opts.Network, &p.names)
 	}
-
 	if err := checkRoom(e.Store.Root()); err != nil {
-		return "", err
+		return nil, err
 	}
+	return p, nil
+}
+
+// prepared is a container made and ready to start. Until start hands it
+// over (to its monitor, or as created, or once a foreground run ended),
+// release undoes everything prepare made: it is the one owner of cleanup.
+type prepared struct {
+	e    *Engine
+	plan *runPlan
+	id   string
+	dir  string
+	rec  *record
+	sp   *specs.Spec
+	mon  *monitorProcess // a detached run's monitor, not yet started
+	vols *volumeUse
+	// kept: the container outlives this call (created, or handed to its
+	// monitor); detached: its mount is the monitor's to release.
+	kept, detached bool
+}
+
+// release undoes what was not handed over; it is idempotent.
+func (c *prepared) release() {
+	if c.mon != nil {
+		c.mon.cancel()
+		c.mon = nil
+	}
+	c.vols.release()
+	if c.detached || c.id == "" {
+		return
+	}
+	_, _ = c.e.Store.Backing().Unmount(c.id, true)
+	if !c.kept {
+		_ = c.e.Store.Backing().DeleteContainer(c.id)
+		c.vols.removeAnonymous()
+	}
+	c.id = ""
+}
+
+// prepare makes the container plan describes: its layer and name, its
+// rootfs mount (in this process's mount namespace), its volumes, /etc
+// files, record and runtime spec. On failure nothing it made remains.
+func (e *Engine) prepare(plan *runPlan) (_ *prepared, err error) {
+	opts, img := plan.opts, plan.img
+	c := &prepared{e: e, plan: plan}
+	defer func() {
+		if err != nil {
+			c.release()
+		}
+	}()
 	name := opts.Name
 	if name == "" {
 		name = generateName(e.Store.Backing())
 	}
 	id := stringid.GenerateRandomID()
-	var mon *monitorProcess
 	if opts.Detach {
 		// The monitor gets ready while the container is prepared.
-		if mon, err = e.spawnMonitor(id); err != nil {
-			return "", err
+		if c.mon, err = e.spawnMonitor(id); err != nil {
+			return nil, err
 		}
-		defer func() {
-			if mon != nil {
-				mon.cancel()
-			}
-		}()
 	}
 	// A --rm container's layer and record never need to survive a crash:
 	// volatile ones are written without fdatasync (13 -> 7 per run; run
@@ -264,46 +338,98 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 		if c, _ := e.Store.Backing().Container(name); c != nil {
 			other = c.ID
 		}
-		return "", &NameConflictError{Name: name, ID: other}
+		return nil, &NameConflictError{Name: name, ID: other}
 	}
 	if err != nil {
-		return "", fmt.Errorf("create container: %w", err)
+		return nil, fmt.Errorf("create container: %w", err)
 	}
+	c.id = ctr.ID
 	if opts.Created != nil {
 		opts.Created(ctr.ID)
 	}
 	// The rootfs mount lives only in this process's mount namespace and
-	// goes with it; until the container has started, every failure
-	// removes the container again.
-	started, detached, removeAtEnd := false, false, opts.Remove
-	var vols *volumeUse
-	defer func() {
-		if detached {
-			return
-		}
-		_, _ = e.Store.Backing().Unmount(ctr.ID, true)
-		if !started || removeAtEnd {
-			_ = e.Store.Backing().DeleteContainer(ctr.ID)
-			vols.removeAnonymous()
-		}
-	}()
-
+	// goes with it.
 	rootfs, err := e.Store.Backing().Mount(ctr.ID, "")
 	if err != nil {
-		return "", fmt.Errorf("mount container %s: %w", storage.ShortID(ctr.ID), err)
+		return nil, fmt.Errorf("mount container %s: %w", storage.ShortID(ctr.ID), err)
 	}
-	if vols, err = e.attachVolumes(rootfs, volReqs, opts.VolumesFrom, img.Config.Config.Volumes, mounts); err != nil {
-		return "", err
+	if c.vols, err = e.attachVolumes(rootfs, plan.volumes, opts.VolumesFrom, img.Config.Config.Volumes, plan.mounts); err != nil {
+		return nil, err
 	}
-	defer vols.release()
-	mounts = append(mounts, vols.mounts...)
+	mounts := append(plan.mounts, c.vols.mounts...)
 
+	so, err := e.specOptions(plan, rootfs, mounts, ctr.ID)
+	if err != nil {
+		return nil, err
+	}
+	if c.dir, err = e.Store.Backing().ContainerDirectory(ctr.ID); err != nil {
+		return nil, fmt.Errorf("container directory: %w", err)
+	}
+	if plan.owner != nil {
+		so.JoinNetwork = true
+		if so.EtcFiles, so.Hostname, err = e.ownerEtcFiles(plan.owner.ID); err != nil {
+			return nil, err
+		}
+	} else if so.EtcFiles, err = writeEtcFiles(c.dir, so.Hostname, spec.Network(opts.Network), plan.names); err != nil {
+		return nil, err
+	}
+	if c.sp, err = spec.Generate(so); err != nil {
+		return nil, err
+	}
+	if !opts.CreateOnly {
+		// Docker's create takes any command; its start finds it missing.
+		if err := checkCommand(rootfs, c.sp, mounts); err != nil {
+			return nil, err
+		}
+	}
+	names := plan.names
+	c.rec = &record{
+		ID: ctr.ID, Name: name, Image: opts.Image, ImageID: img.ID,
+		Created: time.Now().UTC(), Path: c.sp.Process.Args[0], Args: c.sp.Process.Args[1:],
+		Remove: opts.Remove, Labels: plan.labels,
+		Entrypoint: img.Config.Config.Entrypoint, Cmd: img.Config.Config.Cmd,
+		User: so.User, Interactive: opts.Interactive, NetworkMode: opts.Network,
+		Privileged: opts.Privileged, CapAdd: opts.CapAdd, CapDrop: opts.CapDrop,
+		Log: plan.log, WithInit: opts.Init, Restart: plan.restart,
+		DNS: names.DNS, DNSSearch: names.Search, DNSOptions: names.Options, ExtraHosts: opts.AddHosts,
+		Ports: plan.ports, DNSForward: names.DNSForward,
+		Volumes: c.vols.volumes,
+	}
+	c.rec.Healthcheck, c.rec.HealthShell = plan.healthcheck, img.Docker.Shell
+	if so.Entrypoint != nil {
+		c.rec.Entrypoint, c.rec.Cmd = so.Entrypoint, nil
+	}
+	if opts.Cmd != nil {
+		c.rec.Cmd = opts.Cmd
+	}
+	if err := c.rec.save(c.dir); err != nil {
+		return nil, err
+	}
+	if opts.Init {
+		// After the record took the user's command for Path and Args.
+		if err := withInit(c.sp); err != nil {
+			return nil, err
+		}
+	}
+	// The record names the container's volumes now: they are safe from
+	// removal without the lock.
+	c.vols.release()
+	if err := saveSpec(c.dir, c.sp); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// specOptions are the runtime spec's inputs for plan's container id, its
+// root at rootfs with mounts.
+func (e *Engine) specOptions(plan *runPlan, rootfs string, mounts []spec.Mount, id string) (spec.Options, error) {
+	opts, img := plan.opts, plan.img
 	so := spec.Options{
 		Rootfs:      rootfs,
 		Image:       img.Config.Config,
 		ImageArch:   img.Config.Architecture,
 		Cmd:         opts.Cmd,
-		Env:         env,
+		Env:         plan.env,
 		OSEnv:       os.LookupEnv,
 		WorkingDir:  opts.Workdir,
 		User:        opts.User,
@@ -326,90 +452,41 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 		}
 	}
 	if err := applySecurityOpts(&so, opts.SecurityOpt); err != nil {
-		return "", err
+		return spec.Options{}, err
 	}
 	if so.Hostname == "" {
 		if so.Network == spec.NetworkHost {
 			so.Hostname, _ = os.Hostname()
 		} else {
-			so.Hostname = ctr.ID[:12]
+			so.Hostname = id[:12]
 		}
 	}
-	dir, err := e.Store.Backing().ContainerDirectory(ctr.ID)
-	if err != nil {
-		return "", fmt.Errorf("container directory: %w", err)
-	}
-	if owner != nil {
-		so.JoinNetwork = true
-		if so.EtcFiles, so.Hostname, err = e.ownerEtcFiles(owner.ID); err != nil {
-			return "", err
-		}
-	} else if so.EtcFiles, err = writeEtcFiles(dir, so.Hostname, spec.Network(opts.Network), names); err != nil {
-		return "", err
-	}
-	sp, err := spec.Generate(so)
-	if err != nil {
-		return "", err
-	}
-	if !opts.CreateOnly {
-		// Docker's create takes any command; its start finds it missing.
-		if err := checkCommand(rootfs, sp, mounts); err != nil {
-			return "", err
-		}
-	}
-	rec := &record{
-		ID: ctr.ID, Name: name, Image: opts.Image, ImageID: img.ID,
-		Created: time.Now().UTC(), Path: sp.Process.Args[0], Args: sp.Process.Args[1:],
-		Remove: opts.Remove, Labels: labels,
-		Entrypoint: img.Config.Config.Entrypoint, Cmd: img.Config.Config.Cmd,
-		User: so.User, Interactive: opts.Interactive, NetworkMode: opts.Network,
-		Privileged: opts.Privileged, CapAdd: opts.CapAdd, CapDrop: opts.CapDrop,
-		Log: logConfig, WithInit: opts.Init, Restart: restart,
-		DNS: names.DNS, DNSSearch: names.Search, DNSOptions: names.Options, ExtraHosts: opts.AddHosts,
-		Ports: ports, DNSForward: names.DNSForward,
-		Volumes: vols.volumes,
-	}
-	rec.Healthcheck, rec.HealthShell = healthcheck, img.Docker.Shell
-	if so.Entrypoint != nil {
-		rec.Entrypoint, rec.Cmd = so.Entrypoint, nil
-	}
-	if opts.Cmd != nil {
-		rec.Cmd = opts.Cmd
-	}
-	if err := rec.save(dir); err != nil {
-		return "", err
-	}
-	if opts.Init {
-		// After the record took the user's command for Path and Args.
-		if err := withInit(sp); err != nil {
-			return "", err
-		}
-	}
-	// The record names the container's volumes now: they are safe from
-	// removal without the lock.
-	vols.release()
-	if err := saveSpec(dir, sp); err != nil {
-		return "", err
-	}
+	return so, nil
+}
+
+// start runs a prepared container: a created one is only kept, a
+// detached one is handed to its monitor, and a foreground one is run
+// here, this process its monitor, attached to io.
+func (e *Engine) start(ctx context.Context, c *prepared, io IO) (string, error) {
+	opts := c.plan.opts
 	if opts.CreateOnly {
-		started, removeAtEnd = true, false
-		return ctr.ID, nil
+		c.kept = true
+		return c.id, nil
 	}
 	if opts.Detach {
-		m := mon
-		mon = nil
+		m := c.mon
+		c.mon = nil
 		if err := m.start(); err != nil {
 			return "", err
 		}
 		// The container and its rootfs mount are the monitor's now.
-		started, detached = true, true
-		return ctr.ID, nil
+		c.kept, c.detached = true, true
+		return c.id, nil
 	}
-
 	mio := monitor.Config{
-		ID:        ctr.ID,
+		ID:        c.id,
 		StateRoot: e.stateRoot(),
-		Spec:      sp,
+		Spec:      c.sp,
 		Rootless:  e.Identity.Rootless(),
 		Stdout:    io.Stdout,
 		Stderr:    io.Stderr,
@@ -418,20 +495,22 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 		// Without -i (even with -t) the keyboard is not passed on.
 		mio.Stdin = io.Stdin
 	}
-	finishLog, err := logAttached(rec, dir, &mio)
+	finishLog, err := logAttached(c.rec, c.dir, &mio)
 	if err != nil {
 		return "", err
 	}
-	st, err := e.supervise(ctx, rec, dir, mio, nil, nil)
+	st, err := e.supervise(ctx, c.rec, c.dir, mio, nil, nil)
 	finishLog()
 	if err != nil {
 		return "", err
 	}
-	started = true
+	// It ran: a --rm container goes with release, any other stays.
+	c.kept = !opts.Remove
+	id := c.id
 	if st.ExitCode != 0 {
-		return ctr.ID, &ExitError{Code: st.ExitCode}
+		return id, &ExitError{Code: st.ExitCode}
 	}
-	return ctr.ID, nil
+	return id, nil
 }
 
 // supervise runs a prepared container as its monitor, in this process,
