@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // LogOptions select what `logs` prints.
@@ -61,7 +64,13 @@ func (e *Engine) Logs(ctx context.Context, nameOrID string, opts LogOptions, std
 		return nil
 	}
 	// As Docker's follow, the stream ends with the container or at
-	// --until: nothing logged after it would be shown.
+	// --until: nothing logged after it would be shown. A write to the log
+	// wakes the reader at once (the poll is the fallback): with a small
+	// max-size and max-file=1 a reader that lags a whole file behind
+	// loses that file, as Docker's does.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	changed := watchLog(ctx, dir)
 	for c.State == Running && c.monitor.alive() {
 		wait := 100 * time.Millisecond
 		if !opts.Until.IsZero() {
@@ -74,10 +83,47 @@ func (e *Engine) Logs(ctx context.Context, nameOrID string, opts LogOptions, std
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-changed:
 		case <-time.After(wait):
 		}
 		rd.read(show)
 	}
 	rd.read(show)
 	return nil
+}
+
+// watchLog signals on the returned channel whenever a file in dir (the
+// container's log and its rotations) is written, made, moved or removed,
+// until ctx ends. Where inotify is not to be had the channel stays
+// silent and the caller polls.
+func watchLog(ctx context.Context, dir string) <-chan struct{} {
+	ch := make(chan struct{}, 1)
+	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
+	if err != nil {
+		return ch
+	}
+	if _, err := unix.InotifyAddWatch(fd, dir, unix.IN_MODIFY|unix.IN_CREATE|unix.IN_MOVED_TO|unix.IN_DELETE); err != nil {
+		unix.Close(fd)
+		return ch
+	}
+	// Non-blocking, so the runtime's poller serves it and Close ends the
+	// read below.
+	f := os.NewFile(uintptr(fd), "inotify")
+	go func() {
+		<-ctx.Done()
+		f.Close()
+	}()
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			if _, err := f.Read(buf); err != nil {
+				return
+			}
+			select {
+			case ch <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	return ch
 }
