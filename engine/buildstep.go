@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+
+	"box/engine/spec"
 )
 
 // StepOptions describe the command of one RUN step of a build.
@@ -18,9 +20,9 @@ type StepOptions struct {
 	Network string
 	// AddHosts are --add-host's host:ip lines for /etc/hosts.
 	AddHosts []string
-	// Volumes are -v specs, such as a RUN heredoc's script bound
-	// read-only into the container.
-	Volumes []string
+	// Mounts are bind mounts the build makes, such as a RUN heredoc's
+	// script bound read-only into the container.
+	Mounts []spec.Mount
 	// Created, when set, is told the container's id before it starts.
 	Created func(id string)
 }
@@ -43,7 +45,7 @@ func (e *Engine) RunStep(ctx context.Context, opts StepOptions, io IO) (string, 
 		User:       opts.User,
 		Network:    opts.Network,
 		AddHosts:   opts.AddHosts,
-		Volumes:    opts.Volumes,
+		Binds:      opts.Mounts,
 		Created:    opts.Created,
 	}, io)
 }

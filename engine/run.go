@@ -58,6 +58,9 @@ type RunOptions struct {
 
 	Volumes, Mounts, Tmpfs []string
 	ReadOnly               bool
+	// Binds are mounts box itself makes for the container (a build
+	// step's heredoc script), typed: no flag string to parse again.
+	Binds []spec.Mount
 	Network                string
 	// Publish are -p specs; PublishAll (-P) publishes the image's
 	// EXPOSE list on random host ports.
@@ -241,6 +244,7 @@ func (e *Engine) planRun(ctx context.Context, opts RunOptions, owner *Container)
 	if p.mounts, p.volumes, err = parseMounts(opts.Volumes, opts.Mounts, opts.Tmpfs); err != nil {
 		return nil, err
 	}
+	p.mounts = append(p.mounts, opts.Binds...)
 	if p.env, err = readEnvFiles(opts.EnvFiles); err != nil {
 		return nil, err
 	}

@@ -693,7 +693,7 @@ func (b *builder) commitLayer(st *state, key, createdBy string, diff io.Reader) 
 func (b *builder) run(st *state, c *instructions.RunCommand) error {
 	cl := c.ShellDependantCmdLine
 	var script string    // a heredoc script run by its #! line, for the cache key
-	var volumes []string // its file, bound into the step's container
+	var mounts []spec.Mount // its file, bound into the step's container
 	if len(c.Files) > 0 {
 		// As BuildKit: one heredoc alone is the script the shell runs;
 		// heredocs within a command line go to the shell as they were written.
@@ -719,7 +719,7 @@ func (b *builder) run(st *state, c *instructions.RunCommand) error {
 				}
 				defer os.RemoveAll(dir)
 				script = data
-				volumes = []string{filepath.Join(dir, name) + ":/dev/pipes/" + name + ":ro"}
+				mounts = []spec.Mount{{Type: "bind", Source: filepath.Join(dir, name), Destination: "/dev/pipes/" + name, Options: []string{"ro"}}}
 				cl.CmdLine = []string{"/dev/pipes/" + name}
 			} else {
 				cl.CmdLine = []string{data}
@@ -769,7 +769,7 @@ func (b *builder) run(st *state, c *instructions.RunCommand) error {
 	}
 	id, err := b.e.RunStep(b.ctx, engine.StepOptions{
 		Image: st.image, Cmd: args, Env: runEnv, Workdir: st.config.WorkingDir, User: st.config.User, Network: b.opts.Network,
-		AddHosts: b.opts.AddHosts, Volumes: volumes,
+		AddHosts: b.opts.AddHosts, Mounts: mounts,
 		Created: func(id string) { b.out.Note(" ---> Running in " + storage.ShortID(id)) },
 	}, engine.IO{Stdout: out, Stderr: out})
 	finish()
