@@ -162,9 +162,9 @@ func checkSysctl(m Machine, file, bad, name, fix string) Check {
 	case v == "":
 		c.Detail = "not set by this kernel (user namespaces allowed)"
 	case m.Root:
-		c.Detail = name + " = " + v + "; " + notAsRoot
+		c.Detail = "is " + v + "; " + notAsRoot
 	default:
-		c.Detail = name + " = " + v
+		c.Detail = "is " + v
 	}
 	return c
 }
@@ -180,11 +180,11 @@ func checkAppArmor(m Machine) Check {
 	case v == "":
 		c.Detail = "not set by this kernel (no AppArmor restriction)"
 	case v != "1":
-		c.Detail = name + " = " + v
+		c.Detail = "is " + v
 	case m.Root:
-		c.Detail = name + " = 1; " + notAsRoot
+		c.Detail = "is 1; " + notAsRoot
 	case m.Entered:
-		c.Detail = name + " = 1, but an AppArmor profile lets box use user namespaces"
+		c.Detail = "is 1, but an AppArmor profile lets box use user namespaces"
 	default:
 		c.Status = StatusError
 		c.Detail = "AppArmor restricts unprivileged user namespaces (" + name + "=1)"
@@ -384,10 +384,10 @@ func checkLowPorts(m Machine) Check {
 		c.Detail = "not set by this kernel (ports below 1024 need root)"
 	case start > 1023:
 		c.Status = StatusWarning
-		c.Detail = fmt.Sprintf("%s = %d: -p cannot publish host ports below %d rootless", name, start, start)
+		c.Detail = fmt.Sprintf("is %d: -p cannot publish host ports below %d rootless", start, start)
 		c.Fix = "sudo sysctl -w net.ipv4.ip_unprivileged_port_start=80 (persist it in /etc/sysctl.d/)"
 	default:
-		c.Detail = fmt.Sprintf("%s = %d: host ports from %d up can be published", name, start, start)
+		c.Detail = fmt.Sprintf("is %d: host ports from %d up can be published", start, start)
 	}
 	return c
 }
