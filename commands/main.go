@@ -9,6 +9,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli/v2"
@@ -20,7 +22,7 @@ import (
 
 // Main runs box's CLI and returns the process exit code.
 func Main(args []string) int {
-	if rootless.NeedsNamespace(args) && !rootless.InNamespace() && os.Geteuid() != 0 {
+	if rootless.NeedsNamespace(args) && !rootless.InNamespace() && os.Geteuid() != 0 && !isSystemCheck(args) {
 		// rootless's constructor did not get this process into its user
 		// namespace before main; say why.
 		printError(os.Stderr, rootless.EntryError())
@@ -117,11 +119,14 @@ func withEngine(c *cli.Context, min, max int, act func(*engine.Engine) error) er
 func newApp(stdout, stderr io.Writer) *cli.App {
 	// Docker's -h is run's --hostname; help is --help only.
 	cli.HelpFlag = &cli.BoolFlag{Name: "help", Usage: "show help"}
+	// -v and --version before any verb: "box version 0.1.0, build abc1234".
+	cli.VersionFlag = &cli.BoolFlag{Name: "version", Aliases: []string{"v"}, Usage: "print version information and quit"}
+	cli.VersionPrinter = printShortVersion
 	app := &cli.App{
 		Name:                   "box",
 		Usage:                  "run containers without a daemon, as yourself",
 		Version:                storage.Version,
-		HideVersion:            true,
+		CustomAppHelpTemplate:  appHelpTemplate,
 		Writer:                 stdout,
 		ErrWriter:              stderr,
 		UseShortOptionHandling: true,
@@ -132,6 +137,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			&cli.StringFlag{Name: "runroot", Usage: "where run-time state is kept"},
 			&cli.StringFlag{Name: "storage-driver", Usage: "storage driver (overlay, vfs)"},
 			&cli.StringFlag{Name: "log-level", Value: "error", Usage: "debug, info, warn or error"},
+			cli.VersionFlag,
 		},
 		Before: func(c *cli.Context) error {
 			lvl, err := logrus.ParseLevel(c.String("log-level"))
@@ -149,7 +155,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			}
 			return cli.ShowAppHelp(c)
 		},
-		Commands: commandTree(),
+		Commands: categorize(commandTree()),
 	}
 	setUsageErrors(app.Commands)
 	app.ExitErrHandler = func(*cli.Context, error) {}
@@ -225,9 +231,61 @@ func commandTree() []*cli.Command {
 		{
 			Name:        "system",
 			Usage:       "manage box",
-			Subcommands: []*cli.Command{systemResetCommand(), alias(infoCommand(), "info"), dfCommand(), systemPruneCommand()},
+			Subcommands: []*cli.Command{systemResetCommand(), alias(infoCommand(), "info"), dfCommand(), systemPruneCommand(), systemCheckCommand()},
 		},
 	}
+}
+
+// appHelpTemplate is `box --help` in the shape of `docker --help`: the
+// common commands first, in Docker's order, then the management commands
+// (nouns) and the rest, each alphabetically (see categorize).
+const appHelpTemplate = `
+Usage:  {{.HelpName}} [OPTIONS] COMMAND
+
+{{.Usage}}
+{{- range .VisibleCategories}}{{if eq .Name "Common Commands"}}{{template "boxCategory" .}}{{end}}{{end}}
+{{- range .VisibleCategories}}{{if eq .Name "Management Commands"}}{{template "boxCategory" .}}{{end}}{{end}}
+{{- range .VisibleCategories}}{{if eq .Name "Commands"}}{{template "boxCategory" .}}{{end}}{{end}}
+
+Global Options:{{range .VisibleFlags}}
+  {{.}}{{end}}
+
+Run '{{.HelpName}} COMMAND --help' for more information on a command.
+{{define "boxCategory"}}
+
+{{.Name}}:{{range .VisibleCommands}}
+  {{.Name}}{{"\t"}}{{.Usage}}{{end}}{{end}}`
+
+// commonCommands are docker --help's "Common Commands", in its order.
+var commonCommands = []string{"run", "exec", "ps", "build", "pull", "push", "images", "login", "logout", "search", "version", "info"}
+
+// categorize files the top-level verbs under docker --help's headings:
+// the common ones, the nouns that hold verbs (Management Commands) and the
+// rest (Commands); and orders them as Docker lists them.
+func categorize(cmds []*cli.Command) []*cli.Command {
+	rank := func(c *cli.Command) int {
+		if i := slices.Index(commonCommands, c.Name); i >= 0 {
+			return i
+		}
+		return len(commonCommands)
+	}
+	for _, c := range cmds {
+		switch {
+		case rank(c) < len(commonCommands):
+			c.Category = "Common Commands"
+		case len(c.Subcommands) > 0:
+			c.Category = "Management Commands"
+		default:
+			c.Category = "Commands"
+		}
+	}
+	slices.SortStableFunc(cmds, func(a, b *cli.Command) int {
+		if r := rank(a) - rank(b); r != 0 {
+			return r
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	return cmds
 }
 
 // setUsageErrors makes every command report flag mistakes as one line

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
-	"strings"
 )
 
 // procSys is where the sysctls Preflight reads live; tests point it at a
@@ -15,29 +13,9 @@ var procSys = "/proc/sys"
 // Preflight returns a *DisabledError when this machine refuses unprivileged
 // user namespaces, naming the switch that refuses them and how to flip it.
 func Preflight() error {
-	read := func(name string) string {
-		b, err := os.ReadFile(filepath.Join(procSys, name))
-		if err != nil {
-			return ""
-		}
-		return strings.TrimSpace(string(b))
-	}
-	if read("kernel/unprivileged_userns_clone") == "0" {
-		return &DisabledError{
-			Cause: "sysctl kernel.unprivileged_userns_clone is 0",
-			Fix:   "sudo sysctl -w kernel.unprivileged_userns_clone=1",
-		}
-	}
-	if read("user/max_user_namespaces") == "0" {
-		return &DisabledError{
-			Cause: "sysctl user.max_user_namespaces is 0",
-			Fix:   "sudo sysctl -w user.max_user_namespaces=28633",
-		}
-	}
-	if read("kernel/apparmor_restrict_unprivileged_userns") == "1" {
-		return &DisabledError{
-			Cause: "AppArmor restricts unprivileged user namespaces (kernel.apparmor_restrict_unprivileged_userns=1)",
-			Fix:   "sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0, or give box an AppArmor profile that allows userns",
+	for _, c := range namespaceSwitches(Machine{ProcSys: procSys}) {
+		if c.Status == StatusError {
+			return &DisabledError{Cause: c.Detail, Fix: c.Fix}
 		}
 	}
 	return nil

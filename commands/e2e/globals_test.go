@@ -96,10 +96,10 @@ func TestInfoAndVersion(t *testing.T) {
 	forEachUser(t, func(t *testing.T, u *User) {
 		r := u.MustBox(t, "info")
 		for _, want := range []string{
-			"Storage Driver:  overlay",
-			"Cgroup Version:  " + cgroups + "\n",
-			"Kernel Version:  " + kernel.String() + "\n",
-			"OSType/Arch:     " + runtime.GOOS + "/" + runtime.GOARCH + "\n",
+			" Storage Driver: overlay\n",
+			" Cgroup Layout: " + cgroups + "\n",
+			" Kernel Version: " + kernel.String() + "\n",
+			" OSType: " + runtime.GOOS + "\n",
 			"127.0.0.1:", "docker.io",
 		} {
 			if !strings.Contains(r.Stdout, want) {
@@ -107,7 +107,7 @@ func TestInfoAndVersion(t *testing.T) {
 			}
 		}
 		wantRootless := u != Root
-		if strings.Contains(r.Stdout, "Rootless:        true") != wantRootless {
+		if strings.Contains(r.Stdout, " Rootless: true\n") != wantRootless {
 			t.Fatalf("box info says the wrong mode:\n%s", r.Stdout)
 		}
 		r = u.MustBox(t, "version", "--format", "{{.Client.Os}}/{{.Client.Arch}}")
