@@ -90,6 +90,9 @@ type RunOptions struct {
 	Puller Puller `json:"-"`
 	// Created, when set, is told the container's id once it exists.
 	Created func(id string) `json:"-"`
+
+	// userNetwork says Network names a user network (usernet_join.go).
+	userNetwork bool
 }
 
 // Puller follows the pull `run` makes when the image is missing or
@@ -153,8 +156,24 @@ type UsageError = spec.UsageError
 // an *ExitError when a foreground container exits non-zero; other errors
 // mean box could not start it (nothing is left behind then).
 func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error) {
-	if err := e.refuseUserNetwork(opts.Network); err != nil {
+	un, err := e.userNetworkOf(opts.Network)
+	if err != nil {
 		return "", err
+	}
+	if un != nil {
+		if err := refuseOnUserNetwork(&opts, un); err != nil {
+			return "", err
+		}
+		if !opts.CreateOnly {
+			c, guest, err := e.holderGuest()
+			if err != nil {
+				return "", err
+			}
+			defer c.Close()
+			if guest {
+				return e.runThroughHolder(ctx, c, opts, io)
+			}
+		}
 	}
 	if err := validate(&opts); err != nil {
 		return "", err
@@ -273,6 +292,9 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 		_, _ = e.Store.Backing().Unmount(ctr.ID, true)
 		if !started || removeAtEnd {
 			_ = e.Store.Backing().DeleteContainer(ctr.ID)
+			if un != nil {
+				e.releaseNetworks(ctr.ID)
+			}
 			vols.removeAnonymous()
 		}
 	}()
@@ -333,6 +355,8 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 		if so.EtcFiles, so.Hostname, err = e.ownerEtcFiles(owner.ID); err != nil {
 			return "", err
 		}
+	} else if err := e.userNetworkNames(un, ctr.ID, name, so.Hostname, &names); err != nil {
+		return "", err
 	} else if so.EtcFiles, err = writeEtcFiles(dir, so.Hostname, spec.Network(opts.Network), names); err != nil {
 		return "", err
 	}
@@ -445,6 +469,9 @@ func (e *Engine) supervise(ctx context.Context, rec *record, dir string, mio mon
 	rec.Monitor, rec.StartedAt = currentProcess(), time.Now().UTC()
 	_ = rec.save(dir)
 	hook, ready, stopNetwork := networkHook(rec)
+	if isUserNetworkMode(rec.NetworkMode) {
+		hook, ready, stopNetwork = e.userNetworkHook(rec)
+	}
 	var holder *namespaceHolder
 	if hook != nil {
 		// The network is set up in namespaces made for the container
@@ -529,11 +556,13 @@ func validate(opts *RunOptions) error {
 	default:
 		return &UsageError{Msg: fmt.Sprintf("invalid pull policy %q: want always, missing or never", opts.Pull)}
 	}
-	mode, err := resolveNetwork(opts.Network, len(opts.Publish) > 0 || opts.PublishAll)
-	if err != nil {
-		return err
+	if !opts.userNetwork {
+		mode, err := resolveNetwork(opts.Network, len(opts.Publish) > 0 || opts.PublishAll)
+		if err != nil {
+			return err
+		}
+		opts.Network = mode
 	}
-	opts.Network = mode
 	if opts.Network == string(spec.NetworkHost) && opts.Hostname != "" {
 		return &UsageError{Msg: "conflicting options: hostname and the network mode host"}
 	}
