@@ -58,6 +58,9 @@ type RunOptions struct {
 	Volumes, Mounts, Tmpfs []string
 	ReadOnly               bool
 	Network                string
+	// NetworkAliases are names the container answers to on its user
+	// network, besides its name and short id.
+	NetworkAliases []string
 	// Publish are -p specs; PublishAll (-P) publishes the image's
 	// EXPOSE list on random host ports.
 	Publish    []string
@@ -174,6 +177,9 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 				return e.runThroughHolder(ctx, c, opts, io)
 			}
 		}
+	}
+	if un == nil && len(opts.NetworkAliases) > 0 {
+		return "", &UsageError{Msg: "network-scoped alias is supported only for containers in user defined networks"}
 	}
 	if err := validate(&opts); err != nil {
 		return "", err
@@ -355,7 +361,7 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 		if so.EtcFiles, so.Hostname, err = e.ownerEtcFiles(owner.ID); err != nil {
 			return "", err
 		}
-	} else if err := e.userNetworkNames(un, ctr.ID, name, so.Hostname, &names); err != nil {
+	} else if err := e.userNetworkNames(un, ctr.ID, name, so.Hostname, opts.NetworkAliases, &names); err != nil {
 		return "", err
 	} else if so.EtcFiles, err = writeEtcFiles(dir, so.Hostname, spec.Network(opts.Network), names); err != nil {
 		return "", err

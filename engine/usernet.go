@@ -32,7 +32,7 @@ package engine
 // The holder is usernet_holder.go, the clients' side (run, start and
 // the monitor's hook) usernet_join.go. Not yet done: published ports of
 // a container on a user network (refused clearly), a container on more
-// than one network, --network-alias, --ip, and network connect and
+// than one network, --ip, and network connect and
 // disconnect.
 
 import (

@@ -269,11 +269,11 @@ func refuseOnUserNetwork(opts *RunOptions, n *userNetwork) error {
 // userNetworkNames records container id's endpoint on n, when n is set,
 // and points its names at n: the network's name server on its gateway,
 // and its own address for its hostname.
-func (e *Engine) userNetworkNames(n *userNetwork, id, name, hostname string, names *nameOptions) error {
+func (e *Engine) userNetworkNames(n *userNetwork, id, name, hostname string, aliases []string, names *nameOptions) error {
 	if n == nil {
 		return nil
 	}
-	ep, err := e.joinUserNetwork(n, id, name, nil)
+	ep, err := e.joinUserNetwork(n, id, name, aliases)
 	if err != nil {
 		return err
 	}

@@ -62,8 +62,11 @@ func holderTree(u *User) []int {
 // port, and reaches them from a third container by name and by short
 // id, through the network's name server; a container on the default
 // network does not resolve them; once the last container is gone, so is
-// the network's holder (and rootless, every process of the user).
+// the network's holder and what it started. Its pasta takes them to the
+// host.
 func TestUserNetworkJoin(t *testing.T) {
+	requirePasta(t)
+	hostPort := hostServer(t, "127.0.0.1:0", "from the host")
 	forEachUser(t, func(t *testing.T, u *User) {
 		net := "uj-" + u.Mode
 		web1, web2 := "uj-web1-"+u.Mode, "uj-web2-"+u.Mode
@@ -73,10 +76,10 @@ func TestUserNetworkJoin(t *testing.T) {
 		})
 		u.MustBox(t, "network", "create", net)
 		www1, www2 := wwwDir(t, u, "one-"+u.Mode), wwwDir(t, u, "two-"+u.Mode)
-		id1 := strings.TrimSpace(u.MustBox(t, "run", "-d", "--network", net, "--name", web1, "-v", www1+":/www", "busybox", "httpd", "-f", "-p", "80", "-h", "/www").Stdout)
+		id1 := strings.TrimSpace(u.MustBox(t, "run", "-d", "--network", net, "--name", web1, "--network-alias", "alias1-"+u.Mode, "-v", www1+":/www", "busybox", "httpd", "-f", "-p", "80", "-h", "/www").Stdout)
 		u.MustBox(t, "run", "-d", "--network", net, "--name", web2, "-v", www2+":/www", "busybox", "httpd", "-f", "-p", "80", "-h", "/www")
 
-		for target, want := range map[string]string{web1: "one-", id1[:12]: "one-", web2: "two-"} {
+		for target, want := range map[string]string{web1: "one-", id1[:12]: "one-", "alias1-" + u.Mode: "one-", web2: "two-"} {
 			r := fetchIn(t, u, net, "http://"+target+"/")
 			if r.Code != 0 || r.Stdout != want+u.Mode {
 				t.Errorf("wget http://%s/ from the network: %s", target, r)
@@ -97,6 +100,16 @@ func TestUserNetworkJoin(t *testing.T) {
 		if !strings.Contains(nout, id1) || !strings.Contains(nout, `"IPv4Address":"`+s.IPAddress+"/") {
 			t.Errorf("network inspect Containers: %s", nout)
 		}
+
+		// The outside, through the holder's pasta: the host's loopback.
+		r0 := u.Box(t, "run", "--rm", "--network", net, "busybox", "wget", "-T", "5", "-qO-", fmt.Sprintf("http://host.containers.internal:%d/", hostPort))
+		if r0.Code != 0 || r0.Stdout != "from the host" {
+			t.Errorf("a container on a user network did not reach the host: %s", r0)
+		}
+		// An alias outside a user network is refused, as Docker does.
+		r1 := u.Box(t, "run", "--rm", "--network-alias", "x", "busybox", "true")
+		wantCode(t, r1, 125)
+		wantOneLineError(t, r1, "network-scoped alias is supported only for containers in user defined networks")
 
 		// The default network knows nothing of the names.
 		if r := u.Box(t, "run", "--rm", "busybox", "wget", "-T", "2", "-qO-", "http://"+web1+"/"); r.Code == 0 {
