@@ -61,6 +61,8 @@ type holderJoin struct {
 	MAC  string `json:"mac"`
 	// Names are what the network's name server answers with Addr.
 	Names []string `json:"names"`
+	// Internal networks give no default route: no way out.
+	Internal bool `json:"internal,omitempty"`
 }
 
 // userNSInode is the inode of this process's user namespace.
@@ -331,6 +333,9 @@ func (h *netHolder) join(j holderJoin, ctr *os.File) error {
 	// A pair left by a monitor that was killed goes first.
 	_ = network.Detach(h.shared, j.HostIf)
 	ep := network.Endpoint{HostIf: j.HostIf, IfName: j.IfName, Addr: addr, MAC: mac, Gateway: gw.Addr()}
+	if j.Internal {
+		ep.Gateway = netip.Addr{}
+	}
 	if err := network.Attach(h.shared, ctr, j.Bridge, ep); err != nil {
 		return err
 	}

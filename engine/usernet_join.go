@@ -222,7 +222,8 @@ func (e *Engine) joinOf(rec *record) (holderJoin, error) {
 		j = holderJoin{
 			Bridge: bridgeName(n.ID), Gateway: n.Gateway + bits, HostIf: "v" + endpointID(n.ID, rec.ID)[:13], IfName: "eth0",
 			Addr: ep.IP + bits, MAC: ep.MAC,
-			Names: append([]string{rec.Name, rec.ID[:12]}, ep.Aliases...),
+			Names:    append([]string{rec.Name, rec.ID[:12]}, ep.Aliases...),
+			Internal: n.Internal,
 		}
 		return nil
 	})

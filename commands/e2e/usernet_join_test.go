@@ -106,6 +106,13 @@ func TestUserNetworkJoin(t *testing.T) {
 		if r0.Code != 0 || r0.Stdout != "from the host" {
 			t.Errorf("a container on a user network did not reach the host: %s", r0)
 		}
+		// An --internal network has no way out; its names still resolve.
+		u.MustBox(t, "network", "create", "--internal", net+"-int")
+		t.Cleanup(func() { u.Box(t, "network", "rm", net+"-int") })
+		r2 := u.Box(t, "run", "--rm", "--network", net+"-int", "busybox", "wget", "-T", "3", "-qO-", fmt.Sprintf("http://host.containers.internal:%d/", hostPort))
+		if r2.Code == 0 {
+			t.Errorf("a container on an internal network reached the host: %s", r2)
+		}
 		// An alias outside a user network is refused, as Docker does.
 		r1 := u.Box(t, "run", "--rm", "--network-alias", "x", "busybox", "true")
 		wantCode(t, r1, 125)
