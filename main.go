@@ -55,6 +55,8 @@ func main() {
 		os.Exit(engine.MonitorMain(os.Args[2:]))
 	case rootless.RoleNetworkGuest:
 		os.Exit(engine.NetworkGuestMain(os.Args[2:]))
+	case rootless.RoleNetworkHolder:
+		os.Exit(engine.NetworkHolderMain(os.Args[2:]))
 	}
 	os.Exit(commands.Main(os.Args))
 }

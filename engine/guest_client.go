@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/signal"
 	"slices"
@@ -51,6 +52,11 @@ func (e *Engine) joinsThroughOwner(owner string) bool {
 // resolved (and pulled, with the caller's progress) here first, so that
 // the guest finds it in the store.
 func (e *Engine) runAsGuest(ctx context.Context, owner string, opts RunOptions, io IO) (string, error) {
+	return e.runVia(ctx, opts, func(req guestRequest) (guestResult, error) { return e.asGuest(owner, req, io) })
+}
+
+// runVia carries out Run with opts through a guest that via starts.
+func (e *Engine) runVia(ctx context.Context, opts RunOptions, via func(guestRequest) (guestResult, error)) (string, error) {
 	if _, err := e.resolveImage(ctx, opts); err != nil {
 		return "", err
 	}
@@ -58,7 +64,7 @@ func (e *Engine) runAsGuest(ctx context.Context, owner string, opts RunOptions, 
 	opts.Puller = nil
 	created := opts.Created
 	opts.Created = nil
-	res, err := e.asGuest(owner, guestRequest{Run: &opts}, io)
+	res, err := via(guestRequest{Run: &opts})
 	if err != nil {
 		return "", err
 	}
@@ -98,6 +104,21 @@ func (e *Engine) asGuest(owner string, req guestRequest, io IO) (guestResult, er
 		return guestResult{}, err
 	}
 	defer c.Close()
+	res, err := e.guestOver(c, "the monitor of "+owner, req, io)
+	if errors.Is(err, errGuestHostEnded) {
+		return res, &NotRunningOwnerError{ID: owner}
+	}
+	return res, err
+}
+
+// errGuestHostEnded is the process asked to start a guest ending (a
+// container's monitor whose container has ended).
+var errGuestHostEnded = errors.New("the process that starts guests has ended")
+
+// guestOver sends req with io over c, to the process that starts the
+// guest (named by whom, in errors), and waits for the guest's result.
+func (e *Engine) guestOver(c *net.UnixConn, whom string, req guestRequest, io IO) (guestResult, error) {
+	var err error
 	req.Store = Options{Root: e.Store.Root(), RunRoot: e.Store.RunRoot(), Driver: e.Store.Driver()}
 	req.Env = os.Environ()
 	if req.Dir, err = os.Getwd(); err != nil {
@@ -108,7 +129,7 @@ func (e *Engine) asGuest(owner string, req guestRequest, io IO) (guestResult, er
 		return guestResult{}, err
 	}
 	if len(payload) >= maxMessage {
-		return guestResult{}, fmt.Errorf("the request and environment (%d bytes) are too large to pass to the monitor of %s (at most %d)", len(payload), owner, maxMessage-1)
+		return guestResult{}, fmt.Errorf("the request and environment (%d bytes) are too large to pass to %s (at most %d)", len(payload), whom, maxMessage-1)
 	}
 	files := []*os.File{io.Stdin, io.Stdout, io.Stderr}
 	if slices.Contains(files, nil) {
@@ -126,19 +147,19 @@ func (e *Engine) asGuest(owner string, req guestRequest, io IO) (guestResult, er
 	}
 	err = send(c, msgGuest, payload, files...)
 	if err != nil {
-		return guestResult{}, fmt.Errorf("reach the monitor of %s: %w", owner, err)
+		return guestResult{}, fmt.Errorf("reach %s: %w", whom, err)
 	}
 	m, err := receive(c)
 	if err != nil {
-		return guestResult{}, fmt.Errorf("reach the monitor of %s: %w", owner, err)
+		return guestResult{}, fmt.Errorf("reach %s: %w", whom, err)
 	}
 	if m.kind == msgError {
 		var r errorReport
 		_ = m.decode(&r)
 		if r.Kind == "notrunning" {
-			return guestResult{}, &NotRunningOwnerError{ID: owner}
+			return guestResult{}, errGuestHostEnded
 		}
-		return guestResult{}, r.err(owner)
+		return guestResult{}, r.err(whom)
 	}
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT,
@@ -158,14 +179,14 @@ func (e *Engine) asGuest(owner string, req guestRequest, io IO) (guestResult, er
 	}()
 	m, err = receive(c)
 	if err != nil || m.kind != msgExit {
-		return guestResult{}, fmt.Errorf("the monitor of %s ended while it carried out the request", owner)
+		return guestResult{}, fmt.Errorf("%s ended while it carried out the request", whom)
 	}
 	var x exitReport
 	if err := m.decode(&x); err != nil {
 		return guestResult{}, err
 	}
 	if x.Guest == nil {
-		return guestResult{}, fmt.Errorf("the guest box in the network of %s ended with code %d before it reported", owner, x.Code)
+		return guestResult{}, fmt.Errorf("the guest box started by %s ended with code %d before it reported", whom, x.Code)
 	}
 	return *x.Guest, nil
 }

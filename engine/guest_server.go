@@ -29,18 +29,38 @@ func (s *controlServer) guest(c *net.UnixConn, m message) {
 		_ = send(c, msgError, errorReport{Message: "malformed guest request"})
 		return
 	}
+	// Counted only while the container runs: close waits for what is
+	// counted once it has marked the container ended.
+	s.mu.Lock()
+	if s.running == nil {
+		s.mu.Unlock()
+		_ = send(c, msgError, errorReport{Kind: "notrunning"})
+		return
+	}
+	s.runs.Add(1)
+	s.mu.Unlock()
+	defer s.runs.Done()
+	runGuest(c, m, ownerEnvironment(req.Env, s.id), req.Dir, s.id)
+}
+
+// runGuest starts box as a network guest in this process's user
+// namespace for the request m carries (decoded already: env and dir are
+// its), on the client's files, tells the client its pid, passes on the
+// signals the client sends and, once it ends, its result. for names
+// whom the guest is started for, in errors.
+func runGuest(c *net.UnixConn, m message, env []string, dir, whom string) {
 	reqR, reqW, err1 := os.Pipe()
 	resR, resW, err2 := os.Pipe()
 	if err := errors.Join(err1, err2); err != nil {
-		_ = send(c, msgError, errorReport{Message: fmt.Sprintf("start a guest for %s: %v", s.id, err)})
+		_ = send(c, msgError, errorReport{Message: fmt.Sprintf("start a guest for %s: %v", whom, err)})
 		return
 	}
 	defer resR.Close()
 	cmd := &exec.Cmd{
 		Path:       "/proc/self/exe",
 		Args:       []string{"box", string(rootless.RoleNetworkGuest)},
-		Env:        ownerEnvironment(req.Env, s.id),
-		Dir:        req.Dir,
+		Env:        env,
+		Dir:        dir,
 		Stdin:      m.files[0],
 		Stdout:     m.files[1],
 		Stderr:     m.files[2],
@@ -49,30 +69,17 @@ func (s *controlServer) guest(c *net.UnixConn, m message) {
 		// mount namespace stays as it is.
 		SysProcAttr: &syscall.SysProcAttr{Setsid: true, Unshareflags: syscall.CLONE_NEWNS},
 	}
-	// Counted only while the container runs: close waits for what is
-	// counted once it has marked the container ended.
-	s.mu.Lock()
-	if s.running == nil {
-		s.mu.Unlock()
-		reqR.Close()
-		reqW.Close()
-		resW.Close()
-		_ = send(c, msgError, errorReport{Kind: "notrunning"})
-		return
-	}
-	s.runs.Add(1)
-	s.mu.Unlock()
-	defer s.runs.Done()
 	err := cmd.Start()
 	reqR.Close()
 	resW.Close()
 	if err != nil {
 		reqW.Close()
-		_ = send(c, msgError, errorReport{Message: fmt.Sprintf("start a guest for %s: %v", s.id, err)})
+		_ = send(c, msgError, errorReport{Message: fmt.Sprintf("start a guest for %s: %v", whom, err)})
 		return
 	}
+	// The guest has the client's files now (m's owner closes them too:
+	// closing twice is harmless).
 	closeAll(m.files)
-	m.files = nil
 	// The payload is at most maxMessage: the pipe takes it whole.
 	_, _ = reqW.Write(m.payload)
 	reqW.Close()
@@ -108,6 +115,12 @@ func (s *controlServer) guest(c *net.UnixConn, m message) {
 // namespace settings in place of the client's, so that the guest stays in
 // the namespace it starts in, and the owner named.
 func ownerEnvironment(client []string, owner string) []string {
+	return append(guestEnvironment(client), networkOwnerEnv+"="+owner)
+}
+
+// guestEnvironment is the client's environment with this process's user
+// namespace settings in place of the client's.
+func guestEnvironment(client []string) []string {
 	own := func(kv string) bool {
 		return strings.HasPrefix(kv, "_BOX_") || strings.HasPrefix(kv, "_CONTAINERS_")
 	}
@@ -122,7 +135,7 @@ func ownerEnvironment(client []string, owner string) []string {
 			env = append(env, kv)
 		}
 	}
-	return append(env, networkOwnerEnv+"="+owner)
+	return env
 }
 
 // NetworkGuestMain is the network guest role (rootless.RoleNetworkGuest)

@@ -182,6 +182,9 @@ func (e *Engine) InspectContainer(nameOrID string) (*ContainerInspect, error) {
 	if c.State == Running {
 		out.NetworkSettings.Ports = portMap(c.Ports, "0.0.0.0")
 	}
+	if isUserNetworkMode(rec.NetworkMode) {
+		e.userNetworkSettings(rec, c.State == Running, out.NetworkSettings.Networks)
+	}
 	if rec.WithInit {
 		out.HostConfig.Init = &rec.WithInit
 	}

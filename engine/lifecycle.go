@@ -160,6 +160,16 @@ func (e *Engine) Start(ctx context.Context, nameOrID string, attach, interactive
 	if err != nil {
 		return 0, fmt.Errorf("start %s: %w", nameOrID, err)
 	}
+	if isUserNetworkMode(rec.NetworkMode) {
+		hc, guest, err := e.holderGuest()
+		if err != nil {
+			return 0, err
+		}
+		defer hc.Close()
+		if guest {
+			return e.startThroughHolder(hc, startAction{Name: c.ID, Attach: attach, Interactive: interactive}, io)
+		}
+	}
 	if networkOwnerName(rec.NetworkMode) != "" && e.Identity.Rootless() {
 		owner, err := e.runningOwner(rec.NetworkMode)
 		if err != nil {

@@ -91,7 +91,7 @@ func (o RunOptions) Warnings() []string {
 // specNetwork is the runtime spec's view of a network mode: the private
 // network is a fresh namespace, set up by the monitor once it exists.
 func specNetwork(mode string) spec.Network {
-	if isPrivate(mode) {
+	if isPrivate(mode) || isUserNetworkMode(mode) {
 		return spec.NetworkNone
 	}
 	return spec.Network(mode)

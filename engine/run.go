@@ -60,8 +60,11 @@ type RunOptions struct {
 	ReadOnly               bool
 	// Binds are mounts box itself makes for the container (a build
 	// step's heredoc script), typed: no flag string to parse again.
-	Binds []spec.Mount
-	Network                string
+	Binds   []spec.Mount
+	Network string
+	// NetworkAliases are names the container answers to on its user
+	// network, besides its name and short id.
+	NetworkAliases []string
 	// Publish are -p specs; PublishAll (-P) publishes the image's
 	// EXPOSE list on random host ports.
 	Publish    []string
@@ -97,6 +100,9 @@ type RunOptions struct {
 	Puller Puller `json:"-"`
 	// Created, when set, is told the container's id once it exists.
 	Created func(id string) `json:"-"`
+
+	// userNetwork says Network names a user network (usernet_join.go).
+	userNetwork bool
 }
 
 // Puller follows the pull `run` makes when the image is missing or
@@ -165,8 +171,27 @@ type UsageError = spec.UsageError
 // record and spec) and owns undoing that until the container is handed
 // over; start runs it, as its monitor or under one.
 func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error) {
-	if err := e.refuseUserNetwork(opts.Network); err != nil {
+	un, err := e.userNetworkOf(opts.Network)
+	if err != nil {
 		return "", err
+	}
+	if un != nil {
+		if err := refuseOnUserNetwork(&opts, un); err != nil {
+			return "", err
+		}
+		if !opts.CreateOnly {
+			c, guest, err := e.holderGuest()
+			if err != nil {
+				return "", err
+			}
+			defer c.Close()
+			if guest {
+				return e.runThroughHolder(ctx, c, opts, io)
+			}
+		}
+	}
+	if un == nil && len(opts.NetworkAliases) > 0 {
+		return "", &UsageError{Msg: "network-scoped alias is supported only for containers in user defined networks"}
 	}
 	if err := validate(&opts); err != nil {
 		return "", err
@@ -182,6 +207,7 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 	if err != nil {
 		return "", err
 	}
+	plan.userNetwork = un
 	c, err := e.prepare(plan)
 	if err != nil {
 		return "", err
@@ -194,7 +220,8 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 // made.
 type runPlan struct {
 	opts        RunOptions
-	owner       *Container // whose network it shares, or nil
+	owner       *Container   // whose network it shares, or nil
+	userNetwork *userNetwork // the user network it joins, or nil
 	img         *storage.Image
 	log         LogConfig
 	names       nameOptions
@@ -301,6 +328,9 @@ func (c *prepared) release() {
 	_, _ = c.e.Store.Backing().Unmount(c.id, true)
 	if !c.kept {
 		_ = c.e.Store.Backing().DeleteContainer(c.id)
+		if c.plan.userNetwork != nil {
+			c.e.releaseNetworks(c.id)
+		}
 		c.vols.removeAnonymous()
 	}
 	c.id = ""
@@ -369,12 +399,15 @@ func (e *Engine) prepare(plan *runPlan) (_ *prepared, err error) {
 	if c.dir, err = e.Store.Backing().ContainerDirectory(ctr.ID); err != nil {
 		return nil, fmt.Errorf("container directory: %w", err)
 	}
+	names := plan.names
 	if plan.owner != nil {
 		so.JoinNetwork = true
 		if so.EtcFiles, so.Hostname, err = e.ownerEtcFiles(plan.owner.ID); err != nil {
 			return nil, err
 		}
-	} else if so.EtcFiles, err = writeEtcFiles(c.dir, so.Hostname, spec.Network(opts.Network), plan.names); err != nil {
+	} else if err := e.userNetworkNames(plan.userNetwork, ctr.ID, name, so.Hostname, opts.NetworkAliases, &names); err != nil {
+		return nil, err
+	} else if so.EtcFiles, err = writeEtcFiles(c.dir, so.Hostname, spec.Network(opts.Network), names); err != nil {
 		return nil, err
 	}
 	if c.sp, err = spec.Generate(so); err != nil {
@@ -386,7 +419,6 @@ func (e *Engine) prepare(plan *runPlan) (_ *prepared, err error) {
 			return nil, err
 		}
 	}
-	names := plan.names
 	c.rec = &record{
 		ID: ctr.ID, Name: name, Image: opts.Image, ImageID: img.ID,
 		Created: time.Now().UTC(), Path: c.sp.Process.Args[0], Args: c.sp.Process.Args[1:],
@@ -540,6 +572,9 @@ func (e *Engine) supervise(ctx context.Context, rec *record, dir string, mio mon
 	rec.Monitor, rec.StartedAt = currentProcess(), time.Now().UTC()
 	_ = rec.save(dir)
 	hook, ready, stopNetwork := networkHook(rec)
+	if isUserNetworkMode(rec.NetworkMode) {
+		hook, ready, stopNetwork = e.userNetworkHook(rec)
+	}
 	var holder *namespaceHolder
 	if hook != nil {
 		// The network is set up in namespaces made for the container
@@ -632,11 +667,13 @@ func validate(opts *RunOptions) error {
 	default:
 		return &UsageError{Msg: fmt.Sprintf("invalid pull policy %q: want always, missing or never", opts.Pull)}
 	}
-	mode, err := resolveNetwork(opts.Network, len(opts.Publish) > 0 || opts.PublishAll)
-	if err != nil {
-		return err
+	if !opts.userNetwork {
+		mode, err := resolveNetwork(opts.Network, len(opts.Publish) > 0 || opts.PublishAll)
+		if err != nil {
+			return err
+		}
+		opts.Network = mode
 	}
-	opts.Network = mode
 	if opts.Network == string(spec.NetworkHost) && opts.Hostname != "" {
 		return &UsageError{Msg: "conflicting options: hostname and the network mode host"}
 	}

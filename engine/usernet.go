@@ -29,11 +29,11 @@ package engine
 //     the holder: networks, and each container's endpoint (address, MAC,
 //     aliases), which lives as long as the container.
 //
-// What exists today: the records and verbs (create, ls, inspect, rm,
-// prune), address allocation and release, the bridge and veth plumbing,
-// and the name server. The holder, the guest run through it and the
-// hooks in supervise are the next step; until then run and create refuse
-// a user network clearly (refuseUserNetwork).
+// The holder is usernet_holder.go, the clients' side (run, start and
+// the monitor's hook) usernet_join.go. Not yet done: published ports of
+// a container on a user network (refused clearly), a container on more
+// than one network, --ip, and network connect and
+// disconnect.
 
 import (
 	"crypto/rand"
@@ -474,30 +474,6 @@ func (e *Engine) PruneNetworks(pf storage.PruneFilter) ([]string, error) {
 	})
 	sort.Strings(removed)
 	return removed, err
-}
-
-// refuseUserNetwork says clearly that mode names a user network, which
-// containers cannot join yet, rather than that it does not exist.
-func (e *Engine) refuseUserNetwork(mode string) error {
-	if mode == "" || isBuiltinNetwork(mode) || isModeName(mode) || strings.Contains(mode, ":") {
-		return nil
-	}
-	s, err := e.networkStore()
-	if err != nil {
-		return nil
-	}
-	var found *userNetwork
-	_ = s.read(func(list []*userNetwork) error {
-		found, _ = findNetwork(list, mode)
-		return nil
-	})
-	if found == nil {
-		return nil
-	}
-	return &UsageError{
-		Msg: fmt.Sprintf("network %s is a user-defined network, which box cannot attach containers to yet", found.Name),
-		Fix: "run on the default network, or share one container's with --network container:NAME",
-	}
 }
 
 // naturalLess orders names as Docker's network ls does: runs of digits

@@ -36,6 +36,12 @@ const (
 	// inside that container's user namespace, to run or start another
 	// container that shares its network (--network container:NAME).
 	RoleNetworkGuest Role = "__netguest"
+	// RoleNetworkHolder holds the network namespace of the user's
+	// networks (a bridge each), their name servers and the pasta that
+	// joins them to the outside, for as long as a container on one runs;
+	// rootless, it starts the boxes that run such containers inside its
+	// user namespace (engine/usernet_holder.go).
+	RoleNetworkHolder Role = "__netholder"
 	// RoleStorageHelper is containers/storage's own re-execution for
 	// chrooted helpers (layer untar, overlay mounts with long option
 	// strings): argv[0] names the helper, "storage-..." or "chown-by-maps".
@@ -90,7 +96,7 @@ func RoleOf(args []string) Role {
 		return RoleCLI
 	}
 	switch r := Role(args[1]); r {
-	case RoleContainerInit, RoleInit, RoleMonitor, RoleNamespaceHolder, RoleNetworkGuest:
+	case RoleContainerInit, RoleInit, RoleMonitor, RoleNamespaceHolder, RoleNetworkGuest, RoleNetworkHolder:
 		return r
 	}
 	return RoleCLI

@@ -7,7 +7,7 @@
 #define BOX_ROLE_NAMESPACE_HOLDER "__nshold"
 #define BOX_INIT_PATH "/dev/init"
 
-static const char *const box_roles[] = {"init", "__init", "__monitor", "__nshold", "__netguest", NULL};
+static const char *const box_roles[] = {"init", "__init", "__monitor", "__nshold", "__netguest", "__netholder", NULL};
 static const char *const box_storage_helper_prefixes[] = {"storage-", NULL};
 static const char *const box_storage_helper_names[] = {"chown-by-maps", NULL};
 static const char *const box_outside_verbs[] = {"help", "h", "version", "login", "logout", "search", NULL};

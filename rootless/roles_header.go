@@ -24,7 +24,7 @@ func rolesHeader() string {
 		b.WriteString("NULL};\n")
 	}
 	var roles []string
-	for _, r := range []Role{RoleContainerInit, RoleInit, RoleMonitor, RoleNamespaceHolder, RoleNetworkGuest} {
+	for _, r := range []Role{RoleContainerInit, RoleInit, RoleMonitor, RoleNamespaceHolder, RoleNetworkGuest, RoleNetworkHolder} {
 		roles = append(roles, string(r))
 	}
 	list("box_roles", roles)

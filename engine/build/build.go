@@ -692,7 +692,7 @@ func (b *builder) commitLayer(st *state, key, createdBy string, diff io.Reader) 
 
 func (b *builder) run(st *state, c *instructions.RunCommand) error {
 	cl := c.ShellDependantCmdLine
-	var script string    // a heredoc script run by its #! line, for the cache key
+	var script string       // a heredoc script run by its #! line, for the cache key
 	var mounts []spec.Mount // its file, bound into the step's container
 	if len(c.Files) > 0 {
 		// As BuildKit: one heredoc alone is the script the shell runs;
