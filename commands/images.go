@@ -56,12 +56,13 @@ func runImages(c *cli.Context) error {
 		name := c.Command.FullName()
 		return usageErrorf("\"box %s\" requires at most 1 argument.\nSee 'box %s --help'.", name, name)
 	}
-	filters, err := filterFlag(c)
+	var extra []string
+	if c.NArg() == 1 {
+		extra = append(extra, "reference="+c.Args().First())
+	}
+	args, err := filterArgs(c, storage.ImageFilters, extra...)
 	if err != nil {
 		return err
-	}
-	if c.NArg() == 1 {
-		filters = append(filters, "reference="+c.Args().First())
 	}
 	format := imagesFormat(c.String("format"), c.Bool("quiet"), c.Bool("digests"))
 	out, err := newLister(c.App.Writer, format, defaultImagesTable, imageHeaders)
@@ -74,10 +75,6 @@ func runImages(c *cli.Context) error {
 		return err
 	}
 	defer e.Close()
-	args, err := filter.Parse(filters, storage.ImageFilters)
-	if err != nil {
-		return err
-	}
 	list, err := e.Store.ListImages(storage.ListOptions{Filters: args, All: c.Bool("all")})
 	if err != nil {
 		var notFound *storage.NotFoundError
@@ -94,6 +91,18 @@ func runImages(c *cli.Context) error {
 		}
 	}
 	return out.Flush()
+}
+
+// filterArgs parses --filter (and extra, filters the verb adds itself)
+// against the keys a verb takes: a value without "=" is a usage error, as
+// Docker's flag parser says; a key the verb does not take is the daemon's
+// "invalid filter" (exit 1).
+func filterArgs(c *cli.Context, spec filter.Spec, extra ...string) (filter.Args, error) {
+	raw, err := filterFlag(c)
+	if err != nil {
+		return filter.Args{}, err
+	}
+	return filter.Parse(append(raw, extra...), spec)
 }
 
 // filterFlag returns --filter values, each checked to be "key=value" as

@@ -10,7 +10,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"box/engine"
-	"box/storage/filter"
 )
 
 const defaultNetworksTable = "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}"
@@ -117,7 +116,7 @@ func networkLsCommand() *cli.Command {
 			if err := requireArgs(c, 0, 0); err != nil {
 				return err
 			}
-			filters, err := filterFlag(c)
+			args, err := filterArgs(c, engine.NetworkFilters)
 			if err != nil {
 				return err
 			}
@@ -130,10 +129,6 @@ func networkLsCommand() *cli.Command {
 				return err
 			}
 			return withEngine(c, 0, 0, func(e *engine.Engine) error {
-				args, err := filter.Parse(filters, engine.NetworkFilters)
-				if err != nil {
-					return err
-				}
 				list, err := e.Networks(args)
 				if err != nil {
 					return err

@@ -9,7 +9,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"box/engine"
-	"box/storage/filter"
 )
 
 const defaultVolumesTable = "table {{.Driver}}\t{{.Name}}"
@@ -68,7 +67,7 @@ func volumeLsCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "filter", Aliases: []string{"f"}, Usage: "filter output (name=, label=, dangling=, driver=)"},
 		},
 		Action: func(c *cli.Context) error {
-			filters, err := filterFlag(c)
+			args, err := filterArgs(c, engine.VolumeFilters)
 			if err != nil {
 				return err
 			}
@@ -81,10 +80,6 @@ func volumeLsCommand() *cli.Command {
 				return err
 			}
 			return withEngine(c, 0, 0, func(e *engine.Engine) error {
-				args, err := filter.Parse(filters, engine.VolumeFilters)
-				if err != nil {
-					return err
-				}
 				list, err := e.Volumes(args)
 				if err != nil {
 					return err
@@ -180,7 +175,7 @@ func volumePruneCommand() *cli.Command {
 			if err := requireArgs(c, 0, 0); err != nil {
 				return err
 			}
-			filters, err := filterFlag(c)
+			args, err := filterArgs(c, engine.VolumePruneFilters)
 			if err != nil {
 				return err
 			}
@@ -194,10 +189,6 @@ func volumePruneCommand() *cli.Command {
 				}
 			}
 			return withEngine(c, 0, 0, func(e *engine.Engine) error {
-				args, err := filter.Parse(filters, engine.VolumePruneFilters)
-				if err != nil {
-					return err
-				}
 				removed, reclaimed, err := e.PruneVolumes(c.Bool("all"), args)
 				if len(removed) > 0 {
 					fmt.Fprintln(c.App.Writer, "Deleted Volumes:")
