@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"runtime"
 	"syscall"
 
 	"github.com/vishvananda/netlink"
@@ -44,8 +45,28 @@ type Endpoint struct {
 	Gateway netip.Addr
 }
 
+// handleAt opens a netlink handle in the network namespace ns. The
+// library makes its socket by setns()ing a thread there and back; rootless,
+// the way back to the host's namespace (owned by the initial user
+// namespace) is refused, and the thread, returned to Go's pool, would
+// leave later work there: a child box then started from it saw the
+// container's routes (host.containers.internal written as the bridge's
+// gateway, fresh-clone run 4). So the socket is made on a thread of its
+// own that stays locked and ends with its goroutine; the socket keeps
+// working from any thread.
 func handleAt(ns *os.File) (*netlink.Handle, error) {
-	return netlink.NewHandleAt(netns.NsHandle(int(ns.Fd())), unix.NETLINK_ROUTE)
+	type result struct {
+		h   *netlink.Handle
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread ends here
+		h, err := netlink.NewHandleAt(netns.NsHandle(int(ns.Fd())), unix.NETLINK_ROUTE)
+		done <- result{h, err}
+	}()
+	r := <-done
+	return r.h, r.err
 }
 
 func ipNet(p netip.Prefix) *net.IPNet {

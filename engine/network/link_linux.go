@@ -7,7 +7,6 @@ import (
 	"runtime"
 
 	"github.com/vishvananda/netlink"
-	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
 
@@ -111,7 +110,7 @@ func attachLinkOnThread(ctrNS *os.File) (*packetLink, error) {
 
 // configureContainer sets up lo and eth0 in the container's namespace.
 func configureContainer(ctrNS *os.File) error {
-	h, err := netlink.NewHandleAt(netns.NsHandle(int(ctrNS.Fd())), unix.NETLINK_ROUTE)
+	h, err := handleAt(ctrNS)
 	if err != nil {
 		return fmt.Errorf("enter the container's network namespace: %w", err)
 	}
