@@ -83,9 +83,17 @@ func TestSystemReset(t *testing.T) {
 // naming the cause and the fix.
 func TestUserNamespacesDisabled(t *testing.T) {
 	requireRoot(t)
+	r := boxWithUserNamespacesOff(t, "images")
+	wantCode(t, r, 125)
+	wantOneLineError(t, r, "user namespaces are disabled", "max_user_namespaces", "sysctl -w")
+}
+
+// boxWithUserNamespacesOff runs box with args as the rootless user inside
+// a user namespace of the test's own whose user.max_user_namespaces is 0.
+func boxWithUserNamespacesOff(t *testing.T, args ...string) Result {
+	t.Helper()
 	script := `echo 0 > /proc/sys/user/max_user_namespaces && exec setpriv --reuid "$BOX_UID" --regid "$BOX_GID" --clear-groups "$@"`
-	args := append([]string{"-c", script, "sh", boxBin}, "images")
-	cmd := exec.Command("/bin/sh", args...)
+	cmd := exec.Command("/bin/sh", append([]string{"-c", script, "sh", boxBin}, args...)...)
 	cmd.Env = append(Rootless.Env(), "BOX_UID="+itoa(Rootless.UID), "BOX_GID="+itoa(Rootless.GID))
 	cmd.Dir = Rootless.Home
 	cmd.SysProcAttr = &syscall.SysProcAttr{
@@ -97,9 +105,7 @@ func TestUserNamespacesDisabled(t *testing.T) {
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	_ = cmd.Run()
-	r := Result{Stdout: stdout.String(), Stderr: stderr.String(), Code: cmd.ProcessState.ExitCode()}
-	wantCode(t, r, 125)
-	wantOneLineError(t, r, "user namespaces are disabled", "max_user_namespaces", "sysctl -w")
+	return Result{Stdout: stdout.String(), Stderr: stderr.String(), Code: cmd.ProcessState.ExitCode()}
 }
 
 func itoa(n uint32) string { return strconv.FormatUint(uint64(n), 10) }

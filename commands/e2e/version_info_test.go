@@ -3,12 +3,10 @@ package e2e
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
 	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 )
 
@@ -179,20 +177,7 @@ func TestHelpGroups(t *testing.T) {
 // switch is turned off in a user namespace of the test's own.
 func TestSystemCheckNamespacesDisabled(t *testing.T) {
 	requireRoot(t)
-	script := `echo 0 > /proc/sys/user/max_user_namespaces && exec setpriv --reuid "$BOX_UID" --regid "$BOX_GID" --clear-groups "$@"`
-	cmd := exec.Command("/bin/sh", "-c", script, "sh", boxBin, "system", "check")
-	cmd.Env = append(Rootless.Env(), "BOX_UID="+itoa(Rootless.UID), "BOX_GID="+itoa(Rootless.GID))
-	cmd.Dir = Rootless.Home
-	cmd.SysProcAttr = &syscall.SysProcAttr{
-		Cloneflags:                 syscall.CLONE_NEWUSER,
-		UidMappings:                []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 1 << 20}},
-		GidMappings:                []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 1 << 20}},
-		GidMappingsEnableSetgroups: true,
-	}
-	var stdout, stderr strings.Builder
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	_ = cmd.Run()
-	r := Result{Stdout: stdout.String(), Stderr: stderr.String(), Code: cmd.ProcessState.ExitCode()}
+	r := boxWithUserNamespacesOff(t, "system", "check")
 	wantCode(t, r, 1)
 	for _, want := range []string{
 		"error    user namespace: box could not enter its user namespace",
