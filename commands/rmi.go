@@ -38,22 +38,21 @@ func runRmi(c *cli.Context) error {
 	out := c.App.Writer
 	var errs []error
 	fatal := false
-	for _, name := range c.Args().Slice() {
-		// The engine does not tell yet which containers use an image;
-		// until it does, the store's own check refuses to delete one a
-		// container was made from.
-		rep, err := e.Store.RemoveImage(name, force, nil)
-		if err != nil {
-			if !errors.Is(err, storage.ErrImageNotFound) && !errors.Is(err, storage.ErrBadReference) {
+	// The engine does not tell yet which containers use an image; until
+	// it does, the store's own check refuses to delete one a container
+	// was made from.
+	for _, r := range e.Store.RemoveImages(c.Args().Slice(), force) {
+		if r.Err != nil {
+			if !errors.Is(r.Err, storage.ErrImageNotFound) && !errors.Is(r.Err, storage.ErrBadReference) {
 				fatal = true
 			}
-			errs = append(errs, imageError(name, err))
+			errs = append(errs, imageError(r.Name, r.Err))
 			continue
 		}
-		for _, u := range rep.Untagged {
+		for _, u := range r.Report.Untagged {
 			fmt.Fprintf(out, "Untagged: %s\n", u)
 		}
-		for _, d := range rep.Deleted {
+		for _, d := range r.Report.Deleted {
 			fmt.Fprintf(out, "Deleted: %s\n", d)
 		}
 	}

@@ -623,3 +623,144 @@ func (s *Store) layerSizes(img *Image) []int64 {
 	}
 	return chain
 }
+
+// RemoveResult is what RemoveImages did with one of its names.
+type RemoveResult struct {
+	Name   string
+	Report *RemoveReport
+	Err    error
+}
+
+// RemoveImages is RemoveImage for each name in turn, without a caller's
+// inUse, with the same reports and errors in the same order; a run of
+// names that only untag one image is dropped in one store write.
+// containers/storage rewrites an image's whole name history for every name
+// a write adds or removes, so one write per name made `rmi` of an image's
+// 2,000 tags quadratic in writes and cubic in work.
+func (s *Store) RemoveImages(names []string, force bool) []RemoveResult {
+	out := make([]RemoveResult, 0, len(names))
+	for i := 0; i < len(names); {
+		if n := s.untagRun(names[i:], &out); n > 0 {
+			i += n
+			continue
+		}
+		rep, err := s.RemoveImage(names[i], force, nil)
+		out = append(out, RemoveResult{Name: names[i], Report: rep, Err: err})
+		i++
+	}
+	return out
+}
+
+// untagRun untags, in one store write, the longest run at the head of
+// names that are names of one image which RemoveImage would only untag
+// (the image keeps another repository reference after each), appending
+// their results to out. It returns how many names it took: 0 when fewer
+// than two qualify, and then the caller goes name by name.
+func (s *Store) untagRun(names []string, out *[]RemoveResult) int {
+	if len(names) < 2 {
+		return 0
+	}
+	img, ref, err := s.resolve(names[0])
+	if err != nil || ref == nil {
+		return 0
+	}
+	left := newReferenceSet(img.Names)
+	var run []string
+	for _, n := range names {
+		r, err := ParseReference(n)
+		if err != nil || !left.has(r.String()) || left.single() {
+			break
+		}
+		left.remove(r.String())
+		run = append(run, r.String())
+	}
+	if len(run) < 2 {
+		return 0
+	}
+	if err := s.s.RemoveNames(img.ID, run); err != nil {
+		return 0
+	}
+	for i, full := range run {
+		untagged := full
+		if named, err := reference.ParseNormalizedNamed(full); err == nil {
+			untagged = FamiliarString(named)
+		}
+		*out = append(*out, RemoveResult{Name: names[i], Report: &RemoveReport{Untagged: []string{untagged}}})
+	}
+	return len(run)
+}
+
+// referenceSet is an image's names, kept so that isSingleReference's
+// question is answered in constant time as names are taken away.
+type referenceSet struct {
+	names    map[string]reference.Named // nil value: not a valid reference
+	bad      int                        // names that do not parse
+	tags     map[string]int             // repository -> tagged names in it
+	ntags    int
+	digested map[string]int // repository -> digest names in it
+}
+
+func newReferenceSet(names []string) *referenceSet {
+	rs := &referenceSet{names: map[string]reference.Named{}, tags: map[string]int{}, digested: map[string]int{}}
+	for _, n := range names {
+		if _, dup := rs.names[n]; dup {
+			continue
+		}
+		named, err := reference.ParseNormalizedNamed(n)
+		if err != nil {
+			rs.names[n] = nil
+			rs.bad++
+			continue
+		}
+		rs.names[n] = named
+		rs.count(named, 1)
+	}
+	return rs
+}
+
+func (rs *referenceSet) count(named reference.Named, d int) {
+	m := rs.tags
+	if _, ok := named.(reference.Canonical); ok {
+		m = rs.digested
+	} else {
+		rs.ntags += d
+	}
+	m[named.Name()] += d
+	if m[named.Name()] == 0 {
+		delete(m, named.Name())
+	}
+}
+
+func (rs *referenceSet) has(name string) bool {
+	_, ok := rs.names[name]
+	return ok
+}
+
+func (rs *referenceSet) remove(name string) {
+	named, ok := rs.names[name]
+	if !ok {
+		return
+	}
+	delete(rs.names, name)
+	if named == nil {
+		rs.bad--
+		return
+	}
+	rs.count(named, -1)
+}
+
+// single is isSingleReference of the names left.
+func (rs *referenceSet) single() bool {
+	switch {
+	case len(rs.names) <= 1:
+		return len(rs.names) == 1
+	case rs.bad > 0 || rs.ntags > 1:
+		return false
+	case rs.ntags == 0:
+		return len(rs.digested) == 1
+	}
+	for repo := range rs.tags {
+		return len(rs.digested) == 1 && rs.digested[repo] > 0
+	}
+	return false
+}

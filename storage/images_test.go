@@ -82,3 +82,28 @@ func TestIsHexPrefix(t *testing.T) {
 		}
 	}
 }
+
+// TestReferenceSetSingle: as names are taken away one by one, the set's
+// answer is isSingleReference's of the names left.
+func TestReferenceSetSingle(t *testing.T) {
+	const d = "@sha256:a34ce92094b7b100a98fbd21411a92825f6827b1bc5f6918c253516c90556998"
+	all := [][]string{
+		{"docker.io/library/alpine:latest", "docker.io/library/alpine:3.20", "docker.io/library/alpine" + d},
+		{"docker.io/library/alpine" + d, "docker.io/library/other" + d, "docker.io/library/alpine:latest"},
+		{"docker.io/library/a:1", "docker.io/library/b:1", "docker.io/library/b" + d, "docker.io/library/a" + d},
+		{"docker.io/library/alpine:latest", "not a reference", "docker.io/library/alpine:3"},
+	}
+	for _, names := range all {
+		rs := newReferenceSet(names)
+		for i := range names {
+			left := names[i:]
+			if got, want := rs.single(), isSingleReference(left); got != want {
+				t.Errorf("single() of %q = %t, want %t", left, got, want)
+			}
+			rs.remove(names[i])
+		}
+		if rs.single() || len(rs.names) != 0 {
+			t.Errorf("after removing all of %q: single %t, %d names left", names, rs.single(), len(rs.names))
+		}
+	}
+}
