@@ -5,143 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/signal"
 	"strings"
-	"sync"
 	"syscall"
-	"time"
 
 	"github.com/containerd/console"
 	"golang.org/x/sys/unix"
 
-	"box/engine/monitor"
+	"box/engine/control"
 )
-
-// attachHub is a detached container's monitor relaying the container's
-// output to every attached client, and their input to its stdin.
-type attachHub struct {
-	mu      sync.Mutex
-	clients map[*net.UnixConn]struct{}
-	// stdin is the write end of the container's stdin; nil when the
-	// container was not made with -i.
-	stdin *os.File
-}
-
-func newAttachHub(stdin *os.File) *attachHub {
-	return &attachHub{clients: map[*net.UnixConn]struct{}{}, stdin: stdin}
-}
-
-// tee passes what r yields on to the attached clients as kind messages.
-func (h *attachHub) tee(r io.Reader, kind byte) io.Reader { return &teeReader{r, h, kind} }
-
-type teeReader struct {
-	r    io.Reader
-	hub  *attachHub
-	kind byte
-}
-
-func (t *teeReader) Read(p []byte) (int, error) {
-	n, err := t.r.Read(p)
-	if n > 0 {
-		t.hub.broadcast(t.kind, p[:n])
-	}
-	return n, err
-}
-
-// attachWriteTimeout drops a client that stops reading, so that it cannot
-// stall the container's output (which waits for the relay) for long.
-const attachWriteTimeout = 5 * time.Second
-
-func (h *attachHub) broadcast(kind byte, p []byte) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for c := range h.clients {
-		_ = c.SetWriteDeadline(time.Now().Add(attachWriteTimeout))
-		for rest := p; len(rest) > 0; {
-			chunk := rest[:min(len(rest), maxMessage)]
-			rest = rest[len(chunk):]
-			if err := send(c, kind, chunk); err != nil {
-				delete(h.clients, c)
-				c.Close()
-				break
-			}
-		}
-	}
-}
-
-func (h *attachHub) add(c *net.UnixConn) {
-	h.mu.Lock()
-	h.clients[c] = struct{}{}
-	h.mu.Unlock()
-}
-
-func (h *attachHub) remove(c *net.UnixConn) {
-	h.mu.Lock()
-	if _, ok := h.clients[c]; ok {
-		delete(h.clients, c)
-		c.Close()
-	}
-	h.mu.Unlock()
-}
-
-// finish tells every attached client how the container ended, once its
-// last output has been relayed.
-func (h *attachHub) finish(code int) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for c := range h.clients {
-		_ = c.SetWriteDeadline(time.Now().Add(attachWriteTimeout))
-		_ = send(c, msgExit, exitReport{Code: code})
-		c.Close()
-		delete(h.clients, c)
-	}
-}
-
-// attach serves one `box attach` client until it or the container goes.
-func (s *controlServer) attach(c *net.UnixConn, r *monitor.Running, m message) {
-	closeAll(m.files)
-	if s.hub == nil {
-		_ = send(c, msgError, errorReport{Message: "the container runs in the foreground of another box command, which holds its input and output"})
-		c.Close()
-		return
-	}
-	var req attachRequest
-	if err := m.decode(&req); err != nil {
-		_ = send(c, msgError, reportOf(err))
-		c.Close()
-		return
-	}
-	if err := send(c, msgStarted, startedReport{Pid: r.Pid}); err != nil {
-		c.Close()
-		return
-	}
-	s.hub.add(c)
-	defer s.hub.remove(c)
-	for {
-		m, err := receive(c)
-		if err != nil {
-			return
-		}
-		switch m.kind {
-		case msgStdin:
-			if req.Stdin && s.hub.stdin != nil {
-				_, _ = s.hub.stdin.Write(m.payload)
-			}
-		case msgResize:
-			var size resizeMessage
-			if m.decode(&size) == nil {
-				r.Resize(size.Width, size.Height)
-			}
-		case msgSignal:
-			var sig signalMessage
-			if m.decode(&sig) == nil {
-				_ = unix.Kill(r.Pid, syscall.Signal(sig.Signal))
-			}
-		}
-	}
-}
 
 // AttachOptions are `box attach`'s choices.
 type AttachOptions struct {
@@ -199,7 +72,7 @@ func (e *Engine) Attach(ctx context.Context, nameOrID string, opts AttachOptions
 	}
 	defer conn.Close()
 	withStdin := !opts.NoStdin && rec.Interactive && io.Stdin != nil
-	if err := send(conn, msgAttach, attachRequest{Stdin: withStdin}); err != nil {
+	if err := control.Send(conn, control.MsgAttach, control.AttachRequest{Stdin: withStdin}); err != nil {
 		return 0, fmt.Errorf("attach %s: %w", nameOrID, err)
 	}
 	if err := expectStarted(conn, nameOrID); err != nil {
@@ -221,7 +94,7 @@ func (e *Engine) Attach(ctx context.Context, nameOrID string, opts AttachOptions
 			return
 		}
 		if size, err := host.Size(); err == nil {
-			_ = send(conn, msgResize, resizeMessage{Width: size.Width, Height: size.Height})
+			_ = control.Send(conn, control.MsgResize, control.ResizeMessage{Width: size.Width, Height: size.Height})
 		}
 	}
 	resize()
@@ -235,7 +108,7 @@ func (e *Engine) Attach(ctx context.Context, nameOrID string, opts AttachOptions
 				resize()
 			case s == unix.SIGCHLD || s == unix.SIGPIPE || s == unix.SIGURG:
 			case opts.SigProxy && !tty:
-				_ = send(conn, msgSignal, signalMessage{Signal: int(s.(syscall.Signal))})
+				_ = control.Send(conn, control.MsgSignal, control.SignalMessage{Signal: int(s.(syscall.Signal))})
 			}
 		}
 	}()
@@ -243,18 +116,18 @@ func (e *Engine) Attach(ctx context.Context, nameOrID string, opts AttachOptions
 	detached := make(chan struct{})
 	if withStdin {
 		go func() {
-			toContainer := func(b []byte) error { return send(conn, msgStdin, b) }
+			toContainer := func(b []byte) error { return control.Send(conn, control.MsgStdin, b) }
 			if copyInput(toContainer, io.Stdin, keys) {
 				close(detached)
 			}
 		}()
 	}
-	ended := untilExit(conn, "attach "+nameOrID, func(m message) {
-		switch m.kind {
-		case msgStdout:
-			_, _ = io.Stdout.Write(m.payload)
-		case msgStderr:
-			_, _ = io.Stderr.Write(m.payload)
+	ended := untilExit(conn, "attach "+nameOrID, func(m control.Message) {
+		switch m.Kind {
+		case control.MsgStdout:
+			_, _ = io.Stdout.Write(m.Payload)
+		case control.MsgStderr:
+			_, _ = io.Stderr.Write(m.Payload)
 		}
 	})
 	select {
@@ -332,22 +205,4 @@ func ParseDetachKeys(s string) ([]byte, error) {
 		return nil, &UsageError{Msg: fmt.Sprintf("invalid detach keys %q: %q is not a character or ctrl- with one of a-z @ [ \\ ] ^ _", s, k)}
 	}
 	return out, nil
-}
-
-// expectStarted reads the monitor's answer to a request: started, or the
-// reason it was refused.
-func expectStarted(conn *net.UnixConn, name string) error {
-	m, err := receive(conn)
-	if err != nil {
-		return &NotRunningError{Name: name}
-	}
-	switch m.kind {
-	case msgStarted:
-		return nil
-	case msgError:
-		var r errorReport
-		_ = m.decode(&r)
-		return r.err(name)
-	}
-	return fmt.Errorf("unexpected answer from the monitor of %s", name)
 }

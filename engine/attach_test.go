@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"box/engine/control"
 )
 
 func TestParseDetachKeys(t *testing.T) {
@@ -48,15 +50,15 @@ func TestCopyInput(t *testing.T) {
 			t.Fatal(err)
 		}
 		client, server := fileConn(t, fds[0]), fileConn(t, fds[1])
-		detached := copyInput(func(b []byte) error { return send(client, msgStdin, b) }, strings.NewReader(c.typed), []byte{0x10, 0x11})
+		detached := copyInput(func(b []byte) error { return control.Send(client, control.MsgStdin, b) }, strings.NewReader(c.typed), []byte{0x10, 0x11})
 		client.Close()
 		var sent strings.Builder
 		for {
-			m, err := receive(server)
+			m, err := control.Receive(server)
 			if err != nil {
 				break
 			}
-			sent.Write(m.payload)
+			sent.Write(m.Payload)
 		}
 		server.Close()
 		if detached != c.detached || sent.String() != c.sent {

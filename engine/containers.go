@@ -108,6 +108,23 @@ func (e *Engine) describe(c *cstorage.Container) *Container {
 	ctr.StartedAt, ctr.FinishedAt = rec.StartedAt, rec.FinishedAt
 	ctr.Restart, ctr.RestartCount = rec.Restart, rec.RestartCount
 	ctr.Ports = rec.Ports
+	ctr.stateFrom(rec)
+	if h := loadHealth(dir); h != nil {
+		if ctr.State != Running {
+			// No check runs now: Docker calls that unhealthy (the
+			// monitor says so as it ends, unless it was killed).
+			h.Status = Unhealthy
+		}
+		ctr.Health = h
+	}
+	return ctr
+}
+
+// stateFrom derives the container's state from its record, asking the
+// record's processes whether they still run: a live monitor makes it
+// running (or still starting, or restarting), an exit code exited, and a
+// monitor that died without recording one exited with exitUnknown.
+func (ctr *Container) stateFrom(rec *record) {
 	switch {
 	case rec.Restarting && rec.Monitor.alive():
 		ctr.State, ctr.monitor = Restarting, rec.Monitor
@@ -125,7 +142,7 @@ func (e *Engine) describe(c *cstorage.Container) *Container {
 		ctr.monitor = rec.Monitor
 	case rec.Monitor.alive():
 		ctr.State, ctr.monitor, ctr.init = Running, rec.Monitor, rec.Init
-		ctr.Paused = frozen(c.ID)
+		ctr.Paused = frozen(ctr.ID)
 		if rec.Init != nil {
 			ctr.Pid = rec.Init.PID
 		}
@@ -134,15 +151,6 @@ func (e *Engine) describe(c *cstorage.Container) *Container {
 		// processes may live on, orphaned, until rm -f ends them.
 		ctr.State, ctr.ExitCode, ctr.init = Exited, exitUnknown, rec.Init
 	}
-	if h := loadHealth(dir); h != nil {
-		if ctr.State != Running {
-			// No check runs now: Docker calls that unhealthy (the
-			// monitor says so as it ends, unless it was killed).
-			h.Status = Unhealthy
-		}
-		ctr.Health = h
-	}
-	return ctr
 }
 
 // LookupContainer finds a container by full id, name or unique id prefix,

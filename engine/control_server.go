@@ -2,6 +2,7 @@ package engine
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -11,25 +12,17 @@ import (
 	"time"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
+	"box/engine/control"
 	"box/engine/monitor"
 	"box/engine/spec"
 )
 
-// execRequest is `box exec` asking the monitor to start a process.
-type execRequest struct {
-	spec.ExecOptions
-	// Stdin says the first file sent is the process's stdin.
-	Stdin bool `json:"stdin"`
-}
-
-// attachRequest is `box attach` asking for the container's output and,
-// with Stdin, a way into its input.
-type attachRequest struct {
-	Stdin bool `json:"stdin"`
-}
-
-// controlServer is the monitor's side of the control socket.
+// controlServer is the monitor's side of the control socket
+// (box/engine/control is the protocol; control_client.go the clients'
+// side): it serves exec, attach (attach_server.go), cp's and export's
+// directories, stop and network guests (guest_server.go).
 type controlServer struct {
 	ln   *net.UnixListener
 	path string
@@ -55,7 +48,7 @@ type controlServer struct {
 // until close. Requests that need the container wait for setRunning.
 func (e *Engine) serveControl(id string, sp *specs.Spec, hub *attachHub) (*controlServer, error) {
 	path := e.controlPath(id)
-	ln, err := listenControl(path)
+	ln, err := control.Listen(path)
 	if err != nil {
 		return nil, err
 	}
@@ -133,37 +126,37 @@ func (s *controlServer) waitStop(d time.Duration) bool {
 }
 
 func (s *controlServer) handle(c *net.UnixConn) {
-	m, err := receive(c)
+	m, err := control.Receive(c)
 	if err != nil {
 		c.Close()
 		return
 	}
-	if m.kind == msgStop {
-		closeAll(m.files)
+	if m.Kind == control.MsgStop {
+		m.CloseFiles()
 		s.stopOnce.Do(func() { close(s.stop) })
-		_ = send(c, msgStarted, startedReport{})
+		_ = control.Send(c, control.MsgStarted, control.StartedReport{})
 		c.Close()
 		return
 	}
 	r := s.current()
 	if r == nil {
-		closeAll(m.files)
-		_ = send(c, msgError, errorReport{Kind: "notrunning"})
+		m.CloseFiles()
+		_ = control.Send(c, control.MsgError, control.ErrorReport{Kind: control.KindNotRunning})
 		c.Close()
 		return
 	}
-	switch m.kind {
-	case msgExec:
+	switch m.Kind {
+	case control.MsgExec:
 		s.exec(c, r, m)
-	case msgAttach:
+	case control.MsgAttach:
 		s.attach(c, r, m)
-	case msgRoot:
+	case control.MsgRoot:
 		s.root(c, r, m)
-	case msgGuest:
+	case control.MsgGuest:
 		s.guest(c, m)
 	default:
-		closeAll(m.files)
-		_ = send(c, msgError, errorReport{Message: "unknown request"})
+		m.CloseFiles()
+		_ = control.Send(c, control.MsgError, control.ErrorReport{Message: "unknown request"})
 		c.Close()
 	}
 }
@@ -172,18 +165,18 @@ func (s *controlServer) handle(c *net.UnixConn) {
 // pid and, later, its exit code. The process writes straight to the
 // client's files; with a terminal, the client gets the pty master and
 // relays it itself.
-func (s *controlServer) exec(c *net.UnixConn, r *monitor.Running, m message) {
+func (s *controlServer) exec(c *net.UnixConn, r *monitor.Running, m control.Message) {
 	fail := func(err error) {
-		closeAll(m.files)
-		_ = send(c, msgError, reportOf(err))
+		m.CloseFiles()
+		_ = control.Send(c, control.MsgError, reportOf(err))
 		c.Close()
 	}
-	var req execRequest
-	if err := m.decode(&req); err != nil {
+	var req control.ExecRequest
+	if err := m.Decode(&req); err != nil {
 		fail(err)
 		return
 	}
-	files := m.files
+	files := m.Files
 	var stdin *os.File
 	if req.Stdin && len(files) > 0 {
 		stdin, files = files[0], files[1:]
@@ -203,7 +196,7 @@ func (s *controlServer) exec(c *net.UnixConn, r *monitor.Running, m message) {
 	}
 	// The process has its own copies now; holding ours would keep the
 	// client's pipes open after it ends.
-	closeAll(m.files)
+	m.CloseFiles()
 	s.execs.Add(1)
 	defer s.execs.Done()
 	if x.Master != nil {
@@ -211,16 +204,16 @@ func (s *controlServer) exec(c *net.UnixConn, r *monitor.Running, m message) {
 		// process runs: a client that detaches or dies must not hang
 		// the terminal up under it.
 		defer x.Master.Close()
-		if err := send(c, msgFile, nil, x.Master); err != nil {
+		if err := control.Send(c, control.MsgFile, nil, x.Master); err != nil {
 			_ = x.Signal(syscall.SIGKILL)
 		}
 	}
-	_ = send(c, msgStarted, startedReport{Pid: x.Pid})
+	_ = control.Send(c, control.MsgStarted, control.StartedReport{Pid: x.Pid})
 	var ended atomic.Bool // set before this side closes the connection
 	go func() {
 		// Signals the client passes on, until it goes away.
 		for {
-			m, err := receive(c)
+			m, err := control.Receive(c)
 			if err != nil {
 				if x.Master != nil && !ended.Load() {
 					// The client left first and nobody reads the
@@ -230,16 +223,46 @@ func (s *controlServer) exec(c *net.UnixConn, r *monitor.Running, m message) {
 				}
 				return
 			}
-			var sig signalMessage
-			if m.kind == msgSignal && m.decode(&sig) == nil {
+			var sig control.SignalMessage
+			if m.Kind == control.MsgSignal && m.Decode(&sig) == nil {
 				_ = x.Signal(syscall.Signal(sig.Signal))
 			}
 		}
 	}()
 	st, _ := x.Wait()
 	ended.Store(true)
-	_ = send(c, msgExit, exitReport{Code: st.ExitCode})
+	_ = control.Send(c, control.MsgExit, control.ExitReport{Code: st.ExitCode})
 	c.Close()
+}
+
+// root answers a control.RootRequest for `box cp` and `box export` (cp.go).
+// The monitor may open /proc/PID/root of the container's init: it owns
+// the namespaces the container lives in.
+func (s *controlServer) root(c *net.UnixConn, r *monitor.Running, m control.Message) {
+	defer c.Close()
+	m.CloseFiles()
+	var req control.RootRequest
+	if err := m.Decode(&req); err != nil {
+		_ = control.Send(c, control.MsgError, reportOf(err))
+		return
+	}
+	var p string
+	switch req.What {
+	case control.TreeRoot:
+		p = fmt.Sprintf("/proc/%d/root", r.Pid)
+	case control.TreeRootfs:
+		p = s.sp.Root.Path
+	default:
+		_ = control.Send(c, control.MsgError, control.ErrorReport{Message: fmt.Sprintf("unknown tree %q", req.What)})
+		return
+	}
+	f, err := os.OpenFile(p, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		_ = control.Send(c, control.MsgError, reportOf(err))
+		return
+	}
+	defer f.Close()
+	_ = control.Send(c, control.MsgFile, nil, f)
 }
 
 // startExec starts a process in the container made from sp, running as
@@ -266,4 +289,25 @@ func bindMounts(sp *specs.Spec) []spec.Mount {
 		}
 	}
 	return out
+}
+
+// reportOf is err as the monitor reports it to a client: typed, so that
+// the client gives it the exit code it would have had locally
+// (control_client.go's errOf reads it back), and with its hint.
+func reportOf(err error) control.ErrorReport {
+	var usage *UsageError
+	var cmd *CommandError
+	switch {
+	case errors.As(err, &cmd) && cmd.NotFound:
+		return control.ErrorReport{Message: cmd.Path, Kind: control.KindNotFound}
+	case errors.As(err, &cmd) && errors.Is(cmd.Err, syscall.EISDIR):
+		return control.ErrorReport{Message: cmd.Path, Kind: control.KindIsDir}
+	case errors.As(err, &cmd):
+		return control.ErrorReport{Message: cmd.Path, Kind: control.KindNoExec}
+	}
+	r := control.Report(err)
+	if errors.As(err, &usage) {
+		r.Kind = control.KindUsage
+	}
+	return r
 }

@@ -4,14 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 
 	"go.podman.io/storage/pkg/archive"
 	"golang.org/x/sys/unix"
 
+	"box/engine/control"
 	"box/engine/fscopy"
-	"box/engine/monitor"
 )
 
 // How `box cp` and `box export` reach a container's files.
@@ -35,45 +34,10 @@ import (
 const (
 	// treeRoot is the container as its processes see it: its rootfs with
 	// its volumes and bind mounts, and /proc and /sys (left out of copies).
-	treeRoot = "root"
+	treeRoot = control.TreeRoot
 	// treeRootfs is the container's own file system alone.
-	treeRootfs = "rootfs"
+	treeRootfs = control.TreeRootfs
 )
-
-// rootRequest is `box cp` or `box export` asking the monitor for a
-// directory of the running container; the answer is msgFile with it.
-type rootRequest struct {
-	What string `json:"what"` // treeRoot or treeRootfs
-}
-
-// root answers a rootRequest. The monitor may open /proc/PID/root of the
-// container's init: it owns the namespaces the container lives in.
-func (s *controlServer) root(c *net.UnixConn, r *monitor.Running, m message) {
-	defer c.Close()
-	closeAll(m.files)
-	var req rootRequest
-	if err := m.decode(&req); err != nil {
-		_ = send(c, msgError, reportOf(err))
-		return
-	}
-	var p string
-	switch req.What {
-	case treeRoot:
-		p = fmt.Sprintf("/proc/%d/root", r.Pid)
-	case treeRootfs:
-		p = s.sp.Root.Path
-	default:
-		_ = send(c, msgError, errorReport{Message: fmt.Sprintf("unknown tree %q", req.What)})
-		return
-	}
-	f, err := os.OpenFile(p, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		_ = send(c, msgError, reportOf(err))
-		return
-	}
-	defer f.Close()
-	_ = send(c, msgFile, nil, f)
-}
 
 // containerTree gives access to a container's files: what (treeRoot or
 // treeRootfs) from its monitor while it runs, else its layers mounted
@@ -114,23 +78,23 @@ func (e *Engine) askTree(id, name, what string) (*os.File, error) {
 		return nil, err
 	}
 	defer conn.Close()
-	if err := send(conn, msgRoot, rootRequest{What: what}); err != nil {
+	if err := control.Send(conn, control.MsgRoot, control.RootRequest{What: what}); err != nil {
 		return nil, &NotRunningError{Name: name}
 	}
-	m, err := receive(conn)
+	m, err := control.Receive(conn)
 	if err != nil {
 		return nil, &NotRunningError{Name: name}
 	}
 	switch {
-	case m.kind == msgFile && len(m.files) == 1:
-		return m.files[0], nil
-	case m.kind == msgError:
-		closeAll(m.files)
-		var r errorReport
-		_ = m.decode(&r)
-		return nil, r.err(name)
+	case m.Kind == control.MsgFile && len(m.Files) == 1:
+		return m.Files[0], nil
+	case m.Kind == control.MsgError:
+		m.CloseFiles()
+		var r control.ErrorReport
+		_ = m.Decode(&r)
+		return nil, errOf(r, name)
 	}
-	closeAll(m.files)
+	m.CloseFiles()
 	return nil, fmt.Errorf("unexpected answer from the monitor of %s", name)
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 
+	"box/engine/control"
 	"box/engine/monitor"
 	"box/rootless"
 )
@@ -267,7 +268,7 @@ func (e *Engine) runLogged(rec *record, dir string, sp *specs.Spec, stdin *os.Fi
 		r    *os.File
 		name string
 		kind byte
-	}{{outR, "stdout", msgStdout}, {errR, "stderr", msgStderr}} {
+	}{{outR, "stdout", control.MsgStdout}, {errR, "stderr", control.MsgStderr}} {
 		copying.Add(1)
 		go func() {
 			defer copying.Done()

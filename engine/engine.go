@@ -121,3 +121,9 @@ func removeTree(dir string) error {
 }
 
 func (e *Engine) stateRoot() string { return filepath.Join(e.runRoot, "runtime") }
+
+// controlPath is where the monitor of container id listens (see
+// box/engine/control).
+func (e *Engine) controlPath(id string) string {
+	return filepath.Join(e.runRoot, "ctl", id)
+}

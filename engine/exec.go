@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/containerd/console"
 	"golang.org/x/sys/unix"
 
+	"box/engine/control"
 	"box/engine/spec"
 )
 
@@ -58,7 +58,7 @@ func (e *Engine) Exec(ctx context.Context, nameOrID string, opts ExecOptions, st
 	}
 	defer conn.Close()
 
-	req := execRequest{ExecOptions: opts.ExecOptions}
+	req := control.ExecRequest{ExecOptions: opts.ExecOptions}
 	var files []*os.File
 	switch {
 	case opts.Detach:
@@ -85,26 +85,26 @@ func (e *Engine) Exec(ctx context.Context, nameOrID string, opts ExecOptions, st
 		signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH)
 		defer signal.Stop(sigs)
 	}
-	if err := send(conn, msgExec, req, files...); err != nil {
+	if err := control.Send(conn, control.MsgExec, req, files...); err != nil {
 		return 0, fmt.Errorf("exec in %s: %w", nameOrID, err)
 	}
 
 	var relay *execTTY
 	if req.TTY {
-		m, err := receive(conn)
+		m, err := control.Receive(conn)
 		if err != nil {
 			return 0, &NotRunningError{Name: nameOrID}
 		}
-		if m.kind == msgError {
-			var r errorReport
-			_ = m.decode(&r)
-			return 0, r.err(nameOrID)
+		if m.Kind == control.MsgError {
+			var r control.ErrorReport
+			_ = m.Decode(&r)
+			return 0, errOf(r, nameOrID)
 		}
-		if m.kind != msgFile || len(m.files) != 1 {
-			closeAll(m.files)
+		if m.Kind != control.MsgFile || len(m.Files) != 1 {
+			m.CloseFiles()
 			return 0, fmt.Errorf("exec in %s: the monitor sent no terminal", nameOrID)
 		}
-		relay = newExecTTY(m.files[0], stdio, opts.Interactive, keys)
+		relay = newExecTTY(m.Files[0], stdio, opts.Interactive, keys)
 		defer relay.close()
 	}
 	if err := expectStarted(conn, nameOrID); err != nil {
@@ -122,7 +122,7 @@ func (e *Engine) Exec(ctx context.Context, nameOrID string, opts ExecOptions, st
 				}
 				continue
 			}
-			_ = send(conn, msgSignal, signalMessage{Signal: int(s.(syscall.Signal))})
+			_ = control.Send(conn, control.MsgSignal, control.SignalMessage{Signal: int(s.(syscall.Signal))})
 		}
 	}()
 
@@ -143,38 +143,6 @@ func (e *Engine) Exec(ctx context.Context, nameOrID string, opts ExecOptions, st
 		relay.drain()
 	}
 	return r.code, r.err
-}
-
-// exitResult is how a process ended, as its monitor reported it.
-type exitResult struct {
-	code int
-	err  error
-}
-
-// untilExit reads the monitor's messages until it reports the exit,
-// passing the others to other (for `what`'s error, should the monitor go
-// away first).
-func untilExit(conn *net.UnixConn, what string, other func(message)) <-chan exitResult {
-	done := make(chan exitResult, 1)
-	go func() {
-		for {
-			m, err := receive(conn)
-			if err != nil {
-				done <- exitResult{err: fmt.Errorf("%s: the container's monitor went away", what)}
-				return
-			}
-			if m.kind == msgExit {
-				var x exitReport
-				_ = m.decode(&x)
-				done <- exitResult{code: x.Code}
-				return
-			}
-			if other != nil {
-				other(m)
-			}
-		}
-	}()
-	return done
 }
 
 // resolveEnv gives bare KEY entries the caller's value, dropping those

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,21 +11,23 @@ import (
 	"strings"
 	"syscall"
 
+	"box/engine/control"
 	"box/rootless"
 )
 
-// guest serves a guestRequest: box started again as a network guest
-// (rootless.RoleNetworkGuest), in this monitor's user namespace, on the
-// client's stdio, in a session and mount namespace of its own. The request
-// goes to the guest on its fd 3 and its result comes back on fd 4. The
-// client hears the guest's pid, then its result; signals it sends are
-// passed on.
-func (s *controlServer) guest(c *net.UnixConn, m message) {
+// guest serves a guest request (guest.go's guestRequest, which the
+// monitor reads only as far as control.GuestEnvelope): box started again
+// as a network guest (rootless.RoleNetworkGuest), in this monitor's user
+// namespace, on the client's stdio, in a session and mount namespace of
+// its own. The request goes to the guest on its fd 3 and its result
+// comes back on fd 4. The client hears the guest's pid, then its result;
+// signals it sends are passed on.
+func (s *controlServer) guest(c *net.UnixConn, m control.Message) {
 	defer c.Close()
-	defer closeAll(m.files)
-	var req guestRequest
-	if err := m.decode(&req); err != nil || len(m.files) != 3 || (req.Run == nil) == (req.Start == nil) {
-		_ = send(c, msgError, errorReport{Message: "malformed guest request"})
+	defer m.CloseFiles()
+	var req control.GuestEnvelope
+	if err := m.Decode(&req); err != nil || len(m.Files) != 3 || !req.Valid() {
+		_ = control.Send(c, control.MsgError, control.ErrorReport{Message: "malformed guest request"})
 		return
 	}
 	// Counted only while the container runs: close waits for what is
@@ -34,7 +35,7 @@ func (s *controlServer) guest(c *net.UnixConn, m message) {
 	s.mu.Lock()
 	if s.running == nil {
 		s.mu.Unlock()
-		_ = send(c, msgError, errorReport{Kind: "notrunning"})
+		_ = control.Send(c, control.MsgError, control.ErrorReport{Kind: control.KindNotRunning})
 		return
 	}
 	s.runs.Add(1)
@@ -48,11 +49,11 @@ func (s *controlServer) guest(c *net.UnixConn, m message) {
 // its), on the client's files, tells the client its pid, passes on the
 // signals the client sends and, once it ends, its result. for names
 // whom the guest is started for, in errors.
-func runGuest(c *net.UnixConn, m message, env []string, dir, whom string) {
+func runGuest(c *net.UnixConn, m control.Message, env []string, dir, whom string) {
 	reqR, reqW, err1 := os.Pipe()
 	resR, resW, err2 := os.Pipe()
 	if err := errors.Join(err1, err2); err != nil {
-		_ = send(c, msgError, errorReport{Message: fmt.Sprintf("start a guest for %s: %v", whom, err)})
+		_ = control.Send(c, control.MsgError, control.ErrorReport{Message: fmt.Sprintf("start a guest for %s: %v", whom, err)})
 		return
 	}
 	defer resR.Close()
@@ -61,9 +62,9 @@ func runGuest(c *net.UnixConn, m message, env []string, dir, whom string) {
 		Args:       []string{"box", string(rootless.RoleNetworkGuest)},
 		Env:        env,
 		Dir:        dir,
-		Stdin:      m.files[0],
-		Stdout:     m.files[1],
-		Stderr:     m.files[2],
+		Stdin:      m.Files[0],
+		Stdout:     m.Files[1],
+		Stderr:     m.Files[2],
 		ExtraFiles: []*os.File{reqR, resW}, // fds 3 and 4
 		// The guest mounts the container's root; the monitor's own
 		// mount namespace stays as it is.
@@ -74,41 +75,41 @@ func runGuest(c *net.UnixConn, m message, env []string, dir, whom string) {
 	resW.Close()
 	if err != nil {
 		reqW.Close()
-		_ = send(c, msgError, errorReport{Message: fmt.Sprintf("start a guest for %s: %v", whom, err)})
+		_ = control.Send(c, control.MsgError, control.ErrorReport{Message: fmt.Sprintf("start a guest for %s: %v", whom, err)})
 		return
 	}
 	// The guest has the client's files now (m's owner closes them too:
 	// closing twice is harmless).
-	closeAll(m.files)
-	// The payload is at most maxMessage: the pipe takes it whole.
-	_, _ = reqW.Write(m.payload)
+	m.CloseFiles()
+	// The payload is at most control.MaxMessage: the pipe takes it whole.
+	_, _ = reqW.Write(m.Payload)
 	reqW.Close()
-	_ = send(c, msgStarted, startedReport{Pid: cmd.Process.Pid})
+	_ = control.Send(c, control.MsgStarted, control.StartedReport{Pid: cmd.Process.Pid})
 	go func() {
 		for {
-			m, err := receive(c)
+			m, err := control.Receive(c)
 			if err != nil {
 				// The client is gone; what it started goes on, as a
 				// container started from a closed terminal would.
 				return
 			}
-			var sig signalMessage
-			if m.kind == msgSignal && m.decode(&sig) == nil {
+			var sig control.SignalMessage
+			if m.Kind == control.MsgSignal && m.Decode(&sig) == nil {
 				_ = cmd.Process.Signal(syscall.Signal(sig.Signal))
 			}
 		}
 	}()
 	out, _ := io.ReadAll(resR)
 	_ = cmd.Wait()
-	rep := exitReport{Code: cmd.ProcessState.ExitCode()}
+	rep := control.ExitReport{Code: cmd.ProcessState.ExitCode()}
 	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 		rep.Code = 128 + int(ws.Signal())
 	}
-	var res guestResult
+	var res control.GuestResult
 	if json.Unmarshal(out, &res) == nil {
 		rep.Guest = &res
 	}
-	_ = send(c, msgExit, rep)
+	_ = control.Send(c, control.MsgExit, rep)
 }
 
 // ownerEnvironment is the client's environment with this process's user
@@ -136,61 +137,4 @@ func guestEnvironment(client []string) []string {
 		}
 	}
 	return env
-}
-
-// NetworkGuestMain is the network guest role (rootless.RoleNetworkGuest)
-// as main.go dispatches it: it reads a guestRequest on fd 3, makes the
-// engine call it asks for on this process's stdio, and writes the
-// guestResult on fd 4. It returns the process's exit code: 0 once the
-// result is written, whatever it says.
-func NetworkGuestMain(args []string) int {
-	reqFile, resFile := os.NewFile(3, "guest-request"), os.NewFile(4, "guest-result")
-	if len(args) != 0 || reqFile == nil || resFile == nil {
-		fmt.Fprintf(os.Stderr, "box: %s is started by a container's monitor, with its request on fd 3\n", rootless.RoleNetworkGuest)
-		return 125
-	}
-	defer resFile.Close()
-	var req guestRequest
-	err := json.NewDecoder(reqFile).Decode(&req)
-	reqFile.Close()
-	var res guestResult
-	if err == nil {
-		res = serveGuest(req)
-	} else {
-		res.Error = &errorReport{Message: fmt.Sprintf("read the guest request: %v", err)}
-	}
-	if err := json.NewEncoder(resFile).Encode(res); err != nil {
-		return 125
-	}
-	return 0
-}
-
-// serveGuest makes the engine call req asks for.
-func serveGuest(req guestRequest) guestResult {
-	var res guestResult
-	report := func(err error) {
-		var exit *ExitError
-		if errors.As(err, &exit) {
-			res.Code = exit.Code
-		} else if err != nil {
-			r := reportOf(err)
-			res.Error = &r
-		}
-	}
-	e, err := New(req.Store)
-	if err != nil {
-		report(err)
-		return res
-	}
-	defer e.Close()
-	stdio := IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}
-	ctx := context.Background()
-	if req.Run != nil {
-		res.ID, err = e.Run(ctx, *req.Run, stdio)
-		report(err)
-		return res
-	}
-	res.Code, err = e.Start(ctx, req.Start.Name, req.Start.Attach, req.Start.Interactive, stdio)
-	report(err)
-	return res
 }

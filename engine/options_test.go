@@ -228,7 +228,7 @@ func TestCommandErrorWords(t *testing.T) {
 			t.Errorf("got %q, want %q", got, tc.want)
 		}
 		// The same words when the error crossed the control socket.
-		if got := reportOf(tc.err).err("c").Error(); got != tc.want {
+		if got := errOf(reportOf(tc.err), "c").Error(); got != tc.want {
 			t.Errorf("over the socket: got %q, want %q", got, tc.want)
 		}
 	}

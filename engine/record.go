@@ -98,6 +98,7 @@ func (r *record) save(dir string) error {
 		return fmt.Errorf("save container %s: %w", r.ID[:12], err)
 	}
 	if err := os.Rename(tmp, filepath.Join(dir, recordFile)); err != nil {
+		_ = os.Remove(tmp)
 		return fmt.Errorf("save container %s: %w", r.ID[:12], err)
 	}
 	return nil

@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"box/engine/control"
 	"box/engine/network"
 	"box/rootless"
 )
@@ -164,7 +165,7 @@ func startNetHolder(runRoot string) (h *netHolder, err error) {
 			h.pasta = p
 		}
 	}
-	if h.ln, err = listenControl(h.sockPath); err != nil {
+	if h.ln, err = control.Listen(h.sockPath); err != nil {
 		return nil, err
 	}
 	go h.accept()
@@ -212,35 +213,35 @@ func (h *netHolder) handle(c *net.UnixConn) {
 			h.maybeEnd()
 		}
 	}()
-	if send(c, msgHello, holderHello{Pid: os.Getpid(), UserNS: userNSInode()}) != nil {
+	if control.Send(c, msgHello, holderHello{Pid: os.Getpid(), UserNS: userNSInode()}) != nil {
 		return
 	}
-	m, err := receive(c)
+	m, err := control.Receive(c)
 	if err != nil {
 		return
 	}
-	defer closeAll(m.files)
-	switch m.kind {
-	case msgGuest:
-		var req guestRequest
-		if err := m.decode(&req); err != nil || len(m.files) != 3 || (req.Run == nil) == (req.Start == nil) {
-			_ = send(c, msgError, errorReport{Message: "malformed guest request"})
+	defer m.CloseFiles()
+	switch m.Kind {
+	case control.MsgGuest:
+		var req control.GuestEnvelope
+		if err := m.Decode(&req); err != nil || len(m.Files) != 3 || !req.Valid() {
+			_ = control.Send(c, control.MsgError, control.ErrorReport{Message: "malformed guest request"})
 			return
 		}
 		runGuest(c, m, guestEnvironment(req.Env), req.Dir, "the network holder")
 	case msgJoin:
 		var j holderJoin
-		if err := m.decode(&j); err != nil || len(m.files) != 1 {
-			_ = send(c, msgError, errorReport{Message: "malformed join request"})
+		if err := m.Decode(&j); err != nil || len(m.Files) != 1 {
+			_ = control.Send(c, control.MsgError, control.ErrorReport{Message: "malformed join request"})
 			return
 		}
-		if err := h.join(j, m.files[0]); err != nil {
-			_ = send(c, msgError, reportOf(err))
+		if err := h.join(j, m.Files[0]); err != nil {
+			_ = control.Send(c, control.MsgError, reportOf(err))
 			return
 		}
-		_ = send(c, msgStarted, nil)
+		_ = control.Send(c, control.MsgStarted, nil)
 		for {
-			if _, err := receive(c); err != nil {
+			if _, err := control.Receive(c); err != nil {
 				break
 			}
 		}

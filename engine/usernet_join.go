@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"box/engine/control"
 	"box/engine/network"
 	"box/engine/spec"
 	"box/rootless"
@@ -91,20 +92,15 @@ func (e *Engine) dialHolder() (*net.UnixConn, holderHello, error) {
 
 // greetHolder connects to a running holder and reads its greeting.
 func (e *Engine) greetHolder() (*net.UnixConn, holderHello, error) {
-	addr, done, err := shortAddr(filepath.Join(e.runRoot, holderSocket))
-	if err != nil {
-		return nil, holderHello{}, err
-	}
-	defer done()
-	c, err := net.DialUnix("unixpacket", nil, &net.UnixAddr{Name: addr, Net: "unixpacket"})
+	c, err := control.Dial(filepath.Join(e.runRoot, holderSocket))
 	if err != nil {
 		return nil, holderHello{}, fmt.Errorf("reach the network holder: %w", err)
 	}
 	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
-	m, err := receive(c)
+	m, err := control.Receive(c)
 	_ = c.SetReadDeadline(time.Time{})
 	var hello holderHello
-	if err == nil && (m.kind != msgHello || m.decode(&hello) != nil) {
+	if err == nil && (m.Kind != msgHello || m.Decode(&hello) != nil) {
 		err = errors.New("unexpected greeting")
 	}
 	if err != nil {
@@ -175,15 +171,15 @@ func (e *Engine) userNetworkHook(rec *record) (hook func(pid int) error, ready f
 			c.Close()
 			return fmt.Errorf("network %s: the network holder runs in another user namespace than this container's monitor: stop the container and start it again", rec.NetworkMode)
 		}
-		if err := send(c, msgJoin, j, ns); err != nil {
+		if err := control.Send(c, msgJoin, j, ns); err != nil {
 			c.Close()
 			return fmt.Errorf("network %s: %w", rec.NetworkMode, err)
 		}
-		m, err := receive(c)
-		if err == nil && m.kind == msgError {
-			var r errorReport
-			_ = m.decode(&r)
-			err = r.err(rec.NetworkMode)
+		m, err := control.Receive(c)
+		if err == nil && m.Kind == control.MsgError {
+			var r control.ErrorReport
+			_ = m.Decode(&r)
+			err = errOf(r, rec.NetworkMode)
 		}
 		if err != nil {
 			c.Close()
@@ -289,7 +285,7 @@ func (e *Engine) userNetworkNames(n *userNetwork, id, name, hostname string, ali
 // runThroughHolder has the network holder carry out Run with opts in a
 // guest, over c.
 func (e *Engine) runThroughHolder(ctx context.Context, c *net.UnixConn, opts RunOptions, io IO) (string, error) {
-	return e.runVia(ctx, opts, func(req guestRequest) (guestResult, error) {
+	return e.runVia(ctx, opts, func(req guestRequest) (control.GuestResult, error) {
 		return e.guestOver(c, "the network holder", req, io)
 	})
 }
@@ -301,7 +297,7 @@ func (e *Engine) startThroughHolder(c *net.UnixConn, act startAction, io IO) (in
 		return 0, err
 	}
 	if res.Error != nil {
-		return 0, res.Error.err(act.Name)
+		return 0, errOf(*res.Error, act.Name)
 	}
 	return res.Code, nil
 }
