@@ -3,18 +3,17 @@ package engine
 import (
 	"errors"
 	"fmt"
-	"net"
 	"os"
-	"strings"
 	"syscall"
 
 	"box/engine/network"
 	"box/engine/spec"
 )
 
-// The private network modes: the container's own network namespace,
-// connected to the host's network by pasta, or by gVisor's user-mode
-// network stack running in the container's monitor.
+// The private network modes, the network drivers' names: the
+// container's own network namespace, connected to the host's network
+// by pasta, or by gVisor's user-mode network stack running in the
+// container's monitor (see network.Driver).
 const (
 	networkPasta    = "pasta"
 	networkNetstack = "netstack"
@@ -23,26 +22,33 @@ const (
 // NetworkBackend says how containers get their default network, a
 // private network each: "pasta" when pasta is installed and can open
 // /dev/net/tun, else "netstack", which needs neither.
-func NetworkBackend() string {
-	if pastaMissing() == nil {
-		return networkPasta
-	}
-	return networkNetstack
-}
+func NetworkBackend() string { return network.Default().Name() }
 
 // isPrivate says whether mode is a network namespace of the
-// container's own that box connects to the host.
-func isPrivate(mode string) bool { return mode == networkPasta || mode == networkNetstack }
+// container's own that a network driver connects to the host.
+func isPrivate(mode string) bool {
+	_, ok := network.Lookup(mode)
+	return ok
+}
 
 // pastaMissing is why pasta cannot serve a container, nil when it can.
 func pastaMissing() error {
-	if network.PastaPath() == "" {
-		return usageOf(&network.NoPastaError{})
+	d, _ := network.Lookup(networkPasta)
+	return unusable(d)
+}
+
+// unusable is why d cannot serve a container, as a UsageError with the
+// driver's hint; nil when it can.
+func unusable(d network.Driver) error {
+	err := d.Usable()
+	var h interface {
+		error
+		Hint() string
 	}
-	if !network.TunAccessible() {
-		return usageOf(&network.TunError{Msg: "cannot open /dev/net/tun"})
+	if errors.As(err, &h) {
+		return usageOf(h)
 	}
-	return nil
+	return err
 }
 
 // usageOf is err as a UsageError (exit 125, nothing made), keeping its hint.
@@ -60,14 +66,15 @@ func resolveNetwork(mode string, publishing bool) (string, error) {
 	switch mode {
 	case "", "default", "bridge", "private":
 		mode = NetworkBackend()
-	case networkPasta:
-		if err := pastaMissing(); err != nil {
-			return "", err
-		}
-	case networkNetstack:
 	case string(spec.NetworkHost), string(spec.NetworkNone):
 		// As Docker: published ports are discarded here, not refused.
 	default:
+		if d, ok := network.Lookup(mode); ok {
+			if err := unusable(d); err != nil {
+				return "", err
+			}
+			return mode, nil
+		}
 		if networkOwnerName(mode) != "" {
 			if publishing {
 				return "", &UsageError{Msg: "conflicting options: port publishing and the container type network mode"}
@@ -98,92 +105,70 @@ func specNetwork(mode string) spec.Network {
 }
 
 // privateNameOptions points the container's names for the host at the
-// gateway its network maps to the host. With pasta, its DNS goes to
-// pasta's forwarder when the host's nameservers are loopback addresses
-// the container cannot reach. With netstack, always to the stack's
-// nameserver, which forwards to the host's nameservers of the moment.
+// gateway its network's driver maps to the host, and, without --dns,
+// its nameserver at the driver's forwarder when it has one (pasta's
+// when the host's nameservers are loopback addresses the container
+// cannot reach; netstack's always).
 func privateNameOptions(mode string, names *nameOptions) {
-	if mode == networkNetstack {
-		names.Gateway = network.NetstackGateway
-		if len(names.DNS) == 0 {
-			names.DNSForward = network.NetstackDNS
-		}
+	d, ok := network.Lookup(mode)
+	if !ok {
 		return
 	}
-	gw := network.Gateway()
-	if gw == "" {
-		return
+	if gw := d.Gateway(); gw != "" {
+		names.Gateway = gw
 	}
-	names.Gateway = gw
-	if len(names.DNS) == 0 && hostNameserversLoopback() {
-		names.DNSForward = gw
-	}
-}
-
-func hostNameserversLoopback() bool {
-	data, err := os.ReadFile("/etc/resolv.conf")
-	if err != nil {
-		return false
-	}
-	seen := false
-	for _, line := range strings.Split(string(data), "\n") {
-		f := strings.Fields(line)
-		if len(f) >= 2 && f[0] == "nameserver" {
-			ip := net.ParseIP(f[1])
-			if ip == nil || !ip.IsLoopback() {
-				return false
-			}
-			seen = true
+	if len(names.DNS) == 0 {
+		if fwd := d.DNSForward(); fwd != "" {
+			names.DNSForward = fwd
 		}
 	}
-	return seen
 }
 
 // networkHook is the monitor's set-up of rec's private network: hook,
 // given the pid of a process in the container's network namespace (the
-// holder the container will join), starts pasta for the namespace, or
-// the netstack in this process, with the published ports;
-// ready, run before the container's command starts, waits until pasta
-// has configured the namespace (it works meanwhile); stop ends either
-// (closing the ports and every connection) once the container has ended.
-// All are nil for containers without a private network.
+// holder the container will join), attaches the namespace to its
+// driver with the published ports; ready, run before the container's
+// command starts, waits until the driver has configured the namespace
+// (pasta works meanwhile, while the container's root is set up); stop
+// ends it (closing the ports and every connection) once the container
+// has ended. All are nil for containers without a private network.
 func networkHook(rec *record) (hook func(pid int) error, ready func() error, stop func()) {
-	if !isPrivate(rec.NetworkMode) {
+	d, ok := network.Lookup(rec.NetworkMode)
+	if !ok {
 		return nil, nil, nil
 	}
-	var p *network.Pasta
-	var n *network.Netstack
+	var a network.Attachment
 	hook = func(pid int) error {
 		ns, err := os.Open(fmt.Sprintf("/proc/%d/ns/net", pid))
 		if err != nil {
 			return fmt.Errorf("container network: %w", err)
 		}
 		defer ns.Close()
-		cfg := network.Config{NetNS: ns, Ports: rec.Ports, DNSForward: rec.DNSForward}
-		if rec.NetworkMode == networkNetstack {
-			n, err = network.StartNetstack(cfg)
-			var pe *network.PortError
-			if errors.As(err, &pe) && errors.Is(err, syscall.EADDRINUSE) {
-				return &PortInUseError{Port: pe.Port}
-			}
-			return err
-		}
-		// pasta configures the namespace while the container's root is
-		// set up; ready waits for it.
-		p, err = network.SpawnPasta(cfg)
-		return err
+		a, err = d.Attach(network.Config{NetNS: ns, Ports: rec.Ports, DNSForward: rec.DNSForward})
+		return portInUse(err)
 	}
 	ready = func() error {
-		if p == nil {
+		if a == nil {
 			return nil
 		}
-		return p.Ready()
+		return portInUse(a.Ready())
 	}
 	stop = func() {
-		p.Stop()
-		n.Stop()
+		if a != nil {
+			a.Stop()
+		}
 	}
 	return hook, ready, stop
+}
+
+// portInUse is err as a *PortInUseError when it is a published port
+// that another process holds.
+func portInUse(err error) error {
+	var pe *network.PortError
+	if errors.As(err, &pe) && errors.Is(err, syscall.EADDRINUSE) {
+		return &PortInUseError{Port: pe.Port}
+	}
+	return err
 }
 
 // networkInfo is `box info`'s Network line: the default backend, and

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -49,8 +48,33 @@ const (
 	inDialTimeout = 10 * time.Second
 )
 
+// netstackDriver is the netstack driver: gVisor's user-mode TCP/IP
+// stack in the calling process (the container's monitor), which needs
+// neither pasta nor /dev/net/tun, only CAP_NET_ADMIN in the namespaces.
+type netstackDriver struct{}
+
+func (netstackDriver) Name() string { return "netstack" }
+
+// Usable: always.
+func (netstackDriver) Usable() error { return nil }
+
+// Gateway is the stack's address that stands for the host's 127.0.0.1.
+func (netstackDriver) Gateway() string { return NetstackGateway }
+
+// DNSForward is the stack's nameserver, which forwards to the host's
+// nameservers of the moment.
+func (netstackDriver) DNSForward() string { return NetstackDNS }
+
+func (netstackDriver) Attach(cfg Config) (Attachment, error) {
+	n, err := StartNetstack(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
 // Netstack is a container's network served by gVisor's user-mode TCP/IP
-// stack inside the monitor: the container's eth0 is a veth whose peer
+// stack inside the monitor (the netstack driver's Attachment): the container's eth0 is a veth whose peer
 // the stack drives. Connections the container opens are made again from
 // the host (NetstackGateway standing for 127.0.0.1, NetstackDNS for the
 // host's nameservers); the published ports are the monitor's own host
@@ -100,6 +124,9 @@ func StartNetstack(cfg Config) (_ *Netstack, err error) {
 	}
 	return n, nil
 }
+
+// Ready is at once: StartNetstack returns a configured namespace.
+func (n *Netstack) Ready() error { return nil }
 
 // silence takes gVisor's log lines, which would otherwise go to the
 // monitor's stderr: a foreground container's own.
@@ -436,23 +463,6 @@ func (n *Netstack) publish(p Port) error {
 	n.goroutine(func() { n.serveTCP(l.(*net.TCPListener), p.ContainerPort) })
 	return nil
 }
-
-// PortError is a published port that the host refused to bind.
-type PortError struct {
-	Port Port
-	Err  error
-}
-
-func (e *PortError) Error() string {
-	if errors.Is(e.Err, syscall.EADDRINUSE) {
-		return fmt.Sprintf("publish %s: host port %d is already in use; choose another host port", e.Port, e.Port.HostPort)
-	}
-	return fmt.Sprintf("publish %s: %v", e.Port, e.Err)
-}
-
-func (e *PortError) Unwrap() error { return e.Err }
-
-func portError(p Port, err error) error { return &PortError{Port: p, Err: err} }
 
 func (n *Netstack) serveTCP(l *net.TCPListener, port int) {
 	for {

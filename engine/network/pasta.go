@@ -1,16 +1,19 @@
 // Package network gives a container a private network of its own: a
 // network namespace with loopback and one interface, connected to the
-// host's network either by pasta (from the passt package) or by gVisor's
-// user-mode TCP/IP stack run in the calling process (the container's
-// monitor), with the container's published ports forwarded into it. It
-// owns the pasta process and its arguments, the netstack and its
-// goroutines, and the published-port types; it never creates
-// containers, never prints, and leaves nothing running after Stop.
+// host's network by a Driver (driver.go) — pasta (from the passt
+// package) or gVisor's user-mode TCP/IP stack run in the calling
+// process (the container's monitor) — with the container's published
+// ports forwarded into it. It also holds the user-defined networks'
+// pieces: their bridges and veths and their name server. It owns the
+// pasta process and its arguments, the netstack and its goroutines, and
+// the published-port types; it never creates containers, never prints,
+// and leaves nothing running after Stop.
 package network
 
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -62,33 +65,86 @@ func PastaPath() string {
 	return p
 }
 
+// pastaDriver is the pasta driver: a pasta process per container,
+// from the passt package, which copies the host's addresses and routes
+// into the namespace and maps its gateway to the host's loopback.
+type pastaDriver struct{}
+
+func (pastaDriver) Name() string { return "pasta" }
+
+// Usable: pasta is installed, and this user may open /dev/net/tun.
+func (pastaDriver) Usable() error {
+	if PastaPath() == "" {
+		return ErrNoPasta
+	}
+	if !TunAccessible() {
+		return &TunError{Msg: "cannot open /dev/net/tun"}
+	}
+	return nil
+}
+
+// Gateway is the host's default gateway, which pasta gives the
+// container as its own and maps to the host.
+func (pastaDriver) Gateway() string { return Gateway() }
+
+// DNSForward is the gateway when the host's nameservers are loopback
+// addresses, which the container cannot reach: pasta answers there.
+func (pastaDriver) DNSForward() string {
+	gw := Gateway()
+	if gw == "" || !hostNameserversLoopback() {
+		return ""
+	}
+	return gw
+}
+
+func (pastaDriver) Attach(cfg Config) (Attachment, error) {
+	p, err := SpawnPasta(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// hostNameserversLoopback says whether the host's nameservers are all
+// loopback addresses (a local resolver such as systemd-resolved's).
+func hostNameserversLoopback() bool {
+	data, err := os.ReadFile("/etc/resolv.conf")
+	if err != nil {
+		return false
+	}
+	seen := false
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 2 && f[0] == "nameserver" {
+			ip := net.ParseIP(f[1])
+			if ip == nil || !ip.IsLoopback() {
+				return false
+			}
+			seen = true
+		}
+	}
+	return seen
+}
+
 // Pasta is a running pasta process serving one container's network
-// namespace. It is a child of the container's monitor and is killed
-// when the monitor dies (Pdeathsig), so it never outlives the container.
+// namespace (the pasta driver's Attachment). It is a child of the
+// container's monitor and is killed when the monitor dies (Pdeathsig),
+// so it never outlives the container.
 type Pasta struct {
-	cmd  *exec.Cmd
-	done chan struct{}
+	cmd   *exec.Cmd
+	done  chan struct{}
+	ports []Port
 	// Until Ready: where pasta says it is ready, and what it said.
 	pidFile string
 	stderr  *bytes.Buffer
 	werr    error
 }
 
-// Config is what pasta is to set up for a container.
-type Config struct {
-	// NetNS is the container's network namespace, an open file (e.g.
-	// /proc/PID/ns/net); pasta inherits it.
-	NetNS *os.File
-	Ports []Port
-	// DNSForward, when set, is an address in the container whose DNS
-	// queries pasta answers through the host's resolver (for hosts whose
-	// nameserver is a loopback address the container cannot reach).
-	DNSForward string
-}
-
 // SpawnPasta starts pasta for the namespace and returns at once; Ready
 // waits until it has configured the namespace, so that the two can
-// overlap with other work. The caller calls Ready, then Stop.
+// overlap with other work. The caller calls Ready, then Stop. It is the
+// pasta driver's Attach, and how the user networks' holder connects
+// their shared namespace.
 func SpawnPasta(cfg Config) (*Pasta, error) {
 	path := PastaPath()
 	if path == "" {
@@ -126,7 +182,7 @@ func SpawnPasta(cfg Config) (*Pasta, error) {
 	args = append(args, portArgs("-t", "tcp", cfg.Ports)...)
 	args = append(args, portArgs("-u", "udp", cfg.Ports)...)
 	cmd := exec.Command(path, args...)
-	p := &Pasta{cmd: cmd, done: make(chan struct{}), pidFile: pidFile.Name(), stderr: &bytes.Buffer{}}
+	p := &Pasta{cmd: cmd, done: make(chan struct{}), ports: cfg.Ports, pidFile: pidFile.Name(), stderr: &bytes.Buffer{}}
 	cmd.Stdout, cmd.Stderr = p.stderr, p.stderr
 	cmd.ExtraFiles = []*os.File{cfg.NetNS}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -162,7 +218,7 @@ func (p *Pasta) Ready() error {
 		}
 		select {
 		case <-p.done:
-			return pastaError(p.stderr.String(), p.werr)
+			return pastaError(p.stderr.String(), p.werr, p.ports)
 		case <-deadline:
 			p.Stop()
 			return fmt.Errorf("pasta: not ready after 10s: %s", lastLine(p.stderr.String()))
@@ -207,7 +263,9 @@ func (e *TunError) Hint() string {
 	return "make it so (chmod 0666 /dev/net/tun, as udev does on desktops) or use --network netstack"
 }
 
-func pastaError(out string, werr error) error {
+// pastaError is why pasta ended before it was ready: a *TunError, a
+// *PortError for a published port it could not bind, or its message.
+func pastaError(out string, werr error, ports []Port) error {
 	if strings.Contains(out, "tun") && (strings.Contains(out, "Failed to open") || strings.Contains(out, "ermission")) {
 		return &TunError{Msg: lastLine(out)}
 	}
@@ -215,7 +273,47 @@ func pastaError(out string, werr error) error {
 	if msg == "" && werr != nil {
 		msg = werr.Error()
 	}
+	if p, ok := unboundPort(msg, ports); ok {
+		return &PortError{Port: p, Err: bindError(p, msg)}
+	}
 	return fmt.Errorf("pasta: %s", msg)
+}
+
+// unboundPort is the published port that pasta's message names as one
+// it could not bind ("Failed to bind ... for '-t 8080:80'", the option
+// quoted as it was given).
+func unboundPort(msg string, ports []Port) (Port, bool) {
+	if !strings.Contains(msg, "bind") {
+		return Port{}, false
+	}
+	for _, p := range ports {
+		flag := "-t"
+		if p.Proto == "udp" {
+			flag = "-u"
+		}
+		if opt := portArgs(flag, p.Proto, []Port{p}); strings.Contains(msg, "'"+opt[0]+" "+opt[1]+"'") {
+			return p, true
+		}
+	}
+	return Port{}, false
+}
+
+// bindError is why p cannot be bound, found by binding it as pasta
+// did (pasta's message does not always say); msg when it now can be.
+func bindError(p Port, msg string) error {
+	addr := net.JoinHostPort(p.HostIP, strconv.Itoa(p.HostPort))
+	var c interface{ Close() error }
+	var err error
+	if p.Proto == "udp" {
+		c, err = net.ListenPacket("udp", addr)
+	} else {
+		c, err = net.Listen("tcp", addr)
+	}
+	if err != nil {
+		return err
+	}
+	c.Close()
+	return errors.New(msg)
 }
 
 // lastLine is pasta's last message, leaving out its syslog complaints.
@@ -255,7 +353,10 @@ func portArgs(flag, proto string, ports []Port) []string {
 // container as its own and maps to the host: the address by which the
 // container reaches the host. It is "" when the host has no default route.
 func Gateway() string {
-	data, err := os.ReadFile("/proc/net/route")
+	// This thread's, not /proc/net's: that is the main thread's, which
+	// may have been left in a container's namespace (a goroutine that
+	// ends locked to it in another namespace leaves it so).
+	data, err := os.ReadFile("/proc/thread-self/net/route")
 	if err != nil {
 		return ""
 	}
