@@ -153,6 +153,11 @@ func MonitorMain(args []string) int {
 // report (then closed).
 func ServeMonitor(opts Options, id string, gate, report *os.File) int {
 	fail := func(err error) int {
+		// The caller makes the report a StartError of its own.
+		var se *monitor.StartError
+		if errors.As(err, &se) {
+			err = se.Err
+		}
 		fmt.Fprintln(report, err.Error())
 		report.Close()
 		return 125
