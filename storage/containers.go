@@ -51,6 +51,16 @@ func containerErr(err error) error {
 	return err
 }
 
+// mountErr is containerErr for the backing store's mount calls: they take
+// a container's or a layer's id and say "layer not known" for an id that
+// is neither.
+func mountErr(err error) error {
+	if errors.Is(err, cstorage.ErrLayerUnknown) {
+		return ErrContainerUnknown
+	}
+	return containerErr(err)
+}
+
 func wrapContainer(c *cstorage.Container) *Container {
 	out := &Container{ID: c.ID, ImageID: c.ImageID, Created: c.Created}
 	if len(c.Names) > 0 {
@@ -111,10 +121,16 @@ func (s *Store) DeleteContainer(id string) error {
 // A name another container holds gives a *NameInUseError: the name is
 // not taken from its holder.
 func (s *Store) RenameContainer(id, name string) error {
-	if o, err := s.s.Container(name); err == nil && o.ID != id {
+	// The backing store renames whatever the id names, a layer or an
+	// image as well, and takes a name from its holder.
+	c, err := s.s.Container(id)
+	if err != nil {
+		return containerErr(err)
+	}
+	if o, err := s.s.Container(name); err == nil && o.ID != c.ID {
 		return &NameInUseError{Name: name, ID: o.ID}
 	}
-	return containerErr(s.s.SetNames(id, []string{name}))
+	return containerErr(s.s.SetNames(c.ID, []string{name}))
 }
 
 // ContainerDir is the directory the engine may keep a container's own
@@ -130,7 +146,7 @@ func (s *Store) ContainerDir(id string) (string, error) {
 // by a process that died is cleared by UnmountContainer too.
 func (s *Store) MountContainer(id string) (string, error) {
 	dir, err := s.s.Mount(id, "")
-	return dir, containerErr(err)
+	return dir, mountErr(err)
 }
 
 // UnmountContainer unmounts a container's root filesystem here and sets
@@ -139,7 +155,7 @@ func (s *Store) MountContainer(id string) (string, error) {
 // a mount in its own namespace, and to release its own mount.
 func (s *Store) UnmountContainer(id string) error {
 	_, err := s.s.Unmount(id, true)
-	return containerErr(err)
+	return mountErr(err)
 }
 
 // ChangeKind says what happened to a path in a container's layer, with
