@@ -53,22 +53,21 @@ func (e *Engine) containerTree(c *Container, name, what string) (t fscopy.Tree, 
 		}
 		// It stopped meanwhile: its layers are free to mount here.
 	}
-	store := e.Store.Backing()
 	// A monitor that died leaves the store counting a mount that lived in
 	// its namespace; the forced unmount resets the count, as Start does.
-	_, _ = store.Unmount(c.ID, true)
-	dir, err := store.Mount(c.ID, "")
+	_ = e.Store.UnmountContainer(c.ID)
+	dir, err := e.Store.MountContainer(c.ID)
 	if err != nil {
 		return fscopy.Tree{}, nil, fmt.Errorf("mount container %s: %w", name, err)
 	}
 	f, err := os.OpenFile(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		_, _ = store.Unmount(c.ID, true)
+		_ = e.Store.UnmountContainer(c.ID)
 		return fscopy.Tree{}, nil, fmt.Errorf("mount container %s: %w", name, err)
 	}
 	return fscopy.Contained(f), func() {
 		f.Close()
-		_, _ = store.Unmount(c.ID, true)
+		_ = e.Store.UnmountContainer(c.ID)
 	}, nil
 }
 
