@@ -197,7 +197,7 @@ func commandTree() []*cli.Command {
 		push, loginCommand(), logoutCommand(), searchCommand(),
 		run, pull, images, rmi, tag, history, ps, rm, stop, kill, wait, logs, rename,
 		create, start, restart, diff, exec, attach, top, pause, unpause, cp, export, port,
-		versionCommand(), infoCommand(), unshareCommand(), inspectCommand(), importCommand(),
+		versionCommand(), infoCommand(), completionCommand(), completeCommand(), unshareCommand(), inspectCommand(), importCommand(),
 		volumeCommand(),
 		networkCommand(),
 		save, load, commit, build, buildxCommand(build),
