@@ -83,6 +83,7 @@ comp 'box rmi '
 comp 'box rmi busybox:la'
 comp 'box network rm '
 comp 'box run --network-a'
+comp 'box stats --no-s'
 `)
 		if err != nil {
 			t.Fatalf("bash: %v\n%s", err, out)
@@ -93,6 +94,7 @@ comp 'box run --network-a'
 			"box container rm compl-=>compl-ctr\n",
 			"box rmi busybox:la=>latest\n", // bash's word after the ':'
 			"box run --network-a=>--network-alias\n",
+			"box stats --no-s=>--no-stream\n",
 		} {
 			if !strings.Contains(out, want) {
 				t.Errorf("bash completion: want %q in:\n%s", want, out)
