@@ -115,7 +115,7 @@ comp 'box stats --no-s'
 	})
 
 	t.Run("zsh", func(t *testing.T) {
-		out, err := shellAsUser(t, u, "zsh", `autoload -U compinit; compinit -u; source <(box completion zsh) && print -r -- "box:$_comps[box]"`)
+		out, err := shellAsUser(t, u, "zsh", `autoload -U compinit; compinit; source <(box completion zsh) && print -r -- "box:$_comps[box]"`)
 		if err != nil || !strings.Contains(out, "box:_box") {
 			t.Fatalf("zsh should load the script and register _box for box: %v\n%s", err, out)
 		}

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -61,6 +62,23 @@ func TestStats(t *testing.T) {
 		r = u.MustBox(t, "stats", "--no-stream", "--no-trunc", "--format", "{{.ID}}", name)
 		if id := strings.TrimSpace(r.Stdout); len(id) != 64 {
 			t.Fatalf("--no-trunc should print the whole id: %s", r)
+		}
+
+		// On a terminal, stats streams: each frame redraws the screen from
+		// its top (Docker's escape codes) until Ctrl-C, which ends it well.
+		live := startOnPty(t, u, "stats", name)
+		deadline = time.Now().Add(30 * time.Second)
+		for strings.Count(live.text(), "\033[H") < 2 || !strings.Contains(live.text(), name) {
+			if time.Now().After(deadline) {
+				t.Fatalf("stats on a terminal should redraw its table every second; it shows:\n%q", live.text())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if err := live.cmd.Process.Signal(os.Interrupt); err != nil {
+			t.Fatal(err)
+		}
+		if code := live.exit(t); code != 0 {
+			t.Fatalf("stats should end with 0 on Ctrl-C, got %d:\n%q", code, live.text())
 		}
 
 		// A stopped container reads all zeros, as in Docker; -a lists it.
