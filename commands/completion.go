@@ -64,7 +64,10 @@ func completeCommand() *cli.Command {
 		// The words are the user's command line, flags and all.
 		SkipFlagParsing: true,
 		Action: func(c *cli.Context) error {
-			for _, w := range complete(c.App, c.Args().Slice()) {
+			// Global flags given to __complete itself hold unless the words
+			// typed say otherwise.
+			base := engine.Options{Root: c.String("root"), RunRoot: c.String("runroot"), Driver: c.String("storage-driver")}
+			for _, w := range complete(c.App, base, c.Args().Slice()) {
 				fmt.Fprintln(c.App.Writer, w)
 			}
 			return nil
@@ -82,6 +85,9 @@ type argNames struct {
 var (
 	containerArg      = argNames{kind: engine.ContainerNames}
 	firstContainerArg = argNames{kind: engine.ContainerNames, first: true}
+	runningArg        = argNames{kind: engine.RunningContainerNames}
+	firstRunningArg   = argNames{kind: engine.RunningContainerNames, first: true}
+	stoppedArg        = argNames{kind: engine.StoppedContainerNames}
 	imageArg          = argNames{kind: engine.ImageNames}
 	firstImageArg     = argNames{kind: engine.ImageNames, first: true}
 	networkArg        = argNames{kind: engine.NetworkNames}
@@ -93,13 +99,15 @@ var (
 // verb's name to what its arguments name. "container X" is top-level X.
 var completeArgs = map[string]map[string]argNames{
 	"": {
-		"rm": containerArg, "stop": containerArg, "kill": containerArg, "wait": containerArg,
-		"logs": firstContainerArg, "rename": firstContainerArg, "start": containerArg,
-		"restart": containerArg, "diff": firstContainerArg, "exec": firstContainerArg,
-		"attach": firstContainerArg, "top": firstContainerArg, "pause": containerArg,
-		"unpause": containerArg, "export": firstContainerArg, "port": firstContainerArg,
-		"stats": containerArg, "commit": firstContainerArg, "inspect": containerArg,
-		"update": containerArg,
+		// As Docker's completion: the verbs that need a running container
+		// offer those, start the others, the rest every container.
+		"stop": runningArg, "kill": runningArg, "exec": firstRunningArg, "attach": firstRunningArg,
+		"top": firstRunningArg, "pause": runningArg, "unpause": runningArg, "port": firstRunningArg,
+		"stats": runningArg,
+		"start": stoppedArg,
+		"rm":    containerArg, "wait": containerArg, "logs": firstContainerArg, "rename": firstContainerArg,
+		"restart": containerArg, "diff": firstContainerArg, "export": firstContainerArg,
+		"commit": firstContainerArg, "inspect": containerArg, "update": containerArg,
 
 		"rmi": imageArg, "run": firstImageArg, "create": firstImageArg, "tag": firstImageArg,
 		"history": firstImageArg, "push": firstImageArg, "save": imageArg,
@@ -122,7 +130,7 @@ var completeFlagValues = map[string]engine.NameKind{
 // complete returns the candidates for the last of words (the words after
 // "box", the last one being typed, "" for a new word), walking app's own
 // command tree as the parser would.
-func complete(app *cli.App, words []string) []string {
+func complete(app *cli.App, opts engine.Options, words []string) []string {
 	if len(words) == 0 {
 		words = []string{""}
 	}
@@ -133,7 +141,6 @@ func complete(app *cli.App, words []string) []string {
 		path       []string
 		leaf       *cli.Command
 		positional int
-		opts       engine.Options
 		pending    cli.Flag // a flag whose value is the next word
 	)
 	for i := 0; i < len(typed); i++ {
@@ -144,9 +151,6 @@ func complete(app *cli.App, words []string) []string {
 			}
 			pending = nil
 			continue
-		}
-		if leaf != nil && len(leaf.Subcommands) == 0 && trailingCommand[leaf.Name] && positional > 0 {
-			return nil // the container's command line: not box's to complete
 		}
 		if w == "--" {
 			positional += len(typed) - i - 1
@@ -174,13 +178,21 @@ func complete(app *cli.App, words []string) []string {
 			continue
 		}
 		positional++
+		if len(leaf.Subcommands) == 0 && trailingCommand[leaf.Name] {
+			return nil // what follows is the container's command line, not box's
+		}
 	}
 	var cands []string
+	files := false
 	switch {
 	case pending != nil:
-		if kind, ok := completeFlagValues[pending.Names()[0]]; ok {
+		kind, ok := completeFlagValues[pending.Names()[0]]
+		if ok {
 			cands = engine.Names(opts, kind)
 		}
+		// A volume's source may be a host path, and most other values
+		// (--env-file, --label-file, --cidfile) are files.
+		files = !ok || kind == engine.VolumeNames
 	case strings.HasPrefix(cur, "-"):
 		cands = flagCandidates(flags)
 	case leaf == nil || len(leaf.Subcommands) > 0:
@@ -190,6 +202,7 @@ func complete(app *cli.App, words []string) []string {
 			}
 		}
 	case leaf.SkipFlagParsing && leaf.Name != "top":
+		files = true
 	default:
 		noun := ""
 		if len(path) == 2 && path[0] != "container" {
@@ -198,6 +211,8 @@ func complete(app *cli.App, words []string) []string {
 		spec, ok := completeArgs[noun][leaf.Name]
 		if ok && (!spec.first || positional == 0) {
 			cands = engine.Names(opts, spec.kind)
+		} else {
+			files = true // cp's and build's paths, load's and import's files
 		}
 	}
 	var out []string
@@ -207,8 +222,17 @@ func complete(app *cli.App, words []string) []string {
 		}
 	}
 	slices.Sort(out)
-	return slices.Compact(out)
+	out = slices.Compact(out)
+	if files {
+		out = append(out, filesDirective)
+	}
+	return out
 }
+
+// filesDirective, as the last line of __complete's output, tells the
+// script to offer the shell's file names too (when nothing else matches,
+// for bash). No name box prints starts with ':'.
+const filesDirective = ":files"
 
 // flagOf finds the flag a word spells: "--name", "--name=value", "-x" or
 // a group of short flags, of which the last one that takes a value
@@ -274,10 +298,14 @@ _box() {
     [[ $full != "$cur" && $full == *"$cur" ]] && strip=${full%"$cur"}
     COMPREPLY=()
     for c in $("${words[0]}" __complete "${words[@]:1}" 2>/dev/null); do
+        if [[ $c == :files ]]; then
+            compopt -o default 2>/dev/null
+            continue
+        fi
         COMPREPLY+=("${c#"$strip"}")
     done
 }
-complete -o default -F _box box
+complete -F _box box
 `,
 	"zsh": `#compdef box
 # zsh completion for box. Generated by 'box completion zsh'.
@@ -287,11 +315,11 @@ _box() {
     local -a cands
     cands=("${(@f)$(${words[1]} __complete "${(@)words[2,CURRENT]}" 2>/dev/null)}")
     cands=(${cands:#})
-    if (( ${#cands} )); then
-        compadd -a cands
-    else
-        _files
-    fi
+    local files=${cands[(I):files]}
+    cands=(${cands:#:files})
+    (( ${#cands} )) && compadd -a cands
+    (( files )) && _files
+    return 0
 }
 
 if [ "$funcstack[1]" = "_box" ]; then
@@ -305,7 +333,13 @@ fi
 
 function __box_complete
     set -l words (commandline -opc) (commandline -ct)
-    $words[1] __complete $words[2..-1] 2>/dev/null
+    for c in ($words[1] __complete $words[2..-1] 2>/dev/null)
+        if test "$c" = :files
+            __fish_complete_path (commandline -ct)
+        else
+            echo $c
+        end
+    end
 end
 
 complete -c box -f -a '(__box_complete)'

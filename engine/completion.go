@@ -16,6 +16,10 @@ type NameKind int
 
 const (
 	ContainerNames NameKind = iota
+	// RunningContainerNames and StoppedContainerNames are the containers
+	// that run and those that do not, for verbs that take only those.
+	RunningContainerNames
+	StoppedContainerNames
 	ImageNames
 	NetworkNames
 	VolumeNames
@@ -37,12 +41,16 @@ func Names(opts Options, kind NameKind) []string {
 	}
 	var names []string
 	switch kind {
-	case ContainerNames:
-		// --rm containers are volatile: the store keeps them in the run root.
-		for _, f := range globFiles(filepath.Join(root, "*-containers", "containers.json"),
+	case ContainerNames, RunningContainerNames, StoppedContainerNames:
+		// --rm containers are volatile: the store lists them apart (in the
+		// run root in some versions), their directories beside the others.
+		for _, f := range globFiles(filepath.Join(root, "*-containers", "*containers.json"),
 			filepath.Join(runRoot, "*-containers", "volatile-containers.json")) {
+			dir := filepath.Join(root, filepath.Base(filepath.Dir(f)))
 			for _, r := range readNamed(f) {
-				names = append(names, r.Names...)
+				if kind == ContainerNames || (kind == RunningContainerNames) == running(dir, r.ID) {
+					names = append(names, r.Names...)
+				}
 			}
 		}
 	case ImageNames:
@@ -93,9 +101,22 @@ func completionPaths(opts Options) (root, runRoot string, ok bool) {
 	return root, runRoot, err == nil
 }
 
+// running says whether the container id, kept under dir (the store's
+// containers directory), runs, as its record and live monitor say.
+func running(dir, id string) bool {
+	rec, err := loadRecord(filepath.Join(dir, id, "userdata"))
+	if err != nil {
+		return false
+	}
+	var c Container
+	c.stateFrom(rec)
+	return c.State == Running
+}
+
 // namedRecord is what the store's containers.json and images.json and
 // box's networks.json have in common: names.
 type namedRecord struct {
+	ID    string   `json:"id"`
 	Name  string   `json:"name"`
 	Names []string `json:"names"`
 }

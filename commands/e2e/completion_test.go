@@ -78,6 +78,8 @@ func TestCompletion(t *testing.T) {
 comp 'box ru'
 comp 'box container ru'
 comp 'box rm '
+comp 'box start '
+comp 'box stop '
 comp 'box container rm compl-'
 comp 'box rmi '
 comp 'box rmi busybox:la'
@@ -109,6 +111,9 @@ comp 'box stats --no-s'
 				t.Errorf("bash completion of %q should offer %s:\n%s", line, want, out)
 			}
 		}
+		if !strings.Contains(lineOf(out, "box start =>"), "compl-ctr") || strings.Contains(lineOf(out, "box stop =>"), "compl-ctr") {
+			t.Errorf("a created container should be offered to start, not to stop:\n%s", out)
+		}
 		if strings.Contains(lineOf(out, "box network rm =>"), "compl-ctr") {
 			t.Errorf("network rm should offer networks, not containers:\n%s", out)
 		}
@@ -122,13 +127,16 @@ comp 'box stats --no-s'
 	})
 
 	t.Run("fish", func(t *testing.T) {
-		out, err := shellAsUser(t, u, "fish", `box completion fish | source; complete -C'box ru'; echo ---; complete -C'box rm '`)
+		out, err := shellAsUser(t, u, "fish", `box completion fish | source; complete -C'box ru'; echo ---; complete -C'box rm '; echo ---; complete -C'box cp /et'`)
 		if err != nil {
 			t.Fatalf("fish should load the script: %v\n%s", err, out)
 		}
-		before, after, _ := strings.Cut(out, "---")
-		if !strings.Contains(before, "run") || !strings.Contains(after, "compl-ctr") {
+		parts := strings.Split(out, "---")
+		if len(parts) != 3 || !strings.Contains(parts[0], "run") || !strings.Contains(parts[1], "compl-ctr") {
 			t.Fatalf("fish should complete box ru to run and box rm to compl-ctr:\n%s", out)
+		}
+		if !strings.Contains(parts[2], "/etc/") || strings.Contains(parts[1], "/") {
+			t.Fatalf("fish should offer files to cp, and only names to rm:\n%s", out)
 		}
 	})
 }
