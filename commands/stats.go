@@ -89,7 +89,7 @@ func runStats(ctx context.Context, c *cli.Context, e *engine.Engine) error {
 	}
 	stream := !c.Bool("no-stream")
 	live := stream && isTerminal(c.App.Writer)
-	reader := engine.NewStatsReader()
+	reader := e.NewStatsReader()
 	// A first reading, so that the first one shown has a CPU %.
 	list, err := targets()
 	if err != nil {

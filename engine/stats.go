@@ -40,6 +40,7 @@ type Stats struct {
 // StatsReader reads containers' resource use, remembering each one's CPU
 // time between readings. It is not safe for concurrent use.
 type StatsReader struct {
+	e    *Engine
 	prev map[string]cpuTime
 }
 
@@ -47,7 +48,7 @@ type StatsReader struct {
 type cpuTime struct{ container, host uint64 }
 
 // NewStatsReader starts a series of readings.
-func NewStatsReader() *StatsReader { return &StatsReader{prev: map[string]cpuTime{}} }
+func (e *Engine) NewStatsReader() *StatsReader { return &StatsReader{e: e, prev: map[string]cpuTime{}} }
 
 // Read takes one reading of c (from Containers or LookupContainer). It
 // reads what it can: a figure the kernel will not show is zero.
@@ -73,12 +74,26 @@ func (r *StatsReader) Read(c *Container) Stats {
 	if s.MemLimit > 0 {
 		s.MemPercent = float64(s.MemUsage) / float64(s.MemLimit) * 100
 	}
-	s.NetRx, s.NetTx = netCounters(pid)
+	// On the host's network a container has no counters of its own:
+	// Docker shows none.
+	if !r.hostNetwork(c.ID) {
+		s.NetRx, s.NetTx = netCounters(pid)
+	}
 	if p, ok := r.prev[c.ID]; ok && host > p.host && cpu > p.container {
 		s.CPUPercent = float64(cpu-p.container) / float64(host-p.host) * float64(ncpu) * 100
 	}
 	r.prev[c.ID] = cpuTime{container: cpu, host: host}
 	return s
+}
+
+// hostNetwork says whether container id runs on the host's network.
+func (r *StatsReader) hostNetwork(id string) bool {
+	dir, err := r.e.Store.Backing().ContainerDirectory(id)
+	if err != nil {
+		return false
+	}
+	rec, err := loadRecord(dir)
+	return err == nil && rec.NetworkMode == "host"
 }
 
 // cgroupDirs are a container's own cgroup directories: one per cgroup v1
@@ -254,13 +269,8 @@ func hostMemory() uint64 {
 
 // netCounters sums the bytes received and sent on every interface but
 // loopback in pid's network namespace, as Docker counts a container's
-// network I/O. A container on the host's network has none of its own: 0.
+// network I/O.
 func netCounters(pid int) (rx, tx uint64) {
-	own, err1 := os.Readlink("/proc/self/ns/net")
-	theirs, err2 := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", pid))
-	if err1 == nil && err2 == nil && own == theirs {
-		return 0, 0
-	}
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/net/dev", pid))
 	if err != nil {
 		return 0, 0
