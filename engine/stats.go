@@ -88,7 +88,7 @@ func (r *StatsReader) Read(c *Container) Stats {
 
 // hostNetwork says whether container id runs on the host's network.
 func (r *StatsReader) hostNetwork(id string) bool {
-	dir, err := r.e.Store.Backing().ContainerDirectory(id)
+	dir, err := r.e.Store.ContainerDir(id)
 	if err != nil {
 		return false
 	}
