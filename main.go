@@ -16,6 +16,7 @@ import (
 	"github.com/opencontainers/runc/libcontainer"
 	_ "github.com/opencontainers/runc/libcontainer/nsenter"
 	"go.podman.io/storage/pkg/reexec"
+	"golang.org/x/sys/unix"
 
 	"box/commands"
 	"box/engine"
@@ -37,6 +38,19 @@ func init() {
 		// the CLI, the store or libcontainer runs in this role.
 		os.Exit(engine.ServeInit(os.Args[2:]))
 	case rootless.RoleContainerInit:
+		// The container dies with its monitor (the process that started
+		// it: a foreground run, a build, a detached container's monitor).
+		// Killed outright, that left the container running under PID 1,
+		// with nobody to collect its status, serve exec or stop it, while
+		// every verb read the monitor's death as the container's (Exited
+		// 255). Docker's shim and conmon outlive the CLI; box has no such
+		// process, so the container ends where its record says it did.
+		// libcontainer's own ParentDeathSignal does not reach this far:
+		// nsenter's clones clear it, so it is set here, in the final
+		// process, before libcontainer reads it to restore it after
+		// changing ids. (Exec'd processes get it too: their monitor is
+		// their parent as well.)
+		_ = unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0)
 		// After nsenter's C constructor, this becomes the container's
 		// first process; it must start before other packages' goroutines.
 		libcontainer.Init()

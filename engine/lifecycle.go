@@ -183,8 +183,13 @@ func (e *Engine) Start(ctx context.Context, nameOrID string, attach, interactive
 	if err != nil {
 		return 0, fmt.Errorf("start %s: %w", nameOrID, err)
 	}
-	// A monitor that died leaves the store counting a mount that lived in
-	// its namespace; the forced unmount resets the count before mounting.
+	// A monitor that died leaves libcontainer's state (and, rootful, the
+	// container's cgroup) behind, and libcontainer refuses an id it has
+	// state for; and it leaves the store counting a mount that lived in
+	// its namespace, which the forced unmount resets before mounting.
+	if err := monitor.Release(e.stateRoot(), c.ID); err != nil {
+		return 0, fmt.Errorf("start %s: %w", nameOrID, err)
+	}
 	_ = e.Store.UnmountContainer(c.ID)
 	rootfs, err := e.Store.MountContainer(c.ID)
 	if err != nil {

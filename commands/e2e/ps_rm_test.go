@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -120,37 +121,105 @@ func TestRmRunningContainer(t *testing.T) {
 	})
 }
 
-// TestMonitorKilled kills a foreground run's box (the container's monitor)
-// with SIGKILL: ps then shows the container as exited, its process lives on
-// orphaned, and rm -f ends that process and removes everything.
+// TestMonitorKilled kills a container's monitor with SIGKILL, a foreground
+// run's box and a detached container's monitor process (issue 17): the
+// container dies with it rather than living on orphaned, ps shows it exited,
+// start runs it again (libcontainer's leftover state released), exec and
+// rm -f work, and a rootful container's cgroup goes.
 func TestMonitorKilled(t *testing.T) {
 	forEachUser(t, func(t *testing.T, u *User) {
 		name := "orphan-" + u.Mode
 		fg, pid := startForeground(t, u, "--name", name)
 		_ = syscall.Kill(fg.cmd.Process.Pid, syscall.SIGKILL)
 		fg.wait(t)
-		r := u.MustBox(t, "ps", "-a", "--format", "{{.Names}} {{.Status}}", "--filter", "name="+name)
-		if !strings.HasPrefix(r.Stdout, name+" Exited (255)") {
-			t.Fatalf("a container whose monitor died: %s", r)
+		waitEnded(t, pid, "the container of a killed foreground run")
+		wantMonitorDeathTruth(t, u, name)
+
+		name2 := "orphan-d-" + u.Mode
+		t.Cleanup(func() { u.Box(t, "rm", "-f", name2) })
+		u.MustBox(t, "run", "-d", "--name", name2, "busybox", "sleep", "600")
+		pid2 := inspectPid(t, u, name2)
+		mon := parentOf(t, pid2)
+		if err := syscall.Kill(mon, syscall.SIGKILL); err != nil {
+			t.Fatalf("kill the monitor %d: %v", mon, err)
 		}
-		if syscall.Kill(pid, 0) != nil {
-			t.Fatalf("the orphaned container process %d is already gone", pid)
-		}
-		id := strings.TrimSpace(u.MustBox(t, "ps", "-a", "-q", "--no-trunc", "--filter", "name="+name).Stdout)
-		wantOut(t, u.MustBox(t, "rm", "-f", name), name)
-		if u == Root {
-			// Rootful containers have cgroups; the dead monitor could not
-			// remove them, rm -f does.
-			if _, err := os.Stat("/sys/fs/cgroup/pids/box/" + id); err == nil {
-				t.Fatalf("rm -f left the cgroup of %s", id)
-			}
-		}
-		deadline := time.Now().Add(5 * time.Second)
-		for syscall.Kill(pid, 0) == nil {
-			if time.Now().After(deadline) {
-				t.Fatalf("rm -f left the container's process %d running", pid)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		waitEnded(t, pid2, "the container of a killed detached monitor")
+		wantMonitorDeathTruth(t, u, name2)
 	})
+}
+
+// wantMonitorDeathTruth checks every verb on a container whose monitor was
+// killed, and removes it.
+func wantMonitorDeathTruth(t *testing.T, u *User, name string) {
+	t.Helper()
+	r := u.MustBox(t, "ps", "-a", "--format", "{{.Names}} {{.Status}}", "--filter", "name="+name)
+	if !strings.HasPrefix(r.Stdout, name+" Exited (255)") {
+		t.Fatalf("a container whose monitor died: %s", r)
+	}
+	if r := u.Box(t, "exec", name, "true"); r.Code == 0 {
+		t.Errorf("exec into a container whose monitor died succeeded: %s", r)
+	}
+	u.MustBox(t, "start", name)
+	if r := u.MustBox(t, "inspect", "-f", "{{.State.Status}}", name); strings.TrimSpace(r.Stdout) != "running" {
+		t.Fatalf("start after the monitor died: %s", r)
+	}
+	u.MustBox(t, "exec", name, "true")
+	pid := inspectPid(t, u, name)
+	id := strings.TrimSpace(u.MustBox(t, "ps", "-a", "-q", "--no-trunc", "--filter", "name="+name).Stdout)
+	wantOut(t, u.MustBox(t, "rm", "-f", name), name)
+	waitEnded(t, pid, "a container removed with rm -f")
+	if u == Root {
+		if _, err := os.Stat("/sys/fs/cgroup/pids/box/" + id); err == nil {
+			t.Fatalf("rm -f left the cgroup of %s", id)
+		}
+	}
+}
+
+func inspectPid(t *testing.T, u *User, name string) int {
+	t.Helper()
+	out := strings.TrimSpace(u.MustBox(t, "inspect", "-f", "{{.State.Pid}}", name).Stdout)
+	pid, err := strconv.Atoi(out)
+	if err != nil || pid <= 0 {
+		t.Fatalf("inspect %s: pid %q", name, out)
+	}
+	return pid
+}
+
+// parentOf is pid's parent, from /proc/PID/stat.
+func parentOf(t *testing.T, pid int) int {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	ppid, err := strconv.Atoi(f[1])
+	if err != nil {
+		t.Fatalf("/proc/%d/stat: %s", pid, b)
+	}
+	return ppid
+}
+
+// waitEnded waits until pid has ended: gone, or a zombie (this machine's
+// PID 1 reaps orphans late). It fails with the process's state otherwise.
+func waitEnded(t *testing.T, pid int, what string) {
+	t.Helper()
+	state := func() string {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return ""
+		}
+		s := string(b)
+		if f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:]); len(f) > 0 && f[0] != "Z" {
+			return s
+		}
+		return ""
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for state() != "" {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: process %d still runs: %s", what, pid, state())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
