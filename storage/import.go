@@ -38,8 +38,15 @@ func (s *Store) Import(ctx context.Context, r io.Reader, opts ImportOptions) (st
 	if opts.Ref != nil {
 		names = []string{opts.Ref.String()}
 	}
+	// Entries are checked on the way in: nothing of a refused tarball
+	// reaches the store.
+	diff, err := newCheckedLayerReader(contextReader{ctx, r}, "")
+	if err != nil {
+		return "", fmt.Errorf("import: %w", err)
+	}
+	defer diff.Close()
 	id, err := s.assemble(layerImage{
-		diff: contextReader{ctx, r}, created: now, names: names,
+		diff: diff, created: now, names: names,
 		describe: func(top string, layer *cstorage.Layer) ([]byte, []byte, error) {
 			diffIDs := []digest.Digest{}
 			if layer != nil {
@@ -59,6 +66,9 @@ func (s *Store) Import(ctx context.Context, r io.Reader, opts ImportOptions) (st
 			return config, man, err
 		},
 	})
+	if refused := diff.Refused(); refused != nil {
+		return "", fmt.Errorf("import: %w", refused)
+	}
 	if err != nil {
 		return "", fmt.Errorf("import: %w", err)
 	}

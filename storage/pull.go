@@ -272,6 +272,7 @@ func (s *Store) Pull(ctx context.Context, ref reference.Named, opts PullOptions)
 	}()
 
 	src := &checkedRef{ImageReference: dockerRef, named: ref, repo: ref.Name()}
+	start := time.Now()
 	var stored itypes.ImageReference
 	_, err = copy.Image(ctx, policy, dstRef, src, &copy.Options{
 		ReportResolvedReference: &stored,
@@ -290,6 +291,9 @@ func (s *Store) Pull(ctx context.Context, ref reference.Named, opts PullOptions)
 		var unreachable *UnreachableError
 		if cause := context.Cause(ctx); errors.As(cause, &unreachable) && cause != ctx.Err() {
 			return nil, fmt.Errorf("pull %s: %w", FamiliarString(ref), cause)
+		}
+		if errors.Is(err, ErrRefusedLayer) || errors.Is(err, ErrCorruptBlob) {
+			s.dropRefusedPull(start, src.servedLayers())
 		}
 		return nil, s.explainPullError(ctx, &sys, ref, err)
 	}
