@@ -288,6 +288,7 @@ func forwardChecked(src io.Reader, w io.Writer, layer string) error {
 	if err := hr.release(w); err != nil {
 		return err
 	}
-	_, err := io.CopyBuffer(w, src, buf)
+	// Plain reads only: pgzip's WriteTo panics after the reads above.
+	_, err := io.CopyBuffer(w, struct{ io.Reader }{src}, buf)
 	return err
 }
