@@ -96,7 +96,7 @@ func (c *layerChecker) check(h *tar.Header) error {
 	}
 	name, ok := cleanLayerPath(h.Name)
 	if !ok {
-		return refuse("climbs out of the layer with ..")
+		return refuse("climbs outside the layer with ..")
 	}
 	if link := c.underSymlink(name); link != "" {
 		return refuse("lies under %q, a symbolic link in the same layer", link)
