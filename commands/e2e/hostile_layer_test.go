@@ -9,6 +9,7 @@ package e2e
 import (
 	"archive/tar"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -22,6 +23,13 @@ import (
 	digest "github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"go.podman.io/image/v5/copy"
+	"go.podman.io/image/v5/oci/layout"
+	"go.podman.io/image/v5/signature"
+	istorage "go.podman.io/image/v5/storage"
+	cstorage "go.podman.io/storage"
+	"go.podman.io/storage/pkg/reexec"
+	stypes "go.podman.io/storage/types"
 )
 
 // rawEntry is a tar header written as it is: no name cleaning, any PAX records.
@@ -227,4 +235,122 @@ func TestHostileLayers(t *testing.T) {
 		clean.must(t, "pull", "-q", dst)
 		wantOut(t, clean.must(t, "run", "--rm", dst), "legit")
 	})
+}
+
+// TestHostileLayerStoredBefore puts hostile layers into a rootful store the way box stored
+// them before it checked layers (containers/image straight into the store, which unpacks
+// esc/zero through the layer's own esc -> /dev into the layer), then saves and pushes the
+// image: save used to spin on the host's /dev/zero and push to read the host's files (a
+// right guess of h/hostname pushed, a wrong one failed). Both must now finish, carrying
+// the files as the layer holds them, whatever the host has; pulling it back is refused.
+func TestHostileLayerStoredBefore(t *testing.T) {
+	u := requireRoot(t)
+	s := newImageStore(t, u)
+	hostname, err := os.ReadFile("/etc/hostname")
+	if err != nil {
+		t.Fatal(err)
+	}
+	guess := "not " + string(hostname)
+	layout := filepath.Join(t.TempDir(), "layout")
+	buildImage(t, layout, ocispec.Image{Platform: ocispec.Platform{OS: "linux", Architecture: "amd64"}},
+		goodLayer(t),
+		rawTar(t, rawEntry{name: "esc", typ: tar.TypeSymlink, link: "/dev"}, rawEntry{name: "esc/zero", body: "layer's own zero"}),
+		rawTar(t, rawEntry{name: "h", typ: tar.TypeSymlink, link: "/etc"}, rawEntry{name: "h/hostname", body: guess}))
+	storeWithoutChecks(t, layout, s.args[1], s.args[3], "docker.io/library/stored:evil")
+
+	saved := filepath.Join(t.TempDir(), "saved.tar")
+	r := s.u.BoxWith(t, RunOpts{Timeout: 90 * time.Second}, append(append([]string{}, s.args...), "save", "-o", saved, "stored:evil")...)
+	wantCode(t, r, 0)
+	contents := layerFiles(t, saved)
+	if got := contents["esc/zero"]; got != "layer's own zero" {
+		t.Errorf("saved esc/zero holds %q, want the layer's own content", truncate(got, 40))
+	}
+	if got := contents["h/hostname"]; got != guess {
+		t.Errorf("saved h/hostname holds %q, want the layer's %q", got, guess)
+	}
+
+	dst := regRef("hostile/stored-" + pullUnique(t) + ":evil")
+	s.must(t, "tag", "stored:evil", dst)
+	r = s.u.BoxWith(t, RunOpts{Timeout: 90 * time.Second}, append(append([]string{}, s.args...), "push", "-q", dst)...)
+	wantCode(t, r, 0)
+	clean := newImageStore(t, u)
+	r = clean.box(t, "pull", "-q", dst)
+	wantCode(t, r, 1)
+	wantOneLineError(t, r, `"esc/zero"`, "refused")
+}
+
+// The store unpacks layers in a re-executed copy of the process: the test binary must
+// answer as containers/storage's helper when it is run as one.
+func init() {
+	if reexec.Init() {
+		os.Exit(0)
+	}
+}
+
+// layerFiles reads a docker-archive and returns the regular files of all its layers.
+func layerFiles(t *testing.T, archive string) map[string]string {
+	t.Helper()
+	data, err := os.ReadFile(archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{}
+	tr := tar.NewReader(bytes.NewReader(data))
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Typeflag != tar.TypeReg || !strings.HasSuffix(h.Name, ".tar") {
+			continue
+		}
+		lr := tar.NewReader(tr)
+		for {
+			lh, err := lr.Next()
+			if err != nil {
+				break
+			}
+			if lh.Typeflag == tar.TypeReg {
+				b, _ := io.ReadAll(lr)
+				files[strings.TrimPrefix(lh.Name, "./")] = string(b)
+			}
+		}
+	}
+	return files
+}
+
+// storeWithoutChecks copies the OCI layout at dir into the rootful store at root as name
+// with containers/image, bypassing box.
+func storeWithoutChecks(t *testing.T, dir, root, runroot, name string) {
+	t.Helper()
+	store, err := cstorage.GetStore(stypes.StoreOptions{GraphRoot: root, RunRoot: runroot, GraphDriverName: "overlay"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Shutdown(true)
+	src, err := layout.NewReference(dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst, err := istorage.Transport.ParseStoreReference(store, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy, err := signature.NewPolicyFromBytes([]byte(`{"default":[{"type":"insecureAcceptAnything"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc, err := signature.NewPolicyContext(policy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Destroy()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := copy.Image(ctx, pc, dst, src, &copy.Options{}); err != nil {
+		t.Fatalf("store the image without box's checks: %v", err)
+	}
 }
