@@ -80,8 +80,9 @@ func cleanLayerPath(name string) (string, bool) {
 // is ready to use.
 type layerChecker struct {
 	layer string
-	// symlinks holds the paths this layer has made symbolic links.
-	symlinks map[string]bool
+	// symlinks holds the paths this layer has made symbolic links, made
+	// the paths of its other entries that are not directories.
+	symlinks, made map[string]bool
 }
 
 // overlayXattrPrefixes are the extended attributes overlayfs reads as its
@@ -108,6 +109,11 @@ func (c *layerChecker) check(h *tar.Header) error {
 		}
 		if link := c.underSymlink(target); link != "" {
 			return refuse("is a hard link to %q, under %q, a symbolic link in the same layer", h.Linkname, link)
+		}
+		// The store unpacks a layer on its own, so a hard link can only
+		// reach what the same layer made before it.
+		if !c.made[target] && !c.symlinks[target] {
+			return refuse("is a hard link to %q, which no earlier entry of the layer made", h.Linkname)
 		}
 	}
 	for key := range h.PAXRecords {
@@ -136,26 +142,28 @@ func (c *layerChecker) underSymlink(name string) string {
 }
 
 // record notes what an entry made of name: a later entry replaces an
-// earlier one, and a whiteout removes it.
+// earlier one, and a whiteout removes it. An opaque directory hides only
+// the layers below: what this layer put in it stays.
 func (c *layerChecker) record(name string, typ byte) {
+	if c.symlinks == nil {
+		c.symlinks, c.made = map[string]bool{}, map[string]bool{}
+	}
 	dir, base := path.Split(name)
-	dir = strings.TrimSuffix(dir, "/")
 	switch {
 	case base == ".wh..wh..opq":
-		for p := range c.symlinks {
-			if dir == "" || strings.HasPrefix(p, dir+"/") {
-				delete(c.symlinks, p)
-			}
-		}
 	case strings.HasPrefix(base, ".wh."):
-		delete(c.symlinks, path.Join(dir, strings.TrimPrefix(base, ".wh.")))
+		gone := path.Join(dir, strings.TrimPrefix(base, ".wh."))
+		delete(c.symlinks, gone)
+		delete(c.made, gone)
 	case typ == tar.TypeSymlink:
-		if c.symlinks == nil {
-			c.symlinks = map[string]bool{}
-		}
 		c.symlinks[name] = true
+		delete(c.made, name)
+	case typ == tar.TypeDir:
+		delete(c.symlinks, name)
+		delete(c.made, name)
 	default:
 		delete(c.symlinks, name)
+		c.made[name] = true
 	}
 }
 
