@@ -99,7 +99,7 @@ func (c *layerChecker) check(h *tar.Header) error {
 	if !ok {
 		return refuse("climbs outside the layer with ..")
 	}
-	if link := c.underSymlink(name); link != "" {
+	if link := c.underSymlink(h.Name); link != "" {
 		return refuse("lies under %q, a symbolic link in the same layer", link)
 	}
 	if h.Typeflag == tar.TypeLink {
@@ -107,7 +107,7 @@ func (c *layerChecker) check(h *tar.Header) error {
 		if !ok {
 			return refuse("is a hard link to %q, outside the layer", h.Linkname)
 		}
-		if link := c.underSymlink(target); link != "" {
+		if link := c.underSymlink(h.Linkname); link != "" {
 			return refuse("is a hard link to %q, under %q, a symbolic link in the same layer", h.Linkname, link)
 		}
 		// The store unpacks a layer on its own, so a hard link can only
@@ -127,16 +127,30 @@ func (c *layerChecker) check(h *tar.Header) error {
 	return nil
 }
 
-// underSymlink returns the first proper parent of name that this layer
-// made a symbolic link, or "".
+// underSymlink returns the first path that name (as the tar has it, "..",
+// and all) goes through as a parent and this layer made a symbolic link,
+// or "".
 func (c *layerChecker) underSymlink(name string) string {
 	if len(c.symlinks) == 0 {
 		return ""
 	}
-	for i := 0; i < len(name); i++ {
-		if name[i] == '/' && c.symlinks[name[:i]] {
-			return name[:i]
+	var parts []string
+	for _, comp := range strings.Split(name, "/") {
+		if comp == "" || comp == "." {
+			continue
 		}
+		if len(parts) > 0 {
+			if parent := strings.Join(parts, "/"); c.symlinks[parent] {
+				return parent
+			}
+		}
+		if comp == ".." {
+			if len(parts) > 0 {
+				parts = parts[:len(parts)-1]
+			}
+			continue
+		}
+		parts = append(parts, comp)
 	}
 	return ""
 }

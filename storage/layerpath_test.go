@@ -73,6 +73,8 @@ func TestLayerChecker(t *testing.T) {
 		{"symlink parent home", []*tar.Header{entry("d", "./", ""), entry("s", "./h", "/home/user"), entry("f", "./h/secret", "")}, "./h/secret", `under "h"`},
 		{"symlink parent nested", []*tar.Header{entry("d", "d", ""), entry("s", "d/s", "/"), entry("f", "d/s/etc/x", "")}, "d/s/etc/x", `under "d/s"`},
 		{"symlink parent via ..", []*tar.Header{entry("s", "esc", "/dev"), entry("f", "a/../esc/zero", "")}, "a/../esc/zero", `under "esc"`},
+		{"symlink then ..", []*tar.Header{entry("s", "esc", "/dev/sub"), entry("f", "esc/../zero", "")}, "esc/../zero", `under "esc"`},
+		{"hard link through a symlink and ..", []*tar.Header{entry("f", "f", ""), entry("s", "s", "/x"), entry("h", "l", "s/../f")}, "l", `under "s"`},
 		{"dot dot", []*tar.Header{entry("f", "../x", "")}, "../x", "climbs outside the layer"},
 		{"dot dot inside", []*tar.Header{entry("f", "a/../../x", "")}, "a/../../x", "climbs outside the layer"},
 		{"rooted dot dot", []*tar.Header{entry("f", "/../etc/x", "")}, "/../etc/x", "climbs outside the layer"},
