@@ -30,14 +30,20 @@ func (e *LayerMediaTypeError) Error() string {
 
 func (e *LayerMediaTypeError) Unwrap() error { return ErrRefusedLayer }
 
-// BlobSizeError is a blob whose length is not the one its manifest gives.
+// BlobSizeError is a blob (or an index's manifest) whose length is not
+// the one its manifest (or index) gives.
 type BlobSizeError struct {
 	Repo      string
 	Digest    digest.Digest
 	Want, Got int64
+	// Manifest is set for a manifest whose size its index gives wrong.
+	Manifest bool
 }
 
 func (e *BlobSizeError) Error() string {
+	if e.Manifest {
+		return fmt.Sprintf("manifest %s of %s is corrupt: the index says %d bytes, the registry sent %d", e.Digest, e.Repo, e.Want, e.Got)
+	}
 	return fmt.Sprintf("blob %s of %s is corrupt: the manifest says %d bytes, the registry sent %d", e.Digest, e.Repo, e.Want, e.Got)
 }
 

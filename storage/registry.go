@@ -233,15 +233,22 @@ func (r *checkedRef) NewImageSource(ctx context.Context, sys *itypes.SystemConte
 		r.digest = d
 		r.mu.Unlock()
 	}
+	checked := &checkedSource{ImageSource: src, ref: r.ImageReference, repo: r.repo, from: r}
 	if manifest.MIMETypeIsMultiImage(mimeType) {
 		if list, err := manifest.ListFromBlob(raw, mimeType); err == nil {
 			if _, err := list.ChooseInstance(sys); err != nil {
 				_ = src.Close()
 				return nil, &PlatformError{Want: wantedPlatform(sys), Available: platformsOf(list)}
 			}
+			checked.sizes = map[digest.Digest]int64{}
+			for _, d := range list.Instances() {
+				if inst, err := list.Instance(d); err == nil {
+					checked.sizes[d] = inst.Size
+				}
+			}
 		}
 	}
-	return &checkedSource{ImageSource: src, ref: r.ImageReference, repo: r.repo, from: r}, nil
+	return checked, nil
 }
 
 // topDigest is the digest of the manifest the reference named.
@@ -273,6 +280,8 @@ type checkedSource struct {
 	ref  itypes.ImageReference // the name pulled, whichever source served it
 	repo string
 	from *checkedRef
+	// sizes are the manifest sizes the index named gives.
+	sizes map[digest.Digest]int64
 }
 
 // Reference is the name the pull asked for, as the library reports it for
@@ -296,11 +305,17 @@ func (s *checkedSource) GetBlob(ctx context.Context, info itypes.BlobInfo, cache
 	return newCheckedBlob(verified, info, s.repo), size, nil
 }
 
-// GetManifest refuses a manifest naming a layer box cannot unpack.
+// GetManifest refuses a manifest naming a layer box cannot unpack, and
+// one whose size is not what the index gave.
 func (s *checkedSource) GetManifest(ctx context.Context, instanceDigest *digest.Digest) ([]byte, string, error) {
 	raw, mimeType, err := s.ImageSource.GetManifest(ctx, instanceDigest)
 	if err != nil {
 		return raw, mimeType, err
+	}
+	if instanceDigest != nil {
+		if want, ok := s.sizes[*instanceDigest]; ok && want > 0 && want != int64(len(raw)) {
+			return nil, "", &BlobSizeError{Repo: s.repo, Digest: *instanceDigest, Want: want, Got: int64(len(raw)), Manifest: true}
+		}
 	}
 	if err := checkManifestLayers(raw, mimeType); err != nil {
 		return nil, "", err
