@@ -27,7 +27,8 @@ type ImportOptions struct {
 
 // Import makes a single-layer image from a root filesystem tarball (plain,
 // gzip, zstd, ...) read from r and returns its id. Nothing is registered
-// unless the whole tarball was stored.
+// unless the whole tarball was stored; an entry layerChecker refuses
+// fails it with a *LayerEntryError before any of it is stored.
 func (s *Store) Import(ctx context.Context, r io.Reader, opts ImportOptions) (string, error) {
 	now := time.Now().UTC()
 	comment := opts.Message
