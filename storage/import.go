@@ -28,7 +28,7 @@ type ImportOptions struct {
 // Import makes a single-layer image from a root filesystem tarball (plain,
 // gzip, zstd, ...) read from r and returns its id. Nothing is registered
 // unless the whole tarball was stored; an entry layerChecker refuses
-// fails it with a *LayerEntryError before any of it is stored.
+// fails it with a *LayerEntryError, and nothing of it stays.
 func (s *Store) Import(ctx context.Context, r io.Reader, opts ImportOptions) (string, error) {
 	now := time.Now().UTC()
 	comment := opts.Message
@@ -39,8 +39,8 @@ func (s *Store) Import(ctx context.Context, r io.Reader, opts ImportOptions) (st
 	if opts.Ref != nil {
 		names = []string{opts.Ref.String()}
 	}
-	// Entries are checked on the way in: nothing of a refused tarball
-	// reaches the store.
+	// Entries are checked on the way in: a refused one never reaches the
+	// store, and the layer the ones before it went into is removed.
 	diff, err := newCheckedLayerReader(contextReader{ctx, r}, "")
 	if err != nil {
 		return "", fmt.Errorf("import: %w", err)
