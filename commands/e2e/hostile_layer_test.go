@@ -241,8 +241,9 @@ func TestHostileLayers(t *testing.T) {
 // them before it checked layers (containers/image straight into the store, which unpacks
 // esc/zero through the layer's own esc -> /dev into the layer), then saves and pushes the
 // image: save used to spin on the host's /dev/zero and push to read the host's files (a
-// right guess of h/hostname pushed, a wrong one failed). Both must now finish, carrying
-// the files as the layer holds them, whatever the host has; pulling it back is refused.
+// right guess of h/hostname pushed, a wrong one failed), and a /../ name made an image
+// that could never be saved. All must now finish, carrying the files as the layer holds
+// them, whatever the host has; pulling it back is refused.
 func TestHostileLayerStoredBefore(t *testing.T) {
 	u := requireRoot(t)
 	s := newImageStore(t, u)
@@ -254,7 +255,8 @@ func TestHostileLayerStoredBefore(t *testing.T) {
 	layout := filepath.Join(t.TempDir(), "layout")
 	buildImage(t, layout, ocispec.Image{Platform: ocispec.Platform{OS: "linux", Architecture: "amd64"}},
 		goodLayer(t),
-		rawTar(t, rawEntry{name: "esc", typ: tar.TypeSymlink, link: "/dev"}, rawEntry{name: "esc/zero", body: "layer's own zero"}),
+		rawTar(t, rawEntry{name: "esc", typ: tar.TypeSymlink, link: "/dev"}, rawEntry{name: "esc/zero", body: "layer's own zero"},
+			rawEntry{name: "/../dotdot", body: "kept inside"}),
 		rawTar(t, rawEntry{name: "h", typ: tar.TypeSymlink, link: "/etc"}, rawEntry{name: "h/hostname", body: guess}))
 	storeWithoutChecks(t, layout, s.args[1], s.args[3], "docker.io/library/stored:evil")
 
@@ -264,6 +266,9 @@ func TestHostileLayerStoredBefore(t *testing.T) {
 	contents := layerFiles(t, saved)
 	if got := contents["esc/zero"]; got != "layer's own zero" {
 		t.Errorf("saved esc/zero holds %q, want the layer's own content", truncate(got, 40))
+	}
+	if got := contents["/../dotdot"]; got != "kept inside" {
+		t.Errorf("saved /../dotdot holds %q, want the layer's own content", got)
 	}
 	if got := contents["h/hostname"]; got != guess {
 		t.Errorf("saved h/hostname holds %q, want the layer's %q", got, guess)
