@@ -40,6 +40,9 @@ type ArchiveError struct {
 }
 
 func (e *ArchiveError) Error() string {
+	if e.Reason == "" {
+		return e.Err.Error()
+	}
 	if e.Err != nil {
 		return e.Reason + ": " + e.Err.Error()
 	}
@@ -413,9 +416,9 @@ func (a *scannedArchive) checkDescriptors(descs []v1.Descriptor, depth int) erro
 	return nil
 }
 
-// checkLayer reads a layer's headers and refuses paths and hard links
-// that climb out of the layer: the store would refuse them too, but only
-// after the layers before it were stored.
+// checkLayer reads a layer's headers and refuses the entries layerChecker
+// refuses, with a *LayerEntryError: the store would take some of them and
+// refuse others only after the layers before were stored.
 func (a *scannedArchive) checkLayer(name string, m *archiveMember) error {
 	var r io.Reader = a.open(m)
 	if m.compressed {
@@ -426,26 +429,15 @@ func (a *scannedArchive) checkLayer(name string, m *archiveMember) error {
 		defer dr.Close()
 		r = dr
 	}
-	tr := tar.NewReader(r)
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return &ArchiveError{Reason: "layer " + name + " is not a valid tar", Err: err}
-		}
-		if escapes(h.Name) || h.Typeflag == tar.TypeLink && escapes(h.Linkname) {
-			return badArchive("layer %s holds %q, a path outside the layer: refused", name, h.Name)
-		}
+	err := checkLayerTar(r, name)
+	var refused *LayerEntryError
+	switch {
+	case errors.As(err, &refused):
+		return &ArchiveError{Err: refused}
+	case err != nil:
+		return &ArchiveError{Reason: "layer " + name + " is not a valid tar", Err: err}
 	}
-}
-
-// escapes reports whether a layer path climbs above the layer's root, as
-// the store's own check sees it (a leading slash is the layer's root).
-func escapes(p string) bool {
-	clean := path.Clean(p)
-	return clean == ".." || strings.HasPrefix(clean, "../")
+	return nil
 }
 
 // digestInName reads the digest a member is named by: blobs/sha256/HEX

@@ -16,17 +16,6 @@ import (
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-func TestEscapes(t *testing.T) {
-	for p, want := range map[string]bool{
-		"etc/passwd": false, "/etc/passwd": false, "./a": false, "a/../b": false, "/../a": false,
-		"..": true, "../a": true, "a/../../b": true, "./../x": true,
-	} {
-		if got := escapes(p); got != want {
-			t.Errorf("escapes(%q) = %v, want %v", p, got, want)
-		}
-	}
-}
-
 func TestDigestInName(t *testing.T) {
 	hex := strings.Repeat("ab", 32)
 	for name, want := range map[string]string{

@@ -27,7 +27,8 @@ type ImportOptions struct {
 
 // Import makes a single-layer image from a root filesystem tarball (plain,
 // gzip, zstd, ...) read from r and returns its id. Nothing is registered
-// unless the whole tarball was stored.
+// unless the whole tarball was stored; an entry layerChecker refuses
+// fails it with a *LayerEntryError, and nothing of it stays.
 func (s *Store) Import(ctx context.Context, r io.Reader, opts ImportOptions) (string, error) {
 	now := time.Now().UTC()
 	comment := opts.Message
@@ -38,8 +39,15 @@ func (s *Store) Import(ctx context.Context, r io.Reader, opts ImportOptions) (st
 	if opts.Ref != nil {
 		names = []string{opts.Ref.String()}
 	}
+	// Entries are checked on the way in: a refused one never reaches the
+	// store, and the layer the ones before it went into is removed.
+	diff, err := newCheckedLayerReader(contextReader{ctx, r}, "")
+	if err != nil {
+		return "", fmt.Errorf("import: %w", err)
+	}
+	defer diff.Close()
 	id, err := s.assemble(layerImage{
-		diff: contextReader{ctx, r}, created: now, names: names,
+		diff: diff, created: now, names: names,
 		describe: func(top string, layer *cstorage.Layer) ([]byte, []byte, error) {
 			diffIDs := []digest.Digest{}
 			if layer != nil {
@@ -59,6 +67,9 @@ func (s *Store) Import(ctx context.Context, r io.Reader, opts ImportOptions) (st
 			return config, man, err
 		},
 	})
+	if refused := diff.Refused(); refused != nil {
+		return "", fmt.Errorf("import: %w", refused)
+	}
 	if err != nil {
 		return "", fmt.Errorf("import: %w", err)
 	}

@@ -212,9 +212,14 @@ type PullReport struct {
 // kept in a per-pull directory inside the store that is removed when the
 // pull ends or, after a crash, by the next pull.
 //
+// Every layer's entries are checked as it arrives (see layerpath.go); a
+// refused one fails the pull, and the layers stored before it go too.
+//
 // Errors: *ReferenceError, *NotFoundError, *UnreachableError, *AuthError,
-// *CorruptBlobError and *PlatformError (each wrapped with the reference),
-// ctx's error when ctx ends, and others from the registry or the store.
+// *CorruptBlobError, *BlobSizeError, *LayerEntryError,
+// *LayerMediaTypeError and *PlatformError (each wrapped with the
+// reference), ctx's error when ctx ends, and others from the registry or
+// the store.
 func (s *Store) Pull(ctx context.Context, ref reference.Named, opts PullOptions) (*PullReport, error) {
 	sys := *s.sys
 	if opts.Platform != "" {
@@ -272,6 +277,7 @@ func (s *Store) Pull(ctx context.Context, ref reference.Named, opts PullOptions)
 	}()
 
 	src := &checkedRef{ImageReference: dockerRef, named: ref, repo: ref.Name()}
+	start := time.Now()
 	var stored itypes.ImageReference
 	_, err = copy.Image(ctx, policy, dstRef, src, &copy.Options{
 		ReportResolvedReference: &stored,
@@ -290,6 +296,9 @@ func (s *Store) Pull(ctx context.Context, ref reference.Named, opts PullOptions)
 		var unreachable *UnreachableError
 		if cause := context.Cause(ctx); errors.As(cause, &unreachable) && cause != ctx.Err() {
 			return nil, fmt.Errorf("pull %s: %w", FamiliarString(ref), cause)
+		}
+		if errors.Is(err, ErrRefusedLayer) || errors.Is(err, ErrCorruptBlob) {
+			s.dropRefusedPull(start, src.servedLayers())
 		}
 		return nil, s.explainPullError(ctx, &sys, ref, err)
 	}

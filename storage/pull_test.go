@@ -431,4 +431,12 @@ func TestCheckedRefPlatform(t *testing.T) {
 	if ref.topDigest() != digest.FromBytes(raw) {
 		t.Errorf("topDigest %s, want the index's %s", ref.topDigest(), digest.FromBytes(raw))
 	}
+	// The fake serves the index for every digest: not the 1 byte the
+	// index gives its amd64 manifest.
+	amd := digest.FromString("amd")
+	_, _, err = src.GetManifest(context.Background(), &amd)
+	var size *BlobSizeError
+	if !errors.As(err, &size) || !size.Manifest || size.Want != 1 || size.Got != int64(len(raw)) {
+		t.Errorf("a manifest of the wrong size: %v", err)
+	}
 }

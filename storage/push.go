@@ -202,9 +202,10 @@ func (s *Store) Push(ctx context.Context, name string, opts PushOptions) (*PushR
 			}
 		}
 	}()
-	var source itypes.ImageReference = srcRef
+	// Layers are read back rooted in their directories (layerread_linux.go).
+	source := s.rootedLayers(srcRef, img.ID)
 	if preserve {
-		source = &storedManifestRef{ImageReference: srcRef}
+		source = &storedManifestRef{ImageReference: source}
 	}
 	written, err := copy.Image(ctx, policy, dstRef, source, &copy.Options{
 		SourceCtx:        &sys,

@@ -7,6 +7,7 @@ import (
 	"hash"
 	"io"
 	"io/fs"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -200,6 +201,15 @@ type checkedRef struct {
 
 	mu     sync.Mutex
 	digest digest.Digest
+	// layers are the layer blobs sources of this reference served.
+	layers map[digest.Digest]bool
+}
+
+// servedLayers lists the layer blobs sources of r served.
+func (r *checkedRef) servedLayers() map[digest.Digest]bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return maps.Clone(r.layers)
 }
 
 func (r *checkedRef) NewImageSource(ctx context.Context, sys *itypes.SystemContext) (itypes.ImageSource, error) {
@@ -223,15 +233,22 @@ func (r *checkedRef) NewImageSource(ctx context.Context, sys *itypes.SystemConte
 		r.digest = d
 		r.mu.Unlock()
 	}
+	checked := &checkedSource{ImageSource: src, ref: r.ImageReference, repo: r.repo, from: r}
 	if manifest.MIMETypeIsMultiImage(mimeType) {
 		if list, err := manifest.ListFromBlob(raw, mimeType); err == nil {
 			if _, err := list.ChooseInstance(sys); err != nil {
 				_ = src.Close()
 				return nil, &PlatformError{Want: wantedPlatform(sys), Available: platformsOf(list)}
 			}
+			checked.sizes = map[digest.Digest]int64{}
+			for _, d := range list.Instances() {
+				if inst, err := list.Instance(d); err == nil {
+					checked.sizes[d] = inst.Size
+				}
+			}
 		}
 	}
-	return &checkedSource{ImageSource: src, ref: r.ImageReference, repo: r.repo}, nil
+	return checked, nil
 }
 
 // topDigest is the digest of the manifest the reference named.
@@ -262,6 +279,9 @@ type checkedSource struct {
 	itypes.ImageSource
 	ref  itypes.ImageReference // the name pulled, whichever source served it
 	repo string
+	from *checkedRef
+	// sizes are the manifest sizes the index named gives.
+	sizes map[digest.Digest]int64
 }
 
 // Reference is the name the pull asked for, as the library reports it for
@@ -273,7 +293,34 @@ func (s *checkedSource) GetBlob(ctx context.Context, info itypes.BlobInfo, cache
 	if err != nil || info.Digest.Validate() != nil || !info.Digest.Algorithm().Available() {
 		return rc, size, err
 	}
-	return &verifyingReader{ReadCloser: rc, hash: info.Digest.Algorithm().Hash(), want: info.Digest, repo: s.repo}, size, nil
+	if isLayerBlob(info) && s.from != nil {
+		s.from.mu.Lock()
+		if s.from.layers == nil {
+			s.from.layers = map[digest.Digest]bool{}
+		}
+		s.from.layers[info.Digest] = true
+		s.from.mu.Unlock()
+	}
+	verified := &verifyingReader{ReadCloser: rc, hash: info.Digest.Algorithm().Hash(), want: info.Digest, repo: s.repo}
+	return newCheckedBlob(verified, info, s.repo), size, nil
+}
+
+// GetManifest refuses a manifest naming a layer box cannot unpack, and
+// one whose size is not what the index gave.
+func (s *checkedSource) GetManifest(ctx context.Context, instanceDigest *digest.Digest) ([]byte, string, error) {
+	raw, mimeType, err := s.ImageSource.GetManifest(ctx, instanceDigest)
+	if err != nil {
+		return raw, mimeType, err
+	}
+	if instanceDigest != nil {
+		if want, ok := s.sizes[*instanceDigest]; ok && want > 0 && want != int64(len(raw)) {
+			return nil, "", &BlobSizeError{Repo: s.repo, Digest: *instanceDigest, Want: want, Got: int64(len(raw)), Manifest: true}
+		}
+	}
+	if err := checkManifestLayers(raw, mimeType); err != nil {
+		return nil, "", err
+	}
+	return raw, mimeType, nil
 }
 
 // verifyingReader fails the read that reaches the end of a blob whose
@@ -306,6 +353,18 @@ func (s *Store) explainPullError(ctx context.Context, sys *itypes.SystemContext,
 	var corrupt *CorruptBlobError
 	if errors.As(err, &corrupt) {
 		return fmt.Errorf("pull %s: %w", name, corrupt)
+	}
+	var short *BlobSizeError
+	if errors.As(err, &short) {
+		return fmt.Errorf("pull %s: %w", name, short)
+	}
+	var refused *LayerEntryError
+	if errors.As(err, &refused) {
+		return fmt.Errorf("pull %s: %w", name, refused)
+	}
+	var mediaType *LayerMediaTypeError
+	if errors.As(err, &mediaType) {
+		return fmt.Errorf("pull %s: %w", name, mediaType)
 	}
 	var plat *PlatformError
 	if errors.As(err, &plat) {

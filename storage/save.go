@@ -295,7 +295,7 @@ func (s *Store) copyOut(ctx context.Context, sys *itypes.SystemContext, dst ityp
 		return err
 	}
 	defer func() { _ = policy.Destroy() }()
-	_, err = copy.Image(ctx, policy, dst, src, &copy.Options{SourceCtx: sys, DestinationCtx: sys})
+	_, err = copy.Image(ctx, policy, dst, s.rootedLayers(src, id), &copy.Options{SourceCtx: sys, DestinationCtx: sys})
 	return err
 }
 
