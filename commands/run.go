@@ -145,8 +145,6 @@ func runOptions(c *cli.Context) (engine.RunOptions, error) {
 		Network:        flags.ParseNetwork(c.String("network")),
 		NetworkAliases: c.StringSlice("network-alias"),
 		PublishAll:     c.Bool("publish-all"),
-		CapAdd:         c.StringSlice("cap-add"),
-		CapDrop:        c.StringSlice("cap-drop"),
 		Privileged:     c.Bool("privileged"),
 		Init:           c.Bool("init"),
 	}
@@ -176,6 +174,12 @@ func runOptions(c *cli.Context) (engine.RunOptions, error) {
 		return opts, err
 	}
 	if opts.Security, err = flags.ParseSecurityOpts(c.StringSlice("security-opt")); err != nil {
+		return opts, err
+	}
+	if opts.CapAdd, err = flags.ParseCapabilities(c.StringSlice("cap-add")); err != nil {
+		return opts, err
+	}
+	if opts.CapDrop, err = flags.ParseCapabilities(c.StringSlice("cap-drop")); err != nil {
 		return opts, err
 	}
 	return opts, nil

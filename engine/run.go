@@ -76,6 +76,7 @@ type RunOptions struct {
 	// Names are --dns, --dns-search, --dns-option and --add-host.
 	Names flags.NameOptions
 
+	// CapAdd and CapDrop are CAP_NAME or ALL (flags.ParseCapabilities).
 	CapAdd, CapDrop []string
 	Security        flags.SecurityOptions
 	Privileged      bool

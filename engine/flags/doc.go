@@ -2,7 +2,8 @@
 // strings a user gives -v/--volume, --mount, --tmpfs, -e/--env and
 // --env-file, -l/--label and --label-file, -p/--publish, --restart,
 // --log-driver/--log-opt, --dns/--dns-search/--dns-option/--add-host,
-// --security-opt, --volumes-from and --network into typed values, and
+// --security-opt, --cap-add/--cap-drop, --volumes-from and --network
+// into typed values, and
 // says what is wrong with them as a *UsageError (exit 125) whose words
 // are the ones box has always used.
 //

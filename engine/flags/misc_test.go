@@ -162,3 +162,17 @@ func TestParseNetwork(t *testing.T) {
 		}
 	}
 }
+
+func TestParseCapabilities(t *testing.T) {
+	got, err := ParseCapabilities([]string{"net_admin", "CAP_KILL", " sys_admin ", "all", "Cap_Chown"})
+	want := []string{"CAP_NET_ADMIN", "CAP_KILL", "CAP_SYS_ADMIN", "ALL", "CAP_CHOWN"}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %q, %v; want %q", got, err, want)
+	}
+	for _, bad := range []string{"NOT_A_CAP", "CAP_", ""} {
+		var ue *UsageError
+		if _, err := ParseCapabilities([]string{"KILL", bad}); !errors.As(err, &ue) || !strings.Contains(err.Error(), "unknown capability") {
+			t.Errorf("%q: got %v", bad, err)
+		}
+	}
+}
