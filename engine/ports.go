@@ -76,38 +76,29 @@ func (e *NoPublishedPortError) Error() string {
 	return fmt.Sprintf("No public port '%s' published for %s", e.Port, e.Container)
 }
 
-// Ports are the ports a running container publishes, those of
-// containerPort ("80" or "80/udp") only when it is not empty.
-func (e *Engine) Ports(nameOrID, containerPort string) ([]network.Port, error) {
+// Ports are the ports a running container publishes; when
+// only.ContainerPort is set, those of that port and protocol only.
+func (e *Engine) Ports(nameOrID string, only network.Port) ([]network.Port, error) {
 	c, err := e.LookupContainer(nameOrID)
 	if err != nil {
 		return nil, err
 	}
-	if c.State != Running {
-		if containerPort != "" {
-			return nil, &NoPublishedPortError{Container: nameOrID, Port: containerPort}
+	if only.ContainerPort == 0 {
+		if c.State != Running {
+			return nil, nil
 		}
-		return nil, nil
-	}
-	if containerPort == "" {
 		return c.Ports, nil
 	}
-	port, proto, _ := strings.Cut(containerPort, "/")
-	if proto == "" {
-		proto = "tcp"
-	}
-	n, err := strconv.Atoi(port)
-	if err != nil || n < 1 || n > 65535 {
-		return nil, &UsageError{Msg: fmt.Sprintf("invalid port %q: want PORT[/tcp|/udp]", containerPort)}
-	}
 	var out []network.Port
-	for _, p := range c.Ports {
-		if p.ContainerPort == n && p.Proto == proto {
-			out = append(out, p)
+	if c.State == Running {
+		for _, p := range c.Ports {
+			if p.ContainerPort == only.ContainerPort && p.Proto == only.Proto {
+				out = append(out, p)
+			}
 		}
 	}
 	if out == nil {
-		return nil, &NoPublishedPortError{Container: nameOrID, Port: port + "/" + proto}
+		return nil, &NoPublishedPortError{Container: nameOrID, Port: fmt.Sprintf("%d/%s", only.ContainerPort, only.Proto)}
 	}
 	return out, nil
 }

@@ -146,3 +146,15 @@ func parsePortRange(s string) (int, int, error) {
 	}
 	return a, b, nil
 }
+
+// ParseContainerPort reads `box port`'s PRIVATE_PORT[/PROTO] ("80",
+// "80/udp"; tcp when no protocol is given) into a port with only
+// ContainerPort and Proto set.
+func ParseContainerPort(s string) (network.Port, error) {
+	proto, port := nat.SplitProtoPort(s)
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 1 || n > 65535 {
+		return network.Port{}, &UsageError{Msg: fmt.Sprintf("invalid port %q: want PORT[/tcp|/udp]", s)}
+	}
+	return network.Port{ContainerPort: n, Proto: proto}, nil
+}

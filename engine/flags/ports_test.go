@@ -69,3 +69,21 @@ func TestExposedPorts(t *testing.T) {
 		t.Errorf("no EXPOSE: got %+v", got)
 	}
 }
+
+func TestParseContainerPort(t *testing.T) {
+	for in, want := range map[string]network.Port{
+		"80":     {ContainerPort: 80, Proto: "tcp"},
+		"80/tcp": {ContainerPort: 80, Proto: "tcp"},
+		"53/udp": {ContainerPort: 53, Proto: "udp"},
+	} {
+		if got, err := ParseContainerPort(in); err != nil || got != want {
+			t.Errorf("%q: got %+v, %v; want %+v", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "x", "0", "70000", "/udp", "80-81"} {
+		var ue *UsageError
+		if _, err := ParseContainerPort(bad); !errors.As(err, &ue) || !strings.Contains(err.Error(), "want PORT[/tcp|/udp]") {
+			t.Errorf("%q: got %v", bad, err)
+		}
+	}
+}
