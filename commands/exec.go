@@ -8,6 +8,7 @@ import (
 	"golang.org/x/term"
 
 	"box/engine"
+	"box/engine/flags"
 	"box/engine/spec"
 )
 
@@ -32,16 +33,23 @@ func execCommand() *cli.Command {
 			if c.NArg() < 2 {
 				return usageErrorf("\"box exec\" requires at least 2 arguments.\nSee 'box exec --help'.")
 			}
+			env, err := flags.ParseEnv(c.StringSlice("env"), c.StringSlice("env-file"))
+			var usage *engine.UsageError
+			if errors.As(err, &usage) {
+				// Options exec cannot apply: 125, as for run.
+				return &runFailure{err}
+			} else if err != nil {
+				return err
+			}
 			opts := engine.ExecOptions{
 				ExecOptions: spec.ExecOptions{
 					Args:       c.Args().Slice()[1:],
-					Env:        c.StringSlice("env"),
+					Env:        env,
 					User:       c.String("user"),
 					WorkingDir: c.String("workdir"),
 					TTY:        c.Bool("tty"),
 					Privileged: c.Bool("privileged"),
 				},
-				EnvFiles:    c.StringSlice("env-file"),
 				Interactive: c.Bool("interactive"),
 				Detach:      c.Bool("detach"),
 				DetachKeys:  c.String("detach-keys"),

@@ -8,6 +8,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"box/engine"
+	"box/engine/flags"
+	"box/engine/network"
 )
 
 func portCommand() *cli.Command {
@@ -17,7 +19,14 @@ func portCommand() *cli.Command {
 		ArgsUsage: "CONTAINER [PRIVATE_PORT[/PROTO]]",
 		Action: func(c *cli.Context) error {
 			return withEngine(c, 1, 2, func(e *engine.Engine) error {
-				ports, err := e.Ports(c.Args().Get(0), c.Args().Get(1))
+				var only network.Port
+				if c.Args().Len() == 2 {
+					var err error
+					if only, err = flags.ParseContainerPort(c.Args().Get(1)); err != nil {
+						return err
+					}
+				}
+				ports, err := e.Ports(c.Args().Get(0), only)
 				if err != nil {
 					return err
 				}

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/term"
 
 	"box/engine"
+	"box/engine/flags"
 	"box/storage"
 )
 
@@ -84,45 +85,9 @@ func runRun(c *cli.Context) error {
 	if c.NArg() < 1 {
 		return usageErrorf("\"box %s\" requires at least 1 argument.\nSee 'box %s --help'.", c.Command.Name, c.Command.Name)
 	}
-	opts := engine.RunOptions{
-		Image:    c.Args().First(),
-		Pull:     engine.PullPolicy(c.String("pull")),
-		Platform: c.String("platform"),
-		// Docker takes the name as its API spells it, "/NAME", too.
-		Name:           strings.TrimPrefix(c.String("name"), "/"),
-		Remove:         c.Bool("rm"),
-		Detach:         c.Bool("detach"),
-		CreateOnly:     c.Command.Name == "create",
-		Labels:         c.StringSlice("label"),
-		LabelFiles:     c.StringSlice("label-file"),
-		Interactive:    c.Bool("interactive"),
-		TTY:            c.Bool("tty"),
-		Env:            c.StringSlice("env"),
-		EnvFiles:       c.StringSlice("env-file"),
-		Workdir:        c.String("workdir"),
-		User:           c.String("user"),
-		Hostname:       c.String("hostname"),
-		Restart:        c.String("restart"),
-		Volumes:        c.StringSlice("volume"),
-		VolumesFrom:    c.StringSlice("volumes-from"),
-		Mounts:         c.StringSlice("mount"),
-		Tmpfs:          c.StringSlice("tmpfs"),
-		ReadOnly:       c.Bool("read-only"),
-		Network:        c.String("network"),
-		NetworkAliases: c.StringSlice("network-alias"),
-		Publish:        c.StringSlice("publish"),
-		PublishAll:     c.Bool("publish-all"),
-		DNS:            c.StringSlice("dns"),
-		DNSSearch:      c.StringSlice("dns-search"),
-		DNSOptions:     c.StringSlice("dns-option"),
-		AddHosts:       c.StringSlice("add-host"),
-		CapAdd:         c.StringSlice("cap-add"),
-		CapDrop:        c.StringSlice("cap-drop"),
-		SecurityOpt:    c.StringSlice("security-opt"),
-		Privileged:     c.Bool("privileged"),
-		LogDriver:      c.String("log-driver"),
-		LogOpts:        c.StringSlice("log-opt"),
-		Init:           c.Bool("init"),
+	opts, err := runOptions(c)
+	if err != nil {
+		return &runFailure{err}
 	}
 	opts.Health = engine.HealthOptions{
 		Cmd: c.String("health-cmd"), Interval: c.Duration("health-interval"), Timeout: c.Duration("health-timeout"),
@@ -157,6 +122,67 @@ func runRun(c *cli.Context) error {
 		fmt.Fprintln(c.App.Writer, id)
 	}
 	return nil
+}
+
+// runOptions are run's and create's flags, Docker's syntax parsed into
+// the engine's typed options by engine/flags.
+func runOptions(c *cli.Context) (engine.RunOptions, error) {
+	opts := engine.RunOptions{
+		Image:    c.Args().First(),
+		Pull:     engine.PullPolicy(c.String("pull")),
+		Platform: c.String("platform"),
+		// Docker takes the name as its API spells it, "/NAME", too.
+		Name:           strings.TrimPrefix(c.String("name"), "/"),
+		Remove:         c.Bool("rm"),
+		Detach:         c.Bool("detach"),
+		CreateOnly:     c.Command.Name == "create",
+		Interactive:    c.Bool("interactive"),
+		TTY:            c.Bool("tty"),
+		Workdir:        c.String("workdir"),
+		User:           c.String("user"),
+		Hostname:       c.String("hostname"),
+		ReadOnly:       c.Bool("read-only"),
+		Network:        flags.ParseNetwork(c.String("network")),
+		NetworkAliases: c.StringSlice("network-alias"),
+		PublishAll:     c.Bool("publish-all"),
+		Privileged:     c.Bool("privileged"),
+		Init:           c.Bool("init"),
+	}
+	var err error
+	if opts.Log, err = flags.ParseLogConfig(c.String("log-driver"), c.StringSlice("log-opt")); err != nil {
+		return opts, err
+	}
+	if opts.Names, err = flags.ParseNameOptions(c.StringSlice("dns"), c.StringSlice("dns-search"), c.StringSlice("dns-option"), c.StringSlice("add-host")); err != nil {
+		return opts, err
+	}
+	if opts.Restart, err = flags.ParseRestartPolicy(c.String("restart")); err != nil {
+		return opts, err
+	}
+	if opts.Mounts, err = flags.ParseMounts(c.StringSlice("volume"), c.StringSlice("mount"), c.StringSlice("tmpfs")); err != nil {
+		return opts, err
+	}
+	if opts.VolumesFrom, err = flags.ParseVolumesFrom(c.StringSlice("volumes-from")); err != nil {
+		return opts, err
+	}
+	if opts.Env, err = flags.ParseEnv(c.StringSlice("env"), c.StringSlice("env-file")); err != nil {
+		return opts, err
+	}
+	if opts.Labels, err = flags.ParseLabelsAndFiles(c.StringSlice("label"), c.StringSlice("label-file")); err != nil {
+		return opts, err
+	}
+	if opts.Publish, err = flags.ParsePorts(c.StringSlice("publish")); err != nil {
+		return opts, err
+	}
+	if opts.Security, err = flags.ParseSecurityOpts(c.StringSlice("security-opt")); err != nil {
+		return opts, err
+	}
+	if opts.CapAdd, err = flags.ParseCapabilities(c.StringSlice("cap-add")); err != nil {
+		return opts, err
+	}
+	if opts.CapDrop, err = flags.ParseCapabilities(c.StringSlice("cap-drop")); err != nil {
+		return opts, err
+	}
+	return opts, nil
 }
 
 // runPuller prints run's implicit pull as Docker does, finishing the

@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"box/engine"
+	"box/engine/flags"
 )
 
 const defaultVolumesTable = "table {{.Driver}}\t{{.Name}}"
@@ -42,9 +43,13 @@ func volumeCreateCommand() *cli.Command {
 		},
 		Action: func(c *cli.Context) error {
 			return withEngine(c, 0, 1, func(e *engine.Engine) error {
+				labels, err := flags.ParseLabels(c.StringSlice("label"))
+				if err != nil {
+					return err
+				}
 				v, err := e.CreateVolume(engine.VolumeCreateOptions{
 					Name: c.Args().First(), Driver: c.String("driver"),
-					Labels: c.StringSlice("label"), Options: c.StringSlice("opt"),
+					Labels: labels, Options: c.StringSlice("opt"),
 				})
 				if err != nil {
 					return err

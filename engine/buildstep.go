@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"os"
 
-	"box/engine/spec"
+	"box/engine/flags"
 )
 
 // StepOptions describe the command of one RUN step of a build.
@@ -16,13 +16,14 @@ type StepOptions struct {
 	Cmd           []string
 	Env           []string
 	Workdir, User string
-	// Network is RUN's network: "" is box's default, a private one through pasta where pasta is usable.
-	Network string
-	// AddHosts are --add-host's host:ip lines for /etc/hosts.
-	AddHosts []string
-	// Mounts are bind mounts the build makes, such as a RUN heredoc's
-	// script bound read-only into the container.
-	Mounts []spec.Mount
+	// Network is RUN's network: the zero value is box's default, a
+	// private one through pasta where pasta is usable.
+	Network flags.Network
+	// AddHosts are --add-host's entries for /etc/hosts.
+	AddHosts []flags.Host
+	// Mounts are mounts the build makes, such as a RUN heredoc's script
+	// bound read-only into the container.
+	Mounts []flags.Mount
 	// Created, when set, is told the container's id before it starts.
 	Created func(id string)
 }
@@ -44,8 +45,8 @@ func (e *Engine) RunStep(ctx context.Context, opts StepOptions, io IO) (string, 
 		Workdir:    opts.Workdir,
 		User:       opts.User,
 		Network:    opts.Network,
-		AddHosts:   opts.AddHosts,
-		Binds:      opts.Mounts,
+		Names:      flags.NameOptions{Hosts: opts.AddHosts},
+		Mounts:     opts.Mounts,
 		Created:    opts.Created,
 	}, io)
 }

@@ -2,19 +2,20 @@ package engine
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"box/engine/flags"
 	"box/engine/spec"
 )
 
 // nameOptions are a container's name resolution choices, checked.
 type nameOptions struct {
 	DNS, Search, Options []string
-	// Hosts are extra /etc/hosts entries; IP hostGateway is the host.
-	Hosts []hostEntry
+	// Hosts are extra /etc/hosts entries; IP flags.HostGateway is the
+	// host.
+	Hosts []flags.Host
 	// Gateway is the address by which the container reaches the host
 	// (loopbackGateway when empty).
 	Gateway string
@@ -24,43 +25,9 @@ type nameOptions struct {
 	DNSForward string
 }
 
-type hostEntry struct{ Name, IP string }
-
-// hostGateway marks an --add-host entry for the host itself, written as
-// the container's gateway address (nameOptions.Gateway).
-const hostGateway = "host-gateway"
-
 // loopbackGateway is how a container that shares the host's network
 // reaches the host.
 const loopbackGateway = "127.0.0.1"
-
-// parseNameOptions checks --dns, --dns-search, --dns-option and
-// --add-host values as Docker does.
-func parseNameOptions(dns, search, options, addHosts []string) (nameOptions, error) {
-	out := nameOptions{DNS: dns, Search: search, Options: options}
-	for _, ip := range dns {
-		if net.ParseIP(ip) == nil {
-			return out, &UsageError{Msg: fmt.Sprintf("invalid argument %q for \"--dns\" flag: %s is not an ip address", ip, ip)}
-		}
-	}
-	for _, h := range addHosts {
-		// NAME:IP, or NAME=IP (Docker 25's form, which IPv6 needs).
-		name, ip, ok := strings.Cut(h, "=")
-		if !ok {
-			name, ip, ok = strings.Cut(h, ":")
-		}
-		switch {
-		case !ok || name == "" || strings.ContainsAny(name, " \t"):
-			return out, &UsageError{Msg: fmt.Sprintf("invalid argument %q for \"--add-host\" flag: bad format for add-host: %q", h, h)}
-		case ip == "host-gateway":
-			ip = hostGateway
-		case net.ParseIP(strings.Trim(ip, "[]")) == nil:
-			return out, &UsageError{Msg: fmt.Sprintf("invalid argument %q for \"--add-host\" flag: invalid IP address in add-host: %q", h, ip)}
-		}
-		out.Hosts = append(out.Hosts, hostEntry{Name: name, IP: strings.Trim(ip, "[]")})
-	}
-	return out, nil
-}
 
 // writeEtcFiles writes /etc/hostname, /etc/hosts and /etc/resolv.conf
 // for the container into its directory and returns them for bind mounts.
@@ -85,7 +52,7 @@ func writeEtcFiles(dir, hostname string, network spec.Network, names nameOptions
 		hosts += gateway + "\thost.containers.internal host.docker.internal\n"
 	}
 	for _, h := range names.Hosts {
-		if h.IP == hostGateway {
+		if h.IP == flags.HostGateway {
 			h.IP = gateway
 		}
 		hosts += h.IP + "\t" + h.Name + "\n"

@@ -6,33 +6,6 @@ import (
 	"box/engine/spec"
 )
 
-func TestParseNameOptions(t *testing.T) {
-	got, err := parseNameOptions([]string{"9.9.9.9", "2001:db8::1"}, nil, nil, []string{"db:10.0.0.5", "gw:host-gateway", "v6=::1", "b:[::2]"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []hostEntry{{"db", "10.0.0.5"}, {"gw", hostGateway}, {"v6", "::1"}, {"b", "::2"}}
-	if len(got.Hosts) != len(want) {
-		t.Fatalf("hosts %v", got.Hosts)
-	}
-	for i := range want {
-		if got.Hosts[i] != want[i] {
-			t.Errorf("host %d: %v, want %v", i, got.Hosts[i], want[i])
-		}
-	}
-	for _, c := range []struct{ dns, add []string }{
-		{[]string{"1.2.3"}, nil},
-		{[]string{"example.com"}, nil},
-		{nil, []string{"nocolon"}},
-		{nil, []string{":1.2.3.4"}},
-		{nil, []string{"db:notanip"}},
-	} {
-		if _, err := parseNameOptions(c.dns, nil, nil, c.add); err == nil {
-			t.Errorf("dns %v add-host %v: want an error", c.dns, c.add)
-		}
-	}
-}
-
 func TestResolvConf(t *testing.T) {
 	host := "# generated\nnameserver 10.0.0.1\nnameserver 10.0.0.2\nsearch corp.example\noptions edns0\n"
 	for _, c := range []struct {

@@ -20,8 +20,6 @@ import (
 // ExecOptions are `box exec`'s choices.
 type ExecOptions struct {
 	spec.ExecOptions
-	// EnvFiles hold more KEY=VALUE lines, under Env.
-	EnvFiles []string
 	// Interactive passes the caller's stdin on.
 	Interactive bool
 	// Detach returns once the process runs; its output is discarded.
@@ -40,11 +38,7 @@ func (e *Engine) Exec(ctx context.Context, nameOrID string, opts ExecOptions, st
 	if err != nil {
 		return 0, err
 	}
-	env, err := readEnvFiles(opts.EnvFiles)
-	if err != nil {
-		return 0, err
-	}
-	opts.Env = resolveEnv(append(env, opts.Env...))
+	opts.Env = resolveEnv(opts.Env)
 	c, err := e.LookupContainer(nameOrID)
 	if err != nil {
 		return 0, err

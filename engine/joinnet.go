@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
+
+	"box/engine/flags"
 )
 
 // Sharing another container's network: --network container:NAME.
@@ -23,20 +25,18 @@ import (
 // engine call there (guest_client.go, guest_server.go). Root needs none of
 // this and joins directly.
 
-// containerNetworkPrefix starts the network mode that shares a container's.
-const containerNetworkPrefix = "container:"
-
 // networkOwnerEnv names, in a box that a monitor runs for a client, the
 // container whose namespace it runs in.
 const networkOwnerEnv = "_BOX_NETWORK_OWNER"
 
-// networkOwnerName is NAME of a "container:NAME" mode, or "".
+// networkOwnerName is NAME of a recorded "container:NAME" mode (the
+// spelling flags.Network gives it), or "".
 func networkOwnerName(mode string) string {
-	name, ok := strings.CutPrefix(mode, containerNetworkPrefix)
-	if !ok {
+	n := flags.ParseNetwork(mode)
+	if n.Mode != flags.NetworkContainer {
 		return ""
 	}
-	return name
+	return n.Name
 }
 
 // NotRunningOwnerError is a container to share the network of that is not
@@ -64,18 +64,17 @@ func (e *Engine) runningOwner(mode string) (*Container, error) {
 // modes; the mode then names it by id. It must run unless the container
 // is only created.
 func (e *Engine) networkOwner(opts *RunOptions) (*Container, error) {
-	name := networkOwnerName(opts.Network)
-	if name == "" {
+	if opts.Network.Mode != flags.NetworkContainer {
 		return nil, nil
 	}
-	c, err := e.LookupContainer(name)
+	c, err := e.LookupContainer(opts.Network.Name)
 	if err != nil {
 		return nil, err
 	}
 	if !opts.CreateOnly && c.State != Running {
 		return nil, &NotRunningOwnerError{ID: c.ID}
 	}
-	opts.Network = containerNetworkPrefix + c.ID
+	opts.Network = flags.Network{Mode: flags.NetworkContainer, Name: c.ID}
 	return c, nil
 }
 

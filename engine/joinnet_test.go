@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 
+	"box/engine/flags"
+	"box/engine/network"
 	"box/storage"
 )
 
@@ -40,7 +42,16 @@ func TestNetworkOwnerName(t *testing.T) {
 func TestGuestRequestCarriesRunOptions(t *testing.T) {
 	ep := ""
 	opts := RunOptions{Image: "busybox", Name: "j", Detach: true, Cmd: []string{"sh", "-c", "exit 3"}, Entrypoint: &ep,
-		Env: []string{"A=1"}, Network: "container:abc", Puller: nopPuller{}, Created: func(string) {}}
+		Env: []string{"A=1"}, Network: flags.ParseNetwork("container:abc"), Puller: nopPuller{}, Created: func(string) {},
+		Labels:      map[string]string{"k": "v"},
+		Mounts:      []flags.Mount{{Type: flags.Bind, Source: "/h", Destination: "/c", ReadOnly: true, MakeSource: true}, {Type: flags.Volume, Source: "v", Destination: "/v", NoCopy: true, Labels: map[string]string{"a": "b"}}},
+		Publish:     []network.Port{{HostIP: "127.0.0.1", HostPort: 8080, ContainerPort: 80, Proto: "tcp"}},
+		Names:       flags.NameOptions{DNS: []string{"9.9.9.9"}, Hosts: []flags.Host{{Name: "gw", IP: flags.HostGateway, Given: "gw=host-gateway"}}},
+		Security:    flags.SecurityOptions{NoNewPrivileges: true, Seccomp: "unconfined"},
+		Log:         flags.LogConfig{Type: flags.LogJSONFile, Config: map[string]string{"max-size": "1m"}},
+		Restart:     flags.RestartPolicy{Name: "on-failure", MaximumRetryCount: 2},
+		VolumesFrom: []flags.VolumesFrom{{Container: "other", Mode: "ro"}},
+	}
 	b, err := json.Marshal(guestRequest{Run: &opts})
 	if err != nil {
 		t.Fatal(err)

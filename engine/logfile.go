@@ -16,26 +16,23 @@ import (
 	"time"
 	"unicode/utf8"
 
-	units "github.com/docker/go-units"
-
+	"box/engine/flags"
 	"box/engine/monitor"
 )
 
-// Logging drivers box has.
+// Logging drivers box has (see engine/flags).
 const (
-	// LogJSONFile is Docker's default: the container's output in ctr.log,
-	// one JSON object per line, rotated by max-size and max-file.
-	LogJSONFile = "json-file"
-	// LogNone keeps nothing; `logs` refuses to read.
-	LogNone = "none"
+	LogJSONFile = flags.LogJSONFile
+	LogNone     = flags.LogNone
 )
 
 // ErrLogsUnsupported is `logs` of a container whose logging driver keeps
 // nothing to read (Docker's words).
 var ErrLogsUnsupported = errors.New("configured logging driver does not support reading")
 
-// LogConfig is a container's --log-driver and --log-opt values, as
-// inspect shows them in HostConfig.LogConfig.
+// LogConfig is a container's --log-driver and --log-opt values
+// (engine/flags checks them), as inspect shows them in
+// HostConfig.LogConfig.
 type LogConfig struct {
 	Type   string            `json:"Type"`
 	Config map[string]string `json:"Config"`
@@ -50,61 +47,10 @@ type logPolicy struct {
 	discard  bool
 }
 
-// parseLogConfig checks --log-driver and --log-opt as Docker's json-file
-// driver does: max-size is a size with a decimal unit ("10k" is 10000
-// bytes, "1m" 1000000), max-file a count of at least 1.
-func parseLogConfig(driver string, opts []string) (LogConfig, error) {
-	cfg := LogConfig{Type: driver, Config: map[string]string{}}
-	if cfg.Type == "" {
-		cfg.Type = LogJSONFile
-	}
-	if cfg.Type != LogJSONFile && cfg.Type != LogNone {
-		return cfg, &UsageError{Msg: fmt.Sprintf("invalid --log-driver %q: box supports json-file and none", driver)}
-	}
-	for _, o := range opts {
-		k, v, ok := strings.Cut(o, "=")
-		if !ok || k == "" {
-			return cfg, &UsageError{Msg: fmt.Sprintf("invalid --log-opt %q: want KEY=VALUE", o)}
-		}
-		cfg.Config[k] = v
-	}
-	_, err := cfg.policy()
-	return cfg, err
-}
-
-// policy reads the rotation a config asks for.
+// policy reads the rotation a container's recorded config asks for.
 func (c LogConfig) policy() (logPolicy, error) {
-	p := logPolicy{maxFiles: 1, discard: c.Type == LogNone}
-	if p.discard {
-		// Docker's none driver takes whatever options it is given.
-		return p, nil
-	}
-	bad := func(format string, a ...any) error {
-		return &UsageError{Msg: "invalid --log-opt: " + fmt.Sprintf(format, a...)}
-	}
-	for k, v := range c.Config {
-		switch k {
-		case "max-size":
-			n, err := units.FromHumanSize(v)
-			if err != nil || n <= 0 {
-				return p, bad("max-size=%s: want a positive size such as 10k or 1m", v)
-			}
-			p.maxSize = n
-		case "max-file":
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 {
-				return p, bad("max-file=%s: want a whole number of at least 1", v)
-			}
-			p.maxFiles = n
-		case "compress":
-			if b, err := strconv.ParseBool(v); err != nil || b {
-				return p, bad("compress=%s: box does not compress rotated logs", v)
-			}
-		default:
-			return p, bad("unknown log opt %q for json-file log driver: box knows max-size and max-file", k)
-		}
-	}
-	return p, nil
+	r, err := flags.LogConfig(c).Rotation()
+	return logPolicy{maxSize: r.MaxSize, maxFiles: r.MaxFiles, discard: r.Discard}, err
 }
 
 // logEntry is one line of a json-file log.

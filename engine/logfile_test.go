@@ -17,40 +17,20 @@ import (
 	"box/engine/monitor"
 )
 
-func TestParseLogConfig(t *testing.T) {
+func TestLogPolicy(t *testing.T) {
 	for _, tc := range []struct {
-		driver string
-		opts   []string
-		want   logPolicy
-		bad    string // part of the error; "" for none
+		cfg  LogConfig
+		want logPolicy
+		bad  bool
 	}{
-		{"", nil, logPolicy{maxFiles: 1}, ""},
-		{"json-file", []string{"max-size=10k"}, logPolicy{maxSize: 10000, maxFiles: 1}, ""},
-		{"json-file", []string{"max-size=1m", "max-file=3"}, logPolicy{maxSize: 1000000, maxFiles: 3}, ""},
-		{"json-file", []string{"max-size=1MB", "compress=false"}, logPolicy{maxSize: 1000000, maxFiles: 1}, ""},
-		{"none", []string{"max-size=whatever"}, logPolicy{maxFiles: 1, discard: true}, ""},
-		{"syslog", nil, logPolicy{}, `invalid --log-driver "syslog"`},
-		{"json-file", []string{"max-size=-1"}, logPolicy{}, "max-size=-1"},
-		{"json-file", []string{"max-size=lots"}, logPolicy{}, "max-size=lots"},
-		{"json-file", []string{"max-file=0"}, logPolicy{}, "max-file=0"},
-		{"json-file", []string{"max-file"}, logPolicy{}, "want KEY=VALUE"},
-		{"json-file", []string{"compress=true"}, logPolicy{}, "compress"},
-		{"json-file", []string{"colour=red"}, logPolicy{}, `unknown log opt "colour"`},
+		{LogConfig{}, logPolicy{maxFiles: 1}, false},
+		{LogConfig{Type: LogJSONFile, Config: map[string]string{"max-size": "1m", "max-file": "3"}}, logPolicy{maxSize: 1000000, maxFiles: 3}, false},
+		{LogConfig{Type: LogNone, Config: map[string]string{"max-size": "x"}}, logPolicy{maxFiles: 1, discard: true}, false},
+		{LogConfig{Type: LogJSONFile, Config: map[string]string{"max-file": "0"}}, logPolicy{}, true},
 	} {
-		cfg, err := parseLogConfig(tc.driver, tc.opts)
-		if tc.bad != "" {
-			var usage *UsageError
-			if !errors.As(err, &usage) || !strings.Contains(err.Error(), tc.bad) {
-				t.Errorf("%s %v: want a usage error about %q, got %v", tc.driver, tc.opts, tc.bad, err)
-			}
-			continue
-		}
-		if err != nil {
-			t.Errorf("%s %v: %v", tc.driver, tc.opts, err)
-			continue
-		}
-		if p, _ := cfg.policy(); p != tc.want {
-			t.Errorf("%s %v: policy %+v, want %+v", tc.driver, tc.opts, p, tc.want)
+		p, err := tc.cfg.policy()
+		if (err != nil) != tc.bad || !tc.bad && p != tc.want {
+			t.Errorf("%+v: policy %+v, %v; want %+v", tc.cfg, p, err, tc.want)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"syscall"
 
+	"box/engine/flags"
 	"box/engine/network"
 	"box/engine/spec"
 )
@@ -59,37 +60,36 @@ func usageOf(err interface {
 	return &UsageError{Msg: err.Error(), Fix: err.Hint()}
 }
 
-// resolveNetwork turns --network into the mode box uses: the default
-// (and Docker's "bridge") is a private network, pasta's when pasta is
-// usable, netstack's otherwise. Publishing ports needs a private network.
-func resolveNetwork(mode string, publishing bool) (string, error) {
-	switch mode {
-	case "", "default", "bridge", "private":
-		mode = NetworkBackend()
-	case string(spec.NetworkHost), string(spec.NetworkNone):
+// resolveNetwork turns --network into the network box uses: the
+// default (Docker's "bridge") is a private network, pasta's when pasta
+// is usable, netstack's otherwise. Publishing ports needs a private
+// network.
+func resolveNetwork(n flags.Network, publishing bool) (flags.Network, error) {
+	switch n.Mode {
+	case flags.NetworkDefault:
+		return flags.NamedNetwork(NetworkBackend()), nil
+	case flags.NetworkHost, flags.NetworkNone:
 		// As Docker: published ports are discarded here, not refused.
-	default:
-		if d, ok := network.Lookup(mode); ok {
-			if err := unusable(d); err != nil {
-				return "", err
-			}
-			return mode, nil
+		return n, nil
+	case flags.NetworkContainer:
+		if publishing {
+			return n, &UsageError{Msg: "conflicting options: port publishing and the container type network mode"}
 		}
-		if networkOwnerName(mode) != "" {
-			if publishing {
-				return "", &UsageError{Msg: "conflicting options: port publishing and the container type network mode"}
-			}
-			return mode, nil
-		}
-		return "", &UsageError{Msg: fmt.Sprintf("network %q not found: box supports the default (pasta, or netstack without it), pasta, netstack, host, none and container:NAME", mode)}
+		return n, nil
 	}
-	return mode, nil
+	if d, ok := network.Lookup(n.Name); ok {
+		if err := unusable(d); err != nil {
+			return n, err
+		}
+		return n, nil
+	}
+	return n, &UsageError{Msg: fmt.Sprintf("network %q not found: box supports the default (pasta, or netstack without it), pasta, netstack, host, none and container:NAME", n.Name)}
 }
 
 // Warnings are what Docker's daemon warns of when it creates a container
 // with these options, each to be shown as "WARNING: ...".
 func (o RunOptions) Warnings() []string {
-	if o.Network == string(spec.NetworkHost) && len(o.Publish) > 0 {
+	if o.Network.Mode == flags.NetworkHost && len(o.Publish) > 0 {
 		return []string{"Published ports are discarded when using host network mode"}
 	}
 	return nil

@@ -1,10 +1,9 @@
 package engine
 
 import (
-	"box/storage/filter"
-
 	"errors"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -14,89 +13,11 @@ import (
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 
+	"box/engine/flags"
+	"box/engine/network"
 	"box/engine/spec"
+	"box/storage/filter"
 )
-
-func TestParseMounts(t *testing.T) {
-	dir := t.TempDir()
-	ms, vols, err := parseMounts(
-		[]string{dir + ":/data:ro", dir + "/new:/new"},
-		[]string{"type=bind,source=" + dir + ",target=/b,readonly", "type=tmpfs,target=/t,tmpfs-size=1m"},
-		[]string{"/scratch:size=2m"},
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []spec.Mount{
-		{Type: "bind", Source: dir, Destination: "/data", Options: []string{"ro"}},
-		{Type: "bind", Source: dir + "/new", Destination: "/new"},
-		{Type: "bind", Source: dir, Destination: "/b", Options: []string{"ro"}},
-		{Type: "tmpfs", Destination: "/t", Options: []string{"size=1m"}},
-		{Type: "tmpfs", Destination: "/scratch", Options: []string{"size=2m"}},
-	}
-	if !reflect.DeepEqual(ms, want) || vols != nil {
-		t.Fatalf("got %+v %+v\nwant %+v", ms, vols, want)
-	}
-	if _, err := os.Stat(dir + "/new"); err != nil {
-		t.Fatal("-v did not create the missing host directory, as Docker does")
-	}
-	for _, bad := range []struct{ v, m, tmpfs []string }{
-		{v: []string{"./rel:/x"}},
-		{v: []string{"a:/x"}},
-		{v: []string{"-name:/x"}},
-		{v: []string{":/x"}},
-		{v: []string{"rel"}},
-		{v: []string{"name:/x:bogus"}},
-		{v: []string{dir + ":/x:nocopy"}},
-		{v: []string{dir + ":rel"}},
-		{v: []string{dir + ":/x:bogus"}},
-		{m: []string{"type=bind,target=/x"}},
-		{m: []string{"type=bind,source=/does/not/exist,target=/x"}},
-		{m: []string{"type=tmpfs,source=/x,target=/y"}},
-		{m: []string{"type=volume,source=./v,target=/y"}},
-		{m: []string{"type=volume,source=vol,target=/y,volume-opt=type=nfs"}},
-		{m: []string{"type=volume,target=/y,volume-driver=nfs"}},
-		{m: []string{"type=bind,source=/,target=/y,volume-nocopy"}},
-		{v: []string{"vol:/same"}, m: []string{"type=volume,target=/same"}},
-		{m: []string{"target=/y,bogus=1"}},
-		{tmpfs: []string{"rel"}},
-		{v: []string{dir + ":/same"}, tmpfs: []string{"/same"}},
-	} {
-		_, _, err := parseMounts(bad.v, bad.m, bad.tmpfs)
-		var ue *UsageError
-		if !errors.As(err, &ue) {
-			t.Errorf("%+v: want a usage error, got %v", bad, err)
-		}
-	}
-}
-
-func TestParseVolumes(t *testing.T) {
-	ms, vols, err := parseMounts(
-		[]string{"data:/data", "/anon", "/anon-ro:ro", "cache:/cache:ro,nocopy", "logs:/logs:rw,z"},
-		[]string{
-			"type=volume,source=named,target=/m,readonly",
-			"type=volume,target=/m2,volume-nocopy,volume-label=a=b,volume-driver=local",
-			"target=/m3",
-		},
-		nil,
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []volumeRequest{
-		{Name: "data", Destination: "/data", Mode: "z"},
-		{Destination: "/anon"},
-		{Destination: "/anon-ro", ReadOnly: true, Mode: "ro"},
-		{Name: "cache", Destination: "/cache", ReadOnly: true, NoCopy: true, Mode: "ro,nocopy"},
-		{Name: "logs", Destination: "/logs", Mode: "rw,z"},
-		{Name: "named", Destination: "/m", ReadOnly: true},
-		{Destination: "/m2", NoCopy: true, Labels: map[string]string{"a": "b"}},
-		{Destination: "/m3"},
-	}
-	if ms != nil || !reflect.DeepEqual(vols, want) {
-		t.Fatalf("got %+v %+v\nwant %+v", ms, vols, want)
-	}
-}
 
 func TestVolumeFilter(t *testing.T) {
 	vols := []*VolumeInspect{
@@ -147,23 +68,6 @@ func TestVolumeFilter(t *testing.T) {
 		if err == nil {
 			t.Errorf("filter %q was accepted", bad)
 		}
-	}
-}
-
-func TestReadEnvFiles(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "env")
-	if err := os.WriteFile(p, []byte("# c\n\nA=1\n  B=two words\nPASSED\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	env, err := readEnvFiles([]string{p})
-	if err != nil || !reflect.DeepEqual(env, []string{"A=1", "B=two words", "PASSED"}) {
-		t.Fatalf("got %v %v", env, err)
-	}
-	if err := os.WriteFile(p, []byte("BAD KEY=1\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := readEnvFiles([]string{p}); err == nil {
-		t.Fatal("a key with a space was accepted")
 	}
 }
 
@@ -246,9 +150,12 @@ func TestValidate(t *testing.T) {
 	for _, bad := range []RunOptions{
 		{},
 		{Image: "a", Pull: "sometimes"},
-		{Image: "a", Network: "nosuch"},
-		{Image: "a", Network: "container:x", Publish: []string{"80"}},
-		{Image: "a", Network: "host", Hostname: "x"},
+		{Image: "a", Network: flags.ParseNetwork("nosuch")},
+		{Image: "a", Network: flags.ParseNetwork("container:"), Publish: []network.Port{{ContainerPort: 80}}},
+		{Image: "a", Network: flags.ParseNetwork("container:x"), Publish: []network.Port{{ContainerPort: 80}}},
+		{Image: "a", Network: flags.ParseNetwork("container:x"), Names: flags.NameOptions{DNS: []string{"1.1.1.1"}}},
+		{Image: "a", Network: flags.ParseNetwork("container:x"), Names: flags.NameOptions{Hosts: []flags.Host{{Name: "a", IP: "1.2.3.4"}}}},
+		{Image: "a", Network: flags.ParseNetwork("host"), Hostname: "x"},
 		{Image: "a", Name: "-x"},
 		{Image: "a", Name: "a/b"},
 	} {
@@ -260,7 +167,7 @@ func TestValidate(t *testing.T) {
 	// As Docker, -p with the host's network or none is discarded, with a
 	// warning for host.
 	for _, mode := range []string{"host", "none"} {
-		discard := RunOptions{Image: "a", Network: mode, Publish: []string{"80"}}
+		discard := RunOptions{Image: "a", Network: flags.ParseNetwork(mode), Publish: []network.Port{{ContainerPort: 80}}}
 		if err := validate(&discard); err != nil {
 			t.Errorf("--network %s -p 80: %v", mode, err)
 		}
@@ -269,7 +176,55 @@ func TestValidate(t *testing.T) {
 		}
 	}
 	ok := RunOptions{Image: "a", Name: "web_1.a-b"}
-	if err := validate(&ok); err != nil || ok.Pull != PullMissing || ok.Network != NetworkBackend() {
+	if err := validate(&ok); err != nil || ok.Pull != PullMissing || ok.Network.String() != NetworkBackend() {
 		t.Fatalf("%+v %v", ok, err)
+	}
+}
+
+func TestMountsOf(t *testing.T) {
+	dir := t.TempDir()
+	ms, vols, err := mountsOf([]flags.Mount{
+		{Type: flags.Bind, Source: dir + "/new", Destination: "/new", MakeSource: true},
+		{Type: flags.Bind, Source: dir, Destination: "/b", ReadOnly: true, Options: []string{"rslave"}},
+		{Type: flags.Tmpfs, Destination: "/t", ReadOnly: true, Options: []string{"size=1m"}},
+		{Type: flags.Volume, Source: "data", Destination: "/data", ReadOnly: true, Mode: "ro", Options: []string{"rshared"}, Labels: map[string]string{"a": "b"}},
+		{Type: flags.Volume, Destination: "/anon", NoCopy: true},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantMounts := []spec.Mount{
+		{Type: "bind", Source: dir + "/new", Destination: "/new"},
+		{Type: "bind", Source: dir, Destination: "/b", Options: []string{"rslave", "ro"}},
+		{Type: "tmpfs", Destination: "/t", Options: []string{"size=1m", "ro"}},
+	}
+	wantVols := []volumeRequest{
+		{Name: "data", Destination: "/data", ReadOnly: true, Mode: "ro", Options: []string{"rshared"}, Labels: map[string]string{"a": "b"}},
+		{Destination: "/anon", NoCopy: true},
+	}
+	if !reflect.DeepEqual(ms, wantMounts) || !reflect.DeepEqual(vols, wantVols) {
+		t.Fatalf("got  %+v %+v\nwant %+v %+v", ms, vols, wantMounts, wantVols)
+	}
+	if _, err := os.Stat(dir + "/new"); err != nil {
+		t.Fatal("a -v bind did not make its missing host directory, as Docker does")
+	}
+	if _, _, err := mountsOf([]flags.Mount{{Type: flags.Bind, Source: dir + "/nomake", Destination: "/x"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dir + "/nomake"); err == nil {
+		t.Fatal("a --mount bind made its host directory: Docker refuses a missing one")
+	}
+}
+
+func TestContainerLabels(t *testing.T) {
+	for _, c := range []struct{ image, run, want map[string]string }{
+		{nil, nil, nil},
+		{map[string]string{"a": "img", "b": "img"}, map[string]string{"a": "run"}, map[string]string{"a": "run", "b": "img"}},
+		{nil, map[string]string{"k": ""}, map[string]string{"k": ""}},
+	} {
+		image := maps.Clone(c.image)
+		if got := containerLabels(image, c.run); !reflect.DeepEqual(got, c.want) || !reflect.DeepEqual(image, c.image) {
+			t.Errorf("%v under %v: got %v, want %v (image's untouched)", c.run, c.image, got, c.want)
+		}
 	}
 }

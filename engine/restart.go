@@ -1,43 +1,12 @@
 package engine
 
-import (
-	"fmt"
-	"strconv"
-	"strings"
-	"time"
-)
+import "time"
 
-// RestartPolicy is --restart, as inspect shows it in HostConfig.
+// RestartPolicy is a container's --restart (engine/flags parses it), as
+// inspect shows it in HostConfig.
 type RestartPolicy struct {
 	Name              string `json:"Name"` // "no", "always", "unless-stopped" or "on-failure"
 	MaximumRetryCount int    `json:"MaximumRetryCount"`
-}
-
-// ParseRestartPolicy reads no, always, unless-stopped or
-// on-failure[:max-retries], as Docker takes them.
-func ParseRestartPolicy(s string) (RestartPolicy, error) {
-	name, count, hasCount := strings.Cut(s, ":")
-	p := RestartPolicy{Name: name}
-	switch name {
-	case "", "no":
-		p.Name = "no"
-	case "always", "unless-stopped":
-	case "on-failure":
-		if hasCount {
-			n, err := strconv.Atoi(count)
-			if err != nil || n < 0 {
-				return RestartPolicy{}, &UsageError{Msg: fmt.Sprintf("invalid restart policy %q: the maximum retry count must be a number of 0 or more", s)}
-			}
-			p.MaximumRetryCount = n
-		}
-		return p, nil
-	default:
-		return RestartPolicy{}, &UsageError{Msg: fmt.Sprintf("invalid restart policy %q: want no, always, unless-stopped or on-failure[:max-retries]", s)}
-	}
-	if hasCount {
-		return RestartPolicy{}, &UsageError{Msg: fmt.Sprintf("invalid restart policy %q: only on-failure takes a maximum retry count", s)}
-	}
-	return p, nil
 }
 
 // active says whether the policy ever restarts.

@@ -5,30 +5,6 @@ import (
 	"time"
 )
 
-func TestParseRestartPolicy(t *testing.T) {
-	for _, c := range []struct {
-		in   string
-		want RestartPolicy
-		bad  bool
-	}{
-		{"", RestartPolicy{Name: "no"}, false},
-		{"no", RestartPolicy{Name: "no"}, false},
-		{"always", RestartPolicy{Name: "always"}, false},
-		{"unless-stopped", RestartPolicy{Name: "unless-stopped"}, false},
-		{"on-failure", RestartPolicy{Name: "on-failure"}, false},
-		{"on-failure:2", RestartPolicy{Name: "on-failure", MaximumRetryCount: 2}, false},
-		{"on-failure:-1", RestartPolicy{}, true},
-		{"on-failure:x", RestartPolicy{}, true},
-		{"always:3", RestartPolicy{}, true},
-		{"sometimes", RestartPolicy{}, true},
-	} {
-		got, err := ParseRestartPolicy(c.in)
-		if (err != nil) != c.bad || got != c.want {
-			t.Errorf("ParseRestartPolicy(%q) = %+v, %v; want %+v, error %v", c.in, got, err, c.want, c.bad)
-		}
-	}
-}
-
 func TestRestarts(t *testing.T) {
 	onFailure2 := RestartPolicy{Name: "on-failure", MaximumRetryCount: 2}
 	for _, c := range []struct {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -14,6 +15,7 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"go.podman.io/storage/pkg/stringid"
 
+	"box/engine/flags"
 	"box/engine/monitor"
 	"box/engine/network"
 	"box/engine/spec"
@@ -29,7 +31,8 @@ const (
 	PullNever   PullPolicy = "never"
 )
 
-// RunOptions are `box run`'s choices, as the user gave them.
+// RunOptions are `box run`'s choices, typed: the CLI parses Docker's
+// flag syntax with engine/flags before the engine sees them.
 type RunOptions struct {
 	Image    string
 	Pull     PullPolicy
@@ -41,8 +44,8 @@ type RunOptions struct {
 	Detach bool
 	// CreateOnly prepares the container without starting it (box create).
 	CreateOnly bool
-	// Labels ("key=value" or "key") and files of them, one per line.
-	Labels, LabelFiles []string
+	// Labels are the container's, over the image's.
+	Labels map[string]string
 
 	Interactive, TTY bool
 	// Cmd replaces the image's Cmd when non-nil.
@@ -50,47 +53,46 @@ type RunOptions struct {
 	// Entrypoint replaces the image's when non-nil ("" clears it).
 	Entrypoint *string
 
-	Env, EnvFiles []string
-	Workdir       string
-	User          string
-	Hostname      string
+	// Env is KEY=VALUE, or KEY for the caller's value of KEY.
+	Env      []string
+	Workdir  string
+	User     string
+	Hostname string
 
-	Volumes, Mounts, Tmpfs []string
-	ReadOnly               bool
-	// Binds are mounts box itself makes for the container (a build
-	// step's heredoc script), typed: no flag string to parse again.
-	Binds   []spec.Mount
-	Network string
+	// Mounts are -v, --mount and --tmpfs, and mounts box itself makes
+	// for the container (a build step's heredoc script).
+	Mounts   []flags.Mount
+	ReadOnly bool
+	Network  flags.Network
 	// NetworkAliases are names the container answers to on its user
 	// network, besides its name and short id.
 	NetworkAliases []string
-	// Publish are -p specs; PublishAll (-P) publishes the image's
-	// EXPOSE list on random host ports.
-	Publish    []string
+	// Publish are the ports -p publishes (host port 0: any free one);
+	// PublishAll (-P) publishes the image's EXPOSE list on random host
+	// ports.
+	Publish    []network.Port
 	PublishAll bool
-	// DNS, DNSSearch and DNSOptions replace those of the host's
-	// resolv.conf; AddHosts are NAME:IP lines for /etc/hosts (IP may be
-	// host-gateway).
-	DNS, DNSSearch, DNSOptions, AddHosts []string
+	// Names are --dns, --dns-search, --dns-option and --add-host.
+	Names flags.NameOptions
 
+	// CapAdd and CapDrop are CAP_NAME or ALL (flags.ParseCapabilities).
 	CapAdd, CapDrop []string
-	SecurityOpt     []string
+	Security        flags.SecurityOptions
 	Privileged      bool
 
-	// LogDriver is json-file (the default) or none; LogOpts its
-	// KEY=VALUE options (max-size, max-file).
-	LogDriver string
-	LogOpts   []string
+	// Log is --log-driver and --log-opt; the zero value is json-file
+	// with no rotation.
+	Log flags.LogConfig
 
 	// Init runs box's own init as PID 1, which reaps orphans and passes
 	// signals to the command (Docker's --init).
 	Init bool
 
-	// Restart is --restart: no, always, unless-stopped or
-	// on-failure[:N]. The monitor of a detached container applies it.
-	Restart string
-	// VolumesFrom are CONTAINER[:ro|:rw]: mount all of its volumes and binds.
-	VolumesFrom []string
+	// Restart is --restart; the monitor of a detached container applies
+	// it.
+	Restart flags.RestartPolicy
+	// VolumesFrom mount all volumes and binds of other containers.
+	VolumesFrom []flags.VolumesFrom
 	// Health is --health-* and --no-healthcheck, over the image's
 	// HEALTHCHECK field by field.
 	Health HealthOptions
@@ -170,7 +172,7 @@ type UsageError = spec.UsageError
 // record and spec) and owns undoing that until the container is handed
 // over; start runs it, as its monitor or under one.
 func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error) {
-	un, err := e.userNetworkOf(opts.Network)
+	un, err := e.userNetworkOf(opts.Network.String())
 	if err != nil {
 		return "", err
 	}
@@ -237,16 +239,13 @@ type runPlan struct {
 // says so); it claims the host ports it will publish, and makes nothing
 // else.
 func (e *Engine) planRun(ctx context.Context, opts RunOptions, owner *Container) (*runPlan, error) {
-	p := &runPlan{opts: opts, owner: owner}
-	var err error
-	if p.log, err = parseLogConfig(opts.LogDriver, opts.LogOpts); err != nil {
-		return nil, err
+	p := &runPlan{opts: opts, owner: owner, log: LogConfig(opts.Log), restart: RestartPolicy(opts.Restart)}
+	if p.log.Type == "" {
+		p.log = LogConfig{Type: LogJSONFile, Config: map[string]string{}}
 	}
-	if p.names, err = parseNameOptions(opts.DNS, opts.DNSSearch, opts.DNSOptions, opts.AddHosts); err != nil {
-		return nil, err
-	}
-	if p.restart, err = ParseRestartPolicy(opts.Restart); err != nil {
-		return nil, err
+	p.names = nameOptions{DNS: opts.Names.DNS, Search: opts.Names.Search, Options: opts.Names.Options, Hosts: opts.Names.Hosts}
+	if p.restart.Name == "" {
+		p.restart.Name = "no"
 	}
 	if p.restart.active() && opts.Remove {
 		return nil, &UsageError{Msg: "conflicting options: --restart and --rm"}
@@ -267,29 +266,25 @@ func (e *Engine) planRun(ctx context.Context, opts RunOptions, owner *Container)
 	if err := validateHealth(p.healthcheck); err != nil {
 		return nil, err
 	}
-	if p.mounts, p.volumes, err = parseMounts(opts.Volumes, opts.Mounts, opts.Tmpfs); err != nil {
+	if p.mounts, p.volumes, err = mountsOf(opts.Mounts); err != nil {
 		return nil, err
 	}
-	p.mounts = append(p.mounts, opts.Binds...)
-	if p.env, err = readEnvFiles(opts.EnvFiles); err != nil {
-		return nil, err
+	p.env = opts.Env
+	p.labels = containerLabels(p.img.Config.Config.Labels, opts.Labels)
+	p.ports = slices.Clone(opts.Publish)
+	if opts.PublishAll {
+		p.ports = append(p.ports, flags.ExposedPorts(p.img.Config.Config.ExposedPorts)...)
 	}
-	p.env = append(p.env, opts.Env...)
-	if p.labels, err = containerLabels(p.img.Config.Config.Labels, opts.Labels, opts.LabelFiles); err != nil {
-		return nil, err
-	}
-	if p.ports, err = parsePorts(opts.Publish, opts.PublishAll, p.img.Config.Config.ExposedPorts); err != nil {
-		return nil, err
-	}
-	if !isPrivate(opts.Network) {
+	mode := opts.Network.String()
+	if !isPrivate(mode) {
 		// The host's network or none: nothing to publish (see Warnings).
 		p.ports = nil
 	}
 	if err := claimHostPorts(p.ports, e.Identity.Rootless()); err != nil {
 		return nil, err
 	}
-	if isPrivate(opts.Network) {
-		privateNameOptions(opts.Network, &p.names)
+	if isPrivate(mode) {
+		privateNameOptions(mode, &p.names)
 	}
 	if err := checkRoom(e.Store.Root()); err != nil {
 		return nil, err
@@ -402,7 +397,7 @@ func (e *Engine) prepare(plan *runPlan) (_ *prepared, err error) {
 		}
 	} else if err := e.userNetworkNames(plan.userNetwork, ctr.ID, name, so.Hostname, opts.NetworkAliases, &names); err != nil {
 		return nil, err
-	} else if so.EtcFiles, err = writeEtcFiles(c.dir, so.Hostname, spec.Network(opts.Network), names); err != nil {
+	} else if so.EtcFiles, err = writeEtcFiles(c.dir, so.Hostname, spec.Network(opts.Network.String()), names); err != nil {
 		return nil, err
 	}
 	if c.sp, err = spec.Generate(so); err != nil {
@@ -419,10 +414,10 @@ func (e *Engine) prepare(plan *runPlan) (_ *prepared, err error) {
 		Created: time.Now().UTC(), Path: c.sp.Process.Args[0], Args: c.sp.Process.Args[1:],
 		Remove: opts.Remove, Labels: plan.labels,
 		Entrypoint: img.Config.Config.Entrypoint, Cmd: img.Config.Config.Cmd,
-		User: so.User, Interactive: opts.Interactive, NetworkMode: opts.Network,
+		User: so.User, Interactive: opts.Interactive, NetworkMode: opts.Network.String(),
 		Privileged: opts.Privileged, CapAdd: opts.CapAdd, CapDrop: opts.CapDrop,
 		Log: plan.log, WithInit: opts.Init, Restart: plan.restart,
-		DNS: names.DNS, DNSSearch: names.Search, DNSOptions: names.Options, ExtraHosts: opts.AddHosts,
+		DNS: names.DNS, DNSSearch: names.Search, DNSOptions: names.Options, ExtraHosts: extraHosts(opts.Names.Hosts),
 		Ports: plan.ports, DNSForward: names.DNSForward,
 		Volumes: c.vols.volumes,
 	}
@@ -468,7 +463,7 @@ func (e *Engine) specOptions(plan *runPlan, rootfs string, mounts []spec.Mount, 
 		TTY:         opts.TTY,
 		Mounts:      mounts,
 		ReadOnly:    opts.ReadOnly,
-		Network:     specNetwork(opts.Network),
+		Network:     specNetwork(opts.Network.String()),
 		CapAdd:      opts.CapAdd,
 		CapDrop:     opts.CapDrop,
 		Privileged:  opts.Privileged,
@@ -482,9 +477,7 @@ func (e *Engine) specOptions(plan *runPlan, rootfs string, mounts []spec.Mount, 
 			so.Entrypoint = []string{*opts.Entrypoint}
 		}
 	}
-	if err := applySecurityOpts(&so, opts.SecurityOpt); err != nil {
-		return spec.Options{}, err
-	}
+	so.NoNewPrivileges, so.Seccomp = opts.Security.NoNewPrivileges, opts.Security.Seccomp
 	if so.Hostname == "" {
 		if so.Network == spec.NetworkHost {
 			so.Hostname, _ = os.Hostname()
@@ -663,22 +656,22 @@ func validate(opts *RunOptions) error {
 		return &UsageError{Msg: fmt.Sprintf("invalid pull policy %q: want always, missing or never", opts.Pull)}
 	}
 	if !opts.userNetwork {
-		mode, err := resolveNetwork(opts.Network, len(opts.Publish) > 0 || opts.PublishAll)
+		n, err := resolveNetwork(opts.Network, len(opts.Publish) > 0 || opts.PublishAll)
 		if err != nil {
 			return err
 		}
-		opts.Network = mode
+		opts.Network = n
 	}
-	if opts.Network == string(spec.NetworkHost) && opts.Hostname != "" {
+	if opts.Network.Mode == flags.NetworkHost && opts.Hostname != "" {
 		return &UsageError{Msg: "conflicting options: hostname and the network mode host"}
 	}
-	if networkOwnerName(opts.Network) != "" {
+	if opts.Network.Mode == flags.NetworkContainer {
 		switch {
 		case opts.Hostname != "":
 			return &UsageError{Msg: "conflicting options: hostname and the network mode"}
-		case len(opts.DNS) > 0 || len(opts.DNSSearch) > 0 || len(opts.DNSOptions) > 0:
+		case len(opts.Names.DNS) > 0 || len(opts.Names.Search) > 0 || len(opts.Names.Options) > 0:
 			return &UsageError{Msg: "conflicting options: dns and the network mode"}
-		case len(opts.AddHosts) > 0:
+		case len(opts.Names.Hosts) > 0:
 			return &UsageError{Msg: "conflicting options: custom host-to-IP mapping and the network mode"}
 		}
 	}
@@ -738,43 +731,4 @@ func nestedMappings(outer []specs.LinuxIDMapping) []specs.LinuxIDMapping {
 		m = append(m, specs.LinuxIDMapping{ContainerID: r.ContainerID, HostID: r.ContainerID, Size: r.Size})
 	}
 	return m
-}
-
-func applySecurityOpts(so *spec.Options, opts []string) error {
-	for _, o := range opts {
-		k, v, _ := strings.Cut(o, "=")
-		if !strings.Contains(o, "=") {
-			k, v, _ = strings.Cut(o, ":")
-		}
-		switch k {
-		case "no-new-privileges":
-			switch v {
-			case "", "true":
-				so.NoNewPrivileges = true
-			case "false":
-				so.NoNewPrivileges = false
-			default:
-				return &UsageError{Msg: fmt.Sprintf("invalid --security-opt %q: no-new-privileges takes true or false", o)}
-			}
-		case "seccomp":
-			switch v {
-			case "unconfined":
-				so.Seccomp = "unconfined"
-			case "":
-				return &UsageError{Msg: fmt.Sprintf("invalid --security-opt %q: seccomp takes unconfined or a profile path", o)}
-			default:
-				data, err := os.ReadFile(v)
-				if err != nil {
-					return &UsageError{Msg: fmt.Sprintf("invalid --security-opt %q: %v", o, err)}
-				}
-				so.Seccomp = string(data)
-			}
-		case "label", "apparmor":
-			// No SELinux or AppArmor confinement is applied by box; accepting
-			// these keeps Docker scripts working.
-		default:
-			return &UsageError{Msg: fmt.Sprintf("invalid --security-opt %q: box knows no-new-privileges, seccomp=unconfined|PROFILE, label and apparmor", o)}
-		}
-	}
-	return nil
 }

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"box/engine/control"
+	"box/engine/flags"
 	"box/engine/network"
 	"box/engine/spec"
 	"box/rootless"
@@ -259,7 +260,7 @@ func refuseOnUserNetwork(opts *RunOptions, n *userNetwork) error {
 		}
 	}
 	opts.userNetwork = true
-	opts.Network = n.Name
+	opts.Network = flags.NamedNetwork(n.Name)
 	return nil
 }
 
@@ -278,7 +279,7 @@ func (e *Engine) userNetworkNames(n *userNetwork, id, name, hostname string, ali
 		names.DNS = []string{n.Gateway}
 	}
 	names.Gateway = network.Gateway()
-	names.Hosts = append(names.Hosts, hostEntry{Name: hostname, IP: ep.IP})
+	names.Hosts = append(names.Hosts, flags.Host{Name: hostname, IP: ep.IP})
 	return nil
 }
 

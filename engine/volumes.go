@@ -14,6 +14,7 @@ import (
 
 	securejoin "github.com/cyphar/filepath-securejoin"
 
+	"box/engine/flags"
 	"box/engine/spec"
 	"box/engine/volume"
 	"box/storage/filter"
@@ -61,8 +62,7 @@ type VolumeCreateOptions struct {
 	Name string
 	// Driver must be "local" or empty.
 	Driver string
-	// Labels are "key=value" or "key".
-	Labels []string
+	Labels map[string]string
 	// Options are driver options, which the local driver of box refuses.
 	Options []string
 }
@@ -102,10 +102,6 @@ func (e *Engine) CreateVolume(opts VolumeCreateOptions) (*VolumeInspect, error) 
 	if len(opts.Options) > 0 {
 		return nil, &UsageError{Msg: fmt.Sprintf("invalid volume option %q: box's local volumes are plain directories and take no driver options", opts.Options[0])}
 	}
-	labels, err := parseLabelList(opts.Labels)
-	if err != nil {
-		return nil, err
-	}
 	name := opts.Name
 	if name == "" {
 		name = volume.NewName()
@@ -116,7 +112,7 @@ func (e *Engine) CreateVolume(opts VolumeCreateOptions) (*VolumeInspect, error) 
 	}
 	vs.RLock()
 	defer vs.Unlock()
-	v, _, err := vs.Create(name, labels)
+	v, _, err := vs.Create(name, opts.Labels)
 	if err != nil {
 		return nil, err
 	}
@@ -396,7 +392,7 @@ func (u *volumeUse) removeAnonymous() {
 // (taken lists the points other mounts hold already). A volume that is
 // empty gets the image's files at its mount point (rootfs, mounted),
 // unless nocopy says not to. On error nothing new stays behind.
-func (e *Engine) attachVolumes(rootfs string, reqs []volumeRequest, from []string, imageVolumes map[string]struct{}, taken []spec.Mount) (*volumeUse, error) {
+func (e *Engine) attachVolumes(rootfs string, reqs []volumeRequest, from []flags.VolumesFrom, imageVolumes map[string]struct{}, taken []spec.Mount) (*volumeUse, error) {
 	u := &volumeUse{e: e}
 	held := map[string]bool{}
 	for _, m := range taken {
@@ -479,16 +475,11 @@ func (e *Engine) attachVolumes(rootfs string, reqs []volumeRequest, from []strin
 	return u, nil
 }
 
-// volumesFrom reads --volumes-from CONTAINER[:ro|:rw]: the container's
-// volumes, which copy nothing in, and its bind mounts, read-only or
-// read-write as the suffix says, else as they are there.
-func (e *Engine) volumesFrom(arg string) ([]volumeRequest, []spec.Mount, error) {
-	name, mode, _ := strings.Cut(arg, ":")
-	switch mode {
-	case "", "ro", "rw":
-	default:
-		return nil, nil, &UsageError{Msg: fmt.Sprintf("invalid --volumes-from %q: the mode must be ro or rw", arg)}
-	}
+// volumesFrom are --volumes-from's container's volumes, which copy
+// nothing in, and its bind mounts, read-only or read-write as its mode
+// says, else as they are there.
+func (e *Engine) volumesFrom(from flags.VolumesFrom) ([]volumeRequest, []spec.Mount, error) {
+	name, mode := from.Container, from.Mode
 	c, err := e.LookupContainer(name)
 	if err != nil {
 		return nil, nil, err
@@ -561,17 +552,6 @@ func (r *record) volumeAt(dst string) *volumeMount {
 }
 
 // parseLabelList reads "key=value" (or "key") labels; nil for none.
-func parseLabelList(list []string) (map[string]string, error) {
-	if len(list) == 0 {
-		return nil, nil
-	}
-	labels := map[string]string{}
-	for _, l := range list {
-		k, v, _ := strings.Cut(l, "=")
-		if k == "" {
-			return nil, &UsageError{Msg: fmt.Sprintf("invalid label %q: the key is empty", l)}
-		}
-		labels[k] = v
-	}
-	return labels, nil
-}
+// Only network create (usernet.go) still hands the engine label
+// strings; its command can parse them with engine/flags instead.
+func parseLabelList(list []string) (map[string]string, error) { return flags.ParseLabels(list) }

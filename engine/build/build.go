@@ -1,10 +1,11 @@
 // Package build turns a Dockerfile and its context into an image, step by
-// step: RUN steps are containers made and run by the engine, COPY and ADD
-// steps are layers written straight from the context, and each step that
-// changes files becomes an image in the store that later builds reuse as
-// their cache. It reports progress only to the Progress and the writer
-// it is given, never to the terminal itself, and never tags an image
-// unless the whole build succeeded.
+// step: RUN steps are containers that a StepRunner makes and runs (the
+// engine, which commands/build.go adapts; this package never imports
+// it), COPY and ADD steps are layers written straight from the context,
+// and each step that changes files becomes an image in the store that
+// later builds reuse as their cache. It reports progress only to the
+// Progress and the writer it is given, never to the terminal itself, and
+// never tags an image unless the whole build succeeded.
 package build
 
 import (
@@ -31,7 +32,7 @@ import (
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"go.podman.io/image/v5/docker/reference"
 
-	"box/engine"
+	"box/engine/flags"
 	"box/engine/spec"
 	"box/storage"
 )
@@ -65,10 +66,10 @@ type Options struct {
 	// DockerFormat makes the image's manifest Docker's schema 2 (--format
 	// docker); the default is OCI.
 	DockerFormat bool
-	// Network is RUN's network ("" for box's default); AddHosts are
-	// --add-host's host:ip lines for RUN's /etc/hosts.
-	Network  string
-	AddHosts []string
+	// Network is RUN's network (the zero value is box's default);
+	// AddHosts are --add-host's entries for RUN's /etc/hosts.
+	Network  flags.Network
+	AddHosts []flags.Host
 	// Progress is told the build's steps as they happen; Output gets the
 	// RUN commands' output: an *os.File straight from the command, any
 	// other writer through a pipe drained before the step ends. Either
@@ -128,7 +129,7 @@ type state struct {
 }
 
 type builder struct {
-	e        *engine.Engine
+	e        host
 	ctx      context.Context
 	opts     Options
 	context  *tree
@@ -141,10 +142,12 @@ type builder struct {
 	usedArgs map[string]bool
 }
 
-// Build runs the Dockerfile's steps and returns the image it made. A
-// failing RUN comes back as a *StepError, a bad Dockerfile as a
-// *SyntaxError; intermediate containers are gone either way.
-func Build(ctx context.Context, e *engine.Engine, opts Options) (*Report, error) {
+// Build runs the Dockerfile's steps and returns the image it made in
+// store; steps runs its RUN steps. A failing RUN comes back as a
+// *StepError, a bad Dockerfile as a *SyntaxError; intermediate
+// containers are gone either way.
+func Build(ctx context.Context, store *storage.Store, steps StepRunner, opts Options) (*Report, error) {
+	e := host{Store: store, StepRunner: steps}
 	b := &builder{e: e, ctx: ctx, opts: opts, mounted: map[string]string{}, out: opts.Progress, usedArgs: map[string]bool{}}
 	if b.out == nil {
 		b.out = Plain(io.Discard)
@@ -692,8 +695,8 @@ func (b *builder) commitLayer(st *state, key, createdBy string, diff io.Reader) 
 
 func (b *builder) run(st *state, c *instructions.RunCommand) error {
 	cl := c.ShellDependantCmdLine
-	var script string       // a heredoc script run by its #! line, for the cache key
-	var mounts []spec.Mount // its file, bound into the step's container
+	var script string        // a heredoc script run by its #! line, for the cache key
+	var mounts []flags.Mount // its file, bound into the step's container
 	if len(c.Files) > 0 {
 		// As BuildKit: one heredoc alone is the script the shell runs;
 		// heredocs within a command line go to the shell as they were written.
@@ -719,7 +722,7 @@ func (b *builder) run(st *state, c *instructions.RunCommand) error {
 				}
 				defer os.RemoveAll(dir)
 				script = data
-				mounts = []spec.Mount{{Type: "bind", Source: filepath.Join(dir, name), Destination: "/dev/pipes/" + name, Options: []string{"ro"}}}
+				mounts = []flags.Mount{{Type: flags.Bind, Source: filepath.Join(dir, name), Destination: "/dev/pipes/" + name, ReadOnly: true}}
 				cl.CmdLine = []string{"/dev/pipes/" + name}
 			} else {
 				cl.CmdLine = []string{data}
@@ -752,12 +755,16 @@ func (b *builder) run(st *state, c *instructions.RunCommand) error {
 	}
 	createdBy := "RUN " + strings.Join(args, " ")
 	jsonArgs, _ := json.Marshal(args)
-	key := chain(st.key, "run", string(jsonArgs), strings.Join(env, "\x00"), st.config.User, st.config.WorkingDir, b.opts.Network)
+	key := chain(st.key, "run", string(jsonArgs), strings.Join(env, "\x00"), st.config.User, st.config.WorkingDir, b.opts.Network.String())
 	if script != "" {
 		key = chain(key, "script", script)
 	}
 	if len(b.opts.AddHosts) > 0 {
-		key = chain(key, "add-host", strings.Join(b.opts.AddHosts, "\x00"))
+		var given []string
+		for _, h := range b.opts.AddHosts {
+			given = append(given, h.Given)
+		}
+		key = chain(key, "add-host", strings.Join(given, "\x00"))
 	}
 	if b.cached(st, key) {
 		b.addHistory(st, createdBy, false)
@@ -767,32 +774,25 @@ func (b *builder) run(st *state, c *instructions.RunCommand) error {
 	if err != nil {
 		return err
 	}
-	id, err := b.e.RunStep(b.ctx, engine.StepOptions{
-		Image: st.image, Cmd: args, Env: runEnv, Workdir: st.config.WorkingDir, User: st.config.User, Network: b.opts.Network,
-		AddHosts: b.opts.AddHosts, Mounts: mounts,
+	diff, code, err := b.e.RunStep(b.ctx, Step{
+		Image: st.image, Cmd: args, Env: runEnv, Workdir: st.config.WorkingDir, User: st.config.User,
+		Network: b.opts.Network, AddHosts: b.opts.AddHosts, Mounts: mounts, Stdout: out, Stderr: out,
 		Created: func(id string) { b.out.Note(" ---> Running in " + storage.ShortID(id)) },
-	}, engine.IO{Stdout: out, Stderr: out})
+	})
 	finish()
-	if id != "" {
-		// Gone after the step, also when it failed or was interrupted.
-		defer func() { _ = b.e.RemoveContainer(context.Background(), id, true) }()
+	if diff != nil {
+		defer os.Remove(diff.Name())
+		defer diff.Close()
 	}
 	if ctxErr := b.ctx.Err(); ctxErr != nil {
 		return fmt.Errorf("RUN %s: %w", strings.Join(args, " "), ctxErr)
 	}
-	var exit *engine.ExitError
-	if errors.As(err, &exit) {
-		return &StepError{Step: b.step, Command: strings.Join(args, " "), Code: exit.Code}
-	}
 	if err != nil {
 		return fmt.Errorf("RUN %s: %w", strings.Join(args, " "), err)
 	}
-	diff, err := b.e.StepChanges(id)
-	if err != nil {
-		return fmt.Errorf("read the step's changes: %w", err)
+	if code != 0 {
+		return &StepError{Step: b.step, Command: strings.Join(args, " "), Code: code}
 	}
-	defer os.Remove(diff.Name())
-	defer diff.Close()
 	if err := b.commitLayer(st, key, createdBy, diff); err != nil {
 		return err
 	}

@@ -394,8 +394,16 @@ func AllCaps() []string {
 	return out
 }
 
+// IsCapability says whether name ("CAP_NET_ADMIN") is a Linux
+// capability box knows.
+func IsCapability(name string) bool {
+	_, ok := capNumbers[name]
+	return ok
+}
+
 // capabilities applies --privileged, --cap-add and --cap-drop to Docker's
-// default set. ALL works in either list; names take or omit CAP_ and any case.
+// default set. The lists hold capabilities as engine/flags spells them,
+// CAP_NAME, or ALL.
 func capabilities(o Options) ([]string, error) {
 	if o.Privileged {
 		return AllCaps(), nil
@@ -408,15 +416,11 @@ func capabilities(o Options) ([]string, error) {
 		var out []string
 		all := false
 		for _, c := range list {
-			c = strings.ToUpper(strings.TrimSpace(c))
 			if c == "ALL" {
 				all = true
 				continue
 			}
-			if !strings.HasPrefix(c, "CAP_") {
-				c = "CAP_" + c
-			}
-			if _, ok := capNumbers[c]; !ok {
+			if !IsCapability(c) {
 				return nil, false, &UsageError{Msg: fmt.Sprintf("unknown capability %q", c)}
 			}
 			out = append(out, c)

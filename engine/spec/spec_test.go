@@ -72,16 +72,16 @@ func TestEnvironment(t *testing.T) {
 }
 
 func TestCapabilities(t *testing.T) {
-	got, err := capabilities(Options{CapDrop: []string{"ALL"}, CapAdd: []string{"net_admin", "CAP_KILL"}})
+	got, err := capabilities(Options{CapDrop: []string{"ALL"}, CapAdd: []string{"CAP_NET_ADMIN", "CAP_KILL"}})
 	if err != nil || !reflect.DeepEqual(got, []string{"CAP_KILL", "CAP_NET_ADMIN"}) {
 		t.Fatalf("got %v %v", got, err)
 	}
-	got, _ = capabilities(Options{CapDrop: []string{"MKNOD"}})
+	got, _ = capabilities(Options{CapDrop: []string{"CAP_MKNOD"}})
 	if len(got) != len(DefaultCaps)-1 {
 		t.Fatalf("dropping one of the defaults left %d", len(got))
 	}
 	var ue *UsageError
-	if _, err := capabilities(Options{CapAdd: []string{"BOGUS"}}); !errors.As(err, &ue) {
+	if _, err := capabilities(Options{CapAdd: []string{"CAP_BOGUS"}}); !errors.As(err, &ue) {
 		t.Fatalf("unknown capability: %v", err)
 	}
 }

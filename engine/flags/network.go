@@ -1,0 +1,64 @@
+package flags
+
+import "strings"
+
+// NetworkMode is the kind of network --network asks for.
+type NetworkMode string
+
+const (
+	// NetworkDefault is box's default: a private network of the
+	// container's own ("", default, bridge and private say it).
+	NetworkDefault NetworkMode = ""
+	// NetworkHost shares the host's network.
+	NetworkHost NetworkMode = "host"
+	// NetworkNone is a network namespace with loopback only.
+	NetworkNone NetworkMode = "none"
+	// NetworkContainer shares the network of the container Name.
+	NetworkContainer NetworkMode = "container"
+	// NetworkNamed is a network by its name: a private network driver
+	// (pasta, netstack) or a user-defined network; the engine tells
+	// which, and whether it exists.
+	NetworkNamed NetworkMode = "named"
+)
+
+// Network is --network's value.
+type Network struct {
+	Mode NetworkMode `json:"mode,omitempty"`
+	// Name is the container (NetworkContainer) or the network
+	// (NetworkNamed).
+	Name string `json:"name,omitempty"`
+}
+
+// ParseNetwork reads --network: "", default, bridge or private; host;
+// none; container:NAME; or the name of a network. It cannot fail: only
+// the engine knows which names exist.
+func ParseNetwork(s string) Network {
+	switch s {
+	case "", "default", "bridge", "private":
+		return Network{}
+	case "host":
+		return Network{Mode: NetworkHost}
+	case "none":
+		return Network{Mode: NetworkNone}
+	}
+	if name, ok := strings.CutPrefix(s, "container:"); ok && name != "" {
+		return Network{Mode: NetworkContainer, Name: name}
+	}
+	return Network{Mode: NetworkNamed, Name: s}
+}
+
+// NamedNetwork is the network called name.
+func NamedNetwork(name string) Network { return Network{Mode: NetworkNamed, Name: name} }
+
+// String is the network as the engine records its mode (and inspect
+// shows it in HostConfig.NetworkMode): "" for the default, host, none,
+// container:NAME, or the name.
+func (n Network) String() string {
+	switch n.Mode {
+	case NetworkHost, NetworkNone:
+		return string(n.Mode)
+	case NetworkContainer:
+		return "container:" + n.Name
+	}
+	return n.Name
+}
