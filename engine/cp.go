@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"go.podman.io/storage/pkg/archive"
 	"golang.org/x/sys/unix"
 
@@ -61,15 +62,46 @@ func (e *Engine) containerTree(c *Container, name, what string) (t fscopy.Tree, 
 	if err != nil {
 		return fscopy.Tree{}, nil, fmt.Errorf("mount container %s: %w", name, err)
 	}
-	f, err := os.OpenFile(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	var mounts []specs.Mount
+	if what == treeRoot {
+		if mounts, err = e.containerMounts(c); err != nil {
+			_, _ = store.Unmount(c.ID, true)
+			return fscopy.Tree{}, nil, fmt.Errorf("mount container %s: %w", name, err)
+		}
+	}
+	var f *os.File
+	closeRoot := func() { f.Close() }
+	if len(mounts) > 0 {
+		f, closeRoot, err = withMounts(dir, mounts)
+	} else {
+		f, err = os.OpenFile(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	}
 	if err != nil {
 		_, _ = store.Unmount(c.ID, true)
 		return fscopy.Tree{}, nil, fmt.Errorf("mount container %s: %w", name, err)
 	}
 	return fscopy.Contained(f), func() {
-		f.Close()
+		closeRoot()
 		_, _ = store.Unmount(c.ID, true)
 	}, nil
+}
+
+// containerMounts are the volumes and bind mounts of a container that is
+// not running, which cp shows as it would see them running.
+func (e *Engine) containerMounts(c *Container) ([]specs.Mount, error) {
+	dir, err := e.Store.Backing().ContainerDirectory(c.ID)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := loadRecord(dir)
+	if err != nil {
+		return nil, err
+	}
+	sp, err := loadSpec(dir)
+	if err != nil {
+		return nil, err
+	}
+	return userMounts(sp, dir, rec.WithInit), nil
 }
 
 func (e *Engine) askTree(id, name, what string) (*os.File, error) {
@@ -100,8 +132,9 @@ func (e *Engine) askTree(id, name, what string) (*os.File, error) {
 
 // CopyOptions are `box cp`'s choices.
 type CopyOptions struct {
-	// Archive keeps the archive's user and group ids on files copied into
-	// the container; without it they belong to the container's root.
+	// Archive keeps the source's user and group ids on files copied into
+	// the container; without it they belong to the container's root. A
+	// tar archive read from stdin keeps its ids either way.
 	Archive bool
 	// FollowLink copies what a symlink given as the source points to,
 	// under the link's name.
@@ -207,7 +240,8 @@ func (e *Engine) CopyToContainer(nameOrID, dst, src string, in io.Reader, opts C
 			return err
 		}
 		defer r.Close()
-		return fscopy.Extract(r, ct, dest.Path, owner)
+		// Docker keeps the owners a tar on stdin gives, -a or not.
+		return fscopy.Extract(r, ct, dest.Path, fscopy.OwnArchive)
 	}
 
 	host, err := fscopy.Host()

@@ -5,7 +5,6 @@ import (
 	"box/storage"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -207,10 +206,7 @@ func (e *Engine) InspectContainer(nameOrID string) (*ContainerInspect, error) {
 		out.Config.Hostname, out.Config.Env = sp.Hostname, sp.Process.Env
 		out.Config.Tty, out.Config.WorkingDir = sp.Process.Terminal, sp.Process.Cwd
 		out.HostConfig.ReadonlyRootfs = sp.Root.Readonly
-		for _, m := range sp.Mounts {
-			if m.Type != "bind" || strings.HasPrefix(m.Source, dir) || m.Destination == "/sys" || rec.WithInit && (m.Destination == InitPath || strings.HasPrefix(m.Destination, initLibDir+"/")) {
-				continue
-			}
+		for _, m := range userMounts(sp, dir, rec.WithInit) {
 			ro := false
 			for _, o := range m.Options {
 				ro = ro || o == "ro"

@@ -1,0 +1,115 @@
+package e2e
+
+import (
+	"archive/tar"
+	"strings"
+	"testing"
+)
+
+// TestFidelityCpMounts: cp into and out of a stopped container reaches
+// its volumes and bind mounts, as Docker mounts them for the copy,
+// instead of the rootfs beneath them (where a file named /data would
+// stop the container from starting). A file bound read-only refuses a
+// copy, running or not, and the host's file keeps its contents.
+func TestFidelityCpMounts(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		u.MustBox(t, "pull", "-q", "busybox")
+		name := "fid-cpmnt-" + u.Mode
+		vol := "fid-cpvol-" + u.Mode
+		t.Cleanup(func() {
+			u.Box(t, "rm", "-f", name, name+"-run")
+			u.Box(t, "volume", "rm", "-f", vol)
+		})
+		bind := hostDir(t, u, map[string]string{"on-host.txt": "from the bind\n"}, nil)
+		files := hostDir(t, u, map[string]string{"ro.txt": "read-only\n", "rw.txt": "writable\n"}, nil)
+		src := hostDir(t, u, map[string]string{"f.txt": "copied in\n"}, nil)
+
+		u.MustBox(t, "create", "--name", name, "-v", vol+":/data", "-v", bind+":/b",
+			"-v", files+"/ro.txt:/etc/ro.txt:ro", "busybox", "sh", "-c", "cat /data/f.txt /b/f.txt /etc/ro.txt")
+		u.MustBox(t, "cp", src+"/f.txt", name+":/data")
+		u.MustBox(t, "cp", src+"/f.txt", name+":/b/")
+		wantFile(t, bind+"/f.txt", "copied in\n", 0o644, u.UID)
+		r := u.Box(t, "cp", src+"/f.txt", name+":/etc/ro.txt")
+		if r.Code == 0 || !strings.Contains(r.Stderr, "read-only") {
+			t.Fatalf("cp onto a read-only bound file of a stopped container: %s", r)
+		}
+		wantFile(t, files+"/ro.txt", "read-only\n", 0o644, u.UID)
+
+		// Out of the stopped container: the bind's and the volume's files.
+		r = u.MustBox(t, "cp", name+":/b/on-host.txt", "-")
+		if got, _ := tarEntries(t, r.Stdout); got["on-host.txt"] != "from the bind\n" {
+			t.Fatalf("cp out of a bind mount of a stopped container: %v", keys(got))
+		}
+		r = u.MustBox(t, "cp", name+":/data", "-")
+		if got, _ := tarEntries(t, r.Stdout); got["data/f.txt"] != "copied in\n" {
+			t.Fatalf("cp out of a volume of a stopped container: %v", keys(got))
+		}
+		// The volume holds the file; the container starts and sees it.
+		r = u.MustBox(t, "run", "--rm", "-v", vol+":/v", "busybox", "cat", "/v/f.txt")
+		wantOut(t, r, "copied in")
+		r = u.MustBox(t, "start", "-a", name)
+		if r.Stdout != "copied in\ncopied in\nread-only\n" {
+			t.Fatalf("start after cp into its mounts: %s", r)
+		}
+
+		// A running container: the read-only file refuses, the writable
+		// one takes the copy in place and stays the container's mount.
+		run := name + "-run"
+		u.MustBox(t, "run", "-d", "--name", run, "-v", files+"/ro.txt:/etc/ro.txt:ro",
+			"-v", files+"/rw.txt:/etc/rw.txt", "busybox", "sleep", "600")
+		r = u.Box(t, "cp", src+"/f.txt", run+":/etc/ro.txt")
+		if r.Code == 0 || !strings.Contains(r.Stderr, "read-only") {
+			t.Fatalf("cp onto a read-only bound file of a running container: %s", r)
+		}
+		u.MustBox(t, "cp", src+"/f.txt", run+":/etc/rw.txt")
+		wantFile(t, files+"/rw.txt", "copied in\n", 0o644, u.UID)
+		wantOut(t, u.MustBox(t, "exec", run, "cat", "/etc/ro.txt", "/etc/rw.txt"), "read-only\ncopied in")
+	})
+}
+
+// TestFidelityCpOwners: a tar on stdin keeps its owners, as Docker's
+// does; a copy from the host belongs to the container's root, or with -a
+// keeps the source's ids. A user without a subordinate range has only
+// root to give: the copy still succeeds, owned by root.
+func TestFidelityCpOwners(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		u.MustBox(t, "pull", "-q", "busybox")
+		name := "fid-cpown-" + u.Mode
+		t.Cleanup(func() { u.Box(t, "rm", "-f", name) })
+		u.MustBox(t, "run", "-d", "--name", name, "busybox", "sleep", "600")
+
+		archive := cpTar(t,
+			&tar.Header{Name: "o1", Typeflag: tar.TypeReg, Mode: 0o644, Uid: 1234, Gid: 5678, Linkname: "one"},
+			&tar.Header{Name: "dir/", Typeflag: tar.TypeDir, Mode: 0o750, Uid: 42, Gid: 43},
+			&tar.Header{Name: "dir/o2", Typeflag: tar.TypeReg, Mode: 0o600, Uid: 7, Gid: 8, Linkname: "two"},
+			&tar.Header{Name: "dir/ln", Typeflag: tar.TypeSymlink, Uid: 9, Gid: 10, Linkname: "o2"},
+		)
+		u.MustBox(t, "exec", name, "mkdir", "/tmp/in")
+		r := u.BoxIn(t, archive, "cp", "-", name+":/tmp/in/")
+		wantCode(t, r, 0)
+		want := "1234:5678 42:43 7:8 9:10"
+		if u.Mode == "norange" {
+			want = "0:0 0:0 0:0 0:0"
+		}
+		r = u.MustBox(t, "exec", name, "stat", "-c", "%u:%g", "/tmp/in/o1", "/tmp/in/dir", "/tmp/in/dir/o2", "/tmp/in/dir/ln")
+		if got := strings.Join(strings.Fields(r.Stdout), " "); got != want {
+			t.Fatalf("owners after cp of a tar on stdin: %q, want %q", got, want)
+		}
+
+		// From the host: root's without -a, the source's with it.
+		host := hostDir(t, u, map[string]string{"d/a": "a\n"}, nil)
+		owner := "0:0"
+		if u.Mode != "norange" {
+			// An id inside the container: 1234 there is a subordinate id
+			// on the host (for root the same number).
+			u.MustBox(t, "run", "--rm", "-v", host+":/h", "busybox", "chown", "1234:2345", "/h/d/a")
+			owner = "1234:2345"
+		}
+		u.MustBox(t, "cp", host+"/d", name+":/tmp/plain")
+		u.MustBox(t, "cp", "-a", host+"/d", name+":/tmp/kept")
+		r = u.MustBox(t, "exec", name, "stat", "-c", "%u:%g", "/tmp/plain/a", "/tmp/kept/a")
+		if got := strings.Join(strings.Fields(r.Stdout), " "); got != "0:0 "+owner {
+			t.Fatalf("cp and cp -a of a file of %s: %q, want %q", owner, got, "0:0 "+owner)
+		}
+	})
+}
