@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"archive/tar"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -110,6 +112,33 @@ func TestFidelityCpOwners(t *testing.T) {
 		r = u.MustBox(t, "exec", name, "stat", "-c", "%u:%g", "/tmp/plain/a", "/tmp/kept/a")
 		if got := strings.Join(strings.Fields(r.Stdout), " "); got != "0:0 "+owner {
 			t.Fatalf("cp and cp -a of a file of %s: %q, want %q", owner, got, "0:0 "+owner)
+		}
+	})
+}
+
+// TestFidelityBuildCopyHardLinks: COPY of a directory keeps its hard
+// links as links (one inode, three names), as BuildKit does.
+func TestFidelityBuildCopyHardLinks(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		u.MustBox(t, "pull", "-q", "busybox")
+		tag := "fid-hardlinks-" + u.Mode
+		t.Cleanup(func() { u.Box(t, "rmi", "-f", tag) })
+		ctx := buildContext(t, u, map[string]string{
+			"Dockerfile": "FROM busybox\nCOPY d /d\n",
+			"d/a":        "linked\n",
+			"d/single":   "alone\n",
+		})
+		for _, n := range []string{"b", "c"} {
+			if err := os.Link(filepath.Join(ctx, "d/a"), filepath.Join(ctx, "d", n)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		u.MustBox(t, "build", "-q", "-t", tag, ctx)
+		r := u.MustBox(t, "run", "--rm", tag, "stat", "-c", "%h %i", "/d/a", "/d/b", "/d/c", "/d/single")
+		lines := outLines(r.Stdout)
+		if len(lines) != 4 || lines[0] != lines[1] || lines[0] != lines[2] ||
+			!strings.HasPrefix(lines[0], "3 ") || !strings.HasPrefix(lines[3], "1 ") {
+			t.Fatalf("COPY of three names of one file and one other: %q", lines)
 		}
 	})
 }
