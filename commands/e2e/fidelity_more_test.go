@@ -2,8 +2,11 @@ package e2e
 
 import (
 	"archive/tar"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -141,4 +144,113 @@ func TestFidelityBuildCopyHardLinks(t *testing.T) {
 			t.Fatalf("COPY of three names of one file and one other: %q", lines)
 		}
 	})
+}
+
+// TestFidelitySaveNames: two names of one image save as one image with
+// both tags, to a file and to stdout. A save that fails midway leaves no
+// file behind with -o, and on stdout nothing a load would take for a
+// whole archive of fewer images.
+func TestFidelitySaveNames(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		u.MustBox(t, "pull", "-q", "busybox")
+		tag := "fid-save-" + u.Mode + ":two"
+		broken := "fid-save-broken-" + u.Mode
+		t.Cleanup(func() { u.Box(t, "rmi", "-f", tag, broken) })
+		u.MustBox(t, "tag", "busybox", tag)
+		dir := userDir(t, u)
+		want := []string{"busybox:latest", tag}
+		repoTags := func(archive string) [][]string {
+			t.Helper()
+			files, _ := tarEntries(t, archive)
+			var items []struct{ RepoTags []string }
+			if err := json.Unmarshal([]byte(files["manifest.json"]), &items); err != nil {
+				t.Fatalf("manifest.json of the archive: %v (%q)", err, files["manifest.json"])
+			}
+			var out [][]string
+			for _, it := range items {
+				var tags []string
+				for _, n := range it.RepoTags {
+					tags = append(tags, strings.TrimPrefix(n, "docker.io/library/"))
+				}
+				sort.Strings(tags)
+				out = append(out, tags)
+			}
+			return out
+		}
+		u.MustBox(t, "save", "-o", dir+"/both.tar", "busybox:latest", tag)
+		if got := repoTags(hostRead(t, dir+"/both.tar")); !reflect.DeepEqual(got, [][]string{want}) {
+			t.Fatalf("save -o of two names of one image: %v, want one image tagged %v", got, want)
+		}
+		r := u.MustBox(t, "save", "busybox:latest", tag)
+		if got := repoTags(r.Stdout); !reflect.DeepEqual(got, [][]string{want}) {
+			t.Fatalf("save to stdout of two names of one image: %v, want one image tagged %v", got, want)
+		}
+
+		// An image whose top layer's files are gone from the store: the
+		// save fails after busybox went into the archive.
+		ctx := buildContext(t, u, map[string]string{"Dockerfile": "FROM busybox\nRUN echo x > /x\n"})
+		u.MustBox(t, "build", "-q", "-t", broken, ctx)
+		top := strings.TrimSpace(u.MustBox(t, "image", "inspect", "--format", "{{range .RootFS.Layers}}{{.}} {{end}}", broken).Stdout)
+		top = top[strings.LastIndex(top, " ")+1:]
+		diff := storeLayerDir(t, u, top) + "/diff"
+		u.MustBox(t, "unshare", "mv", diff, diff+".gone")
+		t.Cleanup(func() { u.Box(t, "unshare", "mv", diff+".gone", diff) })
+
+		r = u.Box(t, "save", "-o", dir+"/broken.tar", "busybox:latest", broken)
+		if r.Code == 0 {
+			t.Fatalf("save -o of an image with a missing layer: %s", r)
+		}
+		if names, _ := filepath.Glob(dir + "/*"); len(names) != 1 {
+			t.Fatalf("a failed save -o left %v behind", names)
+		}
+		r = u.Box(t, "save", "busybox:latest", broken)
+		if r.Code == 0 {
+			t.Fatalf("save of an image with a missing layer: exit 0")
+		}
+		tr := tar.NewReader(strings.NewReader(r.Stdout))
+		for {
+			h, err := tr.Next()
+			if err != nil {
+				break
+			}
+			if h.Name == "manifest.json" {
+				t.Fatalf("a failed save wrote a manifest of the images before the failure")
+			}
+		}
+	})
+}
+
+// hostRead reads a file the test made or box wrote.
+func hostRead(t *testing.T, p string) string {
+	t.Helper()
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+// storeLayerDir is the overlay directory of the layer of u's store whose
+// uncompressed digest is diffID.
+func storeLayerDir(t *testing.T, u *User, diffID string) string {
+	t.Helper()
+	root := strings.TrimSpace(u.MustBox(t, "unshare", "sh", "-c", `echo "$BOX_STORAGE_ROOT"`).Stdout)
+	data, err := os.ReadFile(filepath.Join(root, "overlay-layers", "layers.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var layers []struct {
+		ID         string `json:"id"`
+		DiffDigest string `json:"diff-digest"`
+	}
+	if err := json.Unmarshal(data, &layers); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range layers {
+		if l.DiffDigest == diffID {
+			return filepath.Join(root, "overlay", l.ID)
+		}
+	}
+	t.Fatalf("no layer %s in %s", diffID, root)
+	return ""
 }
