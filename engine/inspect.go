@@ -96,10 +96,34 @@ type MountPoint struct {
 	RW          bool   `json:"RW"`
 }
 
-// NetworkSettings has the ports a running container publishes.
+// NetworkSettings is Docker's: the ports a running container publishes,
+// its networks, and at the top (Docker's DefaultNetworkSettings) the
+// default network's address, which scripts read as
+// {{.NetworkSettings.IPAddress}}. The fields Docker has deprecated and
+// never sets are there, empty, for templates that name them.
 type NetworkSettings struct {
+	Bridge     string  `json:"Bridge"`
+	SandboxID  string  `json:"SandboxID"`
+	SandboxKey string  `json:"SandboxKey"`
+	Ports      PortMap `json:"Ports"`
+
+	HairpinMode            bool   `json:"HairpinMode"`
+	LinkLocalIPv6Address   string `json:"LinkLocalIPv6Address"`
+	LinkLocalIPv6PrefixLen int    `json:"LinkLocalIPv6PrefixLen"`
+	SecondaryIPAddresses   []any  `json:"SecondaryIPAddresses"`
+	SecondaryIPv6Addresses []any  `json:"SecondaryIPv6Addresses"`
+
+	EndpointID          string `json:"EndpointID"`
+	Gateway             string `json:"Gateway"`
+	GlobalIPv6Address   string `json:"GlobalIPv6Address"`
+	GlobalIPv6PrefixLen int    `json:"GlobalIPv6PrefixLen"`
+	IPAddress           string `json:"IPAddress"`
+	IPPrefixLen         int    `json:"IPPrefixLen"`
+	IPv6Gateway         string `json:"IPv6Gateway"`
+	MacAddress          string `json:"MacAddress"`
+
+	// Networks are EndpointSettings by network name.
 	Networks map[string]any `json:"Networks"`
-	Ports    PortMap        `json:"Ports"`
 }
 
 // PortMap is Docker's: "80/tcp" to the host addresses it is published on.
@@ -183,6 +207,8 @@ func (e *Engine) InspectContainer(nameOrID string) (*ContainerInspect, error) {
 	}
 	if isUserNetworkMode(rec.NetworkMode) {
 		e.userNetworkSettings(rec, c.State == Running, out.NetworkSettings.Networks)
+	} else {
+		builtinNetworkSettings(rec, c.State == Running, &out.NetworkSettings)
 	}
 	if rec.WithInit {
 		out.HostConfig.Init = &rec.WithInit
@@ -231,4 +257,27 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// builtinNetworkSettings fills in the network of a container on a
+// built-in one: the private network shows as Docker's "bridge", with
+// the address the container has while it runs (at the top as well, as
+// Docker shows the default bridge's), the host's and none as theirs.
+// Another container's network (container:NAME) shows none, as Docker's.
+func builtinNetworkSettings(rec *record, running bool, ns *NetworkSettings) {
+	name := rec.NetworkMode
+	if isPrivate(name) || name == "" {
+		name = "bridge"
+	}
+	if !isBuiltinNetwork(name) {
+		return
+	}
+	es := EndpointSettings{NetworkID: builtinID(name)}
+	if a := rec.Address; running && name == "bridge" && a != nil {
+		es.EndpointID = endpointID(es.NetworkID, rec.ID)
+		es.IPAddress, es.IPPrefixLen, es.Gateway, es.MacAddress = a.IP, a.PrefixLen, a.Gateway, a.MAC
+		ns.EndpointID, ns.IPAddress, ns.IPPrefixLen = es.EndpointID, a.IP, a.PrefixLen
+		ns.Gateway, ns.MacAddress = a.Gateway, a.MAC
+	}
+	ns.Networks[name] = es
 }

@@ -254,3 +254,44 @@ func storeLayerDir(t *testing.T, u *User, diffID string) string {
 	t.Fatalf("no layer %s in %s", diffID, root)
 	return ""
 }
+
+// TestFidelityInspectAddress: inspect shows a running container's
+// address, prefix, gateway and MAC as the container has them, at the top
+// of NetworkSettings and under Networks' "bridge" (the private network,
+// pasta's or netstack's), as scripts read them from Docker's.
+func TestFidelityInspectAddress(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		u.MustBox(t, "pull", "-q", "busybox")
+		bridgeID := strings.TrimSpace(u.MustBox(t, "network", "inspect", "--format", "{{.Id}}", "bridge").Stdout)
+		for _, mode := range []string{"", "netstack"} {
+			name := "fid-addr-" + u.Mode + mode
+			t.Cleanup(func() { u.Box(t, "rm", "-f", name) })
+			args := []string{"run", "-d", "--name", name}
+			if mode != "" {
+				args = append(args, "--network", mode)
+			}
+			u.MustBox(t, append(args, "busybox", "sleep", "600")...)
+			r := u.MustBox(t, "exec", name, "sh", "-c",
+				`ip -4 -o addr show eth0 | awk '{print $4}'; ip route | awk '/^default/ {print $3}'; cat /sys/class/net/eth0/address`)
+			have := outLines(r.Stdout)
+			if len(have) != 3 || !strings.Contains(have[0], "/") {
+				t.Fatalf("the container's own address: %s", r)
+			}
+			want := strings.Replace(have[0], "/", " ", 1) + " " + have[1] + " " + have[2]
+			r = u.MustBox(t, "inspect", "--format",
+				"{{.NetworkSettings.IPAddress}} {{.NetworkSettings.IPPrefixLen}} {{.NetworkSettings.Gateway}} {{.NetworkSettings.MacAddress}}", name)
+			if got := strings.TrimSpace(r.Stdout); got != want {
+				t.Fatalf("%s: NetworkSettings shows %q, the container has %q", name, got, want)
+			}
+			r = u.MustBox(t, "inspect", "--format",
+				`{{range $n, $e := .NetworkSettings.Networks}}{{$n}} {{$e.IPAddress}} {{$e.IPPrefixLen}} {{$e.Gateway}} {{$e.MacAddress}} {{$e.NetworkID}}{{end}}`, name)
+			if got := strings.TrimSpace(r.Stdout); got != "bridge "+want+" "+bridgeID {
+				t.Fatalf("%s: NetworkSettings.Networks shows %q, want %q", name, got, "bridge "+want+" "+bridgeID)
+			}
+			// Stopped, it has no address; the network stays listed.
+			u.MustBox(t, "stop", "-t0", name)
+			r = u.MustBox(t, "inspect", "--format", `{{.NetworkSettings.IPAddress}}|{{range $n, $e := .NetworkSettings.Networks}}{{$n}}:{{$e.IPAddress}}{{end}}`, name)
+			wantOut(t, r, "|bridge:")
+		}
+	})
+}
