@@ -295,3 +295,145 @@ func TestFidelityInspectAddress(t *testing.T) {
 		}
 	})
 }
+
+// dockerInspectFields are the fields of Docker's container inspect
+// (moby's container.InspectResponse, API 1.50) that it always prints,
+// with their JSON kinds; "?" marks a pointer Docker prints as null when
+// unset. Arrays and objects may be null, as Docker's nil ones are.
+const dockerInspectFields = `AppArmorProfile string;Args array;Config object;Config.AttachStderr bool;
+Config.AttachStdin bool;Config.AttachStdout bool;Config.Cmd array;Config.Domainname string;
+Config.Entrypoint array;Config.Env array;Config.Hostname string;Config.Image string;Config.Labels object;
+Config.OnBuild array;Config.OpenStdin bool;Config.StdinOnce bool;Config.Tty bool;Config.User string;
+Config.Volumes object;Config.WorkingDir string;Created string;Driver string;ExecIDs array;GraphDriver object;
+GraphDriver.Data object;GraphDriver.Name string;HostConfig object;HostConfig.AutoRemove bool;
+HostConfig.Binds array;HostConfig.BlkioDeviceReadBps array;HostConfig.BlkioDeviceReadIOps array;
+HostConfig.BlkioDeviceWriteBps array;HostConfig.BlkioDeviceWriteIOps array;HostConfig.BlkioWeight number;
+HostConfig.BlkioWeightDevice array;HostConfig.CapAdd array;HostConfig.CapDrop array;HostConfig.Cgroup string;
+HostConfig.CgroupParent string;HostConfig.CgroupnsMode string;HostConfig.ConsoleSize array;
+HostConfig.ContainerIDFile string;HostConfig.CpuCount number;HostConfig.CpuPercent number;
+HostConfig.CpuPeriod number;HostConfig.CpuQuota number;HostConfig.CpuRealtimePeriod number;
+HostConfig.CpuRealtimeRuntime number;HostConfig.CpuShares number;HostConfig.CpusetCpus string;
+HostConfig.CpusetMems string;HostConfig.DeviceCgroupRules array;HostConfig.DeviceRequests array;
+HostConfig.Devices array;HostConfig.Dns array;HostConfig.DnsOptions array;HostConfig.DnsSearch array;
+HostConfig.ExtraHosts array;HostConfig.GroupAdd array;HostConfig.IOMaximumBandwidth number;
+HostConfig.IOMaximumIOps number;HostConfig.IpcMode string;HostConfig.Isolation string;HostConfig.Links array;
+HostConfig.LogConfig object;HostConfig.LogConfig.Config object;HostConfig.LogConfig.Type string;
+HostConfig.MaskedPaths array;HostConfig.Memory number;HostConfig.MemoryReservation number;
+HostConfig.MemorySwap number;HostConfig.MemorySwappiness number?;HostConfig.NanoCpus number;
+HostConfig.NetworkMode string;HostConfig.OomKillDisable bool?;HostConfig.OomScoreAdj number;
+HostConfig.PidMode string;HostConfig.PidsLimit number?;HostConfig.PortBindings object;HostConfig.Privileged bool;
+HostConfig.PublishAllPorts bool;HostConfig.ReadonlyPaths array;HostConfig.ReadonlyRootfs bool;
+HostConfig.RestartPolicy object;HostConfig.RestartPolicy.MaximumRetryCount number;
+HostConfig.RestartPolicy.Name string;HostConfig.SecurityOpt array;HostConfig.ShmSize number;
+HostConfig.UTSMode string;HostConfig.Ulimits array;HostConfig.UsernsMode string;HostConfig.VolumeDriver string;
+HostConfig.VolumesFrom array;HostnamePath string;HostsPath string;Id string;Image string;LogPath string;
+MountLabel string;Mounts array;Name string;NetworkSettings object;NetworkSettings.Bridge string;
+NetworkSettings.EndpointID string;NetworkSettings.Gateway string;NetworkSettings.GlobalIPv6Address string;
+NetworkSettings.GlobalIPv6PrefixLen number;NetworkSettings.HairpinMode bool;NetworkSettings.IPAddress string;
+NetworkSettings.IPPrefixLen number;NetworkSettings.IPv6Gateway string;NetworkSettings.LinkLocalIPv6Address string;
+NetworkSettings.LinkLocalIPv6PrefixLen number;NetworkSettings.MacAddress string;NetworkSettings.Networks object;
+NetworkSettings.Ports object;NetworkSettings.SandboxID string;NetworkSettings.SandboxKey string;
+NetworkSettings.SecondaryIPAddresses array;NetworkSettings.SecondaryIPv6Addresses array;
+NetworkSettings.Networks.bridge object;NetworkSettings.Networks.bridge.IPAMConfig object;
+NetworkSettings.Networks.bridge.Links array;NetworkSettings.Networks.bridge.Aliases array;
+NetworkSettings.Networks.bridge.MacAddress string;NetworkSettings.Networks.bridge.DriverOpts object;
+NetworkSettings.Networks.bridge.GwPriority number;NetworkSettings.Networks.bridge.NetworkID string;
+NetworkSettings.Networks.bridge.EndpointID string;NetworkSettings.Networks.bridge.Gateway string;
+NetworkSettings.Networks.bridge.IPAddress string;NetworkSettings.Networks.bridge.IPPrefixLen number;
+NetworkSettings.Networks.bridge.IPv6Gateway string;NetworkSettings.Networks.bridge.GlobalIPv6Address string;
+NetworkSettings.Networks.bridge.GlobalIPv6PrefixLen number;NetworkSettings.Networks.bridge.DNSNames array;
+Path string;Platform string;ProcessLabel string;ResolvConfPath string;RestartCount number;State object;
+State.Dead bool;State.Error string;State.ExitCode number;State.FinishedAt string;State.OOMKilled bool;
+State.Paused bool;State.Pid number;State.Restarting bool;State.Running bool;State.StartedAt string;
+State.Status string`
+
+// jsonKind is the kind of a decoded JSON value as dockerInspectFields
+// names it.
+func jsonKind(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return "string"
+	case float64:
+		return "number"
+	case bool:
+		return "bool"
+	case []any:
+		return "array"
+	}
+	return "object"
+}
+
+// TestFidelityFormatFields: every field Docker's ps and images formatters
+// (docker/cli cli/command/formatter) and its container inspect print is
+// in box's, of the same JSON kind, so templates and scripts that read
+// them work unchanged.
+func TestFidelityFormatFields(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		u.MustBox(t, "pull", "-q", "busybox")
+		name := "fid-fields-" + u.Mode
+		t.Cleanup(func() { u.Box(t, "rm", "-f", name) })
+		u.MustBox(t, "run", "-d", "--name", name, "busybox", "sleep", "600")
+
+		var inspected []map[string]any
+		if err := json.Unmarshal([]byte(u.MustBox(t, "inspect", name).Stdout), &inspected); err != nil || len(inspected) != 1 {
+			t.Fatalf("inspect: %v", err)
+		}
+		for _, f := range strings.Split(dockerInspectFields, ";") {
+			path, kind, _ := strings.Cut(strings.TrimSpace(f), " ")
+			var v any = inspected[0]
+			found := true
+			for _, k := range strings.Split(path, ".") {
+				m, ok := v.(map[string]any)
+				if !ok {
+					found = false
+					break
+				}
+				if v, ok = m[k]; !ok {
+					found = false
+					break
+				}
+			}
+			got := jsonKind(v)
+			nullable := strings.HasSuffix(kind, "?") || kind == "array" || kind == "object"
+			kind = strings.TrimSuffix(kind, "?")
+			switch {
+			case !found:
+				t.Errorf("inspect has no %s (Docker's is a %s)", path, kind)
+			case got != kind && !(got == "null" && nullable):
+				t.Errorf("inspect's %s is a %s, Docker's a %s", path, got, kind)
+			}
+		}
+
+		lists := []struct {
+			args   []string
+			fields string
+		}{
+			{[]string{"ps", "--filter", "name=^" + name + "$", "--format", "json"},
+				"Command CreatedAt ID Image Labels LocalVolumes Mounts Names Networks Ports RunningFor Size State Status"},
+			{[]string{"images", "--format", "json", "busybox"},
+				"Containers CreatedAt CreatedSince Digest ID Repository SharedSize Size Tag UniqueSize VirtualSize"},
+		}
+		for _, l := range lists {
+			r := u.MustBox(t, l.args...)
+			var row map[string]any
+			if err := json.Unmarshal([]byte(outLines(r.Stdout)[0]), &row); err != nil {
+				t.Fatalf("box %s: %v", strings.Join(l.args, " "), err)
+			}
+			for _, f := range strings.Fields(l.fields) {
+				if k := jsonKind(row[f]); k != "string" {
+					t.Errorf("%s --format json: %s is a %s, Docker's a string", l.args[0], f, k)
+				}
+			}
+			if l.args[0] == "ps" {
+				if p, ok := row["Platform"].(map[string]any); !ok || p["os"] != "linux" {
+					t.Errorf("ps --format json: Platform is %v, Docker's an OCI platform object", row["Platform"])
+				}
+				if row["Size"] == "" {
+					t.Errorf("ps --format json: Size is empty; Docker's json computes it")
+				}
+			}
+		}
+	})
+}
