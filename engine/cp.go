@@ -63,16 +63,17 @@ func (e *Engine) containerTree(c *Container, name, what string) (t fscopy.Tree, 
 		return fscopy.Tree{}, nil, fmt.Errorf("mount container %s: %w", name, err)
 	}
 	var mounts []specs.Mount
+	readonly := false
 	if what == treeRoot {
-		if mounts, err = e.containerMounts(c); err != nil {
+		if mounts, readonly, err = e.containerMounts(c); err != nil {
 			_, _ = store.Unmount(c.ID, true)
 			return fscopy.Tree{}, nil, fmt.Errorf("mount container %s: %w", name, err)
 		}
 	}
 	var f *os.File
 	closeRoot := func() { f.Close() }
-	if len(mounts) > 0 {
-		f, closeRoot, err = withMounts(dir, mounts)
+	if len(mounts) > 0 || readonly {
+		f, closeRoot, err = withMounts(dir, mounts, readonly)
 	} else {
 		f, err = os.OpenFile(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	}
@@ -87,21 +88,23 @@ func (e *Engine) containerTree(c *Container, name, what string) (t fscopy.Tree, 
 }
 
 // containerMounts are the volumes and bind mounts of a container that is
-// not running, which cp shows as it would see them running.
-func (e *Engine) containerMounts(c *Container) ([]specs.Mount, error) {
+// not running, which cp shows as it would see them running, and whether
+// its rootfs is read-only (--read-only), which cp then does not write
+// either, as Docker's does not.
+func (e *Engine) containerMounts(c *Container) ([]specs.Mount, bool, error) {
 	dir, err := e.Store.Backing().ContainerDirectory(c.ID)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	rec, err := loadRecord(dir)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	sp, err := loadSpec(dir)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return userMounts(sp, dir, rec.WithInit), nil
+	return userMounts(sp, dir, rec.WithInit), sp.Root != nil && sp.Root.Readonly, nil
 }
 
 func (e *Engine) askTree(id, name, what string) (*os.File, error) {
@@ -240,8 +243,12 @@ func (e *Engine) CopyToContainer(nameOrID, dst, src string, in io.Reader, opts C
 			return err
 		}
 		defer r.Close()
-		// Docker keeps the owners a tar on stdin gives, -a or not.
-		return fscopy.Extract(r, ct, dest.Path, fscopy.OwnArchive)
+		// Docker keeps the owners a tar on stdin gives, -a or not; -a
+		// insists on them (an id box cannot map is an error).
+		if !opts.Archive {
+			owner = fscopy.OwnArchive
+		}
+		return fscopy.Extract(r, ct, dest.Path, owner)
 	}
 
 	host, err := fscopy.Host()

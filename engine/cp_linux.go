@@ -40,8 +40,10 @@ func userMounts(sp *specs.Spec, dir string, withInit bool) []specs.Mount {
 // since a file descriptor carries its mount. release closes it and ends
 // the namespace, before the caller unmounts the rootfs.
 //
-// Missing mount points are made in the rootfs, as a start would.
-func withMounts(rootfs string, mounts []specs.Mount) (root *os.File, release func(), err error) {
+// Missing mount points are made in the rootfs, as a start would. With
+// readonly the rootfs is then made read-only there, as the container
+// sees it.
+func withMounts(rootfs string, mounts []specs.Mount, readonly bool) (root *os.File, release func(), err error) {
 	type opened struct {
 		root *os.File
 		err  error
@@ -54,7 +56,7 @@ func withMounts(rootfs string, mounts []specs.Mount) (root *os.File, release fun
 		// Never unlocked: the thread ends with the goroutine, and its
 		// mount namespace with it.
 		runtime.LockOSThread()
-		root, err := bindAll(rootfs, mounts)
+		root, err := bindAll(rootfs, mounts, readonly)
 		ready <- opened{root, err}
 		if err != nil {
 			return
@@ -75,7 +77,7 @@ func withMounts(rootfs string, mounts []specs.Mount) (root *os.File, release fun
 }
 
 // bindAll is withMounts' work on its locked thread.
-func bindAll(rootfs string, mounts []specs.Mount) (*os.File, error) {
+func bindAll(rootfs string, mounts []specs.Mount, readonly bool) (*os.File, error) {
 	if err := unix.Unshare(unix.CLONE_NEWNS); err != nil {
 		return nil, fmt.Errorf("new mount namespace: %w", err)
 	}
@@ -90,6 +92,13 @@ func bindAll(rootfs string, mounts []specs.Mount) (*os.File, error) {
 		if err := bindOne(root, m); err != nil {
 			root.Close()
 			return nil, fmt.Errorf("mount %s at %s: %w", m.Source, m.Destination, err)
+		}
+	}
+	if readonly {
+		// The rootfs's own mount only: the volumes keep their modes.
+		if err := unix.Mount("", rootfs, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY, ""); err != nil {
+			root.Close()
+			return nil, fmt.Errorf("make the rootfs read-only: %w", err)
 		}
 	}
 	return root, nil

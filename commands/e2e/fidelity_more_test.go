@@ -15,7 +15,8 @@ import (
 // its volumes and bind mounts, as Docker mounts them for the copy,
 // instead of the rootfs beneath them (where a file named /data would
 // stop the container from starting). A file bound read-only refuses a
-// copy, running or not, and the host's file keeps its contents.
+// copy, running or not, and the host's file keeps its contents; so does
+// the rootfs of a --read-only container.
 func TestFidelityCpMounts(t *testing.T) {
 	forEachUser(t, func(t *testing.T, u *User) {
 		u.MustBox(t, "pull", "-q", "busybox")
@@ -69,6 +70,17 @@ func TestFidelityCpMounts(t *testing.T) {
 		u.MustBox(t, "cp", src+"/f.txt", run+":/etc/rw.txt")
 		wantFile(t, files+"/rw.txt", "copied in\n", 0o644, u.UID)
 		wantOut(t, u.MustBox(t, "exec", run, "cat", "/etc/ro.txt", "/etc/rw.txt"), "read-only\ncopied in")
+
+		// --read-only: as Docker, cp writes the volumes of a stopped
+		// container but not its rootfs.
+		ro := name + "-ro"
+		t.Cleanup(func() { u.Box(t, "rm", "-f", ro) })
+		u.MustBox(t, "create", "--name", ro, "--read-only", "-v", bind+":/b", "busybox", "true")
+		if r := u.Box(t, "cp", src+"/f.txt", ro+":/"); r.Code == 0 || !strings.Contains(r.Stderr, "read-only") {
+			t.Fatalf("cp into the rootfs of a stopped --read-only container: %s", r)
+		}
+		u.MustBox(t, "cp", src+"/f.txt", ro+":/b/ro-ctr.txt")
+		wantFile(t, bind+"/ro-ctr.txt", "copied in\n", 0o644, u.UID)
 	})
 }
 
