@@ -186,7 +186,7 @@ func commandTree() []*cli.Command {
 	create, start, restart := createCommand(), startCommand(), restartCommand()
 	diff := diffCommand()
 	exec, attach := execCommand(), attachCommand()
-	top := topCommand()
+	top, stats := topCommand(), statsCommand()
 	port := portCommand()
 	pause, unpause := pauseCommand(), unpauseCommand()
 	cp, export := cpCommand(), exportCommand()
@@ -196,8 +196,8 @@ func commandTree() []*cli.Command {
 	return []*cli.Command{
 		push, loginCommand(), logoutCommand(), searchCommand(),
 		run, pull, images, rmi, tag, history, ps, rm, stop, kill, wait, logs, rename,
-		create, start, restart, diff, exec, attach, top, pause, unpause, cp, export, port,
-		versionCommand(), infoCommand(), unshareCommand(), inspectCommand(), importCommand(),
+		create, start, restart, diff, exec, attach, top, stats, pause, unpause, cp, export, port,
+		versionCommand(), infoCommand(), completionCommand(), completeCommand(), unshareCommand(), inspectCommand(), importCommand(),
 		volumeCommand(),
 		networkCommand(),
 		save, load, commit, build, buildxCommand(build),
@@ -215,7 +215,7 @@ func commandTree() []*cli.Command {
 				alias(rename, "rename"), containerPruneCommand(),
 				alias(create, "create"), alias(start, "start"), alias(restart, "restart"),
 				containerInspectCommand(), alias(diff, "diff"), alias(exec, "exec"), alias(attach, "attach"),
-				alias(top, "top"), alias(pause, "pause"), alias(unpause, "unpause"),
+				alias(top, "top"), alias(stats, "stats"), alias(pause, "pause"), alias(unpause, "unpause"),
 				alias(cp, "cp"), alias(export, "export"), alias(commit, "commit"), alias(port, "port"),
 			},
 		},

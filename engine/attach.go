@@ -50,7 +50,7 @@ func (e *Engine) Attach(ctx context.Context, nameOrID string, opts AttachOptions
 	if c.State != Running || !c.monitor.alive() {
 		return 0, &CannotAttachError{}
 	}
-	dir, err := e.Store.Backing().ContainerDirectory(c.ID)
+	dir, err := e.Store.ContainerDir(c.ID)
 	if err != nil {
 		return 0, err
 	}

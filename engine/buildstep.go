@@ -54,13 +54,9 @@ func (e *Engine) RunStep(ctx context.Context, opts StepOptions, io IO) (string, 
 // mount points box made, to a temporary file and returns it at its
 // start; the caller closes and removes it.
 func (e *Engine) StepChanges(id string) (*os.File, error) {
-	sc, err := e.Store.Backing().Container(id)
+	dir, err := e.Store.ContainerDir(id)
 	if err != nil {
 		return nil, fmt.Errorf("container %s: %w", id, err)
 	}
-	dir, err := e.Store.Backing().ContainerDirectory(id)
-	if err != nil {
-		return nil, fmt.Errorf("container %s: %w", id, err)
-	}
-	return e.layerChanges(sc, dir)
+	return e.layerChanges(id, dir)
 }

@@ -13,8 +13,6 @@ import (
 
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"go.podman.io/image/v5/docker/reference"
-	cstorage "go.podman.io/storage"
-	"go.podman.io/storage/pkg/archive"
 
 	"box/storage"
 )
@@ -51,8 +49,7 @@ func (e *Engine) Commit(ctx context.Context, nameOrID string, opts CommitOptions
 	if err != nil {
 		return "", err
 	}
-	store := e.Store.Backing()
-	sc, err := store.Container(c.ID)
+	sc, err := e.Store.Container(c.ID)
 	if err != nil {
 		return "", fmt.Errorf("commit %s: %w", nameOrID, err)
 	}
@@ -65,7 +62,7 @@ func (e *Engine) Commit(ctx context.Context, nameOrID string, opts CommitOptions
 	}
 	cfg := v1.ImageConfig{}
 	createdBy := ""
-	dir, err := store.ContainerDirectory(c.ID)
+	dir, err := e.Store.ContainerDir(c.ID)
 	if err != nil {
 		return "", fmt.Errorf("commit %s: %w", nameOrID, err)
 	}
@@ -78,7 +75,7 @@ func (e *Engine) Commit(ctx context.Context, nameOrID string, opts CommitOptions
 		createdBy = strings.Join(rec.Cmd, " ")
 	}
 
-	diff, err := e.layerChanges(sc, dir)
+	diff, err := e.layerChanges(c.ID, dir)
 	if err != nil {
 		return "", fmt.Errorf("commit %s: read its changes: %w", nameOrID, err)
 	}
@@ -100,17 +97,16 @@ func (e *Engine) Commit(ctx context.Context, nameOrID string, opts CommitOptions
 
 // layerChanges writes the changes in a container's layer to a temporary
 // file, as containerChanges does, less the mount points box made in it.
-func (e *Engine) layerChanges(sc *cstorage.Container, dir string) (*os.File, error) {
+func (e *Engine) layerChanges(id, dir string) (*os.File, error) {
 	// Mount points box made in the container's layer (/etc/hosts, a
 	// volume's directory) are not the container's doing: Docker leaves
 	// them out of the image, as it leaves them out of diff.
-	store := e.Store.Backing()
 	made := map[string]bool{}
 	if sp, err := loadSpec(dir); err == nil {
 		added := map[string]bool{}
-		if changes, err := store.Changes("", sc.LayerID); err == nil {
+		if changes, err := e.Store.ContainerChanges(id); err == nil {
 			for _, ch := range changes {
-				if ch.Kind == archive.ChangeAdd {
+				if ch.Kind == storage.ChangeAdd {
 					added[ch.Path] = true
 				}
 			}
@@ -121,14 +117,14 @@ func (e *Engine) layerChanges(sc *cstorage.Container, dir string) (*os.File, err
 			}
 		}
 	}
-	return e.containerChanges(sc.LayerID, made)
+	return e.containerChanges(id, made)
 }
 
-// containerChanges writes the changes in a container's layer, less the
+// containerChanges writes the changes in container id's layer, less the
 // paths in skip, to a temporary file and returns it at its start. The
 // store holds its layers locked while it streams a diff, and storing the
 // new layer needs that lock: the diff must be read whole first.
-func (e *Engine) containerChanges(layerID string, skip map[string]bool) (*os.File, error) {
+func (e *Engine) containerChanges(id string, skip map[string]bool) (*os.File, error) {
 	tmpDir := filepath.Join(e.Store.Root(), "tmp")
 	if err := os.MkdirAll(tmpDir, 0o700); err != nil {
 		return nil, err
@@ -137,8 +133,7 @@ func (e *Engine) containerChanges(layerID string, skip map[string]bool) (*os.Fil
 	if err != nil {
 		return nil, err
 	}
-	uncompressed := archive.Uncompressed
-	rc, err := e.Store.Backing().Diff("", layerID, &cstorage.DiffOptions{Compression: &uncompressed})
+	rc, err := e.Store.ContainerDiff(id)
 	if err == nil {
 		err = withoutPaths(f, rc, skip)
 		err = errors.Join(err, rc.Close())

@@ -11,11 +11,10 @@ import (
 	"strings"
 	"time"
 
-	cstorage "go.podman.io/storage"
-	"go.podman.io/storage/pkg/archive"
 	"golang.org/x/sys/unix"
 
 	"box/engine/monitor"
+	"box/storage"
 )
 
 // State is a container's lifecycle state, in Docker's words.
@@ -75,25 +74,22 @@ func (e *NoSuchContainerError) Unwrap() error { return ErrNoSuchContainer }
 
 // Containers lists every container, newest first.
 func (e *Engine) Containers() ([]*Container, error) {
-	raw, err := e.Store.Backing().Containers()
+	raw, err := e.Store.Containers()
 	if err != nil {
 		return nil, fmt.Errorf("list containers: %w", err)
 	}
 	out := make([]*Container, 0, len(raw))
-	for i := range raw {
-		out = append(out, e.describe(&raw[i]))
+	for _, c := range raw {
+		out = append(out, e.describe(c))
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Created.After(out[j].Created) })
 	return out, nil
 }
 
 // describe combines the store's container with box's record of it.
-func (e *Engine) describe(c *cstorage.Container) *Container {
-	ctr := &Container{ID: c.ID, ImageID: c.ImageID, Created: c.Created, State: Created}
-	if len(c.Names) > 0 {
-		ctr.Name = c.Names[0]
-	}
-	dir, err := e.Store.Backing().ContainerDirectory(c.ID)
+func (e *Engine) describe(c *storage.Container) *Container {
+	ctr := &Container{ID: c.ID, Name: c.Name, ImageID: c.ImageID, Created: c.Created, State: Created}
+	dir, err := e.Store.ContainerDir(c.ID)
 	if err != nil {
 		return ctr
 	}
@@ -231,8 +227,8 @@ func (e *Engine) RemoveContainer(ctx context.Context, nameOrID string, force boo
 	removeLogs(e, c.ID)
 	// The rootfs mount lived in the monitor's mount namespace; the store's
 	// count of it is stale here, so the unmount only resets it.
-	_, _ = e.Store.Backing().Unmount(c.ID, true)
-	if err := e.Store.Backing().DeleteContainer(c.ID); err != nil && !errors.Is(err, cstorage.ErrContainerUnknown) && !errors.Is(err, cstorage.ErrNotAContainer) {
+	_ = e.Store.UnmountContainer(c.ID)
+	if err := e.Store.DeleteContainer(c.ID); err != nil && !errors.Is(err, storage.ErrContainerUnknown) {
 		return fmt.Errorf("remove container %s: %w", c.Name, err)
 	}
 	_ = os.RemoveAll(filepath.Join(e.stateRoot(), c.ID))
@@ -260,11 +256,7 @@ func waitGone(ctx context.Context, p *processID, limit time.Duration) error {
 // ContainerSize is the size of what the container wrote, as `ps -s`
 // shows it; 0 when it cannot be told.
 func (e *Engine) ContainerSize(id string) int64 {
-	c, err := e.Store.Backing().Container(id)
-	if err != nil {
-		return 0
-	}
-	n, err := e.Store.Backing().DiffSize("", c.LayerID)
+	n, err := e.Store.ContainerSize(id)
 	if err != nil {
 		return 0
 	}
@@ -280,14 +272,14 @@ func (e *Engine) Rename(nameOrID, newName string) error {
 	if err != nil {
 		return err
 	}
-	// The store would hand the name over from its holder; Docker refuses.
-	if o, err := e.Store.Backing().Container(newName); err == nil && o.ID != c.ID {
-		return &NameConflictError{Name: newName, ID: o.ID}
-	}
-	if err := e.Store.Backing().SetNames(c.ID, []string{newName}); err != nil {
+	// Docker refuses a name another container holds, as the store does.
+	if err := e.Store.RenameContainer(c.ID, newName); err != nil {
+		if inUse := (*storage.NameInUseError)(nil); errors.As(err, &inUse) {
+			return &NameConflictError{Name: newName, ID: inUse.ID}
+		}
 		return fmt.Errorf("rename %s: %w", nameOrID, err)
 	}
-	dir, err := e.Store.Backing().ContainerDirectory(c.ID)
+	dir, err := e.Store.ContainerDir(c.ID)
 	if err != nil {
 		return err
 	}
@@ -336,11 +328,7 @@ func (e *Engine) Diff(nameOrID string) ([]Change, error) {
 	if err != nil {
 		return nil, err
 	}
-	sc, err := e.Store.Backing().Container(c.ID)
-	if err != nil {
-		return nil, fmt.Errorf("diff %s: %w", nameOrID, err)
-	}
-	changes, err := e.Store.Backing().Changes("", sc.LayerID)
+	changes, err := e.Store.ContainerChanges(c.ID)
 	if err != nil {
 		return nil, fmt.Errorf("diff %s: %w", nameOrID, err)
 	}
@@ -348,42 +336,35 @@ func (e *Engine) Diff(nameOrID string) ([]Change, error) {
 	// not the container's doing; Docker leaves them out, and the
 	// directories they alone changed with them.
 	made := map[string]bool{}
-	if dir, err := e.Store.Backing().ContainerDirectory(c.ID); err == nil {
+	if dir, err := e.Store.ContainerDir(c.ID); err == nil {
 		if sp, err := loadSpec(dir); err == nil {
 			for _, m := range sp.Mounts {
 				made[m.Destination] = true
 			}
 		}
 	}
-	var kept []archive.Change
+	var kept []storage.Change
 	for _, ch := range changes {
-		if !(ch.Kind == archive.ChangeAdd && made[ch.Path]) {
+		if !(ch.Kind == storage.ChangeAdd && made[ch.Path]) {
 			kept = append(kept, ch)
 		}
 	}
 	changes = nil
 	for _, ch := range kept {
-		if ch.Kind == archive.ChangeModify && !hasChangeUnder(kept, ch.Path) && madeUnder(made, ch.Path) {
+		if ch.Kind == storage.ChangeModify && !hasChangeUnder(kept, ch.Path) && madeUnder(made, ch.Path) {
 			continue
 		}
 		changes = append(changes, ch)
 	}
 	out := make([]Change, 0, len(changes))
 	for _, ch := range changes {
-		kind := "C"
-		switch ch.Kind {
-		case archive.ChangeAdd:
-			kind = "A"
-		case archive.ChangeDelete:
-			kind = "D"
-		}
-		out = append(out, Change{Kind: kind, Path: ch.Path})
+		out = append(out, Change{Kind: string(ch.Kind), Path: ch.Path})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out, nil
 }
 
-func hasChangeUnder(changes []archive.Change, dir string) bool {
+func hasChangeUnder(changes []storage.Change, dir string) bool {
 	for _, ch := range changes {
 		if strings.HasPrefix(ch.Path, dir+"/") {
 			return true

@@ -54,11 +54,10 @@ func (e *Engine) containerTree(c *Container, name, what string) (t fscopy.Tree, 
 		}
 		// It stopped meanwhile: its layers are free to mount here.
 	}
-	store := e.Store.Backing()
 	// A monitor that died leaves the store counting a mount that lived in
 	// its namespace; the forced unmount resets the count, as Start does.
-	_, _ = store.Unmount(c.ID, true)
-	dir, err := store.Mount(c.ID, "")
+	_ = e.Store.UnmountContainer(c.ID)
+	dir, err := e.Store.MountContainer(c.ID)
 	if err != nil {
 		return fscopy.Tree{}, nil, fmt.Errorf("mount container %s: %w", name, err)
 	}
@@ -66,7 +65,7 @@ func (e *Engine) containerTree(c *Container, name, what string) (t fscopy.Tree, 
 	readonly := false
 	if what == treeRoot {
 		if mounts, readonly, err = e.containerMounts(c); err != nil {
-			_, _ = store.Unmount(c.ID, true)
+			_ = e.Store.UnmountContainer(c.ID)
 			return fscopy.Tree{}, nil, fmt.Errorf("mount container %s: %w", name, err)
 		}
 	}
@@ -78,12 +77,12 @@ func (e *Engine) containerTree(c *Container, name, what string) (t fscopy.Tree, 
 		f, err = os.OpenFile(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	}
 	if err != nil {
-		_, _ = store.Unmount(c.ID, true)
+		_ = e.Store.UnmountContainer(c.ID)
 		return fscopy.Tree{}, nil, fmt.Errorf("mount container %s: %w", name, err)
 	}
 	return fscopy.Contained(f), func() {
 		closeRoot()
-		_, _ = store.Unmount(c.ID, true)
+		_ = e.Store.UnmountContainer(c.ID)
 	}, nil
 }
 
@@ -92,7 +91,7 @@ func (e *Engine) containerTree(c *Container, name, what string) (t fscopy.Tree, 
 // its rootfs is read-only (--read-only), which cp then does not write
 // either, as Docker's does not.
 func (e *Engine) containerMounts(c *Container) ([]specs.Mount, bool, error) {
-	dir, err := e.Store.Backing().ContainerDirectory(c.ID)
+	dir, err := e.Store.ContainerDir(c.ID)
 	if err != nil {
 		return nil, false, err
 	}

@@ -171,7 +171,7 @@ func ServeMonitor(opts Options, id string, gate, report *os.File) int {
 		return 0 // the container was never made
 	}
 	gate.Close()
-	dir, err := e.Store.Backing().ContainerDirectory(id)
+	dir, err := e.Store.ContainerDir(id)
 	if err != nil {
 		return fail(err)
 	}
@@ -184,9 +184,9 @@ func ServeMonitor(opts Options, id string, gate, report *os.File) int {
 		return fail(err)
 	}
 	cleanup := func() {
-		_, _ = e.Store.Backing().Unmount(id, true)
+		_ = e.Store.UnmountContainer(id)
 		if rec.Remove {
-			_ = e.deleteWithVolumes(func() { _ = e.Store.Backing().DeleteContainer(id) }, rec.Volumes)
+			_ = e.deleteWithVolumes(func() { _ = e.Store.DeleteContainer(id) }, rec.Volumes)
 		}
 	}
 

@@ -1,8 +1,14 @@
 // Package engine owns containers: creating them from images, running them
 // through their monitor, and the bookkeeping a later invocation needs to
-// find them. It uses package storage for images and layers and package
+// find them. It uses package storage for images and containers' layers,
+// names and directories (never go.podman.io/storage itself) and package
 // rootless for who it runs as. It never prints: results come back as
 // values and container output goes only to the writers it is given.
+//
+// A few helpers from go.podman.io/storage/pkg stay in use here (archive's
+// tar streams with id remapping, lockfile, ioutils' atomic writes, unshare,
+// stringid): they are independent of the store, and wrapping them would
+// only add a layer that forwards each call.
 package engine
 
 import (
@@ -86,7 +92,7 @@ func (e *Engine) Reset() error {
 		}
 	}
 	root, runRoot := e.Store.Root(), e.Store.RunRoot()
-	wipeErr := e.Store.Backing().Wipe()
+	wipeErr := e.Store.Wipe()
 	e.Store.Close()
 	// Wipe leaves the driver's directories; remove the whole tree so a
 	// reset store is as new, whatever state it was in.

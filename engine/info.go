@@ -153,7 +153,7 @@ type Commit struct {
 
 // Info gathers what box knows about itself and the machine.
 func (e *Engine) Info() (*Info, error) {
-	imgs, err := e.Store.Backing().Images()
+	nimgs, err := e.Store.ImageCount()
 	if err != nil {
 		return nil, err
 	}
@@ -165,7 +165,7 @@ func (e *Engine) Info() (*Info, error) {
 	if err != nil {
 		return nil, err
 	}
-	driverStatus, _ := e.Store.Backing().Status()
+	driverStatus, _ := e.Store.DriverStatus()
 	var uts unix.Utsname
 	_ = unix.Uname(&uts)
 	var si unix.Sysinfo_t
@@ -175,7 +175,7 @@ func (e *Engine) Info() (*Info, error) {
 	layout := cgroupVersion()
 	info := &Info{
 		ID:                 engineID(e.Store.Root()),
-		Images:             len(imgs),
+		Images:             nimgs,
 		Containers:         len(ctrs),
 		Driver:             e.Store.Driver(),
 		DriverStatus:       driverStatus,

@@ -249,7 +249,7 @@ func (e *Engine) InspectContainer(nameOrID string) (*ContainerInspect, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := e.Store.Backing().ContainerDirectory(c.ID)
+	dir, err := e.Store.ContainerDir(c.ID)
 	if err != nil {
 		return nil, err
 	}

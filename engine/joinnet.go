@@ -83,7 +83,7 @@ func (e *Engine) networkOwner(opts *RunOptions) (*Container, error) {
 // /etc/resolv.conf, which a container sharing its network uses as Docker
 // does, and the owner's hostname.
 func (e *Engine) ownerEtcFiles(owner string) (map[string]string, string, error) {
-	dir, err := e.Store.Backing().ContainerDirectory(owner)
+	dir, err := e.Store.ContainerDir(owner)
 	if err != nil {
 		return nil, "", err
 	}

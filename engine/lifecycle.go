@@ -152,7 +152,7 @@ func (e *Engine) Start(ctx context.Context, nameOrID string, attach, interactive
 	if c.State == Running || c.State == Restarting {
 		return 0, nil
 	}
-	dir, err := e.Store.Backing().ContainerDirectory(c.ID)
+	dir, err := e.Store.ContainerDir(c.ID)
 	if err != nil {
 		return 0, err
 	}
@@ -185,8 +185,8 @@ func (e *Engine) Start(ctx context.Context, nameOrID string, attach, interactive
 	}
 	// A monitor that died leaves the store counting a mount that lived in
 	// its namespace; the forced unmount resets the count before mounting.
-	_, _ = e.Store.Backing().Unmount(c.ID, true)
-	rootfs, err := e.Store.Backing().Mount(c.ID, "")
+	_ = e.Store.UnmountContainer(c.ID)
+	rootfs, err := e.Store.MountContainer(c.ID)
 	if err != nil {
 		return 0, fmt.Errorf("mount container %s: %w", nameOrID, err)
 	}
@@ -201,9 +201,9 @@ func (e *Engine) Start(ctx context.Context, nameOrID string, attach, interactive
 		return 0, e.startMonitor(c.ID)
 	}
 	defer func() {
-		_, _ = e.Store.Backing().Unmount(c.ID, true)
+		_ = e.Store.UnmountContainer(c.ID)
 		if rec.Remove {
-			_ = e.Store.Backing().DeleteContainer(c.ID)
+			_ = e.Store.DeleteContainer(c.ID)
 			_ = e.removeAnonymousVolumes(rec.Volumes)
 		}
 	}()
@@ -241,9 +241,9 @@ func (e *Engine) checkStartCommand(rec *record, dir, rootfs string, sp *specs.Sp
 	if !errors.As(err, &cmd) {
 		return err
 	}
-	_, _ = e.Store.Backing().Unmount(rec.ID, true)
+	_ = e.Store.UnmountContainer(rec.ID)
 	if rec.Remove {
-		_ = e.deleteWithVolumes(func() { _ = e.Store.Backing().DeleteContainer(rec.ID) }, rec.Volumes)
+		_ = e.deleteWithVolumes(func() { _ = e.Store.DeleteContainer(rec.ID) }, rec.Volumes)
 		return err
 	}
 	code := 126

@@ -437,7 +437,7 @@ func (r *logReader) Close() {
 // its output filled the disk, the room they free is what the store needs
 // to rewrite its lists while it removes the container.
 func removeLogs(e *Engine, id string) {
-	dir, err := e.Store.Backing().ContainerDirectory(id)
+	dir, err := e.Store.ContainerDir(id)
 	if err != nil {
 		return
 	}

@@ -29,7 +29,7 @@ func (e *Engine) Logs(ctx context.Context, nameOrID string, opts LogOptions, std
 	if err != nil {
 		return err
 	}
-	dir, err := e.Store.Backing().ContainerDirectory(c.ID)
+	dir, err := e.Store.ContainerDir(c.ID)
 	if err != nil {
 		return err
 	}

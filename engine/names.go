@@ -1,9 +1,10 @@
 package engine
 
 import (
+	"errors"
 	"math/rand/v2"
 
-	cstorage "go.podman.io/storage"
+	"box/storage"
 )
 
 // Docker-style generated names: adjective_surname.
@@ -34,13 +35,13 @@ var (
 )
 
 // generateName picks a Docker-style name no container of s has yet.
-func generateName(s cstorage.Store) string {
+func generateName(s *storage.Store) string {
 	for i := 0; ; i++ {
 		n := adjectives[rand.IntN(len(adjectives))] + "_" + surnames[rand.IntN(len(surnames))]
 		if i > 10 {
 			n += "_" + string(rune('0'+rand.IntN(10)))
 		}
-		if !s.Exists(n) {
+		if _, err := s.Container(n); errors.Is(err, storage.ErrContainerUnknown) {
 			return n
 		}
 	}

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
-	cstorage "go.podman.io/storage"
 	"go.podman.io/storage/pkg/stringid"
 
 	"box/engine/monitor"
@@ -325,9 +324,9 @@ func (c *prepared) release() {
 	if c.detached || c.id == "" {
 		return
 	}
-	_, _ = c.e.Store.Backing().Unmount(c.id, true)
+	_ = c.e.Store.UnmountContainer(c.id)
 	if !c.kept {
-		_ = c.e.Store.Backing().DeleteContainer(c.id)
+		_ = c.e.Store.DeleteContainer(c.id)
 		if c.plan.userNetwork != nil {
 			c.e.releaseNetworks(c.id)
 		}
@@ -349,7 +348,7 @@ func (e *Engine) prepare(plan *runPlan) (_ *prepared, err error) {
 	}()
 	name := opts.Name
 	if name == "" {
-		name = generateName(e.Store.Backing())
+		name = generateName(e.Store)
 	}
 	id := stringid.GenerateRandomID()
 	if opts.Detach {
@@ -361,18 +360,14 @@ func (e *Engine) prepare(plan *runPlan) (_ *prepared, err error) {
 	// A --rm container's layer and record never need to survive a crash:
 	// volatile ones are written without fdatasync (13 -> 7 per run; run
 	// --rm busybox true 103 -> 91 ms here), as Podman does for --rm.
-	ctr, err := e.Store.Backing().CreateContainer(id, []string{name}, img.ID, "", "", &cstorage.ContainerOptions{Volatile: opts.Remove})
-	for tries := 0; errors.Is(err, cstorage.ErrDuplicateName) && opts.Name == "" && tries < 10; tries++ {
+	ctr, err := e.Store.CreateContainer(id, name, img.ID, storage.ContainerOptions{Volatile: opts.Remove})
+	for tries := 0; errors.Is(err, storage.ErrNameInUse) && opts.Name == "" && tries < 10; tries++ {
 		// Another box took the generated name since it was found free.
-		name = generateName(e.Store.Backing())
-		ctr, err = e.Store.Backing().CreateContainer(id, []string{name}, img.ID, "", "", &cstorage.ContainerOptions{Volatile: opts.Remove})
+		name = generateName(e.Store)
+		ctr, err = e.Store.CreateContainer(id, name, img.ID, storage.ContainerOptions{Volatile: opts.Remove})
 	}
-	if errors.Is(err, cstorage.ErrDuplicateName) {
-		other := ""
-		if c, _ := e.Store.Backing().Container(name); c != nil {
-			other = c.ID
-		}
-		return nil, &NameConflictError{Name: name, ID: other}
+	if inUse := (*storage.NameInUseError)(nil); errors.As(err, &inUse) {
+		return nil, &NameConflictError{Name: name, ID: inUse.ID}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("create container: %w", err)
@@ -383,7 +378,7 @@ func (e *Engine) prepare(plan *runPlan) (_ *prepared, err error) {
 	}
 	// The rootfs mount lives only in this process's mount namespace and
 	// goes with it.
-	rootfs, err := e.Store.Backing().Mount(ctr.ID, "")
+	rootfs, err := e.Store.MountContainer(ctr.ID)
 	if err != nil {
 		return nil, fmt.Errorf("mount container %s: %w", storage.ShortID(ctr.ID), err)
 	}
@@ -396,7 +391,7 @@ func (e *Engine) prepare(plan *runPlan) (_ *prepared, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if c.dir, err = e.Store.Backing().ContainerDirectory(ctr.ID); err != nil {
+	if c.dir, err = e.Store.ContainerDir(ctr.ID); err != nil {
 		return nil, fmt.Errorf("container directory: %w", err)
 	}
 	names := plan.names

@@ -323,7 +323,7 @@ func endpointID(networkID, containerID string) string {
 func (e *Engine) liveEndpoints(n *userNetwork) map[string]*endpoint {
 	out := map[string]*endpoint{}
 	for id, ep := range n.Endpoints {
-		if c, err := e.Store.Backing().Container(id); err == nil && c != nil {
+		if _, err := e.Store.Container(id); err == nil {
 			out[id] = ep
 		}
 	}

@@ -10,6 +10,8 @@ import (
 	"net/netip"
 	"os"
 	"strings"
+
+	"box/engine/network"
 )
 
 // Address management of user networks: IPv4 only. A network's subnet is
@@ -237,9 +239,5 @@ func allocate(n *userNetwork, want string, used map[netip.Addr]bool) (netip.Addr
 	return netip.Addr{}, &UsageError{Msg: fmt.Sprintf("no available IPv4 addresses on this network's address pools: %s (%s)", n.Name, n.ID)}
 }
 
-// macOf is the MAC address of a container's interface with address a,
-// made from it as Docker makes its own (02:42 and the four bytes).
-func macOf(a netip.Addr) string {
-	b := a.As4()
-	return fmt.Sprintf("02:42:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3])
-}
+// macOf is the MAC address of a container's interface with address a.
+func macOf(a netip.Addr) string { return network.MACFor(a).String() }

@@ -238,8 +238,8 @@ func (e *Engine) joinUserNetwork(n *userNetwork, id, name string, aliases []stri
 	}
 	var ep *endpoint
 	exists := func(cid string) bool {
-		c, err := e.Store.Backing().Container(cid)
-		return err == nil && c != nil
+		_, err := e.Store.Container(cid)
+		return err == nil
 	}
 	err = s.update(func(list []*userNetwork) ([]*userNetwork, error) {
 		_, made, err := attachEndpoint(list, joinRequest{Network: n.ID, ContainerID: id, Name: name, Aliases: aliases}, exists)

@@ -200,13 +200,13 @@ func volumeFilter(args filter.Args) (func(*VolumeInspect) bool, error) {
 // volumeUsers maps each volume to the ids of the containers whose records
 // name it, running or not.
 func (e *Engine) volumeUsers() (map[string][]string, error) {
-	raw, err := e.Store.Backing().Containers()
+	raw, err := e.Store.Containers()
 	if err != nil {
 		return nil, fmt.Errorf("list containers: %w", err)
 	}
 	users := map[string][]string{}
 	for _, c := range raw {
-		dir, err := e.Store.Backing().ContainerDirectory(c.ID)
+		dir, err := e.Store.ContainerDir(c.ID)
 		if err != nil {
 			continue
 		}
@@ -301,7 +301,7 @@ func (e *Engine) RemoveContainerAndVolumes(ctx context.Context, nameOrID string,
 		return err
 	}
 	var vols []volumeMount
-	if dir, err := e.Store.Backing().ContainerDirectory(c.ID); err == nil {
+	if dir, err := e.Store.ContainerDir(c.ID); err == nil {
 		if rec, err := loadRecord(dir); err == nil {
 			vols = rec.Volumes
 		}
@@ -493,7 +493,7 @@ func (e *Engine) volumesFrom(arg string) ([]volumeRequest, []spec.Mount, error) 
 	if err != nil {
 		return nil, nil, err
 	}
-	dir, err := e.Store.Backing().ContainerDirectory(c.ID)
+	dir, err := e.Store.ContainerDir(c.ID)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -59,9 +59,11 @@ var (
 )
 
 // outsideVerbs answer without the user namespace: help and version need
-// nothing, and login, logout and search touch only the user's own
-// credentials and the network, as the user whose auth.json they are.
-var outsideVerbs = []string{"help", "h", "version", "login", "logout", "search"}
+// nothing; login, logout and search touch only the user's own
+// credentials and the network, as the user whose auth.json they are;
+// completion prints a script, and __complete (what that script runs on
+// every TAB) only reads names from the user's own store files.
+var outsideVerbs = []string{"help", "h", "version", "login", "logout", "search", "completion", "__complete"}
 
 // outsideFlags, seen before any verb, answer without the namespace.
 var outsideFlags = []string{"--help", "-h", "--version", "-v"}

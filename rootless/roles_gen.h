@@ -10,7 +10,7 @@
 static const char *const box_roles[] = {"init", "__init", "__monitor", "__nshold", "__netguest", "__netholder", NULL};
 static const char *const box_storage_helper_prefixes[] = {"storage-", NULL};
 static const char *const box_storage_helper_names[] = {"chown-by-maps", NULL};
-static const char *const box_outside_verbs[] = {"help", "h", "version", "login", "logout", "search", NULL};
+static const char *const box_outside_verbs[] = {"help", "h", "version", "login", "logout", "search", "completion", "__complete", NULL};
 static const char *const box_outside_flags[] = {"--help", "-h", "--version", "-v", NULL};
 static const char *const box_global_value_flags[] = {"--root", "--runroot", "--storage-driver", "--log-level", NULL};
 

@@ -166,6 +166,16 @@ func (s *Store) Images() ([]*Image, error) {
 	return out, nil
 }
 
+// ImageCount is how many images the store holds, intermediate build
+// images included.
+func (s *Store) ImageCount() (int, error) {
+	raw, err := s.s.Images()
+	if err != nil {
+		return 0, fmt.Errorf("list images: %w", err)
+	}
+	return len(raw), nil
+}
+
 // LookupImage finds an image by Docker-style name (alpine, alpine:3.20,
 // repo@sha256:...), by full id ("sha256:..." or bare hex) or by a unique
 // id prefix. A name wins over an id prefix that looks the same, as in

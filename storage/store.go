@@ -1,8 +1,10 @@
 // Package storage owns box's image and layer store and every transfer in
-// and out of it: pulls from registries, image listing, tagging and removal.
-// It wraps go.podman.io/storage (native overlay) and go.podman.io/image/v5.
-// It never prints: progress goes to the writer a caller hands in, and it
-// knows nothing of containers' processes or of the CLI.
+// and out of it: pulls from registries, image listing, tagging and removal,
+// and containers' read-write layers, names and directories (containers.go).
+// It wraps go.podman.io/storage (native overlay) and go.podman.io/image/v5,
+// and is the only package that reaches them: callers see its own types
+// and errors. It never prints: progress goes to the writer a caller hands
+// in, and it knows nothing of containers' processes or of the CLI.
 package storage
 
 import (
@@ -134,9 +136,6 @@ func (s *Store) Driver() string { return s.s.GraphDriverName() }
 // Root and RunRoot say where the store lives.
 func (s *Store) Root() string    { return s.s.GraphRoot() }
 func (s *Store) RunRoot() string { return s.s.RunRoot() }
-
-// Backing gives the engine the underlying store for container layers.
-func (s *Store) Backing() cstorage.Store { return s.s }
 
 // forgetMountProgram drops the overlay driver's remembered verdict that
 // native overlay does not work here, so that it is checked again. The

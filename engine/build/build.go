@@ -517,7 +517,7 @@ func (b *builder) mount(id string) (string, error) {
 	if p, ok := b.mounted[id]; ok {
 		return p, nil
 	}
-	p, err := b.e.Store.Backing().MountImage(id, nil, "")
+	p, err := b.e.Store.MountImage(id)
 	if err != nil {
 		return "", fmt.Errorf("mount image %s: %w", storage.ShortID(id), err)
 	}
@@ -527,7 +527,7 @@ func (b *builder) mount(id string) (string, error) {
 
 func (b *builder) unmountAll() {
 	for id := range b.mounted {
-		_, _ = b.e.Store.Backing().UnmountImage(id, true)
+		_ = b.e.Store.UnmountImage(id)
 	}
 }
 

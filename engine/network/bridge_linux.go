@@ -45,6 +45,15 @@ type Endpoint struct {
 	Gateway netip.Addr
 }
 
+// MACFor is the MAC address of an interface with address a, made from it
+// as Docker makes its own: 02:42 and the address's four bytes. Addresses
+// are unique on a bridge, so are these, and a container that gets an
+// address again gets the MAC its peers' ARP caches remember.
+func MACFor(a netip.Addr) net.HardwareAddr {
+	b := a.As4()
+	return net.HardwareAddr{0x02, 0x42, b[0], b[1], b[2], b[3]}
+}
+
 // handleAt opens a netlink handle in the network namespace ns. The
 // library makes its socket by setns()ing a thread there and back; rootless,
 // the way back to the host's namespace (owned by the initial user
@@ -85,15 +94,28 @@ func EnsureBridge(shared *os.File, b Bridge) error {
 	if lo, err := h.LinkByName("lo"); err == nil {
 		_ = h.LinkSetUp(lo)
 	}
+	// A bridge whose address nobody set takes the lowest of its ports'
+	// addresses, so it changed as containers came and went: every peer's
+	// ARP entry for the gateway (its name server) went stale, and names
+	// stopped resolving for seconds after a container started. Set, the
+	// address stays; it is derived from the gateway's IP as containers'
+	// are from theirs.
+	mac := MACFor(b.Gateway.Addr())
 	link, err := h.LinkByName(b.Name)
 	if err != nil {
 		la := netlink.NewLinkAttrs()
 		la.Name = b.Name
+		la.HardwareAddr = mac
 		if err := h.LinkAdd(&netlink.Bridge{LinkAttrs: la}); err != nil && !errors.Is(err, syscall.EEXIST) {
 			return fmt.Errorf("bridge %s: %w", b.Name, err)
 		}
 		if link, err = h.LinkByName(b.Name); err != nil {
 			return fmt.Errorf("bridge %s: %w", b.Name, err)
+		}
+	}
+	if link.Attrs().HardwareAddr.String() != mac.String() {
+		if err := h.LinkSetHardwareAddr(link, mac); err != nil {
+			return fmt.Errorf("bridge %s address: %w", b.Name, err)
 		}
 	}
 	if err := h.AddrReplace(link, &netlink.Addr{IPNet: ipNet(b.Gateway)}); err != nil {

@@ -75,6 +75,20 @@ func TestBridgeJoinsContainers(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// The bridge keeps the address made from its gateway's, whatever ports
+	// join it: a bridge left to choose takes its lowest port's, and every
+	// container's ARP entry for the gateway (the name server) goes stale.
+	hs, err := handleAt(shared)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hs.Close()
+	if link, err := hs.LinkByName(br.Name); err != nil {
+		t.Fatal(err)
+	} else if got, want := link.Attrs().HardwareAddr.String(), "02:42:0a:59:c8:01"; got != want {
+		t.Errorf("bridge MAC with two ports = %s, want %s", got, want)
+	}
+
 	// A serves on 10.89.200.2:8080; B reaches it over the bridge.
 	var l net.Listener
 	inNS(t, a, func() {
