@@ -1,7 +1,10 @@
 package commands
 
 import (
+	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -102,7 +105,7 @@ func runPs(c *cli.Context) error {
 	}
 	now := time.Now()
 	// As Docker: a template that shows .Size asks for sizes.
-	withSize := c.Bool("size") || strings.Contains(format, ".Size")
+	withSize := c.Bool("size") || strings.Contains(format, ".Size") || format == "json" || strings.Contains(format, "json .}}")
 	for _, ctr := range shown {
 		size := ""
 		if withSize {
@@ -134,9 +137,14 @@ type containerRow struct {
 // rowDetails are a container's mounts, network mode and platform, read
 // only when a template asks for them.
 type rowDetails struct {
-	mounts   []engine.MountPoint
+	mounts []engine.MountPoint
+	// network names the container's networks, as inspect lists them
+	// ("bridge" for the private network); ips are its addresses there.
 	network  string
+	ips      []networkIP
 	platform string
+	os, arch string
+	variant  string
 }
 
 // lazyDetails reads a container's details once, on first use.
@@ -148,13 +156,18 @@ func lazyDetails(e *engine.Engine, ctr *engine.Container) func() *rowDetails {
 		}
 		d = &rowDetails{}
 		if in, err := e.InspectContainer(ctr.ID); err == nil {
-			d.mounts, d.network = in.Mounts, in.HostConfig.NetworkMode
-			if strings.HasPrefix(d.network, "container:") {
-				// Another's network: none of its own, as in Docker.
-				d.network = ""
+			d.mounts = in.Mounts
+			// Another's network (container:NAME) lists none, as in Docker.
+			names := slices.Sorted(maps.Keys(in.NetworkSettings.Networks))
+			d.network = strings.Join(names, ",")
+			for _, n := range names {
+				if es, ok := in.NetworkSettings.Networks[n].(engine.EndpointSettings); ok && es.IPAddress != "" {
+					d.ips = append(d.ips, networkIP{Network: n, IP: es.IPAddress})
+				}
 			}
 		}
 		if img, err := e.Store.LookupImage(ctr.ImageID); err == nil && img.Config.OS != "" {
+			d.os, d.arch, d.variant = img.Config.OS, img.Config.Architecture, img.Config.Variant
 			d.platform = img.Config.OS + "/" + img.Config.Architecture
 			if img.Config.Variant != "" {
 				d.platform += "/" + img.Config.Variant
@@ -202,8 +215,9 @@ func (r containerRow) LocalVolumes() string {
 	return strconv.Itoa(n)
 }
 
-// Networks names the network the container is on, as box's inspect
-// names its network mode ("pasta", "netstack", "host", "none").
+// Networks names the networks the container is on, comma-joined, as
+// inspect's NetworkSettings.Networks has them: "bridge" for the private
+// network (pasta's or netstack's), "host", "none" or user networks.
 func (r containerRow) Networks() string { return r.loaded().network }
 
 // Platform is the container's image's os/architecture[/variant].
@@ -221,17 +235,30 @@ type networkIP struct {
 
 func (n networkIP) String() string { return n.Network + "/" + n.IP }
 
-// IPAddresses are the container's addresses by network: none that box
-// reports, as its inspect reports none.
-func (r containerRow) IPAddresses() []networkIP { return []networkIP{} }
+// IPAddresses are the container's addresses by network, while it runs.
+func (r containerRow) IPAddresses() []networkIP {
+	if ips := r.loaded().ips; ips != nil {
+		return ips
+	}
+	return []networkIP{}
+}
 
-// MarshalJSON prints the row as Docker's `--format json`.
+// MarshalJSON prints the row as Docker's `--format json`: every field a
+// string but Platform, an OCI platform object (null when unknown).
 func (r containerRow) MarshalJSON() ([]byte, error) {
-	return marshalRow(map[string]string{
+	var platform any
+	if d := r.loaded(); d.os != "" {
+		platform = struct {
+			Architecture string `json:"architecture"`
+			OS           string `json:"os"`
+			Variant      string `json:"variant,omitempty"`
+		}{d.arch, d.os, d.variant}
+	}
+	return json.Marshal(map[string]any{
 		"ID": r.ID, "Image": r.Image, "Command": r.Command, "CreatedAt": r.CreatedAt,
 		"RunningFor": r.RunningFor, "Status": r.Status, "State": r.State, "Ports": r.Ports,
 		"Names": r.Names, "Size": r.Size, "Labels": r.Labels, "Mounts": r.Mounts(),
-		"LocalVolumes": r.LocalVolumes(), "Networks": r.Networks(),
+		"LocalVolumes": r.LocalVolumes(), "Networks": r.Networks(), "Platform": platform,
 	})
 }
 

@@ -31,7 +31,7 @@ var dockerContainerFields = []struct{ tmpl, want string }{
 	{`{{.Label "missing"}}`, ""},
 	{`{{.Mounts}}`, "data,/srv/a-long-pa…"},
 	{`{{.LocalVolumes}}`, "1"},
-	{`{{.Networks}}`, "pasta"},
+	{`{{.Networks}}`, "bridge"},
 	{`{{.Platform}}`, "linux/amd64"},
 	{`{{.HealthStatus}}`, ""},
 	{`{{.IPAddresses}}`, "[]"},
@@ -53,7 +53,7 @@ func sampleRow() containerRow {
 				{Type: "volume", Name: "data", Driver: "local"},
 				{Type: "bind", Source: "/srv/a-long-path/x"},
 			},
-			network: "pasta", platform: "linux/amd64",
+			network: "bridge", platform: "linux/amd64", os: "linux", arch: "amd64",
 		}
 	}
 	return row
@@ -102,14 +102,18 @@ func TestPsFormatJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got map[string]string
+	var got map[string]any
 	if err := json.Unmarshal(b, &got); err != nil {
 		t.Fatal(err)
 	}
-	for k, want := range map[string]string{"Names": "web", "LocalVolumes": "1", "Mounts": "data,/srv/a-long-pa…", "Networks": "pasta"} {
+	for k, want := range map[string]string{"Names": "web", "LocalVolumes": "1", "Mounts": "data,/srv/a-long-pa…", "Networks": "bridge"} {
 		if got[k] != want {
 			t.Errorf("json %s = %q, want %q", k, got[k], want)
 		}
+	}
+	// Docker's Platform is an OCI platform object, the rest strings.
+	if p, ok := got["Platform"].(map[string]any); !ok || p["os"] != "linux" || p["architecture"] != "amd64" {
+		t.Errorf("json Platform = %v, want {os: linux, architecture: amd64}", got["Platform"])
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"go.podman.io/storage/pkg/archive"
 	"golang.org/x/sys/unix"
 
@@ -60,15 +61,49 @@ func (e *Engine) containerTree(c *Container, name, what string) (t fscopy.Tree, 
 	if err != nil {
 		return fscopy.Tree{}, nil, fmt.Errorf("mount container %s: %w", name, err)
 	}
-	f, err := os.OpenFile(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	var mounts []specs.Mount
+	readonly := false
+	if what == treeRoot {
+		if mounts, readonly, err = e.containerMounts(c); err != nil {
+			_ = e.Store.UnmountContainer(c.ID)
+			return fscopy.Tree{}, nil, fmt.Errorf("mount container %s: %w", name, err)
+		}
+	}
+	var f *os.File
+	closeRoot := func() { f.Close() }
+	if len(mounts) > 0 || readonly {
+		f, closeRoot, err = withMounts(dir, mounts, readonly)
+	} else {
+		f, err = os.OpenFile(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	}
 	if err != nil {
 		_ = e.Store.UnmountContainer(c.ID)
 		return fscopy.Tree{}, nil, fmt.Errorf("mount container %s: %w", name, err)
 	}
 	return fscopy.Contained(f), func() {
-		f.Close()
+		closeRoot()
 		_ = e.Store.UnmountContainer(c.ID)
 	}, nil
+}
+
+// containerMounts are the volumes and bind mounts of a container that is
+// not running, which cp shows as it would see them running, and whether
+// its rootfs is read-only (--read-only), which cp then does not write
+// either, as Docker's does not.
+func (e *Engine) containerMounts(c *Container) ([]specs.Mount, bool, error) {
+	dir, err := e.Store.ContainerDir(c.ID)
+	if err != nil {
+		return nil, false, err
+	}
+	rec, err := loadRecord(dir)
+	if err != nil {
+		return nil, false, err
+	}
+	sp, err := loadSpec(dir)
+	if err != nil {
+		return nil, false, err
+	}
+	return userMounts(sp, dir, rec.WithInit), sp.Root != nil && sp.Root.Readonly, nil
 }
 
 func (e *Engine) askTree(id, name, what string) (*os.File, error) {
@@ -99,8 +134,9 @@ func (e *Engine) askTree(id, name, what string) (*os.File, error) {
 
 // CopyOptions are `box cp`'s choices.
 type CopyOptions struct {
-	// Archive keeps the archive's user and group ids on files copied into
-	// the container; without it they belong to the container's root.
+	// Archive keeps the source's user and group ids on files copied into
+	// the container; without it they belong to the container's root. A
+	// tar archive read from stdin keeps its ids either way.
 	Archive bool
 	// FollowLink copies what a symlink given as the source points to,
 	// under the link's name.
@@ -206,6 +242,11 @@ func (e *Engine) CopyToContainer(nameOrID, dst, src string, in io.Reader, opts C
 			return err
 		}
 		defer r.Close()
+		// Docker keeps the owners a tar on stdin gives, -a or not; -a
+		// insists on them (an id box cannot map is an error).
+		if !opts.Archive {
+			owner = fscopy.OwnArchive
+		}
 		return fscopy.Extract(r, ct, dest.Path, owner)
 	}
 

@@ -1,32 +1,47 @@
 package engine
 
 import (
-	"box/engine/network"
-	"box/storage"
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"box/engine/network"
+	"box/storage"
 )
 
 // ContainerInspect is `inspect`'s view of a container, in the shape and
 // with the field names of Docker's.
 type ContainerInspect struct {
-	ID              string           `json:"Id"`
-	Created         string           `json:"Created"`
-	Path            string           `json:"Path"`
-	Args            []string         `json:"Args"`
-	State           ContainerState   `json:"State"`
-	Image           string           `json:"Image"`
-	Name            string           `json:"Name"`
-	RestartCount    int              `json:"RestartCount"`
-	Driver          string           `json:"Driver"`
-	Platform        string           `json:"Platform"`
-	Config          ContainerConfig  `json:"Config"`
+	ID             string         `json:"Id"`
+	Created        string         `json:"Created"`
+	Path           string         `json:"Path"`
+	Args           []string       `json:"Args"`
+	State          ContainerState `json:"State"`
+	Image          string         `json:"Image"`
+	ResolvConfPath string         `json:"ResolvConfPath"`
+	HostnamePath   string         `json:"HostnamePath"`
+	HostsPath      string         `json:"HostsPath"`
+	LogPath        string         `json:"LogPath"`
+	Name           string         `json:"Name"`
+	RestartCount   int            `json:"RestartCount"`
+	Driver         string         `json:"Driver"`
+	Platform       string         `json:"Platform"`
+	// MountLabel, ProcessLabel and AppArmorProfile are SELinux's and
+	// AppArmor's, which box does not set; ExecIDs Docker's exec
+	// records, which box does not keep.
+	MountLabel      string           `json:"MountLabel"`
+	ProcessLabel    string           `json:"ProcessLabel"`
+	AppArmorProfile string           `json:"AppArmorProfile"`
+	ExecIDs         []string         `json:"ExecIDs"`
 	HostConfig      HostConfig       `json:"HostConfig"`
-	Mounts          []MountPoint     `json:"Mounts"`
-	NetworkSettings NetworkSettings  `json:"NetworkSettings"`
 	GraphDriver     GraphDriverState `json:"GraphDriver"`
+	Mounts          []MountPoint     `json:"Mounts"`
+	Config          ContainerConfig  `json:"Config"`
+	NetworkSettings NetworkSettings  `json:"NetworkSettings"`
 }
 
 // ContainerState is Docker's State object.
@@ -49,24 +64,55 @@ type ContainerState struct {
 
 // ContainerConfig is Docker's container Config object.
 type ContainerConfig struct {
-	Hostname    string            `json:"Hostname"`
-	User        string            `json:"User"`
-	AttachStdin bool              `json:"AttachStdin"`
-	Tty         bool              `json:"Tty"`
-	OpenStdin   bool              `json:"OpenStdin"`
-	Env         []string          `json:"Env"`
-	Cmd         []string          `json:"Cmd"`
-	Image       string            `json:"Image"`
-	WorkingDir  string            `json:"WorkingDir"`
-	Entrypoint  []string          `json:"Entrypoint"`
-	Labels      map[string]string `json:"Labels"`
+	Hostname     string              `json:"Hostname"`
+	Domainname   string              `json:"Domainname"`
+	User         string              `json:"User"`
+	AttachStdin  bool                `json:"AttachStdin"`
+	AttachStdout bool                `json:"AttachStdout"`
+	AttachStderr bool                `json:"AttachStderr"`
+	Tty          bool                `json:"Tty"`
+	OpenStdin    bool                `json:"OpenStdin"`
+	StdinOnce    bool                `json:"StdinOnce"`
+	Env          []string            `json:"Env"`
+	Cmd          []string            `json:"Cmd"`
+	Image        string              `json:"Image"`
+	Volumes      map[string]struct{} `json:"Volumes"`
+	WorkingDir   string              `json:"WorkingDir"`
+	Entrypoint   []string            `json:"Entrypoint"`
+	OnBuild      []string            `json:"OnBuild"`
+	Labels       map[string]string   `json:"Labels"`
 
 	// Healthcheck is the image's HEALTHCHECK with run's --health-* over it.
 	Healthcheck *storage.HealthConfig `json:"Healthcheck,omitempty"`
 }
 
-// HostConfig is the part of Docker's HostConfig box has.
+// HostConfig is Docker's. The resource limits box does not apply (it
+// creates no cgroups) show as Docker shows none set; so do the options
+// box does not have.
 type HostConfig struct {
+	Binds           []string          `json:"Binds"`
+	ContainerIDFile string            `json:"ContainerIDFile"`
+	VolumeDriver    string            `json:"VolumeDriver"`
+	VolumesFrom     []string          `json:"VolumesFrom"`
+	ConsoleSize     [2]int            `json:"ConsoleSize"`
+	Annotations     map[string]string `json:"Annotations,omitempty"`
+	CgroupnsMode    string            `json:"CgroupnsMode"`
+	GroupAdd        []string          `json:"GroupAdd"`
+	IpcMode         string            `json:"IpcMode"`
+	Cgroup          string            `json:"Cgroup"`
+	Links           []string          `json:"Links"`
+	OomScoreAdj     int               `json:"OomScoreAdj"`
+	PidMode         string            `json:"PidMode"`
+	PublishAllPorts bool              `json:"PublishAllPorts"`
+	SecurityOpt     []string          `json:"SecurityOpt"`
+	UTSMode         string            `json:"UTSMode"`
+	UsernsMode      string            `json:"UsernsMode"`
+	ShmSize         int64             `json:"ShmSize"`
+	Isolation       string            `json:"Isolation"`
+	MaskedPaths     []string          `json:"MaskedPaths"`
+	ReadonlyPaths   []string          `json:"ReadonlyPaths"`
+	DockerResources
+
 	AutoRemove     bool          `json:"AutoRemove"`
 	Privileged     bool          `json:"Privileged"`
 	NetworkMode    string        `json:"NetworkMode"`
@@ -85,6 +131,39 @@ type HostConfig struct {
 	Init *bool `json:"Init"`
 }
 
+// DockerResources are Docker's resource limits, none of which box sets.
+type DockerResources struct {
+	CPUShares            int64    `json:"CpuShares"`
+	Memory               int64    `json:"Memory"`
+	NanoCPUs             int64    `json:"NanoCpus"`
+	CgroupParent         string   `json:"CgroupParent"`
+	BlkioWeight          int      `json:"BlkioWeight"`
+	BlkioWeightDevice    []any    `json:"BlkioWeightDevice"`
+	BlkioDeviceReadBps   []any    `json:"BlkioDeviceReadBps"`
+	BlkioDeviceWriteBps  []any    `json:"BlkioDeviceWriteBps"`
+	BlkioDeviceReadIOps  []any    `json:"BlkioDeviceReadIOps"`
+	BlkioDeviceWriteIOps []any    `json:"BlkioDeviceWriteIOps"`
+	CPUPeriod            int64    `json:"CpuPeriod"`
+	CPUQuota             int64    `json:"CpuQuota"`
+	CPURealtimePeriod    int64    `json:"CpuRealtimePeriod"`
+	CPURealtimeRuntime   int64    `json:"CpuRealtimeRuntime"`
+	CpusetCpus           string   `json:"CpusetCpus"`
+	CpusetMems           string   `json:"CpusetMems"`
+	Devices              []any    `json:"Devices"`
+	DeviceCgroupRules    []string `json:"DeviceCgroupRules"`
+	DeviceRequests       []any    `json:"DeviceRequests"`
+	MemoryReservation    int64    `json:"MemoryReservation"`
+	MemorySwap           int64    `json:"MemorySwap"`
+	MemorySwappiness     *int64   `json:"MemorySwappiness"`
+	OomKillDisable       *bool    `json:"OomKillDisable"`
+	PidsLimit            *int64   `json:"PidsLimit"`
+	Ulimits              []any    `json:"Ulimits"`
+	CPUCount             int64    `json:"CpuCount"`
+	CPUPercent           int64    `json:"CpuPercent"`
+	IOMaximumIOps        uint64   `json:"IOMaximumIOps"`
+	IOMaximumBandwidth   uint64   `json:"IOMaximumBandwidth"`
+}
+
 // MountPoint is one entry of Docker's Mounts list.
 type MountPoint struct {
 	Type string `json:"Type"`
@@ -97,10 +176,34 @@ type MountPoint struct {
 	RW          bool   `json:"RW"`
 }
 
-// NetworkSettings has the ports a running container publishes.
+// NetworkSettings is Docker's: the ports a running container publishes,
+// its networks, and at the top (Docker's DefaultNetworkSettings) the
+// default network's address, which scripts read as
+// {{.NetworkSettings.IPAddress}}. The fields Docker has deprecated and
+// never sets are there, empty, for templates that name them.
 type NetworkSettings struct {
+	Bridge     string  `json:"Bridge"`
+	SandboxID  string  `json:"SandboxID"`
+	SandboxKey string  `json:"SandboxKey"`
+	Ports      PortMap `json:"Ports"`
+
+	HairpinMode            bool   `json:"HairpinMode"`
+	LinkLocalIPv6Address   string `json:"LinkLocalIPv6Address"`
+	LinkLocalIPv6PrefixLen int    `json:"LinkLocalIPv6PrefixLen"`
+	SecondaryIPAddresses   []any  `json:"SecondaryIPAddresses"`
+	SecondaryIPv6Addresses []any  `json:"SecondaryIPv6Addresses"`
+
+	EndpointID          string `json:"EndpointID"`
+	Gateway             string `json:"Gateway"`
+	GlobalIPv6Address   string `json:"GlobalIPv6Address"`
+	GlobalIPv6PrefixLen int    `json:"GlobalIPv6PrefixLen"`
+	IPAddress           string `json:"IPAddress"`
+	IPPrefixLen         int    `json:"IPPrefixLen"`
+	IPv6Gateway         string `json:"IPv6Gateway"`
+	MacAddress          string `json:"MacAddress"`
+
+	// Networks are EndpointSettings by network name.
 	Networks map[string]any `json:"Networks"`
-	Ports    PortMap        `json:"Ports"`
 }
 
 // PortMap is Docker's: "80/tcp" to the host addresses it is published on.
@@ -127,7 +230,8 @@ func portMap(ports []network.Port, unspecified string) PortMap {
 
 // GraphDriverState names the storage driver.
 type GraphDriverState struct {
-	Name string `json:"Name"`
+	Data map[string]string `json:"Data"`
+	Name string            `json:"Name"`
 }
 
 // dockerTime is Docker's time format in inspect; Docker prints the zero
@@ -184,6 +288,8 @@ func (e *Engine) InspectContainer(nameOrID string) (*ContainerInspect, error) {
 	}
 	if isUserNetworkMode(rec.NetworkMode) {
 		e.userNetworkSettings(rec, c.State == Running, out.NetworkSettings.Networks)
+	} else {
+		builtinNetworkSettings(rec, c.State == Running, &out.NetworkSettings)
 	}
 	if rec.WithInit {
 		out.HostConfig.Init = &rec.WithInit
@@ -203,14 +309,21 @@ func (e *Engine) InspectContainer(nameOrID string) (*ContainerInspect, error) {
 	if out.Args == nil {
 		out.Args = []string{}
 	}
+	out.LogPath = filepath.Join(dir, logFile)
+	for _, v := range rec.Volumes {
+		if v.Anonymous {
+			if out.Config.Volumes == nil {
+				out.Config.Volumes = map[string]struct{}{}
+			}
+			out.Config.Volumes[v.Destination] = struct{}{}
+		}
+	}
 	if sp, err := loadSpec(dir); err == nil {
 		out.Config.Hostname, out.Config.Env = sp.Hostname, sp.Process.Env
 		out.Config.Tty, out.Config.WorkingDir = sp.Process.Terminal, sp.Process.Cwd
 		out.HostConfig.ReadonlyRootfs = sp.Root.Readonly
-		for _, m := range sp.Mounts {
-			if m.Type != "bind" || strings.HasPrefix(m.Source, dir) || m.Destination == "/sys" || rec.WithInit && (m.Destination == InitPath || strings.HasPrefix(m.Destination, initLibDir+"/")) {
-				continue
-			}
+		specHostConfig(sp, dir, out)
+		for _, m := range userMounts(sp, dir, rec.WithInit) {
 			ro := false
 			for _, o := range m.Options {
 				ro = ro || o == "ro"
@@ -226,7 +339,87 @@ func (e *Engine) InspectContainer(nameOrID string) (*ContainerInspect, error) {
 			out.Mounts = append(out.Mounts, MountPoint{Type: "bind", Source: m.Source, Destination: m.Destination, Mode: mode, RW: !ro})
 		}
 	}
+	// Docker's Binds are the -v options of named volumes and bind mounts.
+	for _, m := range out.Mounts {
+		src := m.Source
+		if m.Type == "volume" {
+			if rec.volumeAt(m.Destination).Anonymous {
+				continue
+			}
+			src = m.Name
+		}
+		bind := src + ":" + m.Destination
+		if !m.RW {
+			bind += ":ro"
+		}
+		out.HostConfig.Binds = append(out.HostConfig.Binds, bind)
+	}
 	return out, nil
+}
+
+// specHostConfig fills in what inspect shows from the container's spec:
+// the files box writes for /etc, the namespaces it shares with the host
+// ("host") or not ("private", Docker's word for IPC and cgroups; "" for
+// the others), /dev/shm's size and the paths masked or read-only.
+func specHostConfig(sp *specs.Spec, dir string, out *ContainerInspect) {
+	for _, m := range sp.Mounts {
+		if !strings.HasPrefix(m.Source, dir) {
+			if m.Destination == "/dev/shm" && m.Type == "tmpfs" {
+				out.HostConfig.ShmSize = tmpfsSize(m.Options)
+			}
+			continue
+		}
+		switch m.Destination {
+		case "/etc/resolv.conf":
+			out.ResolvConfPath = m.Source
+		case "/etc/hostname":
+			out.HostnamePath = m.Source
+		case "/etc/hosts":
+			out.HostsPath = m.Source
+		}
+	}
+	hc := &out.HostConfig
+	hc.IpcMode, hc.CgroupnsMode, hc.PidMode, hc.UTSMode = "host", "host", "host", "host"
+	if sp.Linux == nil {
+		return
+	}
+	hc.MaskedPaths, hc.ReadonlyPaths = sp.Linux.MaskedPaths, sp.Linux.ReadonlyPaths
+	for _, ns := range sp.Linux.Namespaces {
+		switch ns.Type {
+		case specs.IPCNamespace:
+			hc.IpcMode = "private"
+		case specs.CgroupNamespace:
+			hc.CgroupnsMode = "private"
+		case specs.PIDNamespace:
+			hc.PidMode = ""
+		case specs.UTSNamespace:
+			hc.UTSMode = ""
+		}
+	}
+}
+
+// tmpfsSize is a tmpfs mount's size= option in bytes (k, m, g
+// suffixes), 0 when there is none.
+func tmpfsSize(options []string) int64 {
+	for _, o := range options {
+		v, ok := strings.CutPrefix(o, "size=")
+		if !ok {
+			continue
+		}
+		mult := int64(1)
+		switch {
+		case strings.HasSuffix(v, "k"):
+			mult, v = 1<<10, strings.TrimSuffix(v, "k")
+		case strings.HasSuffix(v, "m"):
+			mult, v = 1<<20, strings.TrimSuffix(v, "m")
+		case strings.HasSuffix(v, "g"):
+			mult, v = 1<<30, strings.TrimSuffix(v, "g")
+		}
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			return n * mult
+		}
+	}
+	return 0
 }
 
 // nonNil shows an empty list as [], as Docker does for these fields.
@@ -235,4 +428,27 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// builtinNetworkSettings fills in the network of a container on a
+// built-in one: the private network shows as Docker's "bridge", with
+// the address the container has while it runs (at the top as well, as
+// Docker shows the default bridge's), the host's and none as theirs.
+// Another container's network (container:NAME) shows none, as Docker's.
+func builtinNetworkSettings(rec *record, running bool, ns *NetworkSettings) {
+	name := rec.NetworkMode
+	if isPrivate(name) || name == "" {
+		name = "bridge"
+	}
+	if !isBuiltinNetwork(name) {
+		return
+	}
+	es := EndpointSettings{NetworkID: builtinID(name)}
+	if a := rec.Address; running && name == "bridge" && a != nil {
+		es.EndpointID = endpointID(es.NetworkID, rec.ID)
+		es.IPAddress, es.IPPrefixLen, es.Gateway, es.MacAddress = a.IP, a.PrefixLen, a.Gateway, a.MAC
+		ns.EndpointID, ns.IPAddress, ns.IPPrefixLen = es.EndpointID, a.IP, a.PrefixLen
+		ns.Gateway, ns.MacAddress = a.Gateway, a.MAC
+	}
+	ns.Networks[name] = es
 }

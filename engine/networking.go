@@ -138,8 +138,10 @@ func networkHook(rec *record) (hook func(pid int) error, ready func() error, sto
 		return nil, nil, nil
 	}
 	var a network.Attachment
+	var nsPath string
 	hook = func(pid int) error {
-		ns, err := os.Open(fmt.Sprintf("/proc/%d/ns/net", pid))
+		nsPath = fmt.Sprintf("/proc/%d/ns/net", pid)
+		ns, err := os.Open(nsPath)
 		if err != nil {
 			return fmt.Errorf("container network: %w", err)
 		}
@@ -151,7 +153,19 @@ func networkHook(rec *record) (hook func(pid int) error, ready func() error, sto
 		if a == nil {
 			return nil
 		}
-		return portInUse(a.Ready())
+		if err := a.Ready(); err != nil {
+			return portInUse(err)
+		}
+		// What the driver gave the namespace, for inspect (saved with
+		// the start); the container runs without it should it fail.
+		rec.Address = nil
+		if ns, err := os.Open(nsPath); err == nil {
+			if addr, err := network.NamespaceAddress(ns); err == nil {
+				rec.Address = &addr
+			}
+			ns.Close()
+		}
+		return nil
 	}
 	stop = func() {
 		if a != nil {

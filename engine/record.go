@@ -48,9 +48,12 @@ type record struct {
 	// nameserver address pasta answers for the host's loopback ones.
 	Ports      []network.Port `json:"ports,omitempty"`
 	DNSForward string         `json:"dns_forward,omitempty"`
-	Privileged bool           `json:"privileged,omitempty"`
-	CapAdd     []string       `json:"cap_add,omitempty"`
-	CapDrop    []string       `json:"cap_drop,omitempty"`
+	// Address is the private network's address as the monitor found it
+	// in the container's namespace at its last start, for inspect.
+	Address    *network.Address `json:"address,omitempty"`
+	Privileged bool             `json:"privileged,omitempty"`
+	CapAdd     []string         `json:"cap_add,omitempty"`
+	CapDrop    []string         `json:"cap_drop,omitempty"`
 	// Log is the logging driver and its options; records from before
 	// --log-driver have none, which is json-file without rotation.
 	Log LogConfig `json:"log_config,omitzero"`

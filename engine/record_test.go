@@ -24,7 +24,7 @@ func fullRecord() *record {
 		Remove: true, Labels: map[string]string{"a": "b"}, Entrypoint: []string{"/init"}, Cmd: []string{"run"},
 		User: "1:1", Interactive: true, NetworkMode: "bridge",
 		Ports:      []network.Port{{HostIP: "127.0.0.1", HostPort: 8080, ContainerPort: 80, Proto: "tcp"}},
-		DNSForward: "10.0.2.3", Privileged: true, CapAdd: []string{"NET_ADMIN"}, CapDrop: []string{"CHOWN"},
+		DNSForward: "10.0.2.3", Address: &network.Address{IP: "10.0.2.100", PrefixLen: 24, Gateway: "10.0.2.2", MAC: "02:00:00:00:00:01"}, Privileged: true, CapAdd: []string{"NET_ADMIN"}, CapDrop: []string{"CHOWN"},
 		Log:      LogConfig{Type: "json-file", Config: map[string]string{"max-size": "1m"}},
 		WithInit: true, Restart: RestartPolicy{Name: "on-failure", MaximumRetryCount: 2}, RestartCount: 1, Restarting: true,
 		DNS: []string{"1.1.1.1"}, DNSSearch: []string{"example.com"}, DNSOptions: []string{"ndots:2"}, ExtraHosts: []string{"h:1.2.3.4"},

@@ -306,14 +306,21 @@ func (e *Engine) startThroughHolder(c *net.UnixConn, act startAction, io IO) (in
 // EndpointSettings is a container's place on a network as Docker's
 // inspect shows it under NetworkSettings.Networks.
 type EndpointSettings struct {
-	Aliases     []string `json:"Aliases"`
-	MacAddress  string   `json:"MacAddress"`
-	NetworkID   string   `json:"NetworkID"`
-	EndpointID  string   `json:"EndpointID"`
-	Gateway     string   `json:"Gateway"`
-	IPAddress   string   `json:"IPAddress"`
-	IPPrefixLen int      `json:"IPPrefixLen"`
-	DNSNames    []string `json:"DNSNames"`
+	IPAMConfig          *struct{}         `json:"IPAMConfig"`
+	Links               []string          `json:"Links"`
+	Aliases             []string          `json:"Aliases"`
+	MacAddress          string            `json:"MacAddress"`
+	DriverOpts          map[string]string `json:"DriverOpts"`
+	GwPriority          int               `json:"GwPriority"`
+	NetworkID           string            `json:"NetworkID"`
+	EndpointID          string            `json:"EndpointID"`
+	Gateway             string            `json:"Gateway"`
+	IPAddress           string            `json:"IPAddress"`
+	IPPrefixLen         int               `json:"IPPrefixLen"`
+	IPv6Gateway         string            `json:"IPv6Gateway"`
+	GlobalIPv6Address   string            `json:"GlobalIPv6Address"`
+	GlobalIPv6PrefixLen int               `json:"GlobalIPv6PrefixLen"`
+	DNSNames            []string          `json:"DNSNames"`
 }
 
 // userNetworkSettings adds rec's user network to networks. As Docker's,

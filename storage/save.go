@@ -8,10 +8,13 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
@@ -86,7 +89,7 @@ func (s *Store) Save(ctx context.Context, opts SaveOptions) error {
 
 	out, w, tmpOut := opts.Output, opts.Writer, ""
 	if st, err := os.Stat(out); w == nil && (err != nil || st.Mode().IsRegular()) {
-		f, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*.tmp")
+		f, err := createBeside(out)
 		if err != nil {
 			return fmt.Errorf("save: %w", err)
 		}
@@ -98,7 +101,7 @@ func (s *Store) Save(ctx context.Context, opts SaveOptions) error {
 		if w != nil {
 			err = s.streamDockerArchive(ctx, &sys, w, filepath.Join(tmp.dir, "out.fifo"), entries)
 		} else {
-			err = s.saveDockerArchive(ctx, &sys, out, entries)
+			err = s.saveDockerArchive(ctx, &sys, out, entries, nil)
 		}
 	} else {
 		err = s.saveOCIArchive(ctx, &sys, out, w, filepath.Join(tmp.dir, "layout"), entries)
@@ -114,6 +117,19 @@ func (s *Store) Save(ctx context.Context, opts SaveOptions) error {
 	return nil
 }
 
+// createBeside creates a new file in the directory of path, to be renamed
+// over it, with the mode os.Create would give path (0666 less the umask;
+// os.CreateTemp's is 0600).
+func createBeside(path string) (*os.File, error) {
+	for {
+		name := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+"."+strconv.FormatUint(rand.Uint64(), 36)+".tmp")
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+		if !errors.Is(err, fs.ErrExist) {
+			return f, err
+		}
+	}
+}
+
 // streamDockerArchive writes a docker-archive to w. containers/image
 // writes one only to a path it opens itself, and reopening stdout through
 // /proc fails in the user namespace for a pipe whose owner is not mapped
@@ -123,6 +139,7 @@ func (s *Store) streamDockerArchive(ctx context.Context, sys *itypes.SystemConte
 		return err
 	}
 	copied := make(chan error, 1)
+	var failed atomic.Bool
 	go func() {
 		f, err := os.Open(fifo)
 		if err != nil {
@@ -130,19 +147,33 @@ func (s *Store) streamDockerArchive(ctx context.Context, sys *itypes.SystemConte
 			return
 		}
 		defer f.Close()
-		_, err = io.Copy(w, f)
+		_, err = io.Copy(&unlessFailed{w: w, failed: &failed}, f)
 		if err != nil {
 			// Keep the writer from blocking on a full FIFO.
 			_, _ = io.Copy(io.Discard, f)
 		}
 		copied <- err
 	}()
-	err := s.saveDockerArchive(ctx, sys, fifo, entries)
+	err := s.saveDockerArchive(ctx, sys, fifo, entries, func() { failed.Store(true) })
 	// Should the archive never have opened the FIFO, let the reader go.
 	if f, oerr := os.OpenFile(fifo, os.O_WRONLY|unix.O_NONBLOCK, 0); oerr == nil {
 		f.Close()
 	}
 	return errors.Join(err, <-copied)
+}
+
+// unlessFailed passes writes on to w until the save fails, and then
+// drops them.
+type unlessFailed struct {
+	w      io.Writer
+	failed *atomic.Bool
+}
+
+func (u *unlessFailed) Write(p []byte) (int, error) {
+	if u.failed.Load() {
+		return len(p), nil
+	}
+	return u.w.Write(p)
 }
 
 // saveEntries resolves the names given to Save.
@@ -234,18 +265,43 @@ func (s *Store) repositoryTags(repo reference.Named) ([]saveEntry, error) {
 	return out, nil
 }
 
-func (s *Store) saveDockerArchive(ctx context.Context, sys *itypes.SystemContext, out string, entries []saveEntry) error {
+// saveDockerArchive writes entries as a docker-archive at out. An image
+// under several names is written once with all of them, as Docker does
+// (containers/image's archive writer takes a second copy of an image it
+// holds for a config it never got). On failure aborted, when set, is
+// called before the archive is closed: what Close then adds (the
+// manifest of the images that made it) must not reach a stream, or it
+// would read as a whole archive of fewer images.
+func (s *Store) saveDockerArchive(ctx context.Context, sys *itypes.SystemContext, out string, entries []saveEntry, aborted func()) error {
 	w, err := dockerarchive.NewWriter(sys, out)
 	if err != nil {
 		return err
 	}
+	var order []string
+	tags := map[string][]reference.NamedTagged{}
 	for _, e := range entries {
-		dst, err := w.NewReference(e.ref)
-		if err != nil {
-			w.Close()
-			return err
+		if _, ok := tags[e.id]; !ok {
+			order = append(order, e.id)
+			tags[e.id] = nil
 		}
-		if err := s.copyOut(ctx, sys, dst, e.id); err != nil {
+		if e.ref != nil {
+			tags[e.id] = append(tags[e.id], e.ref)
+		}
+	}
+	for _, id := range order {
+		var first reference.NamedTagged
+		imgSys := *sys
+		if t := tags[id]; len(t) > 0 {
+			first, imgSys.DockerArchiveAdditionalTags = t[0], t[1:]
+		}
+		dst, err := w.NewReference(first)
+		if err == nil {
+			err = s.copyOut(ctx, &imgSys, dst, id)
+		}
+		if err != nil {
+			if aborted != nil {
+				aborted()
+			}
 			w.Close()
 			return err
 		}

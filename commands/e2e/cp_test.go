@@ -249,8 +249,14 @@ func TestCpRunning(t *testing.T) {
 		if got := cat("/tmp/t1/in/l"); got != "from tar\n" {
 			t.Fatalf("/tmp/t1/in/l from the tar holds %q", got)
 		}
-		if got := stat("/tmp/t1/in/x.txt"); got != "600 0:0" {
-			t.Fatalf("without -a, /tmp/t1/in/x.txt: %s, want 600 0:0", got)
+		// As Docker, a tar keeps its owners without -a too; where box
+		// cannot map them (no subordinate range), root owns the files.
+		wantIDs := "600 123:456"
+		if u.Mode == "norange" {
+			wantIDs = "600 0:0"
+		}
+		if got := stat("/tmp/t1/in/x.txt"); got != wantIDs {
+			t.Fatalf("without -a, /tmp/t1/in/x.txt: %s, want %s", got, wantIDs)
 		}
 		r = u.BoxIn(t, in, "cp", "-a", "-", name+":/tmp/t2")
 		if u.Mode == "norange" {

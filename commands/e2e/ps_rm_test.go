@@ -30,7 +30,7 @@ func TestPsAndRm(t *testing.T) {
 		wantOut(t, u.MustBox(t, "ps", "-a", "-q", "--filter", "exited=3", "--filter", "id="+id[:8]), id[:12])
 		wantOut(t, u.MustBox(t, "ps", "-a", "-q", "--filter", "status=running", "--filter", "name="+name), "")
 		r = u.MustBox(t, "container", "ls", "-a", "--format", "json", "--filter", "name="+name)
-		var row map[string]string
+		var row map[string]any // Platform is an object, as Docker's
 		if err := json.Unmarshal([]byte(r.Stdout), &row); err != nil || row["Names"] != name || row["State"] != "exited" {
 			t.Fatalf("ps --format json: %v %s", err, r)
 		}

@@ -196,11 +196,16 @@ type layerWriter struct {
 	rootfs  string // the image's files, to keep the attributes of existing parents; "" when none
 	forKey  bool
 	written map[string]bool
+	// links are the regular files with more than one link written so
+	// far, by device and inode: another name of one is written as a
+	// hard link to it, as BuildKit keeps them.
+	links map[[2]uint64]string
 }
 
 func (lw *layerWriter) write(w io.Writer, entries []entry) error {
 	tw := tar.NewWriter(w)
 	lw.written = map[string]bool{}
+	lw.links = map[[2]uint64]string{}
 	for _, e := range entries {
 		if err := lw.parents(tw, path.Dir(e.dst)); err != nil {
 			return err
@@ -274,6 +279,14 @@ func (lw *layerWriter) file(tw *tar.Writer, e entry) error {
 	h.AccessTime, h.ChangeTime = time.Time{}, time.Time{}
 	if lw.forKey {
 		h.ModTime = zeroTime
+	}
+	if st, ok := e.info.Sys().(*syscall.Stat_t); ok && e.info.Mode().IsRegular() && st.Nlink > 1 {
+		key := [2]uint64{uint64(st.Dev), st.Ino}
+		if first, ok := lw.links[key]; ok {
+			h.Typeflag, h.Linkname, h.Size = tar.TypeLink, first, 0
+			return tw.WriteHeader(h)
+		}
+		lw.links[key] = h.Name
 	}
 	if err := tw.WriteHeader(h); err != nil {
 		return err

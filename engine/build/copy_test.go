@@ -262,3 +262,42 @@ func TestExpandHeredocs(t *testing.T) {
 		}
 	}
 }
+
+// TestLayerKeepsHardLinks: names of one file in a copied directory stay
+// one file in the layer, as BuildKit keeps them.
+func TestLayerKeepsHardLinks(t *testing.T) {
+	root := writeTree(t, "d/a", "d/other")
+	for _, n := range []string{"b", "c"} {
+		if err := os.Link(filepath.Join(root, "d/a"), filepath.Join(root, "d", n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tr := &tree{root: root, name: "build context"}
+	req := copyRequest{sources: []string{"d"}, dest: "/d"}
+	entries, err := plan(tr, req, func(string) bool { return false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := (&layerWriter{req: req}).write(&buf, entries); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	r := tar.NewReader(&buf)
+	for {
+		h, err := r.Next()
+		if err != nil {
+			break
+		}
+		switch h.Typeflag {
+		case tar.TypeLink:
+			got[h.Name] = "link to " + h.Linkname
+		case tar.TypeReg:
+			got[h.Name] = "file"
+		}
+	}
+	want := map[string]string{"d/a": "file", "d/b": "link to d/a", "d/c": "link to d/a", "d/other": "file"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("layer holds %v, want %v", got, want)
+	}
+}

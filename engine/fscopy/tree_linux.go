@@ -355,6 +355,11 @@ const (
 	OwnCaller Ownership = iota // whoever box runs as: copies to the host
 	OwnRoot                    // the container's root, 0:0
 	OwnKeep                    // the ids in the archive (cp -a)
+	// OwnArchive is OwnKeep where box's user namespace maps the ids and
+	// the container's root where it does not: a tar given on stdin keeps
+	// its owners, as with Docker, also for a user without a subordinate
+	// range (whose namespace maps only 0).
+	OwnArchive
 )
 
 // extractor writes a tar stream into a directory of a tree.
@@ -426,7 +431,7 @@ func (x *extractor) ids(hdr *tar.Header) (uid, gid int, chown bool) {
 	switch x.owner {
 	case OwnRoot:
 		return 0, 0, true
-	case OwnKeep:
+	case OwnKeep, OwnArchive:
 		return hdr.Uid, hdr.Gid, true
 	}
 	return 0, 0, false
@@ -464,6 +469,16 @@ func (x *extractor) entry(hdr *tar.Header, body io.Reader) error {
 			return fmt.Errorf("cannot overwrite non-directory %q with directory %q", full, full)
 		case isDir(old):
 			return fmt.Errorf("cannot overwrite directory %q with non-directory %q", full, full)
+		case isMountPoint(pfd, base):
+			// A file bind-mounted into the container. Unlinking it would
+			// not fail but detach the mount in the namespace that has it
+			// (the container's or cp's own), so the copy goes into the
+			// file in place: its contents, not its owner or mode, which
+			// are the host file's. A read-only mount refuses it.
+			if hdr.Typeflag != tar.TypeReg && hdr.Typeflag != tar.TypeRegA {
+				return &os.PathError{Op: "replace", Path: full, Err: unix.EBUSY}
+			}
+			return writeInPlace(pfd, base, full, body)
 		default:
 			if err := unix.Unlinkat(pfd, base, 0); err != nil {
 				return &os.PathError{Op: "remove", Path: full, Err: err}
@@ -487,14 +502,14 @@ func (x *extractor) entry(hdr *tar.Header, body io.Reader) error {
 		if _, err := io.Copy(f, body); err != nil {
 			return fmt.Errorf("write %s: %w", full, err)
 		}
-		return setAttrs(f, full, hdr, mode, uid, gid, chown)
+		return x.setAttrs(f, full, hdr, mode, uid, gid, chown)
 	case tar.TypeSymlink:
 		if err := unix.Symlinkat(hdr.Linkname, pfd, base); err != nil {
 			return &os.PathError{Op: "symlink", Path: full, Err: err}
 		}
 		if chown {
-			if err := unix.Fchownat(pfd, base, uid, gid, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-				return chownError(full, uid, gid, err)
+			if err := x.chown(pfd, base, unix.AT_SYMLINK_NOFOLLOW, full, uid, gid); err != nil {
+				return err
 			}
 		}
 		ts := unix.NsecToTimespec(hdr.ModTime.UnixNano())
@@ -531,9 +546,36 @@ func (x *extractor) entry(hdr *tar.Header, body io.Reader) error {
 			return err
 		}
 		defer f.Close()
-		return setAttrs(f, full, hdr, mode, uid, gid, chown)
+		return x.setAttrs(f, full, hdr, mode, uid, gid, chown)
 	}
 	return nil // other kinds (PAX globals, GNU extensions) hold no file
+}
+
+// isMountPoint says whether name in directory dirfd has something mounted
+// on it (its mount differs from the directory's).
+func isMountPoint(dirfd int, name string) bool {
+	var d, f unix.Statx_t
+	if unix.Statx(dirfd, "", unix.AT_EMPTY_PATH, unix.STATX_MNT_ID, &d) != nil ||
+		unix.Statx(dirfd, name, unix.AT_SYMLINK_NOFOLLOW, unix.STATX_MNT_ID, &f) != nil {
+		return false
+	}
+	if d.Mask&f.Mask&unix.STATX_MNT_ID == 0 {
+		return d.Dev_major != f.Dev_major || d.Dev_minor != f.Dev_minor // before Linux 5.8
+	}
+	return d.Mnt_id != f.Mnt_id
+}
+
+func writeInPlace(dirfd int, name, full string, body io.Reader) error {
+	fd, err := unix.Openat(dirfd, name, unix.O_WRONLY|unix.O_TRUNC|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return &os.PathError{Op: "write", Path: full, Err: err}
+	}
+	f := os.NewFile(uintptr(fd), full)
+	if _, err := io.Copy(f, body); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", full, err)
+	}
+	return f.Close()
 }
 
 // parent opens the directory entries go into, making it (and those above
@@ -567,8 +609,8 @@ func (x *extractor) setDir(p string, hdr *tar.Header, mode uint32, uid, gid int,
 	defer d.Close()
 	x.dirs = append(x.dirs, dirTimes{path: p, mtime: hdr.ModTime})
 	if chown {
-		if err := d.Chown(uid, gid); err != nil {
-			return chownError(p, uid, gid, err)
+		if err := x.chown(int(d.Fd()), "", unix.AT_EMPTY_PATH, p, uid, gid); err != nil {
+			return err
 		}
 	}
 	return unix.Fchmod(int(d.Fd()), mode)
@@ -576,11 +618,11 @@ func (x *extractor) setDir(p string, hdr *tar.Header, mode uint32, uid, gid int,
 
 // setAttrs gives f the entry's owner, mode and time; f is the very file
 // created, so nothing is looked up by name again.
-func setAttrs(f *os.File, p string, hdr *tar.Header, mode uint32, uid, gid int, chown bool) error {
+func (x *extractor) setAttrs(f *os.File, p string, hdr *tar.Header, mode uint32, uid, gid int, chown bool) error {
 	proc := fmt.Sprintf("/proc/self/fd/%d", f.Fd())
 	if chown {
-		if err := unix.Fchownat(int(f.Fd()), "", uid, gid, unix.AT_EMPTY_PATH); err != nil {
-			return chownError(p, uid, gid, err)
+		if err := x.chown(int(f.Fd()), "", unix.AT_EMPTY_PATH, p, uid, gid); err != nil {
+			return err
 		}
 	}
 	// After chown, which clears the set-id bits.
@@ -589,6 +631,20 @@ func setAttrs(f *os.File, p string, hdr *tar.Header, mode uint32, uid, gid int, 
 	}
 	ts := unix.NsecToTimespec(hdr.ModTime.UnixNano())
 	_ = unix.UtimesNanoAt(unix.AT_FDCWD, proc, []unix.Timespec{ts, ts}, 0)
+	return nil
+}
+
+// chown gives name in dirfd (fchownat's arguments) the owner uid:gid, or
+// for OwnArchive, where the namespace does not map them, root.
+func (x *extractor) chown(dirfd int, name string, flags int, p string, uid, gid int) error {
+	err := unix.Fchownat(dirfd, name, uid, gid, flags)
+	if errors.Is(err, unix.EINVAL) && x.owner == OwnArchive {
+		uid, gid = 0, 0
+		err = unix.Fchownat(dirfd, name, 0, 0, flags)
+	}
+	if err != nil {
+		return chownError(p, uid, gid, err)
+	}
 	return nil
 }
 
