@@ -25,7 +25,6 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"go.podman.io/image/v5/copy"
 	"go.podman.io/image/v5/oci/layout"
-	"go.podman.io/image/v5/signature"
 	istorage "go.podman.io/image/v5/storage"
 	cstorage "go.podman.io/storage"
 	"go.podman.io/storage/pkg/reexec"
@@ -344,11 +343,7 @@ func storeWithoutChecks(t *testing.T, dir, root, runroot, name string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	policy, err := signature.NewPolicyFromBytes([]byte(`{"default":[{"type":"insecureAcceptAnything"}]}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pc, err := signature.NewPolicyContext(policy)
+	pc, err := acceptAnything()
 	if err != nil {
 		t.Fatal(err)
 	}

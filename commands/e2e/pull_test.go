@@ -39,7 +39,6 @@ import (
 	"go.podman.io/image/v5/copy"
 	"go.podman.io/image/v5/docker"
 	"go.podman.io/image/v5/oci/layout"
-	"go.podman.io/image/v5/signature"
 	"go.podman.io/image/v5/types"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -281,11 +280,7 @@ func pullPushTo(t *testing.T, dir, dst string, auth *types.DockerAuthConfig) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	policy, err := signature.NewPolicyFromBytes([]byte(`{"default":[{"type":"insecureAcceptAnything"}]}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pc, err := signature.NewPolicyContext(policy)
+	pc, err := acceptAnything()
 	if err != nil {
 		t.Fatal(err)
 	}

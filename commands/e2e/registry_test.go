@@ -162,6 +162,16 @@ func tail(path string) string {
 	return s
 }
 
+// acceptAnything is the signature policy of the suite's own copies: the
+// images are the shared test data, checked by digest where it matters.
+func acceptAnything() (*signature.PolicyContext, error) {
+	policy, err := signature.NewPolicyFromBytes([]byte(`{"default":[{"type":"insecureAcceptAnything"}]}`))
+	if err != nil {
+		return nil, err
+	}
+	return signature.NewPolicyContext(policy)
+}
+
 // copyToRegistry copies the image src into the local registry as repoTag
 // ("library/alpine:latest"). With all set, every image of a multi-platform source is copied
 // and the index kept; otherwise a list source is narrowed to linux/amd64.
@@ -170,11 +180,7 @@ func copyToRegistry(ctx context.Context, src types.ImageReference, repoTag strin
 	if err != nil {
 		return err
 	}
-	policy, err := signature.NewPolicyFromBytes([]byte(`{"default":[{"type":"insecureAcceptAnything"}]}`))
-	if err != nil {
-		return err
-	}
-	policyContext, err := signature.NewPolicyContext(policy)
+	policyContext, err := acceptAnything()
 	if err != nil {
 		return err
 	}
