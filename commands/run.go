@@ -39,7 +39,8 @@ func runCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "mount", Usage: "attach a filesystem mount to the container"},
 			&cli.StringSliceFlag{Name: "tmpfs", Usage: "mount a tmpfs directory"},
 			&cli.BoolFlag{Name: "read-only", Usage: "mount the container's root filesystem as read only"},
-			&cli.StringFlag{Name: "network", Aliases: []string{"net"}, Usage: "connect a container to a network (default: its own, through pasta or else netstack; pasta, netstack, host, none)"},
+			&cli.StringSliceFlag{Name: "network", Aliases: []string{"net"}, Usage: "connect a container to a network (default: its own, through pasta or else netstack; pasta, netstack, host, none, or user networks, several times)"},
+			&cli.StringFlag{Name: "ip", Usage: "IPv4 address on the (first) user network (e.g. 172.30.100.104)"},
 			&cli.StringSliceFlag{Name: "network-alias", Usage: "add a network-scoped alias for the container"},
 			&cli.StringSliceFlag{Name: "publish", Aliases: []string{"p"}, Usage: "publish a container's port(s) to the host ([hostIP:][hostPort:]containerPort[/tcp|/udp])"},
 			&cli.BoolFlag{Name: "publish-all", Aliases: []string{"P"}, Usage: "publish all exposed ports to random host ports"},
@@ -108,7 +109,7 @@ func runRun(c *cli.Context) error {
 		Mounts:         c.StringSlice("mount"),
 		Tmpfs:          c.StringSlice("tmpfs"),
 		ReadOnly:       c.Bool("read-only"),
-		Network:        c.String("network"),
+		IP:             c.String("ip"),
 		NetworkAliases: c.StringSlice("network-alias"),
 		Publish:        c.StringSlice("publish"),
 		PublishAll:     c.Bool("publish-all"),
@@ -123,6 +124,9 @@ func runRun(c *cli.Context) error {
 		LogDriver:      c.String("log-driver"),
 		LogOpts:        c.StringSlice("log-opt"),
 		Init:           c.Bool("init"),
+	}
+	if nets := c.StringSlice("network"); len(nets) > 0 {
+		opts.Network, opts.Networks = nets[0], nets[1:]
 	}
 	opts.Health = engine.HealthOptions{
 		Cmd: c.String("health-cmd"), Interval: c.Duration("health-interval"), Timeout: c.Duration("health-timeout"),

@@ -1,0 +1,212 @@
+package e2e
+
+import (
+	"fmt"
+	"net"
+	"strings"
+	"testing"
+	"time"
+)
+
+// untilIn runs the shell condition cond in the running container ctr
+// until it holds, for up to ten seconds, and says whether it did.
+func untilIn(t *testing.T, u *User, ctr, cond string) Result {
+	t.Helper()
+	script := fmt.Sprintf(`for i in $(seq 100); do if %s; then exit 0; fi; sleep 0.1; done; exit 1`, cond)
+	return u.Box(t, "exec", ctr, "sh", "-c", script)
+}
+
+// resolves is a shell condition: name resolves (through 127.0.0.11).
+func resolves(name string) string { return fmt.Sprintf("nslookup %s >/dev/null 2>&1", name) }
+
+// TestNetworkConnect connects a running container to a second network
+// and disconnects it again: names on that network resolve from it (and
+// its alias from there) at once, and stop resolving once it is gone,
+// with nobody restarted; connecting twice, disconnecting what is not
+// connected and connecting a container of the default network are
+// refused with one line and Docker's exit 1 (the network verbs' code;
+// run's errors are 125), and change nothing. A stopped
+// container connected joins the network at its next start.
+func TestNetworkConnect(t *testing.T) {
+	requirePasta(t)
+	forEachUser(t, func(t *testing.T, u *User) {
+		a, b := "nc-a-"+u.Mode, "nc-b-"+u.Mode
+		web, client, later, plain := "nc-web-"+u.Mode, "nc-client-"+u.Mode, "nc-later-"+u.Mode, "nc-plain-"+u.Mode
+		t.Cleanup(func() {
+			u.Box(t, "rm", "-f", web, client, later, plain)
+			u.Box(t, "network", "rm", a, b)
+		})
+		u.MustBox(t, "network", "create", a)
+		u.MustBox(t, "network", "create", b)
+		www := wwwDir(t, u, "on b "+u.Mode)
+		u.MustBox(t, "run", "-d", "--network", b, "--name", web, "-v", www+":/www", "busybox", "httpd", "-f", "-p", "80", "-h", "/www")
+		u.MustBox(t, "run", "-d", "--network", a, "--name", client, "busybox", "sleep", "600")
+
+		if r := u.Box(t, "exec", client, "nslookup", web); r.Code == 0 {
+			t.Fatalf("%s resolved %s of a network it is not on: %s", client, web, r)
+		}
+		u.MustBox(t, "network", "connect", "--alias", "nc-alias-"+u.Mode, b, client)
+		r := untilIn(t, u, client, "wget -qO- http://"+web+"/ | grep -q 'on b'")
+		if r.Code != 0 {
+			t.Fatalf("after connect, %s did not reach %s by name: %s", client, web, r)
+		}
+		if r := untilIn(t, u, web, resolves("nc-alias-"+u.Mode)); r.Code != 0 {
+			t.Errorf("the alias given at connect does not resolve on %s: %s", b, r)
+		}
+		// inspect shows both networks.
+		nets := u.MustBox(t, "inspect", "-f", "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}", client).Stdout
+		if !strings.Contains(nets, a+" ") || !strings.Contains(nets, b+" ") {
+			t.Errorf("inspect of a container on two networks: %q", nets)
+		}
+
+		r = u.Box(t, "network", "connect", b, client)
+		wantCode(t, r, 1)
+		wantOneLineError(t, r, "endpoint with name "+client+" already exists in network "+b)
+
+		u.MustBox(t, "network", "disconnect", b, client)
+		if r := untilIn(t, u, client, "! "+resolves(web)); r.Code != 0 {
+			t.Errorf("after disconnect, %s still resolves %s: %s", client, web, r)
+		}
+		if r := u.Box(t, "exec", client, "wget", "-T", "2", "-qO-", "http://"+web+"/"); r.Code == 0 {
+			t.Errorf("after disconnect, %s still reaches %s: %s", client, web, r)
+		}
+		if out := u.MustBox(t, "network", "inspect", "-f", "{{len .Containers}}", b).Stdout; strings.TrimSpace(out) != "1" {
+			t.Errorf("network inspect %s after disconnect: %s containers, want 1", b, out)
+		}
+		r = u.Box(t, "network", "disconnect", b, client)
+		wantCode(t, r, 1)
+		wantOneLineError(t, r, "is not connected to network "+b)
+		r = u.Box(t, "network", "connect", "nowhere-"+u.Mode, client)
+		wantCode(t, r, 1)
+		wantOneLineError(t, r, "network nowhere-"+u.Mode+" not found")
+
+		// A container of the default network: refused, nothing recorded.
+		u.MustBox(t, "run", "-d", "--name", plain, "busybox", "sleep", "600")
+		r = u.Box(t, "network", "connect", b, plain)
+		wantCode(t, r, 1)
+		wantOneLineError(t, r, "not on a user-defined network")
+
+		// A stopped container: recorded now, attached at its start.
+		u.MustBox(t, "create", "--network", a, "--name", later, "busybox", "sleep", "600")
+		u.MustBox(t, "network", "connect", b, later)
+		u.MustBox(t, "start", later)
+		if r := untilIn(t, u, later, "wget -qO- http://"+web+"/ | grep -q 'on b'"); r.Code != 0 {
+			t.Errorf("a container connected while stopped does not reach %s after its start: %s", web, r)
+		}
+		if r := untilIn(t, u, later, resolves(client)); r.Code != 0 {
+			t.Errorf("%s does not resolve %s on their shared network %s: %s", later, client, a, r)
+		}
+		u.MustBox(t, "stop", "-t", "0", later)
+		u.MustBox(t, "network", "disconnect", b, later)
+		u.MustBox(t, "start", later)
+		if r := u.Box(t, "exec", later, "nslookup", web); r.Code == 0 {
+			t.Errorf("%s, disconnected while stopped, resolves %s: %s", later, web, r)
+		}
+		// -f drops the endpoint of a container that is gone.
+		r = u.Box(t, "network", "disconnect", "-f", b, "nc-nobody-"+u.Mode)
+		wantCode(t, r, 1)
+	})
+}
+
+// TestNetworkTwoAndIP runs a server on two networks at an address of
+// its choosing: clients on either network reach it by name, a client on
+// a third does not resolve it; --ip outside the subnet or taken is
+// refused with nothing made; --hostname names the container.
+func TestNetworkTwoAndIP(t *testing.T) {
+	requirePasta(t)
+	forEachUser(t, func(t *testing.T, u *User) {
+		a, b, c := "n2-a-"+u.Mode, "n2-b-"+u.Mode, "n2-c-"+u.Mode
+		web := "n2-web-" + u.Mode
+		t.Cleanup(func() {
+			u.Box(t, "rm", "-f", web, "n2-bad-"+u.Mode)
+			u.Box(t, "network", "rm", a, b, c)
+		})
+		u.MustBox(t, "network", "create", "--subnet", "192.168.241.0/24", a)
+		u.MustBox(t, "network", "create", b)
+		u.MustBox(t, "network", "create", c)
+		www := wwwDir(t, u, "two "+u.Mode)
+		u.MustBox(t, "run", "-d", "--network", a, "--network", b, "--ip", "192.168.241.77", "--hostname", "n2host",
+			"--name", web, "-v", www+":/www", "busybox", "httpd", "-f", "-p", "80", "-h", "/www")
+		ip := strings.TrimSpace(u.MustBox(t, "inspect", "-f", "{{(index .NetworkSettings.Networks \""+a+"\").IPAddress}}", web).Stdout)
+		if ip != "192.168.241.77" {
+			t.Errorf("--ip 192.168.241.77: inspect says %q", ip)
+		}
+		for _, n := range []string{a, b} {
+			if r := fetchIn(t, u, n, "http://"+web+"/"); r.Code != 0 || r.Stdout != "two "+u.Mode {
+				t.Errorf("from network %s: %s", n, r)
+			}
+		}
+		if r := u.Box(t, "run", "--rm", "--network", a, "busybox", "wget", "-qO-", "http://192.168.241.77/"); r.Code != 0 {
+			t.Errorf("by its --ip address: %s", r)
+		}
+		if r := u.Box(t, "run", "--rm", "--network", c, "busybox", "nslookup", web); r.Code == 0 {
+			t.Errorf("resolved from a network it is not on: %s", r)
+		}
+		if r := u.MustBox(t, "exec", web, "sh", "-c", "hostname; grep n2host /etc/hosts"); r.Stdout != "n2host\n192.168.241.77\tn2host\n" {
+			t.Errorf("--hostname n2host on a user network: %s", r)
+		}
+
+		for _, tc := range []struct{ ip, want string }{
+			{"192.168.241.77", "address 192.168.241.77 is already in use on network " + a},
+			{"10.250.0.9", "does not belong to any of network " + a},
+			{"192.168.241.1", "already in use"}, // the gateway
+			{"nonsense", "invalid IPv4 address"},
+		} {
+			r := u.Box(t, "run", "-d", "--network", a, "--network", b, "--ip", tc.ip, "--name", "n2-bad-"+u.Mode, "busybox", "sleep", "60")
+			wantCode(t, r, 125)
+			wantOneLineError(t, r, tc.want)
+			if r := u.Box(t, "inspect", "n2-bad-"+u.Mode); r.Code == 0 {
+				t.Fatalf("a refused --ip %s left a container", tc.ip)
+			}
+		}
+		for _, n := range []string{a, b} {
+			if out := strings.TrimSpace(u.MustBox(t, "network", "inspect", "-f", "{{len .Containers}}", n).Stdout); out != "1" {
+				t.Errorf("network %s has %s containers after refused runs, want 1", n, out)
+			}
+		}
+		r := u.Box(t, "run", "--rm", "--ip", "10.1.2.3", "busybox", "true")
+		wantCode(t, r, 125)
+		wantOneLineError(t, r, "user specified IP address is supported on user defined networks only")
+	})
+}
+
+// TestNetworkPublish publishes a port of a container on a user network:
+// the host reaches it (the holder forwards it) while the container
+// runs, and not once it stopped; a container on an --internal network
+// only publishes nothing, as Docker's.
+func TestNetworkPublish(t *testing.T) {
+	requirePasta(t)
+	forEachUser(t, func(t *testing.T, u *User) {
+		n, in := "np-"+u.Mode, "np-int-"+u.Mode
+		web, iweb := "np-web-"+u.Mode, "np-iweb-"+u.Mode
+		t.Cleanup(func() {
+			u.Box(t, "rm", "-f", web, iweb)
+			u.Box(t, "network", "rm", n, in)
+		})
+		u.MustBox(t, "network", "create", n)
+		u.MustBox(t, "network", "create", "--internal", in)
+		www := wwwDir(t, u, "published "+u.Mode)
+		port := runPublished(t, u, hostPort(t), "127.0.0.1:%d:80", "-d", "--network", n, "--name", web, "-v", www+":/www", "busybox", "httpd", "-f", "-p", "80", "-h", "/www")
+		if got := fetch(t, fmt.Sprintf("http://127.0.0.1:%d/", port)); got != "published "+u.Mode {
+			t.Errorf("published port of a container on a user network: %q", got)
+		}
+		if out := u.MustBox(t, "port", web).Stdout; !strings.Contains(out, fmt.Sprintf("80/tcp -> 127.0.0.1:%d", port)) {
+			t.Errorf("box port: %q", out)
+		}
+		u.MustBox(t, "stop", "-t", "1", web)
+		if c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second); err == nil {
+			c.Close()
+			t.Errorf("port %d still open after the container stopped", port)
+		}
+
+		iport := hostPort(t)
+		u.MustBox(t, "run", "-d", "--network", in, "-p", fmt.Sprintf("127.0.0.1:%d:80", iport), "--name", iweb, "-v", www+":/www", "busybox", "httpd", "-f", "-p", "80", "-h", "/www")
+		if c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", iport), time.Second); err == nil {
+			c.Close()
+			t.Errorf("a container on an internal network only published port %d", iport)
+		}
+		if out := strings.TrimSpace(u.MustBox(t, "port", iweb).Stdout); out != "" {
+			t.Errorf("box port of a container on an internal network: %q", out)
+		}
+	})
+}
