@@ -104,11 +104,33 @@ func isUserNetworkMode(mode string) bool {
 // is), and whether the call must go through the holder as a guest:
 // rootless from a user namespace other than the holder's.
 func (e *Engine) holderGuest() (*net.UnixConn, bool, error) {
+	e.awaitRepair()
 	c, hello, err := e.dialHolder()
 	if err != nil {
 		return nil, false, err
 	}
 	return c, e.Identity.Rootless() && hello.UserNS != userNSInode(), nil
+}
+
+// awaitRepair gives the monitors of running containers a moment to start
+// a new holder when the last one was killed (its socket is left, and
+// refuses): rootless, a holder a run or start made instead would be in
+// a user namespace of its own, which those containers cannot join.
+func (e *Engine) awaitRepair() {
+	sock := filepath.Join(e.runRoot, holderSocket)
+	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if _, err := os.Stat(sock); err != nil {
+			return
+		}
+		c, err := control.Dial(sock)
+		if err == nil {
+			c.Close()
+			return
+		}
+		if !errors.Is(err, syscall.ECONNREFUSED) {
+			return
+		}
+	}
 }
 
 // dialHolder connects to the network holder, first starting it when

@@ -3,7 +3,12 @@ package e2e
 import (
 	"fmt"
 	"net"
+	"os"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -208,5 +213,167 @@ func TestNetworkPublish(t *testing.T) {
 		if out := strings.TrimSpace(u.MustBox(t, "port", iweb).Stdout); out != "" {
 			t.Errorf("box port of a container on an internal network: %q", out)
 		}
+	})
+}
+
+// storeProcesses are the processes that work for u's store: the network
+// holder and what it started, and every process with u's runtime
+// directory in its environment (box, monitors, pasta).
+func storeProcesses(u *User) []int {
+	out := holderTree(u)
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		env, _ := os.ReadFile("/proc/" + e.Name() + "/environ")
+		if strings.Contains("\x00"+string(env), "\x00XDG_RUNTIME_DIR="+u.RuntimeDir+"\x00") && !slices.Contains(out, pid) {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+// wantNoProcesses fails unless every process working for u's store has
+// ended within ten seconds.
+func wantNoProcesses(t *testing.T, u *User) {
+	t.Helper()
+	var left []int
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if left = storeProcesses(u); len(left) == 0 {
+			return
+		}
+	}
+	var desc []string
+	for _, p := range left {
+		cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", p))
+		desc = append(desc, fmt.Sprintf("%d %q", p, strings.ReplaceAll(string(cmd), "\x00", " ")))
+	}
+	t.Errorf("processes left after the last container on user networks went: %s", strings.Join(desc, "; "))
+}
+
+// TestNetworkHolderKilled kills the network holder while containers run
+// on its network: they get their network back (their monitors start a
+// new holder and join it), the next run reaches them by name, and rm -f
+// leaves no process behind.
+func TestNetworkHolderKilled(t *testing.T) {
+	requirePasta(t)
+	forEachUser(t, func(t *testing.T, u *User) {
+		n, web, client := "nk-"+u.Mode, "nk-web-"+u.Mode, "nk-client-"+u.Mode
+		t.Cleanup(func() {
+			u.Box(t, "rm", "-f", web, client)
+			u.Box(t, "network", "rm", n)
+		})
+		u.MustBox(t, "network", "create", n)
+		www := wwwDir(t, u, "still here "+u.Mode)
+		u.MustBox(t, "run", "-d", "--network", n, "--name", web, "-v", www+":/www", "busybox", "httpd", "-f", "-p", "80", "-h", "/www")
+		u.MustBox(t, "run", "-d", "--network", n, "--name", client, "busybox", "sleep", "600")
+		tree := holderTree(u)
+		if len(tree) == 0 {
+			t.Fatal("no network holder while containers run")
+		}
+		if err := syscall.Kill(tree[0], syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		if r := fetchIn(t, u, n, "http://"+web+"/"); r.Code != 0 || r.Stdout != "still here "+u.Mode {
+			t.Errorf("the next run after the holder was killed: %s", r)
+		}
+		if r := untilIn(t, u, client, "wget -qO- http://"+web+"/ | grep -q 'still here'"); r.Code != 0 {
+			t.Errorf("a container that ran when the holder was killed did not get its network back: %s", r)
+		}
+		if now := holderTree(u); len(now) == 0 || now[0] == tree[0] {
+			t.Errorf("holder before %v, after %v: want a new one", tree, now)
+		}
+		u.MustBox(t, "rm", "-f", web, client)
+		wantNoProcesses(t, u)
+	})
+}
+
+// TestNetworkKilledContainer SIGKILLs a container on a user network: its
+// name stops resolving at once; removed, its address goes to the next.
+func TestNetworkKilledContainer(t *testing.T) {
+	requirePasta(t)
+	forEachUser(t, func(t *testing.T, u *User) {
+		n, victim, peer, next := "nx-"+u.Mode, "nx-victim-"+u.Mode, "nx-peer-"+u.Mode, "nx-next-"+u.Mode
+		t.Cleanup(func() {
+			u.Box(t, "rm", "-f", victim, peer, next)
+			u.Box(t, "network", "rm", n)
+		})
+		u.MustBox(t, "network", "create", n)
+		u.MustBox(t, "run", "-d", "--network", n, "--name", victim, "busybox", "sleep", "600")
+		u.MustBox(t, "run", "-d", "--network", n, "--name", peer, "busybox", "sleep", "600")
+		ipOf := func(name string) string {
+			return strings.TrimSpace(u.MustBox(t, "inspect", "-f", "{{(index .NetworkSettings.Networks \""+n+"\").IPAddress}}", name).Stdout)
+		}
+		ip := ipOf(victim)
+		if r := untilIn(t, u, peer, resolves(victim)); r.Code != 0 {
+			t.Fatalf("%s does not resolve %s: %s", peer, victim, r)
+		}
+		u.MustBox(t, "kill", "-s", "KILL", victim)
+		if r := untilIn(t, u, peer, "! "+resolves(victim)); r.Code != 0 {
+			t.Errorf("%s still resolves %s, killed: %s", peer, victim, r)
+		}
+		u.MustBox(t, "rm", victim)
+		u.MustBox(t, "run", "-d", "--network", n, "--name", next, "busybox", "sleep", "600")
+		if got := ipOf(next); got != ip {
+			t.Errorf("the next container got %s, want the removed one's %s", got, ip)
+		}
+	})
+}
+
+// TestNetworkParallel starts 20 containers on one network at once: all
+// get distinct addresses and each resolves the next; once all are
+// removed, no process of the store remains.
+func TestNetworkParallel(t *testing.T) {
+	requirePasta(t)
+	forEachUser(t, func(t *testing.T, u *User) {
+		n := "np20-" + u.Mode
+		const count = 20
+		names := make([]string, count)
+		for i := range names {
+			names[i] = fmt.Sprintf("np20-%s-%d", u.Mode, i)
+		}
+		t.Cleanup(func() {
+			u.Box(t, append([]string{"rm", "-f"}, names...)...)
+			u.Box(t, "network", "rm", n)
+		})
+		u.MustBox(t, "network", "create", n)
+		var wg sync.WaitGroup
+		results := make([]Result, count)
+		for i := range names {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				results[i] = u.Box(t, "run", "-d", "--network", n, "--name", names[i], "busybox", "sleep", "600")
+			}()
+		}
+		wg.Wait()
+		for i, r := range results {
+			if r.Code != 0 {
+				t.Fatalf("parallel run %d: %s", i, r)
+			}
+		}
+		seen := map[string]string{}
+		for _, name := range names {
+			ip := strings.TrimSpace(u.MustBox(t, "inspect", "-f", "{{(index .NetworkSettings.Networks \""+n+"\").IPAddress}}", name).Stdout)
+			if other, ok := seen[ip]; ok || ip == "" {
+				t.Errorf("%s and %s have the same address %q", name, other, ip)
+			}
+			seen[ip] = name
+		}
+		for i, name := range names {
+			other := names[(i+1)%count]
+			if r := untilIn(t, u, name, resolves(other)); r.Code != 0 {
+				t.Errorf("%s does not resolve %s: %s", name, other, r)
+			}
+		}
+		// What wantNoProcesses looks for is there while they run: a
+		// monitor each, and the holder.
+		if p := storeProcesses(u); len(p) <= count {
+			t.Errorf("%d processes of the store while %d containers run: %v", len(p), count, p)
+		}
+		u.MustBox(t, append([]string{"rm", "-f"}, names...)...)
+		wantNoProcesses(t, u)
 	})
 }
