@@ -2,8 +2,10 @@ package e2e
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -375,5 +377,52 @@ func TestNetworkParallel(t *testing.T) {
 		}
 		u.MustBox(t, append([]string{"rm", "-f"}, names...)...)
 		wantNoProcesses(t, u)
+	})
+}
+
+// TestNetworkHostResolvers: on a user network, names that are not the
+// network's go to the host's resolvers, all of them in order: the first
+// here never answers, the second does; the same through netstack's DNS
+// address on the default network. --dns replaces them.
+func TestNetworkHostResolvers(t *testing.T) {
+	requirePasta(t)
+	requireRoot(t) // port 53 on loopback, and a resolv.conf of the test's
+	third := func() string {
+		return fmt.Sprintf("127.%d.%d.%d", 1+rand.IntN(250), 1+rand.IntN(250), 1+rand.IntN(250))
+	}
+	deadAddr, liveAddr, dnsAddr := third(), third(), third()
+	dead, err := net.ListenPacket("udp", deadAddr+":53") // bound, never answers
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dead.Close() })
+	live := startDNS(t, liveAddr+":53", "box-un.example.", net.IPv4(192, 0, 2, 91))
+	startDNS(t, dnsAddr+":53", "box-un-dns.example.", net.IPv4(192, 0, 2, 92))
+	resolv := filepath.Join(tempDir, "resolv-usernet.conf")
+	if err := os.WriteFile(resolv, []byte("nameserver "+deadAddr+"\nnameserver "+liveAddr+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	forEachUser(t, func(t *testing.T, u *User) {
+		n := "nh-" + u.Mode
+		t.Cleanup(func() { u.Box(t, "network", "rm", n) })
+		u.MustBox(t, "network", "create", n)
+		before := live.queries.Load()
+		r := boxWithResolvConf(t, u, resolv, "run", "--rm", "--network", n, "busybox", "sh", "-c", "cat /etc/resolv.conf; nslookup box-un.example")
+		if r.Code != 0 || !strings.Contains(r.Stdout, "nameserver 127.0.0.11") || !strings.Contains(r.Stdout, "Address: 192.0.2.91") {
+			t.Fatalf("want 127.0.0.11 as nameserver and the second host resolver's answer: %s", r)
+		}
+		if live.queries.Load() == before {
+			t.Fatal("the host's second resolver saw no query")
+		}
+		// netstack's DNS address falls back alike (it asked the first alone).
+		before = live.queries.Load()
+		r = boxWithResolvConf(t, u, resolv, "run", "--rm", "--network", "netstack", "busybox", "nslookup", "box-un.example")
+		if r.Code != 0 || !strings.Contains(r.Stdout, "Address: 192.0.2.91") || live.queries.Load() == before {
+			t.Errorf("netstack with a first host resolver that does not answer: %s", r)
+		}
+		r = u.Box(t, "run", "--rm", "--network", n, "--dns", dnsAddr, "busybox", "nslookup", "box-un-dns.example")
+		if r.Code != 0 || !strings.Contains(r.Stdout, "Address: 192.0.2.92") {
+			t.Errorf("--dns on a user network: %s", r)
+		}
 	})
 }
