@@ -278,6 +278,12 @@ func (e *Engine) keepJoined(rec *record, ns *os.File, c *net.UnixConn, mu *sync.
 				break
 			}
 			time.Sleep(200 * time.Millisecond << try)
+			mu.Lock()
+			done := *stopped
+			mu.Unlock()
+			if done {
+				return
+			}
 		}
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "box: container %s lost its network: %v\n", rec.Name, err)
