@@ -27,6 +27,7 @@ func networkCommand() *cli.Command {
 		Subcommands: []*cli.Command{
 			networkCreateCommand(), networkLsCommand(), networkInspectCommand(),
 			networkRmCommand(), networkPruneCommand(),
+			networkConnectCommand(), networkDisconnectCommand(),
 		},
 	}
 }
@@ -255,6 +256,42 @@ func networkPruneCommand() *cli.Command {
 					fmt.Fprintln(c.App.Writer)
 				}
 				return err
+			})
+		},
+	}
+}
+
+func networkConnectCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "connect",
+		Usage:     "connect a container to a network",
+		ArgsUsage: "NETWORK CONTAINER",
+		Flags: []cli.Flag{
+			&cli.StringSliceFlag{Name: "alias", Usage: "add a network-scoped alias for the container"},
+			&cli.StringFlag{Name: "ip", Usage: "IPv4 address (e.g. 172.30.100.104)"},
+		},
+		Action: func(c *cli.Context) error {
+			return withEngine(c, 2, 2, func(e *engine.Engine) error {
+				return e.ConnectNetwork(engine.NetworkConnectOptions{
+					Network: c.Args().Get(0), Container: c.Args().Get(1),
+					Aliases: c.StringSlice("alias"), IP: c.String("ip"),
+				})
+			})
+		},
+	}
+}
+
+func networkDisconnectCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "disconnect",
+		Usage:     "disconnect a container from a network",
+		ArgsUsage: "NETWORK CONTAINER",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "force the container to disconnect from a network"},
+		},
+		Action: func(c *cli.Context) error {
+			return withEngine(c, 2, 2, func(e *engine.Engine) error {
+				return e.DisconnectNetwork(c.Args().Get(0), c.Args().Get(1), c.Bool("force"))
 			})
 		},
 	}

@@ -40,7 +40,8 @@ func runCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "mount", Usage: "attach a filesystem mount to the container"},
 			&cli.StringSliceFlag{Name: "tmpfs", Usage: "mount a tmpfs directory"},
 			&cli.BoolFlag{Name: "read-only", Usage: "mount the container's root filesystem as read only"},
-			&cli.StringFlag{Name: "network", Aliases: []string{"net"}, Usage: "connect a container to a network (default: its own, through pasta or else netstack; pasta, netstack, host, none)"},
+			&cli.StringSliceFlag{Name: "network", Aliases: []string{"net"}, Usage: "connect a container to a network (default: its own, through pasta or else netstack; pasta, netstack, host, none, or user networks, several times)"},
+			&cli.StringFlag{Name: "ip", Usage: "IPv4 address on the (first) user network (e.g. 172.30.100.104)"},
 			&cli.StringSliceFlag{Name: "network-alias", Usage: "add a network-scoped alias for the container"},
 			&cli.StringSliceFlag{Name: "publish", Aliases: []string{"p"}, Usage: "publish a container's port(s) to the host ([hostIP:][hostPort:]containerPort[/tcp|/udp])"},
 			&cli.BoolFlag{Name: "publish-all", Aliases: []string{"P"}, Usage: "publish all exposed ports to random host ports"},
@@ -142,11 +143,16 @@ func runOptions(c *cli.Context) (engine.RunOptions, error) {
 		User:           c.String("user"),
 		Hostname:       c.String("hostname"),
 		ReadOnly:       c.Bool("read-only"),
-		Network:        flags.ParseNetwork(c.String("network")),
+		IP:             c.String("ip"),
 		NetworkAliases: c.StringSlice("network-alias"),
 		PublishAll:     c.Bool("publish-all"),
 		Privileged:     c.Bool("privileged"),
 		Init:           c.Bool("init"),
+	}
+	// Several --network flags: the first is the container's network, the
+	// others user networks it joins besides.
+	if nets := c.StringSlice("network"); len(nets) > 0 {
+		opts.Network, opts.Networks = flags.ParseNetwork(nets[0]), nets[1:]
 	}
 	var err error
 	if opts.Log, err = flags.ParseLogConfig(c.String("log-driver"), c.StringSlice("log-opt")); err != nil {

@@ -59,6 +59,8 @@ type Container struct {
 	Ports []network.Port
 	// Health is the state of its healthcheck; nil when none has run.
 	Health *Health
+	// NetworkMode is its --network as recorded: a user network's name.
+	NetworkMode string
 
 	monitor, init *processID
 }
@@ -103,7 +105,7 @@ func (e *Engine) describe(c *storage.Container) *Container {
 	ctr.Command = strings.Join(append([]string{rec.Path}, rec.Args...), " ")
 	ctr.StartedAt, ctr.FinishedAt = rec.StartedAt, rec.FinishedAt
 	ctr.Restart, ctr.RestartCount = rec.Restart, rec.RestartCount
-	ctr.Ports = rec.Ports
+	ctr.Ports, ctr.NetworkMode = rec.Ports, rec.NetworkMode
 	ctr.stateFrom(rec)
 	if h := loadHealth(dir); h != nil {
 		if ctr.State != Running {

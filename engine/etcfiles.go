@@ -23,6 +23,9 @@ type nameOptions struct {
 	// place of the host's loopback ones, which it cannot reach; its
 	// network forwards queries to them.
 	DNSForward string
+	// Resolver, when set, is the only nameserver of resolv.conf (a user
+	// network's name server, which forwards to DNS or the host's).
+	Resolver string
 }
 
 // loopbackGateway is how a container that shares the host's network
@@ -40,7 +43,9 @@ func writeEtcFiles(dir, hostname string, network spec.Network, names nameOptions
 				hosts += "\n"
 			}
 		}
-	} else {
+	} else if names.Resolver == "" {
+		// On user networks the hostname is the container's address
+		// there, as Docker writes it (userNetworkNames).
 		hosts += "127.0.0.1\t" + hostname + "\n"
 	}
 	gateway := names.Gateway
@@ -60,6 +65,9 @@ func writeEtcFiles(dir, hostname string, network spec.Network, names nameOptions
 	host, _ := os.ReadFile("/etc/resolv.conf")
 	if names.DNSForward != "" && len(names.DNS) == 0 {
 		names.DNS = []string{names.DNSForward}
+	}
+	if names.Resolver != "" {
+		names.DNS = []string{names.Resolver}
 	}
 	files := map[string]string{
 		"/etc/hostname":    hostname + "\n",

@@ -64,6 +64,11 @@ type RunOptions struct {
 	Mounts   []flags.Mount
 	ReadOnly bool
 	Network  flags.Network
+	// Networks are further user networks the container joins besides
+	// Network (several --network flags).
+	Networks []string
+	// IP is the container's address on its (first) user network, --ip.
+	IP string
 	// NetworkAliases are names the container answers to on its user
 	// network, besides its name and short id.
 	NetworkAliases []string
@@ -102,8 +107,9 @@ type RunOptions struct {
 	// Created, when set, is told the container's id once it exists.
 	Created func(id string) `json:"-"`
 
-	// userNetwork says Network names a user network (usernet_join.go).
-	userNetwork bool
+	// userNetwork says Network names a user network (usernet_join.go);
+	// publishOnUser that its ports are published from there.
+	userNetwork, publishOnUser bool
 }
 
 // Puller follows the pull `run` makes when the image is missing or
@@ -172,14 +178,11 @@ type UsageError = spec.UsageError
 // record and spec) and owns undoing that until the container is handed
 // over; start runs it, as its monitor or under one.
 func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error) {
-	un, err := e.userNetworkOf(opts.Network.String())
+	un, err := e.userNetworksOf(&opts)
 	if err != nil {
 		return "", err
 	}
 	if un != nil {
-		if err := refuseOnUserNetwork(&opts, un); err != nil {
-			return "", err
-		}
 		if !opts.CreateOnly {
 			c, guest, err := e.holderGuest()
 			if err != nil {
@@ -190,9 +193,6 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 				return e.runThroughHolder(ctx, c, opts, io)
 			}
 		}
-	}
-	if un == nil && len(opts.NetworkAliases) > 0 {
-		return "", &UsageError{Msg: "network-scoped alias is supported only for containers in user defined networks"}
 	}
 	if err := validate(&opts); err != nil {
 		return "", err
@@ -208,7 +208,7 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 	if err != nil {
 		return "", err
 	}
-	plan.userNetwork = un
+	plan.userNetworks = un
 	c, err := e.prepare(plan)
 	if err != nil {
 		return "", err
@@ -220,19 +220,19 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 // runPlan is a run's options checked and resolved, before anything is
 // made.
 type runPlan struct {
-	opts        RunOptions
-	owner       *Container   // whose network it shares, or nil
-	userNetwork *userNetwork // the user network it joins, or nil
-	img         *storage.Image
-	log         LogConfig
-	names       nameOptions
-	restart     RestartPolicy
-	healthcheck *storage.HealthConfig
-	mounts      []spec.Mount
-	volumes     []volumeRequest
-	env         []string
-	labels      map[string]string
-	ports       []network.Port
+	opts         RunOptions
+	owner        *Container     // whose network it shares, or nil
+	userNetworks []*userNetwork // the user networks it joins, or none
+	img          *storage.Image
+	log          LogConfig
+	names        nameOptions
+	restart      RestartPolicy
+	healthcheck  *storage.HealthConfig
+	mounts       []spec.Mount
+	volumes      []volumeRequest
+	env          []string
+	labels       map[string]string
+	ports        []network.Port
 }
 
 // planRun checks opts and resolves the image (pulling it when the policy
@@ -276,8 +276,9 @@ func (e *Engine) planRun(ctx context.Context, opts RunOptions, owner *Container)
 		p.ports = append(p.ports, flags.ExposedPorts(p.img.Config.Config.ExposedPorts)...)
 	}
 	mode := opts.Network.String()
-	if !isPrivate(mode) {
-		// The host's network or none: nothing to publish (see Warnings).
+	if !isPrivate(mode) && !opts.publishOnUser {
+		// The host's network, none, or only internal user networks:
+		// nothing to publish (see Warnings).
 		p.ports = nil
 	}
 	if err := claimHostPorts(p.ports, e.Identity.Rootless()); err != nil {
@@ -322,7 +323,7 @@ func (c *prepared) release() {
 	_ = c.e.Store.UnmountContainer(c.id)
 	if !c.kept {
 		_ = c.e.Store.DeleteContainer(c.id)
-		if c.plan.userNetwork != nil {
+		if c.plan.userNetworks != nil {
 			c.e.releaseNetworks(c.id)
 		}
 		c.vols.removeAnonymous()
@@ -395,7 +396,7 @@ func (e *Engine) prepare(plan *runPlan) (_ *prepared, err error) {
 		if so.EtcFiles, so.Hostname, err = e.ownerEtcFiles(plan.owner.ID); err != nil {
 			return nil, err
 		}
-	} else if err := e.userNetworkNames(plan.userNetwork, ctr.ID, name, so.Hostname, opts.NetworkAliases, &names); err != nil {
+	} else if err := e.userNetworkNames(plan.userNetworks, ctr.ID, name, so.Hostname, opts, &names); err != nil {
 		return nil, err
 	} else if so.EtcFiles, err = writeEtcFiles(c.dir, so.Hostname, spec.Network(opts.Network.String()), names); err != nil {
 		return nil, err

@@ -7,12 +7,14 @@ package engine
 //     network (engine/network/bridge_linux.go), the bridge carrying the
 //     network's gateway address, and is joined to the outside by one
 //     pasta (or box's netstack where pasta cannot run). Each container on
-//     a user network keeps a network namespace of its own, attached to
-//     the bridge by a veth pair, with an address of the subnet
-//     (usernet_ipam.go, usernet_endpoints.go) and its default route via
-//     the gateway. A name server (engine/network/dns.go) on each
-//     gateway answers the names, short ids and aliases of the network's
-//     containers and forwards the rest to the host's resolvers.
+//     user networks keeps a network namespace of its own, attached to
+//     each network's bridge by a veth pair (eth0, eth1, ...), with an
+//     address of the subnet (usernet_ipam.go, usernet_endpoints.go) and
+//     its default route via its first network with a way out. A name
+//     server (engine/network/dns.go) at 127.0.0.11 in each container's
+//     namespace, as Docker's, answers the names, short ids and aliases of
+//     the containers on the networks it is on and forwards the rest to
+//     its --dns or the host's resolvers.
 //   - Rootless, a veth can only be moved between namespaces whose owning
 //     user namespace the mover administers, and a box invocation (each in
 //     a fresh user namespace of its own) cannot join a sibling's. So the
@@ -22,18 +24,21 @@ package engine
 //     owner's monitor start a network guest (guest_client.go,
 //     guest_server.go). The holder lives exactly as long as some
 //     container on a user network runs: each such container's monitor
-//     keeps a connection to it, and it ends with the last. As root there
-//     is no user namespace and any box joins the shared namespace by
-//     path; nothing touches the host's iptables either way.
+//     keeps a connection to it, and it ends with the last. Should it be
+//     killed, each monitor joins again, the first starting a new holder
+//     in the same user namespace. As root there is no user namespace
+//     and any box joins the shared namespace by path; nothing touches
+//     the host's iptables either way: published ports are bound by the
+//     holder on the host and carried into the shared namespace
+//     (usernet_ports.go).
 //   - The records (usernet_store.go) are the only state that outlives
-//     the holder: networks, and each container's endpoint (address, MAC,
-//     aliases), which lives as long as the container.
+//     the holder: networks, and each container's endpoints (address, MAC,
+//     aliases), which live as long as the container or until it is
+//     disconnected.
 //
 // The holder is usernet_holder.go, the clients' side (run, start and
-// the monitor's hook) usernet_join.go. Not yet done: published ports of
-// a container on a user network (refused clearly), a container on more
-// than one network, --ip, and network connect and
-// disconnect.
+// the monitor's hook) usernet_join.go, network connect and disconnect
+// usernet_connect.go.
 
 import (
 	"crypto/rand"

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Endpoints: a container's place on a user network is kept in the
@@ -50,7 +51,7 @@ func attachEndpoint(list []*userNetwork, req joinRequest, exists func(id string)
 	if err != nil {
 		return nil, nil, err
 	}
-	ep := &endpoint{Name: req.Name, IP: a.String(), MAC: macOf(a), Static: req.IP != ""}
+	ep := &endpoint{Name: req.Name, IP: a.String(), MAC: macOf(a), Static: req.IP != "", Attached: time.Now().UTC()}
 	for _, al := range req.Aliases {
 		if al != "" && !slices.Contains(ep.Aliases, al) {
 			ep.Aliases = append(ep.Aliases, al)

@@ -8,11 +8,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
+	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
 	"box/engine/control"
@@ -22,24 +24,39 @@ import (
 
 // The network holder (rootless.RoleNetworkHolder), the process of the
 // model in usernet.go: it holds the namespace of the user's networks (a
-// bridge each, made when a container first joins), a name server on each
-// bridge's gateway, and the pasta that joins the namespace to the
-// outside. It serves a socket under the run root, where each client is
-// greeted with the holder's user namespace and then asks for one thing:
-// a join (a container's network namespace, sent by its monitor, attached
-// to a bridge until the monitor closes the connection) or a guest (box
+// bridge each, made when a container first joins) and the pasta that
+// joins the namespace to the outside, and for each running container on
+// user networks its name server and published ports. It serves a socket
+// under the run root, where each client is greeted with the holder's
+// user namespace and then asks for one thing: a join (a container's
+// network namespace, sent by its monitor with every network it is on,
+// attached until the monitor closes the connection), a connect or
+// disconnect of one network of a joined container, or a guest (box
 // started in the holder's user namespace to run or start a container,
 // rootless, as guest_server.go does for a container's monitor). The
 // holder ends when its last connection closes: with the last container
 // on a user network.
+//
+// Each joined container has a name server of its own at 127.0.0.11 in
+// its namespace, as Docker's containers have: it answers the names of
+// the containers on every network the asker is on, and only those, and
+// its address stays the same whatever the container connects to or
+// disconnects from (a server on one network's gateway would answer for
+// that network alone, and be gone with it).
 
 const (
 	holderSocket = "netholder.sock"
 	holderLock   = "netholder.lock"
 	holderLog    = "netholder.log"
 
-	msgHello = 'H' // holderHello, the holder's greeting
-	msgJoin  = 'J' // holderJoin; files: the container's network namespace
+	msgHello      = 'H' // holderHello, the holder's greeting
+	msgJoin       = 'J' // holderAttach; files: the container's network namespace
+	msgConnect    = 'N' // holderConnect
+	msgDisconnect = 'L' // holderDisconnect
+
+	// resolverAddr is where a container on user networks finds its name
+	// server, Docker's address for its own.
+	resolverAddr = "127.0.0.11"
 )
 
 // holderHello tells a client where the holder lives.
@@ -50,20 +67,44 @@ type holderHello struct {
 	UserNS uint64 `json:"userns"`
 }
 
-// holderJoin attaches one container to one user network's bridge.
+// holderJoin is one container's attachment to one user network.
 type holderJoin struct {
-	Bridge string `json:"bridge"`
+	Network string `json:"network"` // its name, for messages
+	Bridge  string `json:"bridge"`
 	// Gateway is the bridge's address with the subnet's length.
 	Gateway string `json:"gateway"`
 	HostIf  string `json:"host_if"`
-	IfName  string `json:"if_name"`
 	// Addr is the container's address with the subnet's length.
 	Addr string `json:"addr"`
 	MAC  string `json:"mac"`
-	// Names are what the network's name server answers with Addr.
+	// Names are what the name servers of the network's containers
+	// answer with Addr.
 	Names []string `json:"names"`
 	// Internal networks give no default route: no way out.
 	Internal bool `json:"internal,omitempty"`
+}
+
+// holderAttach attaches a running container to every network it is on.
+type holderAttach struct {
+	Container string       `json:"container"`
+	Joins     []holderJoin `json:"joins"`
+	// Ports are published on the host and forwarded to the container's
+	// address on its first network that is not internal.
+	Ports []network.Port `json:"ports,omitempty"`
+	// Upstreams are the container's --dns servers, the host's when none.
+	Upstreams []string `json:"upstreams,omitempty"`
+}
+
+// holderConnect attaches a joined container to one more network.
+type holderConnect struct {
+	Container string     `json:"container"`
+	Join      holderJoin `json:"join"`
+}
+
+// holderDisconnect detaches a joined container from one network.
+type holderDisconnect struct {
+	Container string `json:"container"`
+	Bridge    string `json:"bridge"`
 }
 
 // userNSInode is the inode of this process's user namespace.
@@ -87,15 +128,29 @@ type netHolder struct {
 
 	mu      sync.Mutex
 	conns   int
-	bridges map[string]*holderBridge
+	bridges map[string]bool
+	members map[string]*holderMember // by container id
 	done    chan struct{}
 	ended   bool
 }
 
-// holderBridge is one bridge's name server and the containers on it.
-type holderBridge struct {
-	dns     *network.DNS
-	members map[string]holderJoin // by HostIf
+// holderMember is one joined container: its namespace (kept open for
+// later connects), its networks in the order they were attached, its
+// name server and its published ports.
+type holderMember struct {
+	id    string
+	ns    *os.File
+	joins []memberJoin
+	// route is the bridge the default route goes through, "" for none.
+	route string
+	dns   *network.DNS
+	ports *portForwarder
+}
+
+// memberJoin is one network of a member, with its interface's name.
+type memberJoin struct {
+	holderJoin
+	ifName string
 }
 
 // NetworkHolderMain is the holder role as main.go dispatches it: args are
@@ -124,7 +179,7 @@ func NetworkHolderMain(args []string) int {
 func startNetHolder(runRoot string) (h *netHolder, err error) {
 	h = &netHolder{
 		sockPath: filepath.Join(runRoot, holderSocket), lockPath: filepath.Join(runRoot, holderLock),
-		bridges: map[string]*holderBridge{}, done: make(chan struct{}),
+		bridges: map[string]bool{}, members: map[string]*holderMember{}, done: make(chan struct{}),
 		upstreams: hostNameservers(),
 	}
 	defer func() {
@@ -230,12 +285,12 @@ func (h *netHolder) handle(c *net.UnixConn) {
 		}
 		runGuest(c, m, guestEnvironment(req.Env), req.Dir, "the network holder")
 	case msgJoin:
-		var j holderJoin
-		if err := m.Decode(&j); err != nil || len(m.Files) != 1 {
+		var att holderAttach
+		if err := m.Decode(&att); err != nil || len(m.Files) != 1 || att.Container == "" {
 			_ = control.Send(c, control.MsgError, control.ErrorReport{Message: "malformed join request"})
 			return
 		}
-		if err := h.join(j, m.Files[0]); err != nil {
+		if err := h.join(att, m.Files[0]); err != nil {
 			_ = control.Send(c, control.MsgError, reportOf(err))
 			return
 		}
@@ -245,8 +300,30 @@ func (h *netHolder) handle(c *net.UnixConn) {
 				break
 			}
 		}
-		h.leave(j)
+		h.leave(att.Container)
+	case msgConnect:
+		var cr holderConnect
+		err := m.Decode(&cr)
+		if err == nil {
+			err = h.connect(cr)
+		}
+		h.reply(c, err)
+	case msgDisconnect:
+		var dr holderDisconnect
+		err := m.Decode(&dr)
+		if err == nil {
+			err = h.disconnect(dr)
+		}
+		h.reply(c, err)
 	}
+}
+
+func (h *netHolder) reply(c *net.UnixConn, err error) {
+	if err != nil {
+		_ = control.Send(c, control.MsgError, reportOf(err))
+		return
+	}
+	_ = control.Send(c, control.MsgStarted, nil)
 }
 
 // maybeEnd ends the holder when no connection is open. Clients connect
@@ -274,9 +351,11 @@ func (h *netHolder) maybeEnd() {
 
 // close ends what the holder runs; the namespace goes with its holder.
 func (h *netHolder) close() {
-	for _, b := range h.bridges {
-		b.dns.Close()
+	h.mu.Lock()
+	for id := range h.members {
+		h.dropMember(id)
 	}
+	h.mu.Unlock()
 	h.pasta.Stop()
 	if h.shared != nil {
 		h.shared.Close()
@@ -289,87 +368,258 @@ func (h *netHolder) close() {
 	}
 }
 
-// join attaches the container's namespace ctr as j says, making the
-// bridge and its name server first if this is its first container.
-func (h *netHolder) join(j holderJoin, ctr *os.File) error {
-	gw, err := netip.ParsePrefix(j.Gateway)
+// join attaches the container's namespace ns to every network att names,
+// making bridges that do not exist yet, and serves its name server and
+// published ports. On failure nothing of it remains.
+func (h *netHolder) join(att holderAttach, ns *os.File) (err error) {
+	own, err := dupFile(ns)
 	if err != nil {
-		return fmt.Errorf("join %s: gateway %q: %w", j.Bridge, j.Gateway, err)
-	}
-	addr, err := netip.ParsePrefix(j.Addr)
-	if err != nil {
-		return fmt.Errorf("join %s: address %q: %w", j.Bridge, j.Addr, err)
-	}
-	mac, err := net.ParseMAC(j.MAC)
-	if err != nil {
-		return fmt.Errorf("join %s: %w", j.Bridge, err)
+		return fmt.Errorf("join: %w", err)
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	b := h.bridges[j.Bridge]
-	if b == nil {
-		if err := network.EnsureBridge(h.shared, network.Bridge{Name: j.Bridge, Gateway: gw}); err != nil {
+	if h.members[att.Container] != nil {
+		// A monitor that lost its holder connection and joins again.
+		h.dropMember(att.Container)
+	}
+	mb := &holderMember{id: att.Container, ns: own}
+	h.members[att.Container] = mb
+	defer func() {
+		if err != nil {
+			h.dropMember(att.Container)
+		}
+	}()
+	for _, j := range att.Joins {
+		if err := h.attach(mb, j); err != nil {
 			return err
 		}
-		d := network.NewDNS(h.upstreams, 2*time.Second)
-		var pc net.PacketConn
-		var l net.Listener
-		at := net.JoinHostPort(gw.Addr().String(), "53")
-		if err := inNetNS(h.shared, func() (err error) {
-			if pc, err = net.ListenPacket("udp4", at); err != nil {
-				return err
-			}
-			l, err = net.Listen("tcp4", at)
-			return err
-		}); err != nil {
-			if pc != nil {
-				pc.Close()
-			}
-			return fmt.Errorf("name server of %s: %w", j.Bridge, err)
+	}
+	upstreams := att.Upstreams
+	if len(upstreams) == 0 {
+		upstreams = h.upstreams
+	}
+	mb.dns = network.NewDNS(upstreams, 2*time.Second)
+	var pc net.PacketConn
+	var l net.Listener
+	at := net.JoinHostPort(resolverAddr, "53")
+	if err := inNetNS(own, func() (err error) {
+		if lo, err := netlink.LinkByName("lo"); err == nil {
+			_ = netlink.LinkSetUp(lo)
 		}
-		d.Serve(pc, l)
-		b = &holderBridge{dns: d, members: map[string]holderJoin{}}
-		h.bridges[j.Bridge] = b
-	}
-	// A pair left by a monitor that was killed goes first.
-	_ = network.Detach(h.shared, j.HostIf)
-	ep := network.Endpoint{HostIf: j.HostIf, IfName: j.IfName, Addr: addr, MAC: mac, Gateway: gw.Addr()}
-	if j.Internal {
-		ep.Gateway = netip.Addr{}
-	}
-	if err := network.Attach(h.shared, ctr, j.Bridge, ep); err != nil {
+		if pc, err = net.ListenPacket("udp4", at); err != nil {
+			return err
+		}
+		l, err = net.Listen("tcp4", at)
 		return err
+	}); err != nil {
+		if pc != nil {
+			pc.Close()
+		}
+		return fmt.Errorf("name server at %s: %w", resolverAddr, err)
 	}
-	b.members[j.HostIf] = j
-	b.refresh()
+	mb.dns.Serve(pc, l)
+	if len(att.Ports) > 0 {
+		if mb.ports, err = h.forwardPorts(mb, att.Ports); err != nil {
+			return err
+		}
+	}
+	h.refresh()
 	return nil
 }
 
-// leave detaches what join attached; the container's end of the pair
-// may be gone with its namespace already.
-func (h *netHolder) leave(j holderJoin) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+// dupFile is a second descriptor of f, which the caller closes.
+func dupFile(f *os.File) (*os.File, error) {
+	fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	return os.NewFile(uintptr(fd), f.Name()), nil
+}
+
+// attach joins member mb to one network: its bridge (made on first use),
+// a veth pair, and the default route when mb has none yet and the
+// network is not internal. The caller holds h.mu.
+func (h *netHolder) attach(mb *holderMember, j holderJoin) error {
+	gw, err := netip.ParsePrefix(j.Gateway)
+	if err != nil {
+		return fmt.Errorf("join %s: gateway %q: %w", j.Network, j.Gateway, err)
+	}
+	addr, err := netip.ParsePrefix(j.Addr)
+	if err != nil {
+		return fmt.Errorf("join %s: address %q: %w", j.Network, j.Addr, err)
+	}
+	mac, err := net.ParseMAC(j.MAC)
+	if err != nil {
+		return fmt.Errorf("join %s: %w", j.Network, err)
+	}
+	for _, o := range mb.joins {
+		if o.Bridge == j.Bridge {
+			return &UsageError{Msg: fmt.Sprintf("endpoint with name %s already exists in network %s", firstName(j.Names), j.Network)}
+		}
+	}
+	if !h.bridges[j.Bridge] {
+		if err := network.EnsureBridge(h.shared, network.Bridge{Name: j.Bridge, Gateway: gw}); err != nil {
+			return err
+		}
+		h.bridges[j.Bridge] = true
+	}
+	// A pair left by a monitor that was killed goes first.
 	_ = network.Detach(h.shared, j.HostIf)
-	if b := h.bridges[j.Bridge]; b != nil {
-		delete(b.members, j.HostIf)
-		b.refresh()
+	ep := network.Endpoint{HostIf: j.HostIf, IfName: mb.freeIfName(), Addr: addr, MAC: mac}
+	route := mb.route == "" && !j.Internal
+	if route {
+		ep.Gateway = gw.Addr()
+	}
+	if err := network.Attach(h.shared, mb.ns, j.Bridge, ep); err != nil {
+		return err
+	}
+	if route {
+		mb.route = j.Bridge
+	}
+	mb.joins = append(mb.joins, memberJoin{holderJoin: j, ifName: ep.IfName})
+	return nil
+}
+
+func firstName(names []string) string {
+	if len(names) == 0 {
+		return ""
+	}
+	return names[0]
+}
+
+// freeIfName is the first of eth0, eth1, ... that none of mb's networks
+// uses.
+func (mb *holderMember) freeIfName() string {
+	for i := 0; ; i++ {
+		name := fmt.Sprintf("eth%d", i)
+		used := false
+		for _, j := range mb.joins {
+			used = used || j.ifName == name
+		}
+		if !used {
+			return name
+		}
 	}
 }
 
-// refresh gives the name server the names of the bridge's containers.
-func (b *holderBridge) refresh() {
-	names := map[string][]netip.Addr{}
-	for _, m := range b.members {
-		a, err := netip.ParsePrefix(m.Addr)
-		if err != nil {
-			continue
-		}
-		for _, n := range m.Names {
-			names[n] = append(names[n], a.Addr())
+// detach removes member mb from the network of bridge br, moving its
+// default route to another network that has a way out.
+func (h *netHolder) detach(mb *holderMember, br string) error {
+	i := slices.IndexFunc(mb.joins, func(j memberJoin) bool { return j.Bridge == br })
+	if i < 0 {
+		return nil
+	}
+	if err := network.Detach(h.shared, mb.joins[i].HostIf); err != nil {
+		return err
+	}
+	mb.joins = slices.Delete(mb.joins, i, i+1)
+	if mb.route == br {
+		mb.route = ""
+		for _, j := range mb.joins {
+			if j.Internal {
+				continue
+			}
+			if gw, err := netip.ParsePrefix(j.Gateway); err == nil && network.SetDefaultRoute(mb.ns, j.ifName, gw.Addr()) == nil {
+				mb.route = j.Bridge
+				break
+			}
 		}
 	}
-	b.dns.SetNames(names)
+	return nil
+}
+
+// connect attaches a joined container to one more network.
+func (h *netHolder) connect(cr holderConnect) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	mb := h.members[cr.Container]
+	if mb == nil {
+		return fmt.Errorf("connect %s: the container's network is not attached: restart it", cr.Join.Network)
+	}
+	if err := h.attach(mb, cr.Join); err != nil {
+		return err
+	}
+	h.refresh()
+	return nil
+}
+
+// disconnect detaches a joined container from one network.
+func (h *netHolder) disconnect(dr holderDisconnect) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	mb := h.members[dr.Container]
+	if mb == nil {
+		return nil
+	}
+	if err := h.detach(mb, dr.Bridge); err != nil {
+		return err
+	}
+	h.refresh()
+	return nil
+}
+
+// leave detaches what join attached; the container's end of each pair
+// may be gone with its namespace already.
+func (h *netHolder) leave(id string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.dropMember(id)
+	h.refresh()
+}
+
+// dropMember ends member id's ports and name server and detaches it
+// from every network. The caller holds h.mu.
+func (h *netHolder) dropMember(id string) {
+	mb := h.members[id]
+	if mb == nil {
+		return
+	}
+	delete(h.members, id)
+	mb.ports.close()
+	if mb.dns != nil {
+		mb.dns.Close()
+	}
+	for _, j := range mb.joins {
+		_ = network.Detach(h.shared, j.HostIf)
+	}
+	mb.ns.Close()
+}
+
+// refresh gives each member's name server the names of the containers
+// on the networks it is on, with their addresses there. The caller
+// holds h.mu.
+func (h *netHolder) refresh() {
+	byBridge := map[string]map[string][]netip.Addr{}
+	for _, mb := range h.members {
+		for _, j := range mb.joins {
+			a, err := netip.ParsePrefix(j.Addr)
+			if err != nil {
+				continue
+			}
+			if byBridge[j.Bridge] == nil {
+				byBridge[j.Bridge] = map[string][]netip.Addr{}
+			}
+			for _, n := range j.Names {
+				byBridge[j.Bridge][n] = append(byBridge[j.Bridge][n], a.Addr())
+			}
+		}
+	}
+	for _, mb := range h.members {
+		if mb.dns == nil {
+			continue
+		}
+		names := map[string][]netip.Addr{}
+		for _, j := range mb.joins {
+			for n, as := range byBridge[j.Bridge] {
+				for _, a := range as {
+					if !slices.Contains(names[n], a) {
+						names[n] = append(names[n], a)
+					}
+				}
+			}
+		}
+		mb.dns.SetNames(names)
+	}
 }
 
 // hostNameservers are the nameservers of the host's resolv.conf, which

@@ -145,7 +145,10 @@ func hostPrefixes() []netip.Prefix {
 			}
 		}
 	}
-	f, err := os.Open("/proc/net/route")
+	// This thread's routes, not /proc/net's: that is the main thread's,
+	// which may have been left in another namespace (see
+	// network.Gateway).
+	f, err := os.Open("/proc/thread-self/net/route")
 	if err != nil {
 		return out
 	}

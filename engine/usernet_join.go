@@ -10,7 +10,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -30,22 +33,63 @@ import (
 // hook in supervise sends the container's network namespace to be
 // attached and keeps that connection for as long as the container runs.
 
-// userNetworkOf is the user network mode names, nil when mode is one of
-// box's other modes or names none.
-func (e *Engine) userNetworkOf(mode string) (*userNetwork, error) {
+// userNetworksOf are the user networks opts joins, none when its
+// network mode is one of box's others; it marks opts as on them.
+// --ip and --network-alias apply to the first network, as Docker's
+// short flags do.
+func (e *Engine) userNetworksOf(opts *RunOptions) ([]*userNetwork, error) {
+	mode := opts.Network.String()
 	if mode == "" || isBuiltinNetwork(mode) || isModeName(mode) || strings.Contains(mode, ":") {
+		switch {
+		case len(opts.Networks) > 0:
+			return nil, &UsageError{Msg: "conflicting options: cannot attach both user-defined and non-user-defined network-modes"}
+		case opts.IP != "":
+			return nil, &UsageError{Msg: "user specified IP address is supported on user defined networks only"}
+		case len(opts.NetworkAliases) > 0:
+			return nil, &UsageError{Msg: "network-scoped alias is supported only for containers in user defined networks"}
+		}
 		return nil, nil
 	}
 	s, err := e.networkStore()
 	if err != nil {
 		return nil, err
 	}
-	var found *userNetwork
+	var found []*userNetwork
 	err = s.read(func(list []*userNetwork) error {
-		found, _ = findNetwork(list, mode)
+		for i, name := range append([]string{mode}, opts.Networks...) {
+			if isBuiltinNetwork(name) || isModeName(name) || strings.Contains(name, ":") {
+				return &UsageError{Msg: "conflicting options: cannot attach both user-defined and non-user-defined network-modes"}
+			}
+			n, err := findNetwork(list, name)
+			if err != nil {
+				if i == 0 {
+					// Not a network: resolveNetwork says what it may be.
+					return nil
+				}
+				return err
+			}
+			if slices.ContainsFunc(found, func(o *userNetwork) bool { return o.ID == n.ID }) {
+				return &UsageError{Msg: fmt.Sprintf("network %s is given twice", n.Name)}
+			}
+			found = append(found, n)
+		}
 		return nil
 	})
-	return found, err
+	if err != nil || len(found) == 0 {
+		return nil, err
+	}
+	opts.userNetwork = true
+	opts.Network = flags.NamedNetwork(found[0].Name)
+	opts.Networks = nil
+	for _, n := range found {
+		if n != found[0] {
+			opts.Networks = append(opts.Networks, n.Name)
+		}
+		// Docker publishes nothing of a container on internal networks
+		// only.
+		opts.publishOnUser = opts.publishOnUser || !n.Internal
+	}
+	return found, nil
 }
 
 // isUserNetworkMode says whether a container's recorded network mode
@@ -61,11 +105,33 @@ func isUserNetworkMode(mode string) bool {
 // is), and whether the call must go through the holder as a guest:
 // rootless from a user namespace other than the holder's.
 func (e *Engine) holderGuest() (*net.UnixConn, bool, error) {
+	e.awaitRepair()
 	c, hello, err := e.dialHolder()
 	if err != nil {
 		return nil, false, err
 	}
 	return c, e.Identity.Rootless() && hello.UserNS != userNSInode(), nil
+}
+
+// awaitRepair gives the monitors of running containers a moment to start
+// a new holder when the last one was killed (its socket is left, and
+// refuses): rootless, a holder a run or start made instead would be in
+// a user namespace of its own, which those containers cannot join.
+func (e *Engine) awaitRepair() {
+	sock := filepath.Join(e.runRoot, holderSocket)
+	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if _, err := os.Stat(sock); err != nil {
+			return
+		}
+		c, err := control.Dial(sock)
+		if err == nil {
+			c.Close()
+			return
+		}
+		if !errors.Is(err, syscall.ECONNREFUSED) {
+			return
+		}
+	}
 }
 
 // dialHolder connects to the network holder, first starting it when
@@ -149,137 +215,222 @@ func (e *Engine) spawnHolder() error {
 	return nil
 }
 
-// userNetworkHook is networkHook for a container on a user network: the
-// holder attaches the container's namespace to the network's bridge
-// while the monitor keeps the connection open; stop closes it.
+// userNetworkHook is networkHook for a container on user networks: the
+// holder attaches the container's namespace to the networks' bridges
+// while the monitor keeps the connection open; stop closes it. Should
+// the holder end while the container runs (killed), the monitor joins
+// again, starting a new holder in its own user namespace, the one every
+// container on user networks shares, so that its peers can join it too.
 func (e *Engine) userNetworkHook(rec *record) (hook func(pid int) error, ready func() error, stop func()) {
-	var conn *net.UnixConn
+	var (
+		mu      sync.Mutex
+		conn    *net.UnixConn
+		ns      *os.File
+		stopped bool
+	)
 	hook = func(pid int) error {
-		j, err := e.joinOf(rec)
-		if err != nil {
-			return err
-		}
-		ns, err := os.Open(fmt.Sprintf("/proc/%d/ns/net", pid))
-		if err != nil {
+		var err error
+		if ns, err = os.Open(fmt.Sprintf("/proc/%d/ns/net", pid)); err != nil {
 			return fmt.Errorf("container network: %w", err)
 		}
-		defer ns.Close()
-		c, hello, err := e.dialHolder()
+		c, err := e.joinHolder(rec, ns)
 		if err != nil {
+			ns.Close()
+			ns = nil
 			return err
 		}
-		if e.Identity.Rootless() && hello.UserNS != userNSInode() {
-			c.Close()
-			return fmt.Errorf("network %s: the network holder runs in another user namespace than this container's monitor: stop the container and start it again", rec.NetworkMode)
-		}
-		if err := control.Send(c, msgJoin, j, ns); err != nil {
-			c.Close()
-			return fmt.Errorf("network %s: %w", rec.NetworkMode, err)
-		}
-		m, err := control.Receive(c)
-		if err == nil && m.Kind == control.MsgError {
-			var r control.ErrorReport
-			_ = m.Decode(&r)
-			err = errOf(r, rec.NetworkMode)
-		}
-		if err != nil {
-			c.Close()
-			return fmt.Errorf("network %s: %w", rec.NetworkMode, err)
-		}
 		conn = c
+		go e.keepJoined(rec, ns, c, &mu, &conn, &stopped)
 		return nil
 	}
 	ready = func() error { return nil }
 	stop = func() {
+		mu.Lock()
+		defer mu.Unlock()
+		stopped = true
 		if conn != nil {
 			conn.Close()
+		}
+		if ns != nil {
+			ns.Close()
 		}
 	}
 	return hook, ready, stop
 }
 
+// keepJoined waits for the holder to close c; unless the container has
+// stopped meanwhile, it joins again, until stop.
+func (e *Engine) keepJoined(rec *record, ns *os.File, c *net.UnixConn, mu *sync.Mutex, conn **net.UnixConn, stopped *bool) {
+	for {
+		for {
+			if _, err := control.Receive(c); err != nil {
+				break
+			}
+		}
+		mu.Lock()
+		if *stopped {
+			mu.Unlock()
+			return
+		}
+		mu.Unlock()
+		var err error
+		for try := 0; try < 5; try++ {
+			if c, err = e.joinHolder(rec, ns); err == nil {
+				break
+			}
+			time.Sleep(200 * time.Millisecond << try)
+			mu.Lock()
+			done := *stopped
+			mu.Unlock()
+			if done {
+				return
+			}
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "box: container %s lost its network: %v\n", rec.Name, err)
+			return
+		}
+		mu.Lock()
+		if *stopped {
+			mu.Unlock()
+			c.Close()
+			return
+		}
+		*conn = c
+		mu.Unlock()
+	}
+}
+
+// joinHolder has the holder (started if none runs) attach rec's
+// container, whose network namespace is ns, to its networks, and
+// returns the connection that keeps it attached.
+func (e *Engine) joinHolder(rec *record, ns *os.File) (*net.UnixConn, error) {
+	att, err := e.joinOf(rec)
+	if err != nil {
+		return nil, err
+	}
+	c, hello, err := e.dialHolder()
+	if err != nil {
+		return nil, err
+	}
+	if e.Identity.Rootless() && hello.UserNS != userNSInode() {
+		c.Close()
+		return nil, fmt.Errorf("network %s: the network holder runs in another user namespace than this container's monitor (it was restarted while the container ran): restart the container", rec.NetworkMode)
+	}
+	if err := control.Send(c, msgJoin, att, ns); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("network %s: %w", rec.NetworkMode, err)
+	}
+	if err := holderAnswer(c, rec.NetworkMode); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// holderAnswer reads the holder's answer to a request about network.
+func holderAnswer(c *net.UnixConn, network string) error {
+	m, err := control.Receive(c)
+	if err == nil && m.Kind == control.MsgError {
+		var r control.ErrorReport
+		_ = m.Decode(&r)
+		return errOf(r, network)
+	}
+	if err != nil {
+		return fmt.Errorf("network %s: %w", network, err)
+	}
+	return nil
+}
+
 // joinOf is what the holder needs to attach rec's container to its
-// network: the network's bridge and its endpoint, from the records.
-func (e *Engine) joinOf(rec *record) (holderJoin, error) {
+// networks: their bridges and its endpoints, from the records, in the
+// order it joined them.
+func (e *Engine) joinOf(rec *record) (holderAttach, error) {
 	s, err := e.networkStore()
 	if err != nil {
-		return holderJoin{}, err
+		return holderAttach{}, err
 	}
-	var j holderJoin
+	att := holderAttach{Container: rec.ID, Ports: rec.Ports, Upstreams: rec.DNS}
 	err = s.read(func(list []*userNetwork) error {
-		n, err := findNetwork(list, rec.NetworkMode)
-		if err != nil {
-			return err
+		type found struct {
+			n  *userNetwork
+			ep *endpoint
 		}
-		ep := n.Endpoints[rec.ID]
-		if ep == nil {
-			return fmt.Errorf("network %s: container %s has no endpoint on it", n.Name, rec.Name)
+		var on []found
+		for _, n := range list {
+			if ep := n.Endpoints[rec.ID]; ep != nil {
+				on = append(on, found{n, ep})
+			}
 		}
-		bits := n.Subnet[strings.IndexByte(n.Subnet, '/'):]
-		j = holderJoin{
-			Bridge: bridgeName(n.ID), Gateway: n.Gateway + bits, HostIf: "v" + endpointID(n.ID, rec.ID)[:13], IfName: "eth0",
-			Addr: ep.IP + bits, MAC: ep.MAC,
-			Names:    append([]string{rec.Name, rec.ID[:12]}, ep.Aliases...),
-			Internal: n.Internal,
+		sort.SliceStable(on, func(i, j int) bool { return on[i].ep.Attached.Before(on[j].ep.Attached) })
+		for _, f := range on {
+			att.Joins = append(att.Joins, holderJoinOf(f.n, rec.ID, rec.Name, f.ep))
 		}
 		return nil
 	})
-	return j, err
+	if err == nil && len(att.Joins) == 0 {
+		// Disconnected from all: the container keeps its loopback only.
+		att.Ports = nil
+	}
+	return att, err
+}
+
+// holderJoinOf is container id's endpoint ep on n as the holder takes it.
+func holderJoinOf(n *userNetwork, id, name string, ep *endpoint) holderJoin {
+	bits := n.Subnet[strings.IndexByte(n.Subnet, '/'):]
+	return holderJoin{
+		Network: n.Name, Bridge: bridgeName(n.ID), Gateway: n.Gateway + bits,
+		HostIf: "v" + endpointID(n.ID, id)[:13], Addr: ep.IP + bits, MAC: ep.MAC,
+		Names:    append([]string{name, id[:12]}, ep.Aliases...),
+		Internal: n.Internal,
+	}
 }
 
 // bridgeName is the bridge of network id, as Docker names its own.
 func bridgeName(id string) string { return "br-" + id[:12] }
 
-// joinUserNetwork records container id's endpoint on n (its address,
-// stable while the container exists) and returns it.
-func (e *Engine) joinUserNetwork(n *userNetwork, id, name string, aliases []string) (*endpoint, error) {
-	s, err := e.networkStore()
-	if err != nil {
-		return nil, err
-	}
-	var ep *endpoint
-	exists := func(cid string) bool {
-		_, err := e.Store.Container(cid)
-		return err == nil
-	}
-	err = s.update(func(list []*userNetwork) ([]*userNetwork, error) {
-		_, made, err := attachEndpoint(list, joinRequest{Network: n.ID, ContainerID: id, Name: name, Aliases: aliases}, exists)
-		ep = made
-		return list, err
-	})
-	return ep, err
+// endpointExists says whether container cid still exists, for dropping
+// the endpoints of containers removed without box's knowledge.
+func (e *Engine) endpointExists(cid string) bool {
+	_, err := e.Store.Container(cid)
+	return err == nil
 }
 
-// refuseOnUserNetwork refuses what box cannot do on a user network yet,
-// and marks opts as on one.
-func refuseOnUserNetwork(opts *RunOptions, n *userNetwork) error {
-	if len(opts.Publish) > 0 || opts.PublishAll {
-		return &UsageError{
-			Msg: fmt.Sprintf("network %s: box cannot publish ports of a container on a user-defined network yet", n.Name),
-			Fix: "publish from a container on the default network, or reach the container by name from another on the same network",
-		}
-	}
-	opts.userNetwork = true
-	opts.Network = flags.NamedNetwork(n.Name)
-	return nil
-}
-
-// userNetworkNames records container id's endpoint on n, when n is set,
-// and points its names at n: the network's name server on its gateway,
-// and its own address for its hostname.
-func (e *Engine) userNetworkNames(n *userNetwork, id, name, hostname string, aliases []string, names *nameOptions) error {
-	if n == nil {
+// userNetworkNames records container id's endpoints on nets, when there
+// are any, all or none, and points its names at them: its name server
+// at 127.0.0.11 (forwarding to --dns, else the host's resolvers), and
+// its own address on its first network for its hostname.
+func (e *Engine) userNetworkNames(nets []*userNetwork, id, name, hostname string, opts RunOptions, names *nameOptions) error {
+	if len(nets) == 0 {
 		return nil
 	}
-	ep, err := e.joinUserNetwork(n, id, name, aliases)
+	s, err := e.networkStore()
 	if err != nil {
 		return err
 	}
-	if len(names.DNS) == 0 {
-		names.DNS = []string{n.Gateway}
+	var first *endpoint
+	err = s.update(func(list []*userNetwork) ([]*userNetwork, error) {
+		for i, n := range nets {
+			req := joinRequest{Network: n.ID, ContainerID: id, Name: name}
+			if i == 0 {
+				req.IP, req.Aliases = opts.IP, opts.NetworkAliases
+			}
+			_, ep, err := attachEndpoint(list, req, e.endpointExists)
+			if err != nil {
+				return nil, err
+			}
+			if i == 0 {
+				first = ep
+			}
+		}
+		return list, nil
+	})
+	if err != nil {
+		return err
 	}
+	names.Resolver = resolverAddr
 	names.Gateway = network.Gateway()
-	names.Hosts = append(names.Hosts, flags.Host{Name: hostname, IP: ep.IP})
+	names.Hosts = append(names.Hosts, flags.Host{Name: hostname, IP: first.IP})
 	return nil
 }
 
@@ -323,7 +474,7 @@ type EndpointSettings struct {
 	DNSNames            []string          `json:"DNSNames"`
 }
 
-// userNetworkSettings adds rec's user network to networks. As Docker's,
+// userNetworkSettings adds rec's user networks to networks. As Docker's,
 // the address, gateway and endpoint are shown while the container runs.
 func (e *Engine) userNetworkSettings(rec *record, running bool, networks map[string]any) {
 	s, err := e.networkStore()
@@ -331,22 +482,23 @@ func (e *Engine) userNetworkSettings(rec *record, running bool, networks map[str
 		return
 	}
 	_ = s.read(func(list []*userNetwork) error {
-		n, err := findNetwork(list, rec.NetworkMode)
-		if err != nil || n.Endpoints[rec.ID] == nil {
-			return nil
-		}
-		ep := n.Endpoints[rec.ID]
-		es := EndpointSettings{
-			Aliases: nonNil(ep.Aliases), MacAddress: ep.MAC, NetworkID: n.ID,
-			DNSNames: append([]string{rec.Name, rec.ID[:12]}, ep.Aliases...),
-		}
-		if running {
-			if p, err := netip.ParsePrefix(n.Subnet); err == nil {
-				es.IPPrefixLen = p.Bits()
+		for _, n := range list {
+			ep := n.Endpoints[rec.ID]
+			if ep == nil {
+				continue
 			}
-			es.EndpointID, es.Gateway, es.IPAddress = endpointID(n.ID, rec.ID), n.Gateway, ep.IP
+			es := EndpointSettings{
+				Aliases: nonNil(ep.Aliases), MacAddress: ep.MAC, NetworkID: n.ID,
+				DNSNames: append([]string{rec.Name, rec.ID[:12]}, ep.Aliases...),
+			}
+			if running {
+				if p, err := netip.ParsePrefix(n.Subnet); err == nil {
+					es.IPPrefixLen = p.Bits()
+				}
+				es.EndpointID, es.Gateway, es.IPAddress = endpointID(n.ID, rec.ID), n.Gateway, ep.IP
+			}
+			networks[n.Name] = es
 		}
-		networks[n.Name] = es
 		return nil
 	})
 }

@@ -55,6 +55,8 @@ type endpoint struct {
 	Aliases []string `json:"aliases,omitempty"`
 	// Static says the address was asked for with --ip.
 	Static bool `json:"static,omitempty"`
+	// Attached orders a container's networks: its first is eth0.
+	Attached time.Time `json:"attached,omitempty"`
 }
 
 // networkStore is the user networks of one box store.

@@ -1,15 +1,20 @@
 package engine
 
 import (
-	"box/storage/filter"
-
 	"errors"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"box/engine/network"
+	"box/storage/filter"
 )
 
 func prefixes(s ...string) []netip.Prefix {
@@ -309,5 +314,66 @@ func TestNaturalLess(t *testing.T) {
 	want := "bridge host n1 n01 net net2 net2a net10"
 	if got := strings.Join(names, " "); got != want {
 		t.Errorf("got %s, want %s", got, want)
+	}
+}
+
+// TestHolderNamesFollowSharedNetworks: each member's name server knows
+// the names of the networks it is on, with their addresses there, and
+// nothing of the others; a disconnect takes them away.
+func TestHolderNamesFollowSharedNetworks(t *testing.T) {
+	h := &netHolder{members: map[string]*holderMember{}}
+	member := func(id string, joins ...holderJoin) string {
+		mb := &holderMember{id: id, dns: network.NewDNS(nil, time.Second)}
+		for _, j := range joins {
+			mb.joins = append(mb.joins, memberJoin{holderJoin: j})
+		}
+		pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		mb.dns.Serve(pc, nil)
+		t.Cleanup(mb.dns.Close)
+		h.members[id] = mb
+		return pc.LocalAddr().String()
+	}
+	on := func(br, addr, name string) holderJoin {
+		return holderJoin{Bridge: br, Addr: addr + "/24", Names: []string{name}}
+	}
+	both := member("c-both", on("br-a", "10.1.0.2", "both"), on("br-b", "10.2.0.2", "both"))
+	onA := member("c-a", on("br-a", "10.1.0.3", "alpha"))
+	member("c-b", on("br-b", "10.2.0.3", "beta"))
+	h.refresh()
+	lookup := func(server, name string) []string {
+		q := new(dns.Msg)
+		q.SetQuestion(dns.Fqdn(name), dns.TypeA)
+		r, _, err := (&dns.Client{Timeout: 2 * time.Second}).Exchange(q, server)
+		if err != nil {
+			return []string{"error: " + err.Error()}
+		}
+		var out []string
+		for _, rr := range r.Answer {
+			out = append(out, rr.(*dns.A).A.String())
+		}
+		sort.Strings(out)
+		return out
+	}
+	for _, tc := range []struct {
+		server, name string
+		want         []string
+	}{
+		{both, "alpha", []string{"10.1.0.3"}},
+		{both, "beta", []string{"10.2.0.3"}},
+		{onA, "both", []string{"10.1.0.2"}},
+		{onA, "beta", nil},
+	} {
+		if got := lookup(tc.server, tc.name); strings.Join(got, ",") != strings.Join(tc.want, ",") {
+			t.Errorf("%s from %s: got %v, want %v", tc.name, tc.server, got, tc.want)
+		}
+	}
+	// "both" leaves network a: alpha no longer resolves from it.
+	h.members["c-both"].joins = h.members["c-both"].joins[1:]
+	h.refresh()
+	if got := lookup(both, "alpha"); got != nil {
+		t.Errorf("alpha after leaving its network: %v", got)
 	}
 }

@@ -220,3 +220,22 @@ func Detach(shared *os.File, hostIf string) error {
 	}
 	return h.LinkDel(l)
 }
+
+// SetDefaultRoute points the default route of namespace ctr at gw
+// through its interface ifName, replacing any there is.
+func SetDefaultRoute(ctr *os.File, ifName string, gw netip.Addr) error {
+	c, err := handleAt(ctr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	in, err := c.LinkByName(ifName)
+	if err != nil {
+		return fmt.Errorf("default route: %w", err)
+	}
+	g := gw.As4()
+	if err := c.RouteReplace(&netlink.Route{LinkIndex: in.Attrs().Index, Gw: net.IP(g[:])}); err != nil {
+		return fmt.Errorf("default route: %w", err)
+	}
+	return nil
+}

@@ -138,3 +138,23 @@ func (d *DNS) forward(q *dns.Msg, network string) *dns.Msg {
 	}
 	return nil
 }
+
+// Exchange answers one query in wire format as ServeDNS would, for a
+// caller that carries the datagrams itself (netstack's DNS address):
+// nil when msg is not a query or nobody answered.
+func (d *DNS) Exchange(msg []byte, network string) []byte {
+	q := new(dns.Msg)
+	if q.Unpack(msg) != nil || len(q.Question) != 1 {
+		return nil
+	}
+	r := d.forward(q, network)
+	if r == nil {
+		r = new(dns.Msg)
+		r.SetRcode(q, dns.RcodeServerFailure)
+	}
+	out, err := r.Pack()
+	if err != nil {
+		return nil
+	}
+	return out
+}

@@ -117,3 +117,27 @@ func TestDNSNoUpstreamAnswers(t *testing.T) {
 		t.Errorf("rcode %d, want SERVFAIL", r.Rcode)
 	}
 }
+
+// TestDNSExchangeFallsBack is netstack's DNS address: a query in wire
+// format goes to the next nameserver when the first does not answer.
+func TestDNSExchangeFallsBack(t *testing.T) {
+	silent, good := fakeUpstream(t, ""), fakeUpstream(t, "192.0.2.7")
+	d := NewDNS([]string{silent, good}, 300*time.Millisecond)
+	q := new(dns.Msg)
+	q.SetQuestion("example.test.", dns.TypeA)
+	wire, err := q.Pack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := d.Exchange(wire, "udp")
+	r := new(dns.Msg)
+	if out == nil || r.Unpack(out) != nil {
+		t.Fatalf("no answer: %v", out)
+	}
+	if got := answers(r); len(got) != 1 || got[0] != "192.0.2.7" || r.Id != q.Id {
+		t.Fatalf("answers %v (id %d, want %d)", got, r.Id, q.Id)
+	}
+	if d.Exchange([]byte("junk"), "udp") != nil {
+		t.Fatal("junk answered")
+	}
+}

@@ -287,6 +287,14 @@ func (n *Netstack) forwardTCP(r *tcp.ForwarderRequest) {
 	if !n.goroutine(func() {
 		d := net.Dialer{Timeout: dialTimeout}
 		host, err := d.DialContext(n.ctx, "tcp", dst)
+		if err != nil && id.LocalAddress.String() == NetstackDNS {
+			// The first nameserver does not answer: the others in turn.
+			for _, ns := range hostNameservers()[1:] {
+				if host, err = d.DialContext(n.ctx, "tcp", net.JoinHostPort(ns, "53")); err == nil {
+					break
+				}
+			}
+		}
 		if err != nil {
 			r.Complete(true)
 			return
@@ -357,6 +365,14 @@ func (n *Netstack) forwardUDP(r *udp.ForwarderRequest) {
 		return
 	}
 	inner := gonet.NewUDPConn(&wq, ep)
+	if id.LocalAddress.String() == NetstackDNS {
+		// Each query goes to the host's nameservers in turn, the next
+		// when one does not answer, not to the first alone.
+		if !n.goroutine(func() { n.answerDNS(inner) }) {
+			inner.Close()
+		}
+		return
+	}
 	if !n.goroutine(func() {
 		var d net.Dialer
 		host, err := d.DialContext(n.ctx, "udp", dst)
@@ -371,6 +387,30 @@ func (n *Netstack) forwardUDP(r *udp.ForwarderRequest) {
 		n.relayUDP(inner, host, flow, nil)
 	}) {
 		inner.Close()
+	}
+}
+
+// answerDNS answers the queries of one flow to the DNS address, each
+// through the host's nameservers of the moment, until it idles.
+func (n *Netstack) answerDNS(inner net.Conn) {
+	if !n.track(inner) {
+		return
+	}
+	defer n.untrack(inner)
+	d := NewDNS(hostNameservers(), 2*time.Second)
+	buf := make([]byte, 65536)
+	for {
+		_ = inner.SetReadDeadline(time.Now().Add(dnsIdle))
+		k, err := inner.Read(buf)
+		if err != nil {
+			return
+		}
+		q := append([]byte(nil), buf[:k]...)
+		go func() {
+			if r := d.Exchange(q, "udp"); r != nil {
+				_, _ = inner.Write(r)
+			}
+		}()
 	}
 }
 
