@@ -234,6 +234,7 @@ func (e *Engine) RemoveContainer(ctx context.Context, nameOrID string, force boo
 	_ = os.RemoveAll(filepath.Join(e.stateRoot(), c.ID))
 	_ = os.Remove(e.controlPath(c.ID)) // left by a monitor that was killed
 	e.releaseNetworks(c.ID)
+	e.containerEvent("destroy", c)
 	return nil
 }
 
@@ -285,8 +286,13 @@ func (e *Engine) Rename(nameOrID, newName string) error {
 	}
 	if rec, err := loadRecord(dir); err == nil {
 		rec.Name = newName
-		return rec.save(dir)
+		if err := rec.save(dir); err != nil {
+			return err
+		}
 	}
+	old := c.Name
+	c.Name = newName
+	e.containerEvent("rename", c, "oldName", "/"+old)
 	return nil
 }
 

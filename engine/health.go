@@ -454,7 +454,7 @@ func (m *healthMonitor) stop() {
 
 // startHealth starts the healthcheck of a container that runs as r
 // under this monitor, if it has one; the result stops it.
-func startHealth(rec *record, dir string, sp *specs.Spec, r *monitor.Running) *healthMonitor {
+func startHealth(rec *record, dir string, sp *specs.Spec, r *monitor.Running, changed func(status string)) *healthMonitor {
 	plan := planHealth(rec.Healthcheck, rec.HealthShell)
 	if plan == nil {
 		return nil
@@ -464,6 +464,7 @@ func startHealth(rec *record, dir string, sp *specs.Spec, r *monitor.Running) *h
 		h.Log = old.Log
 	}
 	id := rec.ID
+	status := h.Status
 	m := &healthMonitor{
 		plan: plan, started: rec.StartedAt,
 		probe: func(ctx context.Context) HealthResult {
@@ -476,7 +477,13 @@ func startHealth(rec *record, dir string, sp *specs.Spec, r *monitor.Running) *h
 			})
 		},
 		paused: func() bool { return frozen(id) },
-		save:   func(h Health) { _ = saveHealth(dir, h) },
+		save: func(h Health) {
+			_ = saveHealth(dir, h)
+			if h.Status != status && h.Status != HealthStarting {
+				changed(h.Status)
+			}
+			status = h.Status
+		},
 	}
 	return startHealthMonitor(m, h)
 }

@@ -223,6 +223,7 @@ func (e *Engine) CreateNetwork(opts NetworkCreateOptions) (*NetworkInspect, erro
 	if err != nil {
 		return nil, err
 	}
+	e.userNetworkEvent("create", made)
 	return e.networkInspectOf(made), nil
 }
 
@@ -437,6 +438,7 @@ func (e *Engine) RemoveNetwork(nameOrID string) error {
 		if err := e.checkUnused(n); err != nil {
 			return nil, err
 		}
+		defer e.userNetworkEvent("destroy", n)
 		return slices.DeleteFunc(list, func(o *userNetwork) bool { return o == n }), nil
 	})
 }
@@ -469,6 +471,7 @@ func (e *Engine) PruneNetworks(pf storage.PruneFilter) ([]string, error) {
 				return false
 			}
 			removed = append(removed, n.Name)
+			e.userNetworkEvent("destroy", n)
 			return true
 		}), nil
 	})
