@@ -43,6 +43,9 @@ func updateCommand() *cli.Command {
 			var opts engine.UpdateOptions
 			if c.IsSet("restart") {
 				r := c.String("restart")
+				if _, err := engine.ParseRestartPolicy(r); err != nil {
+					return usageErrorf("%v", err)
+				}
 				opts.Restart = &r
 			} else {
 				return usageErrorf("you must provide one or more flags when using this command")
