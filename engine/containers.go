@@ -296,9 +296,10 @@ func (e *Engine) Rename(nameOrID, newName string) error {
 	return nil
 }
 
-// Prune removes every container that is not running; it returns their
+// Prune removes every container that is not running and that pf selects
+// (until=, label=, label!=, as Docker's container prune); it returns their
 // ids and the bytes their writable layers held.
-func (e *Engine) Prune(ctx context.Context) ([]string, int64, error) {
+func (e *Engine) Prune(ctx context.Context, pf storage.PruneFilter) ([]string, int64, error) {
 	all, err := e.Containers()
 	if err != nil {
 		return nil, 0, err
@@ -307,7 +308,7 @@ func (e *Engine) Prune(ctx context.Context) ([]string, int64, error) {
 	var reclaimed int64
 	var errs []error
 	for _, c := range all {
-		if c.State == Running || c.State == Restarting {
+		if c.State == Running || c.State == Restarting || !pf.Matches(c.Created, c.Labels) {
 			continue
 		}
 		size := e.ContainerSize(c.ID)
