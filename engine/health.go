@@ -395,6 +395,9 @@ type healthMonitor struct {
 	probe  func(context.Context) HealthResult
 	paused func() bool
 	save   func(Health)
+	// changed hears of each status a check result brings (not of the
+	// unhealthy that stop leaves: Docker's event log has none then).
+	changed func(status string)
 
 	health Health
 	cancel context.CancelFunc
@@ -430,8 +433,12 @@ func (m *healthMonitor) run(ctx context.Context) {
 				return // stopped while checking: the result does not count
 			}
 			r.Start = begun
+			was := m.health.Status
 			m.health = m.plan.apply(m.health, r, m.started)
 			m.save(m.health)
+			if m.health.Status != was && m.changed != nil {
+				m.changed(m.health.Status)
+			}
 		}
 		timer.Reset(m.plan.next(time.Since(m.started), m.health.Status))
 	}
@@ -464,7 +471,6 @@ func startHealth(rec *record, dir string, sp *specs.Spec, r *monitor.Running, ch
 		h.Log = old.Log
 	}
 	id := rec.ID
-	status := h.Status
 	m := &healthMonitor{
 		plan: plan, started: rec.StartedAt,
 		probe: func(ctx context.Context) HealthResult {
@@ -476,14 +482,9 @@ func startHealth(rec *record, dir string, sp *specs.Spec, r *monitor.Running, ch
 				return execCheck{x}, nil
 			})
 		},
-		paused: func() bool { return frozen(id) },
-		save: func(h Health) {
-			_ = saveHealth(dir, h)
-			if h.Status != status && h.Status != HealthStarting {
-				changed(h.Status)
-			}
-			status = h.Status
-		},
+		paused:  func() bool { return frozen(id) },
+		save:    func(h Health) { _ = saveHealth(dir, h) },
+		changed: changed,
 	}
 	return startHealthMonitor(m, h)
 }

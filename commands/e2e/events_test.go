@@ -290,3 +290,26 @@ func TestUpdateRestart(t *testing.T) {
 		t.Fatalf("update --restart always of a --rm container: %s", r)
 	}
 }
+
+// Images, networks and healthchecks log their events too.
+func TestEventsImagesNetworksHealth(t *testing.T) {
+	u := requireUser(t, Rootless, "rootless")
+	before := time.Now()
+	u.MustBox(t, "pull", "-q", "busybox")
+	u.MustBox(t, "tag", "busybox", "ev-img:1")
+	u.MustBox(t, "rmi", "ev-img:1")
+	u.MustBox(t, "network", "create", "ev-net")
+	u.MustBox(t, "network", "rm", "ev-net")
+	since := []string{"events", "--since", unixArg(before), "--until", "0s", "--format", "{{.Type}} {{.Action}} {{.Actor.Attributes.name}}"}
+	wantOut(t, u.MustBox(t, append(since, "--filter", "image=ev-img:1")...), "image tag ev-img:1\nimage untag ev-img:1")
+	wantOut(t, u.MustBox(t, append(since, "--filter", "event=pull")...), "image pull busybox:latest")
+	wantOut(t, u.MustBox(t, append(since, "--filter", "network=ev-net")...), "network create ev-net\nnetwork destroy ev-net")
+
+	name := "ev-health"
+	u.MustBox(t, "run", "-d", "--name", name, "--health-cmd", "true", "--health-interval", "100ms", "busybox", "sleep", "60")
+	t.Cleanup(func() { u.Box(t, "rm", "-f", name) })
+	waitFor(t, "a health_status event", 60*time.Second, func() (bool, string) {
+		r := u.MustBox(t, append(since, "--filter", "container="+name, "--filter", "event=health_status")...)
+		return strings.TrimSpace(r.Stdout) == "container health_status: healthy "+name, r.Stdout
+	})
+}
