@@ -63,14 +63,32 @@ func (e *Engine) objectEvent(typ, action, id, name string, extra ...string) {
 	e.events.Emit(typ, action, id, attrs)
 }
 
-// execEvent notes an exec's action in c, under execID (a new one when
-// empty), which it returns.
-func (e *Engine) execEvent(action string, c *Container, execID string, extra ...string) string {
+// execEvent notes an exec's action in the monitor's container, under
+// execID (a new one when empty), which it returns. The monitor logs exec
+// events, as it sees every exec end, detached ones too.
+func (s *controlServer) execEvent(action, execID string, extra ...string) string {
 	if execID == "" {
 		execID = stringid.GenerateRandomID()
 	}
-	e.containerEvent(action, c, append([]string{"execID", execID}, extra...)...)
+	if s.event != nil {
+		s.event(action, append([]string{"execID", execID}, extra...)...)
+	}
 	return execID
+}
+
+// logEvents has ctl log its events as those of the container in dir,
+// read afresh each time (a rename since the start shows). It is set once,
+// before the container first runs: execs come only while it runs.
+func (e *Engine) logEvents(ctl *controlServer, rec *record, dir string) {
+	if ctl.event != nil {
+		return
+	}
+	ctl.event = func(action string, extra ...string) {
+		if r, err := loadRecord(dir); err == nil {
+			rec = r
+		}
+		e.recordEvent(action, rec, extra...)
+	}
 }
 
 // networkEvent notes that the container rec describes joined or left

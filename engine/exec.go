@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -111,7 +110,6 @@ func (e *Engine) Exec(ctx context.Context, nameOrID string, opts ExecOptions, st
 	if err := expectStarted(conn, nameOrID); err != nil {
 		return 0, err
 	}
-	execID := e.execEvent("exec_start: "+strings.Join(opts.Args, " "), c, "")
 	if opts.Detach {
 		return 0, nil
 	}
@@ -143,9 +141,6 @@ func (e *Engine) Exec(ctx context.Context, nameOrID string, opts ExecOptions, st
 	}
 	if relay != nil {
 		relay.drain()
-	}
-	if r.err == nil {
-		e.execEvent("exec_die", c, execID, "exitCode", strconv.Itoa(r.code))
 	}
 	return r.code, r.err
 }

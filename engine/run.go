@@ -560,6 +560,7 @@ func (e *Engine) supervise(ctx context.Context, rec *record, dir string, mio mon
 		}
 		defer ctl.close()
 	}
+	e.logEvents(ctl, rec, dir)
 	if err := e.joinOwnerNetwork(rec, mio.Spec); err != nil {
 		return monitor.Status{}, &monitor.StartError{Err: err}
 	}
