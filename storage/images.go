@@ -706,6 +706,7 @@ func (s *Store) untagRun(names []string, out *[]RemoveResult) int {
 			untagged = FamiliarString(named)
 		}
 		*out = append(*out, RemoveResult{Name: names[i], Report: &RemoveReport{Untagged: []string{untagged}}})
+		s.imageEvent("untag", img.ID, untagged)
 	}
 	return len(run)
 }
