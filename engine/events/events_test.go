@@ -200,6 +200,17 @@ func TestFilterMatch(t *testing.T) {
 			t.Errorf("%v: got %v", c.f, got)
 		}
 	}
+	// Docker matches the action's head: event=health_status takes
+	// "health_status: healthy", event=exec_start "exec_start: ls /".
+	health := New(Container, "health_status: healthy", "abc", nil)
+	if !(Filter{"event": {"health_status"}}).Match(health) || (Filter{"event": {"health"}}).Match(health) {
+		t.Error("event=health_status should match health_status: healthy, and event=health not")
+	}
+	// A network's connect names the container: container= selects it.
+	conn := New(Network, "connect", "net1", map[string]string{"name": "n", "container": "abcdef"})
+	if !(Filter{"network": {"n"}, "container": {"abcdef"}}).Match(conn) {
+		t.Error("a network connect should match its network and container")
+	}
 }
 
 // BenchmarkAppend is the cost each event adds to a verb (four per `run
