@@ -30,9 +30,14 @@ func containerPruneCommand() *cli.Command {
 		Usage: "remove all stopped containers",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "do not prompt for confirmation"},
+			&cli.StringSliceFlag{Name: "filter", Usage: `provide filter values (e.g. "until=<timestamp>", "label=key=value")`},
 		},
 		Action: func(c *cli.Context) error {
 			if err := requireArgs(c, 0, 0); err != nil {
+				return err
+			}
+			pf, err := pruneFilter(c)
+			if err != nil {
 				return err
 			}
 			if !c.Bool("force") && !confirm(c, "WARNING! This will remove all stopped containers.\n") {
@@ -43,7 +48,7 @@ func containerPruneCommand() *cli.Command {
 				return err
 			}
 			defer e.Close()
-			removed, reclaimed, err := e.Prune(c.Context)
+			removed, reclaimed, err := e.Prune(c.Context, pf)
 			if len(removed) > 0 {
 				fmt.Fprintln(c.App.Writer, "Deleted Containers:")
 				for _, id := range removed {

@@ -55,9 +55,17 @@ func waitCommand() *cli.Command {
 		Name:      "wait",
 		Usage:     "block until one or more containers stop, then print their exit codes",
 		ArgsUsage: "CONTAINER [CONTAINER...]",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "condition", Value: engine.WaitNotRunning, Usage: "condition to wait for: not-running, next-exit or removed"},
+		},
 		Action: func(c *cli.Context) error {
+			switch cond := c.String("condition"); cond {
+			case engine.WaitNotRunning, engine.WaitNextExit, engine.WaitRemoved:
+			default:
+				return usageErrorf("invalid condition: %q: want not-running, next-exit or removed", cond)
+			}
 			return eachName(c, func(e *engine.Engine, name string) (string, error) {
-				code, err := e.Wait(c.Context, name)
+				code, err := e.WaitFor(c.Context, name, c.String("condition"))
 				return strconv.Itoa(code), err
 			})
 		},

@@ -193,6 +193,7 @@ func commandTree() []*cli.Command {
 	push := pushCommand()
 	save, load, commit := saveCommand(), loadCommand(), commitCommand()
 	build := buildCommand()
+	events, update := eventsCommand(), updateCommand()
 	return []*cli.Command{
 		push, loginCommand(), logoutCommand(), searchCommand(),
 		run, pull, images, rmi, tag, history, ps, rm, stop, kill, wait, logs, rename,
@@ -200,7 +201,7 @@ func commandTree() []*cli.Command {
 		versionCommand(), infoCommand(), completionCommand(), completeCommand(), unshareCommand(), inspectCommand(), importCommand(),
 		volumeCommand(),
 		networkCommand(),
-		save, load, commit, build, buildxCommand(build),
+		save, load, commit, build, buildxCommand(build), events, update,
 		{
 			Name:        "builder",
 			Usage:       "manage builds",
@@ -217,6 +218,7 @@ func commandTree() []*cli.Command {
 				containerInspectCommand(), alias(diff, "diff"), alias(exec, "exec"), alias(attach, "attach"),
 				alias(top, "top"), alias(stats, "stats"), alias(pause, "pause"), alias(unpause, "unpause"),
 				alias(cp, "cp"), alias(export, "export"), alias(commit, "commit"), alias(port, "port"),
+				alias(update, "update"),
 			},
 		},
 		{
@@ -231,7 +233,7 @@ func commandTree() []*cli.Command {
 		{
 			Name:        "system",
 			Usage:       "manage box",
-			Subcommands: []*cli.Command{systemResetCommand(), alias(infoCommand(), "info"), dfCommand(), systemPruneCommand(), systemCheckCommand()},
+			Subcommands: []*cli.Command{systemResetCommand(), alias(infoCommand(), "info"), dfCommand(), systemPruneCommand(), systemCheckCommand(), alias(events, "events")},
 		},
 	}
 }

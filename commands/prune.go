@@ -71,6 +71,10 @@ func systemPruneCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			if !pf.Until.IsZero() && c.Bool("volumes") {
+				// Docker's words: volumes keep no creation time to compare.
+				return usageErrorf(`the "until" filter is not supported with "--volumes"`)
+			}
 			all := c.Bool("all")
 			// Box keeps no networks and no build cache: Docker's lines
 			// for them would promise nothing.

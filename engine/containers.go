@@ -236,6 +236,7 @@ func (e *Engine) RemoveContainer(ctx context.Context, nameOrID string, force boo
 	_ = os.RemoveAll(filepath.Join(e.stateRoot(), c.ID))
 	_ = os.Remove(e.controlPath(c.ID)) // left by a monitor that was killed
 	e.releaseNetworks(c.ID)
+	e.containerEvent("destroy", c)
 	return nil
 }
 
@@ -287,14 +288,20 @@ func (e *Engine) Rename(nameOrID, newName string) error {
 	}
 	if rec, err := loadRecord(dir); err == nil {
 		rec.Name = newName
-		return rec.save(dir)
+		if err := rec.save(dir); err != nil {
+			return err
+		}
 	}
+	old := c.Name
+	c.Name = newName
+	e.containerEvent("rename", c, "oldName", "/"+old)
 	return nil
 }
 
-// Prune removes every container that is not running; it returns their
+// Prune removes every container that is not running and that pf selects
+// (until=, label=, label!=, as Docker's container prune); it returns their
 // ids and the bytes their writable layers held.
-func (e *Engine) Prune(ctx context.Context) ([]string, int64, error) {
+func (e *Engine) Prune(ctx context.Context, pf storage.PruneFilter) ([]string, int64, error) {
 	all, err := e.Containers()
 	if err != nil {
 		return nil, 0, err
@@ -303,7 +310,7 @@ func (e *Engine) Prune(ctx context.Context) ([]string, int64, error) {
 	var reclaimed int64
 	var errs []error
 	for _, c := range all {
-		if c.State == Running || c.State == Restarting {
+		if c.State == Running || c.State == Restarting || !pf.Matches(c.Created, c.Labels) {
 			continue
 		}
 		size := e.ContainerSize(c.ID)

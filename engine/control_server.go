@@ -6,6 +6,8 @@ import (
 	"io"
 	"net"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -42,6 +44,8 @@ type controlServer struct {
 	// no restart policy applies after that.
 	stop     chan struct{}
 	stopOnce sync.Once
+	// event, when set, logs an event of the container (events.go).
+	event func(action string, extra ...string)
 }
 
 // serveControl listens on the container's control socket and serves it
@@ -209,6 +213,7 @@ func (s *controlServer) exec(c *net.UnixConn, r *monitor.Running, m control.Mess
 		}
 	}
 	_ = control.Send(c, control.MsgStarted, control.StartedReport{Pid: x.Pid})
+	execID := s.execEvent("exec_start: "+strings.Join(req.Args, " "), "")
 	var ended atomic.Bool // set before this side closes the connection
 	go func() {
 		// Signals the client passes on, until it goes away.
@@ -230,6 +235,7 @@ func (s *controlServer) exec(c *net.UnixConn, r *monitor.Running, m control.Mess
 		}
 	}()
 	st, _ := x.Wait()
+	s.execEvent("exec_die", execID, "exitCode", strconv.Itoa(st.ExitCode))
 	ended.Store(true)
 	_ = control.Send(c, control.MsgExit, control.ExitReport{Code: st.ExitCode})
 	c.Close()

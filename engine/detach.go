@@ -187,6 +187,7 @@ func ServeMonitor(opts Options, id string, gate, report *os.File) int {
 		_ = e.Store.UnmountContainer(id)
 		if rec.Remove {
 			_ = e.deleteWithVolumes(func() { _ = e.Store.DeleteContainer(id) }, rec.Volumes)
+			e.recordEvent("destroy", rec)
 		}
 	}
 
@@ -296,6 +297,7 @@ func (e *Engine) runLogged(rec *record, dir string, sp *specs.Spec, stdin *os.Fi
 		},
 	}
 	st, err := e.supervise(context.Background(), rec, dir, mio, ctl, func(code int) bool {
+		reloadRestart(rec, dir)
 		return !ctl.stopRequested() && rec.Restart.restarts(code, rec.RestartCount)
 	})
 	outW.Close()

@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"box/engine/events"
 	"box/rootless"
 	"box/storage"
 )
@@ -35,6 +36,7 @@ type Engine struct {
 	Identity rootless.Identity
 	Store    *storage.Store
 	runRoot  string
+	events   *events.Log
 }
 
 // ErrNoSuchContainer marks a name or id that matches no container.
@@ -58,7 +60,11 @@ func New(opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Engine{Identity: id, Store: st, runRoot: runRoot}, nil
+	e := &Engine{Identity: id, Store: st, runRoot: runRoot, events: eventLog(runRoot)}
+	st.OnImageEvent = func(action, id, name string) {
+		e.events.Emit(events.Image, action, id, map[string]string{"name": name})
+	}
+	return e, nil
 }
 
 // Paths resolves the store and run roots for id, honouring overrides.

@@ -395,6 +395,9 @@ type healthMonitor struct {
 	probe  func(context.Context) HealthResult
 	paused func() bool
 	save   func(Health)
+	// changed hears of each status a check result brings (not of the
+	// unhealthy that stop leaves: Docker's event log has none then).
+	changed func(status string)
 
 	health Health
 	cancel context.CancelFunc
@@ -430,8 +433,12 @@ func (m *healthMonitor) run(ctx context.Context) {
 				return // stopped while checking: the result does not count
 			}
 			r.Start = begun
+			was := m.health.Status
 			m.health = m.plan.apply(m.health, r, m.started)
 			m.save(m.health)
+			if m.health.Status != was && m.changed != nil {
+				m.changed(m.health.Status)
+			}
 		}
 		timer.Reset(m.plan.next(time.Since(m.started), m.health.Status))
 	}
@@ -454,7 +461,7 @@ func (m *healthMonitor) stop() {
 
 // startHealth starts the healthcheck of a container that runs as r
 // under this monitor, if it has one; the result stops it.
-func startHealth(rec *record, dir string, sp *specs.Spec, r *monitor.Running) *healthMonitor {
+func startHealth(rec *record, dir string, sp *specs.Spec, r *monitor.Running, changed func(status string)) *healthMonitor {
 	plan := planHealth(rec.Healthcheck, rec.HealthShell)
 	if plan == nil {
 		return nil
@@ -475,8 +482,9 @@ func startHealth(rec *record, dir string, sp *specs.Spec, r *monitor.Running) *h
 				return execCheck{x}, nil
 			})
 		},
-		paused: func() bool { return frozen(id) },
-		save:   func(h Health) { _ = saveHealth(dir, h) },
+		paused:  func() bool { return frozen(id) },
+		save:    func(h Health) { _ = saveHealth(dir, h) },
+		changed: changed,
 	}
 	return startHealthMonitor(m, h)
 }

@@ -63,6 +63,7 @@ func (e *Engine) Kill(nameOrID string, sig syscall.Signal) error {
 	if err := unix.Kill(c.init.PID, sig); err != nil && !errors.Is(err, unix.ESRCH) {
 		return fmt.Errorf("kill container %s: %w", nameOrID, err)
 	}
+	e.containerEvent("kill", c, "signal", strconv.Itoa(int(sig)))
 	e.thawSignalled(c)
 	return nil
 }
@@ -81,7 +82,9 @@ func (e *Engine) Stop(ctx context.Context, nameOrID string, timeout time.Duratio
 		// policy); one waiting to restart just stops waiting.
 		e.stopRestarts(c.ID)
 		if c.State == Restarting {
-			return waitGone(ctx, c.monitor, 10*time.Second)
+			err := waitGone(ctx, c.monitor, 10*time.Second)
+			e.containerEvent("stop", c)
+			return err
 		}
 	}
 	if c.State != Running || !c.init.alive() {
@@ -93,6 +96,7 @@ func (e *Engine) Stop(ctx context.Context, nameOrID string, timeout time.Duratio
 	if err := unix.Kill(c.init.PID, sig); err != nil && !errors.Is(err, unix.ESRCH) {
 		return fmt.Errorf("stop container %s: %w", nameOrID, err)
 	}
+	e.containerEvent("kill", c, "signal", strconv.Itoa(int(sig)))
 	e.thawSignalled(c)
 	if waitGone(ctx, c.init, timeout) != nil {
 		if err := unix.Kill(c.init.PID, unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {
@@ -104,6 +108,7 @@ func (e *Engine) Stop(ctx context.Context, nameOrID string, timeout time.Duratio
 			return fmt.Errorf("stop container %s: %w", nameOrID, err)
 		}
 	}
+	e.containerEvent("stop", c)
 	return nil
 }
 
@@ -210,6 +215,7 @@ func (e *Engine) Start(ctx context.Context, nameOrID string, attach, interactive
 		if rec.Remove {
 			_ = e.Store.DeleteContainer(c.ID)
 			_ = e.removeAnonymousVolumes(rec.Volumes)
+			e.recordEvent("destroy", rec)
 		}
 	}()
 	mio := monitor.Config{
@@ -249,6 +255,7 @@ func (e *Engine) checkStartCommand(rec *record, dir, rootfs string, sp *specs.Sp
 	_ = e.Store.UnmountContainer(rec.ID)
 	if rec.Remove {
 		_ = e.deleteWithVolumes(func() { _ = e.Store.DeleteContainer(rec.ID) }, rec.Volumes)
+		e.recordEvent("destroy", rec)
 		return err
 	}
 	code := 126

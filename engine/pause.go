@@ -72,6 +72,7 @@ func (e *Engine) setPaused(nameOrID string, pause bool) error {
 	if err := act(e.stateRoot(), c.ID); err != nil {
 		return fmt.Errorf("%s container %s: %w", verb, nameOrID, err)
 	}
+	e.containerEvent(verb, c)
 	return nil
 }
 

@@ -323,6 +323,7 @@ func (c *prepared) release() {
 	_ = c.e.Store.UnmountContainer(c.id)
 	if !c.kept {
 		_ = c.e.Store.DeleteContainer(c.id)
+		c.e.recordEvent("destroy", c.rec)
 		if c.plan.userNetworks != nil {
 			c.e.releaseNetworks(c.id)
 		}
@@ -432,6 +433,7 @@ func (e *Engine) prepare(plan *runPlan) (_ *prepared, err error) {
 	if err := c.rec.save(c.dir); err != nil {
 		return nil, err
 	}
+	e.recordEvent("create", c.rec)
 	if opts.Init {
 		// After the record took the user's command for Path and Args.
 		if err := withInit(c.sp); err != nil {
@@ -552,6 +554,7 @@ func (e *Engine) supervise(ctx context.Context, rec *record, dir string, mio mon
 		}
 		defer ctl.close()
 	}
+	e.logEvents(ctl, rec, dir)
 	if err := e.joinOwnerNetwork(rec, mio.Spec); err != nil {
 		return monitor.Status{}, &monitor.StartError{Err: err}
 	}
@@ -588,8 +591,10 @@ func (e *Engine) supervise(ctx context.Context, rec *record, dir string, mio mon
 		rec.StartedAt, rec.Monitor, rec.Init = time.Now().UTC(), currentProcess(), processOf(r.Pid)
 		rec.ExitCode, rec.FinishedAt, rec.Restarting, rec.Error = nil, time.Time{}, false, ""
 		_ = rec.save(dir)
+		e.recordEvent("start", rec)
+		e.networkEvent("connect", rec)
 		ctl.setRunning(r)
-		health = startHealth(rec, dir, ctl.sp, r)
+		health = startHealth(rec, dir, ctl.sp, r, func(status string) { e.recordEvent("health_status: "+status, rec) })
 		if then != nil {
 			then(r)
 		}
@@ -623,6 +628,8 @@ func (e *Engine) supervise(ctx context.Context, rec *record, dir string, mio mon
 		return st, e.startFailed(rec, dir, startedBefore, err)
 	}
 	rec.FinishedAt, rec.ExitCode, rec.Monitor, rec.Init = time.Now().UTC(), &st.ExitCode, nil, nil
+	e.networkEvent("disconnect", rec)
+	e.dieEvent(rec, st.ExitCode)
 	if restart != nil && restart(st.ExitCode) {
 		rec.Restarting, rec.Monitor = true, currentProcess()
 	}

@@ -228,6 +228,7 @@ func (e *Engine) CreateNetwork(opts NetworkCreateOptions) (*NetworkInspect, erro
 	if err != nil {
 		return nil, err
 	}
+	e.userNetworkEvent("create", made)
 	return e.networkInspectOf(made), nil
 }
 
@@ -442,6 +443,7 @@ func (e *Engine) RemoveNetwork(nameOrID string) error {
 		if err := e.checkUnused(n); err != nil {
 			return nil, err
 		}
+		defer e.userNetworkEvent("destroy", n)
 		return slices.DeleteFunc(list, func(o *userNetwork) bool { return o == n }), nil
 	})
 }
@@ -474,6 +476,7 @@ func (e *Engine) PruneNetworks(pf storage.PruneFilter) ([]string, error) {
 				return false
 			}
 			removed = append(removed, n.Name)
+			e.userNetworkEvent("destroy", n)
 			return true
 		}), nil
 	})

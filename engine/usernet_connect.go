@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"box/engine/control"
+	"box/engine/events"
 )
 
 // network connect and disconnect: a container's endpoints are records
@@ -66,20 +67,23 @@ func (e *Engine) ConnectNetwork(opts NetworkConnectOptions) error {
 		netID, join = n.ID, holderJoinOf(n, c.ID, c.Name, ep)
 		return list, nil
 	})
-	if err != nil || c.State != Running {
+	if err != nil {
 		return err
 	}
-	if err := e.askHolder(msgConnect, holderConnect{Container: c.ID, Join: join}, join.Network); err != nil {
-		_ = s.update(func(list []*userNetwork) ([]*userNetwork, error) {
-			for _, n := range list {
-				if n.ID == netID {
-					delete(n.Endpoints, c.ID)
+	if c.State == Running {
+		if err := e.askHolder(msgConnect, holderConnect{Container: c.ID, Join: join}, join.Network); err != nil {
+			_ = s.update(func(list []*userNetwork) ([]*userNetwork, error) {
+				for _, n := range list {
+					if n.ID == netID {
+						delete(n.Endpoints, c.ID)
+					}
 				}
-			}
-			return list, nil
-		})
-		return err
+				return list, nil
+			})
+			return err
+		}
 	}
+	e.objectEvent(events.Network, "connect", netID, join.Network, "container", c.ID, "type", "bridge")
 	return nil
 }
 
@@ -108,7 +112,7 @@ func (e *Engine) DisconnectNetwork(network, container string, force bool) error 
 	if err != nil {
 		return err
 	}
-	var bridge, name string
+	var bridge, name, netID string
 	err = s.read(func(list []*userNetwork) error {
 		n, err := findNetwork(list, network)
 		if err != nil {
@@ -117,7 +121,7 @@ func (e *Engine) DisconnectNetwork(network, container string, force bool) error 
 		if n.Endpoints[c.ID] == nil {
 			return &NotConnectedError{Container: c.ID, Network: n.Name}
 		}
-		bridge, name = bridgeName(n.ID), n.Name
+		bridge, name, netID = bridgeName(n.ID), n.Name, n.ID
 		return nil
 	})
 	if err != nil {
@@ -128,12 +132,16 @@ func (e *Engine) DisconnectNetwork(network, container string, force bool) error 
 			return err
 		}
 	}
-	return s.update(func(list []*userNetwork) ([]*userNetwork, error) {
+	err = s.update(func(list []*userNetwork) ([]*userNetwork, error) {
 		if n, err := findNetwork(list, network); err == nil {
 			delete(n.Endpoints, c.ID)
 		}
 		return list, nil
 	})
+	if err == nil {
+		e.objectEvent(events.Network, "disconnect", netID, name, "container", c.ID, "type", "bridge")
+	}
+	return err
 }
 
 // forgetEndpoint drops the endpoints on network of a container that no

@@ -112,9 +112,12 @@ func (e *Engine) CreateVolume(opts VolumeCreateOptions) (*VolumeInspect, error) 
 	}
 	vs.RLock()
 	defer vs.Unlock()
-	v, _, err := vs.Create(name, opts.Labels)
+	v, created, err := vs.Create(name, opts.Labels)
 	if err != nil {
 		return nil, err
+	}
+	if created {
+		e.volumeEvent("create", v.Name)
 	}
 	return inspectOf(v), nil
 }
@@ -245,7 +248,11 @@ func (e *Engine) RemoveVolume(name string, force bool) error {
 	if ids := users[name]; len(ids) > 0 {
 		return &VolumeInUseError{Name: name, Containers: ids}
 	}
-	return vs.Remove(name)
+	if err := vs.Remove(name); err != nil {
+		return err
+	}
+	e.volumeEvent("destroy", name)
+	return nil
 }
 
 // PruneVolumes removes the volumes no container uses: the anonymous ones,
@@ -284,6 +291,7 @@ func (e *Engine) PruneVolumes(all bool, filters filter.Args) ([]string, int64, e
 			continue
 		}
 		removed = append(removed, v.Name)
+		e.volumeEvent("destroy", v.Name)
 		reclaimed += size
 	}
 	return removed, reclaimed, errors.Join(errs...)
@@ -350,6 +358,8 @@ func (e *Engine) deleteWithVolumes(del func(), vols []volumeMount) error {
 		}
 		if err := vs.Remove(v.Name); err != nil && !errors.Is(err, volume.ErrNoSuchVolume) {
 			errs = append(errs, err)
+		} else if err == nil {
+			e.volumeEvent("destroy", v.Name)
 		}
 	}
 	return errors.Join(errs...)
@@ -449,10 +459,13 @@ func (e *Engine) attachVolumes(rootfs string, reqs []volumeRequest, from []flags
 			labels = map[string]string{volume.AnonymousLabel: ""}
 			maps.Copy(labels, r.Labels)
 		}
-		v, _, err := vs.Create(name, labels)
+		v, created, err := vs.Create(name, labels)
 		if err != nil {
 			u.removeAnonymous()
 			return nil, err
+		}
+		if created {
+			e.volumeEvent("create", v.Name)
 		}
 		// Recorded before the copy: a failed copy removes the volume too.
 		u.volumes = append(u.volumes, volumeMount{Name: v.Name, Destination: r.Destination, Anonymous: v.Anonymous(), ReadOnly: r.ReadOnly, Mode: r.Mode})

@@ -354,6 +354,7 @@ func (s *Store) Tag(source, target string) error {
 	if now, err := time.Now().UTC().MarshalText(); err == nil {
 		_ = s.s.SetImageBigData(img.ID, lastTagKey, now, nil)
 	}
+	s.imageEvent("tag", img.ID, FamiliarString(ref))
 	tagged := s.taggedNames(img.ID)
 	if !slices.Contains(tagged, ref.String()) {
 		if data, err := json.Marshal(append(tagged, ref.String())); err == nil {
@@ -400,6 +401,7 @@ func (e *ConflictError) Unwrap() error { return ErrImageConflict }
 type RemoveReport struct {
 	Untagged []string // familiar names removed
 	Deleted  []string // "sha256:<id>" of deleted images
+	id       string   // of the image removed or untagged, for its events
 }
 
 // RemoveImage untags or deletes the image named by nameOrID as Docker's
@@ -410,11 +412,19 @@ type RemoveReport struct {
 // When inUse is nil, a container the store knows still blocks the
 // deletion, reported as a *ConflictError.
 func (s *Store) RemoveImage(nameOrID string, force bool, inUse func(imageID string) []string) (*RemoveReport, error) {
+	rep, err := s.removeImage(nameOrID, force, inUse)
+	if rep != nil {
+		s.removeEvents(rep.id, rep.Untagged, rep.Deleted)
+	}
+	return rep, err
+}
+
+func (s *Store) removeImage(nameOrID string, force bool, inUse func(imageID string) []string) (*RemoveReport, error) {
 	img, ref, err := s.resolve(nameOrID)
 	if err != nil {
 		return nil, err
 	}
-	rep := &RemoveReport{}
+	rep := &RemoveReport{id: img.ID}
 	var users []string
 	if inUse != nil {
 		users = inUse(img.ID)
@@ -696,6 +706,7 @@ func (s *Store) untagRun(names []string, out *[]RemoveResult) int {
 			untagged = FamiliarString(named)
 		}
 		*out = append(*out, RemoveResult{Name: names[i], Report: &RemoveReport{Untagged: []string{untagged}}})
+		s.imageEvent("untag", img.ID, untagged)
 	}
 	return len(run)
 }

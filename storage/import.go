@@ -73,6 +73,7 @@ func (s *Store) Import(ctx context.Context, r io.Reader, opts ImportOptions) (st
 	if err != nil {
 		return "", fmt.Errorf("import: %w", err)
 	}
+	s.imageEvent("import", id, "")
 	return id, nil
 }
 

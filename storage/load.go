@@ -49,6 +49,9 @@ func (s *Store) Load(ctx context.Context, r io.Reader) ([]LoadedImage, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load: %w", err)
 	}
+	for _, l := range loaded {
+		s.imageEvent("load", l.ID, strings.Join(l.Names, ","))
+	}
 	return loaded, nil
 }
 

@@ -87,6 +87,7 @@ func (s *Store) PruneImages(all bool, filter PruneFilter) (*PruneReport, error) 
 		}
 		rep.Untagged = append(rep.Untagged, untagged...)
 		rep.Deleted = append(rep.Deleted, "sha256:"+img.ID)
+		s.removeEvents(img.ID, untagged, []string{img.ID})
 		rep.Reclaimed += img.metadataSize
 		for _, l := range layers {
 			rep.Reclaimed += sizes[l]

@@ -316,6 +316,7 @@ func (s *Store) Pull(ctx context.Context, ref reference.Named, opts PullOptions)
 			}
 		}
 	}
+	s.imageEvent("pull", img.ID, FamiliarString(ref))
 	return rep, nil
 }
 

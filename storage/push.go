@@ -229,6 +229,7 @@ func (s *Store) Push(ctx context.Context, name string, opts PushOptions) (*PushR
 		return nil, fmt.Errorf("push %s: %w", familiar, err)
 	}
 	s.recordPush(img.ID, dst, d)
+	s.imageEvent("push", img.ID, familiar)
 	return &PushReport{Ref: dst, Digest: d, Size: len(written), Preserved: preserve && d == stored.digest}, nil
 }
 

@@ -114,6 +114,9 @@ func (s *Store) Save(ctx context.Context, opts SaveOptions) error {
 			return fmt.Errorf("save: %w", err)
 		}
 	}
+	for _, en := range entries {
+		s.imageEvent("save", en.id, familiarTag(en.ref))
+	}
 	return nil
 }
 

@@ -38,6 +38,10 @@ type Options struct {
 type Store struct {
 	s   cstorage.Store
 	sys *itypes.SystemContext
+	// OnImageEvent, when set, hears of every change to an image: action
+	// (Docker's: pull, push, tag, untag, delete, load, save, import,
+	// build), the image's "sha256:" id and the name concerned (events.go).
+	OnImageEvent func(action, id, name string)
 }
 
 // DefaultPaths returns the store locations box uses when not told

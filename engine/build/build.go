@@ -287,6 +287,7 @@ func Build(ctx context.Context, store *storage.Store, steps StepRunner, opts Opt
 		b.out.Warning(fmt.Sprintf("One or more build-args %v were not consumed", unused))
 	}
 	b.out.Built(id)
+	e.Store.ImageEvent("build", id, "")
 	for _, t := range opts.Tags {
 		if err := e.Store.Tag(id, t.String()); err != nil {
 			return nil, fmt.Errorf("tag %s: %w", storage.FamiliarString(t), err)
