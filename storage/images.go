@@ -409,7 +409,17 @@ type RemoveReport struct {
 // the image; they block the removal (force untags instead of deleting).
 // When inUse is nil, a container the store knows still blocks the
 // deletion, reported as a *ConflictError.
+//
+// On a full disk it frees the store's reserve (reserve.go) and tries again.
 func (s *Store) RemoveImage(nameOrID string, force bool, inUse func(imageID string) []string) (*RemoveReport, error) {
+	rep, err := s.removeImage(nameOrID, force, inUse)
+	if s.useReserve(err) {
+		rep, err = s.removeImage(nameOrID, force, inUse)
+	}
+	return rep, err
+}
+
+func (s *Store) removeImage(nameOrID string, force bool, inUse func(imageID string) []string) (*RemoveReport, error) {
 	img, ref, err := s.resolve(nameOrID)
 	if err != nil {
 		return nil, err
