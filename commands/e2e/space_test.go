@@ -2,11 +2,13 @@ package e2e
 
 import (
 	"fmt"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // smallStore mounts a tmpfs of size bytes, owned by u, and returns u with
@@ -42,7 +44,7 @@ func smallStore(t *testing.T, u *User, size int64) *User {
 	return &fu
 }
 
-// storeDir is the directory u's store lives in (on smallStore's tmpfs).
+// storeDir is the directory u's store lives in.
 func (u *User) storeDir() string {
 	if u.StoreRoot != "" {
 		return u.StoreRoot
@@ -101,6 +103,51 @@ func TestDiskFullDeletesFree(t *testing.T) {
 		u.MustBox(t, "system", "reset", "-f")
 		if out := u.MustBox(t, "images", "-q").Stdout; out != "" {
 			t.Fatalf("reset left images: %q", out)
+		}
+	})
+}
+
+// TestRunKilledEarlyLeavesNoHalfContainer kills `run -d` at random
+// points of its first 100 ms: whatever it leaves, every container `ps -a`
+// shows can be inspected, started and removed, and the store keeps no
+// container that `ps -a` does not show.
+func TestRunKilledEarlyLeavesNoHalfContainer(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		u.MustBox(t, "pull", "-q", "busybox")
+		for i := 0; i < 20; i++ {
+			cmd := u.BoxCmd("run", "-d", "busybox", "sleep", "1000")
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			// The kill point, not a wait for anything: 0 to 100 ms in.
+			time.Sleep(time.Duration(rand.Intn(100)) * time.Millisecond)
+			cmd.Process.Signal(syscall.SIGKILL)
+			cmd.Wait()
+		}
+		ids := outLines(u.MustBox(t, "ps", "-a", "-q", "--no-trunc").Stdout)
+		store := filepath.Join(u.storeDir(), "overlay-containers")
+		entries, err := os.ReadDir(store)
+		if err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+		var kept []string
+		for _, e := range entries {
+			if e.IsDir() {
+				kept = append(kept, e.Name())
+			}
+		}
+		if len(kept) != len(ids) {
+			t.Fatalf("ps -a shows %d containers, the store holds %d: %v vs %v", len(ids), len(kept), ids, kept)
+		}
+		for _, id := range ids {
+			u.MustBox(t, "inspect", "--format", "{{.State.Status}}", id)
+			if st := strings.TrimSpace(u.MustBox(t, "inspect", "--format", "{{.State.Status}}", id).Stdout); st == "created" {
+				u.MustBox(t, "start", id)
+			}
+			u.MustBox(t, "rm", "-f", id)
+		}
+		if out := u.MustBox(t, "ps", "-a", "-q").Stdout; out != "" {
+			t.Fatalf("rm -f left %q", out)
 		}
 	})
 }
