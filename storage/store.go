@@ -124,6 +124,7 @@ func Open(opts Options) (*Store, error) {
 	sys.BlobInfoCacheDir = filepath.Join(opts.Root, "cache")
 	st := &Store{s: s, sys: sys}
 	st.keepReserve()
+	st.sweepLeftovers()
 	return st, nil
 }
 

@@ -9,6 +9,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	units "github.com/docker/go-units"
+	digest "github.com/opencontainers/go-digest"
 )
 
 // smallStore mounts a tmpfs of size bytes, owned by u, and returns u with
@@ -149,5 +152,130 @@ func TestRunKilledEarlyLeavesNoHalfContainer(t *testing.T) {
 		if out := u.MustBox(t, "ps", "-a", "-q").Stdout; out != "" {
 			t.Fatalf("rm -f left %q", out)
 		}
+	})
+}
+
+// dfImages is the Images row of `system df`: its size and what is
+// reclaimable, in bytes.
+func dfImages(t *testing.T, s *pullStore) (size, reclaimable int64) {
+	t.Helper()
+	out := s.must(t, "system", "df", "--format", "{{.Type}}|{{.Size}}|{{.Reclaimable}}").Stdout
+	for _, l := range outLines(out) {
+		f := strings.Split(l, "|")
+		if len(f) != 3 || f[0] != "Images" {
+			continue
+		}
+		var err error
+		if size, err = units.FromHumanSize(f[1]); err != nil {
+			t.Fatalf("system df size %q: %v", f[1], err)
+		}
+		rec, _, _ := strings.Cut(f[2], " ")
+		if reclaimable, err = units.FromHumanSize(rec); err != nil {
+			t.Fatalf("system df reclaimable %q: %v", f[2], err)
+		}
+		return size, reclaimable
+	}
+	t.Fatalf("no Images row in system df: %q", out)
+	return 0, 0
+}
+
+// commitTemps lists the commit temporaries in the store at root, with
+// their total size.
+func commitTemps(t *testing.T, root string) ([]string, int64) {
+	t.Helper()
+	names, err := filepath.Glob(filepath.Join(root, "tmp", "commit-*.tar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	for _, p := range names {
+		if st, err := os.Stat(p); err == nil {
+			n += st.Size()
+		}
+	}
+	return names, n
+}
+
+// TestKilledCommitTempIsCountedAndCleaned: a commit killed while it holds
+// a container's changes in a temporary file leaves it; `system df`
+// counts it, and the next box removes it.
+func TestKilledCommitTempIsCountedAndCleaned(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		s := newPullStore(t, u)
+		s.must(t, "pull", "-q", "busybox")
+		s.must(t, "run", "--name", "big", "busybox", "dd", "if=/dev/urandom", "of=/big", "bs=1M", "count=60")
+		before, _ := dfImages(t, s)
+
+		cmd := s.cmd("commit", "big", "big:img")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "commit's temporary file", 60*time.Second, func() (bool, string) {
+			names, n := commitTemps(t, s.root)
+			return n > 1<<20, fmt.Sprintf("%v, %d bytes", names, n)
+		})
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		cmd.Wait()
+		names, left := commitTemps(t, s.root)
+		if len(names) == 0 {
+			t.Fatal("the killed commit left no temporary file: the test did not reproduce the fault")
+		}
+		// Counted, as reclaimable, until it goes.
+		if size, rec := dfImages(t, s); size < before+left*9/10 || rec < left*9/10 {
+			t.Fatalf("system df shows %d bytes (%d reclaimable), want the %d of the image and the %d left by the commit", size, rec, before, left)
+		}
+		// The next box removes it (once it is a moment old).
+		waitFor(t, "the next box to remove the temporary file", 30*time.Second, func() (bool, string) {
+			s.must(t, "container", "ls", "-a", "-q")
+			names, _ := commitTemps(t, s.root)
+			return len(names) == 0, fmt.Sprint(names)
+		})
+		if size, _ := dfImages(t, s); size > before+before/10 {
+			t.Fatalf("system df shows %d bytes after the cleanup, want about %d", size, before)
+		}
+		// A commit that runs keeps its file: this one completes.
+		s.must(t, "commit", "big", "big:img")
+	})
+}
+
+// TestFailedPullLayersReclaimable: a pull that fails on a corrupt later
+// layer keeps the layers it finished, with no image; `system df` counts
+// them as reclaimable and `image prune -a` removes them.
+func TestFailedPullLayersReclaimable(t *testing.T) {
+	base := pullBusyboxLayer(t)
+	forEachUser(t, func(t *testing.T, u *User) {
+		repo := "spacetest/failed-" + u.Mode + "-" + pullUnique(t)
+		payload := make([]byte, 4<<20)
+		rand.Read(payload)
+		bad := pullTarLayer(t, "gzip", tarEntry{Name: "payload", Body: string(payload)})
+		dir := t.TempDir()
+		pullWriteImage(t, dir, []string{"true"}, base, pullTarLayer(t, "gzip", tarEntry{Name: "a", Body: "a\n"}), bad)
+		pushLayout(t, dir, repo+":latest")
+		garbage := make([]byte, len(bad.blob))
+		rand.Read(garbage)
+		if err := os.WriteFile(pullRegistryBlob(digest.FromBytes(bad.blob)), garbage, 0o644); err != nil {
+			t.Fatal(err)
+		}
+
+		s := newPullStore(t, u)
+		if r := s.box(t, "pull", "-q", repo); r.Code == 0 {
+			t.Fatalf("a pull of a corrupt layer should fail: %s", r)
+		}
+		if imgs := s.images(t); len(imgs) != 0 {
+			t.Fatalf("the failed pull made images: %q", imgs)
+		}
+		size, rec := dfImages(t, s)
+		if size < 1<<20 {
+			t.Fatalf("system df shows %d bytes: the failed pull left no layers (the fault was not reproduced) or df does not count them", size)
+		}
+		if rec != size {
+			t.Fatalf("system df: %d bytes, %d reclaimable; the orphaned layers are all reclaimable", size, rec)
+		}
+		s.must(t, "image", "prune", "-a", "-f")
+		if size, _ := dfImages(t, s); size != 0 {
+			t.Fatalf("image prune -a left %d bytes", size)
+		}
+		// The store still works: the base layer comes again.
+		s.must(t, "pull", "-q", "busybox")
 	})
 }
