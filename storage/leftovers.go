@@ -89,7 +89,7 @@ func (s *Store) sweepLeftovers() {
 	}
 	driver := s.s.GraphDriverName()
 	for _, kind := range []string{"images", "layers", "containers"} {
-		s.sweepMeta(filepath.Join(s.s.GraphRoot(), driver+"-"+kind), kind, now)
+		sweepMeta(filepath.Join(s.s.GraphRoot(), driver+"-"+kind), kind, now)
 	}
 }
 
@@ -98,7 +98,7 @@ const sweepStamp = ".swept"
 // sweepMeta removes the backing store's temporaries of its kind list
 // ("images": .tmp-images.json…) in dir that are older than metaGrace,
 // holding the list's lock so that no writer is at work on them.
-func (s *Store) sweepMeta(dir, kind string, now time.Time) {
+func sweepMeta(dir, kind string, now time.Time) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return
