@@ -17,7 +17,8 @@ import (
 // kernel drops that lock when the writer dies, however it dies. So a
 // temporary whose lock can be taken, and that is older than the moment
 // between its creation and its locking (tempGrace), is a dead writer's and
-// goes; one whose writer still runs stays. Open sweeps on every start:
+// goes; one whose writer still runs stays. (The directories build keeps
+// there hold no lock and stay; `system df` counts them.) Open sweeps on every start:
 // that is one read of each of three directories that are nearly always
 // empty. The backing store's own temporaries (.tmp-images.json… beside
 // its lists) are written under its locks: they are swept at most once per
@@ -66,9 +67,11 @@ func (s *Store) sweepLeftovers() {
 			if e.Name() == sweepStamp {
 				continue
 			}
+			// Only files: build keeps directories here (contexts, heredocs,
+			// git clones) that hold no lock, so their age says nothing.
 			path := filepath.Join(s.tempDir(), e.Name())
-			if info, err := e.Info(); err == nil && now.Sub(info.ModTime()) > tempGrace && unlocked(path) {
-				_ = os.RemoveAll(path)
+			if info, err := e.Info(); err == nil && info.Mode().IsRegular() && now.Sub(info.ModTime()) > tempGrace && unlocked(path) {
+				_ = os.Remove(path)
 			}
 		}
 	}
@@ -126,17 +129,13 @@ func sweepMeta(dir, kind string, now time.Time) {
 }
 
 // unlocked says whether path's flock can be taken, that is, whether no
-// live writer holds it. A directory counts as unlocked: only files are
-// locked.
+// live writer holds it.
 func unlocked(path string) bool {
 	f, err := os.Open(path)
 	if err != nil {
 		return false
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err == nil && st.IsDir() {
-		return true
-	}
 	return unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB) == nil
 }
 
