@@ -366,6 +366,13 @@ func (e *Engine) prepare(plan *runPlan) (_ *prepared, err error) {
 		name = generateName(e.Store)
 		ctr, err = e.Store.CreateContainer(id, name, img.ID, storage.ContainerOptions{Volatile: opts.Remove, Creator: creatorTag()})
 	}
+	if errors.Is(err, storage.ErrNameInUse) && opts.Name != "" {
+		// The holder may be a container abandoned half-made, which a
+		// listing removes (dropHalfMade).
+		if _, lerr := e.Containers(); lerr == nil {
+			ctr, err = e.Store.CreateContainer(id, name, img.ID, storage.ContainerOptions{Volatile: opts.Remove, Creator: creatorTag()})
+		}
+	}
 	if inUse := (*storage.NameInUseError)(nil); errors.As(err, &inUse) {
 		return nil, &NameConflictError{Name: name, ID: inUse.ID}
 	}

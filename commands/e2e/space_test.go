@@ -117,7 +117,7 @@ func TestRunKilledEarlyLeavesNoHalfContainer(t *testing.T) {
 	forEachUser(t, func(t *testing.T, u *User) {
 		u.MustBox(t, "pull", "-q", "busybox")
 		for i := 0; i < 20; i++ {
-			cmd := u.BoxCmd("run", "-d", "busybox", "sleep", "1000")
+			cmd := u.BoxCmd("run", "-d", "--name", fmt.Sprintf("k%d", i), "busybox", "sleep", "1000")
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
@@ -125,6 +125,15 @@ func TestRunKilledEarlyLeavesNoHalfContainer(t *testing.T) {
 			time.Sleep(time.Duration(rand.Intn(100)) * time.Millisecond)
 			cmd.Process.Signal(syscall.SIGKILL)
 			cmd.Wait()
+		}
+		// A name is never held by a container nobody can see: either the
+		// run takes it or the holder can be inspected.
+		for i := 0; i < 20; i++ {
+			name := fmt.Sprintf("k%d", i)
+			if r := u.Box(t, "run", "-d", "--name", name, "busybox", "sleep", "1000"); r.Code != 0 {
+				wantOneLineError(t, r, "is already in use")
+				u.MustBox(t, "inspect", "--format", "{{.Name}}", name)
+			}
 		}
 		ids := outLines(u.MustBox(t, "ps", "-a", "-q", "--no-trunc").Stdout)
 		store := filepath.Join(u.storeDir(), "overlay-containers")
