@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path"
-	"path/filepath"
 	"strings"
 
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
@@ -125,11 +124,8 @@ func (e *Engine) layerChanges(id, dir string) (*os.File, error) {
 // store holds its layers locked while it streams a diff, and storing the
 // new layer needs that lock: the diff must be read whole first.
 func (e *Engine) containerChanges(id string, skip map[string]bool) (*os.File, error) {
-	tmpDir := filepath.Join(e.Store.Root(), "tmp")
-	if err := os.MkdirAll(tmpDir, 0o700); err != nil {
-		return nil, err
-	}
-	f, err := os.CreateTemp(tmpDir, "commit-*.tar")
+	// Locked while open: a killed commit's file goes with the next box.
+	f, err := e.Store.TempFile("commit-*.tar")
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package engine
 import (
 	"box/engine/network"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -82,24 +83,32 @@ func (e *Engine) Containers() ([]*Container, error) {
 	}
 	out := make([]*Container, 0, len(raw))
 	for _, c := range raw {
-		out = append(out, e.describe(c))
+		ctr, whole := e.describe(c)
+		if !whole {
+			// Not yet described: being made, or abandoned half-made.
+			e.dropHalfMade(c)
+			continue
+		}
+		out = append(out, ctr)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Created.After(out[j].Created) })
 	return out, nil
 }
 
-// describe combines the store's container with box's record of it.
-func (e *Engine) describe(c *storage.Container) *Container {
+// describe combines the store's container with box's record of it. It
+// reports whether the container is whole: one without a record is not.
+func (e *Engine) describe(c *storage.Container) (*Container, bool) {
 	ctr := &Container{ID: c.ID, Name: c.Name, ImageID: c.ImageID, Created: c.Created, State: Created}
 	dir, err := e.Store.ContainerDir(c.ID)
 	if err != nil {
-		return ctr
+		return ctr, true
 	}
 	rec, err := loadRecord(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return ctr, false
+	}
 	if err != nil {
-		// Created by the store but not yet described: a run in its first
-		// milliseconds, or one killed then.
-		return ctr
+		return ctr, true
 	}
 	ctr.Image, ctr.Created, ctr.Labels = rec.Image, rec.Created, rec.Labels
 	ctr.Command = strings.Join(append([]string{rec.Path}, rec.Args...), " ")
@@ -115,7 +124,41 @@ func (e *Engine) describe(c *storage.Container) *Container {
 		}
 		ctr.Health = h
 	}
-	return ctr
+	return ctr, true
+}
+
+// A container appears whole or not at all. The store's entry comes first
+// and box's record (box.json) a few milliseconds later, so a container
+// without a record is either still being made, and hidden until its
+// record is written, or was abandoned by a creator killed in between,
+// and removed by whoever lists containers next. The entry names its
+// creator (storage.ContainerOptions.Creator, written with the entry
+// itself), so which of the two is told by that process, not by a guess
+// from the time.
+
+// creatorTag names this process as a container's creator.
+func creatorTag() string {
+	b, _ := json.Marshal(currentProcess())
+	return string(b)
+}
+
+// dropHalfMade removes container c, which has no record, once the process
+// that made it is gone. Entries from before creators were named count as
+// abandoned: no box that still runs makes one. Failures are left for the
+// next listing.
+func (e *Engine) dropHalfMade(c *storage.Container) {
+	var creator processID
+	if c.Creator != "" && json.Unmarshal([]byte(c.Creator), &creator) == nil && creator.alive() {
+		return
+	}
+	_ = e.Store.UnmountContainer(c.ID)
+	if err := e.Store.DeleteContainer(c.ID); err != nil && !errors.Is(err, storage.ErrContainerUnknown) {
+		return
+	}
+	_ = monitor.Release(e.stateRoot(), c.ID)
+	_ = os.RemoveAll(filepath.Join(e.stateRoot(), c.ID))
+	_ = os.Remove(e.controlPath(c.ID))
+	e.releaseNetworks(c.ID)
 }
 
 // stateFrom derives the container's state from its record, asking the

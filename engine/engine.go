@@ -17,6 +17,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"syscall"
 
 	"box/engine/events"
 	"box/rootless"
@@ -103,10 +105,17 @@ func (e *Engine) Reset() error {
 	// Wipe leaves the driver's directories; remove the whole tree so a
 	// reset store is as new, whatever state it was in.
 	errs = append(errs, wipeErr)
+	treeGone := true
 	for _, dir := range []string{root, runRoot} {
 		if err := removeTree(dir); err != nil {
 			errs = append(errs, fmt.Errorf("remove %s: %w", dir, err))
+			treeGone = false
 		}
+	}
+	if treeGone {
+		// On a full disk the store's own removals fail rewriting their
+		// lists, but removing the whole tree did the job they failed at.
+		errs = slices.DeleteFunc(errs, func(err error) bool { return errors.Is(err, syscall.ENOSPC) })
 	}
 	return errors.Join(errs...)
 }

@@ -357,11 +357,18 @@ func (e *Engine) prepare(plan *runPlan) (_ *prepared, err error) {
 	// A --rm container's layer and record never need to survive a crash:
 	// volatile ones are written without fdatasync (13 -> 7 per run; run
 	// --rm busybox true 103 -> 91 ms here), as Podman does for --rm.
-	ctr, err := e.Store.CreateContainer(id, name, img.ID, storage.ContainerOptions{Volatile: opts.Remove})
+	ctr, err := e.Store.CreateContainer(id, name, img.ID, storage.ContainerOptions{Volatile: opts.Remove, Creator: creatorTag()})
 	for tries := 0; errors.Is(err, storage.ErrNameInUse) && opts.Name == "" && tries < 10; tries++ {
 		// Another box took the generated name since it was found free.
 		name = generateName(e.Store)
-		ctr, err = e.Store.CreateContainer(id, name, img.ID, storage.ContainerOptions{Volatile: opts.Remove})
+		ctr, err = e.Store.CreateContainer(id, name, img.ID, storage.ContainerOptions{Volatile: opts.Remove, Creator: creatorTag()})
+	}
+	if errors.Is(err, storage.ErrNameInUse) && opts.Name != "" {
+		// The holder may be a container abandoned half-made, which a
+		// listing removes (dropHalfMade).
+		if _, lerr := e.Containers(); lerr == nil {
+			ctr, err = e.Store.CreateContainer(id, name, img.ID, storage.ContainerOptions{Volatile: opts.Remove, Creator: creatorTag()})
+		}
 	}
 	if inUse := (*storage.NameInUseError)(nil); errors.As(err, &inUse) {
 		return nil, &NameConflictError{Name: name, ID: inUse.ID}
@@ -430,22 +437,24 @@ func (e *Engine) prepare(plan *runPlan) (_ *prepared, err error) {
 	if opts.Cmd != nil {
 		c.rec.Cmd = opts.Cmd
 	}
-	if err := c.rec.save(c.dir); err != nil {
-		return nil, err
-	}
-	e.recordEvent("create", c.rec)
 	if opts.Init {
 		// After the record took the user's command for Path and Args.
 		if err := withInit(c.sp); err != nil {
 			return nil, err
 		}
 	}
-	// The record names the container's volumes now: they are safe from
-	// removal without the lock.
-	c.vols.release()
 	if err := saveSpec(c.dir, c.sp); err != nil {
 		return nil, err
 	}
+	// The record last: a container is whole once it has one (see
+	// dropHalfMade in containers.go).
+	if err := c.rec.save(c.dir); err != nil {
+		return nil, err
+	}
+	e.recordEvent("create", c.rec)
+	// The record names the container's volumes now: they are safe from
+	// removal without the lock.
+	c.vols.release()
 	return c, nil
 }
 

@@ -4,6 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"syscall"
 	"time"
 
 	cstorage "go.podman.io/storage"
@@ -33,6 +36,10 @@ func (e *NameInUseError) Unwrap() error { return ErrNameInUse }
 type Container struct {
 	ID, Name, ImageID string
 	Created           time.Time
+	// Creator is what CreateContainer was given as its creator, stored in
+	// the same write as the container's entry: the one fact about a
+	// container that exists exactly as long as the container does.
+	Creator string
 }
 
 // ContainerOptions say how a container's layer is made.
@@ -40,6 +47,10 @@ type ContainerOptions struct {
 	// Volatile layers and entries are written without syncing to disk:
 	// for containers that need not survive a crash (run --rm).
 	Volatile bool
+	// Creator names the process that makes the container, opaque to the
+	// store: the engine tells by it whether a container that is not yet
+	// whole is still being made or was abandoned by a killed creator.
+	Creator string
 }
 
 // containerErr turns the backing store's "no such container" errors
@@ -62,7 +73,7 @@ func mountErr(err error) error {
 }
 
 func wrapContainer(c *cstorage.Container) *Container {
-	out := &Container{ID: c.ID, ImageID: c.ImageID, Created: c.Created}
+	out := &Container{ID: c.ID, ImageID: c.ImageID, Created: c.Created, Creator: c.Metadata}
 	if len(c.Names) > 0 {
 		out.Name = c.Names[0]
 	}
@@ -73,7 +84,7 @@ func wrapContainer(c *cstorage.Container) *Container {
 // top of image imageID, mapped with the store's default id mappings. A
 // name another container holds gives a *NameInUseError.
 func (s *Store) CreateContainer(id, name, imageID string, opts ContainerOptions) (*Container, error) {
-	c, err := s.s.CreateContainer(id, []string{name}, imageID, "", "", &cstorage.ContainerOptions{Volatile: opts.Volatile})
+	c, err := s.s.CreateContainer(id, []string{name}, imageID, "", opts.Creator, &cstorage.ContainerOptions{Volatile: opts.Volatile})
 	if errors.Is(err, cstorage.ErrDuplicateName) {
 		holder := ""
 		if o, err := s.s.Container(name); err == nil {
@@ -113,8 +124,45 @@ func (s *Store) Containers() ([]*Container, error) {
 // DeleteContainer removes a container's layer, entry and directory. It
 // gives ErrContainerUnknown when there is no such container; a mounted
 // layer is unmounted first.
+//
+// On a full disk it still works: the backing store rewrites its layer list
+// (to mark the layer incomplete) before it frees anything, which fails
+// with ENOSPC when a container filled the disk. The container's own files
+// are then removed first, giving the rewrite the room it needs, and the
+// delete is tried again. Those files were about to go anyway; if the
+// second try fails too the container stays, emptied, for another rm.
 func (s *Store) DeleteContainer(id string) error {
-	return containerErr(s.s.DeleteContainer(id))
+	err := s.s.DeleteContainer(id)
+	if errors.Is(err, syscall.ENOSPC) {
+		if ferr := s.emptyContainerLayer(id); ferr == nil {
+			err = s.s.DeleteContainer(id)
+		}
+	}
+	if s.useReserve(err) {
+		err = s.s.DeleteContainer(id)
+	}
+	return containerErr(err)
+}
+
+// emptyContainerLayer removes what container id wrote to its layer.
+func (s *Store) emptyContainerLayer(id string) error {
+	layer, err := s.layerOf(id)
+	if err != nil {
+		return err
+	}
+	dir, err := s.layerDir(layer)
+	if err != nil {
+		return err
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, e := range entries {
+		errs = append(errs, os.RemoveAll(filepath.Join(dir, e.Name())))
+	}
+	return errors.Join(errs...)
 }
 
 // RenameContainer gives a container a new name in place of its old one.

@@ -411,8 +411,13 @@ type RemoveReport struct {
 // the image; they block the removal (force untags instead of deleting).
 // When inUse is nil, a container the store knows still blocks the
 // deletion, reported as a *ConflictError.
+//
+// On a full disk it frees the store's reserve (reserve.go) and tries again.
 func (s *Store) RemoveImage(nameOrID string, force bool, inUse func(imageID string) []string) (*RemoveReport, error) {
 	rep, err := s.removeImage(nameOrID, force, inUse)
+	if s.useReserve(err) {
+		rep, err = s.removeImage(nameOrID, force, inUse)
+	}
 	if rep != nil {
 		s.removeEvents(rep.id, rep.Untagged, rep.Deleted)
 	}

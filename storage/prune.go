@@ -3,6 +3,7 @@ package storage
 import (
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	cstorage "go.podman.io/storage"
@@ -93,7 +94,78 @@ func (s *Store) PruneImages(all bool, filter PruneFilter) (*PruneReport, error) 
 			rep.Reclaimed += sizes[l]
 		}
 	}
+	if all && filter.Until.IsZero() && filter.labels.Empty() && !s.liveWriters() {
+		// Layers no image or container uses: a killed or failed pull's
+		// (one that runs might be about to use them: none does). They
+		// have no date or labels, so a filtered prune keeps them.
+		orphans, err := s.orphanLayers()
+		if err != nil {
+			errs = append(errs, err)
+		}
+		for _, id := range orphans {
+			if err := s.s.DeleteLayer(id); err != nil && !errors.Is(err, cstorage.ErrLayerUnknown) {
+				errs = append(errs, fmt.Errorf("delete layer %s: %w", shortID(id), err))
+				continue
+			}
+			rep.Reclaimed += sizes[id]
+		}
+	}
 	return rep, errors.Join(errs...)
+}
+
+// orphanLayers lists the layers that no image and no container uses, each
+// before its parent (the order they can be deleted in).
+func (s *Store) orphanLayers() ([]string, error) {
+	byID, err := s.layersByID()
+	if err != nil {
+		return nil, err
+	}
+	used := map[string]bool{}
+	mark := func(id string) {
+		for id != "" && !used[id] {
+			used[id] = true
+			l, ok := byID[id]
+			if !ok {
+				return
+			}
+			id = l.Parent
+		}
+	}
+	imgs, err := s.s.Images()
+	if err != nil {
+		return nil, fmt.Errorf("list images: %w", err)
+	}
+	for _, img := range imgs {
+		mark(img.TopLayer)
+		for _, id := range img.MappedTopLayers {
+			mark(id)
+		}
+	}
+	ctrs, err := s.s.Containers()
+	if err != nil {
+		return nil, fmt.Errorf("list containers: %w", err)
+	}
+	for _, c := range ctrs {
+		mark(c.LayerID)
+	}
+	depth := map[string]int{}
+	var orphans []string
+	for id := range byID {
+		if used[id] {
+			continue
+		}
+		orphans = append(orphans, id)
+		for p := id; p != ""; {
+			l, ok := byID[p]
+			if !ok {
+				break
+			}
+			depth[id]++
+			p = l.Parent
+		}
+	}
+	sort.Slice(orphans, func(i, j int) bool { return depth[orphans[i]] > depth[orphans[j]] })
+	return orphans, nil
 }
 
 // layersByID indexes the store's layers by id.
@@ -212,5 +284,20 @@ func (s *Store) DiskUsage(containersOf map[string]int) (*DiskUsage, error) {
 			du.Reclaimable += n
 		}
 	}
+	// Every byte under the store: layers no image or container uses (a
+	// failed pull's) and what killed writers left in the store's
+	// temporaries are images' data nobody can use, all reclaimable.
+	orphans, err := s.orphanLayers()
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range orphans {
+		n := s.layerSize(byID[id])
+		du.Size += n
+		du.Reclaimable += n
+	}
+	left := s.leftoverSize()
+	du.Size += left
+	du.Reclaimable += left
 	return du, nil
 }

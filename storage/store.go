@@ -126,7 +126,10 @@ func Open(opts Options) (*Store, error) {
 	// registry has and keep digests. It lives with the store, not in
 	// Podman's place, so that system reset forgets it with the images.
 	sys.BlobInfoCacheDir = filepath.Join(opts.Root, "cache")
-	return &Store{s: s, sys: sys}, nil
+	st := &Store{s: s, sys: sys}
+	st.keepReserve()
+	st.sweepLeftovers()
+	return st, nil
 }
 
 // Close releases the store; mounts made through it stay.
