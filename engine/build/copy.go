@@ -312,6 +312,18 @@ func (lw *layerWriter) extract(tw *tar.Writer, e entry) error {
 			return fmt.Errorf("extract %s: %w", filepath.Base(e.src), err)
 		}
 		name := path.Join(e.dst, path.Clean("/"+h.Name))
+		if h.Typeflag == tar.TypeLink {
+			// The step's layer can link only to what it holds itself: a
+			// link to anything else (above all a ../ or absolute one,
+			// which would lead out of the archive) fails when the layer is
+			// stored, as "no such file or directory", so it is refused
+			// here with its name and why.
+			target := path.Join(e.dst, path.Clean("/"+h.Linkname))
+			if !lw.written[target] || target == name {
+				return fmt.Errorf("extract %s: entry %q is a hard link to %q, which no earlier entry of the archive made: refused", filepath.Base(e.src), h.Name, h.Linkname)
+			}
+			h.Linkname = strings.TrimPrefix(target, "/")
+		}
 		if err := lw.parents(tw, path.Dir(name)); err != nil {
 			return err
 		}
@@ -319,9 +331,6 @@ func (lw *layerWriter) extract(tw *tar.Writer, e entry) error {
 		h.Name = strings.TrimPrefix(name, "/")
 		if h.Typeflag == tar.TypeDir {
 			h.Name += "/"
-		}
-		if h.Typeflag == tar.TypeLink {
-			h.Linkname = strings.TrimPrefix(path.Join(e.dst, path.Clean("/"+h.Linkname)), "/")
 		}
 		if lw.req.chown {
 			h.Uid, h.Gid, h.Uname, h.Gname = lw.req.uid, lw.req.gid, "", ""
