@@ -90,8 +90,12 @@ func highest(m []idRange) uint64 {
 	return top
 }
 
-// checkOwner refuses an entry whose owner this namespace cannot make,
-// saying how to give the user enough ids.
+// CheckLayerOwner refuses, with a *LayerEntryError that says how to give
+// the user enough ids, a file of a layer about to be stored (entry) owned
+// by uid:gid that this process's user namespace cannot make.
+func CheckLayerOwner(entry string, uid, gid int) error { return checkOwner("", entry, uid, gid) }
+
+// checkOwner is CheckLayerOwner for an entry of layer.
 func checkOwner(layer, entry string, uid, gid int) error {
 	uids, gids := namespaceIDs()
 	if idMapped(uids, uid) && idMapped(gids, gid) {

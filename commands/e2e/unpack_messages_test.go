@@ -36,7 +36,9 @@ func TestUnpackOwnerOutsideRange(t *testing.T) {
 	if err := os.WriteFile(archive, dockerArchive(t, "far:1", buf.Bytes()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range []Result{s.box(t, "import", path, "far:1"), s.box(t, "load", "-i", archive)} {
+	s.pull(t, "busybox")
+	ctx := buildContext(t, u, map[string]string{"Dockerfile": "FROM busybox\nADD far.tar /\n", "far.tar": buf.String()})
+	for _, r := range []Result{s.box(t, "import", path, "far:1"), s.box(t, "load", "-i", archive), s.box(t, "build", "-q", ctx)} {
 		if r.Code == 0 {
 			t.Fatalf("a file owned by 900000 was stored for a user whose range ends below it: %s", r)
 		}

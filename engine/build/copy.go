@@ -18,6 +18,8 @@ import (
 
 	securejoin "github.com/cyphar/filepath-securejoin"
 	"go.podman.io/storage/pkg/archive"
+
+	"box/storage"
 )
 
 // NotFoundError is a COPY or ADD source that is not in the build context
@@ -242,7 +244,7 @@ func (lw *layerWriter) parents(tw *tar.Writer, dir string) error {
 	if lw.forKey {
 		h.ModTime = zeroTime
 	}
-	return tw.WriteHeader(h)
+	return lw.writeHeader(tw, h)
 }
 
 func (lw *layerWriter) file(tw *tar.Writer, e entry) error {
@@ -275,7 +277,7 @@ func (lw *layerWriter) file(tw *tar.Writer, e entry) error {
 	if lw.forKey {
 		h.ModTime = zeroTime
 	}
-	if err := tw.WriteHeader(h); err != nil {
+	if err := lw.writeHeader(tw, h); err != nil {
 		return err
 	}
 	if !e.info.Mode().IsRegular() {
@@ -288,6 +290,16 @@ func (lw *layerWriter) file(tw *tar.Writer, e entry) error {
 	defer f.Close()
 	_, err = io.Copy(tw, f)
 	return err
+}
+
+// writeHeader writes h, unless its owner is one the store could not make
+// (beyond the user's subordinate ids): that is refused now, naming the
+// file, rather than when the step's layer is stored.
+func (lw *layerWriter) writeHeader(tw *tar.Writer, h *tar.Header) error {
+	if err := storage.CheckLayerOwner(h.Name, h.Uid, h.Gid); err != nil {
+		return err
+	}
+	return tw.WriteHeader(h)
 }
 
 // extract writes the members of a local archive under dst (ADD).
@@ -339,7 +351,7 @@ func (lw *layerWriter) extract(tw *tar.Writer, e entry) error {
 		if lw.forKey {
 			h.ModTime = zeroTime
 		}
-		if err := tw.WriteHeader(h); err != nil {
+		if err := lw.writeHeader(tw, h); err != nil {
 			return err
 		}
 		if _, err := io.Copy(tw, tr); err != nil {
