@@ -120,7 +120,7 @@ func (e *Engine) runsUnderMonitor(id string) (bool, error) {
 	return (c.State == Running || c.State == Restarting) && c.monitor.alive(), nil
 }
 
-// holdLayers takes container c's mount lock for diff and commit, which
+// holdLayers takes container id's mount lock for diff and commit, which
 // read its layer through the store (and the store may mount it to do
 // so), unless it runs under its monitor: then they read it as it runs,
 // without the lock. The returned release is never nil.
