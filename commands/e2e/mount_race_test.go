@@ -123,3 +123,37 @@ func TestRmClearsStrayMountpoint(t *testing.T) {
 		t.Fatalf("the container's layer %s should be gone: %v", layer, err)
 	}
 }
+
+// TestCpRacesRestarts copies out of a container again and again while its
+// restart policy starts it again: the monitor keeps its mount between
+// runs, so every run finds its files (a cp used to mount the layers beside
+// it and take them away when it ended), every cp succeeds, and rm -f works.
+func TestCpRacesRestarts(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		s := newImageStore(t, u)
+		s.pull(t, "busybox")
+		s.must(t, "run", "-d", "--name", "rr", "--restart", "on-failure:4", "busybox", "sh", "-c", "test -x /bin/busybox && echo started; exit 1")
+		out := userDir(t, u)
+		for i := 0; ; i++ {
+			if r := s.box(t, "cp", "rr:/bin/busybox", filepath.Join(out, fmt.Sprintf("bb%d", i))); r.Code != 0 {
+				t.Fatalf("cp %d beside a restarting container: %s", i, r)
+			}
+			// The event that ends the loop: the policy gave up.
+			st := strings.TrimSpace(s.must(t, "inspect", "--format", "{{.State.Status}} {{.RestartCount}}", "rr").Stdout)
+			if st == "exited 4" {
+				break
+			}
+			if strings.HasPrefix(st, "exited") {
+				// The monitor records restarting, never exited, between runs.
+				t.Fatalf("the restarts stopped short (%s): a restart could not run; logs %q, cp %d", st, s.must(t, "logs", "rr").Stdout, i)
+			}
+			if i > 600 {
+				t.Fatalf("the container never ended its restarts: %s", st)
+			}
+		}
+		if got := s.must(t, "logs", "rr").Stdout; got != strings.Repeat("started\n", 5) {
+			t.Fatalf("every run of the container should find its files: logs %q", got)
+		}
+		s.must(t, "rm", "-f", "rr")
+	})
+}
