@@ -97,6 +97,12 @@ func (e *Engine) Commit(ctx context.Context, nameOrID string, opts CommitOptions
 // layerChanges writes the changes in a container's layer to a temporary
 // file, as containerChanges does, less the mount points box made in it.
 func (e *Engine) layerChanges(id, dir string) (*os.File, error) {
+	// The store may mount the layer to read it: not beside a start's mount.
+	release, err := e.holdLayers(id)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	// Mount points box made in the container's layer (/etc/hosts, a
 	// volume's directory) are not the container's doing: Docker leaves
 	// them out of the image, as it leaves them out of diff.

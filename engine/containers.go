@@ -269,6 +269,17 @@ func (e *Engine) RemoveContainer(ctx context.Context, nameOrID string, force boo
 	if err := monitor.Release(e.stateRoot(), c.ID); err != nil {
 		return fmt.Errorf("remove container %s: %w", c.Name, err)
 	}
+	// Not from under a cp, export, commit or start holding its layers
+	// (see mountLockPath); a start that won the race keeps it running.
+	lock, err := e.lockMount(c.ID, func() (bool, error) { return e.runsUnderMonitor(c.ID) })
+	if err != nil {
+		return fmt.Errorf("remove container %s: %w", c.Name, err)
+	}
+	if lock == nil {
+		return &ContainerRunningError{Name: c.Name}
+	}
+	defer lock.Close()
+	defer e.removeMountLock(c.ID)
 	removeLogs(e, c.ID)
 	// The rootfs mount lived in the monitor's mount namespace; the store's
 	// count of it is stale here, so the unmount only resets it.
@@ -380,7 +391,13 @@ func (e *Engine) Diff(nameOrID string) ([]Change, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The store may mount the layer to read it: not beside a start's mount.
+	release, err := e.holdLayers(c.ID)
+	if err != nil {
+		return nil, fmt.Errorf("diff %s: %w", nameOrID, err)
+	}
 	changes, err := e.Store.ContainerChanges(c.ID)
+	release()
 	if err != nil {
 		return nil, fmt.Errorf("diff %s: %w", nameOrID, err)
 	}

@@ -263,6 +263,12 @@ func (s *controlServer) root(c *net.UnixConn, r *monitor.Running, m control.Mess
 		return
 	}
 	f, err := os.OpenFile(p, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if errors.Is(err, os.ErrNotExist) && req.What == control.TreeRoot {
+		// The container ended before its monitor knew: the caller may
+		// mount its layers once the monitor lets go of them.
+		_ = control.Send(c, control.MsgError, control.ErrorReport{Kind: control.KindNotRunning})
+		return
+	}
 	if err != nil {
 		_ = control.Send(c, control.MsgError, reportOf(err))
 		return

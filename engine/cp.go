@@ -44,28 +44,44 @@ const (
 // treeRootfs) from its monitor while it runs, else its layers mounted
 // here. The caller must call release when done.
 func (e *Engine) containerTree(c *Container, name, what string) (t fscopy.Tree, release func(), err error) {
-	if c.State == Running && c.monitor.alive() {
+	// The monitor's tree while it runs; else its layers, mounted here
+	// under its mount lock (see mountLockPath), once a start or monitor
+	// holding them lets go, or from the monitor if that start won.
+	var tree *os.File
+	lock, err := e.lockMount(c.ID, func() (bool, error) {
+		if live, err := e.runsUnderMonitor(c.ID); !live || err != nil {
+			return false, err
+		}
 		f, err := e.askTree(c.ID, name, what)
-		if err == nil {
-			return fscopy.Contained(f), func() { f.Close() }, nil
+		if errors.As(err, new(*NotRunningError)) {
+			return false, nil // it stopped meanwhile, or restarts
 		}
-		if !errors.As(err, new(*NotRunningError)) {
-			return fscopy.Tree{}, nil, err
-		}
-		// It stopped meanwhile: its layers are free to mount here.
+		tree = f
+		return true, err
+	})
+	if err != nil {
+		return fscopy.Tree{}, nil, err
+	}
+	if lock == nil {
+		return fscopy.Contained(tree), func() { tree.Close() }, nil
+	}
+	unlock := func() {
+		_ = e.Store.UnmountContainer(c.ID)
+		lock.Close()
 	}
 	// A monitor that died leaves the store counting a mount that lived in
 	// its namespace; the forced unmount resets the count, as Start does.
 	_ = e.Store.UnmountContainer(c.ID)
 	dir, err := e.Store.MountContainer(c.ID)
 	if err != nil {
+		lock.Close()
 		return fscopy.Tree{}, nil, fmt.Errorf("mount container %s: %w", name, err)
 	}
 	var mounts []specs.Mount
 	readonly := false
 	if what == treeRoot {
 		if mounts, readonly, err = e.containerMounts(c); err != nil {
-			_ = e.Store.UnmountContainer(c.ID)
+			unlock()
 			return fscopy.Tree{}, nil, fmt.Errorf("mount container %s: %w", name, err)
 		}
 	}
@@ -77,12 +93,12 @@ func (e *Engine) containerTree(c *Container, name, what string) (t fscopy.Tree, 
 		f, err = os.OpenFile(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	}
 	if err != nil {
-		_ = e.Store.UnmountContainer(c.ID)
+		unlock()
 		return fscopy.Tree{}, nil, fmt.Errorf("mount container %s: %w", name, err)
 	}
 	return fscopy.Contained(f), func() {
 		closeRoot()
-		_ = e.Store.UnmountContainer(c.ID)
+		unlock()
 	}, nil
 }
 

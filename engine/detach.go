@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"box/engine/control"
 	"box/engine/monitor"
@@ -48,7 +49,10 @@ type monitorProcess struct {
 }
 
 // spawnMonitor starts the monitor of container id, which waits for start.
-func (e *Engine) spawnMonitor(id string) (*monitorProcess, error) {
+// The monitor inherits lock, the container's mount lock this process
+// holds, and keeps it until it has unmounted the container's rootfs (see
+// mountLockPath); the caller closes its own copy when done.
+func (e *Engine) spawnMonitor(id string, lock *os.File) (*monitorProcess, error) {
 	reportR, reportW, err1 := os.Pipe()
 	gateR, gateW, err2 := os.Pipe()
 	if err := errors.Join(err1, err2); err != nil {
@@ -56,7 +60,7 @@ func (e *Engine) spawnMonitor(id string) (*monitorProcess, error) {
 	}
 	cmd := exec.Command("/proc/self/exe", string(rootless.RoleMonitor), e.Store.Root(), e.Store.RunRoot(), e.Store.Driver(), id)
 	cmd.Args[0] = os.Args[0]
-	cmd.ExtraFiles = []*os.File{reportW, gateR} // fds 3 and 4
+	cmd.ExtraFiles = []*os.File{reportW, gateR, lock} // fds 3, 4 and 5
 	// A session of its own: the terminal closing or the caller's process
 	// group being signalled does not reach the monitor.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
@@ -96,10 +100,11 @@ func (m *monitorProcess) cancel() {
 	_ = m.cmd.Wait()
 }
 
-// startMonitor hands a prepared container to a monitor process of its own
-// and returns once the container runs, or with the reason it did not.
-func (e *Engine) startMonitor(id string) error {
-	m, err := e.spawnMonitor(id)
+// startMonitor hands a prepared container, its mount and lock, to a
+// monitor process of its own and returns once the container runs, or with
+// the reason it did not.
+func (e *Engine) startMonitor(id string, lock *os.File) error {
+	m, err := e.spawnMonitor(id, lock)
 	if err != nil {
 		return err
 	}
@@ -133,14 +138,17 @@ func loadSpec(dir string) (*specs.Spec, error) {
 
 // MonitorMain is the monitor role (rootless.RoleMonitor) as main.go
 // dispatches it: args are those spawnMonitor gives after the role's name
-// (store root, run root, driver, container id); fd 3 reports the start
-// and fd 4 gates it. It returns the process's exit code.
+// (store root, run root, driver, container id); fd 3 reports the start,
+// fd 4 gates it and fd 5 is the container's mount lock, held until the
+// monitor exits. It returns the process's exit code.
 func MonitorMain(args []string) int {
 	if len(args) != 4 {
 		fmt.Fprintf(os.Stderr, "box: %s takes a store root, run root, driver and container id\n", rootless.RoleMonitor)
 		return 125
 	}
 	opts := Options{Root: args[0], RunRoot: args[1], Driver: args[2]}
+	// The lock is this process's to hold, not the container's processes'.
+	unix.CloseOnExec(5)
 	return ServeMonitor(opts, args[3], os.NewFile(4, "start-gate"), os.NewFile(3, "start-report"))
 }
 
@@ -188,6 +196,7 @@ func ServeMonitor(opts Options, id string, gate, report *os.File) int {
 		if rec.Remove {
 			_ = e.deleteWithVolumes(func() { _ = e.Store.DeleteContainer(id) }, rec.Volumes)
 			e.recordEvent("destroy", rec)
+			e.removeMountLock(id)
 		}
 	}
 

@@ -188,6 +188,28 @@ func (e *Engine) Start(ctx context.Context, nameOrID string, attach, interactive
 	if err != nil {
 		return 0, fmt.Errorf("start %s: %w", nameOrID, err)
 	}
+	// Nobody else may hold its layers mounted meanwhile (see
+	// mountLockPath): a cp of the stopped container finishes first, and a
+	// start that won the race leaves this one nothing to do.
+	lock, err := e.lockMount(c.ID, func() (bool, error) { return e.runsUnderMonitor(c.ID) })
+	if err != nil {
+		return 0, fmt.Errorf("start %s: %w", nameOrID, err)
+	}
+	if lock == nil {
+		return 0, nil
+	}
+	defer lock.Close()
+	if c, err = e.reload(c.ID); err != nil {
+		return 0, fmt.Errorf("start %s: %w", nameOrID, err)
+	}
+	if c.State == Running || c.State == Restarting || c.monitor.alive() {
+		// A start that won the race: it runs, or is on its way.
+		return 0, nil
+	}
+	// What that start recorded, if one ran meanwhile, is the record now.
+	if rec, err = loadRecord(dir); err != nil {
+		return 0, fmt.Errorf("start %s: %w", nameOrID, err)
+	}
 	// A monitor that died leaves libcontainer's state (and, rootful, the
 	// container's cgroup) behind, and libcontainer refuses an id it has
 	// state for; and it leaves the store counting a mount that lived in
@@ -208,12 +230,13 @@ func (e *Engine) Start(ctx context.Context, nameOrID string, attach, interactive
 		if err := rec.save(dir); err != nil {
 			return 0, err
 		}
-		return 0, e.startMonitor(c.ID)
+		return 0, e.startMonitor(c.ID, lock)
 	}
 	defer func() {
 		_ = e.Store.UnmountContainer(c.ID)
 		if rec.Remove {
 			_ = e.Store.DeleteContainer(c.ID)
+			e.removeMountLock(c.ID)
 			_ = e.removeAnonymousVolumes(rec.Volumes)
 			e.recordEvent("destroy", rec)
 		}

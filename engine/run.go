@@ -304,6 +304,9 @@ type prepared struct {
 	rec  *record
 	sp   *specs.Spec
 	mon  *monitorProcess // a detached run's monitor, not yet started
+	// lock is the container's mount lock, held from before its mount
+	// until release (a detached run's monitor holds its own copy).
+	lock *os.File
 	vols *volumeUse
 	// kept: the container outlives this call (created, or handed to its
 	// monitor); detached: its mount is the monitor's to release.
@@ -317,6 +320,13 @@ func (c *prepared) release() {
 		c.mon = nil
 	}
 	c.vols.release()
+	if lock := c.lock; lock != nil {
+		c.lock = nil
+		defer lock.Close()
+		if c.id == "" {
+			_ = os.Remove(lock.Name()) // no container was made
+		}
+	}
 	if c.detached || c.id == "" {
 		return
 	}
@@ -324,6 +334,7 @@ func (c *prepared) release() {
 	if !c.kept {
 		_ = c.e.Store.DeleteContainer(c.id)
 		c.e.recordEvent("destroy", c.rec)
+		c.e.removeMountLock(c.id)
 		if c.plan.userNetworks != nil {
 			c.e.releaseNetworks(c.id)
 		}
@@ -348,9 +359,17 @@ func (e *Engine) prepare(plan *runPlan) (_ *prepared, err error) {
 		name = generateName(e.Store)
 	}
 	id := stringid.GenerateRandomID()
+	// Its mount lock (see mountLockPath), taken before the container
+	// exists, so that a detached run's monitor, spawned now, inherits it.
+	if c.lock, err = e.tryLockMount(id); err == nil && c.lock == nil {
+		err = fmt.Errorf("mount lock of new container %s: held by another process", storage.ShortID(id))
+	}
+	if err != nil {
+		return nil, err
+	}
 	if opts.Detach {
 		// The monitor gets ready while the container is prepared.
-		if c.mon, err = e.spawnMonitor(id); err != nil {
+		if c.mon, err = e.spawnMonitor(id, c.lock); err != nil {
 			return nil, err
 		}
 	}

@@ -152,6 +152,26 @@ func (s *Store) stepManifest(top string, configDigest digest.Digest, configSize 
 	})
 }
 
+// MarkBuildResult makes a build step's image the result of a build: it
+// keeps its id and cache key, and is listed by images like any other
+// image from then on. An image that is not a step's is left as it is.
+// A build whose last step made the whole image takes that image as its
+// result, as Docker does, instead of storing a copy with a new id that
+// would leave the step's image dangling beside it.
+func (s *Store) MarkBuildResult(id string) error {
+	img, err := s.s.Image(id)
+	if err != nil {
+		return fmt.Errorf("image %s: %w", shortID(id), err)
+	}
+	var m buildMetadata
+	if img.Metadata == "" || json.Unmarshal([]byte(img.Metadata), &m) != nil || !m.Intermediate {
+		return nil
+	}
+	m.Intermediate = false
+	meta, _ := json.Marshal(m)
+	return s.s.SetMetadata(img.ID, string(meta))
+}
+
 // BuildCache finds the image an earlier build step made under key.
 func (s *Store) BuildCache(key string) (string, bool) {
 	imgs, err := s.s.Images()

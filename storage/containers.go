@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/moby/sys/mountinfo"
+
 	cstorage "go.podman.io/storage"
 	"go.podman.io/storage/pkg/archive"
 )
@@ -141,6 +143,9 @@ func (s *Store) DeleteContainer(id string) error {
 	if s.useReserve(err) {
 		err = s.s.DeleteContainer(id)
 	}
+	if err != nil && s.clearStrayMountpoint(id) {
+		err = s.s.DeleteContainer(id)
+	}
 	return containerErr(err)
 }
 
@@ -163,6 +168,39 @@ func (s *Store) emptyContainerLayer(id string) error {
 		errs = append(errs, os.RemoveAll(filepath.Join(dir, e.Name())))
 	}
 	return errors.Join(errs...)
+}
+
+// clearStrayMountpoint empties an overlay layer's "merged" directory
+// when it is not a mount point here yet holds files, and says whether it
+// did. Files get there when a container ran on that directory after its
+// mount was detached from under it (two mounts of one layer, before box
+// allowed only one): the driver's unmount then cannot put its empty
+// directory in place ("replacing mount point …/merged: directory not
+// empty"), and no delete would ever succeed. What lies under an
+// unmounted mount point is nobody's: a mount of it in another namespace
+// is not touched, as it covers that directory rather than being it.
+func (s *Store) clearStrayMountpoint(id string) bool {
+	if s.s.GraphDriverName() != "overlay" {
+		return false
+	}
+	layer, err := s.layerOf(id)
+	if err != nil {
+		return false
+	}
+	merged := filepath.Join(s.s.GraphRoot(), "overlay", layer, "merged")
+	if mounted, err := mountinfo.Mounted(merged); err != nil || mounted {
+		return false
+	}
+	entries, err := os.ReadDir(merged)
+	if err != nil || len(entries) == 0 {
+		return false
+	}
+	for _, en := range entries {
+		if err := os.RemoveAll(filepath.Join(merged, en.Name())); err != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // RenameContainer gives a container a new name in place of its old one.

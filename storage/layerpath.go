@@ -40,7 +40,12 @@ type LayerEntryError struct {
 	Layer  string
 	Entry  string // the entry's name as the tar has it
 	Reason string
+	// Fix says what the user can do about it, when anything.
+	Fix string
 }
+
+// Hint says how to make the layer acceptable, or "".
+func (e *LayerEntryError) Hint() string { return e.Fix }
 
 func (e *LayerEntryError) Error() string {
 	msg := fmt.Sprintf("entry %q %s", e.Entry, e.Reason)
@@ -115,6 +120,9 @@ func (c *layerChecker) check(h *tar.Header) error {
 		if !c.made[target] && !c.symlinks[target] {
 			return refuse("is a hard link to %q, which no earlier entry of the layer made", h.Linkname)
 		}
+	}
+	if err := checkOwner(c.layer, h.Name, h.Uid, h.Gid); err != nil {
+		return err
 	}
 	for key := range h.PAXRecords {
 		for _, p := range overlayXattrPrefixes {

@@ -125,7 +125,11 @@ type state struct {
 	imageConfig
 	history []v1.History
 	key     string
-	args    map[string]*string // the stage's declared ARGs; nil value: no value
+	// imageKey is the key image was made or found under: while key is
+	// still that, no step changed the config since, and image is the
+	// stage's result as it stands.
+	imageKey string
+	args     map[string]*string // the stage's declared ARGs; nil value: no value
 }
 
 type builder struct {
@@ -265,7 +269,16 @@ func Build(ctx context.Context, store *storage.Store, steps StepRunner, opts Opt
 	}
 	key = chain(key, "result", strconv.FormatBool(opts.DockerFormat))
 	id, ok := "", false
-	if !opts.NoCache {
+	if st.image != "" && st.key == st.imageKey && len(labelKeys) == 0 && !opts.DockerFormat {
+		// Nothing changed the last step's image (or the base image) since
+		// it was made: it is the result, as Docker's is. Step images are
+		// stored in OCI form, so --format docker still gets its own.
+		if err := e.Store.MarkBuildResult(st.image); err != nil {
+			return nil, fmt.Errorf("store the image: %w", err)
+		}
+		id, ok = st.image, true
+	}
+	if !ok && !opts.NoCache {
 		id, ok = e.Store.BuildCache(key)
 	}
 	if !ok {
@@ -430,6 +443,7 @@ func (b *builder) stage(s *instructions.Stage, done []*state) (*state, error) {
 		st.onbuild = img.Docker.OnBuild
 		st.history = append([]v1.History{}, img.Config.History...)
 		st.key = chain("", "image", img.ID)
+		st.imageKey = st.key
 		b.out.Note(" ---> " + storage.ShortID(img.ID))
 	}
 	if err := b.triggers(st, done); err != nil {
@@ -673,7 +687,7 @@ func (b *builder) cached(st *state, key string) bool {
 	if !ok {
 		return false
 	}
-	st.image, st.key = id, key
+	st.image, st.key, st.imageKey = id, key, key
 	b.out.Cached(id)
 	return true
 }
@@ -689,7 +703,7 @@ func (b *builder) commitLayer(st *state, key, createdBy string, diff io.Reader) 
 	if err != nil {
 		return fmt.Errorf("store the step: %w", err)
 	}
-	st.image, st.key = id, key
+	st.image, st.key, st.imageKey = id, key, key
 	b.out.Note(" ---> " + storage.ShortID(id))
 	return nil
 }

@@ -18,6 +18,8 @@ import (
 
 	securejoin "github.com/cyphar/filepath-securejoin"
 	"go.podman.io/storage/pkg/archive"
+
+	"box/storage"
 )
 
 // NotFoundError is a COPY or ADD source that is not in the build context
@@ -247,7 +249,7 @@ func (lw *layerWriter) parents(tw *tar.Writer, dir string) error {
 	if lw.forKey {
 		h.ModTime = zeroTime
 	}
-	return tw.WriteHeader(h)
+	return lw.writeHeader(tw, h)
 }
 
 func (lw *layerWriter) file(tw *tar.Writer, e entry) error {
@@ -284,11 +286,11 @@ func (lw *layerWriter) file(tw *tar.Writer, e entry) error {
 		key := [2]uint64{uint64(st.Dev), st.Ino}
 		if first, ok := lw.links[key]; ok {
 			h.Typeflag, h.Linkname, h.Size = tar.TypeLink, first, 0
-			return tw.WriteHeader(h)
+			return lw.writeHeader(tw, h)
 		}
 		lw.links[key] = h.Name
 	}
-	if err := tw.WriteHeader(h); err != nil {
+	if err := lw.writeHeader(tw, h); err != nil {
 		return err
 	}
 	if !e.info.Mode().IsRegular() {
@@ -301,6 +303,16 @@ func (lw *layerWriter) file(tw *tar.Writer, e entry) error {
 	defer f.Close()
 	_, err = io.Copy(tw, f)
 	return err
+}
+
+// writeHeader writes h, unless its owner is one the store could not make
+// (beyond the user's subordinate ids): that is refused now, naming the
+// file, rather than when the step's layer is stored.
+func (lw *layerWriter) writeHeader(tw *tar.Writer, h *tar.Header) error {
+	if err := storage.CheckLayerOwner(h.Name, h.Uid, h.Gid); err != nil {
+		return err
+	}
+	return tw.WriteHeader(h)
 }
 
 // extract writes the members of a local archive under dst (ADD).
@@ -325,6 +337,18 @@ func (lw *layerWriter) extract(tw *tar.Writer, e entry) error {
 			return fmt.Errorf("extract %s: %w", filepath.Base(e.src), err)
 		}
 		name := path.Join(e.dst, path.Clean("/"+h.Name))
+		if h.Typeflag == tar.TypeLink {
+			// The step's layer can link only to what it holds itself: a
+			// link to anything else (above all a ../ or absolute one,
+			// which would lead out of the archive) fails when the layer is
+			// stored, as "no such file or directory", so it is refused
+			// here with its name and why.
+			target := path.Join(e.dst, path.Clean("/"+h.Linkname))
+			if !lw.written[target] || target == name {
+				return fmt.Errorf("extract %s: entry %q is a hard link to %q, which no earlier entry of the archive made: refused", filepath.Base(e.src), h.Name, h.Linkname)
+			}
+			h.Linkname = strings.TrimPrefix(target, "/")
+		}
 		if err := lw.parents(tw, path.Dir(name)); err != nil {
 			return err
 		}
@@ -333,9 +357,6 @@ func (lw *layerWriter) extract(tw *tar.Writer, e entry) error {
 		if h.Typeflag == tar.TypeDir {
 			h.Name += "/"
 		}
-		if h.Typeflag == tar.TypeLink {
-			h.Linkname = strings.TrimPrefix(path.Join(e.dst, path.Clean("/"+h.Linkname)), "/")
-		}
 		if lw.req.chown {
 			h.Uid, h.Gid, h.Uname, h.Gname = lw.req.uid, lw.req.gid, "", ""
 		}
@@ -343,7 +364,7 @@ func (lw *layerWriter) extract(tw *tar.Writer, e entry) error {
 		if lw.forKey {
 			h.ModTime = zeroTime
 		}
-		if err := tw.WriteHeader(h); err != nil {
+		if err := lw.writeHeader(tw, h); err != nil {
 			return err
 		}
 		if _, err := io.Copy(tw, tr); err != nil {
