@@ -1,6 +1,9 @@
 package storage
 
 import (
+	"archive/tar"
+	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -88,5 +91,65 @@ blocked = false
 			_ = endpointHost(src.Endpoint)
 		}
 		_, _, _ = (&Store{sys: sys}).Registries()
+	})
+}
+
+// FuzzCheckLayerTar feeds the layer check every pull, load and import
+// runs: an entry it lets through never names a path that climbs out of
+// the layer.
+func FuzzCheckLayerTar(f *testing.F) {
+	f.Add(tarOf(f, &tar.Header{Name: "a/", Typeflag: tar.TypeDir, Mode: 0o755}, &tar.Header{Name: "a/b", Typeflag: tar.TypeReg, Mode: 0o644}))
+	f.Add(tarOf(f, &tar.Header{Name: "../x", Typeflag: tar.TypeReg}))
+	f.Add(tarOf(f, &tar.Header{Name: "esc", Typeflag: tar.TypeSymlink, Linkname: "/dev"}, &tar.Header{Name: "esc/zero", Typeflag: tar.TypeReg}))
+	f.Add(tarOf(f, &tar.Header{Name: "l", Typeflag: tar.TypeLink, Linkname: "/etc/passwd"}))
+	f.Add(tarOf(f, &tar.Header{Name: "x", Typeflag: tar.TypeReg, PAXRecords: map[string]string{"SCHILY.xattr.trusted.overlay.opaque": "y"}}))
+	f.Add([]byte("not a tar"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		err := checkLayerTar(bytes.NewReader(data), "fuzz")
+		var refused *LayerEntryError
+		if err != nil && errors.As(err, &refused) {
+			if msg := err.Error(); strings.Contains(msg, "\n") {
+				t.Fatalf("refusal is not one line: %q", msg)
+			}
+			return
+		}
+		if err != nil {
+			return // not a tar: the store says so
+		}
+		// Accepted: no entry's cleaned name leaves the layer.
+		tr := tar.NewReader(bytes.NewReader(data))
+		for {
+			h, err := tr.Next()
+			if err != nil {
+				return
+			}
+			if p := filepath.Join("/layer", h.Name); p != "/layer" && !strings.HasPrefix(p, "/layer/") {
+				t.Fatalf("accepted entry %q leaves the layer", h.Name)
+			}
+		}
+	})
+}
+
+// FuzzScanArchive reads what `box load` reads: whatever the bytes, a
+// clear error or a scanned archive, never a panic or a file outside
+// tmpDir.
+func FuzzScanArchive(f *testing.F) {
+	f.Add(tarOf(f, &tar.Header{Name: "manifest.json", Typeflag: tar.TypeReg}))
+	f.Add(tarOf(f, &tar.Header{Name: "index.json", Typeflag: tar.TypeReg}, &tar.Header{Name: "oci-layout", Typeflag: tar.TypeReg}))
+	f.Add(tarOf(f, &tar.Header{Name: "../escape", Typeflag: tar.TypeReg}))
+	f.Add([]byte{0x1f, 0x8b, 0x08, 0x00})
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		tmp := t.TempDir()
+		a, err := scanArchive(bytes.NewReader(data), tmp)
+		if err != nil {
+			if msg := err.Error(); strings.Contains(msg, "\n") {
+				t.Fatalf("error is not one line: %q", msg)
+			}
+			return
+		}
+		defer a.Close()
+		_, _ = a.checkDockerArchive()
+		_, _ = a.checkOCIArchive()
 	})
 }

@@ -123,7 +123,7 @@ func TestLayerChecker(t *testing.T) {
 }
 
 // tarOf writes entries as a tar, regular files holding their own name.
-func tarOf(t *testing.T, entries ...*tar.Header) []byte {
+func tarOf(t testing.TB, entries ...*tar.Header) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
