@@ -80,11 +80,10 @@ func (s *Store) sweepLeftovers() {
 			removeStalePullDirs(dir)
 		}
 	}
-	stamp := filepath.Join(s.tempDir(), sweepStamp)
+	// The stamp lives beside the lists, not in tmp: tmp holds only what
+	// some command is writing (or a killed one left).
+	stamp := filepath.Join(s.s.GraphRoot(), sweepStamp)
 	if info, err := os.Stat(stamp); err == nil && now.Sub(info.ModTime()) < sweepEvery {
-		return
-	}
-	if err := os.MkdirAll(s.tempDir(), 0o700); err != nil {
 		return
 	}
 	if f, err := os.Create(stamp); err == nil {
@@ -96,7 +95,7 @@ func (s *Store) sweepLeftovers() {
 	}
 }
 
-const sweepStamp = ".swept"
+const sweepStamp = "box-leftovers-swept"
 
 // sweepMeta removes the backing store's temporaries of its kind list
 // ("images": .tmp-images.json…) in dir that are older than metaGrace,
