@@ -81,11 +81,17 @@ func ParseMounts(volumes, mounts, tmpfs []string) ([]Mount, error) {
 	return out, nil
 }
 
+// errRootDestination is Docker's refusal of a mount over the whole root.
+const errRootDestination = "destination can't be '/'"
+
 // ParseTmpfs reads --tmpfs DST[:OPTIONS].
 func ParseTmpfs(v string) (Mount, error) {
 	dst, opts, _ := strings.Cut(v, ":")
 	if !path.IsAbs(dst) {
 		return Mount{}, &UsageError{Msg: fmt.Sprintf("invalid --tmpfs %q: the mount point must be an absolute path", v)}
+	}
+	if dst = path.Clean(dst); dst == "/" {
+		return Mount{}, &UsageError{Msg: fmt.Sprintf("invalid --tmpfs %q: %s", v, errRootDestination)}
 	}
 	m := Mount{Type: Tmpfs, Destination: dst}
 	if opts != "" {
@@ -120,6 +126,9 @@ func ParseVolume(v string) (Mount, error) {
 	}
 	if !path.IsAbs(dst) {
 		return Mount{}, bad("the container path must be absolute")
+	}
+	if dst = path.Clean(dst); dst == "/" {
+		return Mount{}, bad(errRootDestination)
 	}
 	var propagation []string
 	ro, noCopy := false, false
@@ -227,6 +236,9 @@ func ParseMount(v string) (Mount, error) {
 	}
 	if !path.IsAbs(m.Destination) {
 		return Mount{}, bad("target must be an absolute path")
+	}
+	if m.Destination = path.Clean(m.Destination); m.Destination == "/" {
+		return Mount{}, bad(errRootDestination)
 	}
 	if m.Type != Volume && len(volKeys) > 0 {
 		return Mount{}, bad(fmt.Sprintf("%s applies to type=volume only", volKeys[0]))

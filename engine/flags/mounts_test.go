@@ -43,6 +43,7 @@ func TestParseVolumes(t *testing.T) {
 			"type=volume,target=/m2,volume-nocopy,volume-label=a=b,volume-driver=local",
 			"target=/m3",
 			"src=v4,dst=/m4,ro=false,volume-nocopy=0",
+			"dst=/m5/./",
 		},
 		nil,
 	)
@@ -59,6 +60,7 @@ func TestParseVolumes(t *testing.T) {
 		{Type: Volume, Destination: "/m2", NoCopy: true, Labels: map[string]string{"a": "b"}},
 		{Type: Volume, Destination: "/m3"},
 		{Type: Volume, Source: "v4", Destination: "/m4"},
+		{Type: Volume, Destination: "/m5"},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got  %+v\nwant %+v", got, want)
@@ -97,6 +99,9 @@ func TestParseMountsRefuses(t *testing.T) {
 		{v: []string{"vol:/same"}, m: []string{"type=volume,target=/same/"}, want: "duplicate mount point: /same"},
 		{tmpfs: []string{"rel"}, want: `invalid --tmpfs "rel": the mount point must be an absolute path`},
 		{v: []string{dir + ":/same"}, tmpfs: []string{"/same"}, want: "duplicate mount point: /same"},
+		{v: []string{"vol:/x/.."}, want: "destination can't be '/'"},
+		{m: []string{"dst=/."}, want: "destination can't be '/'"},
+		{tmpfs: []string{"//"}, want: "destination can't be '/'"},
 	} {
 		_, err := ParseMounts(c.v, c.m, c.tmpfs)
 		var ue *UsageError
