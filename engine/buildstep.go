@@ -48,6 +48,7 @@ func (e *Engine) RunStep(ctx context.Context, opts StepOptions, io IO) (string, 
 		Names:      flags.NameOptions{Hosts: opts.AddHosts},
 		Mounts:     opts.Mounts,
 		Created:    opts.Created,
+		buildStep:  true,
 	}, io)
 }
 

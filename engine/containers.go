@@ -64,6 +64,9 @@ type Container struct {
 	NetworkMode string
 
 	monitor, init *processID
+	// autoRemove is --rm, or a build's RUN step: its monitor, or the
+	// build, deletes it as it ends.
+	autoRemove bool
 }
 
 // ErrAmbiguous marks an id prefix that matches several containers.
@@ -88,6 +91,15 @@ func (e *Engine) Containers() ([]*Container, error) {
 			// Not yet described: being made, or abandoned half-made.
 			e.dropHalfMade(c)
 			continue
+		}
+		if ctr.autoRemove && ctr.State == Exited && ctr.ExitCode == exitUnknown && !ctr.init.alive() {
+			// --rm or a build step, and its monitor died before it could
+			// be deleted (a killed foreground run or build): nobody wants
+			// it, and its monitor or build would have removed it.
+			// Failures leave it listed.
+			if e.removeContainer(ctr) == nil {
+				continue
+			}
 		}
 		out = append(out, ctr)
 	}
@@ -115,6 +127,7 @@ func (e *Engine) describe(c *storage.Container) (*Container, bool) {
 	ctr.StartedAt, ctr.FinishedAt = rec.StartedAt, rec.FinishedAt
 	ctr.Restart, ctr.RestartCount = rec.Restart, rec.RestartCount
 	ctr.Ports, ctr.NetworkMode = rec.Ports, rec.NetworkMode
+	ctr.autoRemove = rec.Remove || rec.BuildStep
 	ctr.stateFrom(rec)
 	if h := loadHealth(dir); h != nil {
 		if ctr.State != Running {
@@ -266,6 +279,12 @@ func (e *Engine) RemoveContainer(ctx context.Context, nameOrID string, force boo
 			return fmt.Errorf("remove container %s: %w", c.Name, err)
 		}
 	}
+	return e.removeContainer(c)
+}
+
+// removeContainer removes c, whose processes have ended: libcontainer's
+// state, its logs, layer, directories and network endpoints.
+func (e *Engine) removeContainer(c *Container) error {
 	if err := monitor.Release(e.stateRoot(), c.ID); err != nil {
 		return fmt.Errorf("remove container %s: %w", c.Name, err)
 	}

@@ -34,8 +34,11 @@ type record struct {
 	Monitor *processID `json:"monitor,omitempty"`
 	Init    *processID `json:"init,omitempty"`
 	// Remove is --rm: the monitor deletes the container when it ends.
-	Remove bool              `json:"remove,omitempty"`
-	Labels map[string]string `json:"labels,omitempty"`
+	Remove bool `json:"remove,omitempty"`
+	// BuildStep is a build's RUN container, which the build removes
+	// once it has read its changes.
+	BuildStep bool              `json:"build_step,omitempty"`
+	Labels    map[string]string `json:"labels,omitempty"`
 
 	// What the container was created with, for inspect: the resolved
 	// Entrypoint and Cmd, and the options the spec does not keep.

@@ -110,6 +110,8 @@ type RunOptions struct {
 	// userNetwork says Network names a user network (usernet_join.go);
 	// publishOnUser that its ports are published from there.
 	userNetwork, publishOnUser bool
+	// buildStep marks a build's RUN container (RunStep).
+	buildStep bool
 }
 
 // Puller follows the pull `run` makes when the image is missing or
@@ -440,7 +442,7 @@ func (e *Engine) prepare(plan *runPlan) (_ *prepared, err error) {
 	c.rec = &record{
 		ID: ctr.ID, Name: name, Image: opts.Image, ImageID: img.ID,
 		Created: time.Now().UTC(), Path: c.sp.Process.Args[0], Args: c.sp.Process.Args[1:],
-		Remove: opts.Remove, Labels: plan.labels,
+		Remove: opts.Remove, BuildStep: opts.buildStep, Labels: plan.labels,
 		Entrypoint: img.Config.Config.Entrypoint, Cmd: img.Config.Config.Cmd,
 		User: so.User, Interactive: opts.Interactive, NetworkMode: opts.Network.String(),
 		Privileged: opts.Privileged, CapAdd: opts.CapAdd, CapDrop: opts.CapDrop,

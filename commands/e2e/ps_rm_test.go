@@ -148,6 +148,41 @@ func TestMonitorKilled(t *testing.T) {
 	})
 }
 
+// TestKilledAutoRemove: a --rm run or a build killed with its container
+// leaves no container behind; the next listing removes what the killed
+// process would have.
+func TestKilledAutoRemove(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		name := "rm-killed-" + u.Mode
+		fg, pid := startForeground(t, u, "--rm", "--name", name)
+		_ = syscall.Kill(fg.cmd.Process.Pid, syscall.SIGKILL)
+		fg.wait(t)
+		waitEnded(t, pid, "the container of a killed run --rm")
+		if r := u.MustBox(t, "ps", "-a", "--format", "{{.Names}} {{.Status}}", "--filter", "name="+name); r.Stdout != "" {
+			t.Fatalf("a killed run --rm left its container: %s", r)
+		}
+
+		marker := fmt.Sprintf("%d", time.Now().UnixNano()%900000+100000)
+		ctx := buildContext(t, u, map[string]string{"Dockerfile": "FROM busybox\nRUN sleep " + marker + "\n"})
+		cmd := u.BoxCmd("build", "-t", "killed-build-"+u.Mode, ctx)
+		cmd.WaitDelay = time.Second
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
+		step := waitForProcess(t, "sleep "+marker, 60*time.Second)
+		_ = syscall.Kill(cmd.Process.Pid, syscall.SIGKILL)
+		_ = cmd.Wait()
+		waitEnded(t, step, "the RUN step of a killed build")
+		if r := u.MustBox(t, "ps", "-a", "--no-trunc", "--format", "{{.ID}} {{.Command}}"); strings.Contains(r.Stdout, marker) {
+			t.Fatalf("a killed build left its RUN container: %s", r)
+		}
+		if r := u.Box(t, "image", "inspect", "killed-build-"+u.Mode); r.Code == 0 {
+			t.Fatalf("a killed build tagged its image: %s", r)
+		}
+	})
+}
+
 // wantMonitorDeathTruth checks every verb on a container whose monitor was
 // killed, and removes it.
 func wantMonitorDeathTruth(t *testing.T, u *User, name string) {
