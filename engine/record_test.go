@@ -21,7 +21,7 @@ func fullRecord() *record {
 		ID: strings.Repeat("ab", 32), Name: "web", Image: "alpine", ImageID: "sha256:" + strings.Repeat("c", 64),
 		Created: at, Path: "sh", Args: []string{"-c", "true"}, StartedAt: at.Add(time.Second), FinishedAt: at.Add(2 * time.Second),
 		ExitCode: &code, Error: "boom", Monitor: &processID{PID: 10, Start: 20}, Init: &processID{PID: 11, Start: 21},
-		Remove: true, Labels: map[string]string{"a": "b"}, Entrypoint: []string{"/init"}, Cmd: []string{"run"},
+		Remove: true, BuildStep: true, Labels: map[string]string{"a": "b"}, Entrypoint: []string{"/init"}, Cmd: []string{"run"},
 		User: "1:1", Interactive: true, NetworkMode: "bridge",
 		Ports:      []network.Port{{HostIP: "127.0.0.1", HostPort: 8080, ContainerPort: 80, Proto: "tcp"}},
 		DNSForward: "10.0.2.3", Address: &network.Address{IP: "10.0.2.100", PrefixLen: 24, Gateway: "10.0.2.2", MAC: "02:00:00:00:00:01"}, Privileged: true, CapAdd: []string{"NET_ADMIN"}, CapDrop: []string{"CHOWN"},
