@@ -18,6 +18,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"box/engine/control"
+	"box/engine/flags"
+	"box/engine/logfile"
 	"box/engine/monitor"
 	"box/rootless"
 )
@@ -200,12 +202,12 @@ func ServeMonitor(opts Options, id string, gate, report *os.File) int {
 		}
 	}
 
-	policy, err := rec.Log.policy()
+	policy, err := flags.LogConfig(rec.Log).Rotation()
 	if err != nil {
 		cleanup()
 		return fail(err)
 	}
-	logs, err := openLog(filepath.Join(dir, logFile), policy)
+	logs, err := logfile.Open(filepath.Join(dir, logFile), policy)
 	if err != nil {
 		cleanup()
 		return fail(err)
@@ -272,7 +274,7 @@ func ServeMonitor(opts Options, id string, gate, report *os.File) int {
 
 // runLogged runs the container once under this monitor, its output going
 // to the log and to attached clients, whom it tells how the run ended.
-func (e *Engine) runLogged(rec *record, dir string, sp *specs.Spec, stdin *os.File, logs *logWriter, hub *attachHub, ctl *controlServer, started func()) (monitor.Status, error) {
+func (e *Engine) runLogged(rec *record, dir string, sp *specs.Spec, stdin *os.File, logs *logfile.Writer, hub *attachHub, ctl *controlServer, started func()) (monitor.Status, error) {
 	outR, outW, err1 := os.Pipe()
 	errR, errW, err2 := os.Pipe()
 	if err := errors.Join(err1, err2); err != nil {
@@ -288,7 +290,7 @@ func (e *Engine) runLogged(rec *record, dir string, sp *specs.Spec, stdin *os.Fi
 		go func() {
 			defer copying.Done()
 			defer s.r.Close()
-			logs.copy(hub.tee(s.r, s.kind), s.name)
+			logs.Copy(hub.tee(s.r, s.kind), s.name)
 		}()
 	}
 	mio := monitor.Config{

@@ -2,14 +2,111 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"box/engine/flags"
+	"box/engine/logfile"
+	"box/engine/monitor"
 )
+
+// Logging drivers box has (see engine/flags).
+const (
+	LogJSONFile = flags.LogJSONFile
+	LogNone     = flags.LogNone
+)
+
+// ErrLogsUnsupported is `logs` of a container whose logging driver keeps
+// nothing to read (Docker's words).
+var ErrLogsUnsupported = errors.New("configured logging driver does not support reading")
+
+// LogConfig is a container's --log-driver and --log-opt values
+// (engine/flags checks them), as inspect shows them in
+// HostConfig.LogConfig.
+type LogConfig struct {
+	Type   string            `json:"Type"`
+	Config map[string]string `json:"Config"`
+}
+
+// removeLogs deletes a container's log files ahead of the container: when
+// its output filled the disk, the room they free is what the store needs
+// to rewrite its lists while it removes the container.
+func removeLogs(e *Engine, id string) {
+	dir, err := e.Store.ContainerDir(id)
+	if err != nil {
+		return
+	}
+	logfile.Remove(filepath.Join(dir, logFile))
+}
+
+// logAttached makes a container run in the foreground log its output as a
+// detached one does, as Docker logs every container whatever is attached:
+// mio's Stdout and Stderr become pipes whose far ends go to the caller's
+// files first and then, line by line, to the container's log. With the
+// none driver mio is left alone and nothing is kept. The returned finish
+// must be called once supervise has returned: it waits for the last
+// output to reach both the caller and the log, and closes the log.
+func logAttached(rec *record, dir string, mio *monitor.Config) (finish func(), err error) {
+	policy, err := flags.LogConfig(rec.Log).Rotation()
+	if err != nil {
+		return nil, err
+	}
+	if policy.Discard {
+		return func() {}, nil
+	}
+	logs, err := logfile.Open(filepath.Join(dir, logFile), policy)
+	if err != nil {
+		return nil, err
+	}
+	outR, outW, err1 := os.Pipe()
+	errR, errW, err2 := os.Pipe()
+	if err := errors.Join(err1, err2); err != nil {
+		for _, f := range []*os.File{outR, outW, errR, errW} {
+			if f != nil {
+				f.Close()
+			}
+		}
+		logs.Close()
+		return nil, fmt.Errorf("container output: %w", err)
+	}
+	var copying sync.WaitGroup
+	for _, s := range []struct {
+		r      *os.File
+		to     *os.File
+		stream string
+	}{{outR, mio.Stdout, "stdout"}, {errR, mio.Stderr, "stderr"}} {
+		copying.Add(1)
+		go func() {
+			defer copying.Done()
+			logfile.Relay(s.r, s.to, logs, s.stream)
+		}()
+	}
+	mio.Stdout, mio.Stderr = outW, errW
+	then, terminal := mio.Started, mio.Spec.Process.Terminal
+	mio.Started = func(r *monitor.Running) {
+		if !terminal {
+			// The container holds its own copies of the write ends now;
+			// with a terminal, the monitor's relay writes to outW until
+			// the container ends.
+			outW.Close()
+			errW.Close()
+		}
+		if then != nil {
+			then(r)
+		}
+	}
+	return func() {
+		outW.Close()
+		errW.Close()
+		copying.Wait()
+		logs.Close()
+	}, nil
+}
 
 // LogOptions select what `logs` prints.
 type LogOptions struct {
@@ -36,9 +133,9 @@ func (e *Engine) Logs(ctx context.Context, nameOrID string, opts LogOptions, std
 	if rec, err := loadRecord(dir); err == nil && rec.Log.Type == LogNone {
 		return ErrLogsUnsupported
 	}
-	rd := openLogReader(filepath.Join(dir, logFile))
+	rd := logfile.OpenReader(filepath.Join(dir, logFile))
 	defer rd.Close()
-	show := func(ent logEntry) {
+	show := func(ent logfile.Entry) {
 		if !opts.Since.IsZero() && ent.Time.Before(opts.Since) || !opts.Until.IsZero() && ent.Time.After(opts.Until) {
 			return
 		}
@@ -52,8 +149,8 @@ func (e *Engine) Logs(ctx context.Context, nameOrID string, opts LogOptions, std
 		}
 		io.WriteString(w, ent.Log)
 	}
-	var pending []logEntry
-	rd.read(func(ent logEntry) { pending = append(pending, ent) })
+	var pending []logfile.Entry
+	rd.Read(func(ent logfile.Entry) { pending = append(pending, ent) })
 	if opts.Tail >= 0 && len(pending) > opts.Tail {
 		pending = pending[len(pending)-opts.Tail:]
 	}
@@ -70,7 +167,7 @@ func (e *Engine) Logs(ctx context.Context, nameOrID string, opts LogOptions, std
 	// loses that file, as Docker's does.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	changed := watchLog(ctx, dir)
+	changed := logfile.Watch(ctx, dir)
 	for c.State == Running && c.monitor.alive() {
 		wait := 100 * time.Millisecond
 		if !opts.Until.IsZero() {
@@ -86,44 +183,8 @@ func (e *Engine) Logs(ctx context.Context, nameOrID string, opts LogOptions, std
 		case <-changed:
 		case <-time.After(wait):
 		}
-		rd.read(show)
+		rd.Read(show)
 	}
-	rd.read(show)
+	rd.Read(show)
 	return nil
-}
-
-// watchLog signals on the returned channel whenever a file in dir (the
-// container's log and its rotations) is written, made, moved or removed,
-// until ctx ends. Where inotify is not to be had the channel stays
-// silent and the caller polls.
-func watchLog(ctx context.Context, dir string) <-chan struct{} {
-	ch := make(chan struct{}, 1)
-	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
-	if err != nil {
-		return ch
-	}
-	if _, err := unix.InotifyAddWatch(fd, dir, unix.IN_MODIFY|unix.IN_CREATE|unix.IN_MOVED_TO|unix.IN_DELETE); err != nil {
-		unix.Close(fd)
-		return ch
-	}
-	// Non-blocking, so the runtime's poller serves it and Close ends the
-	// read below.
-	f := os.NewFile(uintptr(fd), "inotify")
-	go func() {
-		<-ctx.Done()
-		f.Close()
-	}()
-	go func() {
-		buf := make([]byte, 4096)
-		for {
-			if _, err := f.Read(buf); err != nil {
-				return
-			}
-			select {
-			case ch <- struct{}{}:
-			default:
-			}
-		}
-	}()
-	return ch
 }

@@ -1,50 +1,27 @@
-package engine
+package logfile
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
-	"github.com/opencontainers/runtime-spec/specs-go"
-
-	"box/engine/monitor"
+	"box/engine/flags"
 )
 
-func TestLogPolicy(t *testing.T) {
-	for _, tc := range []struct {
-		cfg  LogConfig
-		want logPolicy
-		bad  bool
-	}{
-		{LogConfig{}, logPolicy{maxFiles: 1}, false},
-		{LogConfig{Type: LogJSONFile, Config: map[string]string{"max-size": "1m", "max-file": "3"}}, logPolicy{maxSize: 1000000, maxFiles: 3}, false},
-		{LogConfig{Type: LogNone, Config: map[string]string{"max-size": "x"}}, logPolicy{maxFiles: 1, discard: true}, false},
-		{LogConfig{Type: LogJSONFile, Config: map[string]string{"max-file": "0"}}, logPolicy{}, true},
-	} {
-		p, err := tc.cfg.policy()
-		if (err != nil) != tc.bad || !tc.bad && p != tc.want {
-			t.Errorf("%+v: policy %+v, %v; want %+v", tc.cfg, p, err, tc.want)
-		}
-	}
-}
-
 // entries writes n numbered lines through w, starting at from.
-func writeLines(w *logWriter, from, n int) {
+func writeLines(w *Writer, from, n int) {
 	for i := from; i < from+n; i++ {
 		w.write([]byte(fmt.Sprintf(`{"log":"line %d\n","stream":"stdout","time":"2026-01-01T00:00:00Z"}`+"\n", i)))
 	}
 }
 
-func readLines(r *logReader) []string {
+func readLines(r *Reader) []string {
 	var got []string
-	r.read(func(e logEntry) { got = append(got, strings.TrimSpace(e.Log)) })
+	r.Read(func(e Entry) { got = append(got, strings.TrimSpace(e.Log)) })
 	return got
 }
 
@@ -67,16 +44,16 @@ func TestLogRotation(t *testing.T) {
 	for _, maxFiles := range []int{1, 3} {
 		t.Run(fmt.Sprint("max-file=", maxFiles), func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "ctr.log")
-			w, err := openLog(path, logPolicy{maxSize: 500, maxFiles: maxFiles})
+			w, err := Open(path, flags.LogRotation{MaxSize: 500, MaxFiles: maxFiles})
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer w.Close()
-			follower := openLogReader(path)
+			follower := OpenReader(path)
 			defer follower.Close()
 
 			writeLines(w, 0, 5*perFile)
-			files := append(rotatedLogs(path), path)
+			files := append(Rotated(path), path)
 			if len(files) != maxFiles {
 				t.Fatalf("files %v, want %d", files, maxFiles)
 			}
@@ -86,7 +63,7 @@ func TestLogRotation(t *testing.T) {
 				}
 			}
 			// A fresh reader sees what is kept, oldest first.
-			fresh := openLogReader(path)
+			fresh := OpenReader(path)
 			wantLines(t, readLines(fresh), (5-maxFiles)*perFile, 5*perFile)
 			fresh.Close()
 
@@ -104,12 +81,12 @@ func TestLogFollowAcrossRotations(t *testing.T) {
 	for _, maxFiles := range []int{1, 2, 4} {
 		t.Run(fmt.Sprint("max-file=", maxFiles), func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "ctr.log")
-			w, err := openLog(path, logPolicy{maxSize: 500, maxFiles: maxFiles})
+			w, err := Open(path, flags.LogRotation{MaxSize: 500, MaxFiles: maxFiles})
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer w.Close()
-			r := openLogReader(path)
+			r := OpenReader(path)
 			defer r.Close()
 			var got []string
 			// Read between writes of a few entries, as logs -f does, with
@@ -126,7 +103,7 @@ func TestLogFollowAcrossRotations(t *testing.T) {
 
 func TestLogWriterDropsPartialWrites(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ctr.log")
-	w, err := openLog(path, logPolicy{maxFiles: 1})
+	w, err := Open(path, flags.LogRotation{MaxFiles: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,81 +120,11 @@ func TestLogWriterDropsPartialWrites(t *testing.T) {
 	w.f = nil // reopened on the next write
 	writeLines(w, 3, 1)
 	w.Close()
-	r := openLogReader(path)
+	r := OpenReader(path)
 	defer r.Close()
 	got := readLines(r)
 	if strings.Join(got, ",") != "line 0,line 1,line 3" {
 		t.Fatalf("read %v", got)
-	}
-}
-
-// TestLogAttached: a foreground container's output reaches the caller as
-// it comes, a partial line included, and the log gets every line, the
-// last unfinished one too, once finish returns.
-func TestLogAttached(t *testing.T) {
-	dir := t.TempDir()
-	callerR, callerW, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer callerR.Close()
-	errR, errW, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer errR.Close()
-	mio := monitor.Config{Spec: &specs.Spec{Process: &specs.Process{}}, Stdout: callerW, Stderr: errW}
-	finish, err := logAttached(&record{}, dir, &mio)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if mio.Stdout == callerW {
-		t.Fatal("the container still writes to the caller directly")
-	}
-	if _, err := mio.Stdout.WriteString("prompt> "); err != nil {
-		t.Fatal(err)
-	}
-	buf := make([]byte, 64)
-	n, err := callerR.Read(buf)
-	if err != nil || string(buf[:n]) != "prompt> " {
-		t.Fatalf("a partial line waited for its end: %q %v", buf[:n], err)
-	}
-	_, _ = mio.Stdout.WriteString("answer\nlast")
-	_, _ = mio.Stderr.WriteString("oops\n")
-	finish()
-	callerW.Close()
-	errW.Close()
-	rest, _ := io.ReadAll(callerR)
-	errs, _ := io.ReadAll(errR)
-	if string(rest) != "answer\nlast" || string(errs) != "oops\n" {
-		t.Fatalf("the caller got %q and %q", rest, errs)
-	}
-	rd := openLogReader(filepath.Join(dir, logFile))
-	defer rd.Close()
-	var got []string
-	rd.read(func(e logEntry) { got = append(got, e.Stream+":"+e.Log) })
-	slices.Sort(got)
-	want := []string{"stderr:oops\n", "stdout:last", "stdout:prompt> answer\n"}
-	if !slices.Equal(got, want) {
-		t.Fatalf("log %q, want %q", got, want)
-	}
-}
-
-// TestLogAttachedNone: with the none driver the container writes to the
-// caller directly and nothing is kept.
-func TestLogAttachedNone(t *testing.T) {
-	dir := t.TempDir()
-	mio := monitor.Config{Spec: &specs.Spec{Process: &specs.Process{}}, Stdout: os.Stdout, Stderr: os.Stderr}
-	finish, err := logAttached(&record{Log: LogConfig{Type: LogNone}}, dir, &mio)
-	if err != nil {
-		t.Fatal(err)
-	}
-	finish()
-	if mio.Stdout != os.Stdout || mio.Stderr != os.Stderr {
-		t.Fatal("the none driver put a relay in the way")
-	}
-	if _, err := os.Stat(filepath.Join(dir, logFile)); !errors.Is(err, os.ErrNotExist) {
-		t.Fatalf("the none driver made a log: %v", err)
 	}
 }
 
@@ -226,23 +133,23 @@ func TestLogAttachedNone(t *testing.T) {
 // still rotate one by one.
 func TestLogCopyLongLinesAndBatches(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ctr.log")
-	w, err := openLog(path, logPolicy{maxFiles: 1})
+	w, err := Open(path, flags.LogRotation{MaxFiles: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	long := strings.Repeat("x", 40000)
-	w.copy(strings.NewReader(long+"\nshort\nunfinished"), "stdout")
+	w.Copy(strings.NewReader(long+"\nshort\nunfinished"), "stdout")
 	w.Close()
-	r := openLogReader(path)
+	r := OpenReader(path)
 	var got []string
-	r.read(func(e logEntry) { got = append(got, e.Log) })
+	r.Read(func(e Entry) { got = append(got, e.Log) })
 	r.Close()
-	if len(got) != 5 || len(got[0]) != maxLogLine || strings.Join(got[:3], "") != long+"\n" || got[3] != "short\n" || got[4] != "unfinished" {
+	if len(got) != 5 || len(got[0]) != MaxLine || strings.Join(got[:3], "") != long+"\n" || got[3] != "short\n" || got[4] != "unfinished" {
 		t.Fatalf("read %d entries: %.80q", len(got), got)
 	}
 
 	path = filepath.Join(t.TempDir(), "ctr.log")
-	w, err = openLog(path, logPolicy{maxSize: 1000, maxFiles: 3})
+	w, err = Open(path, flags.LogRotation{MaxSize: 1000, MaxFiles: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,9 +157,9 @@ func TestLogCopyLongLinesAndBatches(t *testing.T) {
 	for i := range 200 {
 		fmt.Fprintf(&lines, "line %d\n", i)
 	}
-	w.copy(strings.NewReader(lines.String()), "stdout")
+	w.Copy(strings.NewReader(lines.String()), "stdout")
 	w.Close()
-	for _, f := range append(rotatedLogs(path), path) {
+	for _, f := range append(Rotated(path), path) {
 		st, err := os.Stat(f)
 		if err != nil {
 			t.Fatal(err)
@@ -262,7 +169,7 @@ func TestLogCopyLongLinesAndBatches(t *testing.T) {
 			t.Errorf("%s holds %d bytes with max-size 1000", f, st.Size())
 		}
 	}
-	r = openLogReader(path)
+	r = OpenReader(path)
 	got = readLines(r)
 	r.Close()
 	if len(got) == 0 || got[len(got)-1] != "line 199" {

@@ -1,8 +1,14 @@
-package engine
+// Package logfile keeps a container's output in Docker's json-file
+// format: a Writer that rotates the log as --log-opt max-size and max-file
+// ask, a Reader that follows it across rotations, and the relay that passes
+// a foreground container's output to its caller and its log at once. The
+// engine decides where a log lives and which containers have one.
+package logfile
 
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,69 +22,37 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"golang.org/x/sys/unix"
+
 	"box/engine/flags"
-	"box/engine/monitor"
 )
 
-// Logging drivers box has (see engine/flags).
-const (
-	LogJSONFile = flags.LogJSONFile
-	LogNone     = flags.LogNone
-)
-
-// ErrLogsUnsupported is `logs` of a container whose logging driver keeps
-// nothing to read (Docker's words).
-var ErrLogsUnsupported = errors.New("configured logging driver does not support reading")
-
-// LogConfig is a container's --log-driver and --log-opt values
-// (engine/flags checks them), as inspect shows them in
-// HostConfig.LogConfig.
-type LogConfig struct {
-	Type   string            `json:"Type"`
-	Config map[string]string `json:"Config"`
-}
-
-// logPolicy is a json-file log's rotation: rotate once the file holds
-// maxSize bytes (0: never), keeping maxFiles files in all, the current
-// one included (Docker's default 1: the full file is dropped, no history).
-type logPolicy struct {
-	maxSize  int64
-	maxFiles int
-	discard  bool
-}
-
-// policy reads the rotation a container's recorded config asks for.
-func (c LogConfig) policy() (logPolicy, error) {
-	r, err := flags.LogConfig(c).Rotation()
-	return logPolicy{maxSize: r.MaxSize, maxFiles: r.MaxFiles, discard: r.Discard}, err
-}
-
-// logEntry is one line of a json-file log.
-type logEntry struct {
+// Entry is one line of a json-file log.
+type Entry struct {
 	Log    string    `json:"log"`
 	Stream string    `json:"stream"`
 	Time   time.Time `json:"time"`
 }
 
-// logWriter writes a container's output in Docker's json-file format: one
+// Writer writes a container's output in Docker's json-file format: one
 // JSON object per line of output, {"log":"...\n","stream":"stdout",
 // "time":"RFC3339Nano"}, rotating ctr.log to ctr.log.1, ctr.log.2, ... as
 // its policy says. A write that fails (a full disk) is dropped and any
 // part of it cut off again, so the log stays whole lines and the
 // container keeps running.
-type logWriter struct {
+type Writer struct {
 	mu     sync.Mutex
 	path   string
-	policy logPolicy
+	policy flags.LogRotation
 	f      *os.File // nil: discarding, or the file could not be reopened
 	size   int64
 }
 
-// openLog opens (appending: a restarted container's log goes on) or
+// Open opens (appending: a restarted container's log goes on) or
 // creates the log at path.
-func openLog(path string, p logPolicy) (*logWriter, error) {
-	l := &logWriter{path: path, policy: p}
-	if p.discard {
+func Open(path string, p flags.LogRotation) (*Writer, error) {
+	l := &Writer{path: path, policy: p}
+	if p.Discard {
 		return l, nil
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
@@ -92,20 +66,20 @@ func openLog(path string, p logPolicy) (*logWriter, error) {
 	return l, nil
 }
 
-// maxLogLine is the longest entry Docker's log copier makes: a longer
+// MaxLine is the longest entry Docker's log copier makes: a longer
 // line (or output with no newline at all) is logged in pieces of this
 // size, each without a trailing newline, which readers join again.
-const maxLogLine = 16 * 1024
+const MaxLine = 16 * 1024
 
-// copy logs what r yields as stream until r ends, one entry per line.
+// Copy logs what r yields as stream until r ends, one entry per line.
 // The entries made from one read go to the file in one write: a line a
 // write would cost more than the container took to print it.
-func (l *logWriter) copy(r io.Reader, stream string) {
-	br := bufio.NewReaderSize(r, maxLogLine)
+func (l *Writer) Copy(r io.Reader, stream string) {
+	br := bufio.NewReaderSize(r, MaxLine)
 	var batch, tail []byte
 	for {
 		line, err := br.ReadSlice('\n')
-		if len(line) > 0 && !l.policy.discard {
+		if len(line) > 0 && !l.policy.Discard {
 			if len(batch) == 0 {
 				// One time for what one read brought: the end of each
 				// entry after its text.
@@ -180,11 +154,11 @@ func appendJSONString(buf, s []byte) []byte {
 // write appends whole entries to the log. As Docker, it rotates before
 // an entry that would go past max-size, so a file ends at most one entry
 // beyond it.
-func (l *logWriter) write(entries []byte) {
+func (l *Writer) write(entries []byte) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for len(entries) > 0 {
-		if l.f != nil && l.policy.maxSize > 0 && l.size >= l.policy.maxSize {
+		if l.f != nil && l.policy.MaxSize > 0 && l.size >= l.policy.MaxSize {
 			l.rotate()
 		}
 		if l.f == nil {
@@ -200,8 +174,8 @@ func (l *logWriter) write(entries []byte) {
 		// Up to the entry that fills the file: entries are lines, and
 		// JSON holds no raw newline.
 		n := len(entries)
-		if l.policy.maxSize > 0 {
-			room := max(l.policy.maxSize-l.size, 1)
+		if l.policy.MaxSize > 0 {
+			room := max(l.policy.MaxSize-l.size, 1)
 			if room < int64(n) {
 				n = int(room) + bytes.IndexByte(entries[room-1:], '\n')
 			}
@@ -223,14 +197,14 @@ func (l *logWriter) write(entries []byte) {
 // rotate moves the full log aside, ctr.log.N-1 dropping off the end, and
 // starts an empty one. With max-file 1 the full log is removed: readers
 // that have it open finish it, then go on with the new one.
-func (l *logWriter) rotate() {
+func (l *Writer) rotate() {
 	_ = l.f.Close()
 	l.f = nil
-	if l.policy.maxFiles < 2 {
+	if l.policy.MaxFiles < 2 {
 		_ = os.Remove(l.path)
 	} else {
-		_ = os.Remove(fmt.Sprintf("%s.%d", l.path, l.policy.maxFiles-1))
-		for i := l.policy.maxFiles - 1; i > 1; i-- {
+		_ = os.Remove(fmt.Sprintf("%s.%d", l.path, l.policy.MaxFiles-1))
+		for i := l.policy.MaxFiles - 1; i > 1; i-- {
 			_ = os.Rename(fmt.Sprintf("%s.%d", l.path, i-1), fmt.Sprintf("%s.%d", l.path, i))
 		}
 		_ = os.Rename(l.path, l.path+".1")
@@ -242,15 +216,22 @@ func (l *logWriter) rotate() {
 	l.f, l.size = f, 0
 }
 
-func (l *logWriter) Close() error {
+func (l *Writer) Close() error {
 	if l.f == nil {
 		return nil
 	}
 	return l.f.Close()
 }
 
-// rotatedLogs lists path's rotated files, oldest (highest number) first.
-func rotatedLogs(path string) []string {
+// Remove deletes the log at path and its rotated files.
+func Remove(path string) {
+	for _, f := range append(Rotated(path), path) {
+		_ = os.Remove(f)
+	}
+}
+
+// Rotated lists path's rotated files, oldest (highest number) first.
+func Rotated(path string) []string {
 	matches, _ := filepath.Glob(path + ".*")
 	type numbered struct {
 		name string
@@ -270,11 +251,11 @@ func rotatedLogs(path string) []string {
 	return out
 }
 
-// logReader reads a json-file log across its rotated files, oldest first,
+// Reader reads a json-file log across its rotated files, oldest first,
 // and, when asked again later, goes on where it stopped, following the
 // log through rotations: a file renamed or removed under it is read to
 // its end before the files that came after it.
-type logReader struct {
+type Reader struct {
 	path    string
 	cur     *os.File
 	rd      *bufio.Reader
@@ -282,11 +263,11 @@ type logReader struct {
 	queue   []*os.File // to read after cur, oldest first
 }
 
-// openLogReader opens the log at path and its rotated files; a log that
+// OpenReader opens the log at path and its rotated files; a log that
 // does not exist yet reads as empty until it appears.
-func openLogReader(path string) *logReader {
-	r := &logReader{path: path}
-	r.queue = openAll(append(rotatedLogs(path), path))
+func OpenReader(path string) *Reader {
+	r := &Reader{path: path}
+	r.queue = openAll(append(Rotated(path), path))
 	r.advance()
 	return r
 }
@@ -302,7 +283,7 @@ func openAll(names []string) []*os.File {
 }
 
 // advance moves to the next queued file.
-func (r *logReader) advance() bool {
+func (r *Reader) advance() bool {
 	if len(r.queue) == 0 {
 		return false
 	}
@@ -314,8 +295,8 @@ func (r *logReader) advance() bool {
 	return true
 }
 
-// read calls emit for every whole entry written since the last call.
-func (r *logReader) read(emit func(logEntry)) {
+// Read calls emit for every whole entry written since the last call.
+func (r *Reader) Read(emit func(Entry)) {
 	for {
 		if r.cur == nil {
 			// The log did not exist yet.
@@ -338,7 +319,7 @@ func (r *logReader) read(emit func(logEntry)) {
 		// Nothing is written to a rotated file: what it got before the
 		// rotation is all there is.
 		r.drain(emit)
-		names := rotatedLogs(r.path)
+		names := Rotated(r.path)
 		next := names
 		for i, n := range names {
 			if st, err := os.Stat(n); err == nil && os.SameFile(here, st) {
@@ -352,7 +333,7 @@ func (r *logReader) read(emit func(logEntry)) {
 }
 
 // drain reads cur's whole lines; a last partial line waits for its end.
-func (r *logReader) drain(emit func(logEntry)) {
+func (r *Reader) drain(emit func(Entry)) {
 	for {
 		line, err := r.rd.ReadBytes('\n')
 		if err != nil {
@@ -363,14 +344,14 @@ func (r *logReader) drain(emit func(logEntry)) {
 			line = append(r.partial, line...)
 			r.partial = nil
 		}
-		var ent logEntry
+		var ent Entry
 		if json.Unmarshal(line, &ent) == nil {
 			emit(ent)
 		}
 	}
 }
 
-func (r *logReader) Close() {
+func (r *Reader) Close() {
 	if r.cur != nil {
 		r.cur.Close()
 	}
@@ -379,97 +360,19 @@ func (r *logReader) Close() {
 	}
 }
 
-// removeLogs deletes a container's log files ahead of the container: when
-// its output filled the disk, the room they free is what the store needs
-// to rewrite its lists while it removes the container.
-func removeLogs(e *Engine, id string) {
-	dir, err := e.Store.ContainerDir(id)
-	if err != nil {
-		return
-	}
-	path := filepath.Join(dir, logFile)
-	for _, f := range append(rotatedLogs(path), path) {
-		_ = os.Remove(f)
-	}
-}
-
-// logAttached makes a container run in the foreground log its output as a
-// detached one does, as Docker logs every container whatever is attached:
-// mio's Stdout and Stderr become pipes whose far ends go to the caller's
-// files first and then, line by line, to the container's log. With the
-// none driver mio is left alone and nothing is kept. The returned finish
-// must be called once supervise has returned: it waits for the last
-// output to reach both the caller and the log, and closes the log.
-func logAttached(rec *record, dir string, mio *monitor.Config) (finish func(), err error) {
-	policy, err := rec.Log.policy()
-	if err != nil {
-		return nil, err
-	}
-	if policy.discard {
-		return func() {}, nil
-	}
-	logs, err := openLog(filepath.Join(dir, logFile), policy)
-	if err != nil {
-		return nil, err
-	}
-	outR, outW, err1 := os.Pipe()
-	errR, errW, err2 := os.Pipe()
-	if err := errors.Join(err1, err2); err != nil {
-		for _, f := range []*os.File{outR, outW, errR, errW} {
-			if f != nil {
-				f.Close()
-			}
-		}
-		logs.Close()
-		return nil, fmt.Errorf("container output: %w", err)
-	}
-	var copying sync.WaitGroup
-	for _, s := range []struct {
-		r      *os.File
-		to     *os.File
-		stream string
-	}{{outR, mio.Stdout, "stdout"}, {errR, mio.Stderr, "stderr"}} {
-		copying.Add(1)
-		go func() {
-			defer copying.Done()
-			relayAndLog(s.r, s.to, logs, s.stream)
-		}()
-	}
-	mio.Stdout, mio.Stderr = outW, errW
-	then, terminal := mio.Started, mio.Spec.Process.Terminal
-	mio.Started = func(r *monitor.Running) {
-		if !terminal {
-			// The container holds its own copies of the write ends now;
-			// with a terminal, the monitor's relay writes to outW until
-			// the container ends.
-			outW.Close()
-			errW.Close()
-		}
-		if then != nil {
-			then(r)
-		}
-	}
-	return func() {
-		outW.Close()
-		errW.Close()
-		copying.Wait()
-		logs.Close()
-	}, nil
-}
-
-// relayAndLog passes what the container writes to from on to the
+// Relay passes what the container writes to from on to the
 // caller's to as it comes, and to the log beside: the log's encoding and
 // writes run on a goroutine of their own, a few chunks behind, so that
 // they neither hold up a prompt or a partial line nor, until that backlog
 // fills, the container's output. It returns once from has ended and the
 // log has all of it; from is closed then.
-func relayAndLog(from, to *os.File, logs *logWriter, stream string) {
+func Relay(from, to *os.File, w *Writer, stream string) {
 	defer from.Close()
 	chunks := make(chan []byte, 32)
 	logged := make(chan struct{})
 	go func() {
 		defer close(logged)
-		logs.copy(&chunkReader{chunks: chunks}, stream)
+		w.Copy(&chunkReader{chunks: chunks}, stream)
 	}()
 	buf := make([]byte, 64*1024)
 	for {
@@ -512,4 +415,40 @@ func (r *chunkReader) Read(p []byte) (int, error) {
 	n := copy(p, r.cur)
 	r.cur = r.cur[n:]
 	return n, nil
+}
+
+// Watch signals on the returned channel whenever a file in dir (the
+// container's log and its rotations) is written, made, moved or removed,
+// until ctx ends. Where inotify is not to be had the channel stays
+// silent and the caller polls.
+func Watch(ctx context.Context, dir string) <-chan struct{} {
+	ch := make(chan struct{}, 1)
+	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
+	if err != nil {
+		return ch
+	}
+	if _, err := unix.InotifyAddWatch(fd, dir, unix.IN_MODIFY|unix.IN_CREATE|unix.IN_MOVED_TO|unix.IN_DELETE); err != nil {
+		unix.Close(fd)
+		return ch
+	}
+	// Non-blocking, so the runtime's poller serves it and Close ends the
+	// read below.
+	f := os.NewFile(uintptr(fd), "inotify")
+	go func() {
+		<-ctx.Done()
+		f.Close()
+	}()
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			if _, err := f.Read(buf); err != nil {
+				return
+			}
+			select {
+			case ch <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	return ch
 }
