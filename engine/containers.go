@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"box/engine/health"
 	"box/engine/network"
 	"context"
 	"encoding/json"
@@ -129,7 +130,7 @@ func (e *Engine) describe(c *storage.Container) (*Container, bool) {
 	ctr.Ports, ctr.NetworkMode = rec.Ports, rec.NetworkMode
 	ctr.autoRemove = rec.Remove || rec.BuildStep
 	ctr.stateFrom(rec)
-	if h := loadHealth(dir); h != nil {
+	if h := health.Load(dir); h != nil {
 		if ctr.State != Running {
 			// No check runs now: Docker calls that unhealthy (the
 			// monitor says so as it ends, unless it was killed).

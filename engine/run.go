@@ -16,6 +16,7 @@ import (
 	"go.podman.io/storage/pkg/stringid"
 
 	"box/engine/flags"
+	"box/engine/health"
 	"box/engine/monitor"
 	"box/engine/network"
 	"box/engine/spec"
@@ -264,8 +265,8 @@ func (e *Engine) planRun(ctx context.Context, opts RunOptions, owner *Container)
 	if p.img, err = e.resolveImage(ctx, opts); err != nil {
 		return nil, err
 	}
-	p.healthcheck = mergeHealth(userHealth, p.img.Docker.Healthcheck)
-	if err := validateHealth(p.healthcheck); err != nil {
+	p.healthcheck = health.Merge(userHealth, p.img.Docker.Healthcheck)
+	if err := health.Validate(p.healthcheck); err != nil {
 		return nil, err
 	}
 	if p.mounts, p.volumes, err = mountsOf(opts.Mounts); err != nil {
@@ -615,7 +616,7 @@ func (e *Engine) supervise(ctx context.Context, rec *record, dir string, mio mon
 	then := mio.Started
 	// The healthcheck runs while the container does: from its start
 	// until its init has ended.
-	var health *healthMonitor
+	var checks *health.Monitor
 	mio.Started = func(r *monitor.Running) {
 		holder.release()
 		rec.StartedAt, rec.Monitor, rec.Init = time.Now().UTC(), currentProcess(), processOf(r.Pid)
@@ -624,7 +625,7 @@ func (e *Engine) supervise(ctx context.Context, rec *record, dir string, mio mon
 		e.recordEvent("start", rec)
 		e.networkEvent("connect", rec)
 		ctl.setRunning(r)
-		health = startHealth(rec, dir, ctl.sp, r, func(status string) { e.recordEvent("health_status: "+status, rec) })
+		checks = startHealth(rec, dir, ctl.sp, r, func(status string) { e.recordEvent("health_status: "+status, rec) })
 		if then != nil {
 			then(r)
 		}
@@ -644,11 +645,11 @@ func (e *Engine) supervise(ctx context.Context, rec *record, dir string, mio mon
 	// The network ends while the container is torn down (pasta takes
 	// some 20 ms to exit)...
 	mio.Exited = func() {
-		health.stop()
+		checks.Stop()
 		endNetwork()
 	}
 	st, err := monitor.Run(ctx, mio)
-	health.stop()
+	checks.Stop()
 	// ...and has ended, its ports closed, before the container's end is
 	// recorded: a stopped container has none open.
 	endNetwork()
