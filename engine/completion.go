@@ -8,6 +8,7 @@ import (
 
 	"go.podman.io/image/v5/docker/reference"
 
+	"box/engine/usernet"
 	"box/rootless"
 )
 
@@ -68,7 +69,7 @@ func Names(opts Options, kind NameKind) []string {
 		for _, b := range builtinNetworks {
 			names = append(names, b.Name)
 		}
-		for _, r := range readNamed(filepath.Join(root, networksFile)) {
+		for _, r := range readNamed(filepath.Join(root, usernet.StoreFile)) {
 			names = append(names, r.Name)
 		}
 	case VolumeNames:

@@ -8,6 +8,7 @@ import (
 	"go.podman.io/storage/pkg/stringid"
 
 	"box/engine/events"
+	"box/engine/usernet"
 )
 
 // The engine's side of the event log (box/engine/events): every verb and
@@ -101,8 +102,8 @@ func (e *Engine) networkEvent(action string, rec *record) {
 	if err != nil {
 		return
 	}
-	var on []*userNetwork
-	_ = s.read(func(list []*userNetwork) error {
+	var on []*usernet.Network
+	_ = s.Read(func(list []*usernet.Network) error {
 		for _, n := range list {
 			if n.Endpoints[rec.ID] != nil {
 				on = append(on, n)
@@ -121,6 +122,6 @@ func (e *Engine) volumeEvent(action, name string) {
 }
 
 // userNetworkEvent notes action on the user network n.
-func (e *Engine) userNetworkEvent(action string, n *userNetwork) {
+func (e *Engine) userNetworkEvent(action string, n *usernet.Network) {
 	e.objectEvent(events.Network, action, n.ID, n.Name, "type", "bridge")
 }

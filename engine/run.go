@@ -20,6 +20,7 @@ import (
 	"box/engine/monitor"
 	"box/engine/network"
 	"box/engine/spec"
+	"box/engine/usernet"
 	"box/storage"
 )
 
@@ -224,8 +225,8 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 // made.
 type runPlan struct {
 	opts         RunOptions
-	owner        *Container     // whose network it shares, or nil
-	userNetworks []*userNetwork // the user networks it joins, or none
+	owner        *Container         // whose network it shares, or nil
+	userNetworks []*usernet.Network // the user networks it joins, or none
 	img          *storage.Image
 	log          LogConfig
 	names        nameOptions

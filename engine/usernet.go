@@ -9,7 +9,7 @@ package engine
 //     pasta (or box's netstack where pasta cannot run). Each container on
 //     user networks keeps a network namespace of its own, attached to
 //     each network's bridge by a veth pair (eth0, eth1, ...), with an
-//     address of the subnet (usernet_ipam.go, usernet_endpoints.go) and
+//     address of the subnet (engine/usernet: ipam.go, endpoints.go) and
 //     its default route via its first network with a way out. A name
 //     server (engine/network/dns.go) at 127.0.0.11 in each container's
 //     namespace, as Docker's, answers the names, short ids and aliases of
@@ -30,13 +30,13 @@ package engine
 //     and any box joins the shared namespace by path; nothing touches
 //     the host's iptables either way: published ports are bound by the
 //     holder on the host and carried into the shared namespace
-//     (usernet_ports.go).
-//   - The records (usernet_store.go) are the only state that outlives
+//     (engine/usernet/ports.go).
+//   - The records (engine/usernet/store.go) are the only state that outlives
 //     the holder: networks, and each container's endpoints (address, MAC,
 //     aliases), which live as long as the container or until it is
 //     disconnected.
 //
-// The holder is usernet_holder.go, the clients' side (run, start and
+// The holder is engine/usernet/holder.go, the clients' side (run, start and
 // the monitor's hook) usernet_join.go, network connect and disconnect
 // usernet_connect.go.
 
@@ -47,6 +47,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net"
 	"net/netip"
 	"regexp"
 	"slices"
@@ -54,6 +55,8 @@ import (
 	"strings"
 	"time"
 
+	"box/engine/control"
+	"box/engine/usernet"
 	"box/storage"
 	"box/storage/filter"
 )
@@ -169,8 +172,8 @@ type NetworkContainer struct {
 	IPv6Address string `json:"IPv6Address"`
 }
 
-func (e *Engine) networkStore() (*networkStore, error) {
-	return openNetworkStore(e.Store.Root())
+func (e *Engine) networkStore() (*usernet.Store, error) {
+	return usernet.OpenStore(e.Store.Root())
 }
 
 // CreateNetwork records a new user network and returns it. Nothing is
@@ -200,9 +203,9 @@ func (e *Engine) CreateNetwork(opts NetworkCreateOptions) (*NetworkInspect, erro
 	if err != nil {
 		return nil, err
 	}
-	var made *userNetwork
-	err = s.update(func(list []*userNetwork) ([]*userNetwork, error) {
-		taken := hostPrefixes()
+	var made *usernet.Network
+	err = s.Update(func(list []*usernet.Network) ([]*usernet.Network, error) {
+		taken := usernet.HostPrefixes()
 		for _, n := range list {
 			if n.Name == opts.Name {
 				return nil, &UsageError{Msg: fmt.Sprintf("network with name %s already exists", opts.Name)}
@@ -211,11 +214,11 @@ func (e *Engine) CreateNetwork(opts NetworkCreateOptions) (*NetworkInspect, erro
 				taken = append(taken, p)
 			}
 		}
-		plan, err := planAddresses(opts.Subnet, opts.Gateway, opts.IPRange, taken)
+		plan, err := usernet.PlanAddresses(opts.Subnet, opts.Gateway, opts.IPRange, taken)
 		if err != nil {
 			return nil, err
 		}
-		made = &userNetwork{
+		made = &usernet.Network{
 			ID: newNetworkID(), Name: opts.Name, Created: time.Now().UTC(),
 			Subnet: plan.Subnet.String(), Gateway: plan.Gateway.String(),
 			Internal: opts.Internal, Labels: labels, Options: options,
@@ -255,7 +258,7 @@ func parseNetworkOptions(opts []string) (map[string]string, error) {
 
 // findNetwork is the record named by nameOrID: its name, its id, or a
 // unique prefix of its id, as Docker looks networks up.
-func findNetwork(list []*userNetwork, nameOrID string) (*userNetwork, error) {
+func findNetwork(list []*usernet.Network, nameOrID string) (*usernet.Network, error) {
 	for _, n := range list {
 		if n.ID == nameOrID {
 			return n, nil
@@ -266,7 +269,7 @@ func findNetwork(list []*userNetwork, nameOrID string) (*userNetwork, error) {
 			return n, nil
 		}
 	}
-	var found []*userNetwork
+	var found []*usernet.Network
 	for _, n := range list {
 		if nameOrID != "" && strings.HasPrefix(n.ID, nameOrID) {
 			found = append(found, n)
@@ -279,6 +282,58 @@ func findNetwork(list []*userNetwork, nameOrID string) (*userNetwork, error) {
 		return nil, &NoSuchNetworkError{Name: nameOrID}
 	}
 	return nil, &UsageError{Msg: fmt.Sprintf("network %s is ambiguous (%d matches found based on ID prefix)", nameOrID, len(found))}
+}
+
+// NetworkHolderMain is the network holder's role as main.go dispatches
+// it: package usernet's holder, serving guests as a monitor does.
+func NetworkHolderMain(args []string) int {
+	return usernet.HolderMain(args, usernet.Hooks{
+		Guest: func(c *net.UnixConn, m control.Message, req control.GuestEnvelope) {
+			runGuest(c, m, guestEnvironment(req.Env), req.Dir, "the network holder")
+		},
+		Report:      func(err error) control.ErrorReport { return reportOf(portInUse(err)) },
+		PastaUsable: pastaMissing,
+	})
+}
+
+// attachEndpoint attaches the container req names to the network it
+// names in list; it returns the network's record (as it is now) and the
+// endpoint.
+func attachEndpoint(list []*usernet.Network, req usernet.JoinRequest, exists func(id string) bool) (*usernet.Network, *usernet.Endpoint, error) {
+	n, err := findNetwork(list, req.Network)
+	if err != nil {
+		return nil, nil, err
+	}
+	ep, err := n.Attach(req, exists)
+	if err != nil {
+		return nil, nil, err
+	}
+	return n, ep, nil
+}
+
+// releaseNetworks frees the addresses of container id on every user
+// network. It is called as the container is removed; a failure only
+// delays the release to the next allocation on that network.
+func (e *Engine) releaseNetworks(id string) {
+	s, err := e.networkStore()
+	if err != nil {
+		return
+	}
+	found := false
+	_ = s.Read(func(list []*usernet.Network) error {
+		for _, n := range list {
+			_, ok := n.Endpoints[id]
+			found = found || ok
+		}
+		return nil
+	})
+	if !found {
+		return
+	}
+	_ = s.Update(func(list []*usernet.Network) ([]*usernet.Network, error) {
+		usernet.DetachEndpoints(list, id)
+		return list, nil
+	})
 }
 
 // builtinInspect is the built-in network nameOrID names, or nil.
@@ -299,7 +354,7 @@ func builtinInspect(nameOrID string) *NetworkInspect {
 
 // networkInspectOf is n as Docker's inspect shows it, with the endpoints
 // of containers that still exist.
-func (e *Engine) networkInspectOf(n *userNetwork) *NetworkInspect {
+func (e *Engine) networkInspectOf(n *usernet.Network) *NetworkInspect {
 	cfg := IPAMConfig{Subnet: n.Subnet, IPRange: n.IPRange, Gateway: n.Gateway}
 	ni := &NetworkInspect{
 		Name: n.Name, ID: n.ID, Created: n.Created.Local(), Scope: "local", Driver: "bridge",
@@ -326,8 +381,8 @@ func endpointID(networkID, containerID string) string {
 }
 
 // liveEndpoints are n's endpoints whose containers still exist.
-func (e *Engine) liveEndpoints(n *userNetwork) map[string]*endpoint {
-	out := map[string]*endpoint{}
+func (e *Engine) liveEndpoints(n *usernet.Network) map[string]*usernet.Endpoint {
+	out := map[string]*usernet.Endpoint{}
 	for id, ep := range n.Endpoints {
 		if _, err := e.Store.Container(id); err == nil {
 			out[id] = ep
@@ -346,7 +401,7 @@ func (e *Engine) InspectNetwork(nameOrID string) (*NetworkInspect, error) {
 		return nil, err
 	}
 	var out *NetworkInspect
-	err = s.read(func(list []*userNetwork) error {
+	err = s.Read(func(list []*usernet.Network) error {
 		n, err := findNetwork(list, nameOrID)
 		if err != nil {
 			return err
@@ -374,7 +429,7 @@ func (e *Engine) Networks(filters filter.Args) ([]*NetworkInspect, error) {
 	for _, b := range builtinNetworks {
 		out = append(out, builtinInspect(b.Name))
 	}
-	err = s.read(func(list []*userNetwork) error {
+	err = s.Read(func(list []*usernet.Network) error {
 		for _, n := range list {
 			out = append(out, e.networkInspectOf(n))
 		}
@@ -435,7 +490,7 @@ func (e *Engine) RemoveNetwork(nameOrID string) error {
 	if err != nil {
 		return err
 	}
-	return s.update(func(list []*userNetwork) ([]*userNetwork, error) {
+	return s.Update(func(list []*usernet.Network) ([]*usernet.Network, error) {
 		n, err := findNetwork(list, nameOrID)
 		if err != nil {
 			return nil, err
@@ -444,12 +499,12 @@ func (e *Engine) RemoveNetwork(nameOrID string) error {
 			return nil, err
 		}
 		defer e.userNetworkEvent("destroy", n)
-		return slices.DeleteFunc(list, func(o *userNetwork) bool { return o == n }), nil
+		return slices.DeleteFunc(list, func(o *usernet.Network) bool { return o == n }), nil
 	})
 }
 
 // checkUnused refuses a network some existing container is attached to.
-func (e *Engine) checkUnused(n *userNetwork) error {
+func (e *Engine) checkUnused(n *usernet.Network) error {
 	live := e.liveEndpoints(n)
 	if len(live) == 0 {
 		return nil
@@ -470,8 +525,8 @@ func (e *Engine) PruneNetworks(pf storage.PruneFilter) ([]string, error) {
 		return nil, err
 	}
 	var removed []string
-	err = s.update(func(list []*userNetwork) ([]*userNetwork, error) {
-		return slices.DeleteFunc(list, func(n *userNetwork) bool {
+	err = s.Update(func(list []*usernet.Network) ([]*usernet.Network, error) {
+		return slices.DeleteFunc(list, func(n *usernet.Network) bool {
 			if !pf.Matches(n.Created, n.Labels) || e.checkUnused(n) != nil {
 				return false
 			}

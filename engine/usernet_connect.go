@@ -7,10 +7,11 @@ import (
 
 	"box/engine/control"
 	"box/engine/events"
+	"box/engine/usernet"
 )
 
 // network connect and disconnect: a container's endpoints are records
-// (usernet_endpoints.go), so on a stopped container they change only
+// (engine/usernet/endpoints.go), so on a stopped container they change only
 // those and its next start attaches what they say; on a running one the
 // holder attaches or detaches the network too, and every name server
 // it serves follows at once. The record changes only with the holder's
@@ -57,10 +58,10 @@ func (e *Engine) ConnectNetwork(opts NetworkConnectOptions) error {
 	if err != nil {
 		return err
 	}
-	var join holderJoin
+	var join usernet.Join
 	var netID string
-	err = s.update(func(list []*userNetwork) ([]*userNetwork, error) {
-		n, ep, err := attachEndpoint(list, joinRequest{Network: opts.Network, ContainerID: c.ID, Name: c.Name, IP: opts.IP, Aliases: opts.Aliases}, e.endpointExists)
+	err = s.Update(func(list []*usernet.Network) ([]*usernet.Network, error) {
+		n, ep, err := attachEndpoint(list, usernet.JoinRequest{Network: opts.Network, ContainerID: c.ID, Name: c.Name, IP: opts.IP, Aliases: opts.Aliases}, e.endpointExists)
 		if err != nil {
 			return nil, err
 		}
@@ -71,8 +72,8 @@ func (e *Engine) ConnectNetwork(opts NetworkConnectOptions) error {
 		return err
 	}
 	if c.State == Running {
-		if err := e.askHolder(msgConnect, holderConnect{Container: c.ID, Join: join}, join.Network); err != nil {
-			_ = s.update(func(list []*userNetwork) ([]*userNetwork, error) {
+		if err := e.askHolder(usernet.MsgConnect, usernet.Connect{Container: c.ID, Join: join}, join.Network); err != nil {
+			_ = s.Update(func(list []*usernet.Network) ([]*usernet.Network, error) {
 				for _, n := range list {
 					if n.ID == netID {
 						delete(n.Endpoints, c.ID)
@@ -113,7 +114,7 @@ func (e *Engine) DisconnectNetwork(network, container string, force bool) error 
 		return err
 	}
 	var bridge, name, netID string
-	err = s.read(func(list []*userNetwork) error {
+	err = s.Read(func(list []*usernet.Network) error {
 		n, err := findNetwork(list, network)
 		if err != nil {
 			return err
@@ -128,11 +129,11 @@ func (e *Engine) DisconnectNetwork(network, container string, force bool) error 
 		return err
 	}
 	if c.State == Running {
-		if err := e.askHolder(msgDisconnect, holderDisconnect{Container: c.ID, Bridge: bridge}, name); err != nil {
+		if err := e.askHolder(usernet.MsgDisconnect, usernet.Disconnect{Container: c.ID, Bridge: bridge}, name); err != nil {
 			return err
 		}
 	}
-	err = s.update(func(list []*userNetwork) ([]*userNetwork, error) {
+	err = s.Update(func(list []*usernet.Network) ([]*usernet.Network, error) {
 		if n, err := findNetwork(list, network); err == nil {
 			delete(n.Endpoints, c.ID)
 		}
@@ -153,7 +154,7 @@ func (e *Engine) forgetEndpoint(network, container string) bool {
 		return false
 	}
 	found := false
-	_ = s.update(func(list []*userNetwork) ([]*userNetwork, error) {
+	_ = s.Update(func(list []*usernet.Network) ([]*usernet.Network, error) {
 		n, err := findNetwork(list, network)
 		if err != nil {
 			return nil, err

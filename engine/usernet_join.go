@@ -23,11 +23,12 @@ import (
 	"box/engine/flags"
 	"box/engine/network"
 	"box/engine/spec"
+	"box/engine/usernet"
 	"box/rootless"
 )
 
 // Containers joining user networks, the client's side of the holder
-// (usernet_holder.go): run and start reach the holder first (starting it
+// (engine/usernet/holder.go): run and start reach the holder first (starting it
 // if none runs) and, rootless from another user namespace, have it start
 // a guest box that makes the same call inside its own; the monitor's
 // hook in supervise sends the container's network namespace to be
@@ -37,7 +38,7 @@ import (
 // network mode is one of box's others; it marks opts as on them.
 // --ip and --network-alias apply to the first network, as Docker's
 // short flags do.
-func (e *Engine) userNetworksOf(opts *RunOptions) ([]*userNetwork, error) {
+func (e *Engine) userNetworksOf(opts *RunOptions) ([]*usernet.Network, error) {
 	mode := opts.Network.String()
 	if mode == "" || isBuiltinNetwork(mode) || isModeName(mode) || strings.Contains(mode, ":") {
 		switch {
@@ -54,8 +55,8 @@ func (e *Engine) userNetworksOf(opts *RunOptions) ([]*userNetwork, error) {
 	if err != nil {
 		return nil, err
 	}
-	var found []*userNetwork
-	err = s.read(func(list []*userNetwork) error {
+	var found []*usernet.Network
+	err = s.Read(func(list []*usernet.Network) error {
 		for i, name := range append([]string{mode}, opts.Networks...) {
 			if isBuiltinNetwork(name) || isModeName(name) || strings.Contains(name, ":") {
 				return &UsageError{Msg: "conflicting options: cannot attach both user-defined and non-user-defined network-modes"}
@@ -68,7 +69,7 @@ func (e *Engine) userNetworksOf(opts *RunOptions) ([]*userNetwork, error) {
 				}
 				return err
 			}
-			if slices.ContainsFunc(found, func(o *userNetwork) bool { return o.ID == n.ID }) {
+			if slices.ContainsFunc(found, func(o *usernet.Network) bool { return o.ID == n.ID }) {
 				return &UsageError{Msg: fmt.Sprintf("network %s is given twice", n.Name)}
 			}
 			found = append(found, n)
@@ -110,7 +111,7 @@ func (e *Engine) holderGuest() (*net.UnixConn, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
-	return c, e.Identity.Rootless() && hello.UserNS != userNSInode(), nil
+	return c, e.Identity.Rootless() && hello.UserNS != usernet.UserNSInode(), nil
 }
 
 // awaitRepair gives the monitors of running containers a moment to start
@@ -118,7 +119,7 @@ func (e *Engine) holderGuest() (*net.UnixConn, bool, error) {
 // refuses): rootless, a holder a run or start made instead would be in
 // a user namespace of its own, which those containers cannot join.
 func (e *Engine) awaitRepair() {
-	sock := filepath.Join(e.runRoot, holderSocket)
+	sock := filepath.Join(e.runRoot, usernet.SocketFile)
 	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if _, err := os.Stat(sock); err != nil {
 			return
@@ -135,44 +136,44 @@ func (e *Engine) awaitRepair() {
 }
 
 // dialHolder connects to the network holder, first starting it when
-// none runs, under the holder's lock (see netHolder.maybeEnd).
-func (e *Engine) dialHolder() (*net.UnixConn, holderHello, error) {
+// none runs, under the holder's lock (see the holder's maybeEnd).
+func (e *Engine) dialHolder() (*net.UnixConn, usernet.Hello, error) {
 	if err := os.MkdirAll(e.runRoot, 0o700); err != nil {
-		return nil, holderHello{}, fmt.Errorf("network holder: %w", err)
+		return nil, usernet.Hello{}, fmt.Errorf("network holder: %w", err)
 	}
-	lock, err := os.OpenFile(filepath.Join(e.runRoot, holderLock), os.O_CREATE|os.O_RDWR, 0o600)
+	lock, err := os.OpenFile(filepath.Join(e.runRoot, usernet.LockFile), os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
-		return nil, holderHello{}, fmt.Errorf("network holder: %w", err)
+		return nil, usernet.Hello{}, fmt.Errorf("network holder: %w", err)
 	}
 	defer lock.Close()
 	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX); err != nil {
-		return nil, holderHello{}, fmt.Errorf("network holder: %w", err)
+		return nil, usernet.Hello{}, fmt.Errorf("network holder: %w", err)
 	}
 	if c, hello, err := e.greetHolder(); err == nil {
 		return c, hello, nil
 	}
 	if err := e.spawnHolder(); err != nil {
-		return nil, holderHello{}, err
+		return nil, usernet.Hello{}, err
 	}
 	return e.greetHolder()
 }
 
 // greetHolder connects to a running holder and reads its greeting.
-func (e *Engine) greetHolder() (*net.UnixConn, holderHello, error) {
-	c, err := control.Dial(filepath.Join(e.runRoot, holderSocket))
+func (e *Engine) greetHolder() (*net.UnixConn, usernet.Hello, error) {
+	c, err := control.Dial(filepath.Join(e.runRoot, usernet.SocketFile))
 	if err != nil {
-		return nil, holderHello{}, fmt.Errorf("reach the network holder: %w", err)
+		return nil, usernet.Hello{}, fmt.Errorf("reach the network holder: %w", err)
 	}
 	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
 	m, err := control.Receive(c)
 	_ = c.SetReadDeadline(time.Time{})
-	var hello holderHello
-	if err == nil && (m.Kind != msgHello || m.Decode(&hello) != nil) {
+	var hello usernet.Hello
+	if err == nil && (m.Kind != usernet.MsgHello || m.Decode(&hello) != nil) {
 		err = errors.New("unexpected greeting")
 	}
 	if err != nil {
 		c.Close()
-		return nil, holderHello{}, fmt.Errorf("reach the network holder: %w", err)
+		return nil, usernet.Hello{}, fmt.Errorf("reach the network holder: %w", err)
 	}
 	return c, hello, nil
 }
@@ -185,7 +186,7 @@ func (e *Engine) spawnHolder() error {
 		return fmt.Errorf("start the network holder: %w", err)
 	}
 	defer r.Close()
-	log, err := os.OpenFile(filepath.Join(e.runRoot, holderLog), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	log, err := os.OpenFile(filepath.Join(e.runRoot, usernet.LogFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		w.Close()
 		return fmt.Errorf("start the network holder: %w", err)
@@ -313,11 +314,11 @@ func (e *Engine) joinHolder(rec *record, ns *os.File) (*net.UnixConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	if e.Identity.Rootless() && hello.UserNS != userNSInode() {
+	if e.Identity.Rootless() && hello.UserNS != usernet.UserNSInode() {
 		c.Close()
 		return nil, fmt.Errorf("network %s: the network holder runs in another user namespace than this container's monitor (it was restarted while the container ran): restart the container", rec.NetworkMode)
 	}
-	if err := control.Send(c, msgJoin, att, ns); err != nil {
+	if err := control.Send(c, usernet.MsgJoin, att, ns); err != nil {
 		c.Close()
 		return nil, fmt.Errorf("network %s: %w", rec.NetworkMode, err)
 	}
@@ -345,16 +346,16 @@ func holderAnswer(c *net.UnixConn, network string) error {
 // joinOf is what the holder needs to attach rec's container to its
 // networks: their bridges and its endpoints, from the records, in the
 // order it joined them.
-func (e *Engine) joinOf(rec *record) (holderAttach, error) {
+func (e *Engine) joinOf(rec *record) (usernet.Attach, error) {
 	s, err := e.networkStore()
 	if err != nil {
-		return holderAttach{}, err
+		return usernet.Attach{}, err
 	}
-	att := holderAttach{Container: rec.ID, Ports: rec.Ports, Upstreams: rec.DNS}
-	err = s.read(func(list []*userNetwork) error {
+	att := usernet.Attach{Container: rec.ID, Ports: rec.Ports, Upstreams: rec.DNS}
+	err = s.Read(func(list []*usernet.Network) error {
 		type found struct {
-			n  *userNetwork
-			ep *endpoint
+			n  *usernet.Network
+			ep *usernet.Endpoint
 		}
 		var on []found
 		for _, n := range list {
@@ -376,9 +377,9 @@ func (e *Engine) joinOf(rec *record) (holderAttach, error) {
 }
 
 // holderJoinOf is container id's endpoint ep on n as the holder takes it.
-func holderJoinOf(n *userNetwork, id, name string, ep *endpoint) holderJoin {
+func holderJoinOf(n *usernet.Network, id, name string, ep *usernet.Endpoint) usernet.Join {
 	bits := n.Subnet[strings.IndexByte(n.Subnet, '/'):]
-	return holderJoin{
+	return usernet.Join{
 		Network: n.Name, Bridge: bridgeName(n.ID), Gateway: n.Gateway + bits,
 		HostIf: "v" + endpointID(n.ID, id)[:13], Addr: ep.IP + bits, MAC: ep.MAC,
 		Names:    append([]string{name, id[:12]}, ep.Aliases...),
@@ -400,7 +401,7 @@ func (e *Engine) endpointExists(cid string) bool {
 // are any, all or none, and points its names at them: its name server
 // at 127.0.0.11 (forwarding to --dns, else the host's resolvers), and
 // its own address on its first network for its hostname.
-func (e *Engine) userNetworkNames(nets []*userNetwork, id, name, hostname string, opts RunOptions, names *nameOptions) error {
+func (e *Engine) userNetworkNames(nets []*usernet.Network, id, name, hostname string, opts RunOptions, names *nameOptions) error {
 	if len(nets) == 0 {
 		return nil
 	}
@@ -408,10 +409,10 @@ func (e *Engine) userNetworkNames(nets []*userNetwork, id, name, hostname string
 	if err != nil {
 		return err
 	}
-	var first *endpoint
-	err = s.update(func(list []*userNetwork) ([]*userNetwork, error) {
+	var first *usernet.Endpoint
+	err = s.Update(func(list []*usernet.Network) ([]*usernet.Network, error) {
 		for i, n := range nets {
-			req := joinRequest{Network: n.ID, ContainerID: id, Name: name}
+			req := usernet.JoinRequest{Network: n.ID, ContainerID: id, Name: name}
 			if i == 0 {
 				req.IP, req.Aliases = opts.IP, opts.NetworkAliases
 			}
@@ -428,7 +429,7 @@ func (e *Engine) userNetworkNames(nets []*userNetwork, id, name, hostname string
 	if err != nil {
 		return err
 	}
-	names.Resolver = resolverAddr
+	names.Resolver = usernet.ResolverAddr
 	names.Gateway = network.Gateway()
 	names.Hosts = append(names.Hosts, flags.Host{Name: hostname, IP: first.IP})
 	return nil
@@ -481,7 +482,7 @@ func (e *Engine) userNetworkSettings(rec *record, running bool, networks map[str
 	if err != nil {
 		return
 	}
-	_ = s.read(func(list []*userNetwork) error {
+	_ = s.Read(func(list []*usernet.Network) error {
 		for _, n := range list {
 			ep := n.Endpoints[rec.ID]
 			if ep == nil {

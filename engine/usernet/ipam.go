@@ -1,4 +1,4 @@
-package engine
+package usernet
 
 import (
 	"bufio"
@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"box/engine/network"
+	"box/engine/spec"
 )
 
 // Address management of user networks: IPv4 only. A network's subnet is
@@ -29,16 +30,16 @@ var defaultPoolBase = netip.MustParseAddr("10.89.0.0")
 func parseSubnet(s string) (netip.Prefix, error) {
 	p, err := netip.ParsePrefix(s)
 	if err != nil {
-		return netip.Prefix{}, &UsageError{Msg: fmt.Sprintf("invalid subnet %q: want CIDR notation such as 10.89.7.0/24", s)}
+		return netip.Prefix{}, &spec.UsageError{Msg: fmt.Sprintf("invalid subnet %q: want CIDR notation such as 10.89.7.0/24", s)}
 	}
 	if !p.Addr().Is4() {
-		return netip.Prefix{}, &UsageError{Msg: fmt.Sprintf("invalid subnet %s: box's networks are IPv4 only", s)}
+		return netip.Prefix{}, &spec.UsageError{Msg: fmt.Sprintf("invalid subnet %s: box's networks are IPv4 only", s)}
 	}
 	if p.Masked() != p {
-		return netip.Prefix{}, &UsageError{Msg: fmt.Sprintf("invalid subnet %s: it should be %s", s, p.Masked())}
+		return netip.Prefix{}, &spec.UsageError{Msg: fmt.Sprintf("invalid subnet %s: it should be %s", s, p.Masked())}
 	}
 	if p.Bits() > 30 {
-		return netip.Prefix{}, &UsageError{Msg: fmt.Sprintf("invalid subnet %s: too small for a gateway and a container (at most /30)", s)}
+		return netip.Prefix{}, &spec.UsageError{Msg: fmt.Sprintf("invalid subnet %s: too small for a gateway and a container (at most /30)", s)}
 	}
 	return p, nil
 }
@@ -57,24 +58,24 @@ func hostAddress(p netip.Prefix, a netip.Addr) bool {
 	return p.Contains(a) && a != p.Masked().Addr() && a != broadcast(p)
 }
 
-// ipamConfig is a network's checked address plan.
-type ipamConfig struct {
+// AddressPlan is a network's checked address plan.
+type AddressPlan struct {
 	Subnet, IPRange netip.Prefix
 	Gateway         netip.Addr
 }
 
-// planAddresses checks --subnet, --gateway and --ip-range against each
+// PlanAddresses checks --subnet, --gateway and --ip-range against each
 // other and against the subnets already in use (taken), choosing a
 // subnet when none is given.
-func planAddresses(subnet, gateway, ipRange string, taken []netip.Prefix) (ipamConfig, error) {
-	var c ipamConfig
+func PlanAddresses(subnet, gateway, ipRange string, taken []netip.Prefix) (AddressPlan, error) {
+	var c AddressPlan
 	if subnet == "" {
 		if gateway != "" || ipRange != "" {
-			return c, &UsageError{Msg: "every ip-range or gateway must have a corresponding subnet"}
+			return c, &spec.UsageError{Msg: "every ip-range or gateway must have a corresponding subnet"}
 		}
 		p, ok := freeSubnet(taken)
 		if !ok {
-			return c, &UsageError{Msg: "no free subnet in 10.89.0.0/16 for the network: give one with --subnet"}
+			return c, &spec.UsageError{Msg: "no free subnet in 10.89.0.0/16 for the network: give one with --subnet"}
 		}
 		c.Subnet = p
 	} else {
@@ -84,7 +85,7 @@ func planAddresses(subnet, gateway, ipRange string, taken []netip.Prefix) (ipamC
 		}
 		for _, t := range taken {
 			if t.Overlaps(p) {
-				return c, &UsageError{Msg: fmt.Sprintf("invalid pool request: pool %s overlaps with %s, which is in use", p, t)}
+				return c, &spec.UsageError{Msg: fmt.Sprintf("invalid pool request: pool %s overlaps with %s, which is in use", p, t)}
 			}
 		}
 		c.Subnet = p
@@ -92,10 +93,10 @@ func planAddresses(subnet, gateway, ipRange string, taken []netip.Prefix) (ipamC
 	if gateway != "" {
 		g, err := netip.ParseAddr(gateway)
 		if err != nil || !g.Is4() {
-			return c, &UsageError{Msg: fmt.Sprintf("invalid gateway %q: want an IPv4 address", gateway)}
+			return c, &spec.UsageError{Msg: fmt.Sprintf("invalid gateway %q: want an IPv4 address", gateway)}
 		}
 		if !hostAddress(c.Subnet, g) {
-			return c, &UsageError{Msg: fmt.Sprintf("no matching subnet for gateway %s", gateway)}
+			return c, &spec.UsageError{Msg: fmt.Sprintf("no matching subnet for gateway %s", gateway)}
 		}
 		c.Gateway = g
 	} else {
@@ -104,10 +105,10 @@ func planAddresses(subnet, gateway, ipRange string, taken []netip.Prefix) (ipamC
 	if ipRange != "" {
 		r, err := netip.ParsePrefix(ipRange)
 		if err != nil || !r.Addr().Is4() || r.Masked() != r {
-			return c, &UsageError{Msg: fmt.Sprintf("invalid ip-range %q: want IPv4 CIDR notation with its host bits zero", ipRange)}
+			return c, &spec.UsageError{Msg: fmt.Sprintf("invalid ip-range %q: want IPv4 CIDR notation with its host bits zero", ipRange)}
 		}
 		if !c.Subnet.Contains(r.Addr()) || r.Bits() < c.Subnet.Bits() {
-			return c, &UsageError{Msg: fmt.Sprintf("no matching subnet for range %s", ipRange)}
+			return c, &spec.UsageError{Msg: fmt.Sprintf("no matching subnet for range %s", ipRange)}
 		}
 		c.IPRange = r
 	}
@@ -134,9 +135,9 @@ func freeSubnet(taken []netip.Prefix) (netip.Prefix, bool) {
 	return netip.Prefix{}, false
 }
 
-// hostPrefixes are the host's routes (but its default route) and the
+// HostPrefixes are the host's routes (but its default route) and the
 // networks of its addresses: a new network must not hide them.
-func hostPrefixes() []netip.Prefix {
+func HostPrefixes() []netip.Prefix {
 	var out []netip.Prefix
 	if addrs, err := net.InterfaceAddrs(); err == nil {
 		for _, a := range addrs {
@@ -187,7 +188,7 @@ func parseRouteLine(line string) (netip.Prefix, bool) {
 }
 
 // pool is where n hands out addresses from.
-func (c ipamConfig) pool() netip.Prefix {
+func (c AddressPlan) pool() netip.Prefix {
 	if c.IPRange.IsValid() {
 		return c.IPRange
 	}
@@ -195,8 +196,8 @@ func (c ipamConfig) pool() netip.Prefix {
 }
 
 // ipamOf is n's address plan, as its record keeps it.
-func ipamOf(n *userNetwork) (ipamConfig, error) {
-	var c ipamConfig
+func ipamOf(n *Network) (AddressPlan, error) {
+	var c AddressPlan
 	var err error
 	if c.Subnet, err = netip.ParsePrefix(n.Subnet); err != nil {
 		return c, fmt.Errorf("network %s: subnet: %w", n.Name, err)
@@ -215,7 +216,7 @@ func ipamOf(n *userNetwork) (ipamConfig, error) {
 // allocate picks an address of n for a container: want (--ip) when
 // given and free, else the lowest free one of the pool. used are the
 // addresses taken by n's other endpoints.
-func allocate(n *userNetwork, want string, used map[netip.Addr]bool) (netip.Addr, error) {
+func allocate(n *Network, want string, used map[netip.Addr]bool) (netip.Addr, error) {
 	c, err := ipamOf(n)
 	if err != nil {
 		return netip.Addr{}, err
@@ -223,13 +224,13 @@ func allocate(n *userNetwork, want string, used map[netip.Addr]bool) (netip.Addr
 	if want != "" {
 		a, err := netip.ParseAddr(want)
 		if err != nil || !a.Is4() {
-			return netip.Addr{}, &UsageError{Msg: fmt.Sprintf("invalid IPv4 address: %s", want)}
+			return netip.Addr{}, &spec.UsageError{Msg: fmt.Sprintf("invalid IPv4 address: %s", want)}
 		}
 		if !hostAddress(c.Subnet, a) {
-			return netip.Addr{}, &UsageError{Msg: fmt.Sprintf("invalid address %s: it does not belong to any of network %s's subnets (%s)", a, n.Name, c.Subnet)}
+			return netip.Addr{}, &spec.UsageError{Msg: fmt.Sprintf("invalid address %s: it does not belong to any of network %s's subnets (%s)", a, n.Name, c.Subnet)}
 		}
 		if a == c.Gateway || used[a] {
-			return netip.Addr{}, &UsageError{Msg: fmt.Sprintf("address %s is already in use on network %s", a, n.Name)}
+			return netip.Addr{}, &spec.UsageError{Msg: fmt.Sprintf("address %s is already in use on network %s", a, n.Name)}
 		}
 		return a, nil
 	}
@@ -239,7 +240,7 @@ func allocate(n *userNetwork, want string, used map[netip.Addr]bool) (netip.Addr
 			return a, nil
 		}
 	}
-	return netip.Addr{}, &UsageError{Msg: fmt.Sprintf("no available IPv4 addresses on this network's address pools: %s (%s)", n.Name, n.ID)}
+	return netip.Addr{}, &spec.UsageError{Msg: fmt.Sprintf("no available IPv4 addresses on this network's address pools: %s (%s)", n.Name, n.ID)}
 }
 
 // macOf is the MAC address of a container's interface with address a.

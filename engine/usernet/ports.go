@@ -1,14 +1,11 @@
-package engine
+package usernet
 
 import (
-	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/netip"
 	"strconv"
 	"sync"
-	"syscall"
 	"time"
 
 	"box/engine/network"
@@ -58,11 +55,10 @@ func (h *netHolder) forwardPorts(mb *holderMember, ports []network.Port) (*portF
 	return f, nil
 }
 
+// portError is a port the host refused, as every network driver reports
+// it (the engine makes a port in use its PortInUseError).
 func portError(p network.Port, err error) error {
-	if errors.Is(err, syscall.EADDRINUSE) {
-		return &PortInUseError{Port: p}
-	}
-	return fmt.Errorf("publish %s: %w", p, err)
+	return &network.PortError{Port: p, Err: err}
 }
 
 // target is where mb's published port goes now: its address on its

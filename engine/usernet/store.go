@@ -1,4 +1,4 @@
-package engine
+package usernet
 
 import (
 	"encoding/json"
@@ -23,12 +23,12 @@ import (
 // never recorded: they always exist.
 
 const (
-	networksFile = "networks.json"
+	StoreFile    = "networks.json"
 	networksLock = "networks.lock"
 )
 
-// userNetwork is one user-defined network as its record keeps it.
-type userNetwork struct {
+// Network is one user-defined network as its record keeps it.
+type Network struct {
 	ID      string    `json:"id"`
 	Name    string    `json:"name"`
 	Created time.Time `json:"created"`
@@ -43,11 +43,11 @@ type userNetwork struct {
 	// Endpoints are the containers attached, by container id. An entry
 	// whose container no longer exists is stale: the next command that
 	// allocates on this network drops it.
-	Endpoints map[string]*endpoint `json:"endpoints,omitempty"`
+	Endpoints map[string]*Endpoint `json:"endpoints,omitempty"`
 }
 
-// endpoint is one container's attachment to a user network.
-type endpoint struct {
+// Endpoint is one container's attachment to a user network.
+type Endpoint struct {
 	// Name is the container's name when it was attached.
 	Name    string   `json:"name"`
 	IP      string   `json:"ip"`
@@ -59,13 +59,13 @@ type endpoint struct {
 	Attached time.Time `json:"attached,omitempty"`
 }
 
-// networkStore is the user networks of one box store.
-type networkStore struct {
+// Store is the user networks of one box store.
+type Store struct {
 	path string
 	lock *lockfile.LockFile
 }
 
-func openNetworkStore(root string) (*networkStore, error) {
+func OpenStore(root string) (*Store, error) {
 	if err := os.MkdirAll(root, 0o700); err != nil {
 		return nil, fmt.Errorf("networks: %w", err)
 	}
@@ -73,11 +73,11 @@ func openNetworkStore(root string) (*networkStore, error) {
 	if err != nil {
 		return nil, fmt.Errorf("networks: %w", err)
 	}
-	return &networkStore{path: filepath.Join(root, networksFile), lock: l}, nil
+	return &Store{path: filepath.Join(root, StoreFile), lock: l}, nil
 }
 
 // load reads every record; the caller holds the lock.
-func (s *networkStore) load() ([]*userNetwork, error) {
+func (s *Store) load() ([]*Network, error) {
 	data, err := os.ReadFile(s.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -85,7 +85,7 @@ func (s *networkStore) load() ([]*userNetwork, error) {
 	if err != nil {
 		return nil, fmt.Errorf("networks: %w", err)
 	}
-	var list []*userNetwork
+	var list []*Network
 	if err := json.Unmarshal(data, &list); err != nil {
 		return nil, fmt.Errorf("networks: %s: %w", s.path, err)
 	}
@@ -93,7 +93,7 @@ func (s *networkStore) load() ([]*userNetwork, error) {
 }
 
 // save replaces every record at once; the caller holds the lock exclusively.
-func (s *networkStore) save(list []*userNetwork) error {
+func (s *Store) save(list []*Network) error {
 	sort.Slice(list, func(i, j int) bool { return list[i].Name < list[j].Name })
 	data, err := json.MarshalIndent(list, "", "  ")
 	if err != nil {
@@ -105,8 +105,8 @@ func (s *networkStore) save(list []*userNetwork) error {
 	return nil
 }
 
-// read calls f with the records under the shared lock.
-func (s *networkStore) read(f func([]*userNetwork) error) error {
+// Read calls f with the records under the shared lock.
+func (s *Store) Read(f func([]*Network) error) error {
 	s.lock.RLock()
 	defer s.lock.Unlock()
 	list, err := s.load()
@@ -116,9 +116,9 @@ func (s *networkStore) read(f func([]*userNetwork) error) error {
 	return f(list)
 }
 
-// update calls f with the records under the exclusive lock and saves
+// Update calls f with the records under the exclusive lock and saves
 // what it returns, unless it fails: then nothing changes.
-func (s *networkStore) update(f func([]*userNetwork) ([]*userNetwork, error)) error {
+func (s *Store) Update(f func([]*Network) ([]*Network, error)) error {
 	s.lock.Lock()
 	defer s.lock.Unlock()
 	list, err := s.load()

@@ -1,4 +1,4 @@
-package engine
+package usernet
 
 import (
 	"fmt"
@@ -19,12 +19,13 @@ import (
 
 	"box/engine/control"
 	"box/engine/network"
+	"box/engine/spec"
 	"box/rootless"
 )
 
 // The network holder (rootless.RoleNetworkHolder), the process of the
-// model in usernet.go: it holds the namespace of the user's networks (a
-// bridge each, made when a container first joins) and the pasta that
+// model in the engine's usernet.go: it holds the namespace of the user's
+// networks (a bridge each, made when a container first joins) and the pasta that
 // joins the namespace to the outside, and for each running container on
 // user networks its name server and published ports. It serves a socket
 // under the run root, where each client is greeted with the holder's
@@ -33,7 +34,8 @@ import (
 // attached until the monitor closes the connection), a connect or
 // disconnect of one network of a joined container, or a guest (box
 // started in the holder's user namespace to run or start a container,
-// rootless, as guest_server.go does for a container's monitor). The
+// rootless, as the engine's guest_server.go does for a container's
+// monitor, served through Hooks.Guest). The
 // holder ends when its last connection closes: with the last container
 // on a user network.
 //
@@ -45,30 +47,30 @@ import (
 // that network alone, and be gone with it).
 
 const (
-	holderSocket = "netholder.sock"
-	holderLock   = "netholder.lock"
-	holderLog    = "netholder.log"
+	SocketFile = "netholder.sock"
+	LockFile   = "netholder.lock"
+	LogFile    = "netholder.log"
 
-	msgHello      = 'H' // holderHello, the holder's greeting
-	msgJoin       = 'J' // holderAttach; files: the container's network namespace
-	msgConnect    = 'N' // holderConnect
-	msgDisconnect = 'L' // holderDisconnect
+	MsgHello      = 'H' // Hello, the holder's greeting
+	MsgJoin       = 'J' // Attach; files: the container's network namespace
+	MsgConnect    = 'N' // Connect
+	MsgDisconnect = 'L' // Disconnect
 
-	// resolverAddr is where a container on user networks finds its name
+	// ResolverAddr is where a container on user networks finds its name
 	// server, Docker's address for its own.
-	resolverAddr = "127.0.0.11"
+	ResolverAddr = "127.0.0.11"
 )
 
-// holderHello tells a client where the holder lives.
-type holderHello struct {
+// Hello tells a client where the holder lives.
+type Hello struct {
 	Pid int `json:"pid"`
 	// UserNS is the inode of the holder's user namespace: only a
 	// container made in it (or, as root, anywhere) can be attached.
 	UserNS uint64 `json:"userns"`
 }
 
-// holderJoin is one container's attachment to one user network.
-type holderJoin struct {
+// Join is one container's attachment to one user network.
+type Join struct {
 	Network string `json:"network"` // its name, for messages
 	Bridge  string `json:"bridge"`
 	// Gateway is the bridge's address with the subnet's length.
@@ -84,10 +86,10 @@ type holderJoin struct {
 	Internal bool `json:"internal,omitempty"`
 }
 
-// holderAttach attaches a running container to every network it is on.
-type holderAttach struct {
-	Container string       `json:"container"`
-	Joins     []holderJoin `json:"joins"`
+// Attach attaches a running container to every network it is on.
+type Attach struct {
+	Container string `json:"container"`
+	Joins     []Join `json:"joins"`
 	// Ports are published on the host and forwarded to the container's
 	// address on its first network that is not internal.
 	Ports []network.Port `json:"ports,omitempty"`
@@ -95,20 +97,20 @@ type holderAttach struct {
 	Upstreams []string `json:"upstreams,omitempty"`
 }
 
-// holderConnect attaches a joined container to one more network.
-type holderConnect struct {
-	Container string     `json:"container"`
-	Join      holderJoin `json:"join"`
+// Connect attaches a joined container to one more network.
+type Connect struct {
+	Container string `json:"container"`
+	Join      Join   `json:"join"`
 }
 
-// holderDisconnect detaches a joined container from one network.
-type holderDisconnect struct {
+// Disconnect detaches a joined container from one network.
+type Disconnect struct {
 	Container string `json:"container"`
 	Bridge    string `json:"bridge"`
 }
 
-// userNSInode is the inode of this process's user namespace.
-func userNSInode() uint64 {
+// UserNSInode is the inode of this process's user namespace.
+func UserNSInode() uint64 {
 	var st unix.Stat_t
 	if unix.Stat("/proc/self/ns/user", &st) != nil {
 		return 0
@@ -118,6 +120,7 @@ func userNSInode() uint64 {
 
 // netHolder is the holder's state.
 type netHolder struct {
+	hooks              Hooks
 	sockPath, lockPath string
 	ln                 *net.UnixListener
 	nsCmd              *exec.Cmd
@@ -149,13 +152,25 @@ type holderMember struct {
 
 // memberJoin is one network of a member, with its interface's name.
 type memberJoin struct {
-	holderJoin
+	Join
 	ifName string
 }
 
-// NetworkHolderMain is the holder role as main.go dispatches it: args are
+// Hooks are what the holder asks of the engine that starts it.
+type Hooks struct {
+	// Guest serves a guest request: box started in the holder's user
+	// namespace to run or start a container there.
+	Guest func(c *net.UnixConn, m control.Message, req control.GuestEnvelope)
+	// Report is an error as it travels to a client.
+	Report func(error) control.ErrorReport
+	// PastaUsable says why pasta cannot join the namespace to the
+	// outside; nil when it can.
+	PastaUsable func() error
+}
+
+// HolderMain is the holder role (engine.NetworkHolderMain): args are
 // the run root; fd 3 hears "ok" once the socket is served, or why not.
-func NetworkHolderMain(args []string) int {
+func HolderMain(args []string, hooks Hooks) int {
 	ready := os.NewFile(3, "holder-ready")
 	if len(args) != 1 || ready == nil {
 		fmt.Fprintf(os.Stderr, "box: %s is started by box, with a pipe on fd 3\n", rootless.RoleNetworkHolder)
@@ -164,7 +179,7 @@ func NetworkHolderMain(args []string) int {
 	// What the holder starts (its namespace's holder, pasta) must not
 	// keep the pipe open: its starter reads until the end of it.
 	unix.CloseOnExec(3)
-	h, err := startNetHolder(args[0])
+	h, err := startNetHolder(args[0], hooks)
 	if err != nil {
 		fmt.Fprintf(ready, "%v\n", err)
 		return 125
@@ -176,9 +191,10 @@ func NetworkHolderMain(args []string) int {
 	return 0
 }
 
-func startNetHolder(runRoot string) (h *netHolder, err error) {
+func startNetHolder(runRoot string, hooks Hooks) (h *netHolder, err error) {
 	h = &netHolder{
-		sockPath: filepath.Join(runRoot, holderSocket), lockPath: filepath.Join(runRoot, holderLock),
+		hooks:    hooks,
+		sockPath: filepath.Join(runRoot, SocketFile), lockPath: filepath.Join(runRoot, LockFile),
 		bridges: map[string]bool{}, members: map[string]*holderMember{}, done: make(chan struct{}),
 		upstreams: hostNameservers(),
 	}
@@ -208,7 +224,7 @@ func startNetHolder(runRoot string) (h *netHolder, err error) {
 	}); err != nil {
 		fmt.Fprintf(os.Stderr, "box: network holder: ip_forward: %v\n", err)
 	}
-	if pastaMissing() == nil {
+	if hooks.PastaUsable() == nil {
 		p, err := network.SpawnPasta(network.Config{NetNS: h.shared})
 		if err == nil {
 			err = p.Ready()
@@ -268,7 +284,7 @@ func (h *netHolder) handle(c *net.UnixConn) {
 			h.maybeEnd()
 		}
 	}()
-	if control.Send(c, msgHello, holderHello{Pid: os.Getpid(), UserNS: userNSInode()}) != nil {
+	if control.Send(c, MsgHello, Hello{Pid: os.Getpid(), UserNS: UserNSInode()}) != nil {
 		return
 	}
 	m, err := control.Receive(c)
@@ -283,15 +299,15 @@ func (h *netHolder) handle(c *net.UnixConn) {
 			_ = control.Send(c, control.MsgError, control.ErrorReport{Message: "malformed guest request"})
 			return
 		}
-		runGuest(c, m, guestEnvironment(req.Env), req.Dir, "the network holder")
-	case msgJoin:
-		var att holderAttach
+		h.hooks.Guest(c, m, req)
+	case MsgJoin:
+		var att Attach
 		if err := m.Decode(&att); err != nil || len(m.Files) != 1 || att.Container == "" {
 			_ = control.Send(c, control.MsgError, control.ErrorReport{Message: "malformed join request"})
 			return
 		}
 		if err := h.join(att, m.Files[0]); err != nil {
-			_ = control.Send(c, control.MsgError, reportOf(err))
+			_ = control.Send(c, control.MsgError, h.hooks.Report(err))
 			return
 		}
 		_ = control.Send(c, control.MsgStarted, nil)
@@ -301,15 +317,15 @@ func (h *netHolder) handle(c *net.UnixConn) {
 			}
 		}
 		h.leave(att.Container)
-	case msgConnect:
-		var cr holderConnect
+	case MsgConnect:
+		var cr Connect
 		err := m.Decode(&cr)
 		if err == nil {
 			err = h.connect(cr)
 		}
 		h.reply(c, err)
-	case msgDisconnect:
-		var dr holderDisconnect
+	case MsgDisconnect:
+		var dr Disconnect
 		err := m.Decode(&dr)
 		if err == nil {
 			err = h.disconnect(dr)
@@ -320,7 +336,7 @@ func (h *netHolder) handle(c *net.UnixConn) {
 
 func (h *netHolder) reply(c *net.UnixConn, err error) {
 	if err != nil {
-		_ = control.Send(c, control.MsgError, reportOf(err))
+		_ = control.Send(c, control.MsgError, h.hooks.Report(err))
 		return
 	}
 	_ = control.Send(c, control.MsgStarted, nil)
@@ -371,7 +387,7 @@ func (h *netHolder) close() {
 // join attaches the container's namespace ns to every network att names,
 // making bridges that do not exist yet, and serves its name server and
 // published ports. On failure nothing of it remains.
-func (h *netHolder) join(att holderAttach, ns *os.File) (err error) {
+func (h *netHolder) join(att Attach, ns *os.File) (err error) {
 	own, err := dupFile(ns)
 	if err != nil {
 		return fmt.Errorf("join: %w", err)
@@ -401,7 +417,7 @@ func (h *netHolder) join(att holderAttach, ns *os.File) (err error) {
 	mb.dns = network.NewDNS(upstreams, 2*time.Second)
 	var pc net.PacketConn
 	var l net.Listener
-	at := net.JoinHostPort(resolverAddr, "53")
+	at := net.JoinHostPort(ResolverAddr, "53")
 	if err := inNetNS(own, func() (err error) {
 		if lo, err := netlink.LinkByName("lo"); err == nil {
 			_ = netlink.LinkSetUp(lo)
@@ -415,7 +431,7 @@ func (h *netHolder) join(att holderAttach, ns *os.File) (err error) {
 		if pc != nil {
 			pc.Close()
 		}
-		return fmt.Errorf("name server at %s: %w", resolverAddr, err)
+		return fmt.Errorf("name server at %s: %w", ResolverAddr, err)
 	}
 	mb.dns.Serve(pc, l)
 	if len(att.Ports) > 0 {
@@ -439,7 +455,7 @@ func dupFile(f *os.File) (*os.File, error) {
 // attach joins member mb to one network: its bridge (made on first use),
 // a veth pair, and the default route when mb has none yet and the
 // network is not internal. The caller holds h.mu.
-func (h *netHolder) attach(mb *holderMember, j holderJoin) error {
+func (h *netHolder) attach(mb *holderMember, j Join) error {
 	gw, err := netip.ParsePrefix(j.Gateway)
 	if err != nil {
 		return fmt.Errorf("join %s: gateway %q: %w", j.Network, j.Gateway, err)
@@ -454,7 +470,7 @@ func (h *netHolder) attach(mb *holderMember, j holderJoin) error {
 	}
 	for _, o := range mb.joins {
 		if o.Bridge == j.Bridge {
-			return &UsageError{Msg: fmt.Sprintf("endpoint with name %s already exists in network %s", firstName(j.Names), j.Network)}
+			return &spec.UsageError{Msg: fmt.Sprintf("endpoint with name %s already exists in network %s", firstName(j.Names), j.Network)}
 		}
 	}
 	if !h.bridges[j.Bridge] {
@@ -476,7 +492,7 @@ func (h *netHolder) attach(mb *holderMember, j holderJoin) error {
 	if route {
 		mb.route = j.Bridge
 	}
-	mb.joins = append(mb.joins, memberJoin{holderJoin: j, ifName: ep.IfName})
+	mb.joins = append(mb.joins, memberJoin{Join: j, ifName: ep.IfName})
 	return nil
 }
 
@@ -529,7 +545,7 @@ func (h *netHolder) detach(mb *holderMember, br string) error {
 }
 
 // connect attaches a joined container to one more network.
-func (h *netHolder) connect(cr holderConnect) error {
+func (h *netHolder) connect(cr Connect) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	mb := h.members[cr.Container]
@@ -544,7 +560,7 @@ func (h *netHolder) connect(cr holderConnect) error {
 }
 
 // disconnect detaches a joined container from one network.
-func (h *netHolder) disconnect(dr holderDisconnect) error {
+func (h *netHolder) disconnect(dr Disconnect) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	mb := h.members[dr.Container]
