@@ -2,10 +2,13 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -280,4 +283,48 @@ func TestHealthcheckForegroundAndRestart(t *testing.T) {
 			return v.RestartCount >= 1 && h.Log[len(h.Log)-1].Start.After(v.State.StartedAt)
 		})
 	})
+}
+
+// TestExecRacingExit: checks that start while a container's init ends
+// must not keep it from ending. An exec that fails half-way leaves runc's
+// helpers as zombies of the monitor; one that had entered the container's
+// pid namespace holds the ending init until it is reaped, and a monitor
+// that never reaps it waits for its container forever (about one in ten
+// containers here, before the monitor reaped them).
+func TestExecRacingExit(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		var names []string
+		for i := range 10 {
+			name := "exit-race-" + u.Mode + "-" + string(rune('a'+i))
+			names = append(names, name)
+			t.Cleanup(func() { u.Box(t, "rm", "-f", name) })
+			u.MustBox(t, "run", "-d", "--name", name, "--network", "none", "--health-cmd", "true", "--health-interval", "5ms",
+				"busybox", "sh", "-c", "sleep 0.5; exit 3")
+		}
+		for _, name := range names {
+			cmd := u.BoxCmd("wait", name)
+			cmd.WaitDelay = time.Second
+			out, err := runWithin(cmd, 20*time.Second)
+			if err != nil || strings.TrimSpace(out) != "3" {
+				st := u.Box(t, "inspect", "-f", "{{.State.Status}} {{.State.Pid}} {{json .State.Health}}", name).Stdout
+				t.Fatalf("%s, checked every 5 ms, did not end with its init: wait said %q, %v; inspect: %s", name, out, err, st)
+			}
+		}
+	})
+}
+
+// runWithin runs cmd and returns its output, killing its process group
+// (BoxCmd gives it one) if it has not ended within d.
+func runWithin(cmd *exec.Cmd, d time.Duration) (string, error) {
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		return "", err
+	}
+	timer := time.AfterFunc(d, func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
+	err := cmd.Wait()
+	if !timer.Stop() {
+		err = fmt.Errorf("still waiting after %s", d)
+	}
+	return out.String(), err
 }

@@ -53,6 +53,7 @@ func (r *Running) Exec(sp *specs.Process, stdin, stdout, stderr *os.File) (*Exec
 		err = r.ctr.Run(p)
 		child.Close()
 		if err != nil {
+			afterFailedExec()
 			return nil, &StartError{Err: err}
 		}
 		if x.Master, err = recvFile(parent); err != nil {
@@ -66,6 +67,7 @@ func (r *Running) Exec(sp *specs.Process, stdin, stdout, stderr *os.File) (*Exec
 		}
 		p.Stdout, p.Stderr = stdout, stderr
 		if err := r.ctr.Run(p); err != nil {
+			afterFailedExec()
 			return nil, &StartError{Err: err}
 		}
 	}
