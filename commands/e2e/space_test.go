@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand"
 	"os"
@@ -270,19 +271,34 @@ func TestKilledPullLayersReclaimable(t *testing.T) {
 			t.Fatal(err)
 		}
 		layers := filepath.Join(s.root, "overlay-layers", "layers.json")
+		// A layer is recorded before its contents are written, marked
+		// incomplete until they are; killed then, it is not a stored layer
+		// (the next box deletes it), so wait for one that is whole.
 		waitFor(t, "the pull to store a layer", 60*time.Second, func() (bool, string) {
 			b, _ := os.ReadFile(layers)
-			return strings.Contains(string(b), `"id"`), string(b)
+			var list []struct {
+				DiffDigest string         `json:"diff-digest"`
+				Flags      map[string]any `json:"flags"`
+			}
+			_ = json.Unmarshal(b, &list)
+			for _, l := range list {
+				if l.DiffDigest != "" && l.Flags["incomplete"] != true {
+					return true, string(b)
+				}
+			}
+			return false, string(b)
 		})
 		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		cmd.Wait()
+		atKill, _ := os.ReadFile(layers)
 
 		if imgs := s.images(t); len(imgs) != 0 {
 			t.Fatalf("the pull completed before it was killed (%q): the throttle is too fast", imgs)
 		}
 		size, rec := dfImages(t, s)
 		if size < 512<<10 {
-			t.Fatalf("system df shows %d bytes for the killed pull's layers", size)
+			now, _ := os.ReadFile(layers)
+			t.Fatalf("system df shows %d bytes for the killed pull's layers; layers.json when killed: %s; now: %s", size, atKill, now)
 		}
 		if rec != size {
 			t.Fatalf("system df: %d bytes, %d reclaimable; the orphaned layers are all reclaimable", size, rec)
