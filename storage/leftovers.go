@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -17,8 +18,7 @@ import (
 // kernel drops that lock when the writer dies, however it dies. So a
 // temporary whose lock can be taken, and that is older than the moment
 // between its creation and its locking (tempGrace), is a dead writer's and
-// goes; one whose writer still runs stays. (The directories build keeps
-// there hold no lock and stay; `system df` counts them.) Open sweeps on every start:
+// goes; one whose writer still runs stays. Open sweeps on every start:
 // that is one read of each of three directories that are nearly always
 // empty. The backing store's own temporaries (.tmp-images.json… beside
 // its lists) are written under its locks: they are swept at most once per
@@ -33,9 +33,24 @@ const (
 func (s *Store) tempDir() string { return filepath.Join(s.s.GraphRoot(), "tmp") }
 
 // writerDirs are the directories of locked temporary directories
-// (pullTemp): pulls' and loads'.
+// (pullTemp): pulls', loads' and saves', and other commands' (WorkDir).
 func (s *Store) writerDirs() []string {
-	return []string{filepath.Join(s.s.GraphRoot(), "pull-tmp"), filepath.Join(s.s.GraphRoot(), "load-tmp")}
+	return []string{filepath.Join(s.s.GraphRoot(), "pull-tmp"), filepath.Join(s.s.GraphRoot(), "load-tmp"), s.workDirs()}
+}
+
+func (s *Store) workDirs() string { return filepath.Join(s.s.GraphRoot(), "work-tmp") }
+
+// WorkDir makes a directory in the store (on the store's disk) for one
+// command's temporaries, such as a build's contexts, downloads, clones
+// and heredocs, locked as a pull's is: while the command runs no other
+// box removes it; once the command has gone, killed or not, the next box
+// does. release removes it.
+func (s *Store) WorkDir() (dir string, release func(), err error) {
+	t, err := newPullTemp(s.workDirs(), "work-")
+	if err != nil {
+		return "", nil, fmt.Errorf("make a working directory in the store: %w", err)
+	}
+	return t.dir, t.remove, nil
 }
 
 // TempFile makes a temporary file in the store (on the store's disk,
@@ -67,8 +82,8 @@ func (s *Store) sweepLeftovers() {
 			if e.Name() == sweepStamp {
 				continue
 			}
-			// Only files: build keeps directories here (contexts, heredocs,
-			// git clones) that hold no lock, so their age says nothing.
+			// Only files: TempFile makes nothing else here, and a
+			// directory's lock, if any, is not its own.
 			path := filepath.Join(s.tempDir(), e.Name())
 			if info, err := e.Info(); err == nil && info.Mode().IsRegular() && now.Sub(info.ModTime()) > tempGrace && unlocked(path) {
 				_ = os.Remove(path)

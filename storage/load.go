@@ -56,7 +56,7 @@ func (s *Store) Load(ctx context.Context, r io.Reader) ([]LoadedImage, error) {
 }
 
 func (s *Store) load(ctx context.Context, r io.Reader) ([]LoadedImage, error) {
-	tmp, err := newPullTemp(filepath.Join(s.s.GraphRoot(), "load-tmp"))
+	tmp, err := newPullTemp(filepath.Join(s.s.GraphRoot(), "load-tmp"), "load-")
 	if err != nil {
 		return nil, err
 	}

@@ -337,7 +337,7 @@ func TestToProgress(t *testing.T) {
 
 func TestPullTempDirs(t *testing.T) {
 	root := filepath.Join(t.TempDir(), "pull-tmp")
-	live, err := newPullTemp(root)
+	live, err := newPullTemp(root, "pull-")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -353,7 +353,7 @@ func TestPullTempDirs(t *testing.T) {
 	orphan := filepath.Join(root, "pull-orphan")
 	os.Mkdir(orphan, 0o700)
 
-	other, err := newPullTemp(root)
+	other, err := newPullTemp(root, "pull-")
 	if err != nil {
 		t.Fatal(err)
 	}

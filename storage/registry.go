@@ -662,18 +662,18 @@ type pullTemp struct {
 }
 
 func (s *Store) pullTempDir() (*pullTemp, error) {
-	return newPullTemp(filepath.Join(s.s.GraphRoot(), "pull-tmp"))
+	return newPullTemp(filepath.Join(s.s.GraphRoot(), "pull-tmp"), "pull-")
 }
 
-// newPullTemp makes a locked directory for one pull under root, first
-// removing those of pulls that died.
-func newPullTemp(root string) (*pullTemp, error) {
+// newPullTemp makes a locked directory for one pull (or another writer,
+// named by prefix) under root, first removing those of writers that died.
+func newPullTemp(root, prefix string) (*pullTemp, error) {
 	if err := os.MkdirAll(root, 0o700); err != nil {
 		return nil, err
 	}
 	removeStalePullDirs(root)
 	for attempt := 0; attempt < 5; attempt++ {
-		f, err := os.CreateTemp(root, "pull-*.lock")
+		f, err := os.CreateTemp(root, prefix+"*.lock")
 		if err != nil {
 			return nil, err
 		}

@@ -78,7 +78,7 @@ func (s *Store) Save(ctx context.Context, opts SaveOptions) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := newPullTemp(filepath.Join(s.s.GraphRoot(), "load-tmp"))
+	tmp, err := newPullTemp(filepath.Join(s.s.GraphRoot(), "load-tmp"), "save-")
 	if err != nil {
 		return fmt.Errorf("save: %w", err)
 	}

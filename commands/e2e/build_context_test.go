@@ -150,8 +150,10 @@ func wantContextRefused(t *testing.T, s *imageStore, r Result, url, reason strin
 	if r := s.box(t, "image", "inspect", "refused"); r.Code == 0 {
 		t.Fatalf("a refused build must tag nothing: %s", r)
 	}
-	if left, _ := os.ReadDir(filepath.Join(s.root(), "tmp")); len(left) != 0 {
-		t.Fatalf("a refused build must leave no temporary directory: %v", left)
+	for _, dir := range []string{"tmp", "work-tmp"} {
+		if left, _ := os.ReadDir(filepath.Join(s.root(), dir)); len(left) != 0 {
+			t.Fatalf("a refused build must leave no temporary directory: %s: %v", dir, left)
+		}
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -171,11 +172,18 @@ func TestKilledAutoRemove(t *testing.T) {
 		}
 		t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
 		step := waitForProcess(t, "sleep "+marker, 60*time.Second)
+		work := filepath.Join(u.storeDir(), "work-tmp")
+		if entries, _ := os.ReadDir(work); len(entries) != 2 {
+			t.Fatalf("a running build has no locked working directory in %s: %v", work, entries)
+		}
 		_ = syscall.Kill(cmd.Process.Pid, syscall.SIGKILL)
 		_ = cmd.Wait()
 		waitEnded(t, step, "the RUN step of a killed build")
 		if r := u.MustBox(t, "ps", "-a", "--no-trunc", "--format", "{{.ID}} {{.Command}}"); strings.Contains(r.Stdout, marker) {
 			t.Fatalf("a killed build left its RUN container: %s", r)
+		}
+		if entries, _ := os.ReadDir(work); len(entries) != 0 {
+			t.Fatalf("the next box left the killed build's working directory: %v", entries)
 		}
 		if r := u.Box(t, "image", "inspect", "killed-build-"+u.Mode); r.Code == 0 {
 			t.Fatalf("a killed build tagged its image: %s", r)

@@ -144,6 +144,8 @@ type builder struct {
 	mounted  map[string]string
 	out      Progress
 	usedArgs map[string]bool
+	// tmp is the build's working directory in the store (Store.WorkDir).
+	tmp string
 }
 
 // Build runs the Dockerfile's steps and returns the image it made in
@@ -165,8 +167,16 @@ func Build(ctx context.Context, store *storage.Store, steps StepRunner, opts Opt
 		b.opts.Output = devnull
 	}
 	defer b.unmountAll()
+	// The build's temporaries (context, downloads, clones, heredocs) live
+	// in one directory that a killed build leaves to the next box.
+	work, release, err := store.WorkDir()
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	b.tmp = work
 	if opts.ContextTar != nil || opts.ContextURL != "" {
-		p, err := prepareContext(ctx, filepath.Join(e.Store.Root(), "tmp"), opts)
+		p, err := prepareContext(ctx, work, opts)
 		if err != nil {
 			return nil, err
 		}
@@ -634,7 +644,7 @@ func (b *builder) dispatch(st *state, cmd instructions.Command, done []*state) e
 			if remote != len(c.SourcePaths) || len(c.SourceContents) > 0 {
 				return &UnsupportedError{What: "ADD of URLs and local files in one instruction"}
 			}
-			dir, names, err := download(b.ctx, filepath.Join(b.e.Store.Root(), "tmp"), c.SourcePaths, c.Checksum)
+			dir, names, err := download(b.ctx, b.tmp, c.SourcePaths, c.Checksum)
 			if err != nil {
 				return err
 			}
@@ -816,13 +826,9 @@ func (b *builder) run(st *state, c *instructions.RunCommand) error {
 }
 
 // scriptDir writes a RUN heredoc's script as dir/name, mode 0755, in a
-// new directory under the store's tmp that the caller removes.
+// new directory in the build's working directory that the caller removes.
 func (b *builder) scriptDir(name, data string) (string, error) {
-	tmp := filepath.Join(b.e.Store.Root(), "tmp")
-	if err := os.MkdirAll(tmp, 0o700); err != nil {
-		return "", err
-	}
-	dir, err := os.MkdirTemp(tmp, "heredoc-")
+	dir, err := os.MkdirTemp(b.tmp, "heredoc-")
 	if err != nil {
 		return "", err
 	}
@@ -984,13 +990,9 @@ func (b *builder) copyFrom(st *state, cmd instructions.Command, src *tree, sourc
 
 // inlineFiles writes COPY's and ADD's heredocs as files named after
 // their delimiters, mode 0644 as BuildKit makes them, in a new directory
-// under the store's tmp that the caller removes.
+// in the build's working directory that the caller removes.
 func (b *builder) inlineFiles(inline []instructions.SourceContent) (string, []string, error) {
-	tmp := filepath.Join(b.e.Store.Root(), "tmp")
-	if err := os.MkdirAll(tmp, 0o700); err != nil {
-		return "", nil, err
-	}
-	dir, err := os.MkdirTemp(tmp, "heredoc-")
+	dir, err := os.MkdirTemp(b.tmp, "heredoc-")
 	if err != nil {
 		return "", nil, err
 	}

@@ -352,7 +352,7 @@ func (b *builder) addGit(st *state, cmd instructions.Command, c *instructions.Ad
 		return &UnsupportedError{What: "ADD --checksum of a Git repository"}
 	}
 	keep := c.KeepGitDir != nil && *c.KeepGitDir
-	repo, err := cloneGit(b.ctx, filepath.Join(b.e.Store.Root(), "tmp"), c.SourcePaths[0], keep)
+	repo, err := cloneGit(b.ctx, b.tmp, c.SourcePaths[0], keep)
 	if err != nil {
 		return fmt.Errorf("ADD %s: %w", c.SourcePaths[0], err)
 	}
