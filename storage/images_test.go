@@ -107,3 +107,14 @@ func TestReferenceSetSingle(t *testing.T) {
 		}
 	}
 }
+
+func TestIsImageID(t *testing.T) {
+	id := strings.Repeat("0123456789abcdef", 4)
+	for s, want := range map[string]bool{
+		id: true, id[:63]: false, id + "0": false, strings.ToUpper(id): false, id[:63] + "g": false, "": false,
+	} {
+		if got := isImageID(s); got != want {
+			t.Errorf("isImageID(%q) = %v, want %v", s, got, want)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	digest "github.com/opencontainers/go-digest"
 	"go.podman.io/image/v5/docker/reference"
@@ -37,7 +38,7 @@ func ParseReference(s string) (reference.Named, error) {
 	if s == "" {
 		return nil, &ReferenceError{Ref: s, Reason: "empty name"}
 	}
-	if strings.HasPrefix(s, "sha256:") || idPattern.MatchString(s) {
+	if strings.HasPrefix(s, "sha256:") || isImageID(s) {
 		return nil, &ReferenceError{Ref: s, Reason: fmt.Sprintf("%q is an image id, not a name", s)}
 	}
 	named, err := reference.ParseNormalizedNamed(s)
@@ -47,10 +48,30 @@ func ParseReference(s string) (reference.Named, error) {
 	return reference.TagNameOnly(named), nil
 }
 
+// isImageID says whether s is a full image id: 64 lowercase hex digits.
+// (A loop, not a regexp: every box process would compile one at start.)
+func isImageID(s string) bool { return isHex(s, 64, 64) }
+
+// isHex says whether s is lowercase hex digits, between min and max of them.
+func isHex(s string, min, max int) bool {
+	if len(s) < min || len(s) > max {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// The patterns explainReference checks a refused reference against,
+// compiled when one is refused, not at every start.
 var (
-	idPattern        = regexp.MustCompile(`^[a-f0-9]{64}$`)
-	tagPattern       = regexp.MustCompile(`^[\w][\w.-]{0,127}$`)
-	componentPattern = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*$`)
+	tagPattern       = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[\w][\w.-]{0,127}$`) })
+	componentPattern = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*$`)
+	})
 )
 
 // explainReference says what is wrong with s, which the reference
@@ -66,7 +87,7 @@ func explainReference(s string, err error) string {
 	name, tag := rest, ""
 	if i := strings.LastIndexByte(rest, ':'); i >= 0 && i > strings.LastIndexByte(rest, '/') {
 		name, tag = rest[:i], rest[i+1:]
-		if !tagPattern.MatchString(tag) {
+		if !tagPattern().MatchString(tag) {
 			return fmt.Sprintf("%q: bad tag %q (letters, digits, '_', '.' and '-', at most 128, not starting with '.' or '-')", s, tag)
 		}
 	}
@@ -78,7 +99,7 @@ func explainReference(s string, err error) string {
 		return fmt.Sprintf("repository name (%s) must be lowercase", path)
 	}
 	for _, c := range strings.Split(path, "/") {
-		if !componentPattern.MatchString(c) {
+		if !componentPattern().MatchString(c) {
 			return fmt.Sprintf("%q: bad repository name component %q (lowercase letters and digits, separated by '.', '_', '__' or '-')", s, c)
 		}
 	}

@@ -236,7 +236,7 @@ func isDigested(ref reference.Named) bool {
 // bareRepository reports whether n is a repository name without tag or
 // digest ("alpine", "quay.io/x/y"), returning it normalized.
 func bareRepository(n string) (reference.Named, bool) {
-	if strings.HasPrefix(n, "sha256:") || idPattern.MatchString(n) {
+	if strings.HasPrefix(n, "sha256:") || isImageID(n) {
 		return nil, false
 	}
 	named, err := reference.ParseNormalizedNamed(n)

@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -61,8 +60,19 @@ func parseGitURL(s string) (gitSource, error) {
 	return src, nil
 }
 
-// commitish matches a ref that may be an abbreviated or full commit id.
-var commitish = regexp.MustCompile(`^[0-9a-f]{7,64}$`)
+// commitish says whether ref may be an abbreviated or full commit id:
+// 7 to 64 lowercase hex digits.
+func commitish(ref string) bool {
+	if len(ref) < 7 || len(ref) > 64 {
+		return false
+	}
+	for i := 0; i < len(ref); i++ {
+		if c := ref[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
 
 // clonedRepo is a checked-out repository: dir is the context (the
 // subdirectory when one was asked for), remove the clone to remove.
@@ -115,7 +125,7 @@ func checkout(ctx context.Context, root string, src gitSource, keepGitDir bool) 
 		// A "dumb" HTTP server cannot give a shallow history.
 		err = g.run(ctx, true, "fetch", "--progress", "origin", "--", ref)
 	}
-	if err != nil && commitish.MatchString(ref) {
+	if err != nil && commitish(ref) {
 		// A commit the server will not hand out by its id (or an
 		// abbreviated one): fetch everything and look for it.
 		if g.run(ctx, true, "fetch", "--progress", "origin", "+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*") == nil &&

@@ -172,3 +172,14 @@ func TestGitReason(t *testing.T) {
 		}
 	}
 }
+
+func TestCommitish(t *testing.T) {
+	for ref, want := range map[string]bool{
+		"abc1234": true, "abc123": false, strings.Repeat("a", 64): true, strings.Repeat("a", 65): false,
+		"ABC1234": false, "main": false, "v1.2.3": false, "abc123g": false,
+	} {
+		if got := commitish(ref); got != want {
+			t.Errorf("commitish(%q) = %v, want %v", ref, got, want)
+		}
+	}
+}
