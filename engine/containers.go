@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -360,11 +361,12 @@ func (e *Engine) Rename(nameOrID, newName string) error {
 	if err != nil {
 		return err
 	}
-	if rec, err := loadRecord(dir); err == nil {
+	err = updateRecord(dir, func(rec *record) error {
 		rec.Name = newName
-		if err := rec.save(dir); err != nil {
-			return err
-		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("rename %s: %w", nameOrID, err)
 	}
 	old := c.Name
 	c.Name = newName

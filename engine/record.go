@@ -1,8 +1,6 @@
 package engine
 
 import (
-	"box/engine/network"
-	"box/storage"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +8,11 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
+
+	"box/engine/network"
+	"box/storage"
 )
 
 // record is box's own description of a container, kept beside the
@@ -90,7 +93,56 @@ type processID struct {
 
 const recordFile = "box.json"
 
+// save writes the record to dir, atomically. The restart policy and the
+// name are other commands' to change (update and rename, through
+// updateRecord): save keeps the ones on disk, so that a monitor writing
+// its copy of the record (at each start and exit) never undoes a change
+// made meanwhile. Writers take the record's lock: no two write at once.
 func (r *record) save(dir string) error {
+	unlock, err := lockRecord(dir)
+	if err != nil {
+		return fmt.Errorf("save container %s: %w", r.ID[:12], err)
+	}
+	defer unlock()
+	if onDisk, err := loadRecord(dir); err == nil {
+		r.Restart, r.Name = onDisk.Restart, onDisk.Name
+	}
+	return r.write(dir)
+}
+
+// updateRecord changes the record in dir with change, under its lock.
+func updateRecord(dir string, change func(*record) error) error {
+	unlock, err := lockRecord(dir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	r, err := loadRecord(dir)
+	if err != nil {
+		return err
+	}
+	if err := change(r); err != nil {
+		return err
+	}
+	return r.write(dir)
+}
+
+// lockRecord takes the lock of the record in dir: an flock on the
+// directory itself, dropped by the kernel if the writer dies.
+func lockRecord(dir string) (unlock func(), err error) {
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.Flock(fd, unix.LOCK_EX); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	return func() { unix.Close(fd) }, nil
+}
+
+// write replaces the record in dir; the caller holds its lock.
+func (r *record) write(dir string) error {
 	data, err := json.Marshal(r)
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -61,13 +62,47 @@ func TestRecordRoundTrip(t *testing.T) {
 	if len(entries) != 1 || entries[0].Name() != recordFile {
 		t.Errorf("the directory holds %v; want only %s", entries, recordFile)
 	}
-	// Saving again replaces it whole.
+	// Saving again replaces it whole, but for what rename and update own.
 	want.Name, want.ExitCode = "other", nil
 	if err := want.save(dir); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := loadRecord(dir); err != nil || got.Name != "other" || got.ExitCode != nil {
+	if got, err := loadRecord(dir); err != nil || got.Name != "web" || got.ExitCode != nil {
 		t.Errorf("after a second save: %+v, %v", got, err)
+	}
+}
+
+// TestRecordKeepsUpdates: a monitor's save of its copy of the record
+// does not undo an update or a rename made since it read it.
+func TestRecordKeepsUpdates(t *testing.T) {
+	dir := t.TempDir()
+	monitor := &record{ID: strings.Repeat("ab", 32), Name: "web", Restart: RestartPolicy{Name: "always"}}
+	if err := monitor.save(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := updateRecord(dir, func(r *record) error {
+		r.Name, r.Restart = "renamed", RestartPolicy{Name: "on-failure", MaximumRetryCount: 2}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	monitor.RestartCount = 3
+	if err := monitor.save(dir); err != nil {
+		t.Fatal(err)
+	}
+	got, err := loadRecord(dir)
+	if err != nil || got.Name != "renamed" || got.Restart.Name != "on-failure" || got.Restart.MaximumRetryCount != 2 || got.RestartCount != 3 {
+		t.Fatalf("after the monitor's save: %+v, %v", got, err)
+	}
+	if monitor.Restart.Name != "on-failure" {
+		t.Errorf("the monitor's copy did not take up the new policy: %+v", monitor.Restart)
+	}
+	boom := errors.New("boom")
+	if err := updateRecord(dir, func(r *record) error { r.Name = "lost"; return boom }); !errors.Is(err, boom) {
+		t.Fatalf("a failed change: %v", err)
+	}
+	if got, _ := loadRecord(dir); got.Name != "renamed" {
+		t.Errorf("a failed change was written: %+v", got)
 	}
 }
 

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 
 	"box/engine/flags"
@@ -31,15 +32,18 @@ func (e *Engine) Update(nameOrID string, opts UpdateOptions) error {
 	if err != nil {
 		return err
 	}
-	rec, err := loadRecord(dir)
+	err = updateRecord(dir, func(rec *record) error {
+		if policy.active() && rec.Remove {
+			return &UsageError{Msg: fmt.Sprintf("cannot update container %s: restart policy cannot be updated because AutoRemove is enabled for the container", nameOrID)}
+		}
+		rec.Restart = policy
+		return nil
+	})
+	var usage *UsageError
+	if errors.As(err, &usage) {
+		return err
+	}
 	if err != nil {
-		return fmt.Errorf("update %s: %w", nameOrID, err)
-	}
-	if policy.active() && rec.Remove {
-		return &UsageError{Msg: fmt.Sprintf("cannot update container %s: restart policy cannot be updated because AutoRemove is enabled for the container", nameOrID)}
-	}
-	rec.Restart = policy
-	if err := rec.save(dir); err != nil {
 		return fmt.Errorf("update %s: %w", nameOrID, err)
 	}
 	e.containerEvent("update", c)
