@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"box/engine/control"
+	"box/engine/monitor"
 )
 
 // AttachOptions are `box attach`'s choices.
@@ -82,8 +83,8 @@ func (e *Engine) Attach(ctx context.Context, nameOrID string, opts AttachOptions
 	var host console.Console
 	if tty && withStdin {
 		if host, err = console.ConsoleFromFile(io.Stdin); err == nil {
-			if err := host.SetRaw(); err == nil {
-				defer func() { _ = host.Reset() }()
+			if restore, err := monitor.RawTerminal(host); err == nil {
+				defer restore()
 			}
 		} else {
 			host = nil

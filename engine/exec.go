@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"box/engine/control"
+	"box/engine/monitor"
 	"box/engine/spec"
 )
 
@@ -172,15 +173,14 @@ func newExecTTY(f *os.File, stdio IO, interactive bool, keys []byte) *execTTY {
 		t.restore = func() { f.Close() }
 		return t
 	}
-	// As for the init's terminal (monitor.newTTYRelay): the output is
-	// passed on unchanged.
-	_ = console.ClearONLCR(master.Fd())
+	// As for the init's terminal (monitor.RawTerminal): the process's
+	// terminal makes its newlines CR LF, and the caller's passes them on.
 	t.master = master
 	if interactive && stdio.Stdin != nil {
 		if host, err := console.ConsoleFromFile(stdio.Stdin); err == nil {
 			t.host = host
-			if host.SetRaw() == nil {
-				t.restore = func() { _ = host.Reset() }
+			if restore, err := monitor.RawTerminal(host); err == nil {
+				t.restore = restore
 			}
 			t.resize()
 		}

@@ -421,7 +421,7 @@ func TestRunTTY(t *testing.T) {
 		// screen ends with it and at most some control sequences.
 		screenShows("the shell's prompt", regexp.MustCompile(`# (\x1b\[[0-9;?]*[A-Za-z])*$`))
 		send("tty; stty size; echo TERM=$TERM\n")
-		screenShows("the shell's answers", regexp.MustCompile(`TERM=xterm\r?\n`))
+		screenShows("the shell's answers", regexp.MustCompile(`TERM=xterm\r+\n`))
 		marker := fmt.Sprintf("%d", time.Now().UnixNano()%900000+100000)
 		send("sleep " + marker + "; echo after-sleep\n")
 		sleeper := waitForProcess(t, "sleep "+marker, 30*time.Second)
@@ -430,7 +430,7 @@ func TestRunTTY(t *testing.T) {
 			return !alive(sleeper), fmt.Sprintf("sleep (pid %d) runs; the terminal shows %q", sleeper, out.String())
 		})
 		send("echo interrupted\n")
-		screenShows("the shell to run the next command", regexp.MustCompile(`\ninterrupted\r?\n`))
+		screenShows("the shell to run the next command", regexp.MustCompile(`\ninterrupted\r+\n`))
 		send("exit 7\n")
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
@@ -445,6 +445,11 @@ func TestRunTTY(t *testing.T) {
 				t.Fatalf("pty session output lacks %q:\n%s", want, o)
 			}
 		}
+		// Each line ends as a terminal ends it, CR LF, once: a second CR
+		// is two terminals translating the same newline.
+		if strings.Contains(o, "\r\r\n") || !strings.Contains(o, "17 91\r\n") {
+			t.Fatalf("lines do not end in one CR LF:\n%q", o)
+		}
 		if strings.Contains(o, "\nafter-sleep") {
 			t.Fatalf("Ctrl-C did not interrupt the sleep:\n%s", o)
 		}
@@ -458,4 +463,9 @@ func TestRunTTYNeedsTerminal(t *testing.T) {
 	r := Rootless.Box(t, "run", "--rm", "-it", "busybox", "true")
 	wantCode(t, r, 125)
 	wantOneLineError(t, r, "not a TTY")
+	// -t alone needs none, and its output is a terminal's: CR LF, as
+	// Docker's is when read from a pipe.
+	if r := Rootless.MustBox(t, "run", "--rm", "-t", "busybox", "echo", "a"); r.Stdout != "a\r\n" {
+		t.Fatalf("run -t echo a wrote %q, want %q", r.Stdout, "a\r\n")
+	}
 }

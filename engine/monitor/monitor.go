@@ -288,13 +288,12 @@ func newTTYRelay(sock, stdin, stdout *os.File) (*ttyRelay, error) {
 		f.Close()
 		return nil, err
 	}
-	_ = console.ClearONLCR(master.Fd())
 	t := &ttyRelay{master: master, restore: func() {}}
 	if stdin != nil {
 		if host, err := console.ConsoleFromFile(stdin); err == nil {
 			t.host = host
-			if err := host.SetRaw(); err == nil {
-				t.restore = func() { _ = host.Reset() }
+			if restore, err := RawTerminal(host); err == nil {
+				t.restore = restore
 			}
 			t.Resize()
 		}
@@ -306,6 +305,32 @@ func newTTYRelay(sock, stdin, stdout *os.File) (*ttyRelay, error) {
 		_, _ = io.Copy(stdout, master)
 	}()
 	return t, nil
+}
+
+// RawTerminal puts the caller's terminal in raw mode, as Docker's client
+// does: nothing it is typed is cooked, and the container's output is
+// passed on as it comes, with no output processing. The container's own
+// terminal turns its newlines into CR LF, as any terminal does (so `run
+// -t` output read from a pipe has them too, as Docker's has). The other
+// way round, a container terminal without that and the caller's adding
+// it, goes wrong whenever a program in the container saves its terminal's
+// settings before they are changed and later restores them. restore
+// gives the terminal back its settings.
+func RawTerminal(host console.Console) (restore func(), err error) {
+	if err := host.SetRaw(); err != nil {
+		return nil, err
+	}
+	restore = func() { _ = host.Reset() }
+	t, err := unix.IoctlGetTermios(int(host.Fd()), unix.TCGETS)
+	if err == nil {
+		t.Oflag &^= unix.OPOST
+		err = unix.IoctlSetTermios(int(host.Fd()), unix.TCSETS, t)
+	}
+	if err != nil {
+		restore()
+		return nil, err
+	}
+	return restore, nil
 }
 
 // Resize gives the container's pty the caller's terminal size.

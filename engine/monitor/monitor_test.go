@@ -232,9 +232,62 @@ func TestTTYRelay(t *testing.T) {
 	relay.Close()
 	outW.Close()
 	got, _ := io.ReadAll(outR)
-	// ClearONLCR: the relay passes newlines through as the container wrote them.
-	if !bytes.Equal(got, []byte("line one\nline two\n")) {
+	// The container's terminal makes its newlines CR LF, as Docker's does;
+	// the relay passes them on unchanged.
+	if !bytes.Equal(got, []byte("line one\r\nline two\r\n")) {
 		t.Errorf("caller saw %q", got)
+	}
+}
+
+// TestRawTerminal: the caller's terminal passes output on unprocessed
+// (no second CR before each LF) and typed bytes uncooked, and gets its
+// settings back.
+func TestRawTerminal(t *testing.T) {
+	master, slaveName, err := console.NewPty()
+	if err != nil {
+		t.Fatalf("no pty on this machine: %v", err)
+	}
+	defer master.Close()
+	slave, err := os.OpenFile(slaveName, os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slave.Close()
+	host, err := console.ConsoleFromFile(slave)
+	if err != nil {
+		t.Fatal(err)
+	}
+	termios := func() *unix.Termios {
+		t.Helper()
+		tio, err := unix.IoctlGetTermios(int(slave.Fd()), unix.TCGETS)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tio
+	}
+	before := termios()
+	if before.Oflag&unix.OPOST == 0 || before.Lflag&unix.ICANON == 0 {
+		t.Fatalf("a new pty is not cooked: %+v", before)
+	}
+	restore, err := RawTerminal(host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := termios()
+	if raw.Oflag&unix.OPOST != 0 || raw.Lflag&(unix.ICANON|unix.ECHO|unix.ISIG) != 0 {
+		t.Errorf("raw terminal still processes: oflag %#x lflag %#x", raw.Oflag, raw.Lflag)
+	}
+	if _, err := slave.WriteString("a\n"); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 16)
+	n, err := master.Read(buf)
+	if err != nil || string(buf[:n]) != "a\n" {
+		t.Errorf("raw output came out as %q, %v", buf[:n], err)
+	}
+	restore()
+	if after := termios(); after.Oflag != before.Oflag || after.Lflag != before.Lflag || after.Iflag != before.Iflag {
+		t.Errorf("restore left %+v, want %+v", after, before)
 	}
 }
 
