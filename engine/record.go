@@ -80,6 +80,10 @@ type record struct {
 	// beside this record (health.go).
 	Healthcheck *storage.HealthConfig `json:"healthcheck,omitempty"`
 	HealthShell []string              `json:"health_shell,omitempty"`
+	// ImageExposed is the image's EXPOSE list, for inspect.
+	ImageExposed map[string]struct{} `json:"image_exposed,omitempty"`
+	// Settings are the other container flags (settings.go).
+	Settings Settings `json:"settings,omitzero"`
 }
 
 // processID tells one process from a later one that reuses its pid.

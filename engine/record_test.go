@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"box/engine/flags"
 	"box/engine/network"
 	"box/storage"
 )
@@ -28,9 +29,19 @@ func fullRecord() *record {
 		Log:      LogConfig{Type: "json-file", Config: map[string]string{"max-size": "1m"}},
 		WithInit: true, Restart: RestartPolicy{Name: "on-failure", MaximumRetryCount: 2}, RestartCount: 1, Restarting: true,
 		DNS: []string{"1.1.1.1"}, DNSSearch: []string{"example.com"}, DNSOptions: []string{"ndots:2"}, ExtraHosts: []string{"h:1.2.3.4"},
-		Volumes:     []volumeMount{{Name: "data", Destination: "/data", Anonymous: true, ReadOnly: true, Mode: "z"}},
-		Healthcheck: &storage.HealthConfig{Test: []string{"CMD", "true"}, Interval: time.Second, Retries: 3},
-		HealthShell: []string{"/bin/bash", "-c"},
+		Volumes:      []volumeMount{{Name: "data", Destination: "/data", Anonymous: true, ReadOnly: true, Mode: "z"}},
+		Healthcheck:  &storage.HealthConfig{Test: []string{"CMD", "true"}, Interval: time.Second, Retries: 3},
+		HealthShell:  []string{"/bin/bash", "-c"},
+		ImageExposed: map[string]struct{}{"80/tcp": {}},
+		Settings: Settings{
+			Domainname: "example.org", GroupAdd: []string{"10"}, Annotations: map[string]string{"a": "b"},
+			Expose: []string{"81/udp"}, StopSignal: "USR1", StopTimeout: &code,
+			Ulimits: []flags.Ulimit{{Name: "nofile", Soft: 1, Hard: 2}}, ShmSize: 1 << 20,
+			Sysctls: map[string]string{"net.ipv4.ip_forward": "1"}, PID: flags.NamespaceMode{Mode: "host"},
+			IPC: flags.NamespaceMode{Mode: "container", Container: "db"}, UTS: flags.NamespaceMode{Mode: "host"},
+			Cgroupns: flags.NamespaceMode{Mode: "private"}, Resources: flags.Resources{Memory: 1 << 30},
+			CgroupParent: "/p", OOMScoreAdj: &code, CIDFile: "/tmp/cid", Runtime: "runc",
+		},
 	}
 }
 

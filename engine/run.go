@@ -102,6 +102,15 @@ type RunOptions struct {
 	// HEALTHCHECK field by field.
 	Health HealthOptions
 
+	// Settings are the rest of Docker's container flags: --domainname,
+	// --group-add, --annotation, --expose, --stop-signal, --stop-timeout,
+	// --ulimit, --shm-size, --sysctl, --pid/--ipc/--uts/--cgroupns,
+	// the resource limits, --cgroup-parent and --oom-score-adj.
+	Settings Settings
+	// Warn, when set, is told of options box takes but cannot apply
+	// here (limits on a rootless container without a delegated cgroup).
+	Warn func(string) `json:"-"`
+
 	// Puller, when set, is told about an implicit pull.
 	Puller Puller `json:"-"`
 	// Created, when set, is told the container's id once it exists.
@@ -235,6 +244,14 @@ type runPlan struct {
 	env          []string
 	labels       map[string]string
 	ports        []network.Port
+	// shared are the namespaces the container shares (spec.Options),
+	// cgroupsPath its cgroup's path less its id ("" for the default:
+	// /box/ID as root, none rootless), and resources its
+	// limits as applied (none for a rootless run without a cgroup).
+	shared      map[specs.LinuxNamespaceType]string
+	cgroupsPath string
+	resources   *specs.LinuxResources
+	rlimits     []specs.POSIXRlimit
 }
 
 // planRun checks opts and resolves the image (pulling it when the policy
@@ -275,7 +292,7 @@ func (e *Engine) planRun(ctx context.Context, opts RunOptions, owner *Container)
 	p.labels = containerLabels(p.img.Config.Config.Labels, opts.Labels)
 	p.ports = slices.Clone(opts.Publish)
 	if opts.PublishAll {
-		p.ports = append(p.ports, flags.ExposedPorts(p.img.Config.Config.ExposedPorts)...)
+		p.ports = append(p.ports, flags.ExposedPorts(exposedPorts(p.img.Config.Config.ExposedPorts, opts.Settings.Expose))...)
 	}
 	mode := opts.Network.String()
 	if !isPrivate(mode) && !opts.publishOnUser {
@@ -288,6 +305,9 @@ func (e *Engine) planRun(ctx context.Context, opts RunOptions, owner *Container)
 	}
 	if isPrivate(mode) {
 		privateNameOptions(mode, &p.names)
+	}
+	if err := e.planSettings(p); err != nil {
+		return nil, err
 	}
 	if err := checkRoom(e.Store.Root()); err != nil {
 		return nil, err
@@ -433,6 +453,12 @@ func (e *Engine) prepare(plan *runPlan) (_ *prepared, err error) {
 	if c.sp, err = spec.Generate(so); err != nil {
 		return nil, err
 	}
+	if p := plan.shared[specs.UserNamespace]; p != "" {
+		c.sp.Linux.Namespaces = append(c.sp.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace, Path: p})
+	}
+	if plan.cgroupsPath != "" {
+		c.sp.Linux.CgroupsPath = plan.cgroupsPath + ctr.ID
+	}
 	if !opts.CreateOnly {
 		// Docker's create takes any command; its start finds it missing.
 		if err := checkCommand(rootfs, c.sp, mounts); err != nil {
@@ -449,7 +475,7 @@ func (e *Engine) prepare(plan *runPlan) (_ *prepared, err error) {
 		Log: plan.log, WithInit: opts.Init, Restart: plan.restart,
 		DNS: names.DNS, DNSSearch: names.Search, DNSOptions: names.Options, ExtraHosts: extraHosts(opts.Names.Hosts),
 		Ports: plan.ports, DNSForward: names.DNSForward,
-		Volumes: c.vols.volumes,
+		Volumes: c.vols.volumes, Settings: opts.Settings, ImageExposed: img.Config.Config.ExposedPorts,
 	}
 	c.rec.Healthcheck, c.rec.HealthShell = plan.healthcheck, img.Docker.Shell
 	if so.Entrypoint != nil {
@@ -503,6 +529,20 @@ func (e *Engine) specOptions(plan *runPlan, rootfs string, mounts []spec.Mount, 
 		Rootless:    e.Identity.Rootless(),
 		UIDMappings: nestedMappings(e.Identity.UIDMap),
 		GIDMappings: nestedMappings(e.Identity.GIDMap),
+		Domainname:  opts.Settings.Domainname,
+		GroupAdd:    opts.Settings.GroupAdd,
+		Annotations: opts.Settings.Annotations,
+		Rlimits:     plan.rlimits,
+		ShmSize:     opts.Settings.ShmSize,
+		Sysctls:     opts.Settings.Sysctls,
+		Shared:      plan.shared,
+		Resources:   plan.resources,
+		OOMScoreAdj: opts.Settings.OOMScoreAdj,
+	}
+	if plan.shared[specs.UserNamespace] != "" {
+		// Another container's namespaces are joined through its user
+		// namespace, whose mappings come with it.
+		so.UIDMappings, so.GIDMappings = nil, nil
 	}
 	if opts.Entrypoint != nil {
 		so.Entrypoint = []string{}
@@ -512,7 +552,7 @@ func (e *Engine) specOptions(plan *runPlan, rootfs string, mounts []spec.Mount, 
 	}
 	so.NoNewPrivileges, so.Seccomp = opts.Security.NoNewPrivileges, opts.Security.Seccomp
 	if so.Hostname == "" {
-		if so.Network == spec.NetworkHost {
+		if so.Network == spec.NetworkHost || opts.Settings.UTS.Host() {
 			so.Hostname, _ = os.Hostname()
 		} else {
 			so.Hostname = id[:12]

@@ -202,8 +202,10 @@ func wait(p *libcontainer.Process) (Status, error) {
 }
 
 func libcontainerConfig(cfg Config) (*configs.Config, error) {
-	if !cfg.Rootless {
-		// Rootful containers get a cgroup of their own under /box.
+	if !cfg.Rootless && cfg.Spec.Linux.CgroupsPath == "" {
+		// Rootful containers get a cgroup of their own under /box (or
+		// the --cgroup-parent the engine put in the spec); a rootless
+		// one has one only where the engine found a delegated subtree.
 		cfg.Spec.Linux.CgroupsPath = "/box/" + cfg.ID
 	}
 	lc, err := specconv.CreateLibcontainerConfig(&specconv.CreateOpts{
@@ -216,7 +218,26 @@ func libcontainerConfig(cfg Config) (*configs.Config, error) {
 	if err != nil {
 		return nil, err
 	}
+	// specconv leaves the process's rlimits to the caller (runc sets
+	// them on its process); set on the config, exec's processes get
+	// them too.
+	for _, r := range cfg.Spec.Process.Rlimits {
+		n, ok := rlimitTypes[r.Type]
+		if !ok {
+			return nil, fmt.Errorf("unknown rlimit %s", r.Type)
+		}
+		lc.Rlimits = append(lc.Rlimits, configs.Rlimit{Type: n, Hard: r.Hard, Soft: r.Soft})
+	}
 	return lc, nil
+}
+
+var rlimitTypes = map[string]int{
+	"RLIMIT_AS": unix.RLIMIT_AS, "RLIMIT_CORE": unix.RLIMIT_CORE, "RLIMIT_CPU": unix.RLIMIT_CPU,
+	"RLIMIT_DATA": unix.RLIMIT_DATA, "RLIMIT_FSIZE": unix.RLIMIT_FSIZE, "RLIMIT_LOCKS": unix.RLIMIT_LOCKS,
+	"RLIMIT_MEMLOCK": unix.RLIMIT_MEMLOCK, "RLIMIT_MSGQUEUE": unix.RLIMIT_MSGQUEUE, "RLIMIT_NICE": unix.RLIMIT_NICE,
+	"RLIMIT_NOFILE": unix.RLIMIT_NOFILE, "RLIMIT_NPROC": unix.RLIMIT_NPROC, "RLIMIT_RSS": unix.RLIMIT_RSS,
+	"RLIMIT_RTPRIO": unix.RLIMIT_RTPRIO, "RLIMIT_RTTIME": unix.RLIMIT_RTTIME,
+	"RLIMIT_SIGPENDING": unix.RLIMIT_SIGPENDING, "RLIMIT_STACK": unix.RLIMIT_STACK,
 }
 
 func process(sp *specs.Process) *libcontainer.Process {

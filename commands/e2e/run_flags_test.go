@@ -1,0 +1,247 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestRunFlagsContainer: Docker's container flags scripts use do what
+// Docker's do, for every user: --ulimit seen by `ulimit -n`, --shm-size
+// by df, --domainname, --group-add by id, --stop-signal honoured by
+// stop, --stop-timeout, --expose, --annotation and --sysctl in inspect.
+func TestRunFlagsContainer(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		u.MustBox(t, "pull", "-q", "busybox")
+		r := u.MustBox(t, "run", "--rm", "--ulimit", "nofile=512:512", "--shm-size", "96m", "--domainname", "example.org",
+			"--group-add", "10", "--sysctl", "net.ipv4.ip_forward=1", "busybox", "sh", "-c",
+			`ulimit -n; ulimit -Hn; df -k /dev/shm | tail -1; cat /proc/sys/kernel/domainname; id -G; cat /proc/sys/net/ipv4/ip_forward`)
+		lines := strings.Split(strings.TrimSpace(r.Stdout), "\n")
+		if len(lines) != 6 || lines[0] != "512" || lines[1] != "512" || !strings.Contains(lines[2], " 98304 ") ||
+			lines[3] != "example.org" || !strings.Contains(" "+lines[4]+" ", " 10 ") || lines[5] != "1" {
+			t.Fatalf("ulimit, /dev/shm, domainname, groups and sysctl inside the container: %s", r)
+		}
+
+		name := "flags-stop-" + u.Mode
+		t.Cleanup(func() { u.Box(t, "rm", "-f", name) })
+		u.MustBox(t, "run", "-d", "--name", name, "--stop-signal", "USR1", "--stop-timeout", "20", "--expose", "7000-7001/udp",
+			"--annotation", "org.example=yes", "busybox", "sh", "-c", `trap 'echo got USR1; exit 7' USR1; echo ready; while :; do sleep 0.1; done`)
+		waitLogs(t, u, name, "ready")
+		r = u.MustBox(t, "inspect", "-f", `{{.Config.StopSignal}} {{.Config.StopTimeout}} {{json .Config.ExposedPorts}} {{json .HostConfig.Annotations}}`, name)
+		if got := strings.TrimSpace(r.Stdout); got != `USR1 20 {"7000/udp":{},"7001/udp":{}} {"org.example":"yes"}` {
+			t.Fatalf("inspect of the stop signal, timeout, exposed ports and annotations: %q", got)
+		}
+		start := time.Now()
+		u.MustBox(t, "stop", name)
+		if took := time.Since(start); took > 10*time.Second {
+			t.Fatalf("stop took %s: the --stop-signal did not reach the trap", took)
+		}
+		wantOut(t, u.MustBox(t, "inspect", "-f", "{{.State.ExitCode}}", name), "7")
+		if r := u.MustBox(t, "logs", name); !strings.Contains(r.Stdout, "got USR1") {
+			t.Fatalf("the container's trap did not run: %s", r)
+		}
+	})
+}
+
+// TestRunFlagsStopTimeout: with no -t, stop waits the container's
+// --stop-timeout before it kills: 1 s here, for a command that ignores
+// SIGTERM.
+func TestRunFlagsStopTimeout(t *testing.T) {
+	u := requireUser(t, Rootless, "rootless")
+	u.MustBox(t, "pull", "-q", "busybox")
+	name := "flags-stoptimeout"
+	t.Cleanup(func() { u.Box(t, "rm", "-f", name) })
+	u.MustBox(t, "run", "-d", "--name", name, "--stop-timeout", "1", "busybox", "sh", "-c", `trap '' TERM; echo ready; while :; do sleep 0.1; done`)
+	waitLogs(t, u, name, "ready")
+	start := time.Now()
+	u.MustBox(t, "stop", name)
+	if took := time.Since(start); took < time.Second || took > 8*time.Second {
+		t.Fatalf("stop of a container with --stop-timeout 1 took %s", took)
+	}
+	wantOut(t, u.MustBox(t, "inspect", "-f", "{{.State.ExitCode}}", name), "137")
+}
+
+// TestRunFlagsCIDFile: --cidfile is written with the id as the container
+// is made, refused when it exists (nothing is created then), and kept
+// after the container ends, as Docker's.
+func TestRunFlagsCIDFile(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		u.MustBox(t, "pull", "-q", "busybox")
+		cid := filepath.Join(u.Home, "flags.cid")
+		_ = os.Remove(cid)
+		t.Cleanup(func() { _ = os.Remove(cid) })
+		name := "flags-cid-" + u.Mode
+		t.Cleanup(func() { u.Box(t, "rm", "-f", name) })
+		r := u.MustBox(t, "run", "-d", "--name", name, "--cidfile", cid, "busybox", "true")
+		id := strings.TrimSpace(r.Stdout)
+		data, err := os.ReadFile(cid)
+		if err != nil || string(data) != id {
+			t.Fatalf("--cidfile holds %q (%v); want the id %q", data, err, id)
+		}
+		wantOut(t, u.MustBox(t, "inspect", "-f", "{{.HostConfig.ContainerIDFile}}", name), cid)
+		before := u.MustBox(t, "ps", "-aq").Stdout
+		r = u.Box(t, "run", "--rm", "--cidfile", cid, "busybox", "true")
+		wantRefused(t, r, "container ID file found, make sure the other container isn't running or delete "+cid)
+		if after := u.MustBox(t, "ps", "-aq").Stdout; after != before {
+			t.Fatalf("a refused --cidfile left a container: before %q, after %q", before, after)
+		}
+		if data, _ := os.ReadFile(cid); string(data) != id {
+			t.Fatalf("the refused run changed the existing cidfile to %q", data)
+		}
+		// A run that fails before the container exists leaves no file.
+		other := filepath.Join(u.Home, "flags-fail.cid")
+		t.Cleanup(func() { _ = os.Remove(other) })
+		u.Box(t, "run", "--rm", "--cidfile", other, "--pull", "never", "no-such-image-here", "true")
+		if _, err := os.Stat(other); err == nil {
+			t.Fatal("a failed run left its --cidfile behind")
+		}
+	})
+}
+
+// TestRunFlagsBadInput: malformed values and Docker flags box does not
+// have give one line, exit 125, and leave no container.
+func TestRunFlagsBadInput(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		u.MustBox(t, "pull", "-q", "busybox")
+		before := u.MustBox(t, "ps", "-aq").Stdout
+		for _, c := range []struct {
+			args []string
+			want string
+		}{
+			{[]string{"--memory", "12x"}, `invalid argument "12x" for "-m, --memory" flag`},
+			{[]string{"--cpus", "-1"}, `invalid argument "-1" for "--cpus" flag`},
+			{[]string{"--ulimit", "nofile=10:5"}, "ulimit soft limit must be less than or equal to hard limit: 10 > 5"},
+			{[]string{"--ulimit", "nofile=100000000"}, "above your own hard limit for nofile"},
+			{[]string{"--sysctl", "kernel.foo=1"}, "sysctl 'kernel.foo' is not allowed"},
+			{[]string{"--sysctl", "net.ipv4.ip_forward=1", "--network", "host"}, `sysctl "net.ipv4.ip_forward" not allowed with --network host`},
+			{[]string{"--gpus", "all"}, "box run does not support --gpus"},
+			{[]string{"--runtime", "crun"}, "unknown or invalid runtime name: crun"},
+			{[]string{"--pid", "bogus"}, `invalid argument "bogus" for "--pid" flag`},
+			{[]string{"--stop-signal", "NOPE"}, "invalid --stop-signal: invalid signal: NOPE"},
+			{[]string{"--expose", "80/xyz"}, "invalid proto: xyz"},
+		} {
+			r := u.Box(t, append(append([]string{"run", "--rm"}, c.args...), "busybox", "true")...)
+			wantRefused(t, r, c.want)
+		}
+		r := u.Box(t, "create", "--gpus", "all", "busybox", "true")
+		wantRefused(t, r, "box create does not support --gpus")
+		if after := u.MustBox(t, "ps", "-aq").Stdout; after != before {
+			t.Fatalf("refused runs left containers: before %q, after %q", before, after)
+		}
+	})
+}
+
+// TestRunFlagsResourcesRoot: as root the limits reach the container's
+// cgroup (cgroup v1 here: memory.limit_in_bytes, pids.max,
+// cpu.cfs_quota_us) and show in inspect; a fork bomb is capped by
+// --pids-limit.
+func TestRunFlagsResourcesRoot(t *testing.T) {
+	u := requireRoot(t)
+	u.MustBox(t, "pull", "-q", "busybox")
+	name := "flags-res-root"
+	t.Cleanup(func() { u.Box(t, "rm", "-f", name) })
+	r := u.MustBox(t, "run", "--name", name, "-m", "64m", "--pids-limit", "20", "--cpus", "0.5", "--cpu-shares", "512", "busybox", "sh", "-c",
+		`if [ -e /sys/fs/cgroup/cgroup.controllers ]; then cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max; cut -d' ' -f1 /sys/fs/cgroup/cpu.max; else
+		cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/cpu/cpu.cfs_quota_us; fi`)
+	if got := strings.Fields(r.Stdout); strings.Join(got, " ") != "67108864 20 50000" {
+		t.Fatalf("the container's cgroup limits: %q; want 64 MiB, 20 pids, 50000 us of 100000", got)
+	}
+	wantOut(t, u.MustBox(t, "inspect", "-f", "{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}} {{.HostConfig.PidsLimit}} {{.HostConfig.NanoCpus}} {{.HostConfig.CpuShares}}", name),
+		"67108864 134217728 20 500000000 512")
+
+	// More processes than --pids-limit allows cannot be made.
+	r = u.Box(t, "run", "--rm", "--pids-limit", "10", "busybox", "sh", "-c",
+		`n=0; while [ $n -lt 30 ]; do sleep 5 & n=$((n+1)); done 2>/dev/null; ps | grep -c 'sleep 5'`)
+	if n, err := strconv.Atoi(strings.TrimSpace(r.Stdout)); err != nil || n >= 10 {
+		t.Fatalf("--pids-limit 10 let %q sleeps run: %s", r.Stdout, r)
+	}
+}
+
+// TestRunFlagsResourcesRootless: a rootless run with limits on this
+// machine (cgroup v1: nothing delegated) goes ahead with exactly one
+// warning that says why and how to enable limits; inspect still shows
+// what was asked for.
+func TestRunFlagsResourcesRootless(t *testing.T) {
+	u := requireUser(t, Rootless, "rootless")
+	u.MustBox(t, "pull", "-q", "busybox")
+	name := "flags-res-rootless"
+	t.Cleanup(func() { u.Box(t, "rm", "-f", name) })
+	r := u.Box(t, "run", "--name", name, "-m", "64m", "--pids-limit", "20", "busybox", "echo", "ran")
+	if r.Code != 0 || r.Stdout != "ran\n" {
+		t.Fatalf("a rootless run with limits did not run: %s", r)
+	}
+	var warnings []string
+	for _, l := range strings.Split(r.Stderr, "\n") {
+		if strings.HasPrefix(l, "WARNING:") {
+			warnings = append(warnings, l)
+		}
+	}
+	if v1 := cgroupV1(); v1 && (len(warnings) != 1 || !strings.Contains(warnings[0], "resource limits are ignored") || !strings.Contains(warnings[0], "cgroup v2")) {
+		t.Fatalf("want exactly one warning saying limits are ignored and how to enable them, got %q", warnings)
+	}
+	wantOut(t, u.MustBox(t, "inspect", "-f", "{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}}", name), "67108864 20")
+}
+
+// TestRunFlagsNamespaces: --pid host sees the host's processes (root);
+// --pid container:NAME sees the other container's; --uts host keeps the
+// host's name.
+func TestRunFlagsNamespaces(t *testing.T) {
+	u := requireRoot(t)
+	u.MustBox(t, "pull", "-q", "busybox")
+	r := u.MustBox(t, "run", "--rm", "--pid", "host", "busybox", "sh", "-c", "cat /proc/1/comm; ls -d /proc/[0-9]* | wc -l")
+	lines := strings.Fields(r.Stdout)
+	host1, _ := os.ReadFile("/proc/1/comm")
+	if len(lines) != 2 || lines[0] != strings.TrimSpace(string(host1)) {
+		t.Fatalf("--pid host: PID 1 is %q, want the host's %q", r.Stdout, host1)
+	}
+	if n, _ := strconv.Atoi(lines[1]); n < 5 {
+		t.Fatalf("--pid host sees %d processes", n)
+	}
+	wantOut(t, u.MustBox(t, "run", "--rm", "--uts", "host", "busybox", "hostname"), hostname(t))
+
+	name := "flags-pid-owner"
+	t.Cleanup(func() { u.Box(t, "rm", "-f", name) })
+	u.MustBox(t, "run", "-d", "--name", name, "busybox", "sh", "-c", "echo ready; exec sleep 300")
+	waitLogs(t, u, name, "ready")
+	r = u.MustBox(t, "run", "--rm", "--pid", "container:"+name, "busybox", "ps", "-o", "comm")
+	if !strings.Contains(r.Stdout, "sleep") {
+		t.Fatalf("--pid container:%s does not see its sleep: %s", name, r)
+	}
+}
+
+func hostname(t *testing.T) string {
+	h, err := os.Hostname()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func cgroupV1() bool {
+	_, err := os.Stat("/sys/fs/cgroup/cgroup.controllers")
+	return err != nil
+}
+
+// waitLogs waits until the container's log holds want.
+func waitLogs(t *testing.T, u *User, name, want string) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if strings.Contains(u.Box(t, "logs", name).Stdout, want) {
+			return
+		}
+	}
+	t.Fatalf("container %s never logged %q", name, want)
+}
+
+// wantRefused checks a box failure: exit 125 and one line on stderr
+// (beyond box's own rootless warnings) holding want.
+func wantRefused(t *testing.T, r Result, want string) {
+	t.Helper()
+	msg := strings.TrimSpace(withoutWarnings(r.Stderr))
+	if r.Code != 125 || strings.Count(msg, "\n") != 0 || !strings.Contains(msg, want) {
+		t.Errorf("want exit 125 and one line about %q, got %s", want, r)
+	}
+}

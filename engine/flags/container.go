@@ -1,0 +1,363 @@
+package flags
+
+import (
+	"fmt"
+	"math"
+	"math/big"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/docker/go-connections/nat"
+	"github.com/docker/go-units"
+	"golang.org/x/sys/unix"
+)
+
+// Ulimit is one --ulimit: a resource by Docker's name ("nofile") and
+// its soft and hard limits. Its JSON is Docker's HostConfig.Ulimits
+// entry.
+type Ulimit struct {
+	Name string `json:"Name"`
+	Hard int64  `json:"Hard"`
+	Soft int64  `json:"Soft"`
+}
+
+// ParseUlimits reads --ulimit NAME=SOFT[:HARD] (HARD defaults to SOFT;
+// -1 is unlimited), with Docker's (go-units') names and words. A later
+// flag for the same resource replaces an earlier one, as in Docker.
+func ParseUlimits(specs []string) ([]Ulimit, error) {
+	byName := map[string]Ulimit{}
+	for _, s := range specs {
+		u, err := units.ParseUlimit(s)
+		if err != nil {
+			return nil, &UsageError{Msg: fmt.Sprintf("invalid argument %q for \"--ulimit\" flag: %v", s, err)}
+		}
+		byName[u.Name] = Ulimit{Name: u.Name, Hard: u.Hard, Soft: u.Soft}
+	}
+	if len(byName) == 0 {
+		return nil, nil
+	}
+	names := make([]string, 0, len(byName))
+	for n := range byName {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	out := make([]Ulimit, 0, len(names))
+	for _, n := range names {
+		out = append(out, byName[n])
+	}
+	return out, nil
+}
+
+// RlimitType is u's resource as the OCI spec names it (RLIMIT_NOFILE).
+func (u Ulimit) RlimitType() string { return "RLIMIT_" + strings.ToUpper(u.Name) }
+
+// Resource is u's resource number for getrlimit(2).
+func (u Ulimit) Resource() int {
+	return map[string]int{
+		"as": unix.RLIMIT_AS, "core": unix.RLIMIT_CORE, "cpu": unix.RLIMIT_CPU, "data": unix.RLIMIT_DATA,
+		"fsize": unix.RLIMIT_FSIZE, "locks": unix.RLIMIT_LOCKS, "memlock": unix.RLIMIT_MEMLOCK,
+		"msgqueue": unix.RLIMIT_MSGQUEUE, "nice": unix.RLIMIT_NICE, "nofile": unix.RLIMIT_NOFILE,
+		"nproc": unix.RLIMIT_NPROC, "rss": unix.RLIMIT_RSS, "rtprio": unix.RLIMIT_RTPRIO,
+		"rttime": unix.RLIMIT_RTTIME, "sigpending": unix.RLIMIT_SIGPENDING, "stack": unix.RLIMIT_STACK,
+	}[u.Name]
+}
+
+// Given is u as Docker prints it: NAME=SOFT:HARD.
+func (u Ulimit) Given() string { return fmt.Sprintf("%s=%d:%d", u.Name, u.Soft, u.Hard) }
+
+// namespacedSysctls are the sysctls outside net.* and fs.mqueue.* that
+// a container's own namespaces hold: Docker's list (IPC namespace).
+var namespacedSysctls = map[string]bool{
+	"kernel.msgmax": true, "kernel.msgmnb": true, "kernel.msgmni": true, "kernel.sem": true,
+	"kernel.shmall": true, "kernel.shmmax": true, "kernel.shmmni": true, "kernel.shm_rmid_forced": true,
+}
+
+// ParseSysctls reads --sysctl KEY=VALUE, allowing only the sysctls a
+// container's namespaces hold, as Docker does: net.*, fs.mqueue.* and
+// the IPC kernel.* ones. Whether a net.* one fits the network mode is
+// the engine's to check (IsNetSysctl).
+func ParseSysctls(specs []string) (map[string]string, error) {
+	if len(specs) == 0 {
+		return nil, nil
+	}
+	out := map[string]string{}
+	for _, s := range specs {
+		k, v, ok := strings.Cut(s, "=")
+		if !ok || k == "" {
+			return nil, &UsageError{Msg: fmt.Sprintf("invalid argument %q for \"--sysctl\" flag: want KEY=VALUE", s)}
+		}
+		if !namespacedSysctls[k] && !strings.HasPrefix(k, "net.") && !strings.HasPrefix(k, "fs.mqueue.") {
+			return nil, &UsageError{Msg: fmt.Sprintf("invalid argument %q for \"--sysctl\" flag: sysctl '%s' is not allowed: only net.*, fs.mqueue.* and kernel.{msgmax,msgmnb,msgmni,sem,shmall,shmmax,shmmni,shm_rmid_forced} are namespaced", s, k)}
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+// IsNetSysctl says whether a sysctl lives in the network namespace.
+func IsNetSysctl(k string) bool { return strings.HasPrefix(k, "net.") }
+
+// IsIPCSysctl says whether a sysctl lives in the IPC namespace.
+func IsIPCSysctl(k string) bool { return !IsNetSysctl(k) }
+
+// ParseBytes reads a size as Docker's --memory, --shm-size and the like
+// take it: a number with an optional unit b, k, m, g, t or p (any case,
+// "mb" as "m"), in powers of 1024. flag names the flag for the message.
+func ParseBytes(flag, s string) (int64, error) {
+	n, err := units.RAMInBytes(s)
+	if err != nil {
+		return 0, &UsageError{Msg: fmt.Sprintf("invalid argument %q for %q flag: %v", s, flag, err)}
+	}
+	return n, nil
+}
+
+// ParseSignal reads a signal as Docker takes it: "KILL", "SIGKILL" or "9".
+func ParseSignal(s string) (syscall.Signal, error) {
+	if n, err := strconv.Atoi(s); err == nil {
+		if n <= 0 || n > 64 {
+			return 0, fmt.Errorf("invalid signal: %s", s)
+		}
+		return syscall.Signal(n), nil
+	}
+	name := strings.ToUpper(s)
+	if !strings.HasPrefix(name, "SIG") {
+		name = "SIG" + name
+	}
+	if sig := unix.SignalNum(name); sig != 0 {
+		return sig, nil
+	}
+	return 0, fmt.Errorf("invalid signal: %s", s)
+}
+
+// ParseExpose reads --expose PORT[-PORT][/PROTO] into the keys of
+// Docker's Config.ExposedPorts ("80/tcp"), a range one key per port.
+func ParseExpose(specs []string) ([]string, error) {
+	var out []string
+	for _, s := range specs {
+		proto, port := nat.SplitProtoPort(s)
+		if proto != "tcp" && proto != "udp" && proto != "sctp" {
+			return nil, &UsageError{Msg: fmt.Sprintf("invalid argument %q for \"--expose\" flag: invalid proto: %s", s, proto)}
+		}
+		lo, hi, err := nat.ParsePortRangeToInt(port)
+		if err != nil || lo < 1 {
+			return nil, &UsageError{Msg: fmt.Sprintf("invalid range format for --expose: %s", s)}
+		}
+		for p := lo; p <= hi; p++ {
+			out = append(out, fmt.Sprintf("%d/%s", p, proto))
+		}
+	}
+	return out, nil
+}
+
+// ParseAnnotations reads --annotation KEY=VALUE.
+func ParseAnnotations(specs []string) (map[string]string, error) {
+	if len(specs) == 0 {
+		return nil, nil
+	}
+	out := map[string]string{}
+	for _, s := range specs {
+		k, v, ok := strings.Cut(s, "=")
+		if !ok || k == "" {
+			return nil, &UsageError{Msg: fmt.Sprintf("invalid argument %q for \"--annotation\" flag: want KEY=VALUE", s)}
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+// NamespaceMode is --pid, --ipc, --uts or --cgroupns: "" for the
+// container's own namespace, "host" for the host's, or another
+// container's (Container names it).
+type NamespaceMode struct {
+	Mode      string `json:"mode,omitempty"` // "", "host", "container", "private", "shareable"
+	Container string `json:"container,omitempty"`
+}
+
+// String is the mode as Docker's inspect shows it.
+func (m NamespaceMode) String() string {
+	if m.Mode == "container" {
+		return "container:" + m.Container
+	}
+	return m.Mode
+}
+
+// Host says the namespace is the host's.
+func (m NamespaceMode) Host() bool { return m.Mode == "host" }
+
+// ParseNamespaceMode reads --pid, --ipc or --uts (flag names which):
+// host, container:NAME, and for --ipc private, shareable and none too
+// (box's IPC namespaces are all private: shareable is private that
+// others may join, none is private without /dev/shm in Docker, taken as
+// private here), and for --cgroupns host or private.
+func ParseNamespaceMode(flag, s string) (NamespaceMode, error) {
+	bad := func(want string) (NamespaceMode, error) {
+		return NamespaceMode{}, &UsageError{Msg: fmt.Sprintf("invalid argument %q for \"--%s\" flag: want %s", s, flag, want)}
+	}
+	if name, ok := strings.CutPrefix(s, "container:"); ok && flag != "uts" && flag != "cgroupns" {
+		if name == "" {
+			return bad("a container name after container:")
+		}
+		return NamespaceMode{Mode: "container", Container: name}, nil
+	}
+	switch flag {
+	case "ipc":
+		switch s {
+		case "", "private", "shareable", "none":
+			return NamespaceMode{Mode: s}, nil
+		case "host":
+			return NamespaceMode{Mode: s}, nil
+		}
+		return bad("host, private, shareable, none or container:NAME")
+	case "cgroupns":
+		switch s {
+		case "", "private", "host":
+			return NamespaceMode{Mode: s}, nil
+		}
+		return bad("host or private")
+	case "uts":
+		if s == "" || s == "host" {
+			return NamespaceMode{Mode: s}, nil
+		}
+		return bad("host")
+	}
+	if s == "" || s == "host" {
+		return NamespaceMode{Mode: s}, nil
+	}
+	return bad("host or container:NAME")
+}
+
+// Resources are the cgroup limits of run, create and update, in
+// Docker's units: bytes, nano-CPUs, a weight. Zero (nil for the
+// pointers) is unset. Its JSON names are Docker's HostConfig fields.
+type Resources struct {
+	Memory            int64  `json:"Memory,omitempty"`
+	MemorySwap        int64  `json:"MemorySwap,omitempty"` // -1: unlimited swap
+	MemoryReservation int64  `json:"MemoryReservation,omitempty"`
+	NanoCPUs          int64  `json:"NanoCpus,omitempty"`
+	CPUShares         int64  `json:"CpuShares,omitempty"`
+	CpusetCpus        string `json:"CpusetCpus,omitempty"`
+	CpusetMems        string `json:"CpusetMems,omitempty"`
+	PidsLimit         *int64 `json:"PidsLimit,omitempty"` // <= 0: unlimited
+	BlkioWeight       uint16 `json:"BlkioWeight,omitempty"`
+	OomKillDisable    *bool  `json:"OomKillDisable,omitempty"`
+}
+
+// Any says a limit is set.
+func (r Resources) Any() bool { return r != (Resources{}) }
+
+// ResourceFlags are the resource flags as given, "" when absent.
+type ResourceFlags struct {
+	Memory, MemorySwap, MemoryReservation, CPUs, CPUShares string
+	CpusetCpus, CpusetMems, PidsLimit, BlkioWeight         string
+	OomKillDisable                                         bool
+}
+
+// ParseResources reads -m/--memory, --memory-swap, --memory-reservation,
+// --cpus, -c/--cpu-shares, --cpuset-cpus, --cpuset-mems, --pids-limit,
+// --blkio-weight and --oom-kill-disable with Docker's syntax and rules.
+func ParseResources(f ResourceFlags) (Resources, error) {
+	var r Resources
+	var err error
+	bytes := func(flag, v string, dst *int64) {
+		if err == nil && v != "" {
+			*dst, err = ParseBytes(flag, v)
+		}
+	}
+	bytes("-m, --memory", f.Memory, &r.Memory)
+	bytes("--memory-reservation", f.MemoryReservation, &r.MemoryReservation)
+	if f.MemorySwap == "-1" {
+		r.MemorySwap = -1
+	} else {
+		bytes("--memory-swap", f.MemorySwap, &r.MemorySwap)
+	}
+	if err != nil {
+		return Resources{}, err
+	}
+	if r.Memory != 0 && r.Memory < 6*1024*1024 {
+		return Resources{}, &UsageError{Msg: "minimum memory limit allowed is 6MB"}
+	}
+	if r.MemorySwap > 0 && r.Memory == 0 {
+		return Resources{}, &UsageError{Msg: "you should always set the memory limit when using the memory swap limit"}
+	}
+	if r.MemorySwap > 0 && r.MemorySwap < r.Memory {
+		return Resources{}, &UsageError{Msg: "minimum memoryswap limit should be larger than memory limit, see usage"}
+	}
+	if r.MemoryReservation != 0 && r.Memory != 0 && r.MemoryReservation > r.Memory {
+		return Resources{}, &UsageError{Msg: "minimum memory limit can not be less than memory reservation limit, see usage"}
+	}
+	if f.CPUs != "" {
+		if r.NanoCPUs, err = parseCPUs(f.CPUs); err != nil {
+			return Resources{}, err
+		}
+	}
+	if f.CPUShares != "" {
+		n, err := strconv.ParseInt(f.CPUShares, 10, 64)
+		if err != nil || n < 0 {
+			return Resources{}, &UsageError{Msg: fmt.Sprintf("invalid argument %q for \"-c, --cpu-shares\" flag: want a whole number of 0 or more", f.CPUShares)}
+		}
+		r.CPUShares = n
+	}
+	for _, c := range []struct{ flag, v string }{{"--cpuset-cpus", f.CpusetCpus}, {"--cpuset-mems", f.CpusetMems}} {
+		if c.v != "" && !validCpuset(c.v) {
+			return Resources{}, &UsageError{Msg: fmt.Sprintf("invalid argument %q for %q flag: want a list such as 0-3 or 0,1", c.v, c.flag)}
+		}
+	}
+	r.CpusetCpus, r.CpusetMems = f.CpusetCpus, f.CpusetMems
+	if f.PidsLimit != "" {
+		n, err := strconv.ParseInt(f.PidsLimit, 10, 64)
+		if err != nil {
+			return Resources{}, &UsageError{Msg: fmt.Sprintf("invalid argument %q for \"--pids-limit\" flag: want a whole number (0 or -1: unlimited)", f.PidsLimit)}
+		}
+		r.PidsLimit = &n
+	}
+	if f.BlkioWeight != "" {
+		n, err := strconv.ParseUint(f.BlkioWeight, 10, 16)
+		if err != nil || n != 0 && (n < 10 || n > 1000) {
+			return Resources{}, &UsageError{Msg: fmt.Sprintf("invalid argument %q for \"--blkio-weight\" flag: range of blkio weight is from 10 to 1000", f.BlkioWeight)}
+		}
+		r.BlkioWeight = uint16(n)
+	}
+	if f.OomKillDisable {
+		t := true
+		r.OomKillDisable = &t
+	}
+	return r, nil
+}
+
+// parseCPUs reads --cpus as Docker does: a decimal number of CPUs, to
+// nine places.
+func parseCPUs(s string) (int64, error) {
+	rat, ok := new(big.Rat).SetString(s)
+	if !ok {
+		return 0, &UsageError{Msg: fmt.Sprintf("invalid argument %q for \"--cpus\" flag: failed to parse %s as a rational number", s, s)}
+	}
+	nano := rat.Mul(rat, big.NewRat(1e9, 1))
+	if !nano.IsInt() {
+		return 0, &UsageError{Msg: fmt.Sprintf("invalid argument %q for \"--cpus\" flag: value is too precise", s)}
+	}
+	n := nano.Num()
+	if n.Sign() < 0 || !n.IsInt64() || n.Int64() > math.MaxInt64/2 {
+		return 0, &UsageError{Msg: fmt.Sprintf("invalid argument %q for \"--cpus\" flag: want a number of CPUs of 0 or more", s)}
+	}
+	return n.Int64(), nil
+}
+
+// validCpuset checks a cpuset list: numbers and ranges, comma-separated.
+func validCpuset(s string) bool {
+	for _, part := range strings.Split(s, ",") {
+		lo, hi, isRange := strings.Cut(part, "-")
+		a, err := strconv.ParseUint(lo, 10, 16)
+		if err != nil {
+			return false
+		}
+		if isRange {
+			b, err := strconv.ParseUint(hi, 10, 16)
+			if err != nil || b < a {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -1,0 +1,248 @@
+package engine
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+
+	"box/engine/flags"
+)
+
+// Settings are a container's options beyond its command, mounts and
+// network, typed by engine/flags. They are kept in the container's
+// record: inspect shows them and stop reads StopSignal and StopTimeout.
+type Settings struct {
+	Domainname  string            `json:"domainname,omitempty"`
+	GroupAdd    []string          `json:"group_add,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+	// Expose are Config.ExposedPorts keys ("80/tcp") added to the
+	// image's; -P publishes them too.
+	Expose []string `json:"expose,omitempty"`
+	// StopSignal is --stop-signal as given (checked); StopTimeout
+	// --stop-timeout in seconds (nil: 10, -1: wait for ever).
+	StopSignal  string         `json:"stop_signal,omitempty"`
+	StopTimeout *int           `json:"stop_timeout,omitempty"`
+	Ulimits     []flags.Ulimit `json:"ulimits,omitempty"`
+	// ShmSize is /dev/shm's size in bytes (0: 64 MiB).
+	ShmSize int64             `json:"shm_size,omitempty"`
+	Sysctls map[string]string `json:"sysctls,omitempty"`
+	// PID, IPC, UTS and Cgroupns are the namespace modes as given.
+	PID      flags.NamespaceMode `json:"pid,omitzero"`
+	IPC      flags.NamespaceMode `json:"ipc,omitzero"`
+	UTS      flags.NamespaceMode `json:"uts,omitzero"`
+	Cgroupns flags.NamespaceMode `json:"cgroupns,omitzero"`
+	// Resources are the limits asked for; CgroupParent the cgroup the
+	// container's goes under (root only).
+	Resources    flags.Resources `json:"resources,omitzero"`
+	CgroupParent string          `json:"cgroup_parent,omitempty"`
+	OOMScoreAdj  *int            `json:"oom_score_adj,omitempty"`
+	// CIDFile is --cidfile, for inspect's ContainerIDFile (the CLI
+	// writes it).
+	CIDFile string `json:"cidfile,omitempty"`
+	// Runtime is --runtime: box has only its built-in one.
+	Runtime string `json:"runtime,omitempty"`
+}
+
+// BuiltinRuntime is the name of box's one runtime (libcontainer, in
+// process), as Docker names its default.
+const BuiltinRuntime = "runc"
+
+// planSettings checks the settings against each other and the network
+// mode, finds the namespaces of containers they share, and decides the
+// container's cgroup.
+func (e *Engine) planSettings(p *runPlan) error {
+	s := p.opts.Settings
+	if s.Runtime != "" && s.Runtime != BuiltinRuntime {
+		return &UsageError{Msg: fmt.Sprintf("unknown or invalid runtime name: %s (box has only its built-in runtime, %s)", s.Runtime, BuiltinRuntime)}
+	}
+	if s.StopSignal != "" {
+		if _, err := flags.ParseSignal(s.StopSignal); err != nil {
+			return &UsageError{Msg: fmt.Sprintf("invalid --stop-signal: %v", err)}
+		}
+	}
+	if s.ShmSize < 0 {
+		return &UsageError{Msg: "SHM size can not be less than 0"}
+	}
+	if s.OOMScoreAdj != nil && (*s.OOMScoreAdj < -1000 || *s.OOMScoreAdj > 1000) {
+		return &UsageError{Msg: fmt.Sprintf("invalid value %d, range for oom score adj is [-1000, 1000]", *s.OOMScoreAdj)}
+	}
+	mode := p.opts.Network.Mode
+	for k := range s.Sysctls {
+		switch {
+		case flags.IsNetSysctl(k) && mode == flags.NetworkHost:
+			return &UsageError{Msg: fmt.Sprintf("sysctl %q not allowed with --network host: the container shares the host's network namespace", k)}
+		case flags.IsNetSysctl(k) && mode == flags.NetworkContainer:
+			return &UsageError{Msg: fmt.Sprintf("sysctl %q not allowed with --network container: the namespace is another container's", k)}
+		case flags.IsIPCSysctl(k) && s.IPC.Mode == "host":
+			return &UsageError{Msg: fmt.Sprintf("sysctl %q not allowed with --ipc host: the container shares the host's IPC namespace", k)}
+		case flags.IsIPCSysctl(k) && s.IPC.Mode == "container":
+			return &UsageError{Msg: fmt.Sprintf("sysctl %q not allowed with --ipc container: the namespace is another container's", k)}
+		}
+	}
+	if s.UTS.Host() && p.opts.Hostname != "" {
+		return &UsageError{Msg: "conflicting options: hostname and the UTS mode host"}
+	}
+	var err error
+	if p.rlimits, err = checkUlimits(s.Ulimits); err != nil {
+		return err
+	}
+	if err := e.planNamespaces(p); err != nil {
+		return err
+	}
+	if n := s.Resources.NanoCPUs; n > int64(runtime.NumCPU())*1e9 {
+		return &UsageError{Msg: fmt.Sprintf("range of CPUs is from 0.01 to %d.00, as there are only %d CPUs available", runtime.NumCPU(), runtime.NumCPU())}
+	}
+	r := s.Resources
+	if r.BlkioWeight != 0 && !e.Identity.Rootless() && !blkioWeightSupported() {
+		// Docker's words: the weight is discarded, the run goes ahead.
+		r.BlkioWeight = 0
+		if p.opts.Warn != nil {
+			p.opts.Warn("Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded.")
+		}
+	}
+	p.resources = linuxResources(r)
+	if !e.Identity.Rootless() {
+		if s.CgroupParent != "" {
+			p.cgroupsPath = "/" + trimSlashes(s.CgroupParent) + "/"
+		}
+		return nil
+	}
+	if s.CgroupParent != "" {
+		return &UsageError{Msg: "--cgroup-parent needs root: a rootless container's cgroup, when it has one, is under box's own"}
+	}
+	if p.resources != nil {
+		path, why := rootlessCgroup(s.Resources)
+		if path == "" {
+			p.resources = nil
+			if p.opts.Warn != nil {
+				p.opts.Warn(why)
+			}
+		}
+		p.cgroupsPath = path
+	}
+	return nil
+}
+
+func trimSlashes(s string) string {
+	for len(s) > 0 && s[0] == '/' {
+		s = s[1:]
+	}
+	for len(s) > 0 && s[len(s)-1] == '/' {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// planNamespaces turns --pid, --ipc, --uts and --cgroupns into the
+// namespaces the spec shares: "" for the host's, a /proc path for a
+// running container's. A rootless container joins another's namespaces
+// through that container's user namespace, which owns them.
+func (e *Engine) planNamespaces(p *runPlan) error {
+	s := p.opts.Settings
+	shared := map[specs.LinuxNamespaceType]string{}
+	for _, n := range []struct {
+		flag string
+		mode flags.NamespaceMode
+		typ  specs.LinuxNamespaceType
+	}{
+		{"pid", s.PID, specs.PIDNamespace}, {"ipc", s.IPC, specs.IPCNamespace},
+		{"uts", s.UTS, specs.UTSNamespace}, {"cgroupns", s.Cgroupns, specs.CgroupNamespace},
+	} {
+		switch n.mode.Mode {
+		case "host":
+			if e.Identity.Rootless() && n.typ != specs.PIDNamespace {
+				return &UsageError{Msg: fmt.Sprintf("--%s host needs root: a rootless container cannot join the host's %s namespace", n.flag, n.flag)}
+			}
+			shared[n.typ] = ""
+		case "container":
+			c, err := e.LookupContainer(n.mode.Container)
+			if err != nil {
+				return err
+			}
+			if c.State != Running || c.init == nil || !c.init.alive() {
+				return &UsageError{Msg: fmt.Sprintf("cannot join the %s namespace of container %s: it is not running", n.flag, n.mode.Container)}
+			}
+			ns := map[specs.LinuxNamespaceType]string{specs.PIDNamespace: "pid", specs.IPCNamespace: "ipc"}[n.typ]
+			shared[n.typ] = fmt.Sprintf("/proc/%d/ns/%s", c.init.PID, ns)
+			if e.Identity.Rootless() {
+				shared[specs.UserNamespace] = fmt.Sprintf("/proc/%d/ns/user", c.init.PID)
+			}
+		}
+	}
+	if len(shared) > 0 {
+		p.shared = shared
+	}
+	return nil
+}
+
+// exposedPorts are the image's EXPOSE keys with --expose's added, as
+// Docker's Config.ExposedPorts; nil for none.
+func exposedPorts(image map[string]struct{}, expose []string) map[string]struct{} {
+	if len(image)+len(expose) == 0 {
+		return nil
+	}
+	out := map[string]struct{}{}
+	for k := range image {
+		out[k] = struct{}{}
+	}
+	for _, k := range expose {
+		out[k] = struct{}{}
+	}
+	return out
+}
+
+// settingsInspect shows a container's settings in inspect's Config and
+// HostConfig, under Docker's names.
+func settingsInspect(rec *record, out *ContainerInspect) {
+	s := rec.Settings
+	cfg, hc := &out.Config, &out.HostConfig
+	cfg.Domainname, cfg.StopSignal, cfg.StopTimeout = s.Domainname, s.StopSignal, s.StopTimeout
+	if img := rec.ImageExposed; len(img)+len(s.Expose) > 0 {
+		cfg.ExposedPorts = exposedPorts(img, s.Expose)
+	}
+	hc.ContainerIDFile, hc.Annotations, hc.GroupAdd = s.CIDFile, s.Annotations, s.GroupAdd
+	hc.Sysctls, hc.Runtime = s.Sysctls, BuiltinRuntime
+	if s.OOMScoreAdj != nil {
+		hc.OomScoreAdj = *s.OOMScoreAdj
+	}
+	r := s.Resources
+	hc.Memory, hc.MemorySwap, hc.MemoryReservation = r.Memory, r.MemorySwap, r.MemoryReservation
+	hc.NanoCPUs, hc.CPUShares, hc.CpusetCpus, hc.CpusetMems = r.NanoCPUs, r.CPUShares, r.CpusetCpus, r.CpusetMems
+	hc.PidsLimit, hc.BlkioWeight, hc.OomKillDisable = r.PidsLimit, int(r.BlkioWeight), r.OomKillDisable
+	if r.Memory > 0 && r.MemorySwap == 0 {
+		hc.MemorySwap = 2 * r.Memory // Docker shows the swap it applied
+	}
+	hc.CgroupParent, hc.Ulimits = s.CgroupParent, s.Ulimits
+}
+
+// settingsNamespaces shows --pid, --ipc, --uts and --cgroupns as given
+// where the spec alone cannot tell (another container's namespace).
+func settingsNamespaces(s Settings, hc *HostConfig) {
+	for _, n := range []struct {
+		mode flags.NamespaceMode
+		dst  *string
+	}{{s.PID, &hc.PidMode}, {s.IPC, &hc.IpcMode}, {s.UTS, &hc.UTSMode}, {s.Cgroupns, &hc.CgroupnsMode}} {
+		if n.mode.Mode != "" {
+			*n.dst = n.mode.String()
+		}
+	}
+}
+
+// blkioWeightSupported says whether the kernel has a block I/O weight
+// (CFQ's or BFQ's) in the cgroup hierarchy box uses.
+func blkioWeightSupported() bool {
+	if cgroupVersion() == "v2" {
+		// The root has no io.weight of its own: the io controller is it.
+		b, _ := os.ReadFile("/sys/fs/cgroup/cgroup.controllers")
+		return strings.Contains(" "+string(b)+" ", " io ")
+	}
+	for _, f := range []string{"/sys/fs/cgroup/blkio/blkio.weight", "/sys/fs/cgroup/blkio/blkio.bfq.weight"} {
+		if _, err := os.Stat(f); err == nil {
+			return true
+		}
+	}
+	return false
+}
