@@ -176,7 +176,7 @@ func Generate(o Options) (*specs.Spec, error) {
 		return nil, err
 	}
 	if len(o.GroupAdd) > 0 {
-		if execUser.Sgids, err = addGroups(o.Rootfs, execUser.Sgids, o.GroupAdd); err != nil {
+		if execUser.Sgids, err = addGroups(o.Rootfs, execUser.Sgids, o.GroupAdd, o.GIDMappings); err != nil {
 			return nil, err
 		}
 	}
@@ -373,8 +373,10 @@ func resolveUser(rootfs, spec string) (*user.ExecUser, error) {
 }
 
 // addGroups adds --group-add groups to sgids: a number as it is, a
-// name looked up in the rootfs's /etc/group, as Docker does.
-func addGroups(rootfs string, sgids []int, add []string) ([]int, error) {
+// name looked up in the rootfs's /etc/group, as Docker does. A group
+// the container's user namespace cannot hold is refused (checkMapped
+// drops only the image's own memberships).
+func addGroups(rootfs string, sgids []int, add []string, gidMap []specs.LinuxIDMapping) ([]int, error) {
 	group, err := securejoin.SecureJoin(rootfs, "/etc/group")
 	if err != nil {
 		return nil, err
@@ -384,6 +386,10 @@ func addGroups(rootfs string, sgids []int, add []string) ([]int, error) {
 		return nil, &UsageError{Msg: fmt.Sprintf("--group-add: %v", err)}
 	}
 	for _, g := range gids {
+		if len(gidMap) > 0 && !idMapped(gidMap, g) {
+			return nil, &UsageError{Msg: fmt.Sprintf("--group-add: gid %d is not mapped in box's user namespace", g),
+				Fix: "give your user a subordinate id range: sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 $USER"}
+		}
 		if !slices.Contains(sgids, g) {
 			sgids = append(sgids, g)
 		}
@@ -398,14 +404,7 @@ func checkMapped(u *user.ExecUser, uids, gids []specs.LinuxIDMapping) error {
 	if len(uids) == 0 {
 		return nil
 	}
-	mapped := func(m []specs.LinuxIDMapping, id int) bool {
-		for _, r := range m {
-			if id >= int(r.ContainerID) && id < int(r.ContainerID)+int(r.Size) {
-				return true
-			}
-		}
-		return false
-	}
+	mapped := idMapped
 	if !mapped(uids, u.Uid) || !mapped(gids, u.Gid) {
 		return &UsageError{Msg: fmt.Sprintf("uid %d / gid %d is not mapped in box's user namespace", u.Uid, u.Gid),
 			Fix: "give your user a subordinate id range: sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 $USER"}
@@ -418,6 +417,16 @@ func checkMapped(u *user.ExecUser, uids, gids []specs.LinuxIDMapping) error {
 	}
 	u.Sgids = keep
 	return nil
+}
+
+// idMapped says whether id is inside one of m's ranges.
+func idMapped(m []specs.LinuxIDMapping, id int) bool {
+	for _, r := range m {
+		if id >= int(r.ContainerID) && id < int(r.ContainerID)+int(r.Size) {
+			return true
+		}
+	}
+	return false
 }
 
 // groups lists the supplementary groups: the primary group first, then
