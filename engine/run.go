@@ -453,9 +453,6 @@ func (e *Engine) prepare(plan *runPlan) (_ *prepared, err error) {
 	if c.sp, err = spec.Generate(so); err != nil {
 		return nil, err
 	}
-	if p := plan.shared[specs.UserNamespace]; p != "" {
-		c.sp.Linux.Namespaces = append(c.sp.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace, Path: p})
-	}
 	if plan.cgroupsPath != "" {
 		c.sp.Linux.CgroupsPath = plan.cgroupsPath + ctr.ID
 	}
@@ -539,11 +536,7 @@ func (e *Engine) specOptions(plan *runPlan, rootfs string, mounts []spec.Mount, 
 		Resources:   plan.resources,
 		OOMScoreAdj: opts.Settings.OOMScoreAdj,
 	}
-	if plan.shared[specs.UserNamespace] != "" {
-		// Another container's namespaces are joined through its user
-		// namespace, whose mappings come with it.
-		so.UIDMappings, so.GIDMappings = nil, nil
-	}
+
 	if opts.Entrypoint != nil {
 		so.Entrypoint = []string{}
 		if *opts.Entrypoint != "" {

@@ -138,8 +138,9 @@ func trimSlashes(s string) string {
 
 // planNamespaces turns --pid, --ipc, --uts and --cgroupns into the
 // namespaces the spec shares: "" for the host's, a /proc path for a
-// running container's. A rootless container joins another's namespaces
-// through that container's user namespace, which owns them.
+// running container's. Rootless, another container's namespaces belong
+// to its user namespace, which a later box invocation cannot open (see
+// DESIGN.md): that needs root.
 func (e *Engine) planNamespaces(p *runPlan) error {
 	s := p.opts.Settings
 	shared := map[specs.LinuxNamespaceType]string{}
@@ -158,6 +159,9 @@ func (e *Engine) planNamespaces(p *runPlan) error {
 			}
 			shared[n.typ] = ""
 		case "container":
+			if e.Identity.Rootless() {
+				return &UsageError{Msg: fmt.Sprintf("--%s container:%s needs root: a rootless container's namespaces belong to its own user namespace, which another box cannot join", n.flag, n.mode.Container)}
+			}
 			c, err := e.LookupContainer(n.mode.Container)
 			if err != nil {
 				return err
@@ -167,9 +171,6 @@ func (e *Engine) planNamespaces(p *runPlan) error {
 			}
 			ns := map[specs.LinuxNamespaceType]string{specs.PIDNamespace: "pid", specs.IPCNamespace: "ipc"}[n.typ]
 			shared[n.typ] = fmt.Sprintf("/proc/%d/ns/%s", c.init.PID, ns)
-			if e.Identity.Rootless() {
-				shared[specs.UserNamespace] = fmt.Sprintf("/proc/%d/ns/user", c.init.PID)
-			}
 		}
 	}
 	if len(shared) > 0 {

@@ -192,31 +192,37 @@ func TestRunFlagsResourcesRootless(t *testing.T) {
 	wantOut(t, u.MustBox(t, "inspect", "-f", "{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}}", name), "67108864 20")
 }
 
-// TestRunFlagsNamespaces: --pid host sees the host's processes (root);
-// --pid container:NAME sees the other container's; --uts host keeps the
-// host's name.
+// TestRunFlagsNamespaces: --pid host sees the host's processes, for
+// every user; as root --pid container:NAME sees the other container's
+// and --uts host keeps the host's name; rootless, those are refused in
+// one line (another box cannot join a rootless container's namespaces).
 func TestRunFlagsNamespaces(t *testing.T) {
-	u := requireRoot(t)
-	u.MustBox(t, "pull", "-q", "busybox")
-	r := u.MustBox(t, "run", "--rm", "--pid", "host", "busybox", "sh", "-c", "cat /proc/1/comm; ls -d /proc/[0-9]* | wc -l")
-	lines := strings.Fields(r.Stdout)
-	host1, _ := os.ReadFile("/proc/1/comm")
-	if len(lines) != 2 || lines[0] != strings.TrimSpace(string(host1)) {
-		t.Fatalf("--pid host: PID 1 is %q, want the host's %q", r.Stdout, host1)
-	}
-	if n, _ := strconv.Atoi(lines[1]); n < 5 {
-		t.Fatalf("--pid host sees %d processes", n)
-	}
-	wantOut(t, u.MustBox(t, "run", "--rm", "--uts", "host", "busybox", "hostname"), hostname(t))
-
-	name := "flags-pid-owner"
-	t.Cleanup(func() { u.Box(t, "rm", "-f", name) })
-	u.MustBox(t, "run", "-d", "--name", name, "busybox", "sh", "-c", "echo ready; exec sleep 300")
-	waitLogs(t, u, name, "ready")
-	r = u.MustBox(t, "run", "--rm", "--pid", "container:"+name, "busybox", "ps", "-o", "comm")
-	if !strings.Contains(r.Stdout, "sleep") {
-		t.Fatalf("--pid container:%s does not see its sleep: %s", name, r)
-	}
+	forEachUser(t, func(t *testing.T, u *User) {
+		u.MustBox(t, "pull", "-q", "busybox")
+		r := u.MustBox(t, "run", "--rm", "--pid", "host", "busybox", "sh", "-c", "cat /proc/1/comm; ls -d /proc/[0-9]* | wc -l")
+		lines := strings.Fields(r.Stdout)
+		host1, _ := os.ReadFile("/proc/1/comm")
+		if len(lines) != 2 || lines[0] != strings.TrimSpace(string(host1)) {
+			t.Fatalf("--pid host: PID 1 is %q, want the host's %q", r.Stdout, host1)
+		}
+		if n, _ := strconv.Atoi(lines[1]); n < 5 {
+			t.Fatalf("--pid host sees %d processes", n)
+		}
+		name := "flags-pid-owner-" + u.Mode
+		t.Cleanup(func() { u.Box(t, "rm", "-f", name) })
+		u.MustBox(t, "run", "-d", "--name", name, "busybox", "sh", "-c", "echo ready; exec sleep 300")
+		waitLogs(t, u, name, "ready")
+		if u.Mode != "root" {
+			wantRefused(t, u.Box(t, "run", "--rm", "--pid", "container:"+name, "busybox", "true"), "--pid container:"+name+" needs root")
+			wantRefused(t, u.Box(t, "run", "--rm", "--uts", "host", "busybox", "true"), "--uts host needs root")
+			return
+		}
+		wantOut(t, u.MustBox(t, "run", "--rm", "--uts", "host", "busybox", "hostname"), hostname(t))
+		r = u.MustBox(t, "run", "--rm", "--pid", "container:"+name, "busybox", "ps", "-o", "comm")
+		if !strings.Contains(r.Stdout, "sleep") {
+			t.Fatalf("--pid container:%s does not see its sleep: %s", name, r)
+		}
+	})
 }
 
 func hostname(t *testing.T) string {

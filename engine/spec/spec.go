@@ -560,14 +560,10 @@ func mounts(o Options) []specs.Mount {
 		// The host's IPC namespace goes with the host's /dev/shm, as Docker's.
 		ms[4] = specs.Mount{Destination: "/dev/shm", Type: "bind", Source: "/dev/shm", Options: []string{"rbind", "nosuid", "noexec", "nodev"}}
 	}
-	if p, shared := o.Shared[specs.PIDNamespace]; shared && o.Rootless {
+	if p, shared := o.Shared[specs.PIDNamespace]; shared && p == "" && o.Rootless {
 		// proc can be mounted only by the owner of the PID namespace; a
-		// rootless container sharing another's gets it by bind mount.
-		src := "/proc"
-		if p != "" {
-			src = strings.TrimSuffix(p, "/ns/pid") + "/root/proc"
-		}
-		ms[0] = specs.Mount{Destination: "/proc", Type: "bind", Source: src, Options: []string{"rbind", "nosuid", "noexec", "nodev"}}
+		// rootless container sharing the host's gets it by bind mount.
+		ms[0] = specs.Mount{Destination: "/proc", Type: "bind", Source: "/proc", Options: []string{"rbind", "nosuid", "noexec", "nodev"}}
 	}
 	if !o.Rootless {
 		// gid=5 is the tty group; in a user namespace it may not be mapped.
