@@ -690,6 +690,7 @@ func (e *Engine) supervise(ctx context.Context, rec *record, dir string, mio mon
 	if err != nil {
 		return st, e.startFailed(rec, dir, startedBefore, err)
 	}
+	reloadRestart(rec, dir)
 	rec.FinishedAt, rec.ExitCode, rec.Monitor, rec.Init = time.Now().UTC(), &st.ExitCode, nil, nil
 	e.networkEvent("disconnect", rec)
 	e.dieEvent(rec, st.ExitCode)

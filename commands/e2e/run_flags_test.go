@@ -261,3 +261,38 @@ func wantRefused(t *testing.T, r Result, want string) {
 		t.Errorf("want exit 125 and one line about %q, got %s", want, r)
 	}
 }
+
+// TestRunFlagsUpdate: `box update` changes the limits of a running
+// container where run applies them: as root at once, in its cgroup and
+// in inspect, and still after a restart; rootless (cgroup v1 here) the
+// limits are recorded with one warning.
+func TestRunFlagsUpdate(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		u.MustBox(t, "pull", "-q", "busybox")
+		name := "flags-update-" + u.Mode
+		t.Cleanup(func() { u.Box(t, "rm", "-f", name) })
+		u.MustBox(t, "run", "-d", "--name", name, "busybox", "sleep", "300")
+		r := u.MustBox(t, "update", "-m", "96m", "--pids-limit", "40", name)
+		wantOut(t, r, name)
+		wantOut(t, u.MustBox(t, "inspect", "-f", "{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}}", name), "100663296 40")
+		if u.Mode != "root" {
+			if v1 := cgroupV1(); v1 && strings.Count(r.Stderr, "WARNING: resource limits are ignored") != 1 {
+				t.Fatalf("a rootless update of limits on cgroup v1: want one warning, got %s", r)
+			}
+			return
+		}
+		read := `cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max`
+		if !cgroupV1() {
+			read = `cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max`
+		}
+		if got := strings.Fields(u.MustBox(t, "exec", name, "sh", "-c", read).Stdout); strings.Join(got, " ") != "100663296 40" {
+			t.Fatalf("after update the running container's cgroup has %q", got)
+		}
+		u.MustBox(t, "stop", "-t", "0", name)
+		u.MustBox(t, "update", "--pids-limit", "41", name)
+		u.MustBox(t, "start", name)
+		if got := strings.Fields(u.MustBox(t, "exec", name, "sh", "-c", read).Stdout); strings.Join(got, " ") != "100663296 41" {
+			t.Fatalf("after update of the stopped container and a start its cgroup has %q", got)
+		}
+	})
+}

@@ -1,0 +1,51 @@
+package engine
+
+import (
+	"strings"
+	"testing"
+
+	"box/engine/flags"
+)
+
+// TestLinuxResources: Docker's units become the runtime spec's, which
+// libcontainer writes to cgroup v1 files or converts for v2 (memory.max,
+// memory.swap.max, cpu.max, cpu.weight, pids.max, io.weight).
+func TestLinuxResources(t *testing.T) {
+	if linuxResources(flags.Resources{}) != nil {
+		t.Fatal("no limits must give no resources")
+	}
+	pids, zero, yes := int64(50), int64(0), true
+	lr := linuxResources(flags.Resources{
+		Memory: 64 << 20, MemoryReservation: 32 << 20, NanoCPUs: 1500000000, CPUShares: 512,
+		CpusetCpus: "0", PidsLimit: &pids, BlkioWeight: 300, OomKillDisable: &yes,
+	})
+	switch {
+	case *lr.Memory.Limit != 64<<20 || *lr.Memory.Swap != 128<<20 || *lr.Memory.Reservation != 32<<20 || !*lr.Memory.DisableOOMKiller:
+		t.Errorf("memory: %+v (want Docker's default swap: twice the memory)", lr.Memory)
+	case *lr.CPU.Quota != 150000 || *lr.CPU.Period != 100000 || *lr.CPU.Shares != 512 || lr.CPU.Cpus != "0":
+		t.Errorf("cpu: %+v", lr.CPU)
+	case *lr.Pids.Limit != 50 || *lr.BlockIO.Weight != 300:
+		t.Errorf("pids %d, blkio %d", *lr.Pids.Limit, *lr.BlockIO.Weight)
+	}
+	unlimited := linuxResources(flags.Resources{Memory: 64 << 20, MemorySwap: -1, PidsLimit: &zero})
+	if *unlimited.Memory.Swap != -1 || *unlimited.Pids.Limit != -1 {
+		t.Errorf("--memory-swap -1 and --pids-limit 0: swap %d, pids %d; want -1, -1", *unlimited.Memory.Swap, *unlimited.Pids.Limit)
+	}
+	if got := strings.Join(neededControllers(flags.Resources{Memory: 1, NanoCPUs: 1, PidsLimit: &pids}), ","); got != "memory,cpu,pids" {
+		t.Errorf("controllers for memory, cpus, pids: %s", got)
+	}
+}
+
+// TestMergeResources: update replaces only what it sets and checks the
+// result as a whole.
+func TestMergeResources(t *testing.T) {
+	pids := int64(9)
+	cur := flags.Resources{Memory: 64 << 20, MemorySwap: 128 << 20, CPUShares: 100}
+	got, err := mergeResources(cur, flags.Resources{PidsLimit: &pids, CPUShares: 200})
+	if err != nil || got.Memory != 64<<20 || got.MemorySwap != 128<<20 || got.CPUShares != 200 || *got.PidsLimit != 9 {
+		t.Errorf("merge = %+v, %v", got, err)
+	}
+	if _, err := mergeResources(cur, flags.Resources{Memory: 256 << 20}); err == nil || !strings.Contains(err.Error(), "memoryswap") {
+		t.Errorf("memory above the set swap limit: %v", err)
+	}
+}
