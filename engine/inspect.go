@@ -270,7 +270,7 @@ func (e *Engine) InspectContainer(nameOrID string) (*ContainerInspect, error) {
 		Image: "sha256:" + c.ImageID, Name: "/" + c.Name, Driver: e.Store.Driver(), Platform: "linux",
 		State: ContainerState{
 			Status: string(c.State), Running: c.State == Running || c.State == Restarting,
-			Restarting: c.State == Restarting, Pid: c.Pid, ExitCode: c.ExitCode, Error: rec.Error,
+			Restarting: c.State == Restarting, Pid: c.Pid, ExitCode: c.ExitCode, Error: rec.Error, OOMKilled: rec.OOMKilled,
 			StartedAt: dockerTime(c.StartedAt), FinishedAt: dockerTime(c.FinishedAt),
 			Health: c.Health,
 		},

@@ -26,6 +26,8 @@ type record struct {
 	StartedAt  time.Time `json:"started_at,omitzero"`
 	FinishedAt time.Time `json:"finished_at,omitzero"`
 	ExitCode   *int      `json:"exit_code,omitempty"`
+	// OOMKilled: the kernel's OOM killer ended the last run.
+	OOMKilled bool `json:"oom_killed,omitempty"`
 	// Error is why the last start failed, for inspect's State.Error.
 	Error string `json:"error,omitempty"`
 	// Monitor names the process that owns the running container and Init

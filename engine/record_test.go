@@ -21,7 +21,7 @@ func fullRecord() *record {
 	return &record{
 		ID: strings.Repeat("ab", 32), Name: "web", Image: "alpine", ImageID: "sha256:" + strings.Repeat("c", 64),
 		Created: at, Path: "sh", Args: []string{"-c", "true"}, StartedAt: at.Add(time.Second), FinishedAt: at.Add(2 * time.Second),
-		ExitCode: &code, Error: "boom", Monitor: &processID{PID: 10, Start: 20}, Init: &processID{PID: 11, Start: 21},
+		ExitCode: &code, OOMKilled: true, Error: "boom", Monitor: &processID{PID: 10, Start: 20}, Init: &processID{PID: 11, Start: 21},
 		Remove: true, BuildStep: true, Labels: map[string]string{"a": "b"}, Entrypoint: []string{"/init"}, Cmd: []string{"run"},
 		User: "1:1", Interactive: true, NetworkMode: "bridge",
 		Ports:      []network.Port{{HostIP: "127.0.0.1", HostPort: 8080, ContainerPort: 80, Proto: "tcp"}},

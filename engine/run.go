@@ -652,7 +652,7 @@ func (e *Engine) supervise(ctx context.Context, rec *record, dir string, mio mon
 	mio.Started = func(r *monitor.Running) {
 		holder.release()
 		rec.StartedAt, rec.Monitor, rec.Init = time.Now().UTC(), currentProcess(), processOf(r.Pid)
-		rec.ExitCode, rec.FinishedAt, rec.Restarting, rec.Error = nil, time.Time{}, false, ""
+		rec.ExitCode, rec.FinishedAt, rec.Restarting, rec.Error, rec.OOMKilled = nil, time.Time{}, false, "", false
 		_ = rec.save(dir)
 		e.recordEvent("start", rec)
 		e.networkEvent("connect", rec)
@@ -692,6 +692,7 @@ func (e *Engine) supervise(ctx context.Context, rec *record, dir string, mio mon
 	}
 	reloadRestart(rec, dir)
 	rec.FinishedAt, rec.ExitCode, rec.Monitor, rec.Init = time.Now().UTC(), &st.ExitCode, nil, nil
+	rec.OOMKilled = st.OOMKilled
 	e.networkEvent("disconnect", rec)
 	e.dieEvent(rec, st.ExitCode)
 	if restart != nil && restart(st.ExitCode) {

@@ -162,9 +162,21 @@ func TestRunFlagsResourcesRoot(t *testing.T) {
 	r = u.MustBox(t, "run", "--rm", "--pids-limit", "10", "busybox", "sh", "-c",
 		`sh -c 'i=0; while [ $i -lt 30 ]; do sleep 5 & i=$((i+1)); done' 2>/dev/null; read n < /sys/fs/cgroup/pids/pids.current; echo $n; read m < /sys/fs/cgroup/pids/pids.events; echo $m`)
 	f := strings.Fields(r.Stdout)
-	if n, err := strconv.Atoi(f[0]); err != nil || n > 10 || len(f) != 3 || f[2] == "0" {
+	if len(f) != 3 || f[2] == "0" {
 		t.Fatalf("--pids-limit 10 did not cap a fork loop: %s", r)
 	}
+	if n, err := strconv.Atoi(f[0]); err != nil || n > 10 {
+		t.Fatalf("--pids-limit 10 let %s processes run", f[0])
+	}
+
+	// An allocation over --memory is killed: 137, and OOMKilled in inspect.
+	oom := "flags-oom-root"
+	t.Cleanup(func() { u.Box(t, "rm", "-f", oom) })
+	r = u.Box(t, "run", "--name", oom, "-m", "16m", "--memory-swap", "16m", "busybox", "sh", "-c", `x=$(head -c 100000000 /dev/zero | tr '\0' a); echo survived`)
+	if r.Code != 137 || strings.Contains(r.Stdout, "survived") {
+		t.Fatalf("a 100 MB allocation under -m 16m: want exit 137, got %s", r)
+	}
+	wantOut(t, u.MustBox(t, "inspect", "-f", "{{.State.OOMKilled}} {{.State.ExitCode}}", oom), "true 137")
 }
 
 // TestRunFlagsResourcesRootless: a rootless run with limits on this

@@ -13,6 +13,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -57,6 +59,8 @@ type Config struct {
 type Status struct {
 	ExitCode int // 128+N when killed by signal N
 	Signal   syscall.Signal
+	// OOMKilled: the kernel killed it for going over its memory limit.
+	OOMKilled bool
 }
 
 // StartError is a container that could not be started at all.
@@ -85,7 +89,42 @@ func Run(ctx context.Context, cfg Config) (Status, error) {
 	if cfg.Started != nil {
 		started = func(pid int, tty *ttyRelay) { cfg.Started(&Running{Pid: pid, ctr: ctr, tty: tty}) }
 	}
-	return runProcess(ctx, ctr, p, cfg.Spec.Process.Terminal, cfg.Stdin, cfg.Stdout, cfg.Stderr, cfg.Ready, started, cfg.Exited)
+	st, err := runProcess(ctx, ctr, p, cfg.Spec.Process.Terminal, cfg.Stdin, cfg.Stdout, cfg.Stderr, cfg.Ready, started, cfg.Exited)
+	if err == nil && st.Signal == unix.SIGKILL {
+		st.OOMKilled = oomKilled(ctr)
+	}
+	return st, err
+}
+
+// oomKilled says whether the kernel's OOM killer killed a process of
+// the container's cgroup (its memory limit was reached), as Docker's
+// State.OOMKilled: cgroup v1's memory.oom_control or v2's memory.events
+// count the kills. A container without a cgroup of its own says no.
+func oomKilled(ctr *libcontainer.Container) bool {
+	st, err := ctr.State()
+	if err != nil {
+		return false
+	}
+	// A hybrid layout has both: v1's memory and a v2 tree without it.
+	var files []string
+	if p, ok := st.CgroupPaths["memory"]; ok {
+		files = append(files, filepath.Join(p, "memory.oom_control"))
+	}
+	if p, ok := st.CgroupPaths[""]; ok {
+		files = append(files, filepath.Join(p, "memory.events"))
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if n, ok := strings.CutPrefix(line, "oom_kill "); ok && strings.TrimSpace(n) != "0" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // start creates the container with its init p and starts p's command
