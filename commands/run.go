@@ -128,7 +128,28 @@ func runRun(c *cli.Context) error {
 	}
 	defer cid.Close()
 	opts.Created = cid.Write
-	id, err := e.Run(c.Context, opts, engine.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
+	stdio := engine.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}
+	inA, outA, errA, err := attachStreams(c)
+	if err != nil {
+		return &runFailure{err}
+	}
+	if !outA || !errA {
+		devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+		if err != nil {
+			return &runFailure{err}
+		}
+		defer devnull.Close()
+		if !outA {
+			stdio.Stdout = devnull
+		}
+		if !errA {
+			stdio.Stderr = devnull
+		}
+	}
+	if inA && len(c.StringSlice("attach")) > 0 {
+		opts.Interactive = true // Docker: -a stdin keeps it open
+	}
+	id, err := e.Run(c.Context, opts, stdio)
 	if err != nil {
 		return &runFailure{err}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -15,6 +16,7 @@ import (
 // settingsFlags are run's and create's flags for engine.Settings.
 func settingsFlags() []cli.Flag {
 	return append([]cli.Flag{
+		&cli.StringSliceFlag{Name: "attach", Aliases: []string{"a"}, Usage: "attach to STDIN, STDOUT or STDERR"},
 		&cli.StringFlag{Name: "cidfile", Usage: "write the container ID to the file"},
 		&cli.StringFlag{Name: "stop-signal", Usage: "signal to stop the container (default: the image's StopSignal, else SIGTERM)"},
 		&cli.IntFlag{Name: "stop-timeout", Usage: "timeout (in seconds) to stop a container (default 10)"},
@@ -60,7 +62,7 @@ var unsupportedRunFlags = map[string]bool{
 	"blkio-weight-device": false, "cpu-period": false, "cpu-quota": false, "cpu-rt-period": false,
 	"cpu-rt-runtime": false, "cpu-count": false, "cpu-percent": false, "kernel-memory": false,
 	"memory-swappiness": false, "userns": false, "uidmap": false, "gidmap": false, "link": false,
-	"link-local-ip": false, "ip6": false, "mac-address": false, "attach": false, "sig-proxy": true,
+	"link-local-ip": false, "ip6": false, "mac-address": false, "sig-proxy": true,
 	"detach-keys": false, "isolation": false, "volume-driver": false, "storage-opt": false,
 	"io-maxbandwidth": false, "io-maxiops": false, "disable-content-trust": true, "use-api-socket": true,
 }
@@ -74,8 +76,6 @@ func unsupportedFlags(names map[string]bool) []cli.Flag {
 		switch {
 		case isBool:
 			f = &cli.BoolFlag{Name: name, Hidden: true}
-		case name == "attach":
-			f = &cli.StringSliceFlag{Name: name, Aliases: []string{"a"}, Hidden: true}
 		default:
 			f = &cli.StringSliceFlag{Name: name, Hidden: true}
 		}
@@ -205,4 +205,30 @@ func (c *cidFile) Close() {
 	if !c.written {
 		_ = os.Remove(c.path)
 	}
+}
+
+// attachStreams reads -a/--attach: the streams a foreground run passes
+// on (the others still reach the container's log), as Docker's. None
+// given is all of them.
+func attachStreams(c *cli.Context) (stdin, stdout, stderr bool, err error) {
+	given := c.StringSlice("attach")
+	if len(given) == 0 {
+		return true, true, true, nil
+	}
+	if c.Bool("detach") {
+		return false, false, false, usageErrorf("conflicting options: cannot specify both --attach and --detach")
+	}
+	for _, s := range given {
+		switch strings.ToLower(s) {
+		case "stdin":
+			stdin = true
+		case "stdout":
+			stdout = true
+		case "stderr":
+			stderr = true
+		default:
+			return false, false, false, usageErrorf("invalid argument %q for \"-a, --attach\" flag: valid streams are STDIN, STDOUT and STDERR", s)
+		}
+	}
+	return stdin, stdout, stderr, nil
 }

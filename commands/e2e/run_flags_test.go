@@ -308,3 +308,22 @@ func TestRunFlagsUpdate(t *testing.T) {
 		}
 	})
 }
+
+// TestRunFlagsAttach: -a picks the streams a foreground run passes on;
+// -a with -d is refused, as Docker does.
+func TestRunFlagsAttach(t *testing.T) {
+	u := requireUser(t, Rootless, "rootless")
+	u.MustBox(t, "pull", "-q", "busybox")
+	r := u.MustBox(t, "run", "--rm", "-a", "stdout", "busybox", "sh", "-c", "echo out; echo err >&2")
+	if r.Stdout != "out\n" || strings.Contains(r.Stderr, "err") {
+		t.Fatalf("-a stdout: %s", r)
+	}
+	r = u.MustBox(t, "run", "--rm", "-a", "STDERR", "busybox", "sh", "-c", "echo out; echo err >&2")
+	if r.Stdout != "" || !strings.Contains(r.Stderr, "err") {
+		t.Fatalf("-a STDERR: %s", r)
+	}
+	r = u.BoxIn(t, "piped\n", "run", "--rm", "-a", "stdin", "-a", "stdout", "busybox", "cat")
+	wantOut(t, r, "piped")
+	wantRefused(t, u.Box(t, "run", "-d", "-a", "stdout", "busybox", "true"), "conflicting options: cannot specify both --attach and --detach")
+	wantRefused(t, u.Box(t, "run", "-a", "bogus", "busybox", "true"), "valid streams are STDIN, STDOUT and STDERR")
+}
