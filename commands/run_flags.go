@@ -33,6 +33,7 @@ func settingsFlags() []cli.Flag {
 		&cli.StringFlag{Name: "cgroupns", Usage: "cgroup namespace to use (host, private)"},
 		&cli.StringFlag{Name: "cgroup-parent", Usage: "optional parent cgroup for the container (root only)"},
 		&cli.IntFlag{Name: "oom-score-adj", Usage: "tune host's OOM preferences (-1000 to 1000)"},
+		&cli.StringSliceFlag{Name: "device", Usage: "add a host device to the container (HOST[:CONTAINER][:PERMISSIONS]; rootless: bind-mounted, you must be able to open it)"},
 		&cli.StringFlag{Name: "runtime", Usage: "runtime to use for this container (box has only its built-in one, runc)"},
 	}, resourceFlags()...)
 }
@@ -57,7 +58,7 @@ func resourceFlags() []cli.Flag {
 // have: each is refused by name, in one line, rather than as a flag
 // urfave does not know. Bool flags take no value.
 var unsupportedRunFlags = map[string]bool{
-	"gpus": false, "device": false, "device-cgroup-rule": false, "device-read-bps": false,
+	"gpus": false, "device-cgroup-rule": false, "device-read-bps": false,
 	"device-write-bps": false, "device-read-iops": false, "device-write-iops": false,
 	"blkio-weight-device": false, "cpu-period": false, "cpu-quota": false, "cpu-rt-period": false,
 	"cpu-rt-runtime": false, "cpu-count": false, "cpu-percent": false, "kernel-memory": false,
@@ -132,6 +133,9 @@ func runSettings(c *cli.Context) (engine.Settings, error) {
 		if s.ShmSize, err = flags.ParseBytes("--shm-size", v); err != nil {
 			return s, err
 		}
+	}
+	if s.Devices, err = flags.ParseDevices(c.StringSlice("device")); err != nil {
+		return s, err
 	}
 	if s.Sysctls, err = flags.ParseSysctls(c.StringSlice("sysctl")); err != nil {
 		return s, err

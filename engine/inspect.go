@@ -157,7 +157,7 @@ type DockerResources struct {
 	CPURealtimeRuntime   int64          `json:"CpuRealtimeRuntime"`
 	CpusetCpus           string         `json:"CpusetCpus"`
 	CpusetMems           string         `json:"CpusetMems"`
-	Devices              []any          `json:"Devices"`
+	Devices              []flags.Device `json:"Devices"`
 	DeviceCgroupRules    []string       `json:"DeviceCgroupRules"`
 	DeviceRequests       []any          `json:"DeviceRequests"`
 	MemoryReservation    int64          `json:"MemoryReservation"`

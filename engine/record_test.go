@@ -41,6 +41,7 @@ func fullRecord() *record {
 			IPC: flags.NamespaceMode{Mode: "container", Container: "db"}, UTS: flags.NamespaceMode{Mode: "host"},
 			Cgroupns: flags.NamespaceMode{Mode: "private"}, Resources: flags.Resources{Memory: 1 << 30},
 			CgroupParent: "/p", OOMScoreAdj: &code, CIDFile: "/tmp/cid", Runtime: "runc",
+			Devices: []flags.Device{{PathOnHost: "/dev/null", PathInContainer: "/dev/n", CgroupPermissions: "rw"}},
 		},
 	}
 }

@@ -252,6 +252,8 @@ type runPlan struct {
 	cgroupsPath string
 	resources   *specs.LinuxResources
 	rlimits     []specs.POSIXRlimit
+	devices     []specs.LinuxDevice
+	deviceRules []specs.LinuxDeviceCgroup
 }
 
 // planRun checks opts and resolves the image (pulling it when the policy
@@ -535,6 +537,8 @@ func (e *Engine) specOptions(plan *runPlan, rootfs string, mounts []spec.Mount, 
 		Shared:      plan.shared,
 		Resources:   plan.resources,
 		OOMScoreAdj: opts.Settings.OOMScoreAdj,
+		Devices:     plan.devices,
+		DeviceRules: plan.deviceRules,
 	}
 
 	if opts.Entrypoint != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 
 	"box/engine/flags"
+	"box/engine/spec"
 )
 
 // Settings are a container's options beyond its command, mounts and
@@ -44,6 +45,8 @@ type Settings struct {
 	CIDFile string `json:"cidfile,omitempty"`
 	// Runtime is --runtime: box has only its built-in one.
 	Runtime string `json:"runtime,omitempty"`
+	// Devices are --device.
+	Devices []flags.Device `json:"devices,omitempty"`
 }
 
 // BuiltinRuntime is the name of box's one runtime (libcontainer, in
@@ -91,6 +94,19 @@ func (e *Engine) planSettings(p *runPlan) error {
 	}
 	if err := e.planNamespaces(p); err != nil {
 		return err
+	}
+	for _, d := range s.Devices {
+		dev, rule, err := spec.Device(d.PathOnHost, d.PathInContainer, d.CgroupPermissions, e.Identity.Rootless())
+		if err != nil {
+			return err
+		}
+		if e.Identity.Rootless() {
+			// runc would bind-mount the node from its container path;
+			// box binds it from where the host has it.
+			p.mounts = append(p.mounts, spec.Mount{Type: "bind", Source: d.PathOnHost, Destination: d.PathInContainer})
+			continue
+		}
+		p.devices, p.deviceRules = append(p.devices, dev), append(p.deviceRules, rule)
 	}
 	if n := s.Resources.NanoCPUs; n > int64(runtime.NumCPU())*1e9 {
 		return &UsageError{Msg: fmt.Sprintf("range of CPUs is from 0.01 to %d.00, as there are only %d CPUs available", runtime.NumCPU(), runtime.NumCPU())}
@@ -216,7 +232,7 @@ func settingsInspect(rec *record, out *ContainerInspect) {
 	if r.Memory > 0 && r.MemorySwap == 0 {
 		hc.MemorySwap = 2 * r.Memory // Docker shows the swap it applied
 	}
-	hc.CgroupParent, hc.Ulimits = s.CgroupParent, s.Ulimits
+	hc.CgroupParent, hc.Ulimits, hc.Devices = s.CgroupParent, s.Ulimits, s.Devices
 }
 
 // settingsNamespaces shows --pid, --ipc, --uts and --cgroupns as given

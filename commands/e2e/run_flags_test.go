@@ -327,3 +327,21 @@ func TestRunFlagsAttach(t *testing.T) {
 	wantRefused(t, u.Box(t, "run", "-d", "-a", "stdout", "busybox", "true"), "conflicting options: cannot specify both --attach and --detach")
 	wantRefused(t, u.Box(t, "run", "-a", "bogus", "busybox", "true"), "valid streams are STDIN, STDOUT and STDERR")
 }
+
+// TestRunFlagsDevice: --device gives the container a host device at the
+// path asked for (rootless by bind mount, when the user can open it);
+// a missing or unopenable one is refused in one line.
+func TestRunFlagsDevice(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		u.MustBox(t, "pull", "-q", "busybox")
+		r := u.MustBox(t, "run", "--rm", "--device", "/dev/null:/dev/mynull:rw", "busybox", "sh", "-c", "echo x > /dev/mynull && stat -c '%t,%T' /dev/mynull")
+		wantOut(t, r, "1,3")
+		wantRefused(t, u.Box(t, "run", "--rm", "--device", "/nonexistent", "busybox", "true"), `adding custom device "/nonexistent": no such file or directory`)
+		if u.Mode != "root" {
+			// /dev/fuse is root's alone (0600) on this machine.
+			if st, err := os.Stat("/dev/fuse"); err == nil && st.Mode().Perm()&0o006 == 0 {
+				wantRefused(t, u.Box(t, "run", "--rm", "--device", "/dev/fuse", "busybox", "true"), "you must be able to open it")
+			}
+		}
+	})
+}

@@ -361,3 +361,59 @@ func validCpuset(s string) bool {
 	}
 	return true
 }
+
+// Device is one --device: a host device node, where the container sees
+// it, and the cgroup permissions (r, w, m). Its JSON is Docker's
+// HostConfig.Devices entry.
+type Device struct {
+	PathOnHost        string `json:"PathOnHost"`
+	PathInContainer   string `json:"PathInContainer"`
+	CgroupPermissions string `json:"CgroupPermissions"`
+}
+
+// ParseDevices reads --device HOST[:CONTAINER][:PERMISSIONS] as Docker
+// does (permissions default to rwm; CONTAINER to HOST). The host path
+// must be a character or block device: the engine describes it.
+func ParseDevices(specs []string) ([]Device, error) {
+	var out []Device
+	for _, s := range specs {
+		parts := strings.Split(s, ":")
+		d := Device{PathOnHost: parts[0], CgroupPermissions: "rwm"}
+		switch len(parts) {
+		case 1:
+		case 2:
+			if validDevicePerms(parts[1]) {
+				d.CgroupPermissions = parts[1]
+			} else {
+				d.PathInContainer = parts[1]
+			}
+		case 3:
+			d.PathInContainer, d.CgroupPermissions = parts[1], parts[2]
+			if !validDevicePerms(parts[2]) {
+				return nil, &UsageError{Msg: fmt.Sprintf("invalid argument %q for \"--device\" flag: bad mode specified: %s", s, parts[2])}
+			}
+		default:
+			return nil, &UsageError{Msg: fmt.Sprintf("invalid argument %q for \"--device\" flag: want HOST[:CONTAINER][:PERMISSIONS]", s)}
+		}
+		if d.PathInContainer == "" {
+			d.PathInContainer = d.PathOnHost
+		}
+		if !strings.HasPrefix(d.PathOnHost, "/") || !strings.HasPrefix(d.PathInContainer, "/") {
+			return nil, &UsageError{Msg: fmt.Sprintf("invalid argument %q for \"--device\" flag: device paths must be absolute", s)}
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+func validDevicePerms(s string) bool {
+	if s == "" || len(s) > 3 {
+		return false
+	}
+	for _, c := range s {
+		if c != 'r' && c != 'w' && c != 'm' {
+			return false
+		}
+	}
+	return true
+}

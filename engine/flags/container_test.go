@@ -168,3 +168,22 @@ func TestParseBytesAndSignal(t *testing.T) {
 		}
 	}
 }
+
+func TestParseDevices(t *testing.T) {
+	got, err := ParseDevices([]string{"/dev/fuse", "/dev/null:/dev/n", "/dev/zero:r", "/dev/sda:/dev/xvda:rw"})
+	want := []Device{
+		{"/dev/fuse", "/dev/fuse", "rwm"}, {"/dev/null", "/dev/n", "rwm"},
+		{"/dev/zero", "/dev/zero", "r"}, {"/dev/sda", "/dev/xvda", "rw"},
+	}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("ParseDevices = %+v, %v; want %+v", got, err, want)
+	}
+	for in, part := range map[string]string{
+		"/dev/null:/dev/n:rx": "bad mode specified: rx",
+		"dev/null":            "device paths must be absolute",
+		"/a:/b:r:x":           "want HOST[:CONTAINER][:PERMISSIONS]",
+	} {
+		_, err := ParseDevices([]string{in})
+		wantUsage(t, in, err, part)
+	}
+}

@@ -108,6 +108,10 @@ type Options struct {
 	Resources *specs.LinuxResources
 	// OOMScoreAdj is --oom-score-adj.
 	OOMScoreAdj *int
+	// Devices are --device nodes (Device), with the cgroup rules that
+	// allow them.
+	Devices     []specs.LinuxDevice
+	DeviceRules []specs.LinuxDeviceCgroup
 }
 
 // UsageError is an option the user got wrong; the run never started.
@@ -253,6 +257,16 @@ func Generate(o Options) (*specs.Spec, error) {
 		s.Linux.ReadonlyPaths = ReadonlyPaths
 	}
 	s.Mounts = mounts(o)
+	if len(o.Devices) > 0 {
+		s.Linux.Devices = append(s.Linux.Devices, o.Devices...)
+		if s.Linux.Resources == nil {
+			s.Linux.Resources = &specs.LinuxResources{}
+		} else {
+			r := *s.Linux.Resources
+			s.Linux.Resources = &r
+		}
+		s.Linux.Resources.Devices = append(slices.Clone(s.Linux.Resources.Devices), o.DeviceRules...)
+	}
 	if o.Privileged {
 		s.Linux.Devices = hostDevices()
 		if s.Linux.Resources == nil {
