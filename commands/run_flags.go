@@ -34,6 +34,8 @@ func settingsFlags() []cli.Flag {
 		&cli.StringFlag{Name: "cgroup-parent", Usage: "optional parent cgroup for the container (root only)"},
 		&cli.IntFlag{Name: "oom-score-adj", Usage: "tune host's OOM preferences (-1000 to 1000)"},
 		&cli.StringSliceFlag{Name: "device", Usage: "add a host device to the container (HOST[:CONTAINER][:PERMISSIONS]; rootless: bind-mounted, you must be able to open it)"},
+		&cli.StringSliceFlag{Name: "device-cgroup-rule", Usage: "add a rule to the cgroup allowed devices list ('c 1:3 rwm'; root only)"},
+		&cli.StringFlag{Name: "userns", Usage: "user namespace to use (host: ids map one for one onto yours, box's only mode)"},
 		&cli.StringFlag{Name: "runtime", Usage: "runtime to use for this container (box has only its built-in one, runc)"},
 	}, resourceFlags()...)
 }
@@ -58,11 +60,11 @@ func resourceFlags() []cli.Flag {
 // have: each is refused by name, in one line, rather than as a flag
 // urfave does not know. Bool flags take no value.
 var unsupportedRunFlags = map[string]bool{
-	"gpus": false, "device-cgroup-rule": false, "device-read-bps": false,
+	"gpus": false, "device-read-bps": false,
 	"device-write-bps": false, "device-read-iops": false, "device-write-iops": false,
 	"blkio-weight-device": false, "cpu-period": false, "cpu-quota": false, "cpu-rt-period": false,
 	"cpu-rt-runtime": false, "cpu-count": false, "cpu-percent": false, "kernel-memory": false,
-	"memory-swappiness": false, "userns": false, "uidmap": false, "gidmap": false, "link": false,
+	"memory-swappiness": false, "uidmap": false, "gidmap": false, "link": false,
 	"link-local-ip": false, "ip6": false, "mac-address": false, "sig-proxy": true,
 	"detach-keys": false, "isolation": false, "volume-driver": false, "storage-opt": false,
 	"io-maxbandwidth": false, "io-maxiops": false, "disable-content-trust": true, "use-api-socket": true,
@@ -135,6 +137,12 @@ func runSettings(c *cli.Context) (engine.Settings, error) {
 		}
 	}
 	if s.Devices, err = flags.ParseDevices(c.StringSlice("device")); err != nil {
+		return s, err
+	}
+	if s.DeviceRules, err = flags.ParseDeviceRules(c.StringSlice("device-cgroup-rule")); err != nil {
+		return s, err
+	}
+	if s.Userns, err = flags.ParseUserns(c.String("userns")); err != nil {
 		return s, err
 	}
 	if s.Sysctls, err = flags.ParseSysctls(c.StringSlice("sysctl")); err != nil {

@@ -16,7 +16,7 @@ import (
 )
 
 func fullRecord() *record {
-	code := 3
+	code, major := 3, int64(1)
 	at := time.Date(2025, 3, 4, 5, 6, 7, 8, time.UTC)
 	return &record{
 		ID: strings.Repeat("ab", 32), Name: "web", Image: "alpine", ImageID: "sha256:" + strings.Repeat("c", 64),
@@ -41,7 +41,8 @@ func fullRecord() *record {
 			IPC: flags.NamespaceMode{Mode: "container", Container: "db"}, UTS: flags.NamespaceMode{Mode: "host"},
 			Cgroupns: flags.NamespaceMode{Mode: "private"}, Resources: flags.Resources{Memory: 1 << 30},
 			CgroupParent: "/p", OOMScoreAdj: &code, CIDFile: "/tmp/cid", Runtime: "runc",
-			Devices: []flags.Device{{PathOnHost: "/dev/null", PathInContainer: "/dev/n", CgroupPermissions: "rw"}},
+			Devices:     []flags.Device{{PathOnHost: "/dev/null", PathInContainer: "/dev/n", CgroupPermissions: "rw"}},
+			DeviceRules: []flags.DeviceRule{{Type: "c", Major: &major, Minor: &major, Access: "rwm", Given: "c 1:1 rwm"}}, Userns: "host",
 		},
 	}
 }

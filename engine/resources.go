@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 
@@ -66,12 +67,12 @@ func linuxResources(r flags.Resources) *specs.LinuxResources {
 	return lr
 }
 
-// rootlessCgroup finds where a rootless container's cgroup can go: a
-// child of the caller's own cgroup on cgroup v2 when that cgroup is
-// delegated (writable, with the controllers the limits need enabled
-// for its children), as Podman does without systemd. It returns the
-// prefix of the container's cgroup path (its id completes it), or "" and why limits cannot apply, said once with how to
-// enable them.
+// rootlessCgroup finds where a rootless container's cgroup can go: on
+// cgroup v2, under the nearest cgroup at or above the caller's own that
+// is delegated to the user (writable, with the controllers the limits
+// need enabled for its children), as Podman does without systemd. It
+// returns the prefix of the container's cgroup path (its id completes
+// it), or "" and why limits cannot apply, with how to enable them.
 func rootlessCgroup(r flags.Resources) (string, string) {
 	const fix = "run box as root, or on cgroup v2 with a delegated cgroup (systemd: Delegate=yes for user@.service; then run from a systemd --user scope)"
 	if cgroupVersion() != "v2" {
@@ -81,17 +82,40 @@ func rootlessCgroup(r flags.Resources) (string, string) {
 	if err != nil {
 		return "", "resource limits are ignored: cannot find box's own cgroup (" + err.Error() + "); " + fix
 	}
-	dir := filepath.Join("/sys/fs/cgroup", own)
-	if unix.Access(dir, unix.W_OK) != nil {
-		return "", "resource limits are ignored: the cgroup " + own + " is not delegated to you; " + fix
+	parent, err := delegatedCgroup("/sys/fs/cgroup", own, neededControllers(r))
+	if err != nil {
+		return "", "resource limits are ignored: " + err.Error() + "; " + fix
 	}
-	enabled, _ := os.ReadFile(filepath.Join(dir, "cgroup.subtree_control"))
-	for _, c := range neededControllers(r) {
-		if !strings.Contains(" "+strings.TrimSpace(string(enabled))+" ", " "+c+" ") {
-			return "", fmt.Sprintf("resource limits are ignored: the %s controller is not delegated to the cgroup %s; %s", c, own, fix)
+	return path.Join(parent, "box-"), ""
+}
+
+// delegatedCgroup walks up from the cgroup own under the v2 mount root
+// to the nearest one the caller may create children in and move
+// processes into (its directory and cgroup.procs writable) whose
+// cgroup.subtree_control enables every controller in need. A cgroup
+// with processes cannot enable controllers for children, so own itself
+// usually does not qualify, but its delegated parent does.
+func delegatedCgroup(root, own string, need []string) (string, error) {
+	for dir := path.Clean("/" + own); ; dir = path.Dir(dir) {
+		full := filepath.Join(root, dir)
+		if unix.Access(full, unix.W_OK) == nil && unix.Access(filepath.Join(full, "cgroup.procs"), unix.W_OK) == nil {
+			enabled, _ := os.ReadFile(filepath.Join(full, "cgroup.subtree_control"))
+			have := " " + strings.Join(strings.Fields(string(enabled)), " ") + " "
+			missing := ""
+			for _, c := range need {
+				if !strings.Contains(have, " "+c+" ") {
+					missing = c
+					break
+				}
+			}
+			if missing == "" {
+				return dir, nil
+			}
+		}
+		if dir == "/" {
+			return "", fmt.Errorf("no cgroup at or above %s is delegated to you with the %s controllers", own, strings.Join(need, ", "))
 		}
 	}
-	return filepath.Join(own, "box-"), ""
 }
 
 // neededControllers are the cgroup v2 controllers r's limits use.

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -47,5 +49,40 @@ func TestMergeResources(t *testing.T) {
 	}
 	if _, err := mergeResources(cur, flags.Resources{Memory: 256 << 20}); err == nil || !strings.Contains(err.Error(), "memoryswap") {
 		t.Errorf("memory above the set swap limit: %v", err)
+	}
+}
+
+// TestDelegatedCgroup: a rootless container's cgroup goes under the
+// nearest writable cgroup at or above box's own that enables the
+// controllers its limits need (cgroup v2, as systemd delegates
+// user@UID.service); none such, and the reason names the controllers.
+func TestDelegatedCgroup(t *testing.T) {
+	root := t.TempDir()
+	mk := func(dir, controllers string, mode os.FileMode) {
+		full := filepath.Join(root, dir)
+		if err := os.MkdirAll(full, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for name, data := range map[string]string{"cgroup.subtree_control": controllers, "cgroup.procs": ""} {
+			if err := os.WriteFile(filepath.Join(full, name), []byte(data), mode); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	mk("user.slice", "memory pids", 0o444)
+	mk("user.slice/user@1000.service", "cpu memory pids\n", 0o644)
+	mk("user.slice/user@1000.service/app.slice/term.scope", "", 0o644)
+	own := "/user.slice/user@1000.service/app.slice/term.scope"
+	if os.Geteuid() == 0 {
+		// Root writes whatever the modes say: only the controllers decide.
+		if got, err := delegatedCgroup(root, own, []string{"memory", "pids"}); err != nil || got != "/user.slice/user@1000.service" {
+			t.Fatalf("delegatedCgroup = %q, %v; want user@1000.service", got, err)
+		}
+	}
+	if _, err := delegatedCgroup(root, own, []string{"memory", "io"}); err == nil || !strings.Contains(err.Error(), "memory, io controllers") {
+		t.Fatalf("io delegated nowhere: %v", err)
+	}
+	if got, _ := delegatedCgroup(root, own, nil); got != own {
+		t.Fatalf("no controllers needed: want box's own cgroup, got %q", got)
 	}
 }

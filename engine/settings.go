@@ -45,8 +45,12 @@ type Settings struct {
 	CIDFile string `json:"cidfile,omitempty"`
 	// Runtime is --runtime: box has only its built-in one.
 	Runtime string `json:"runtime,omitempty"`
-	// Devices are --device.
-	Devices []flags.Device `json:"devices,omitempty"`
+	// Devices are --device; DeviceRules --device-cgroup-rule (root:
+	// a rootless container has no device cgroup).
+	Devices     []flags.Device     `json:"devices,omitempty"`
+	DeviceRules []flags.DeviceRule `json:"device_rules,omitempty"`
+	// Userns is --userns as given ("" or host).
+	Userns string `json:"userns,omitempty"`
 }
 
 // BuiltinRuntime is the name of box's one runtime (libcontainer, in
@@ -107,6 +111,12 @@ func (e *Engine) planSettings(p *runPlan) error {
 			continue
 		}
 		p.devices, p.deviceRules = append(p.devices, dev), append(p.deviceRules, rule)
+	}
+	if len(s.DeviceRules) > 0 && e.Identity.Rootless() {
+		return &UsageError{Msg: "--device-cgroup-rule needs root: a rootless container has no device cgroup (use --device for a node you can open)"}
+	}
+	for _, r := range s.DeviceRules {
+		p.deviceRules = append(p.deviceRules, specs.LinuxDeviceCgroup{Allow: true, Type: r.Type, Major: r.Major, Minor: r.Minor, Access: r.Access})
 	}
 	if n := s.Resources.NanoCPUs; n > int64(runtime.NumCPU())*1e9 {
 		return &UsageError{Msg: fmt.Sprintf("range of CPUs is from 0.01 to %d.00, as there are only %d CPUs available", runtime.NumCPU(), runtime.NumCPU())}
@@ -232,7 +242,10 @@ func settingsInspect(rec *record, out *ContainerInspect) {
 	if r.Memory > 0 && r.MemorySwap == 0 {
 		hc.MemorySwap = 2 * r.Memory // Docker shows the swap it applied
 	}
-	hc.CgroupParent, hc.Ulimits, hc.Devices = s.CgroupParent, s.Ulimits, s.Devices
+	hc.CgroupParent, hc.Ulimits, hc.Devices, hc.UsernsMode = s.CgroupParent, s.Ulimits, s.Devices, s.Userns
+	for _, r := range s.DeviceRules {
+		hc.DeviceCgroupRules = append(hc.DeviceCgroupRules, r.Given)
+	}
 }
 
 // settingsNamespaces shows --pid, --ipc, --uts and --cgroupns as given

@@ -127,6 +127,8 @@ func TestRunFlagsBadInput(t *testing.T) {
 			{[]string{"--pid", "bogus"}, `invalid argument "bogus" for "--pid" flag`},
 			{[]string{"--stop-signal", "NOPE"}, "invalid --stop-signal: invalid signal: NOPE"},
 			{[]string{"--expose", "80/xyz"}, "invalid proto: xyz"},
+			{[]string{"--userns", "keep-id"}, "--userns keep-id is not supported by box yet"},
+			{[]string{"--device", "/dev/null:/dev/n:rx"}, "bad mode specified: rx"},
 		} {
 			r := u.Box(t, append(append([]string{"run", "--rm"}, c.args...), "busybox", "true")...)
 			wantRefused(t, r, c.want)
@@ -337,6 +339,20 @@ func TestRunFlagsDevice(t *testing.T) {
 		r := u.MustBox(t, "run", "--rm", "--device", "/dev/null:/dev/mynull:rw", "busybox", "sh", "-c", "echo x > /dev/mynull && stat -c '%t,%T' /dev/mynull")
 		wantOut(t, r, "1,3")
 		wantRefused(t, u.Box(t, "run", "--rm", "--device", "/nonexistent", "busybox", "true"), `adding custom device "/nonexistent": no such file or directory`)
+		// --device-cgroup-rule opens the device cgroup to a node made
+		// inside (1:2, no device here: ENXIO once allowed, EPERM before).
+		open := `mknod /tmp/n c 1 2; cat /tmp/n`
+		if u.Mode == "root" {
+			if r := u.Box(t, "run", "--rm", "busybox", "sh", "-c", open); !strings.Contains(r.Stderr, "Operation not permitted") {
+				t.Fatalf("without a rule the device cgroup lets c 1:2 open: %s", r)
+			}
+			if r := u.Box(t, "run", "--rm", "--device-cgroup-rule", "c 1:2 r", "busybox", "sh", "-c", open); !strings.Contains(r.Stderr, "No such device or address") {
+				t.Fatalf("--device-cgroup-rule 'c 1:2 r' did not allow it: %s", r)
+			}
+			wantOut(t, u.MustBox(t, "run", "--rm", "--device-cgroup-rule", "c 1:2 r", "busybox", "true"), "")
+		} else {
+			wantRefused(t, u.Box(t, "run", "--rm", "--device-cgroup-rule", "c 1:2 r", "busybox", "true"), "--device-cgroup-rule needs root")
+		}
 		if u.Mode != "root" {
 			// /dev/fuse is root's alone (0600) on this machine.
 			if st, err := os.Stat("/dev/fuse"); err == nil && st.Mode().Perm()&0o006 == 0 {

@@ -417,3 +417,59 @@ func validDevicePerms(s string) bool {
 	}
 	return true
 }
+
+// ParseUserns reads --userns: "" and host are taken (box's containers
+// run in a user namespace that maps ids one for one onto box's own, the
+// caller's: that is Docker's "host" for root and Podman's for a rootless
+// user); the remapping modes are refused by name.
+func ParseUserns(s string) (string, error) {
+	switch {
+	case s == "" || s == "host":
+		return s, nil
+	case s == "keep-id" || strings.HasPrefix(s, "keep-id:") || s == "auto" || strings.HasPrefix(s, "auto:") || s == "nomap":
+		return "", &UsageError{Msg: fmt.Sprintf("--userns %s is not supported by box yet: containers map ids one for one onto yours (--userns host)", s)}
+	}
+	return "", &UsageError{Msg: fmt.Sprintf("invalid argument %q for \"--userns\" flag: want host", s)}
+}
+
+// DeviceRule is one --device-cgroup-rule: "TYPE MAJOR:MINOR ACCESS"
+// (TYPE a, b or c; MAJOR and MINOR numbers or *; ACCESS of r, w, m).
+type DeviceRule struct {
+	Type   string `json:"type"`
+	Major  *int64 `json:"major,omitempty"` // nil: any
+	Minor  *int64 `json:"minor,omitempty"`
+	Access string `json:"access"`
+	Given  string `json:"given"`
+}
+
+// ParseDeviceRules reads --device-cgroup-rule as Docker does.
+func ParseDeviceRules(specs []string) ([]DeviceRule, error) {
+	var out []DeviceRule
+	for _, s := range specs {
+		bad := &UsageError{Msg: fmt.Sprintf("invalid argument %q for \"--device-cgroup-rule\" flag: want TYPE MAJOR:MINOR ACCESS, as 'c 1:3 rwm'", s)}
+		f := strings.Fields(s)
+		if len(f) != 3 || (f[0] != "a" && f[0] != "b" && f[0] != "c") || !validDevicePerms(f[2]) {
+			return nil, bad
+		}
+		maj, min, ok := strings.Cut(f[1], ":")
+		if !ok {
+			return nil, bad
+		}
+		r := DeviceRule{Type: f[0], Access: f[2], Given: s}
+		for _, p := range []struct {
+			v   string
+			dst **int64
+		}{{maj, &r.Major}, {min, &r.Minor}} {
+			if p.v == "*" {
+				continue
+			}
+			n, err := strconv.ParseInt(p.v, 10, 64)
+			if err != nil || n < 0 {
+				return nil, bad
+			}
+			*p.dst = &n
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}

@@ -187,3 +187,21 @@ func TestParseDevices(t *testing.T) {
 		wantUsage(t, in, err, part)
 	}
 }
+
+func TestParseDeviceRulesAndUserns(t *testing.T) {
+	got, err := ParseDeviceRules([]string{"c 1:3 rwm", "b *:* r"})
+	if err != nil || len(got) != 2 || *got[0].Major != 1 || *got[0].Minor != 3 || got[1].Major != nil || got[1].Minor != nil || got[1].Access != "r" {
+		t.Fatalf("ParseDeviceRules = %+v, %v", got, err)
+	}
+	for _, in := range []string{"x 1:3 rwm", "c 1 rwm", "c 1:3", "c a:3 rw", "c 1:3 rwx"} {
+		_, err := ParseDeviceRules([]string{in})
+		wantUsage(t, in, err, "want TYPE MAJOR:MINOR ACCESS")
+	}
+	if m, err := ParseUserns("host"); err != nil || m != "host" {
+		t.Errorf("--userns host: %q, %v", m, err)
+	}
+	_, err = ParseUserns("keep-id:uid=1000")
+	wantUsage(t, "keep-id", err, "--userns keep-id:uid=1000 is not supported by box yet")
+	_, err = ParseUserns("bogus")
+	wantUsage(t, "bogus", err, `invalid argument "bogus" for "--userns" flag`)
+}

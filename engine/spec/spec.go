@@ -257,7 +257,7 @@ func Generate(o Options) (*specs.Spec, error) {
 		s.Linux.ReadonlyPaths = ReadonlyPaths
 	}
 	s.Mounts = mounts(o)
-	if len(o.Devices) > 0 {
+	if len(o.Devices)+len(o.DeviceRules) > 0 {
 		s.Linux.Devices = append(s.Linux.Devices, o.Devices...)
 		if s.Linux.Resources == nil {
 			s.Linux.Resources = &specs.LinuxResources{}
