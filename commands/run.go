@@ -89,6 +89,9 @@ func runRun(c *cli.Context) error {
 	if err := refuseUnsupported(c, unsupportedRunFlags); err != nil {
 		return &runFailure{err}
 	}
+	if err := checkDetachKeys(c); err != nil {
+		return &runFailure{err}
+	}
 	opts, err := runOptions(c)
 	if err != nil {
 		return &runFailure{err}

@@ -17,6 +17,7 @@ import (
 func settingsFlags() []cli.Flag {
 	return append([]cli.Flag{
 		&cli.StringSliceFlag{Name: "attach", Aliases: []string{"a"}, Usage: "attach to STDIN, STDOUT or STDERR"},
+		&cli.StringFlag{Name: "detach-keys", Usage: "override the key sequence for detaching a container (with -d or create: box's foreground run cannot detach; use box attach)"},
 		&cli.StringFlag{Name: "cidfile", Usage: "write the container ID to the file"},
 		&cli.StringFlag{Name: "stop-signal", Usage: "signal to stop the container (default: the image's StopSignal, else SIGTERM)"},
 		&cli.IntFlag{Name: "stop-timeout", Usage: "timeout (in seconds) to stop a container (default 10)"},
@@ -66,7 +67,7 @@ var unsupportedRunFlags = map[string]bool{
 	"cpu-rt-runtime": false, "cpu-count": false, "cpu-percent": false, "kernel-memory": false,
 	"memory-swappiness": false, "uidmap": false, "gidmap": false, "link": false,
 	"link-local-ip": false, "ip6": false, "mac-address": false, "sig-proxy": true,
-	"detach-keys": false, "isolation": false, "volume-driver": false, "storage-opt": false,
+	"isolation": false, "volume-driver": false, "storage-opt": false,
 	"io-maxbandwidth": false, "io-maxiops": false, "disable-content-trust": true, "use-api-socket": true,
 }
 
@@ -217,6 +218,23 @@ func (c *cidFile) Close() {
 	if !c.written {
 		_ = os.Remove(c.path)
 	}
+}
+
+// checkDetachKeys takes --detach-keys where Docker's would not act in
+// box either (-d, create: the keys belong to a later attach, which
+// takes its own) and refuses it on a foreground run: that run is the
+// container's monitor, which cannot be left running.
+func checkDetachKeys(c *cli.Context) error {
+	if !c.IsSet("detach-keys") {
+		return nil
+	}
+	if _, err := engine.ParseDetachKeys(c.String("detach-keys")); err != nil {
+		return usageErrorf("%v", err)
+	}
+	if !c.Bool("detach") && c.Command.Name != "create" {
+		return usageErrorf("--detach-keys needs -d: box's foreground run is the container's monitor and cannot detach from it; run it with -d and use box attach --detach-keys")
+	}
+	return nil
 }
 
 // attachStreams reads -a/--attach: the streams a foreground run passes

@@ -328,6 +328,13 @@ func TestRunFlagsAttach(t *testing.T) {
 	wantOut(t, r, "piped")
 	wantRefused(t, u.Box(t, "run", "-d", "-a", "stdout", "busybox", "true"), "conflicting options: cannot specify both --attach and --detach")
 	wantRefused(t, u.Box(t, "run", "-a", "bogus", "busybox", "true"), "valid streams are STDIN, STDOUT and STDERR")
+
+	// --detach-keys: taken with -d, refused where box cannot detach.
+	name := "flags-detachkeys"
+	t.Cleanup(func() { u.Box(t, "rm", "-f", name) })
+	u.MustBox(t, "run", "-d", "--name", name, "--detach-keys", "ctrl-x,x", "busybox", "true")
+	wantRefused(t, u.Box(t, "run", "--rm", "--detach-keys", "ctrl-x,x", "busybox", "true"), "--detach-keys needs -d")
+	wantRefused(t, u.Box(t, "run", "-d", "--detach-keys", "ctrl-", "busybox", "true"), "ctrl-")
 }
 
 // TestRunFlagsDevice: --device gives the container a host device at the
