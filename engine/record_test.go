@@ -42,7 +42,7 @@ func fullRecord() *record {
 			Cgroupns: flags.NamespaceMode{Mode: "private"}, Resources: flags.Resources{Memory: 1 << 30},
 			CgroupParent: "/p", OOMScoreAdj: &code, CIDFile: "/tmp/cid", Runtime: "runc",
 			Devices:     []flags.Device{{PathOnHost: "/dev/null", PathInContainer: "/dev/n", CgroupPermissions: "rw"}},
-			DeviceRules: []flags.DeviceRule{{Type: "c", Major: &major, Minor: &major, Access: "rwm", Given: "c 1:1 rwm"}}, Userns: "host",
+			DeviceRules: []flags.DeviceRule{{Type: "c", Major: &major, Minor: &major, Access: "rwm", Given: "c 1:1 rwm"}}, Userns: flags.Userns{Mode: "keep-id", UID: 1, GID: 2},
 		},
 	}
 }

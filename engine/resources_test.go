@@ -3,8 +3,11 @@ package engine
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
 
 	"box/engine/flags"
 )
@@ -84,5 +87,22 @@ func TestDelegatedCgroup(t *testing.T) {
 	}
 	if got, _ := delegatedCgroup(root, own, nil); got != own {
 		t.Fatalf("no controllers needed: want box's own cgroup, got %q", got)
+	}
+}
+
+// TestKeepIDMappings: the caller's id (box's 0) goes to the container's
+// id, the ids below it to the subordinate range, the rest one for one.
+func TestKeepIDMappings(t *testing.T) {
+	outer := []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1004, Size: 1}, {ContainerID: 1, HostID: 100000, Size: 65536}}
+	got, err := keepIDMappings(outer, 1004)
+	want := []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1, Size: 1004}, {ContainerID: 1004, HostID: 0, Size: 1}, {ContainerID: 1005, HostID: 1005, Size: 64532}}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("keepIDMappings = %+v, %v; want %+v", got, err, want)
+	}
+	if got, _ := keepIDMappings(outer, 0); !reflect.DeepEqual(got, []specs.LinuxIDMapping{{ContainerID: 0, HostID: 0, Size: 1}, {ContainerID: 1, HostID: 1, Size: 65536}}) {
+		t.Errorf("uid 0: %+v", got)
+	}
+	if _, err := keepIDMappings(outer[:1], 1004); err == nil {
+		t.Error("only the user's id mapped: keep-id cannot place 1004")
 	}
 }

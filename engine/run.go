@@ -254,6 +254,9 @@ type runPlan struct {
 	rlimits     []specs.POSIXRlimit
 	devices     []specs.LinuxDevice
 	deviceRules []specs.LinuxDeviceCgroup
+	// uidMap and gidMap replace the container's one-for-one mappings
+	// (--userns keep-id).
+	uidMap, gidMap []specs.LinuxIDMapping
 }
 
 // planRun checks opts and resolves the image (pulling it when the policy
@@ -539,6 +542,9 @@ func (e *Engine) specOptions(plan *runPlan, rootfs string, mounts []spec.Mount, 
 		OOMScoreAdj: opts.Settings.OOMScoreAdj,
 		Devices:     plan.devices,
 		DeviceRules: plan.deviceRules,
+	}
+	if plan.uidMap != nil {
+		so.UIDMappings, so.GIDMappings = plan.uidMap, plan.gidMap
 	}
 
 	if opts.Entrypoint != nil {

@@ -49,8 +49,8 @@ type Settings struct {
 	// a rootless container has no device cgroup).
 	Devices     []flags.Device     `json:"devices,omitempty"`
 	DeviceRules []flags.DeviceRule `json:"device_rules,omitempty"`
-	// Userns is --userns as given ("" or host).
-	Userns string `json:"userns,omitempty"`
+	// Userns is --userns.
+	Userns flags.Userns `json:"userns,omitzero"`
 }
 
 // BuiltinRuntime is the name of box's one runtime (libcontainer, in
@@ -97,6 +97,9 @@ func (e *Engine) planSettings(p *runPlan) error {
 		return err
 	}
 	if err := e.planNamespaces(p); err != nil {
+		return err
+	}
+	if err := e.planKeepID(p); err != nil {
 		return err
 	}
 	for _, d := range s.Devices {
@@ -242,7 +245,7 @@ func settingsInspect(rec *record, out *ContainerInspect) {
 	if r.Memory > 0 && r.MemorySwap == 0 {
 		hc.MemorySwap = 2 * r.Memory // Docker shows the swap it applied
 	}
-	hc.CgroupParent, hc.Ulimits, hc.Devices, hc.UsernsMode = s.CgroupParent, s.Ulimits, s.Devices, s.Userns
+	hc.CgroupParent, hc.Ulimits, hc.Devices, hc.UsernsMode = s.CgroupParent, s.Ulimits, s.Devices, s.Userns.String()
 	for _, r := range s.DeviceRules {
 		hc.DeviceCgroupRules = append(hc.DeviceCgroupRules, r.Given)
 	}
@@ -275,4 +278,72 @@ func blkioWeightSupported() bool {
 		}
 	}
 	return false
+}
+
+// planKeepID maps the caller's own ids to the container's UID and GID
+// for --userns keep-id, as Podman does: files the user owns (in bind
+// mounts) stay theirs, seen and made by the container's user. Inside
+// box's namespace the caller is 0 and the subordinate range 1..N; the
+// container's 0..UID-1 take 1..UID, UID takes 0, and the rest map one
+// for one. Its process runs as UID:GID unless -u says otherwise.
+func (e *Engine) planKeepID(p *runPlan) error {
+	u := p.opts.Settings.Userns
+	if u.Mode != "keep-id" {
+		return nil
+	}
+	if !e.Identity.Rootless() {
+		return &UsageError{Msg: "--userns keep-id is for rootless box: as root, containers already share your ids"}
+	}
+	uid, gid := u.UID, u.GID
+	if uid < 0 {
+		uid = hostID(e.Identity.UIDMap)
+	}
+	if gid < 0 {
+		gid = hostID(e.Identity.GIDMap)
+	}
+	var err error
+	if p.uidMap, err = keepIDMappings(e.Identity.UIDMap, uid); err != nil {
+		return err
+	}
+	if p.gidMap, err = keepIDMappings(e.Identity.GIDMap, gid); err != nil {
+		return err
+	}
+	if p.opts.User == "" {
+		p.opts.User = fmt.Sprintf("%d:%d", uid, gid)
+	}
+	return nil
+}
+
+// hostID is the host id box's namespace maps its 0 to: the caller's.
+func hostID(m []specs.LinuxIDMapping) int {
+	for _, r := range m {
+		if r.ContainerID == 0 {
+			return int(r.HostID)
+		}
+	}
+	return 0
+}
+
+// keepIDMappings maps container id to box's 0 and the ids below it to
+// the subordinate range, within the ids box's namespace holds.
+func keepIDMappings(outer []specs.LinuxIDMapping, id int) ([]specs.LinuxIDMapping, error) {
+	var n uint32
+	for _, r := range outer {
+		if end := r.ContainerID + r.Size; end > n {
+			n = end
+		}
+	}
+	if n < 2 || uint32(id) >= n {
+		return nil, &UsageError{Msg: fmt.Sprintf("--userns keep-id: id %d does not fit box's user namespace (%d ids)", id, n),
+			Fix: "give your user a subordinate id range: sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 $USER"}
+	}
+	m := []specs.LinuxIDMapping{}
+	if id > 0 {
+		m = append(m, specs.LinuxIDMapping{ContainerID: 0, HostID: 1, Size: uint32(id)})
+	}
+	m = append(m, specs.LinuxIDMapping{ContainerID: uint32(id), HostID: 0, Size: 1})
+	if rest := n - uint32(id) - 1; rest > 0 {
+		m = append(m, specs.LinuxIDMapping{ContainerID: uint32(id) + 1, HostID: uint32(id) + 1, Size: rest})
+	}
+	return m, nil
 }

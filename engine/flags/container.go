@@ -418,18 +418,54 @@ func validDevicePerms(s string) bool {
 	return true
 }
 
-// ParseUserns reads --userns: "" and host are taken (box's containers
-// run in a user namespace that maps ids one for one onto box's own, the
-// caller's: that is Docker's "host" for root and Podman's for a rootless
-// user); the remapping modes are refused by name.
-func ParseUserns(s string) (string, error) {
+// Userns is --userns: "" or "host" (box's containers map ids one for
+// one onto box's own, the caller's), or "keep-id", which maps the
+// caller's own id to UID and GID inside the container (-1: the caller's
+// host ids, Podman's default) and runs the container as them.
+type Userns struct {
+	Mode string `json:"mode,omitempty"`
+	UID  int    `json:"uid,omitempty"`
+	GID  int    `json:"gid,omitempty"`
+}
+
+// String is the mode as given, for inspect's UsernsMode.
+func (u Userns) String() string {
+	if u.Mode != "keep-id" || u.UID < 0 && u.GID < 0 {
+		return u.Mode
+	}
+	return fmt.Sprintf("keep-id:uid=%d,gid=%d", u.UID, u.GID)
+}
+
+// ParseUserns reads --userns: "", host, or keep-id[:uid=N][,gid=M]
+// (Podman's, which Docker lacks). The other remapping modes are refused
+// by name.
+func ParseUserns(s string) (Userns, error) {
+	mode, opts, hasOpts := strings.Cut(s, ":")
 	switch {
 	case s == "" || s == "host":
-		return s, nil
-	case s == "keep-id" || strings.HasPrefix(s, "keep-id:") || s == "auto" || strings.HasPrefix(s, "auto:") || s == "nomap":
-		return "", &UsageError{Msg: fmt.Sprintf("--userns %s is not supported by box yet: containers map ids one for one onto yours (--userns host)", s)}
+		return Userns{Mode: s}, nil
+	case mode == "keep-id":
+		u := Userns{Mode: mode, UID: -1, GID: -1}
+		if !hasOpts {
+			return u, nil
+		}
+		for _, o := range strings.Split(opts, ",") {
+			k, v, _ := strings.Cut(o, "=")
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || k != "uid" && k != "gid" {
+				return Userns{}, &UsageError{Msg: fmt.Sprintf("invalid argument %q for \"--userns\" flag: keep-id takes uid=N and gid=N", s)}
+			}
+			if k == "uid" {
+				u.UID = n
+			} else {
+				u.GID = n
+			}
+		}
+		return u, nil
+	case mode == "auto" || mode == "nomap":
+		return Userns{}, &UsageError{Msg: fmt.Sprintf("--userns %s is not supported by box: it takes host and keep-id", s)}
 	}
-	return "", &UsageError{Msg: fmt.Sprintf("invalid argument %q for \"--userns\" flag: want host", s)}
+	return Userns{}, &UsageError{Msg: fmt.Sprintf("invalid argument %q for \"--userns\" flag: want host or keep-id[:uid=N,gid=N]", s)}
 }
 
 // DeviceRule is one --device-cgroup-rule: "TYPE MAJOR:MINOR ACCESS"

@@ -197,11 +197,18 @@ func TestParseDeviceRulesAndUserns(t *testing.T) {
 		_, err := ParseDeviceRules([]string{in})
 		wantUsage(t, in, err, "want TYPE MAJOR:MINOR ACCESS")
 	}
-	if m, err := ParseUserns("host"); err != nil || m != "host" {
-		t.Errorf("--userns host: %q, %v", m, err)
+	for in, want := range map[string]Userns{
+		"host": {Mode: "host"}, "keep-id": {Mode: "keep-id", UID: -1, GID: -1},
+		"keep-id:uid=1000,gid=100": {Mode: "keep-id", UID: 1000, GID: 100}, "keep-id:uid=7": {Mode: "keep-id", UID: 7, GID: -1},
+	} {
+		if got, err := ParseUserns(in); err != nil || got != want {
+			t.Errorf("--userns %s: %+v, %v; want %+v", in, got, err, want)
+		}
 	}
-	_, err = ParseUserns("keep-id:uid=1000")
-	wantUsage(t, "keep-id", err, "--userns keep-id:uid=1000 is not supported by box yet")
+	_, err = ParseUserns("keep-id:size=3")
+	wantUsage(t, "keep-id:size=3", err, "keep-id takes uid=N and gid=N")
+	_, err = ParseUserns("auto")
+	wantUsage(t, "auto", err, "--userns auto is not supported by box")
 	_, err = ParseUserns("bogus")
 	wantUsage(t, "bogus", err, `invalid argument "bogus" for "--userns" flag`)
 }
