@@ -37,6 +37,8 @@ func settingsFlags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "device", Usage: "add a host device to the container (HOST[:CONTAINER][:PERMISSIONS]; rootless: bind-mounted, you must be able to open it)"},
 		&cli.StringSliceFlag{Name: "device-cgroup-rule", Usage: "add a rule to the cgroup allowed devices list ('c 1:3 rwm'; root only)"},
 		&cli.StringFlag{Name: "userns", Usage: "user namespace to use (host: ids map one for one onto yours, box's only mode)"},
+		&cli.StringSliceFlag{Name: "uidmap", Usage: "UID map for the container's user namespace (CONTAINER:HOST:SIZE, HOST in box's own: 0 you, 1.. your subordinate ids)"},
+		&cli.StringSliceFlag{Name: "gidmap", Usage: "GID map for the container's user namespace (default: --uidmap)"},
 		&cli.StringFlag{Name: "runtime", Usage: "runtime to use for this container (box has only its built-in one, runc)"},
 	}, resourceFlags()...)
 }
@@ -65,7 +67,7 @@ var unsupportedRunFlags = map[string]bool{
 	"device-write-bps": false, "device-read-iops": false, "device-write-iops": false,
 	"blkio-weight-device": false, "cpu-period": false, "cpu-quota": false, "cpu-rt-period": false,
 	"cpu-rt-runtime": false, "cpu-count": false, "cpu-percent": false, "kernel-memory": false,
-	"memory-swappiness": false, "uidmap": false, "gidmap": false, "link": false,
+	"memory-swappiness": false, "link": false,
 	"link-local-ip": false, "ip6": false, "mac-address": false, "sig-proxy": true,
 	"isolation": false, "volume-driver": false, "storage-opt": false,
 	"io-maxbandwidth": false, "io-maxiops": false, "disable-content-trust": true, "use-api-socket": true,
@@ -144,6 +146,12 @@ func runSettings(c *cli.Context) (engine.Settings, error) {
 		return s, err
 	}
 	if s.Userns, err = flags.ParseUserns(c.String("userns")); err != nil {
+		return s, err
+	}
+	if s.UIDMap, err = flags.ParseIDMaps("uidmap", c.StringSlice("uidmap")); err != nil {
+		return s, err
+	}
+	if s.GIDMap, err = flags.ParseIDMaps("gidmap", c.StringSlice("gidmap")); err != nil {
 		return s, err
 	}
 	if s.Sysctls, err = flags.ParseSysctls(c.StringSlice("sysctl")); err != nil {

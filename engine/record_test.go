@@ -43,6 +43,7 @@ func fullRecord() *record {
 			CgroupParent: "/p", OOMScoreAdj: &code, CIDFile: "/tmp/cid", Runtime: "runc",
 			Devices:     []flags.Device{{PathOnHost: "/dev/null", PathInContainer: "/dev/n", CgroupPermissions: "rw"}},
 			DeviceRules: []flags.DeviceRule{{Type: "c", Major: &major, Minor: &major, Access: "rwm", Given: "c 1:1 rwm"}}, Userns: flags.Userns{Mode: "keep-id", UID: 1, GID: 2},
+			UIDMap: []flags.IDMap{{ContainerID: 0, HostID: 1, Size: 2}}, GIDMap: []flags.IDMap{{ContainerID: 1, HostID: 2, Size: 3}},
 		},
 	}
 }

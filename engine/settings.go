@@ -49,8 +49,10 @@ type Settings struct {
 	// a rootless container has no device cgroup).
 	Devices     []flags.Device     `json:"devices,omitempty"`
 	DeviceRules []flags.DeviceRule `json:"device_rules,omitempty"`
-	// Userns is --userns.
-	Userns flags.Userns `json:"userns,omitzero"`
+	// Userns is --userns; UIDMap and GIDMap --uidmap and --gidmap.
+	Userns flags.Userns  `json:"userns,omitzero"`
+	UIDMap []flags.IDMap `json:"uidmap,omitempty"`
+	GIDMap []flags.IDMap `json:"gidmap,omitempty"`
 }
 
 // BuiltinRuntime is the name of box's one runtime (libcontainer, in
@@ -100,6 +102,9 @@ func (e *Engine) planSettings(p *runPlan) error {
 		return err
 	}
 	if err := e.planKeepID(p); err != nil {
+		return err
+	}
+	if err := e.planIDMaps(p); err != nil {
 		return err
 	}
 	for _, d := range s.Devices {
@@ -346,4 +351,50 @@ func keepIDMappings(outer []specs.LinuxIDMapping, id int) ([]specs.LinuxIDMappin
 		m = append(m, specs.LinuxIDMapping{ContainerID: uint32(id) + 1, HostID: uint32(id) + 1, Size: rest})
 	}
 	return m, nil
+}
+
+// planIDMaps gives the container --uidmap and --gidmap in place of its
+// one-for-one mappings (--gidmap defaults to --uidmap, as Podman's),
+// each range inside the ids box's own namespace holds.
+func (e *Engine) planIDMaps(p *runPlan) error {
+	s := p.opts.Settings
+	if len(s.UIDMap)+len(s.GIDMap) == 0 {
+		return nil
+	}
+	switch {
+	case !e.Identity.Rootless():
+		return &UsageError{Msg: "--uidmap and --gidmap are for rootless box: as root, containers share the host's ids"}
+	case s.Userns.Mode == "keep-id":
+		return &UsageError{Msg: "conflicting options: --userns keep-id and --uidmap/--gidmap"}
+	}
+	uids, gids := s.UIDMap, s.GIDMap
+	if len(uids) == 0 {
+		uids = gids
+	}
+	if len(gids) == 0 {
+		gids = uids
+	}
+	var err error
+	if p.uidMap, err = idMappings("--uidmap", uids, e.Identity.UIDMap); err != nil {
+		return err
+	}
+	p.gidMap, err = idMappings("--gidmap", gids, e.Identity.GIDMap)
+	return err
+}
+
+// idMappings checks maps against the ids box's namespace holds.
+func idMappings(flag string, maps []flags.IDMap, outer []specs.LinuxIDMapping) ([]specs.LinuxIDMapping, error) {
+	var n uint64
+	for _, r := range outer {
+		n = max(n, uint64(r.ContainerID)+uint64(r.Size))
+	}
+	var out []specs.LinuxIDMapping
+	for _, m := range maps {
+		if uint64(m.HostID)+uint64(m.Size) > n {
+			return nil, &UsageError{Msg: fmt.Sprintf("%s %d:%d:%d: box's user namespace holds ids 0 to %d only", flag, m.ContainerID, m.HostID, m.Size, n-1),
+				Fix: "give your user a subordinate id range: sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 $USER"}
+		}
+		out = append(out, specs.LinuxIDMapping{ContainerID: m.ContainerID, HostID: m.HostID, Size: m.Size})
+	}
+	return out, nil
 }

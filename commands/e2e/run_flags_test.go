@@ -409,3 +409,26 @@ func TestRunFlagsUsernsKeepID(t *testing.T) {
 		wantOut(t, u.MustBox(t, "run", "--rm", "--userns", "keep-id:uid=1000,gid=1000", "busybox", "id", "-u"), "1000")
 	})
 }
+
+// TestRunFlagsIDMaps: --uidmap/--gidmap set the container's mappings
+// within box's namespace (rootless with a range); ranges beyond it and
+// root are refused in one line.
+func TestRunFlagsIDMaps(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		u.MustBox(t, "pull", "-q", "busybox")
+		args := []string{"run", "--rm", "--uidmap", "0:1:1000", "--uidmap", "1000:0:1", "busybox", "sh", "-c", "cat /proc/self/uid_map /proc/self/gid_map"}
+		switch u.Mode {
+		case "root":
+			wantRefused(t, u.Box(t, args...), "--uidmap and --gidmap are for rootless box")
+			return
+		case "norange":
+			wantRefused(t, u.Box(t, args...), "box's user namespace holds ids 0 to 0 only")
+			return
+		}
+		r := u.MustBox(t, args...)
+		if got := strings.Join(strings.Fields(r.Stdout), " "); got != "0 1 1000 1000 0 1 0 1 1000 1000 0 1" {
+			t.Fatalf("--uidmap 0:1:1000 --uidmap 1000:0:1 (gidmap the same): maps %q", got)
+		}
+		wantRefused(t, u.Box(t, "run", "--rm", "--uidmap", "0:1:70000", "busybox", "true"), "box's user namespace holds ids 0 to 65536 only")
+	})
+}

@@ -509,3 +509,32 @@ func ParseDeviceRules(specs []string) ([]DeviceRule, error) {
 	}
 	return out, nil
 }
+
+// IDMap is one --uidmap or --gidmap: CONTAINER:HOST:SIZE, HOST an id
+// of box's own user namespace (0 the caller, 1.. the subordinate range),
+// as Podman's rootless --uidmap takes it.
+type IDMap struct {
+	ContainerID uint32 `json:"container_id"`
+	HostID      uint32 `json:"host_id"`
+	Size        uint32 `json:"size"`
+}
+
+// ParseIDMaps reads --uidmap or --gidmap (flag names which).
+func ParseIDMaps(flag string, specs []string) ([]IDMap, error) {
+	var out []IDMap
+	for _, s := range specs {
+		f := strings.Split(s, ":")
+		var n [3]uint64
+		ok := len(f) == 3
+		for i := 0; ok && i < 3; i++ {
+			var err error
+			n[i], err = strconv.ParseUint(f[i], 10, 32)
+			ok = err == nil
+		}
+		if !ok || n[2] == 0 {
+			return nil, &UsageError{Msg: fmt.Sprintf("invalid argument %q for \"--%s\" flag: want CONTAINER:HOST:SIZE, SIZE at least 1", s, flag)}
+		}
+		out = append(out, IDMap{ContainerID: uint32(n[0]), HostID: uint32(n[1]), Size: uint32(n[2])})
+	}
+	return out, nil
+}

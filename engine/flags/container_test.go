@@ -212,3 +212,14 @@ func TestParseDeviceRulesAndUserns(t *testing.T) {
 	_, err = ParseUserns("bogus")
 	wantUsage(t, "bogus", err, `invalid argument "bogus" for "--userns" flag`)
 }
+
+func TestParseIDMaps(t *testing.T) {
+	got, err := ParseIDMaps("uidmap", []string{"0:1:1000", "1000:0:1"})
+	if err != nil || !reflect.DeepEqual(got, []IDMap{{0, 1, 1000}, {1000, 0, 1}}) {
+		t.Fatalf("ParseIDMaps = %+v, %v", got, err)
+	}
+	for _, in := range []string{"0:1", "0:1:0", "a:1:2", "0:1:2:3", "-1:0:1"} {
+		_, err := ParseIDMaps("gidmap", []string{in})
+		wantUsage(t, in, err, `for "--gidmap" flag: want CONTAINER:HOST:SIZE`)
+	}
+}
