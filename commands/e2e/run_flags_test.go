@@ -432,3 +432,27 @@ func TestRunFlagsIDMaps(t *testing.T) {
 		wantRefused(t, u.Box(t, "run", "--rm", "--uidmap", "0:1:70000", "busybox", "true"), "box's user namespace holds ids 0 to 65536 only")
 	})
 }
+
+// TestRunFlagsCreate: create takes the same flags; they hold when the
+// container is started later (the cidfile is written at create).
+func TestRunFlagsCreate(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		u.MustBox(t, "pull", "-q", "busybox")
+		name := "flags-create-" + u.Mode
+		cid := filepath.Join(u.Home, "create.cid")
+		_ = os.Remove(cid)
+		t.Cleanup(func() { u.Box(t, "rm", "-f", name); _ = os.Remove(cid) })
+		r := u.MustBox(t, "create", "--name", name, "--cidfile", cid, "--ulimit", "nofile=256:256", "--shm-size", "32m",
+			"--stop-timeout", "5", "busybox", "sh", "-c", "ulimit -n; df -k /dev/shm | tail -1")
+		id := strings.TrimSpace(r.Stdout)
+		if data, err := os.ReadFile(cid); err != nil || string(data) != id {
+			t.Fatalf("create --cidfile holds %q (%v), want %q", data, err, id)
+		}
+		r = u.MustBox(t, "start", "-a", name)
+		lines := strings.Split(strings.TrimSpace(r.Stdout), "\n")
+		if len(lines) != 2 || lines[0] != "256" || !strings.Contains(lines[1], " 32768 ") {
+			t.Fatalf("a created container's --ulimit and --shm-size at its start: %s", r)
+		}
+		wantOut(t, u.MustBox(t, "inspect", "-f", "{{.Config.StopTimeout}} {{.HostConfig.ShmSize}}", name), "5 33554432")
+	})
+}
