@@ -76,6 +76,17 @@ func TestGenerateSettings(t *testing.T) {
 		}
 	}
 
+	// --ipc none: no /dev/shm at all.
+	o.NoShm = true
+	if s, err = Generate(o); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range s.Mounts {
+		if m.Destination == "/dev/shm" {
+			t.Errorf("--ipc none mounted %+v", m)
+		}
+	}
+
 	// A group the user namespace cannot hold is refused.
 	o.Shared = nil
 	o.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 0, Size: 1}}

@@ -97,8 +97,10 @@ type Options struct {
 	Annotations map[string]string
 	// Rlimits are --ulimit, checked against the caller's hard limits.
 	Rlimits []specs.POSIXRlimit
-	// ShmSize is /dev/shm's size in bytes (0: Docker's 64 MiB).
+	// ShmSize is /dev/shm's size in bytes (0: Docker's 64 MiB); NoShm
+	// mounts none (--ipc none).
 	ShmSize int64
+	NoShm   bool
 	// Sysctls are --sysctl, namespaced ones only (engine/flags).
 	Sysctls map[string]string
 	// Shared are the namespaces the container does not get its own of:
@@ -573,6 +575,9 @@ func mounts(o Options) []specs.Mount {
 	if _, host := o.Shared[specs.IPCNamespace]; host && o.Shared[specs.IPCNamespace] == "" {
 		// The host's IPC namespace goes with the host's /dev/shm, as Docker's.
 		ms[4] = specs.Mount{Destination: "/dev/shm", Type: "bind", Source: "/dev/shm", Options: []string{"rbind", "nosuid", "noexec", "nodev"}}
+	}
+	if o.NoShm {
+		ms = append(ms[:4], ms[5:]...)
 	}
 	if p, shared := o.Shared[specs.PIDNamespace]; shared && p == "" && o.Rootless {
 		// proc can be mounted only by the owner of the PID namespace; a
