@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -455,4 +457,31 @@ func TestRunFlagsCreate(t *testing.T) {
 		}
 		wantOut(t, u.MustBox(t, "inspect", "-f", "{{.Config.StopTimeout}} {{.HostConfig.ShmSize}}", name), "5 33554432")
 	})
+}
+
+// TestRunFlagsExposePublishAll: -P publishes --expose's ports too, on a
+// host port that answers.
+func TestRunFlagsExposePublishAll(t *testing.T) {
+	u := requireUser(t, Rootless, "rootless")
+	u.MustBox(t, "pull", "-q", "busybox")
+	name := "flags-expose"
+	t.Cleanup(func() { u.Box(t, "rm", "-f", name) })
+	u.MustBox(t, "run", "-d", "--name", name, "--expose", "8080", "-P", "busybox", "sh", "-c", "while true; do echo hi | nc -l -p 8080; done")
+	out := strings.TrimSpace(u.MustBox(t, "port", name, "8080/tcp").Stdout)
+	_, port, ok := strings.Cut(strings.Split(out, "\n")[0], ":")
+	if !ok {
+		t.Fatalf("-P with --expose 8080 published %q", out)
+	}
+	var got string
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline) && got != "hi"; time.Sleep(200 * time.Millisecond) {
+		if conn, err := net.DialTimeout("tcp", "127.0.0.1:"+port, 2*time.Second); err == nil {
+			_ = conn.SetDeadline(time.Now().Add(2 * time.Second))
+			b, _ := io.ReadAll(conn)
+			conn.Close()
+			got = strings.TrimSpace(string(b))
+		}
+	}
+	if got != "hi" {
+		t.Fatalf("the published --expose port %s does not answer: %q", port, got)
+	}
 }
