@@ -311,6 +311,15 @@ func TestRunFlagsUpdate(t *testing.T) {
 		if got := strings.Fields(u.MustBox(t, "exec", name, "sh", "-c", read).Stdout); strings.Join(got, " ") != "100663296 41" {
 			t.Fatalf("after update of the stopped container and a start its cgroup has %q", got)
 		}
+
+		// A container its monitor restarts keeps the updated limits.
+		rs := "flags-update-restarted"
+		t.Cleanup(func() { u.Box(t, "rm", "-f", rs) })
+		u.MustBox(t, "run", "-d", "--name", rs, "--restart", "always", "busybox", "sh", "-c",
+			"echo limit=$(cat /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/pids.max 2>/dev/null); sleep 1; exit 1")
+		waitLogs(t, u, rs, "limit=max")
+		u.MustBox(t, "update", "--pids-limit", "44", rs)
+		waitLogs(t, u, rs, "limit=44")
 	})
 }
 
