@@ -165,19 +165,19 @@ func runSettings(c *cli.Context) (engine.Settings, error) {
 			return s, err
 		}
 	}
-	if s.Resources, err = parseResourceFlags(c); err != nil {
+	if s.Resources, err = parseResourceFlags(c, false); err != nil {
 		return s, err
 	}
 	return s, nil
 }
 
-// parseResourceFlags reads resourceFlags.
-func parseResourceFlags(c *cli.Context) (flags.Resources, error) {
+// parseResourceFlags reads resourceFlags (update's when update).
+func parseResourceFlags(c *cli.Context, update bool) (flags.Resources, error) {
 	return flags.ParseResources(flags.ResourceFlags{
 		Memory: c.String("memory"), MemorySwap: c.String("memory-swap"), MemoryReservation: c.String("memory-reservation"),
 		CPUs: c.String("cpus"), CPUShares: c.String("cpu-shares"), CpusetCpus: c.String("cpuset-cpus"),
 		CpusetMems: c.String("cpuset-mems"), PidsLimit: c.String("pids-limit"), BlkioWeight: c.String("blkio-weight"),
-		OomKillDisable: c.Bool("oom-kill-disable"),
+		OomKillDisable: c.Bool("oom-kill-disable"), Update: update,
 	})
 }
 

@@ -38,7 +38,7 @@ func updateCommand() *cli.Command {
 				}
 				opts.Restart = &r
 			}
-			r, err := parseResourceFlags(c)
+			r, err := parseResourceFlags(c, true)
 			if err != nil {
 				return usageErrorf("%v", err)
 			}

@@ -50,6 +50,12 @@ func TestMergeResources(t *testing.T) {
 	if err != nil || got.Memory != 64<<20 || got.MemorySwap != 128<<20 || got.CPUShares != 200 || *got.PidsLimit != 9 {
 		t.Errorf("merge = %+v, %v", got, err)
 	}
+	if got, err := mergeResources(cur, flags.Resources{MemorySwap: 256 << 20}); err != nil || got.MemorySwap != 256<<20 {
+		t.Errorf("a swap limit alone over a memory limit: %+v, %v", got, err)
+	}
+	if _, err := mergeResources(flags.Resources{}, flags.Resources{MemorySwap: 256 << 20}); err == nil {
+		t.Error("a swap limit alone on a container without a memory limit was taken")
+	}
 	if _, err := mergeResources(cur, flags.Resources{Memory: 256 << 20}); err == nil || !strings.Contains(err.Error(), "memoryswap") {
 		t.Errorf("memory above the set swap limit: %v", err)
 	}

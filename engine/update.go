@@ -108,6 +108,9 @@ func mergeResources(cur, upd flags.Resources) (flags.Resources, error) {
 	if upd.BlkioWeight != 0 {
 		r.BlkioWeight = upd.BlkioWeight
 	}
+	if r.MemorySwap > 0 && r.Memory == 0 {
+		return cur, fmt.Errorf("you should always set the memory limit when using the memory swap limit")
+	}
 	if r.MemorySwap > 0 && r.Memory > r.MemorySwap {
 		return cur, fmt.Errorf("memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time")
 	}

@@ -248,10 +248,13 @@ type Resources struct {
 func (r Resources) Any() bool { return r != (Resources{}) }
 
 // ResourceFlags are the resource flags as given, "" when absent.
+// Update marks update's, whose limits join the container's: a swap
+// limit alone is checked against its memory limit there.
 type ResourceFlags struct {
 	Memory, MemorySwap, MemoryReservation, CPUs, CPUShares string
 	CpusetCpus, CpusetMems, PidsLimit, BlkioWeight         string
 	OomKillDisable                                         bool
+	Update                                                 bool
 }
 
 // ParseResources reads -m/--memory, --memory-swap, --memory-reservation,
@@ -278,7 +281,7 @@ func ParseResources(f ResourceFlags) (Resources, error) {
 	if r.Memory != 0 && r.Memory < 6*1024*1024 {
 		return Resources{}, &UsageError{Msg: "minimum memory limit allowed is 6MB"}
 	}
-	if r.MemorySwap > 0 && r.Memory == 0 {
+	if r.MemorySwap > 0 && r.Memory == 0 && !f.Update {
 		return Resources{}, &UsageError{Msg: "you should always set the memory limit when using the memory swap limit"}
 	}
 	if r.MemorySwap > 0 && r.MemorySwap < r.Memory {
