@@ -188,8 +188,9 @@ func (e *Engine) planNamespaces(p *runPlan) error {
 	} {
 		switch n.mode.Mode {
 		case "host":
-			if e.Identity.Rootless() && n.typ != specs.PIDNamespace {
-				return &UsageError{Msg: fmt.Sprintf("--%s host needs root: a rootless container cannot join the host's %s namespace", n.flag, n.flag)}
+			if e.Identity.Rootless() && n.typ == specs.IPCNamespace {
+				// mqueue can be mounted only by the IPC namespace's owner.
+				return &UsageError{Msg: "--ipc host needs root: a rootless container cannot mount the host's IPC namespace's message queues"}
 			}
 			shared[n.typ] = ""
 		case "container":

@@ -209,10 +209,11 @@ func TestRunFlagsResourcesRootless(t *testing.T) {
 	wantOut(t, u.MustBox(t, "inspect", "-f", "{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}}", name), "67108864 20")
 }
 
-// TestRunFlagsNamespaces: --pid host sees the host's processes, for
-// every user; as root --pid container:NAME sees the other container's
-// and --uts host keeps the host's name; rootless, those are refused in
-// one line (another box cannot join a rootless container's namespaces).
+// TestRunFlagsNamespaces: --pid host sees the host's processes and
+// --uts host keeps the host's name, for every user; as root --pid
+// container:NAME sees the other container's; rootless, that and --ipc
+// host are refused in one line (another box cannot join a rootless
+// container's namespaces; mqueue needs the IPC namespace's owner).
 func TestRunFlagsNamespaces(t *testing.T) {
 	forEachUser(t, func(t *testing.T, u *User) {
 		u.MustBox(t, "pull", "-q", "busybox")
@@ -229,12 +230,12 @@ func TestRunFlagsNamespaces(t *testing.T) {
 		t.Cleanup(func() { u.Box(t, "rm", "-f", name) })
 		u.MustBox(t, "run", "-d", "--name", name, "busybox", "sh", "-c", "echo ready; exec sleep 300")
 		waitLogs(t, u, name, "ready")
+		wantOut(t, u.MustBox(t, "run", "--rm", "--uts", "host", "busybox", "hostname"), hostname(t))
 		if u.Mode != "root" {
 			wantRefused(t, u.Box(t, "run", "--rm", "--pid", "container:"+name, "busybox", "true"), "--pid container:"+name+" needs root")
-			wantRefused(t, u.Box(t, "run", "--rm", "--uts", "host", "busybox", "true"), "--uts host needs root")
+			wantRefused(t, u.Box(t, "run", "--rm", "--ipc", "host", "busybox", "true"), "--ipc host needs root")
 			return
 		}
-		wantOut(t, u.MustBox(t, "run", "--rm", "--uts", "host", "busybox", "hostname"), hostname(t))
 		r = u.MustBox(t, "run", "--rm", "--pid", "container:"+name, "busybox", "ps", "-o", "comm")
 		if !strings.Contains(r.Stdout, "sleep") {
 			t.Fatalf("--pid container:%s does not see its sleep: %s", name, r)
