@@ -56,6 +56,9 @@ func resourceFlags() []cli.Flag {
 		&cli.StringFlag{Name: "pids-limit", Usage: "tune container pids limit (set -1 for unlimited)"},
 		&cli.StringFlag{Name: "blkio-weight", Usage: "block IO (relative weight), between 10 and 1000, or 0 to disable"},
 		&cli.BoolFlag{Name: "oom-kill-disable", Usage: "disable OOM Killer"},
+		&cli.StringFlag{Name: "cpu-period", Usage: "limit CPU CFS (Completely Fair Scheduler) period"},
+		&cli.StringFlag{Name: "cpu-quota", Usage: "limit CPU CFS (Completely Fair Scheduler) quota"},
+		&cli.StringFlag{Name: "memory-swappiness", Usage: "tune container memory swappiness (0 to 100; -1: the host's)"},
 	}
 }
 
@@ -65,9 +68,9 @@ func resourceFlags() []cli.Flag {
 var unsupportedRunFlags = map[string]bool{
 	"gpus": false, "device-read-bps": false,
 	"device-write-bps": false, "device-read-iops": false, "device-write-iops": false,
-	"blkio-weight-device": false, "cpu-period": false, "cpu-quota": false, "cpu-rt-period": false,
+	"blkio-weight-device": false, "cpu-rt-period": false,
 	"cpu-rt-runtime": false, "cpu-count": false, "cpu-percent": false, "kernel-memory": false,
-	"memory-swappiness": false, "link": false,
+	"link":          false,
 	"link-local-ip": false, "ip6": false, "mac-address": false, "sig-proxy": true,
 	"isolation": false, "volume-driver": false, "storage-opt": false,
 	"io-maxbandwidth": false, "io-maxiops": false, "disable-content-trust": true, "use-api-socket": true,
@@ -177,6 +180,7 @@ func parseResourceFlags(c *cli.Context, update bool) (flags.Resources, error) {
 		Memory: c.String("memory"), MemorySwap: c.String("memory-swap"), MemoryReservation: c.String("memory-reservation"),
 		CPUs: c.String("cpus"), CPUShares: c.String("cpu-shares"), CpusetCpus: c.String("cpuset-cpus"),
 		CpusetMems: c.String("cpuset-mems"), PidsLimit: c.String("pids-limit"), BlkioWeight: c.String("blkio-weight"),
+		CPUPeriod: c.String("cpu-period"), CPUQuota: c.String("cpu-quota"), MemorySwappiness: c.String("memory-swappiness"),
 		OomKillDisable: c.Bool("oom-kill-disable"), Update: update,
 	})
 }

@@ -12,7 +12,7 @@ import (
 // unsupportedUpdateFlags are Docker's `update` flags box does not have:
 // each is refused by name rather than as an unknown flag.
 var unsupportedUpdateFlags = map[string]bool{
-	"cpu-period": false, "cpu-quota": false, "cpu-rt-period": false, "cpu-rt-runtime": false,
+	"cpu-rt-period": false, "cpu-rt-runtime": false,
 	"kernel-memory": false,
 }
 

@@ -23,8 +23,12 @@ func linuxResources(r flags.Resources) *specs.LinuxResources {
 		return nil
 	}
 	lr := &specs.LinuxResources{}
-	if r.Memory != 0 || r.MemorySwap != 0 || r.MemoryReservation != 0 || r.OomKillDisable != nil {
+	if r.Memory != 0 || r.MemorySwap != 0 || r.MemoryReservation != 0 || r.OomKillDisable != nil || r.MemorySwappiness != nil {
 		m := &specs.LinuxMemory{DisableOOMKiller: r.OomKillDisable}
+		if r.MemorySwappiness != nil {
+			sw := uint64(*r.MemorySwappiness)
+			m.Swappiness = &sw
+		}
 		if r.Memory != 0 {
 			m.Limit = &r.Memory
 		}
@@ -40,7 +44,7 @@ func linuxResources(r flags.Resources) *specs.LinuxResources {
 		}
 		lr.Memory = m
 	}
-	if r.NanoCPUs != 0 || r.CPUShares != 0 || r.CpusetCpus != "" || r.CpusetMems != "" {
+	if r.NanoCPUs != 0 || r.CPUShares != 0 || r.CpusetCpus != "" || r.CpusetMems != "" || r.CPUPeriod != 0 || r.CPUQuota != 0 {
 		c := &specs.LinuxCPU{Cpus: r.CpusetCpus, Mems: r.CpusetMems}
 		if r.CPUShares != 0 {
 			shares := uint64(r.CPUShares)
@@ -50,6 +54,14 @@ func linuxResources(r flags.Resources) *specs.LinuxResources {
 			period := uint64(100000)
 			quota := r.NanoCPUs * int64(period) / 1e9
 			c.Period, c.Quota = &period, &quota
+		}
+		if r.CPUPeriod != 0 {
+			period := uint64(r.CPUPeriod)
+			c.Period = &period
+		}
+		if r.CPUQuota != 0 {
+			quota := r.CPUQuota
+			c.Quota = &quota
 		}
 		lr.CPU = c
 	}
@@ -124,7 +136,7 @@ func neededControllers(r flags.Resources) []string {
 	if r.Memory != 0 || r.MemorySwap != 0 || r.MemoryReservation != 0 {
 		out = append(out, "memory")
 	}
-	if r.NanoCPUs != 0 || r.CPUShares != 0 {
+	if r.NanoCPUs != 0 || r.CPUShares != 0 || r.CPUPeriod != 0 || r.CPUQuota != 0 {
 		out = append(out, "cpu")
 	}
 	if r.CpusetCpus != "" || r.CpusetMems != "" {

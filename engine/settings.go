@@ -248,6 +248,7 @@ func settingsInspect(rec *record, out *ContainerInspect) {
 	hc.Memory, hc.MemorySwap, hc.MemoryReservation = r.Memory, r.MemorySwap, r.MemoryReservation
 	hc.NanoCPUs, hc.CPUShares, hc.CpusetCpus, hc.CpusetMems = r.NanoCPUs, r.CPUShares, r.CpusetCpus, r.CpusetMems
 	hc.PidsLimit, hc.BlkioWeight, hc.OomKillDisable = r.PidsLimit, int(r.BlkioWeight), r.OomKillDisable
+	hc.CPUPeriod, hc.CPUQuota, hc.MemorySwappiness = r.CPUPeriod, r.CPUQuota, r.MemorySwappiness
 	if r.Memory > 0 && r.MemorySwap == 0 {
 		hc.MemorySwap = 2 * r.Memory // Docker shows the swap it applied
 	}

@@ -108,6 +108,21 @@ func mergeResources(cur, upd flags.Resources) (flags.Resources, error) {
 	if upd.BlkioWeight != 0 {
 		r.BlkioWeight = upd.BlkioWeight
 	}
+	if upd.CPUPeriod != 0 || upd.CPUQuota != 0 {
+		r.NanoCPUs = 0
+	}
+	if upd.NanoCPUs != 0 {
+		r.CPUPeriod, r.CPUQuota = 0, 0
+	}
+	if upd.CPUPeriod != 0 {
+		r.CPUPeriod = upd.CPUPeriod
+	}
+	if upd.CPUQuota != 0 {
+		r.CPUQuota = upd.CPUQuota
+	}
+	if upd.MemorySwappiness != nil {
+		r.MemorySwappiness = upd.MemorySwappiness
+	}
 	if r.MemorySwap > 0 && r.Memory == 0 {
 		return cur, fmt.Errorf("you should always set the memory limit when using the memory swap limit")
 	}

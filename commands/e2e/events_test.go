@@ -275,7 +275,7 @@ func TestUpdateRestart(t *testing.T) {
 	wantOut(t, u.MustBox(t, "inspect", "-f", "{{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}", name), "on-failure:2")
 
 	for _, args := range [][]string{
-		{"update", "--cpu-quota", "5000", name},
+		{"update", "--cpu-rt-runtime", "5000", name},
 		{"update", "--memory", "12x", name},
 		{"update", name},
 		{"update", "--restart", "sometimes", name},

@@ -242,6 +242,9 @@ type Resources struct {
 	PidsLimit         *int64 `json:"PidsLimit,omitempty"` // <= 0: unlimited
 	BlkioWeight       uint16 `json:"BlkioWeight,omitempty"`
 	OomKillDisable    *bool  `json:"OomKillDisable,omitempty"`
+	CPUPeriod         int64  `json:"CpuPeriod,omitempty"`
+	CPUQuota          int64  `json:"CpuQuota,omitempty"`
+	MemorySwappiness  *int64 `json:"MemorySwappiness,omitempty"`
 }
 
 // Any says a limit is set.
@@ -253,6 +256,7 @@ func (r Resources) Any() bool { return r != (Resources{}) }
 type ResourceFlags struct {
 	Memory, MemorySwap, MemoryReservation, CPUs, CPUShares string
 	CpusetCpus, CpusetMems, PidsLimit, BlkioWeight         string
+	CPUPeriod, CPUQuota, MemorySwappiness                  string
 	OomKillDisable                                         bool
 	Update                                                 bool
 }
@@ -321,6 +325,35 @@ func ParseResources(f ResourceFlags) (Resources, error) {
 			return Resources{}, &UsageError{Msg: fmt.Sprintf("invalid argument %q for \"--blkio-weight\" flag: range of blkio weight is from 10 to 1000", f.BlkioWeight)}
 		}
 		r.BlkioWeight = uint16(n)
+	}
+	for _, c := range []struct {
+		flag, v  string
+		min, max int64
+		dst      *int64
+	}{
+		{"--cpu-period", f.CPUPeriod, 1000, 1000000, &r.CPUPeriod},
+		{"--cpu-quota", f.CPUQuota, -1, math.MaxInt64, &r.CPUQuota},
+	} {
+		if c.v == "" {
+			continue
+		}
+		n, err := strconv.ParseInt(c.v, 10, 64)
+		if err != nil || n < c.min || n > c.max || c.flag == "--cpu-quota" && n > 0 && n < 1000 {
+			return Resources{}, &UsageError{Msg: fmt.Sprintf("invalid argument %q for %q flag: CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1s (i.e. 1000000); quota at least 1000 (-1: none)", c.v, c.flag)}
+		}
+		*c.dst = n
+	}
+	if r.NanoCPUs != 0 && (r.CPUPeriod != 0 || r.CPUQuota != 0) {
+		return Resources{}, &UsageError{Msg: "conflicting options: Nano CPUs and CPU Period or Quota cannot both be set"}
+	}
+	if f.MemorySwappiness != "" {
+		n, err := strconv.ParseInt(f.MemorySwappiness, 10, 64)
+		if err != nil || n < -1 || n > 100 {
+			return Resources{}, &UsageError{Msg: fmt.Sprintf("invalid argument %q for \"--memory-swappiness\" flag: a value between 0 and 100 (-1: the host's)", f.MemorySwappiness)}
+		}
+		if n >= 0 {
+			r.MemorySwappiness = &n
+		}
 	}
 	if f.OomKillDisable {
 		t := true

@@ -123,6 +123,13 @@ func TestParseResources(t *testing.T) {
 	if r, err := ParseResources(ResourceFlags{Memory: "64m", MemorySwap: "-1", PidsLimit: "-1"}); err != nil || r.MemorySwap != -1 || *r.PidsLimit != -1 {
 		t.Errorf("unlimited swap and pids: %+v, %v", r, err)
 	}
+	if r, err := ParseResources(ResourceFlags{CPUPeriod: "50000", CPUQuota: "-1", MemorySwappiness: "10"}); err != nil ||
+		r.CPUPeriod != 50000 || r.CPUQuota != -1 || *r.MemorySwappiness != 10 {
+		t.Errorf("cfs period, quota and swappiness: %+v, %v", r, err)
+	}
+	if r, err := ParseResources(ResourceFlags{MemorySwappiness: "-1"}); err != nil || r.Any() {
+		t.Errorf("--memory-swappiness -1 is the host's: %+v, %v", r, err)
+	}
 	if r, err := ParseResources(ResourceFlags{}); err != nil || r.Any() {
 		t.Errorf("no flags: %+v, %v", r, err)
 	}
@@ -143,6 +150,10 @@ func TestParseResources(t *testing.T) {
 		{ResourceFlags{CpusetMems: "a"}, "--cpuset-mems"},
 		{ResourceFlags{PidsLimit: "many"}, "--pids-limit"},
 		{ResourceFlags{BlkioWeight: "5"}, "range of blkio weight is from 10 to 1000"},
+		{ResourceFlags{CPUPeriod: "10"}, `invalid argument "10" for "--cpu-period" flag`},
+		{ResourceFlags{CPUQuota: "5"}, `invalid argument "5" for "--cpu-quota" flag`},
+		{ResourceFlags{CPUs: "1", CPUQuota: "5000"}, "Nano CPUs and CPU Period or Quota cannot both be set"},
+		{ResourceFlags{MemorySwappiness: "101"}, `"--memory-swappiness" flag`},
 	} {
 		_, err := ParseResources(c.f)
 		wantUsage(t, c.part, err, c.part)
