@@ -91,9 +91,9 @@ type ContainerConfig struct {
 	Healthcheck *storage.HealthConfig `json:"Healthcheck,omitempty"`
 }
 
-// HostConfig is Docker's. The resource limits box does not apply (it
-// creates no cgroups) show as Docker shows none set; so do the options
-// box does not have.
+// HostConfig is Docker's. The limits and settings given to run, create
+// and update show as given (settingsInspect); the options box does not
+// have show as Docker shows them unset.
 type HostConfig struct {
 	Binds           []string          `json:"Binds"`
 	ContainerIDFile string            `json:"ContainerIDFile"`

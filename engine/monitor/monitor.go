@@ -34,7 +34,8 @@ type Config struct {
 	// StateRoot is where libcontainer keeps its state (under the run root).
 	StateRoot string
 	Spec      *specs.Spec
-	// Rootless is set inside box's user namespace: no cgroups are made.
+	// Rootless is set inside box's user namespace: no cgroup is made
+	// unless the spec names one (a delegated cgroup v2 subtree).
 	Rootless bool
 	// Stdin is nil for no input (/dev/null). With a TTY it is the
 	// caller's terminal, set to raw mode while the container runs.
