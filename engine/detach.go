@@ -257,7 +257,6 @@ func ServeMonitor(opts Options, id string, gate, report *os.File) int {
 		}
 		delay = nextRestartDelay(delay, time.Since(began))
 		if !ctl.waitStop(delay) {
-			reloadRestart(rec, dir) // box update may have written since
 			rec.Restarting, rec.Monitor = false, nil
 			_ = rec.save(dir)
 			cleanup()

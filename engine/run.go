@@ -635,11 +635,6 @@ func (e *Engine) supervise(ctx context.Context, rec *record, dir string, mio mon
 	// Claimed before the start: a monitor killed while the container
 	// starts leaves a container that shows as exited (255), not created.
 	startedBefore := rec.StartedAt
-	if restart != nil {
-		// A restart: box update may have changed the policy or limits
-		// since this monitor last read them; its saves must keep them.
-		reloadRestart(rec, dir)
-	}
 	rec.Monitor, rec.StartedAt = currentProcess(), time.Now().UTC()
 	_ = rec.save(dir)
 	hook, ready, stopNetwork := networkHook(rec)
@@ -667,9 +662,6 @@ func (e *Engine) supervise(ctx context.Context, rec *record, dir string, mio mon
 	var health *healthMonitor
 	mio.Started = func(r *monitor.Running) {
 		holder.release()
-		if restart != nil {
-			reloadRestart(rec, dir)
-		}
 		rec.StartedAt, rec.Monitor, rec.Init = time.Now().UTC(), currentProcess(), processOf(r.Pid)
 		rec.ExitCode, rec.FinishedAt, rec.Restarting, rec.Error, rec.OOMKilled = nil, time.Time{}, false, "", false
 		_ = rec.save(dir)
