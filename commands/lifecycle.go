@@ -168,13 +168,14 @@ func restartCommand() *cli.Command {
 // kept --time, hidden, for older scripts.
 func stopFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.IntFlag{Name: "timeout", Aliases: []string{"t"}, Value: 10, Usage: "seconds to wait before killing the container"},
+		&cli.IntFlag{Name: "timeout", Aliases: []string{"t"}, Value: 10, Usage: "seconds to wait before killing the container (default: its --stop-timeout, else 10; -1: for ever)"},
 		&cli.IntFlag{Name: "time", Value: 10, Hidden: true, Usage: "seconds to wait before killing the container (deprecated: use --timeout)"},
-		&cli.StringFlag{Name: "signal", Aliases: []string{"s"}, Usage: "signal to send to the container (default: the image's StopSignal, else SIGTERM)"},
+		&cli.StringFlag{Name: "signal", Aliases: []string{"s"}, Usage: "signal to send to the container (default: its --stop-signal, else the image's StopSignal, else SIGTERM)"},
 	}
 }
 
-// stopOptions reads stopFlags.
+// stopOptions reads stopFlags: a timeout of -1 when none was given,
+// which the engine reads as the container's own.
 func stopOptions(c *cli.Context) (time.Duration, syscall.Signal, error) {
 	if c.IsSet("time") && c.IsSet("timeout") {
 		return 0, 0, usageErrorf("conflicting options: cannot specify both --timeout and --time")
@@ -189,6 +190,12 @@ func stopOptions(c *cli.Context) (time.Duration, syscall.Signal, error) {
 		if sig, err = engine.ParseSignal(s); err != nil {
 			return 0, 0, usageErrorf("%v", err)
 		}
+	}
+	switch {
+	case !c.IsSet("time") && !c.IsSet("timeout"):
+		return -1, sig, nil // the container's --stop-timeout, else 10 s
+	case seconds < 0:
+		return 100 * 365 * 24 * time.Hour, sig, nil // Docker's -1: wait for ever
 	}
 	return time.Duration(seconds) * time.Second, sig, nil
 }

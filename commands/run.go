@@ -22,7 +22,7 @@ func runCommand() *cli.Command {
 		// Flags stop at the image: what follows belongs to the container.
 		SkipFlagParsing:        false,
 		UseShortOptionHandling: true,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.BoolFlag{Name: "rm", Usage: "automatically remove the container when it exits"},
 			&cli.StringFlag{Name: "restart", Value: "no", Usage: "restart policy when the container exits: no, on-failure[:max-retries], always, unless-stopped (by its monitor while it lives; nothing restarts after a reboot)"},
 			&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "run container in background and print container ID"},
@@ -68,7 +68,7 @@ func runCommand() *cli.Command {
 			&cli.DurationFlag{Name: "health-start-period", Usage: "start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)"},
 			&cli.DurationFlag{Name: "health-start-interval", Usage: "time between running the check during the start period (ms|s|m|h) (default 0s)"},
 			&cli.BoolFlag{Name: "no-healthcheck", Usage: "disable any container-specified HEALTHCHECK"},
-		},
+		}, append(settingsFlags(), unsupportedFlags(unsupportedRunFlags)...)...),
 		Action: runRun,
 	}
 }
@@ -86,8 +86,17 @@ func runRun(c *cli.Context) error {
 	if c.NArg() < 1 {
 		return usageErrorf("\"box %s\" requires at least 1 argument.\nSee 'box %s --help'.", c.Command.Name, c.Command.Name)
 	}
+	if err := refuseUnsupported(c, unsupportedRunFlags); err != nil {
+		return &runFailure{err}
+	}
+	if err := checkDetachKeys(c); err != nil {
+		return &runFailure{err}
+	}
 	opts, err := runOptions(c)
 	if err != nil {
+		return &runFailure{err}
+	}
+	if opts.Settings, err = runSettings(c); err != nil {
 		return &runFailure{err}
 	}
 	opts.Health = engine.HealthOptions{
@@ -115,7 +124,35 @@ func runRun(c *cli.Context) error {
 	for _, w := range opts.Warnings() {
 		fmt.Fprintf(c.App.ErrWriter, "WARNING: %s\n", w)
 	}
-	id, err := e.Run(c.Context, opts, engine.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
+	opts.Warn = func(w string) { fmt.Fprintf(c.App.ErrWriter, "WARNING: %s\n", w) }
+	cid, err := newCIDFile(c.String("cidfile"))
+	if err != nil {
+		return &runFailure{err}
+	}
+	defer cid.Close()
+	opts.Created = cid.Write
+	stdio := engine.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}
+	inA, outA, errA, err := attachStreams(c)
+	if err != nil {
+		return &runFailure{err}
+	}
+	if !outA || !errA {
+		devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+		if err != nil {
+			return &runFailure{err}
+		}
+		defer devnull.Close()
+		if !outA {
+			stdio.Stdout = devnull
+		}
+		if !errA {
+			stdio.Stderr = devnull
+		}
+	}
+	if inA && len(c.StringSlice("attach")) > 0 {
+		opts.Interactive = true // Docker: -a stdin keeps it open
+	}
+	id, err := e.Run(c.Context, opts, stdio)
 	if err != nil {
 		return &runFailure{err}
 	}

@@ -1,45 +1,34 @@
 package commands
 
 import (
+	"fmt"
+
 	"github.com/urfave/cli/v2"
 
 	"box/engine"
 	"box/engine/flags"
 )
 
-// updateResourceFlags are Docker's `update` flags for resources. Box
-// cannot change a container's limits yet: each is refused by name rather
-// than as an unknown flag.
-var updateResourceFlags = []string{
-	"blkio-weight", "cpu-period", "cpu-quota", "cpu-rt-period", "cpu-rt-runtime",
-	"cpu-shares", "cpus", "cpuset-cpus", "cpuset-mems", "kernel-memory", "memory",
-	"memory-reservation", "memory-swap", "pids-limit",
+// unsupportedUpdateFlags are Docker's `update` flags box does not have:
+// each is refused by name rather than as an unknown flag.
+var unsupportedUpdateFlags = map[string]bool{
+	"cpu-rt-period": false, "cpu-rt-runtime": false,
+	"kernel-memory": false,
 }
 
 func updateCommand() *cli.Command {
-	cliFlags := []cli.Flag{
+	cliFlags := append([]cli.Flag{
 		&cli.StringFlag{Name: "restart", Usage: "restart policy to apply when a container exits: no, on-failure[:max-retries], always, unless-stopped"},
-	}
-	for _, name := range updateResourceFlags {
-		f := &cli.StringFlag{Name: name, Usage: "not supported by box yet"}
-		switch name {
-		case "memory":
-			f.Aliases = []string{"m"}
-		case "cpu-shares":
-			f.Aliases = []string{"c"}
-		}
-		cliFlags = append(cliFlags, f)
-	}
+	}, resourceFlags()...)
+	cliFlags = append(cliFlags, unsupportedFlags(unsupportedUpdateFlags)...)
 	return &cli.Command{
 		Name:      "update",
 		Usage:     "update configuration of one or more containers",
 		ArgsUsage: "CONTAINER [CONTAINER...]",
 		Flags:     cliFlags,
 		Action: func(c *cli.Context) error {
-			for _, name := range updateResourceFlags {
-				if c.IsSet(name) {
-					return usageErrorf("--%s is not supported by box update: it can change the restart policy only (--restart)", name)
-				}
+			if err := refuseUnsupported(c, unsupportedUpdateFlags); err != nil {
+				return err
 			}
 			var opts engine.UpdateOptions
 			if c.IsSet("restart") {
@@ -48,8 +37,23 @@ func updateCommand() *cli.Command {
 					return usageErrorf("%v", err)
 				}
 				opts.Restart = &r
-			} else {
+			}
+			r, err := parseResourceFlags(c, true)
+			if err != nil {
+				return usageErrorf("%v", err)
+			}
+			if r.Any() {
+				opts.Resources = &r
+			}
+			if opts.Restart == nil && opts.Resources == nil {
 				return usageErrorf("you must provide one or more flags when using this command")
+			}
+			warned := false
+			opts.Warn = func(w string) {
+				if !warned {
+					fmt.Fprintf(c.App.ErrWriter, "WARNING: %s\n", w)
+					warned = true
+				}
 			}
 			return eachContainer(c, func(e *engine.Engine, name string) error {
 				return e.Update(name, opts)

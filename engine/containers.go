@@ -66,6 +66,8 @@ type Container struct {
 	NetworkMode string
 
 	monitor, init *processID
+	// settings are its --stop-signal, --stop-timeout and the like.
+	settings Settings
 	// autoRemove is --rm, or a build's RUN step: its monitor, or the
 	// build, deletes it as it ends.
 	autoRemove bool
@@ -130,6 +132,7 @@ func (e *Engine) describe(c *storage.Container) (*Container, bool) {
 	ctr.Restart, ctr.RestartCount = rec.Restart, rec.RestartCount
 	ctr.Ports, ctr.NetworkMode = rec.Ports, rec.NetworkMode
 	ctr.autoRemove = rec.Remove || rec.BuildStep
+	ctr.settings = rec.Settings
 	ctr.stateFrom(rec)
 	if h := health.Load(dir); h != nil {
 		if ctr.State != Running {

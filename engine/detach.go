@@ -265,6 +265,10 @@ func ServeMonitor(opts Options, id string, gate, report *os.File) int {
 			return st.ExitCode
 		}
 		rec.RestartCount++
+		// Limits `box update` changed meanwhile hold for the new run.
+		if onDisk, err := loadSpec(dir); err == nil && onDisk.Linux != nil {
+			sp.Linux.Resources = onDisk.Linux.Resources
+		}
 	}
 	rec.Restarting, rec.Monitor = false, nil
 	_ = rec.save(dir)

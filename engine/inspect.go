@@ -9,6 +9,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"box/engine/flags"
 	"box/engine/network"
 	"box/storage"
 )
@@ -81,14 +82,18 @@ type ContainerConfig struct {
 	Entrypoint   []string            `json:"Entrypoint"`
 	OnBuild      []string            `json:"OnBuild"`
 	Labels       map[string]string   `json:"Labels"`
+	// ExposedPorts are the image's EXPOSE and run's --expose.
+	ExposedPorts map[string]struct{} `json:"ExposedPorts,omitempty"`
+	StopSignal   string              `json:"StopSignal,omitempty"`
+	StopTimeout  *int                `json:"StopTimeout,omitempty"`
 
 	// Healthcheck is the image's HEALTHCHECK with run's --health-* over it.
 	Healthcheck *storage.HealthConfig `json:"Healthcheck,omitempty"`
 }
 
-// HostConfig is Docker's. The resource limits box does not apply (it
-// creates no cgroups) show as Docker shows none set; so do the options
-// box does not have.
+// HostConfig is Docker's. The limits and settings given to run, create
+// and update show as given (settingsInspect); the options box does not
+// have show as Docker shows them unset.
 type HostConfig struct {
 	Binds           []string          `json:"Binds"`
 	ContainerIDFile string            `json:"ContainerIDFile"`
@@ -111,6 +116,8 @@ type HostConfig struct {
 	Isolation       string            `json:"Isolation"`
 	MaskedPaths     []string          `json:"MaskedPaths"`
 	ReadonlyPaths   []string          `json:"ReadonlyPaths"`
+	Sysctls         map[string]string `json:"Sysctls,omitempty"`
+	Runtime         string            `json:"Runtime"`
 	DockerResources
 
 	AutoRemove     bool          `json:"AutoRemove"`
@@ -131,37 +138,38 @@ type HostConfig struct {
 	Init *bool `json:"Init"`
 }
 
-// DockerResources are Docker's resource limits, none of which box sets.
+// DockerResources are Docker's resource limits: those box applies
+// (flags.Resources) as set, the others as Docker shows them unset.
 type DockerResources struct {
-	CPUShares            int64    `json:"CpuShares"`
-	Memory               int64    `json:"Memory"`
-	NanoCPUs             int64    `json:"NanoCpus"`
-	CgroupParent         string   `json:"CgroupParent"`
-	BlkioWeight          int      `json:"BlkioWeight"`
-	BlkioWeightDevice    []any    `json:"BlkioWeightDevice"`
-	BlkioDeviceReadBps   []any    `json:"BlkioDeviceReadBps"`
-	BlkioDeviceWriteBps  []any    `json:"BlkioDeviceWriteBps"`
-	BlkioDeviceReadIOps  []any    `json:"BlkioDeviceReadIOps"`
-	BlkioDeviceWriteIOps []any    `json:"BlkioDeviceWriteIOps"`
-	CPUPeriod            int64    `json:"CpuPeriod"`
-	CPUQuota             int64    `json:"CpuQuota"`
-	CPURealtimePeriod    int64    `json:"CpuRealtimePeriod"`
-	CPURealtimeRuntime   int64    `json:"CpuRealtimeRuntime"`
-	CpusetCpus           string   `json:"CpusetCpus"`
-	CpusetMems           string   `json:"CpusetMems"`
-	Devices              []any    `json:"Devices"`
-	DeviceCgroupRules    []string `json:"DeviceCgroupRules"`
-	DeviceRequests       []any    `json:"DeviceRequests"`
-	MemoryReservation    int64    `json:"MemoryReservation"`
-	MemorySwap           int64    `json:"MemorySwap"`
-	MemorySwappiness     *int64   `json:"MemorySwappiness"`
-	OomKillDisable       *bool    `json:"OomKillDisable"`
-	PidsLimit            *int64   `json:"PidsLimit"`
-	Ulimits              []any    `json:"Ulimits"`
-	CPUCount             int64    `json:"CpuCount"`
-	CPUPercent           int64    `json:"CpuPercent"`
-	IOMaximumIOps        uint64   `json:"IOMaximumIOps"`
-	IOMaximumBandwidth   uint64   `json:"IOMaximumBandwidth"`
+	CPUShares            int64          `json:"CpuShares"`
+	Memory               int64          `json:"Memory"`
+	NanoCPUs             int64          `json:"NanoCpus"`
+	CgroupParent         string         `json:"CgroupParent"`
+	BlkioWeight          int            `json:"BlkioWeight"`
+	BlkioWeightDevice    []any          `json:"BlkioWeightDevice"`
+	BlkioDeviceReadBps   []any          `json:"BlkioDeviceReadBps"`
+	BlkioDeviceWriteBps  []any          `json:"BlkioDeviceWriteBps"`
+	BlkioDeviceReadIOps  []any          `json:"BlkioDeviceReadIOps"`
+	BlkioDeviceWriteIOps []any          `json:"BlkioDeviceWriteIOps"`
+	CPUPeriod            int64          `json:"CpuPeriod"`
+	CPUQuota             int64          `json:"CpuQuota"`
+	CPURealtimePeriod    int64          `json:"CpuRealtimePeriod"`
+	CPURealtimeRuntime   int64          `json:"CpuRealtimeRuntime"`
+	CpusetCpus           string         `json:"CpusetCpus"`
+	CpusetMems           string         `json:"CpusetMems"`
+	Devices              []flags.Device `json:"Devices"`
+	DeviceCgroupRules    []string       `json:"DeviceCgroupRules"`
+	DeviceRequests       []any          `json:"DeviceRequests"`
+	MemoryReservation    int64          `json:"MemoryReservation"`
+	MemorySwap           int64          `json:"MemorySwap"`
+	MemorySwappiness     *int64         `json:"MemorySwappiness"`
+	OomKillDisable       *bool          `json:"OomKillDisable"`
+	PidsLimit            *int64         `json:"PidsLimit"`
+	Ulimits              []flags.Ulimit `json:"Ulimits"`
+	CPUCount             int64          `json:"CpuCount"`
+	CPUPercent           int64          `json:"CpuPercent"`
+	IOMaximumIOps        uint64         `json:"IOMaximumIOps"`
+	IOMaximumBandwidth   uint64         `json:"IOMaximumBandwidth"`
 }
 
 // MountPoint is one entry of Docker's Mounts list.
@@ -262,7 +270,7 @@ func (e *Engine) InspectContainer(nameOrID string) (*ContainerInspect, error) {
 		Image: "sha256:" + c.ImageID, Name: "/" + c.Name, Driver: e.Store.Driver(), Platform: "linux",
 		State: ContainerState{
 			Status: string(c.State), Running: c.State == Running || c.State == Restarting,
-			Restarting: c.State == Restarting, Pid: c.Pid, ExitCode: c.ExitCode, Error: rec.Error,
+			Restarting: c.State == Restarting, Pid: c.Pid, ExitCode: c.ExitCode, Error: rec.Error, OOMKilled: rec.OOMKilled,
 			StartedAt: dockerTime(c.StartedAt), FinishedAt: dockerTime(c.FinishedAt),
 			Health: c.Health,
 		},
@@ -294,6 +302,7 @@ func (e *Engine) InspectContainer(nameOrID string) (*ContainerInspect, error) {
 	if rec.WithInit {
 		out.HostConfig.Init = &rec.WithInit
 	}
+	settingsInspect(rec, out)
 	if c.Paused {
 		out.State.Status, out.State.Paused = string(Paused), true
 	}
@@ -323,6 +332,7 @@ func (e *Engine) InspectContainer(nameOrID string) (*ContainerInspect, error) {
 		out.Config.Tty, out.Config.WorkingDir = sp.Process.Terminal, sp.Process.Cwd
 		out.HostConfig.ReadonlyRootfs = sp.Root.Readonly
 		specHostConfig(sp, dir, out)
+		settingsNamespaces(rec.Settings, &out.HostConfig)
 		for _, m := range userMounts(sp, dir, rec.WithInit) {
 			ro := false
 			for _, o := range m.Options {

@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"box/engine/flags"
 	"box/engine/monitor"
 )
 
@@ -24,22 +24,7 @@ func (e *NotRunningError) Error() string {
 }
 
 // ParseSignal reads a signal as Docker takes it: "KILL", "SIGKILL" or "9".
-func ParseSignal(s string) (syscall.Signal, error) {
-	if n, err := strconv.Atoi(s); err == nil {
-		if n <= 0 || n > 64 {
-			return 0, fmt.Errorf("invalid signal: %s", s)
-		}
-		return syscall.Signal(n), nil
-	}
-	name := strings.ToUpper(s)
-	if !strings.HasPrefix(name, "SIG") {
-		name = "SIG" + name
-	}
-	if sig := unix.SignalNum(name); sig != 0 {
-		return sig, nil
-	}
-	return 0, fmt.Errorf("invalid signal: %s", s)
-}
+func ParseSignal(s string) (syscall.Signal, error) { return flags.ParseSignal(s) }
 
 // Kill sends sig to a running container's init.
 func (e *Engine) Kill(nameOrID string, sig syscall.Signal) error {
@@ -68,9 +53,10 @@ func (e *Engine) Kill(nameOrID string, sig syscall.Signal) error {
 	return nil
 }
 
-// Stop asks a running container to stop with sig (zero: the image's
-// StopSignal, else SIGTERM), and kills it when it has not ended within
-// timeout; it returns once the container's monitor has recorded the end.
+// Stop asks a running container to stop with sig (zero: its
+// --stop-signal, else the image's StopSignal, else SIGTERM), and kills
+// it when it has not ended within timeout (negative: its --stop-timeout,
+// else 10 s); it returns once the container's monitor has recorded the end.
 // Stopping a container that is not running is not an error, as in Docker.
 func (e *Engine) Stop(ctx context.Context, nameOrID string, timeout time.Duration, sig syscall.Signal) error {
 	c, err := e.LookupContainer(nameOrID)
@@ -93,6 +79,15 @@ func (e *Engine) Stop(ctx context.Context, nameOrID string, timeout time.Duratio
 	if sig == 0 {
 		sig = e.stopSignal(c)
 	}
+	if timeout < 0 {
+		timeout = 10 * time.Second
+		if t := c.settings.StopTimeout; t != nil {
+			timeout = time.Duration(*t) * time.Second
+			if *t < 0 {
+				timeout = 100 * 365 * 24 * time.Hour // -1: wait for ever
+			}
+		}
+	}
 	if err := unix.Kill(c.init.PID, sig); err != nil && !errors.Is(err, unix.ESRCH) {
 		return fmt.Errorf("stop container %s: %w", nameOrID, err)
 	}
@@ -112,8 +107,14 @@ func (e *Engine) Stop(ctx context.Context, nameOrID string, timeout time.Duratio
 	return nil
 }
 
-// stopSignal is the image's StopSignal, or SIGTERM.
+// stopSignal is the container's --stop-signal, the image's StopSignal,
+// or SIGTERM.
 func (e *Engine) stopSignal(c *Container) syscall.Signal {
+	if s := c.settings.StopSignal; s != "" {
+		if sig, err := flags.ParseSignal(s); err == nil {
+			return sig
+		}
+	}
 	if img, err := e.Store.LookupImage(c.ImageID); err == nil && img.Config.Config.StopSignal != "" {
 		if sig, err := ParseSignal(img.Config.Config.StopSignal); err == nil {
 			return sig

@@ -29,6 +29,8 @@ type record struct {
 	StartedAt  time.Time `json:"started_at,omitzero"`
 	FinishedAt time.Time `json:"finished_at,omitzero"`
 	ExitCode   *int      `json:"exit_code,omitempty"`
+	// OOMKilled: the kernel's OOM killer ended the last run.
+	OOMKilled bool `json:"oom_killed,omitempty"`
 	// Error is why the last start failed, for inspect's State.Error.
 	Error string `json:"error,omitempty"`
 	// Monitor names the process that owns the running container and Init
@@ -83,6 +85,10 @@ type record struct {
 	// beside this record (health.go).
 	Healthcheck *storage.HealthConfig `json:"healthcheck,omitempty"`
 	HealthShell []string              `json:"health_shell,omitempty"`
+	// ImageExposed is the image's EXPOSE list, for inspect.
+	ImageExposed map[string]struct{} `json:"image_exposed,omitempty"`
+	// Settings are the other container flags (settings.go).
+	Settings Settings `json:"settings,omitzero"`
 }
 
 // processID tells one process from a later one that reuses its pid.
@@ -93,9 +99,9 @@ type processID struct {
 
 const recordFile = "box.json"
 
-// save writes the record to dir, atomically. The restart policy and the
-// name are other commands' to change (update and rename, through
-// updateRecord): save keeps the ones on disk, so that a monitor writing
+// save writes the record to dir, atomically. The restart policy, the
+// limits and the name are other commands' to change (update and rename,
+// through updateRecord): save keeps the ones on disk, so that a monitor writing
 // its copy of the record (at each start and exit) never undoes a change
 // made meanwhile. Writers take the record's lock: no two write at once.
 func (r *record) save(dir string) error {
@@ -105,7 +111,7 @@ func (r *record) save(dir string) error {
 	}
 	defer unlock()
 	if onDisk, err := loadRecord(dir); err == nil {
-		r.Restart, r.Name = onDisk.Restart, onDisk.Name
+		r.Restart, r.Name, r.Settings.Resources = onDisk.Restart, onDisk.Name, onDisk.Settings.Resources
 	}
 	return r.write(dir)
 }

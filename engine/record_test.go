@@ -11,17 +11,18 @@ import (
 	"testing"
 	"time"
 
+	"box/engine/flags"
 	"box/engine/network"
 	"box/storage"
 )
 
 func fullRecord() *record {
-	code := 3
+	code, major := 3, int64(1)
 	at := time.Date(2025, 3, 4, 5, 6, 7, 8, time.UTC)
 	return &record{
 		ID: strings.Repeat("ab", 32), Name: "web", Image: "alpine", ImageID: "sha256:" + strings.Repeat("c", 64),
 		Created: at, Path: "sh", Args: []string{"-c", "true"}, StartedAt: at.Add(time.Second), FinishedAt: at.Add(2 * time.Second),
-		ExitCode: &code, Error: "boom", Monitor: &processID{PID: 10, Start: 20}, Init: &processID{PID: 11, Start: 21},
+		ExitCode: &code, OOMKilled: true, Error: "boom", Monitor: &processID{PID: 10, Start: 20}, Init: &processID{PID: 11, Start: 21},
 		Remove: true, BuildStep: true, Labels: map[string]string{"a": "b"}, Entrypoint: []string{"/init"}, Cmd: []string{"run"},
 		User: "1:1", Interactive: true, NetworkMode: "bridge",
 		Ports:      []network.Port{{HostIP: "127.0.0.1", HostPort: 8080, ContainerPort: 80, Proto: "tcp"}},
@@ -29,9 +30,22 @@ func fullRecord() *record {
 		Log:      LogConfig{Type: "json-file", Config: map[string]string{"max-size": "1m"}},
 		WithInit: true, Restart: RestartPolicy{Name: "on-failure", MaximumRetryCount: 2}, RestartCount: 1, Restarting: true,
 		DNS: []string{"1.1.1.1"}, DNSSearch: []string{"example.com"}, DNSOptions: []string{"ndots:2"}, ExtraHosts: []string{"h:1.2.3.4"},
-		Volumes:     []volumeMount{{Name: "data", Destination: "/data", Anonymous: true, ReadOnly: true, Mode: "z"}},
-		Healthcheck: &storage.HealthConfig{Test: []string{"CMD", "true"}, Interval: time.Second, Retries: 3},
-		HealthShell: []string{"/bin/bash", "-c"},
+		Volumes:      []volumeMount{{Name: "data", Destination: "/data", Anonymous: true, ReadOnly: true, Mode: "z"}},
+		Healthcheck:  &storage.HealthConfig{Test: []string{"CMD", "true"}, Interval: time.Second, Retries: 3},
+		HealthShell:  []string{"/bin/bash", "-c"},
+		ImageExposed: map[string]struct{}{"80/tcp": {}},
+		Settings: Settings{
+			Domainname: "example.org", GroupAdd: []string{"10"}, Annotations: map[string]string{"a": "b"},
+			Expose: []string{"81/udp"}, StopSignal: "USR1", StopTimeout: &code,
+			Ulimits: []flags.Ulimit{{Name: "nofile", Soft: 1, Hard: 2}}, ShmSize: 1 << 20,
+			Sysctls: map[string]string{"net.ipv4.ip_forward": "1"}, PID: flags.NamespaceMode{Mode: "host"},
+			IPC: flags.NamespaceMode{Mode: "container", Container: "db"}, UTS: flags.NamespaceMode{Mode: "host"},
+			Cgroupns: flags.NamespaceMode{Mode: "private"}, Resources: flags.Resources{Memory: 1 << 30},
+			CgroupParent: "/p", OOMScoreAdj: &code, CIDFile: "/tmp/cid", Runtime: "runc",
+			Devices:     []flags.Device{{PathOnHost: "/dev/null", PathInContainer: "/dev/n", CgroupPermissions: "rw"}},
+			DeviceRules: []flags.DeviceRule{{Type: "c", Major: &major, Minor: &major, Access: "rwm", Given: "c 1:1 rwm"}}, Userns: flags.Userns{Mode: "keep-id", UID: 1, GID: 2},
+			UIDMap: []flags.IDMap{{ContainerID: 0, HostID: 1, Size: 2}}, GIDMap: []flags.IDMap{{ContainerID: 1, HostID: 2, Size: 3}},
+		},
 	}
 }
 

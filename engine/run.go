@@ -104,6 +104,15 @@ type RunOptions struct {
 	// HEALTHCHECK field by field.
 	Health HealthOptions
 
+	// Settings are the rest of Docker's container flags: --domainname,
+	// --group-add, --annotation, --expose, --stop-signal, --stop-timeout,
+	// --ulimit, --shm-size, --sysctl, --pid/--ipc/--uts/--cgroupns,
+	// the resource limits, --cgroup-parent and --oom-score-adj.
+	Settings Settings
+	// Warn, when set, is told of options box takes but cannot apply
+	// here (limits on a rootless container without a delegated cgroup).
+	Warn func(string) `json:"-"`
+
 	// Puller, when set, is told about an implicit pull.
 	Puller Puller `json:"-"`
 	// Created, when set, is told the container's id once it exists.
@@ -237,6 +246,19 @@ type runPlan struct {
 	env          []string
 	labels       map[string]string
 	ports        []network.Port
+	// shared are the namespaces the container shares (spec.Options),
+	// cgroupsPath its cgroup's path less its id ("" for the default:
+	// /box/ID as root, none rootless), and resources its
+	// limits as applied (none for a rootless run without a cgroup).
+	shared      map[specs.LinuxNamespaceType]string
+	cgroupsPath string
+	resources   *specs.LinuxResources
+	rlimits     []specs.POSIXRlimit
+	devices     []specs.LinuxDevice
+	deviceRules []specs.LinuxDeviceCgroup
+	// uidMap and gidMap replace the container's one-for-one mappings
+	// (--userns keep-id).
+	uidMap, gidMap []specs.LinuxIDMapping
 }
 
 // planRun checks opts and resolves the image (pulling it when the policy
@@ -277,7 +299,7 @@ func (e *Engine) planRun(ctx context.Context, opts RunOptions, owner *Container)
 	p.labels = containerLabels(p.img.Config.Config.Labels, opts.Labels)
 	p.ports = slices.Clone(opts.Publish)
 	if opts.PublishAll {
-		p.ports = append(p.ports, flags.ExposedPorts(p.img.Config.Config.ExposedPorts)...)
+		p.ports = append(p.ports, flags.ExposedPorts(exposedPorts(p.img.Config.Config.ExposedPorts, opts.Settings.Expose))...)
 	}
 	mode := opts.Network.String()
 	if !isPrivate(mode) && !opts.publishOnUser {
@@ -290,6 +312,9 @@ func (e *Engine) planRun(ctx context.Context, opts RunOptions, owner *Container)
 	}
 	if isPrivate(mode) {
 		privateNameOptions(mode, &p.names)
+	}
+	if err := e.planSettings(p); err != nil {
+		return nil, err
 	}
 	if err := checkRoom(e.Store.Root()); err != nil {
 		return nil, err
@@ -435,6 +460,9 @@ func (e *Engine) prepare(plan *runPlan) (_ *prepared, err error) {
 	if c.sp, err = spec.Generate(so); err != nil {
 		return nil, err
 	}
+	if plan.cgroupsPath != "" {
+		c.sp.Linux.CgroupsPath = plan.cgroupsPath + ctr.ID
+	}
 	if !opts.CreateOnly {
 		// Docker's create takes any command; its start finds it missing.
 		if err := checkCommand(rootfs, c.sp, mounts); err != nil {
@@ -451,7 +479,7 @@ func (e *Engine) prepare(plan *runPlan) (_ *prepared, err error) {
 		Log: plan.log, WithInit: opts.Init, Restart: plan.restart,
 		DNS: names.DNS, DNSSearch: names.Search, DNSOptions: names.Options, ExtraHosts: extraHosts(opts.Names.Hosts),
 		Ports: plan.ports, DNSForward: names.DNSForward,
-		Volumes: c.vols.volumes,
+		Volumes: c.vols.volumes, Settings: opts.Settings, ImageExposed: img.Config.Config.ExposedPorts,
 	}
 	c.rec.Healthcheck, c.rec.HealthShell = plan.healthcheck, img.Docker.Shell
 	if so.Entrypoint != nil {
@@ -505,7 +533,23 @@ func (e *Engine) specOptions(plan *runPlan, rootfs string, mounts []spec.Mount, 
 		Rootless:    e.Identity.Rootless(),
 		UIDMappings: nestedMappings(e.Identity.UIDMap),
 		GIDMappings: nestedMappings(e.Identity.GIDMap),
+		Domainname:  opts.Settings.Domainname,
+		GroupAdd:    opts.Settings.GroupAdd,
+		Annotations: opts.Settings.Annotations,
+		Rlimits:     plan.rlimits,
+		ShmSize:     opts.Settings.ShmSize,
+		NoShm:       opts.Settings.IPC.Mode == "none",
+		Sysctls:     opts.Settings.Sysctls,
+		Shared:      plan.shared,
+		Resources:   plan.resources,
+		OOMScoreAdj: opts.Settings.OOMScoreAdj,
+		Devices:     plan.devices,
+		DeviceRules: plan.deviceRules,
 	}
+	if plan.uidMap != nil {
+		so.UIDMappings, so.GIDMappings = plan.uidMap, plan.gidMap
+	}
+
 	if opts.Entrypoint != nil {
 		so.Entrypoint = []string{}
 		if *opts.Entrypoint != "" {
@@ -514,7 +558,7 @@ func (e *Engine) specOptions(plan *runPlan, rootfs string, mounts []spec.Mount, 
 	}
 	so.NoNewPrivileges, so.Seccomp = opts.Security.NoNewPrivileges, opts.Security.Seccomp
 	if so.Hostname == "" {
-		if so.Network == spec.NetworkHost {
+		if so.Network == spec.NetworkHost || opts.Settings.UTS.Host() {
 			so.Hostname, _ = os.Hostname()
 		} else {
 			so.Hostname = id[:12]
@@ -621,7 +665,7 @@ func (e *Engine) supervise(ctx context.Context, rec *record, dir string, mio mon
 	mio.Started = func(r *monitor.Running) {
 		holder.release()
 		rec.StartedAt, rec.Monitor, rec.Init = time.Now().UTC(), currentProcess(), processOf(r.Pid)
-		rec.ExitCode, rec.FinishedAt, rec.Restarting, rec.Error = nil, time.Time{}, false, ""
+		rec.ExitCode, rec.FinishedAt, rec.Restarting, rec.Error, rec.OOMKilled = nil, time.Time{}, false, "", false
 		_ = rec.save(dir)
 		e.recordEvent("start", rec)
 		e.networkEvent("connect", rec)
@@ -660,6 +704,7 @@ func (e *Engine) supervise(ctx context.Context, rec *record, dir string, mio mon
 		return st, e.startFailed(rec, dir, startedBefore, err)
 	}
 	rec.FinishedAt, rec.ExitCode, rec.Monitor, rec.Init = time.Now().UTC(), &st.ExitCode, nil, nil
+	rec.OOMKilled = st.OOMKilled
 	e.networkEvent("disconnect", rec)
 	e.dieEvent(rec, st.ExitCode)
 	if restart != nil && restart(st.ExitCode) {

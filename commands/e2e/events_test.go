@@ -249,7 +249,7 @@ func TestWaitConditions(t *testing.T) {
 }
 
 // update --restart changes the policy of a running container: its monitor restarts it at
-// its next exit. Unsupported flags are refused by name.
+// its next exit. Unsupported flags and bad values are refused in one line.
 func TestUpdateRestart(t *testing.T) {
 	u := requireUser(t, Rootless, "rootless")
 	name := "upd-restart"
@@ -275,7 +275,8 @@ func TestUpdateRestart(t *testing.T) {
 	wantOut(t, u.MustBox(t, "inspect", "-f", "{{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}", name), "on-failure:2")
 
 	for _, args := range [][]string{
-		{"update", "--memory", "1g", name},
+		{"update", "--cpu-rt-runtime", "5000", name},
+		{"update", "--memory", "12x", name},
 		{"update", name},
 		{"update", "--restart", "sometimes", name},
 	} {

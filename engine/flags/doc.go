@@ -2,8 +2,10 @@
 // strings a user gives -v/--volume, --mount, --tmpfs, -e/--env and
 // --env-file, -l/--label and --label-file, -p/--publish, --restart,
 // --log-driver/--log-opt, --dns/--dns-search/--dns-option/--add-host,
-// --security-opt, --cap-add/--cap-drop, --volumes-from and --network
-// into typed values, and
+// --security-opt, --cap-add/--cap-drop, --volumes-from, --network,
+// --ulimit, --sysctl, --expose, --annotation, --shm-size and the other
+// sizes, --stop-signal, --pid/--ipc/--uts/--cgroupns and the resource
+// limits (-m, --cpus, --pids-limit, ...) into typed values, and
 // says what is wrong with them as a *UsageError (exit 125) whose words
 // are the ones box has always used.
 //

@@ -13,6 +13,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -32,7 +34,8 @@ type Config struct {
 	// StateRoot is where libcontainer keeps its state (under the run root).
 	StateRoot string
 	Spec      *specs.Spec
-	// Rootless is set inside box's user namespace: no cgroups are made.
+	// Rootless is set inside box's user namespace: no cgroup is made
+	// unless the spec names one (a delegated cgroup v2 subtree).
 	Rootless bool
 	// Stdin is nil for no input (/dev/null). With a TTY it is the
 	// caller's terminal, set to raw mode while the container runs.
@@ -57,6 +60,8 @@ type Config struct {
 type Status struct {
 	ExitCode int // 128+N when killed by signal N
 	Signal   syscall.Signal
+	// OOMKilled: the kernel killed it for going over its memory limit.
+	OOMKilled bool
 }
 
 // StartError is a container that could not be started at all.
@@ -85,7 +90,42 @@ func Run(ctx context.Context, cfg Config) (Status, error) {
 	if cfg.Started != nil {
 		started = func(pid int, tty *ttyRelay) { cfg.Started(&Running{Pid: pid, ctr: ctr, tty: tty}) }
 	}
-	return runProcess(ctx, ctr, p, cfg.Spec.Process.Terminal, cfg.Stdin, cfg.Stdout, cfg.Stderr, cfg.Ready, started, cfg.Exited)
+	st, err := runProcess(ctx, ctr, p, cfg.Spec.Process.Terminal, cfg.Stdin, cfg.Stdout, cfg.Stderr, cfg.Ready, started, cfg.Exited)
+	if err == nil && st.Signal == unix.SIGKILL {
+		st.OOMKilled = oomKilled(ctr)
+	}
+	return st, err
+}
+
+// oomKilled says whether the kernel's OOM killer killed a process of
+// the container's cgroup (its memory limit was reached), as Docker's
+// State.OOMKilled: cgroup v1's memory.oom_control or v2's memory.events
+// count the kills. A container without a cgroup of its own says no.
+func oomKilled(ctr *libcontainer.Container) bool {
+	st, err := ctr.State()
+	if err != nil {
+		return false
+	}
+	// A hybrid layout has both: v1's memory and a v2 tree without it.
+	var files []string
+	if p, ok := st.CgroupPaths["memory"]; ok {
+		files = append(files, filepath.Join(p, "memory.oom_control"))
+	}
+	if p, ok := st.CgroupPaths[""]; ok {
+		files = append(files, filepath.Join(p, "memory.events"))
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if n, ok := strings.CutPrefix(line, "oom_kill "); ok && strings.TrimSpace(n) != "0" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // start creates the container with its init p and starts p's command
@@ -202,8 +242,10 @@ func wait(p *libcontainer.Process) (Status, error) {
 }
 
 func libcontainerConfig(cfg Config) (*configs.Config, error) {
-	if !cfg.Rootless {
-		// Rootful containers get a cgroup of their own under /box.
+	if !cfg.Rootless && cfg.Spec.Linux.CgroupsPath == "" {
+		// Rootful containers get a cgroup of their own under /box (or
+		// the --cgroup-parent the engine put in the spec); a rootless
+		// one has one only where the engine found a delegated subtree.
 		cfg.Spec.Linux.CgroupsPath = "/box/" + cfg.ID
 	}
 	lc, err := specconv.CreateLibcontainerConfig(&specconv.CreateOpts{
@@ -216,7 +258,26 @@ func libcontainerConfig(cfg Config) (*configs.Config, error) {
 	if err != nil {
 		return nil, err
 	}
+	// specconv leaves the process's rlimits to the caller (runc sets
+	// them on its process); set on the config, exec's processes get
+	// them too.
+	for _, r := range cfg.Spec.Process.Rlimits {
+		n, ok := rlimitTypes[r.Type]
+		if !ok {
+			return nil, fmt.Errorf("unknown rlimit %s", r.Type)
+		}
+		lc.Rlimits = append(lc.Rlimits, configs.Rlimit{Type: n, Hard: r.Hard, Soft: r.Soft})
+	}
 	return lc, nil
+}
+
+var rlimitTypes = map[string]int{
+	"RLIMIT_AS": unix.RLIMIT_AS, "RLIMIT_CORE": unix.RLIMIT_CORE, "RLIMIT_CPU": unix.RLIMIT_CPU,
+	"RLIMIT_DATA": unix.RLIMIT_DATA, "RLIMIT_FSIZE": unix.RLIMIT_FSIZE, "RLIMIT_LOCKS": unix.RLIMIT_LOCKS,
+	"RLIMIT_MEMLOCK": unix.RLIMIT_MEMLOCK, "RLIMIT_MSGQUEUE": unix.RLIMIT_MSGQUEUE, "RLIMIT_NICE": unix.RLIMIT_NICE,
+	"RLIMIT_NOFILE": unix.RLIMIT_NOFILE, "RLIMIT_NPROC": unix.RLIMIT_NPROC, "RLIMIT_RSS": unix.RLIMIT_RSS,
+	"RLIMIT_RTPRIO": unix.RLIMIT_RTPRIO, "RLIMIT_RTTIME": unix.RLIMIT_RTTIME,
+	"RLIMIT_SIGPENDING": unix.RLIMIT_SIGPENDING, "RLIMIT_STACK": unix.RLIMIT_STACK,
 }
 
 func process(sp *specs.Process) *libcontainer.Process {

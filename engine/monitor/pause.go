@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/opencontainers/runc/libcontainer"
+	"github.com/opencontainers/runtime-spec/specs-go"
 )
 
 // Freeze suspends every process of a rootful container through its
@@ -24,4 +25,59 @@ func freezer(stateRoot, id string, freeze bool) error {
 		return ctr.Pause()
 	}
 	return ctr.Resume()
+}
+
+// SetResources changes the cgroup limits of a running container to r
+// (the runtime spec's, as the container was created with), from any
+// invocation, as `runc update` does. A container without a cgroup of
+// its own (rootless without delegation) has nothing to change.
+func SetResources(stateRoot, id string, r *specs.LinuxResources) error {
+	ctr, err := libcontainer.Load(stateRoot, id)
+	if err != nil {
+		return fmt.Errorf("load container state: %w", err)
+	}
+	cfg := ctr.Config()
+	if cfg.Cgroups == nil || cfg.Cgroups.Resources == nil {
+		return fmt.Errorf("container %s has no cgroup", id)
+	}
+	res := cfg.Cgroups.Resources
+	if m := r.Memory; m != nil {
+		if m.Limit != nil {
+			res.Memory = *m.Limit
+		}
+		if m.Swap != nil {
+			res.MemorySwap = *m.Swap
+		}
+		if m.Reservation != nil {
+			res.MemoryReservation = *m.Reservation
+		}
+		if m.DisableOOMKiller != nil {
+			res.OomKillDisable = *m.DisableOOMKiller
+		}
+	}
+	if c := r.CPU; c != nil {
+		if c.Shares != nil {
+			res.CpuShares = *c.Shares
+		}
+		if c.Quota != nil {
+			res.CpuQuota = *c.Quota
+		}
+		if c.Period != nil {
+			res.CpuPeriod = *c.Period
+		}
+		if c.Cpus != "" {
+			res.CpusetCpus = c.Cpus
+		}
+		if c.Mems != "" {
+			res.CpusetMems = c.Mems
+		}
+	}
+	if r.Pids != nil && r.Pids.Limit != nil {
+		limit := *r.Pids.Limit
+		res.PidsLimit = &limit
+	}
+	if r.BlockIO != nil && r.BlockIO.Weight != nil {
+		res.BlkioWeight = *r.BlockIO.Weight
+	}
+	return ctr.Set(cfg)
 }

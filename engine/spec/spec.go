@@ -12,6 +12,7 @@ import (
 	"path"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -87,6 +88,32 @@ type Options struct {
 	// EtcFiles are host files bind-mounted over /etc/hostname, /etc/hosts
 	// and /etc/resolv.conf (keys are those container paths).
 	EtcFiles map[string]string
+
+	// Domainname is --domainname; GroupAdd the --group-add groups (names
+	// looked up in the container's /etc/group, or numbers).
+	Domainname string
+	GroupAdd   []string
+	// Annotations are --annotation, the spec's own annotations.
+	Annotations map[string]string
+	// Rlimits are --ulimit, checked against the caller's hard limits.
+	Rlimits []specs.POSIXRlimit
+	// ShmSize is /dev/shm's size in bytes (0: Docker's 64 MiB); NoShm
+	// mounts none (--ipc none).
+	ShmSize int64
+	NoShm   bool
+	// Sysctls are --sysctl, namespaced ones only (engine/flags).
+	Sysctls map[string]string
+	// Shared are the namespaces the container does not get its own of:
+	// a path joins that namespace, "" shares the host's (--pid host).
+	Shared map[specs.LinuxNamespaceType]string
+	// Resources are the cgroup limits, nil for none.
+	Resources *specs.LinuxResources
+	// OOMScoreAdj is --oom-score-adj.
+	OOMScoreAdj *int
+	// Devices are --device nodes (Device), with the cgroup rules that
+	// allow them.
+	Devices     []specs.LinuxDevice
+	DeviceRules []specs.LinuxDeviceCgroup
 }
 
 // UsageError is an option the user got wrong; the run never started.
@@ -154,6 +181,11 @@ func Generate(o Options) (*specs.Spec, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(o.GroupAdd) > 0 {
+		if execUser.Sgids, err = addGroups(o.Rootfs, execUser.Sgids, o.GroupAdd, o.GIDMappings); err != nil {
+			return nil, err
+		}
+	}
 	if err := checkMapped(execUser, o.UIDMappings, o.GIDMappings); err != nil {
 		return nil, err
 	}
@@ -170,9 +202,11 @@ func Generate(o Options) (*specs.Spec, error) {
 	}
 
 	s := &specs.Spec{
-		Version:  specs.Version,
-		Hostname: o.Hostname,
-		Root:     &specs.Root{Path: o.Rootfs, Readonly: o.ReadOnly},
+		Version:     specs.Version,
+		Hostname:    o.Hostname,
+		Domainname:  o.Domainname,
+		Annotations: o.Annotations,
+		Root:        &specs.Root{Path: o.Rootfs, Readonly: o.ReadOnly},
 		Process: &specs.Process{
 			Terminal: o.TTY,
 			Args:     args,
@@ -187,14 +221,27 @@ func Generate(o Options) (*specs.Spec, error) {
 				Bounding: caps, Effective: caps, Permitted: caps,
 			},
 			NoNewPrivileges: o.NoNewPrivileges,
+			Rlimits:         o.Rlimits,
+			OOMScoreAdj:     o.OOMScoreAdj,
 		},
 		Linux: &specs.Linux{
-			Namespaces: []specs.LinuxNamespace{
-				{Type: specs.PIDNamespace}, {Type: specs.MountNamespace},
-				{Type: specs.IPCNamespace}, {Type: specs.UTSNamespace},
-				{Type: specs.CgroupNamespace},
-			},
+			Namespaces: []specs.LinuxNamespace{{Type: specs.MountNamespace}},
+			Sysctl:     o.Sysctls,
+			Resources:  o.Resources,
 		},
+	}
+	for _, t := range []specs.LinuxNamespaceType{specs.PIDNamespace, specs.IPCNamespace, specs.UTSNamespace, specs.CgroupNamespace} {
+		p, shared := o.Shared[t]
+		switch {
+		case !shared:
+			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: t})
+		case p != "":
+			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: t, Path: p})
+		}
+	}
+	if _, host := o.Shared[specs.UTSNamespace]; host {
+		// The host's (or another's) UTS namespace keeps its names.
+		s.Hostname, s.Domainname = "", ""
 	}
 	if o.TTY {
 		s.Process.ConsoleSize = &specs.Box{Height: 24, Width: 80}
@@ -212,9 +259,22 @@ func Generate(o Options) (*specs.Spec, error) {
 		s.Linux.ReadonlyPaths = ReadonlyPaths
 	}
 	s.Mounts = mounts(o)
+	if len(o.Devices)+len(o.DeviceRules) > 0 {
+		s.Linux.Devices = append(s.Linux.Devices, o.Devices...)
+		if s.Linux.Resources == nil {
+			s.Linux.Resources = &specs.LinuxResources{}
+		} else {
+			r := *s.Linux.Resources
+			s.Linux.Resources = &r
+		}
+		s.Linux.Resources.Devices = append(slices.Clone(s.Linux.Resources.Devices), o.DeviceRules...)
+	}
 	if o.Privileged {
 		s.Linux.Devices = hostDevices()
-		s.Linux.Resources = &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Allow: true, Access: "rwm"}}}
+		if s.Linux.Resources == nil {
+			s.Linux.Resources = &specs.LinuxResources{}
+		}
+		s.Linux.Resources.Devices = []specs.LinuxDeviceCgroup{{Allow: true, Access: "rwm"}}
 	}
 
 	switch {
@@ -328,6 +388,31 @@ func resolveUser(rootfs, spec string) (*user.ExecUser, error) {
 	return u, nil
 }
 
+// addGroups adds --group-add groups to sgids: a number as it is, a
+// name looked up in the rootfs's /etc/group, as Docker does. A group
+// the container's user namespace cannot hold is refused (checkMapped
+// drops only the image's own memberships).
+func addGroups(rootfs string, sgids []int, add []string, gidMap []specs.LinuxIDMapping) ([]int, error) {
+	group, err := securejoin.SecureJoin(rootfs, "/etc/group")
+	if err != nil {
+		return nil, err
+	}
+	gids, err := user.GetAdditionalGroupsPath(add, group)
+	if err != nil {
+		return nil, &UsageError{Msg: fmt.Sprintf("--group-add: %v", err)}
+	}
+	for _, g := range gids {
+		if len(gidMap) > 0 && !idMapped(gidMap, g) {
+			return nil, &UsageError{Msg: fmt.Sprintf("--group-add: gid %d is not mapped in box's user namespace", g),
+				Fix: "give your user a subordinate id range: sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 $USER"}
+		}
+		if !slices.Contains(sgids, g) {
+			sgids = append(sgids, g)
+		}
+	}
+	return sgids, nil
+}
+
 // checkMapped refuses a user or group the container's user namespace
 // cannot hold, and drops unmappable supplementary groups (a single-id
 // namespace has only 0), so the start does not fail deep in runc.
@@ -335,14 +420,7 @@ func checkMapped(u *user.ExecUser, uids, gids []specs.LinuxIDMapping) error {
 	if len(uids) == 0 {
 		return nil
 	}
-	mapped := func(m []specs.LinuxIDMapping, id int) bool {
-		for _, r := range m {
-			if id >= int(r.ContainerID) && id < int(r.ContainerID)+int(r.Size) {
-				return true
-			}
-		}
-		return false
-	}
+	mapped := idMapped
 	if !mapped(uids, u.Uid) || !mapped(gids, u.Gid) {
 		return &UsageError{Msg: fmt.Sprintf("uid %d / gid %d is not mapped in box's user namespace", u.Uid, u.Gid),
 			Fix: "give your user a subordinate id range: sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 $USER"}
@@ -355,6 +433,16 @@ func checkMapped(u *user.ExecUser, uids, gids []specs.LinuxIDMapping) error {
 	}
 	u.Sgids = keep
 	return nil
+}
+
+// idMapped says whether id is inside one of m's ranges.
+func idMapped(m []specs.LinuxIDMapping, id int) bool {
+	for _, r := range m {
+		if id >= int(r.ContainerID) && id < int(r.ContainerID)+int(r.Size) {
+			return true
+		}
+	}
+	return false
 }
 
 // groups lists the supplementary groups: the primary group first, then
@@ -481,6 +569,21 @@ func mounts(o Options) []specs.Mount {
 		{Destination: "/dev/mqueue", Type: "mqueue", Source: "mqueue", Options: []string{"nosuid", "noexec", "nodev"}},
 		{Destination: "/dev/shm", Type: "tmpfs", Source: "shm", Options: []string{"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}},
 	}
+	if o.ShmSize > 0 {
+		ms[4].Options[4] = "size=" + strconv.FormatInt(o.ShmSize, 10)
+	}
+	if _, host := o.Shared[specs.IPCNamespace]; host && o.Shared[specs.IPCNamespace] == "" {
+		// The host's IPC namespace goes with the host's /dev/shm, as Docker's.
+		ms[4] = specs.Mount{Destination: "/dev/shm", Type: "bind", Source: "/dev/shm", Options: []string{"rbind", "nosuid", "noexec", "nodev"}}
+	}
+	if o.NoShm {
+		ms = append(ms[:4], ms[5:]...)
+	}
+	if p, shared := o.Shared[specs.PIDNamespace]; shared && p == "" && o.Rootless {
+		// proc can be mounted only by the owner of the PID namespace; a
+		// rootless container sharing the host's gets it by bind mount.
+		ms[0] = specs.Mount{Destination: "/proc", Type: "bind", Source: "/proc", Options: []string{"rbind", "nosuid", "noexec", "nodev"}}
+	}
 	if !o.Rootless {
 		// gid=5 is the tty group; in a user namespace it may not be mapped.
 		ms[2].Options = append(ms[2].Options, "gid=5")
@@ -495,6 +598,16 @@ func mounts(o Options) []specs.Mount {
 		ms = append(ms, specs.Mount{Destination: "/sys", Type: "bind", Source: "/sys", Options: append([]string{"rbind"}, sysOpts...)})
 	} else {
 		ms = append(ms, specs.Mount{Destination: "/sys", Type: "sysfs", Source: "sysfs", Options: sysOpts})
+	}
+	if !o.Rootless {
+		// The container's own cgroups, read-only, as Docker mounts them:
+		// `cat /sys/fs/cgroup/memory/memory.limit_in_bytes` shows its
+		// limit. A rootless container has no cgroup of its own here.
+		cgOpts := []string{"nosuid", "noexec", "nodev", "relatime"}
+		if !o.Privileged {
+			cgOpts = append(cgOpts, "ro")
+		}
+		ms = append(ms, specs.Mount{Destination: "/sys/fs/cgroup", Type: "cgroup", Source: "cgroup", Options: cgOpts})
 	}
 	for _, dst := range []string{"/etc/hostname", "/etc/hosts", "/etc/resolv.conf"} {
 		if src, ok := o.EtcFiles[dst]; ok {
