@@ -201,6 +201,7 @@ func commandTree() []*cli.Command {
 		versionCommand(), infoCommand(), completionCommand(), completeCommand(), unshareCommand(), inspectCommand(), importCommand(),
 		volumeCommand(),
 		networkCommand(),
+		composeCommand(),
 		save, load, commit, build, buildxCommand(build), events, update,
 		{
 			Name:        "builder",

@@ -1,0 +1,627 @@
+package commands
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+
+	"box/engine"
+	"box/engine/compose"
+	"box/engine/spec"
+)
+
+// composeProjectFlags are Docker Compose's project flags. They are taken
+// before the subcommand (box compose -f x up) and after it (box compose
+// up -f x), as Docker Compose's persistent flags are; a subcommand's own
+// flag of the same name wins there (logs -f is --follow, rm -f --force),
+// so taken names are left out.
+func composeProjectFlags(taken map[string]bool) []cli.Flag {
+	names := func(name string, aliases ...string) (string, []string) {
+		var keep []string
+		for _, a := range aliases {
+			if !taken[a] {
+				keep = append(keep, a)
+			}
+		}
+		return name, keep
+	}
+	file, fileAliases := names("file", "f")
+	project, projectAliases := names("project-name", "p")
+	return []cli.Flag{
+		&cli.StringSliceFlag{Name: file, Aliases: fileAliases, Usage: "compose configuration files"},
+		&cli.StringFlag{Name: project, Aliases: projectAliases, Usage: "project name"},
+		&cli.StringFlag{Name: "project-directory", Usage: "specify an alternate working directory (default: the path of the first compose file)"},
+		&cli.StringSliceFlag{Name: "env-file", Usage: "specify an alternate environment file"},
+		&cli.StringSliceFlag{Name: "profile", Usage: "specify a profile to enable"},
+	}
+}
+
+// withProjectFlags gives every subcommand the project flags.
+func withProjectFlags(cmds ...*cli.Command) []*cli.Command {
+	for _, c := range cmds {
+		taken := map[string]bool{}
+		for _, f := range c.Flags {
+			for _, n := range f.Names() {
+				taken[n] = true
+			}
+		}
+		c.Flags = append(c.Flags, composeProjectFlags(taken)...)
+	}
+	return cmds
+}
+
+func composeCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "compose",
+		Usage: "define and run multi-container applications (Docker Compose)",
+		Flags: composeProjectFlags(nil),
+		Subcommands: withProjectFlags(
+			composeConfigCommand(), composeUpCommand(), composeDownCommand(), composePsCommand(),
+			composeLsCommand(), composeLogsCommand(), composeExecCommand(),
+			composeStopCommand(), composeStartCommand(), composeRestartCommand(), composeRmCommand(),
+		),
+	}
+}
+
+// lineageSet is the context, the subcommand's or compose's, where the
+// flag name was given.
+func lineageSet(c *cli.Context, name string) *cli.Context {
+	for _, ctx := range c.Lineage() {
+		if ctx.Command != nil && ctx.IsSet(name) {
+			return ctx
+		}
+	}
+	return nil
+}
+
+func projectStringSlice(c *cli.Context, name string) []string {
+	var out []string
+	// compose's own first, then the subcommand's: -f order is kept.
+	lineage := c.Lineage()
+	for i := len(lineage) - 1; i >= 0; i-- {
+		ctx := lineage[i]
+		if ctx.Command != nil && ctx.IsSet(name) && slices.ContainsFunc(ctx.Command.Flags, func(f cli.Flag) bool { return slices.Contains(f.Names(), name) }) {
+			out = append(out, ctx.StringSlice(name)...)
+		}
+	}
+	return out
+}
+
+func projectString(c *cli.Context, name string) string {
+	if ctx := lineageSet(c, name); ctx != nil {
+		return ctx.String(name)
+	}
+	return ""
+}
+
+// loadOptions are the project flags as the loader takes them.
+func loadOptions(c *cli.Context) compose.LoadOptions {
+	return compose.LoadOptions{
+		Files:      projectStringSlice(c, "file"),
+		Name:       projectString(c, "project-name"),
+		ProjectDir: projectString(c, "project-directory"),
+		EnvFiles:   projectStringSlice(c, "env-file"),
+		Profiles:   projectStringSlice(c, "profile"),
+		Env:        os.Environ(),
+	}
+}
+
+// loadProject loads the project of the flags.
+func loadProject(c *cli.Context) (*types.Project, error) {
+	return compose.Load(c.Context, loadOptions(c))
+}
+
+// withProject loads the project, then opens the engine for act.
+func withProject(c *cli.Context, act func(*compose.Compose, *types.Project) error) error {
+	p, err := loadProject(c)
+	if err != nil {
+		return err
+	}
+	e, err := newEngine(c)
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	return act(newCompose(c, e), p)
+}
+
+// newCompose prints progress on stderr as Docker Compose does without a
+// terminal: " Container NAME  Started".
+func newCompose(c *cli.Context, e *engine.Engine) *compose.Compose {
+	w := c.App.ErrWriter
+	return &compose.Compose{
+		Engine: e, Warn: w,
+		Progress: func(kind, name, status string) { fmt.Fprintf(w, " %s %s  %s\n", kind, name, status) },
+	}
+}
+
+func composeConfigCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "config",
+		Usage: "parse, resolve and render the compose file in canonical format",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "only validate the configuration, don't print anything"},
+			&cli.BoolFlag{Name: "services", Usage: "print the service names, one per line"},
+			&cli.BoolFlag{Name: "volumes", Usage: "print the volume names, one per line"},
+		},
+		Action: func(c *cli.Context) error {
+			if err := requireArgs(c, 0, -1); err != nil {
+				return err
+			}
+			p, err := loadProject(c)
+			if err != nil {
+				return err
+			}
+			if c.NArg() > 0 {
+				if p, err = p.WithSelectedServices(c.Args().Slice()); err != nil {
+					return err
+				}
+			}
+			w := c.App.Writer
+			switch {
+			case c.Bool("quiet"):
+				return nil
+			case c.Bool("services"):
+				for _, s := range p.ServiceNames() {
+					fmt.Fprintln(w, s)
+				}
+				return nil
+			case c.Bool("volumes"):
+				for _, v := range p.VolumeNames() {
+					fmt.Fprintln(w, v)
+				}
+				return nil
+			}
+			b, err := compose.MarshalYAML(p)
+			if err != nil {
+				return err
+			}
+			_, err = w.Write(b)
+			return err
+		},
+	}
+}
+
+func composeUpCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "up",
+		Usage:     "create and start containers",
+		ArgsUsage: "[SERVICE...]",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "detached mode: run containers in the background"},
+			&cli.BoolFlag{Name: "remove-orphans", Usage: "remove containers for services not defined in the compose file"},
+			&cli.BoolFlag{Name: "wait", Usage: "wait for services to be running|healthy; implies detached mode"},
+			&cli.IntFlag{Name: "wait-timeout", Usage: "maximum duration in seconds to wait for the project to be running|healthy"},
+		},
+		Action: func(c *cli.Context) error {
+			if !c.Bool("detach") && !c.Bool("wait") {
+				return usageErrorf("box compose up runs detached only for now: use -d (or --wait)")
+			}
+			if c.Int("wait-timeout") < 0 {
+				return usageErrorf("invalid --wait-timeout %d: must be 0 or more", c.Int("wait-timeout"))
+			}
+			return withProject(c, func(cc *compose.Compose, p *types.Project) error {
+				if c.NArg() > 0 {
+					var err error
+					if p, err = p.WithSelectedServices(c.Args().Slice(), types.IncludeDependencies); err != nil {
+						return err
+					}
+				}
+				return cc.Up(c.Context, p, compose.UpOptions{
+					RemoveOrphans: c.Bool("remove-orphans"),
+					Wait:          c.Bool("wait"),
+					WaitTimeout:   time.Duration(c.Int("wait-timeout")) * time.Second,
+				})
+			})
+		},
+	}
+}
+
+// timeoutFlag is -t/--timeout in seconds, nil when not given.
+func timeoutFlag(c *cli.Context) (*time.Duration, error) {
+	if !c.IsSet("timeout") {
+		return nil, nil
+	}
+	t := c.Int("timeout")
+	if t < 0 {
+		return nil, usageErrorf("invalid --timeout %d: must be 0 or more", t)
+	}
+	d := time.Duration(t) * time.Second
+	return &d, nil
+}
+
+func timeoutCliFlag() cli.Flag {
+	return &cli.IntFlag{Name: "timeout", Aliases: []string{"t"}, Usage: "specify a shutdown timeout in seconds"}
+}
+
+func composeDownCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "down",
+		Usage: "stop and remove containers, networks",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "volumes", Aliases: []string{"v"}, Usage: "remove named volumes declared in the volumes section and anonymous volumes attached to containers"},
+			&cli.BoolFlag{Name: "remove-orphans", Usage: "remove containers for services not defined in the compose file"},
+			timeoutCliFlag(),
+		},
+		Action: func(c *cli.Context) error {
+			if err := requireArgs(c, 0, 0); err != nil {
+				return err
+			}
+			timeout, err := timeoutFlag(c)
+			if err != nil {
+				return err
+			}
+			return withProject(c, func(cc *compose.Compose, p *types.Project) error {
+				return cc.Down(c.Context, p, compose.DownOptions{Volumes: c.Bool("volumes"), RemoveOrphans: c.Bool("remove-orphans"), Timeout: timeout})
+			})
+		},
+	}
+}
+
+// composePsTable is Docker Compose's ps table.
+const composePsTable = "table {{.Name}}\t{{.Image}}\t{{.Command}}\t{{.Service}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}"
+
+var composePsHeaders = map[string]string{
+	"ID": "CONTAINER ID", "Name": "NAME", "Names": "NAMES", "Image": "IMAGE", "Command": "COMMAND",
+	"Service": "SERVICE", "Project": "PROJECT", "RunningFor": "CREATED", "CreatedAt": "CREATED AT",
+	"Status": "STATUS", "State": "STATE", "Health": "HEALTH", "ExitCode": "EXIT CODE", "Ports": "PORTS",
+	"Labels": "LABELS",
+}
+
+// composePsRow is one line of `compose ps`, with Docker Compose's fields.
+type composePsRow struct {
+	ID, Name, Names, Image, Command, Service, Project string
+	RunningFor, CreatedAt, Status, State, Health      string
+	ExitCode                                          int
+	Ports, Labels                                     string
+	labels                                            map[string]string
+}
+
+func (r composePsRow) Label(name string) string { return r.labels[name] }
+
+func newComposePsRow(ctr *engine.Container, now time.Time) composePsRow {
+	row := psRow(ctr, true, "", now)
+	r := composePsRow{
+		ID: ctr.ID, Name: ctr.Name, Names: ctr.Name, Image: row.Image, Command: row.Command,
+		Service: ctr.Labels[compose.LabelService], Project: ctr.Labels[compose.LabelProject],
+		RunningFor: row.RunningFor, CreatedAt: row.CreatedAt, Status: row.Status, State: row.State,
+		Health: row.health, ExitCode: ctr.ExitCode, Ports: row.Ports, Labels: row.Labels, labels: ctr.Labels,
+	}
+	return r
+}
+
+func composePsCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "ps",
+		Usage:     "list containers",
+		ArgsUsage: "[SERVICE...]",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "show all stopped containers"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "only display IDs"},
+			&cli.BoolFlag{Name: "services", Usage: "display services"},
+			&cli.StringFlag{Name: "format", Usage: "format output: 'table', 'table TEMPLATE', 'json' or a Go template"},
+		},
+		Action: func(c *cli.Context) error {
+			format := c.String("format")
+			switch {
+			case c.Bool("quiet"):
+				format = "{{.ID}}"
+			case c.Bool("services"):
+				format = "{{.Service}}"
+			}
+			out, err := newLister(c.App.Writer, format, composePsTable, composePsHeaders)
+			if err != nil {
+				return usageErrorf("%v", err)
+			}
+			return withProject(c, func(cc *compose.Compose, p *types.Project) error {
+				list, err := cc.Containers(p, c.Args().Slice(), c.Bool("all"))
+				if err != nil {
+					return err
+				}
+				now := time.Now()
+				seen := map[string]bool{}
+				for _, ctr := range list {
+					row := newComposePsRow(ctr, now)
+					if c.Bool("services") {
+						if seen[row.Service] {
+							continue
+						}
+						seen[row.Service] = true
+					}
+					if err := out.Row(row, nil); err != nil {
+						return err
+					}
+				}
+				return out.Flush()
+			})
+		},
+	}
+}
+
+func composeLsCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "ls",
+		Usage: "list running compose projects",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "show all stopped compose projects"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "only display project names"},
+			&cli.StringFlag{Name: "format", Usage: "format the output: table or json"},
+		},
+		Action: func(c *cli.Context) error {
+			format := c.String("format")
+			if c.Bool("quiet") {
+				format = "{{.Name}}"
+			}
+			out, err := newLister(c.App.Writer, format, "table {{.Name}}\t{{.Status}}\t{{.ConfigFiles}}",
+				map[string]string{"Name": "NAME", "Status": "STATUS", "ConfigFiles": "CONFIG FILES"})
+			if err != nil {
+				return usageErrorf("%v", err)
+			}
+			return withEngine(c, 0, 0, func(e *engine.Engine) error {
+				list, err := compose.Projects(e, c.Bool("all"))
+				if err != nil {
+					return err
+				}
+				for _, p := range list {
+					if err := out.Row(p, nil); err != nil {
+						return err
+					}
+				}
+				return out.Flush()
+			})
+		},
+	}
+}
+
+// prefixWriter writes whole lines, each led by prefix, to w; the lock
+// is shared by every container's writers so lines never interleave.
+type prefixWriter struct {
+	mu     *sync.Mutex
+	w      io.Writer
+	prefix string
+	buf    []byte
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.buf = append(p.buf, b...)
+	for {
+		i := slices.Index(p.buf, '\n')
+		if i < 0 {
+			return len(b), nil
+		}
+		if _, err := fmt.Fprintf(p.w, "%s%s", p.prefix, p.buf[:i+1]); err != nil {
+			return 0, err
+		}
+		p.buf = p.buf[i+1:]
+	}
+}
+
+// flush writes a last line that had no newline.
+func (p *prefixWriter) flush() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.buf) > 0 {
+		fmt.Fprintf(p.w, "%s%s\n", p.prefix, p.buf)
+		p.buf = nil
+	}
+}
+
+// logPrefix is Docker Compose's "service-N  | " (the container's name
+// without the project), padded to the widest of the containers shown.
+func logPrefixes(list []*engine.Container, project string) []string {
+	names := make([]string, len(list))
+	width := 0
+	for i, ctr := range list {
+		names[i] = strings.TrimPrefix(ctr.Name, project+"-")
+		width = max(width, len(names[i]))
+	}
+	for i := range names {
+		names[i] = fmt.Sprintf("%-*s | ", width, names[i])
+	}
+	return names
+}
+
+func composeLogsCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "logs",
+		Usage:     "view output from containers",
+		ArgsUsage: "[SERVICE...]",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Usage: "follow log output"},
+			&cli.BoolFlag{Name: "timestamps", Aliases: []string{"t"}, Usage: "show timestamps"},
+			&cli.BoolFlag{Name: "no-log-prefix", Usage: "don't print prefix in logs"},
+			&cli.BoolFlag{Name: "no-color", Usage: "produce monochrome output (box's always is)"},
+			&cli.StringFlag{Name: "tail", Aliases: []string{"n"}, Value: "all", Usage: "number of lines to show from the end of the logs for each container"},
+		},
+		Action: func(c *cli.Context) error {
+			tail := -1
+			if t := c.String("tail"); t != "all" {
+				n, err := strconv.Atoi(t)
+				if err != nil || n < 0 {
+					return usageErrorf("invalid --tail %q: a number of 0 or more, or all", t)
+				}
+				tail = n
+			}
+			return withProject(c, func(cc *compose.Compose, p *types.Project) error {
+				list, err := cc.Containers(p, c.Args().Slice(), true)
+				if err != nil {
+					return err
+				}
+				prefixes := logPrefixes(list, p.Name)
+				var mu sync.Mutex
+				var wg sync.WaitGroup
+				errs := make([]error, len(list))
+				opts := engine.LogOptions{Follow: c.Bool("follow"), Tail: tail, Timestamps: c.Bool("timestamps")}
+				for i, ctr := range list {
+					prefix := prefixes[i]
+					if c.Bool("no-log-prefix") {
+						prefix = ""
+					}
+					out := &prefixWriter{mu: &mu, w: c.App.Writer, prefix: prefix}
+					errw := &prefixWriter{mu: &mu, w: c.App.ErrWriter, prefix: prefix}
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						err := cc.Engine.Logs(c.Context, ctr.ID, opts, out, errw)
+						out.flush()
+						errw.flush()
+						if !errors.Is(err, context.Canceled) {
+							errs[i] = err
+						}
+					}()
+				}
+				wg.Wait()
+				return errors.Join(errs...)
+			})
+		},
+	}
+}
+
+func composeExecCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "exec",
+		Usage:     "execute a command in a running container",
+		ArgsUsage: "SERVICE COMMAND [ARGS...]",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "no-TTY", Aliases: []string{"T"}, Usage: "disable pseudo-TTY allocation (default: a TTY when on a terminal)"},
+			&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "detached mode: run command in the background"},
+			&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "set environment variables"},
+			&cli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "run the command as this user"},
+			&cli.StringFlag{Name: "workdir", Aliases: []string{"w"}, Usage: "path to workdir directory for this command"},
+			&cli.BoolFlag{Name: "privileged", Usage: "give extended privileges to the process"},
+			&cli.IntFlag{Name: "index", Value: 1, Usage: "index of the container if service has multiple replicas"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() < 2 {
+				return usageErrorf("\"box compose exec\" requires at least 2 arguments.\nSee 'box compose exec --help'.")
+			}
+			for _, e := range c.StringSlice("env") {
+				if strings.HasPrefix(e, "=") {
+					return usageErrorf("invalid environment variable %q", e)
+				}
+			}
+			tty := !c.Bool("no-TTY") && term.IsTerminal(int(os.Stdin.Fd())) && term.IsTerminal(int(os.Stdout.Fd()))
+			return withProject(c, func(cc *compose.Compose, p *types.Project) error {
+				service := c.Args().First()
+				list, err := cc.Containers(p, []string{service}, false)
+				if err != nil {
+					return err
+				}
+				want := strconv.Itoa(c.Int("index"))
+				i := slices.IndexFunc(list, func(ctr *engine.Container) bool { return ctr.Labels[compose.LabelNumber] == want })
+				if i < 0 {
+					return fmt.Errorf("service %q is not running container #%s", service, want)
+				}
+				opts := engine.ExecOptions{
+					ExecOptions: spec.ExecOptions{
+						Args: c.Args().Slice()[1:], Env: c.StringSlice("env"),
+						User: c.String("user"), WorkingDir: c.String("workdir"),
+						TTY: tty, Privileged: c.Bool("privileged"),
+					},
+					Interactive: !c.Bool("detach"),
+					Detach:      c.Bool("detach"),
+				}
+				code, err := cc.Engine.Exec(c.Context, list[i].ID, opts, engine.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
+				if err != nil {
+					return err
+				}
+				if code != 0 {
+					return &engine.ExitError{Code: code}
+				}
+				return nil
+			})
+		},
+	}
+}
+
+func composeStopCommand() *cli.Command {
+	return &cli.Command{
+		Name: "stop", Usage: "stop services", ArgsUsage: "[SERVICE...]",
+		Flags: []cli.Flag{timeoutCliFlag()},
+		Action: func(c *cli.Context) error {
+			timeout, err := timeoutFlag(c)
+			if err != nil {
+				return err
+			}
+			return withProject(c, func(cc *compose.Compose, p *types.Project) error {
+				return cc.Stop(c.Context, p, c.Args().Slice(), timeout)
+			})
+		},
+	}
+}
+
+func composeStartCommand() *cli.Command {
+	return &cli.Command{
+		Name: "start", Usage: "start services", ArgsUsage: "[SERVICE...]",
+		Action: func(c *cli.Context) error {
+			return withProject(c, func(cc *compose.Compose, p *types.Project) error {
+				return cc.Start(c.Context, p, c.Args().Slice())
+			})
+		},
+	}
+}
+
+func composeRestartCommand() *cli.Command {
+	return &cli.Command{
+		Name: "restart", Usage: "restart service containers", ArgsUsage: "[SERVICE...]",
+		Flags: []cli.Flag{timeoutCliFlag()},
+		Action: func(c *cli.Context) error {
+			timeout, err := timeoutFlag(c)
+			if err != nil {
+				return err
+			}
+			return withProject(c, func(cc *compose.Compose, p *types.Project) error {
+				return cc.Restart(c.Context, p, c.Args().Slice(), timeout)
+			})
+		},
+	}
+}
+
+func composeRmCommand() *cli.Command {
+	return &cli.Command{
+		Name: "rm", Usage: "removes stopped service containers", ArgsUsage: "[SERVICE...]",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "don't ask to confirm removal"},
+			&cli.BoolFlag{Name: "stop", Aliases: []string{"s"}, Usage: "stop the containers, if required, before removing"},
+			&cli.BoolFlag{Name: "volumes", Aliases: []string{"v"}, Usage: "remove any anonymous volumes attached to containers"},
+		},
+		Action: func(c *cli.Context) error {
+			return withProject(c, func(cc *compose.Compose, p *types.Project) error {
+				list, err := cc.Removable(p, c.Args().Slice(), c.Bool("stop"))
+				if err != nil {
+					return err
+				}
+				if len(list) == 0 {
+					fmt.Fprintln(c.App.ErrWriter, "No stopped containers")
+					return nil
+				}
+				if !c.Bool("force") {
+					names := make([]string, len(list))
+					for i, ctr := range list {
+						names[i] = ctr.Name
+					}
+					fmt.Fprintf(c.App.ErrWriter, "Going to remove %s\n? Are you sure? [y/N] ", strings.Join(names, ", "))
+					line, _ := bufio.NewReader(os.Stdin).ReadString('\n')
+					if a := strings.ToLower(strings.TrimSpace(line)); a != "y" && a != "yes" {
+						return nil
+					}
+				}
+				return cc.Remove(c.Context, p, list, c.Bool("volumes"))
+			})
+		},
+	}
+}
