@@ -1,0 +1,245 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// composeProject writes files into a new world-readable project
+// directory called name and returns the directory.
+func composeProject(t *testing.T, u *User, name string, files map[string]string) string {
+	t.Helper()
+	parent, err := os.MkdirTemp(tempDir, "compose-"+u.Mode+"-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(parent, name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(parent, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for n, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// composeApp is a three-service app: a one-shot init job fills a named
+// volume, an httpd API serves it once init completed and is healthy,
+// and a client that waits for the API's health fetches from it by its
+// service name. REV changes the client's environment only.
+const composeApp = `services:
+  init:
+    image: busybox
+    command: ["sh", "-c", "echo from-init > /www/index.html && echo init done"]
+    volumes: ["data:/www"]
+  api:
+    image: busybox
+    init: true
+    command: ["httpd", "-f", "-p", "8080", "-h", "/www"]
+    volumes: ["data:/www:ro"]
+    depends_on:
+      init: {condition: service_completed_successfully}
+    healthcheck:
+      test: ["CMD", "wget", "-qO-", "http://127.0.0.1:8080/"]
+      interval: 1s
+      retries: 30
+  client:
+    image: busybox
+    init: true
+    environment:
+      REV: "${REV:-1}"
+    command: ["sh", "-c", "wget -qO- http://api:8080/ > /tmp/got; echo fetched; exec sleep 600"]
+    depends_on:
+      api: {condition: service_healthy}
+volumes:
+  data: {}
+`
+
+// composeIDs is `compose ps -a` as NAME=ID lines, by name.
+func composeIDs(t *testing.T, u *User, file string) map[string]string {
+	t.Helper()
+	out := u.MustBox(t, "compose", "-f", file, "ps", "-a", "--format", "{{.Name}}={{.ID}}").Stdout
+	ids := map[string]string{}
+	for _, l := range strings.Fields(out) {
+		name, id, _ := strings.Cut(l, "=")
+		ids[name] = id
+	}
+	return ids
+}
+
+// TestComposeApp brings the three-service app up, checks Docker
+// Compose's names and labels, start order and conditions, name
+// resolution between services, convergence (an unchanged service is
+// left alone, a changed one recreated) and that down -v leaves nothing.
+func TestComposeApp(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		dir := composeProject(t, u, "Shop App", map[string]string{"compose.yaml": composeApp})
+		file := filepath.Join(dir, "compose.yaml")
+		const p = "shopapp" // the directory's name, as Compose normalises it
+		t.Cleanup(func() { u.Box(t, "compose", "-f", file, "down", "-v", "-t", "1") })
+
+		r := u.BoxWith(t, RunOpts{Timeout: 3 * time.Minute}, "compose", "-f", file, "up", "-d")
+		if r.Code != 0 {
+			t.Fatalf("up -d: %s", r)
+		}
+		for _, want := range []string{" Network shopapp_default  Created", " Volume shopapp_data  Created", " Container shopapp-api-1  Healthy", " Container shopapp-client-1  Started"} {
+			if !strings.Contains(r.Stderr, want) {
+				t.Errorf("up's progress lacks %q:\n%s", want, r.Stderr)
+			}
+		}
+		if strings.Index(r.Stderr, "shopapp-init-1  Exited") > strings.Index(r.Stderr, "shopapp-api-1  Starting") {
+			t.Errorf("api started before init completed:\n%s", r.Stderr)
+		}
+
+		// ps: running services only; -a also the completed job.
+		ps := u.MustBox(t, "compose", "-f", file, "ps", "--format", "{{.Name}} {{.Service}} {{.State}}").Stdout
+		if ps != "shopapp-api-1 api running\nshopapp-client-1 client running\n" {
+			t.Errorf("ps:\n%s", ps)
+		}
+		psa := u.MustBox(t, "compose", "-f", file, "ps", "-a", "--format", "{{.Name}} {{.State}}").Stdout
+		if !strings.Contains(psa, "shopapp-init-1 exited\n") {
+			t.Errorf("ps -a lacks the completed init job:\n%s", psa)
+		}
+		table := u.MustBox(t, "compose", "-f", file, "ps").Stdout
+		if h := strings.Fields(strings.SplitN(table, "\n", 2)[0]); strings.Join(h, " ") != "NAME IMAGE COMMAND SERVICE CREATED STATUS PORTS" {
+			t.Errorf("ps header %q", h)
+		}
+		if !strings.Contains(table, "(healthy)") {
+			t.Errorf("ps does not show the api healthy:\n%s", table)
+		}
+		if got := u.MustBox(t, "compose", "-f", file, "ps", "--services").Stdout; got != "api\nclient\n" {
+			t.Errorf("ps --services: %q", got)
+		}
+
+		// Docker Compose's labels.
+		var labels map[string]string
+		out := u.MustBox(t, "inspect", "-f", "{{json .Config.Labels}}", "shopapp-client-1").Stdout
+		if err := json.Unmarshal([]byte(out), &labels); err != nil {
+			t.Fatalf("labels %q: %v", out, err)
+		}
+		for k, v := range map[string]string{
+			"com.docker.compose.project": p, "com.docker.compose.service": "client",
+			"com.docker.compose.container-number": "1", "com.docker.compose.oneoff": "False",
+			"com.docker.compose.project.working_dir": dir, "com.docker.compose.project.config_files": file,
+			"com.docker.compose.depends_on": "api:service_healthy:false",
+		} {
+			if labels[k] != v {
+				t.Errorf("label %s = %q, want %q", k, labels[k], v)
+			}
+		}
+		if len(labels["com.docker.compose.config-hash"]) != 64 || labels["com.docker.compose.version"] == "" {
+			t.Errorf("config-hash %q, version %q", labels["com.docker.compose.config-hash"], labels["com.docker.compose.version"])
+		}
+		if nets := u.MustBox(t, "network", "ls", "--format", "{{.Name}}", "-f", "name=shopapp").Stdout; nets != "shopapp_default\n" {
+			t.Errorf("networks %q", nets)
+		}
+		if vols := u.MustBox(t, "volume", "ls", "-q", "-f", "label=com.docker.compose.project=shopapp").Stdout; vols != "shopapp_data\n" {
+			t.Errorf("volumes %q", vols)
+		}
+
+		// The client reached the api by its service name and got what the
+		// init job wrote into the volume.
+		if got := u.MustBox(t, "compose", "-f", file, "exec", "-T", "client", "cat", "/tmp/got").Stdout; got != "from-init\n" {
+			t.Errorf("client fetched %q from http://api:8080/", got)
+		}
+		if got := u.MustBox(t, "compose", "-f", file, "exec", "-T", "client", "wget", "-qO-", "http://shopapp-api-1:8080/").Stdout; got != "from-init\n" {
+			t.Errorf("by container name: %q", got)
+		}
+		if r := u.Box(t, "compose", "-f", file, "exec", "-T", "client", "sh", "-c", "exit 3"); r.Code != 3 {
+			t.Errorf("exec's exit code: %s", r)
+		}
+		if logs := u.MustBox(t, "compose", "-f", file, "logs", "init", "client").Stdout; !strings.Contains(logs, "init-1   | init done\n") || !strings.Contains(logs, "client-1 | fetched\n") {
+			t.Errorf("logs:\n%s", logs)
+		}
+
+		// up again, unchanged: the same containers, left running.
+		before := composeIDs(t, u, file)
+		if len(before) != 3 {
+			t.Fatalf("ps -a ids: %v", before)
+		}
+		r = u.BoxWith(t, RunOpts{Timeout: 3 * time.Minute}, "compose", "-f", file, "up", "-d")
+		if r.Code != 0 {
+			t.Fatalf("second up: %s", r)
+		}
+		after := composeIDs(t, u, file)
+		for _, n := range []string{"shopapp-api-1", "shopapp-client-1"} {
+			if after[n] != before[n] {
+				t.Errorf("unchanged %s was recreated: %s -> %s", n, before[n], after[n])
+			}
+		}
+		if strings.Contains(r.Stderr, "Recreate") {
+			t.Errorf("unchanged up recreated something:\n%s", r.Stderr)
+		}
+
+		// A changed service is recreated; the others stay.
+		r = u.BoxWith(t, RunOpts{Timeout: 3 * time.Minute, Env: []string{"REV=2"}}, "compose", "-f", file, "up", "-d")
+		if r.Code != 0 {
+			t.Fatalf("up with REV=2: %s", r)
+		}
+		changed := composeIDs(t, u, file)
+		if changed["shopapp-client-1"] == after["shopapp-client-1"] || changed["shopapp-api-1"] != after["shopapp-api-1"] {
+			t.Errorf("REV=2 should recreate only the client: %v -> %v", after, changed)
+		}
+		if got := u.MustBox(t, "compose", "-f", file, "exec", "-T", "client", "printenv", "REV").Stdout; got != "2\n" {
+			t.Errorf("recreated client's REV = %q", got)
+		}
+
+		if ls := u.MustBox(t, "compose", "ls", "--format", "{{.Name}} {{.Status}}").Stdout; !strings.Contains(ls, "shopapp exited(1), running(2)\n") {
+			t.Errorf("compose ls:\n%s", ls)
+		}
+
+		// down -v: nothing of the project is left.
+		u.MustBox(t, "compose", "-f", file, "down", "-v", "-t", "1")
+		if left := u.MustBox(t, "ps", "-a", "-q", "--filter", "label=com.docker.compose.project=shopapp").Stdout; left != "" {
+			t.Errorf("containers left after down -v: %q", left)
+		}
+		if nets := u.MustBox(t, "network", "ls", "-q", "-f", "name=shopapp").Stdout; nets != "" {
+			t.Errorf("networks left after down -v: %q", nets)
+		}
+		if vols := u.MustBox(t, "volume", "ls", "-q").Stdout; strings.Contains(vols, "shopapp") {
+			t.Errorf("volumes left after down -v: %q", vols)
+		}
+	})
+}
+
+// TestComposeBadInput: a compose file that does not load is one line
+// and Docker Compose's exit code, and nothing is started.
+func TestComposeBadInput(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		dir := composeProject(t, u, "bad", map[string]string{
+			"yaml.yaml":     "services:\n  a:\n    image: busybox\n   command: x\n",
+			"required.yaml": "services:\n  a:\n    image: ${IMG:?IMG must name the image}\n",
+			"cycle.yaml":    "services:\n  a:\n    image: busybox\n    depends_on: [b]\n  b:\n    image: busybox\n    depends_on: [a]\n",
+			"unknown.yaml":  "services:\n  a:\n    image: busybox\n    colour: red\n",
+		})
+		for file, want := range map[string]string{
+			"yaml.yaml":     filepath.Join(dir, "yaml.yaml") + ": yaml: ",
+			"required.yaml": "required variable IMG is missing a value: IMG must name the image",
+			"cycle.yaml":    "dependency cycle detected: a -> b -> a",
+			"unknown.yaml":  "colour",
+		} {
+			r := u.Box(t, "compose", "-f", filepath.Join(dir, file), "up", "-d")
+			if r.Code != 15 || !strings.Contains(r.Stderr, want) || strings.Count(strings.TrimSpace(r.Stderr), "\n") != 0 {
+				t.Errorf("%s: want exit 15 and one line with %q: %s", file, want, r)
+			}
+		}
+		if r := u.Box(t, "compose", "-f", filepath.Join(dir, "missing.yaml"), "config"); r.Code != 14 {
+			t.Errorf("missing file: want exit 14: %s", r)
+		}
+		if r := u.Box(t, "compose", "-f", filepath.Join(dir, "cycle.yaml"), "ps", "--bogus"); r.Code != 125 {
+			t.Errorf("bad flag: want box's usage exit 125: %s", r)
+		}
+		if left := u.MustBox(t, "ps", "-a", "-q", "--filter", "label=com.docker.compose.project=bad").Stdout; left != "" {
+			t.Errorf("bad input left containers: %q", left)
+		}
+	})
+}
