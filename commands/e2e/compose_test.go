@@ -243,3 +243,143 @@ func TestComposeBadInput(t *testing.T) {
 		}
 	})
 }
+
+// TestComposeLifecycle drives up --wait, a scaled service, exec
+// --index, stop, start, restart, logs -f of a job that ends, orphans,
+// rm, and up's errors for a dependency that fails.
+func TestComposeLifecycle(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		dir := composeProject(t, u, "life", map[string]string{
+			"compose.yaml": `services:
+  api:
+    image: busybox
+    init: true
+    command: ["sh", "-c", "sleep 1; touch /tmp/ready; exec sleep 600"]
+    healthcheck: {test: ["CMD-SHELL", "test -f /tmp/ready"], interval: 1s, retries: 30}
+  worker:
+    image: busybox
+    init: true
+    scale: 2
+    command: ["sleep", "600"]
+  job:
+    image: busybox
+    command: ["sh", "-c", "echo one; sleep 1; echo two"]
+`,
+			"fewer.yaml": `services:
+  api:
+    image: busybox
+    init: true
+    command: ["sh", "-c", "sleep 1; touch /tmp/ready; exec sleep 600"]
+    healthcheck: {test: ["CMD-SHELL", "test -f /tmp/ready"], interval: 1s, retries: 30}
+`,
+			"failing.yaml": `services:
+  sick:
+    image: busybox
+    init: true
+    command: ["sleep", "600"]
+    healthcheck: {test: ["CMD", "false"], interval: 1s, retries: 1}
+  needs-sick:
+    image: busybox
+    command: ["true"]
+    depends_on: {sick: {condition: service_healthy}}
+  broken-job:
+    image: busybox
+    command: ["sh", "-c", "exit 4"]
+  after-job:
+    image: busybox
+    command: ["true"]
+    depends_on: {broken-job: {condition: service_completed_successfully}}
+`,
+		})
+		file := filepath.Join(dir, "compose.yaml")
+		fewer := filepath.Join(dir, "fewer.yaml")
+		failing := filepath.Join(dir, "failing.yaml")
+		t.Cleanup(func() {
+			u.Box(t, "compose", "-f", file, "-p", "life", "down", "-v", "-t", "1", "--remove-orphans")
+			u.Box(t, "compose", "-f", failing, "-p", "life2", "down", "-t", "1")
+		})
+		compose := func(args ...string) Result {
+			t.Helper()
+			r := u.BoxWith(t, RunOpts{Timeout: 3 * time.Minute}, append([]string{"compose", "-f", file}, args...)...)
+			if r.Code != 0 {
+				t.Fatalf("compose %s: %s", strings.Join(args, " "), r)
+			}
+			return r
+		}
+		state := func() string {
+			t.Helper()
+			return compose("ps", "-a", "--format", "{{.Name}} {{.State}} {{.Health}}").Stdout
+		}
+
+		// --wait returns once the api is healthy (its check passes after
+		// a second), not just started.
+		compose("up", "--wait")
+		if got := state(); !strings.Contains(got, "life-api-1 running healthy\n") ||
+			!strings.Contains(got, "life-worker-1 running \n") || !strings.Contains(got, "life-worker-2 running \n") {
+			t.Errorf("after up --wait:\n%s", got)
+		}
+		if got := compose("exec", "-T", "--index", "2", "worker", "hostname").Stdout; got == "" {
+			t.Error("exec --index 2 printed nothing")
+		}
+		if r := u.Box(t, "compose", "-f", file, "exec", "-T", "--index", "3", "worker", "true"); r.Code == 0 {
+			t.Errorf("exec --index 3 of two: %s", r)
+		}
+		uid := "123"
+		if u.Mode == "norange" {
+			uid = "0" // only the user's own id is mapped
+		}
+		if got := compose("exec", "-T", "-u", uid, "-w", "/tmp", "-e", "X=y", "api", "sh", "-c", "id -u; pwd; echo $X").Stdout; got != uid+"\n/tmp\ny\n" {
+			t.Errorf("exec -u -w -e: %q", got)
+		}
+		// logs -f of a job follows it until it ends.
+		if got := compose("logs", "-f", "--no-log-prefix", "job").Stdout; got != "one\ntwo\n" {
+			t.Errorf("logs -f job: %q", got)
+		}
+
+		compose("stop", "-t", "1", "worker")
+		if got := state(); !strings.Contains(got, "life-worker-1 exited") || !strings.Contains(got, "life-api-1 running") {
+			t.Errorf("after stop worker:\n%s", got)
+		}
+		compose("start", "worker")
+		if got := state(); !strings.Contains(got, "life-worker-1 running") || !strings.Contains(got, "life-worker-2 running") {
+			t.Errorf("after start worker:\n%s", got)
+		}
+		before := composeIDs(t, u, file)
+		compose("restart", "-t", "1", "api")
+		if got := compose("ps", "--format", "{{.Name}} {{.Status}}", "api").Stdout; !strings.HasPrefix(got, "life-api-1 Up ") {
+			t.Errorf("after restart: %q", got)
+		}
+		if after := composeIDs(t, u, file); after["life-api-1"] != before["life-api-1"] {
+			t.Error("restart recreated the api")
+		}
+
+		// A service gone from the file is an orphan: named, then removed
+		// with --remove-orphans.
+		r := u.BoxWith(t, RunOpts{Timeout: 3 * time.Minute}, "compose", "-f", fewer, "-p", "life", "up", "-d")
+		if r.Code != 0 || !strings.Contains(r.Stderr, "Found orphan containers") || !strings.Contains(r.Stderr, "life-worker-1") {
+			t.Errorf("up without worker should warn of orphans: %s", r)
+		}
+		u.MustBox(t, "compose", "-f", fewer, "-p", "life", "up", "-d", "--remove-orphans")
+		if got := u.MustBox(t, "ps", "-a", "--format", "{{.Names}}", "--filter", "label=com.docker.compose.project=life").Stdout; got != "life-api-1\n" {
+			t.Errorf("after --remove-orphans: %q", got)
+		}
+		compose("stop", "-t", "1")
+		compose("rm", "-f")
+		if got := u.MustBox(t, "ps", "-a", "-q", "--filter", "label=com.docker.compose.project=life").Stdout; got != "" {
+			t.Errorf("after rm -f: %q", got)
+		}
+
+		// A dependency that fails stops up with the service named.
+		r = u.BoxWith(t, RunOpts{Timeout: 3 * time.Minute}, "compose", "-f", failing, "-p", "life2", "up", "-d", "needs-sick")
+		if r.Code != 1 || !strings.Contains(r.Stderr, "dependency failed to start: container life2-sick-1 is unhealthy") {
+			t.Errorf("unhealthy dependency: %s", r)
+		}
+		if got := u.MustBox(t, "ps", "-a", "-q", "--filter", "name=life2-needs-sick-1").Stdout; got != "" {
+			t.Errorf("the dependent of an unhealthy service was created: %q", got)
+		}
+		r = u.BoxWith(t, RunOpts{Timeout: 3 * time.Minute}, "compose", "-f", failing, "-p", "life2", "up", "-d", "after-job")
+		if r.Code != 1 || !strings.Contains(r.Stderr, `service "broken-job" didn't complete successfully: exit 4`) {
+			t.Errorf("failed job: %s", r)
+		}
+	})
+}

@@ -138,7 +138,8 @@ func (c *Compose) wait(ctx context.Context, p *types.Project, order []string, ti
 				err = c.awaitHealthy(ctx, name, ctr.Name)
 			default:
 				var now *engine.Container
-				if now, err = c.Engine.LookupContainer(ctr.ID); err == nil && now.State != engine.Running && now.State != engine.Restarting {
+				// A one-shot container that exited 0 did its job.
+				if now, err = c.Engine.LookupContainer(ctr.ID); err == nil && now.State != engine.Running && now.State != engine.Restarting && now.ExitCode != 0 {
 					err = fmt.Errorf("container %s exited (%d)", now.Name, now.ExitCode)
 				}
 			}
