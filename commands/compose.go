@@ -204,6 +204,12 @@ func composeUpCommand() *cli.Command {
 			&cli.BoolFlag{Name: "remove-orphans", Usage: "remove containers for services not defined in the compose file"},
 			&cli.BoolFlag{Name: "wait", Usage: "wait for services to be running|healthy; implies detached mode"},
 			&cli.IntFlag{Name: "wait-timeout", Usage: "maximum duration in seconds to wait for the project to be running|healthy"},
+			&cli.BoolFlag{Name: "force-recreate", Usage: "recreate containers even if their configuration and image haven't changed"},
+			&cli.BoolFlag{Name: "no-recreate", Usage: "if containers already exist, don't recreate them"},
+			&cli.BoolFlag{Name: "no-deps", Usage: "don't start linked services"},
+			&cli.StringSliceFlag{Name: "scale", Usage: "scale SERVICE to NUM instances (SERVICE=NUM); overrides the file's scale"},
+			&cli.StringFlag{Name: "pull", Usage: "pull image before running (always|missing|never)"},
+			timeoutCliFlag(),
 		},
 		Action: func(c *cli.Context) error {
 			if !c.Bool("detach") && !c.Bool("wait") {
@@ -212,18 +218,52 @@ func composeUpCommand() *cli.Command {
 			if c.Int("wait-timeout") < 0 {
 				return usageErrorf("invalid --wait-timeout %d: must be 0 or more", c.Int("wait-timeout"))
 			}
+			opts := compose.UpOptions{
+				RemoveOrphans: c.Bool("remove-orphans"),
+				Wait:          c.Bool("wait"),
+				WaitTimeout:   time.Duration(c.Int("wait-timeout")) * time.Second,
+			}
+			switch {
+			case c.Bool("force-recreate") && c.Bool("no-recreate"):
+				return usageErrorf("--force-recreate and --no-recreate are incompatible")
+			case c.Bool("force-recreate"):
+				opts.Recreate = compose.RecreateForce
+			case c.Bool("no-recreate"):
+				opts.Recreate = compose.RecreateNever
+			}
+			switch c.String("pull") {
+			case "", "always", "missing", "never":
+			default:
+				return usageErrorf("invalid --pull %q: always, missing or never", c.String("pull"))
+			}
+			scale := map[string]int{}
+			for _, v := range c.StringSlice("scale") {
+				name, num, ok := strings.Cut(v, "=")
+				n, err := strconv.Atoi(num)
+				if !ok || err != nil || n < 0 {
+					return usageErrorf("invalid --scale %q: want SERVICE=NUM", v)
+				}
+				scale[name] = n
+			}
+			var err error
+			if opts.Timeout, err = timeoutFlag(c); err != nil {
+				return err
+			}
 			return withProject(c, func(cc *compose.Compose, p *types.Project) error {
 				if c.NArg() > 0 {
+					deps := types.IncludeDependencies
+					if c.Bool("no-deps") {
+						deps = types.IgnoreDependencies
+					}
 					var err error
-					if p, err = p.WithSelectedServices(c.Args().Slice(), types.IncludeDependencies); err != nil {
+					if p, err = p.WithSelectedServices(c.Args().Slice(), deps); err != nil {
 						return err
 					}
 				}
-				return cc.Up(c.Context, p, compose.UpOptions{
-					RemoveOrphans: c.Bool("remove-orphans"),
-					Wait:          c.Bool("wait"),
-					WaitTimeout:   time.Duration(c.Int("wait-timeout")) * time.Second,
-				})
+				if err := compose.Override(p, scale, c.String("pull")); err != nil {
+					return err
+				}
+				return cc.Up(c.Context, p, opts)
 			})
 		},
 	}

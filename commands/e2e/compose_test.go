@@ -331,6 +331,18 @@ func TestComposeLifecycle(t *testing.T) {
 		if got := compose("exec", "-T", "-u", uid, "-w", "/tmp", "-e", "X=y", "api", "sh", "-c", "id -u; pwd; echo $X").Stdout; got != uid+"\n/tmp\ny\n" {
 			t.Errorf("exec -u -w -e: %q", got)
 		}
+		// --scale overrides the file; --force-recreate makes a service
+		// again although it did not change.
+		ids := composeIDs(t, u, file)
+		compose("up", "-d", "--scale", "worker=1", "--force-recreate", "--no-deps", "api", "worker")
+		now := composeIDs(t, u, file)
+		if _, ok := now["life-worker-2"]; ok || now["life-worker-1"] == ids["life-worker-1"] || now["life-api-1"] == ids["life-api-1"] {
+			t.Errorf("up --scale worker=1 --force-recreate: %v -> %v", ids, now)
+		}
+		compose("up", "-d", "--scale", "worker=2", "--no-recreate", "worker")
+		if again := composeIDs(t, u, file); again["life-worker-1"] != now["life-worker-1"] || again["life-worker-2"] == "" {
+			t.Errorf("up --scale worker=2 --no-recreate: %v -> %v", now, again)
+		}
 		// logs -f of a job follows it until it ends.
 		if got := compose("logs", "-f", "--no-log-prefix", "job").Stdout; got != "one\ntwo\n" {
 			t.Errorf("logs -f job: %q", got)

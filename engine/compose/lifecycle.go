@@ -41,7 +41,10 @@ func (c *Compose) Down(ctx context.Context, p *types.Project, opts DownOptions) 
 	}
 	var orphans []*engine.Container
 	for _, ctr := range have {
-		if _, ok := p.Services[ctr.Labels[LabelService]]; !ok && ctr.Labels[LabelOneoff] != "True" {
+		svc := ctr.Labels[LabelService]
+		_, enabled := p.Services[svc]
+		_, disabled := p.DisabledServices[svc]
+		if !enabled && !disabled && ctr.Labels[LabelOneoff] != "True" {
 			orphans = append(orphans, ctr)
 		}
 	}
@@ -68,6 +71,17 @@ func (c *Compose) Down(ctx context.Context, p *types.Project, opts DownOptions) 
 			if err := c.remove(ctx, ctr, timeoutOr(opts.Timeout, stopTimeout(s)), stopSignal(s), opts.Volumes); err != nil {
 				return err
 			}
+		}
+	}
+	// Containers of services a profile or a selection left out are the
+	// project's too: down removes them last.
+	for _, ctr := range have {
+		s, disabled := p.DisabledServices[ctr.Labels[LabelService]]
+		if !disabled {
+			continue
+		}
+		if err := c.remove(ctx, ctr, timeoutOr(opts.Timeout, stopTimeout(s)), stopSignal(s), opts.Volumes); err != nil {
+			return err
 		}
 	}
 	c.removeNetworks(p)

@@ -154,3 +154,23 @@ func StartOrder(services types.Services) ([]string, error) {
 	}
 	return order, nil
 }
+
+// Override applies up's --scale (service name to count) and --pull
+// (always, missing or never; "" keeps each service's) to the project.
+func Override(p *types.Project, scale map[string]int, pull string) error {
+	for name, n := range scale {
+		s, ok := p.Services[name]
+		if !ok {
+			return &NoSuchServiceError{Name: name}
+		}
+		s.SetScale(n)
+		p.Services[name] = s
+	}
+	if pull != "" {
+		for name, s := range p.Services {
+			s.PullPolicy = pull
+			p.Services[name] = s
+		}
+	}
+	return nil
+}

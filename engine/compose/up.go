@@ -52,7 +52,23 @@ type UpOptions struct {
 	// healthcheck; WaitTimeout bounds that (0: no bound).
 	Wait        bool
 	WaitTimeout time.Duration
+	// Recreate says which existing containers are made again: those
+	// whose configuration changed (RecreateDiverged, the default), all
+	// (RecreateForce) or none (RecreateNever).
+	Recreate Recreate
+	// Timeout replaces the services' stop grace period for containers
+	// that are recreated, when set.
+	Timeout *time.Duration
 }
+
+// Recreate is up's policy for existing containers.
+type Recreate string
+
+const (
+	RecreateDiverged Recreate = ""
+	RecreateForce    Recreate = "force"
+	RecreateNever    Recreate = "never"
+)
 
 // DependencyError is a service up could not start because one it
 // depends on did not get where the file asks.
@@ -102,7 +118,7 @@ func (c *Compose) Up(ctx context.Context, p *types.Project, opts UpOptions) erro
 		if err := c.awaitDependencies(ctx, p, s); err != nil {
 			return err
 		}
-		if err := c.converge(ctx, p, s, byService(existing, name)); err != nil {
+		if err := c.converge(ctx, p, s, byService(existing, name), opts); err != nil {
 			return err
 		}
 	}
@@ -270,7 +286,7 @@ func (c *Compose) orphans(ctx context.Context, p *types.Project, existing []*eng
 
 // converge brings a service's containers to the file: the first scale
 // numbers are kept, started, created or recreated; the others go.
-func (c *Compose) converge(ctx context.Context, p *types.Project, s types.ServiceConfig, have []*engine.Container) error {
+func (c *Compose) converge(ctx context.Context, p *types.Project, s types.ServiceConfig, have []*engine.Container, opts UpOptions) error {
 	hash, err := ConfigHash(s)
 	if err != nil {
 		return err
@@ -292,7 +308,8 @@ func (c *Compose) converge(ctx context.Context, p *types.Project, s types.Servic
 	}
 	for n := 1; n <= scale; n++ {
 		ctr := byNumber[n]
-		if ctr != nil && ctr.Labels[LabelConfigHash] == hash {
+		keep := ctr != nil && (opts.Recreate == RecreateNever || opts.Recreate != RecreateForce && ctr.Labels[LabelConfigHash] == hash)
+		if keep {
 			if ctr.State == engine.Running || ctr.State == engine.Restarting {
 				c.progress("Container", ctr.Name, "Running")
 				continue
@@ -304,7 +321,7 @@ func (c *Compose) converge(ctx context.Context, p *types.Project, s types.Servic
 		}
 		if ctr != nil {
 			c.progress("Container", ctr.Name, "Recreate")
-			if err := c.remove(ctx, ctr, stopTimeout(s), stopSignal(s), false); err != nil {
+			if err := c.remove(ctx, ctr, timeoutOr(opts.Timeout, stopTimeout(s)), stopSignal(s), false); err != nil {
 				return err
 			}
 		}
