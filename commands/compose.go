@@ -3,14 +3,15 @@ package commands
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
@@ -209,11 +210,15 @@ func composeUpCommand() *cli.Command {
 			&cli.BoolFlag{Name: "no-deps", Usage: "don't start linked services"},
 			&cli.StringSliceFlag{Name: "scale", Usage: "scale SERVICE to NUM instances (SERVICE=NUM); overrides the file's scale"},
 			&cli.StringFlag{Name: "pull", Usage: "pull image before running (always|missing|never)"},
+			&cli.BoolFlag{Name: "abort-on-container-exit", Usage: "stops all containers if any container was stopped"},
+			&cli.StringFlag{Name: "exit-code-from", Usage: "return the exit code of the selected service container; implies --abort-on-container-exit"},
 			timeoutCliFlag(),
 		},
 		Action: func(c *cli.Context) error {
-			if !c.Bool("detach") && !c.Bool("wait") {
-				return usageErrorf("box compose up runs detached only for now: use -d (or --wait)")
+			attached := !c.Bool("detach") && !c.Bool("wait")
+			abort := c.Bool("abort-on-container-exit") || c.String("exit-code-from") != ""
+			if abort && !attached {
+				return usageErrorf("--abort-on-container-exit and --exit-code-from cannot be combined with -d or --wait")
 			}
 			if c.Int("wait-timeout") < 0 {
 				return usageErrorf("invalid --wait-timeout %d: must be 0 or more", c.Int("wait-timeout"))
@@ -263,10 +268,85 @@ func composeUpCommand() *cli.Command {
 				if err := compose.Override(p, scale, c.String("pull")); err != nil {
 					return err
 				}
-				return cc.Up(c.Context, p, opts)
+				if from := c.String("exit-code-from"); from != "" {
+					if _, ok := p.Services[from]; !ok {
+						return &compose.NoSuchServiceError{Name: from}
+					}
+				}
+				if !attached {
+					return cc.Up(c.Context, p, opts)
+				}
+				return composeUpAttached(c, cc, p, opts, abort)
 			})
 		},
 	}
+}
+
+// composeUpAttached is up in the foreground, as Docker Compose's: the
+// project comes up, then every container's output is shown with its
+// prefix until all have stopped. Ctrl-C (or SIGTERM) stops the project
+// (a second one ends box at once and leaves it running); so does the
+// first container that stops, with --abort-on-container-exit.
+func composeUpAttached(c *cli.Context, cc *compose.Compose, p *types.Project, opts compose.UpOptions, abort bool) error {
+	since := time.Now()
+	ctx, stopSignals := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	defer stopSignals()
+	if err := cc.Up(ctx, p, opts); err != nil {
+		return err
+	}
+	list, err := cc.Containers(p, nil, true)
+	if err != nil {
+		return err
+	}
+	names := make([]string, len(list))
+	for i, ctr := range list {
+		names[i] = ctr.Name
+	}
+	fmt.Fprintf(c.App.Writer, "Attaching to %s\n", strings.Join(names, ", "))
+	follow, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var mu sync.Mutex
+	code, aborted := 0, false
+	from := c.String("exit-code-from")
+	ended := func(ctr *engine.Container) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(c.App.Writer, "%s exited with code %d\n", strings.TrimPrefix(ctr.Name, p.Name+"-"), ctr.ExitCode)
+		if from != "" && ctr.Labels[compose.LabelService] == from || from == "" && abort && !aborted {
+			code = ctr.ExitCode
+		}
+		if abort && !aborted {
+			aborted = true
+			cancel()
+		}
+	}
+	sink := newLogSink(c, list, p.Name, true)
+	err = cc.Logs(follow, list, engine.LogOptions{Follow: true, Tail: -1, Since: since}, sink, ended)
+	interrupted := ctx.Err() != nil
+	stopSignals() // a second Ctrl-C ends box at once
+	if interrupted || aborted {
+		fmt.Fprintln(c.App.ErrWriter, "Gracefully stopping... (press Ctrl+C again to force)")
+		if err := cc.Stop(context.Background(), p, nil, opts.Timeout); err != nil {
+			return err
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if interrupted {
+		return &engine.ExitError{Code: 130}
+	}
+	if from != "" {
+		// Its container may have stopped with the others, after its log
+		// was no longer followed: its code is in its record.
+		if list, err := cc.Containers(p, []string{from}, true); err == nil && len(list) > 0 {
+			code = list[0].ExitCode
+		}
+	}
+	if code != 0 {
+		return &engine.ExitError{Code: code}
+	}
+	return nil
 }
 
 // timeoutFlag is -t/--timeout in seconds, nil when not given.
@@ -501,33 +581,28 @@ func composeLogsCommand() *cli.Command {
 				if err != nil {
 					return err
 				}
-				prefixes := logPrefixes(list, p.Name)
-				var mu sync.Mutex
-				var wg sync.WaitGroup
-				errs := make([]error, len(list))
 				opts := engine.LogOptions{Follow: c.Bool("follow"), Tail: tail, Timestamps: c.Bool("timestamps")}
-				for i, ctr := range list {
-					prefix := prefixes[i]
-					if c.Bool("no-log-prefix") {
-						prefix = ""
-					}
-					out := &prefixWriter{mu: &mu, w: c.App.Writer, prefix: prefix}
-					errw := &prefixWriter{mu: &mu, w: c.App.ErrWriter, prefix: prefix}
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
-						err := cc.Engine.Logs(c.Context, ctr.ID, opts, out, errw)
-						out.flush()
-						errw.flush()
-						if !errors.Is(err, context.Canceled) {
-							errs[i] = err
-						}
-					}()
-				}
-				wg.Wait()
-				return errors.Join(errs...)
+				return cc.Logs(c.Context, list, opts, newLogSink(c, list, p.Name, !c.Bool("no-log-prefix")), nil)
 			})
 		},
+	}
+}
+
+// newLogSink prints each container's lines behind its prefix (none
+// without prefix), stdout to stdout and stderr to stderr, whole lines at
+// a time.
+func newLogSink(c *cli.Context, list []*engine.Container, project string, prefix bool) compose.LogSink {
+	prefixes := map[string]string{}
+	for i, p := range logPrefixes(list, project) {
+		if prefix {
+			prefixes[list[i].ID] = p
+		}
+	}
+	var mu sync.Mutex
+	return func(ctr *engine.Container) (io.Writer, io.Writer, func()) {
+		out := &prefixWriter{mu: &mu, w: c.App.Writer, prefix: prefixes[ctr.ID]}
+		errw := &prefixWriter{mu: &mu, w: c.App.ErrWriter, prefix: prefixes[ctr.ID]}
+		return out, errw, func() { out.flush(); errw.flush() }
 	}
 }
 

@@ -1,10 +1,12 @@
 package e2e
 
 import (
+	"bufio"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -392,6 +394,75 @@ func TestComposeLifecycle(t *testing.T) {
 		r = u.BoxWith(t, RunOpts{Timeout: 3 * time.Minute}, "compose", "-f", failing, "-p", "life2", "up", "-d", "after-job")
 		if r.Code != 1 || !strings.Contains(r.Stderr, `service "broken-job" didn't complete successfully: exit 4`) {
 			t.Errorf("failed job: %s", r)
+		}
+	})
+}
+
+// TestComposeUpAttached: up in the foreground shows every container's
+// output behind its prefix; Ctrl-C stops the project and exits 130;
+// --abort-on-container-exit and --exit-code-from end it with a code.
+func TestComposeUpAttached(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		dir := composeProject(t, u, "fg", map[string]string{
+			"compose.yaml": `services:
+  short:
+    image: busybox
+    command: ["sh", "-c", "echo hello short; sleep 1; echo bye short; exit 3"]
+  long:
+    image: busybox
+    command: ["sh", "-c", "echo hello long; trap 'exit 7' TERM; while :; do sleep 0.2; done"]
+`,
+		})
+		file := filepath.Join(dir, "compose.yaml")
+		t.Cleanup(func() { u.Box(t, "compose", "-f", file, "down", "-t", "1") })
+
+		r := u.BoxWith(t, RunOpts{Timeout: 3 * time.Minute}, "compose", "-f", file, "up", "--abort-on-container-exit", "-t", "2")
+		if r.Code != 3 || !strings.Contains(r.Stdout, "Attaching to fg-long-1, fg-short-1\n") ||
+			!strings.Contains(r.Stdout, "short-1 | hello short\n") || !strings.Contains(r.Stdout, "long-1  | hello long\n") ||
+			!strings.Contains(r.Stdout, "short-1 exited with code 3\n") || !strings.Contains(r.Stderr, "Gracefully stopping...") {
+			t.Errorf("up --abort-on-container-exit: want exit 3 and both outputs: %s", r)
+		}
+		if got := u.MustBox(t, "compose", "-f", file, "ps", "-a", "--format", "{{.Service}} {{.State}} {{.ExitCode}}").Stdout; got != "long exited 7\nshort exited 3\n" {
+			t.Errorf("after the abort: %q", got)
+		}
+		if r := u.BoxWith(t, RunOpts{Timeout: 3 * time.Minute}, "compose", "-f", file, "up", "--exit-code-from", "long", "-t", "2"); r.Code != 7 {
+			t.Errorf("up --exit-code-from long: %s", r)
+		}
+
+		// Ctrl-C stops the project and exits 130.
+		cmd := u.BoxCmd("compose", "-f", file, "up", "long")
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		seen := make(chan struct{})
+		go func() {
+			sc := bufio.NewScanner(out)
+			once := false
+			for sc.Scan() {
+				if strings.HasSuffix(sc.Text(), "| hello long") && !once {
+					once = true
+					close(seen)
+				}
+			}
+		}()
+		select {
+		case <-seen:
+		case <-time.After(60 * time.Second):
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			t.Fatal("up never showed the service's output")
+		}
+		if err := cmd.Process.Signal(os.Interrupt); err != nil {
+			t.Fatal(err)
+		}
+		if code := pullExitCode(t, cmd, 60*time.Second); code != 130 {
+			t.Errorf("up interrupted by SIGINT exited %d, want 130", code)
+		}
+		if got := u.MustBox(t, "compose", "-f", file, "ps", "-a", "--format", "{{.Service}} {{.State}}", "long").Stdout; got != "long exited\n" {
+			t.Errorf("after Ctrl-C: %q", got)
 		}
 	})
 }
