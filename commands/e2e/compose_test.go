@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -47,6 +48,7 @@ const composeApp = `services:
     image: busybox
     init: true
     command: ["httpd", "-f", "-p", "8080", "-h", "/www"]
+    ports: ["HOSTPORT:8080"]
     volumes: ["data:/www:ro"]
     depends_on:
       init: {condition: service_completed_successfully}
@@ -84,7 +86,9 @@ func composeIDs(t *testing.T, u *User, file string) map[string]string {
 // left alone, a changed one recreated) and that down -v leaves nothing.
 func TestComposeApp(t *testing.T) {
 	forEachUser(t, func(t *testing.T, u *User) {
-		dir := composeProject(t, u, "Shop App", map[string]string{"compose.yaml": composeApp})
+		requirePasta(t)
+		port := strconv.Itoa(hostPort(t))
+		dir := composeProject(t, u, "Shop App", map[string]string{"compose.yaml": strings.Replace(composeApp, "HOSTPORT", port, 1)})
 		file := filepath.Join(dir, "compose.yaml")
 		const p = "shopapp" // the directory's name, as Compose normalises it
 		t.Cleanup(func() { u.Box(t, "compose", "-f", file, "down", "-v", "-t", "1") })
@@ -155,6 +159,13 @@ func TestComposeApp(t *testing.T) {
 		}
 		if got := u.MustBox(t, "compose", "-f", file, "exec", "-T", "client", "wget", "-qO-", "http://shopapp-api-1:8080/").Stdout; got != "from-init\n" {
 			t.Errorf("by container name: %q", got)
+		}
+		// The host reaches the api on its published port.
+		if got := fetch(t, "http://127.0.0.1:"+port+"/"); got != "from-init\n" {
+			t.Errorf("published port: %q", got)
+		}
+		if !strings.Contains(table, "0.0.0.0:"+port+"->8080/tcp") {
+			t.Errorf("ps does not show the published port:\n%s", table)
 		}
 		if r := u.Box(t, "compose", "-f", file, "exec", "-T", "client", "sh", "-c", "exit 3"); r.Code != 3 {
 			t.Errorf("exec's exit code: %s", r)
