@@ -72,6 +72,8 @@ func composeCommand() *cli.Command {
 			composeConfigCommand(), composeUpCommand(), composeDownCommand(), composePsCommand(),
 			composeLsCommand(), composeLogsCommand(), composeExecCommand(),
 			composeStopCommand(), composeStartCommand(), composeRestartCommand(), composeRmCommand(),
+			composeCreateCommand(), composeKillCommand(), composePortCommand(),
+			composePauseCommand("pause"), composePauseCommand("unpause"),
 		),
 	}
 }
@@ -236,21 +238,13 @@ func composeUpCommand() *cli.Command {
 			case c.Bool("no-recreate"):
 				opts.Recreate = compose.RecreateNever
 			}
-			switch c.String("pull") {
-			case "", "always", "missing", "never":
-			default:
-				return usageErrorf("invalid --pull %q: always, missing or never", c.String("pull"))
+			if err := pullFlag(c); err != nil {
+				return err
 			}
-			scale := map[string]int{}
-			for _, v := range c.StringSlice("scale") {
-				name, num, ok := strings.Cut(v, "=")
-				n, err := strconv.Atoi(num)
-				if !ok || err != nil || n < 0 {
-					return usageErrorf("invalid --scale %q: want SERVICE=NUM", v)
-				}
-				scale[name] = n
+			scale, err := scaleFlag(c)
+			if err != nil {
+				return err
 			}
-			var err error
 			if opts.Timeout, err = timeoutFlag(c); err != nil {
 				return err
 			}
@@ -736,6 +730,148 @@ func composeRmCommand() *cli.Command {
 					}
 				}
 				return cc.Remove(c.Context, p, list, c.Bool("volumes"))
+			})
+		},
+	}
+}
+
+func composeCreateCommand() *cli.Command {
+	return &cli.Command{
+		Name: "create", Usage: "creates containers for a service", ArgsUsage: "[SERVICE...]",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "force-recreate", Usage: "recreate containers even if their configuration and image haven't changed"},
+			&cli.BoolFlag{Name: "no-recreate", Usage: "if containers already exist, don't recreate them"},
+			&cli.BoolFlag{Name: "remove-orphans", Usage: "remove containers for services not defined in the compose file"},
+			&cli.StringSliceFlag{Name: "scale", Usage: "scale SERVICE to NUM instances (SERVICE=NUM)"},
+			&cli.StringFlag{Name: "pull", Usage: "pull image before running (always|missing|never)"},
+		},
+		Action: func(c *cli.Context) error {
+			opts := compose.UpOptions{RemoveOrphans: c.Bool("remove-orphans"), CreateOnly: true}
+			switch {
+			case c.Bool("force-recreate") && c.Bool("no-recreate"):
+				return usageErrorf("--force-recreate and --no-recreate are incompatible")
+			case c.Bool("force-recreate"):
+				opts.Recreate = compose.RecreateForce
+			case c.Bool("no-recreate"):
+				opts.Recreate = compose.RecreateNever
+			}
+			scale, err := scaleFlag(c)
+			if err != nil {
+				return err
+			}
+			if err := pullFlag(c); err != nil {
+				return err
+			}
+			return withProject(c, func(cc *compose.Compose, p *types.Project) error {
+				if c.NArg() > 0 {
+					var err error
+					if p, err = p.WithSelectedServices(c.Args().Slice(), types.IncludeDependencies); err != nil {
+						return err
+					}
+				}
+				if err := compose.Override(p, scale, c.String("pull")); err != nil {
+					return err
+				}
+				return cc.Up(c.Context, p, opts)
+			})
+		},
+	}
+}
+
+// scaleFlag reads --scale SERVICE=NUM values.
+func scaleFlag(c *cli.Context) (map[string]int, error) {
+	scale := map[string]int{}
+	for _, v := range c.StringSlice("scale") {
+		name, num, ok := strings.Cut(v, "=")
+		n, err := strconv.Atoi(num)
+		if !ok || err != nil || n < 0 {
+			return nil, usageErrorf("invalid --scale %q: want SERVICE=NUM", v)
+		}
+		scale[name] = n
+	}
+	return scale, nil
+}
+
+// pullFlag checks --pull.
+func pullFlag(c *cli.Context) error {
+	switch c.String("pull") {
+	case "", "always", "missing", "never":
+		return nil
+	}
+	return usageErrorf("invalid --pull %q: always, missing or never", c.String("pull"))
+}
+
+func composeKillCommand() *cli.Command {
+	return &cli.Command{
+		Name: "kill", Usage: "force stop service containers", ArgsUsage: "[SERVICE...]",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "signal", Aliases: []string{"s"}, Value: "SIGKILL", Usage: "SIGNAL to send to the container"},
+		},
+		Action: func(c *cli.Context) error {
+			sig, err := engine.ParseSignal(c.String("signal"))
+			if err != nil {
+				return usageErrorf("%v", err)
+			}
+			return withProject(c, func(cc *compose.Compose, p *types.Project) error {
+				return cc.Kill(p, c.Args().Slice(), sig)
+			})
+		},
+	}
+}
+
+func composePauseCommand(verb string) *cli.Command {
+	usage := "pause services"
+	if verb == "unpause" {
+		usage = "unpause services"
+	}
+	return &cli.Command{
+		Name: verb, Usage: usage, ArgsUsage: "[SERVICE...]",
+		Action: func(c *cli.Context) error {
+			return withProject(c, func(cc *compose.Compose, p *types.Project) error {
+				return cc.Pause(p, c.Args().Slice(), verb == "unpause")
+			})
+		},
+	}
+}
+
+func composePortCommand() *cli.Command {
+	return &cli.Command{
+		Name: "port", Usage: "print the public port for a port binding", ArgsUsage: "SERVICE PRIVATE_PORT",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "protocol", Value: "tcp", Usage: "tcp or udp"},
+			&cli.IntFlag{Name: "index", Value: 1, Usage: "index of the container if service has multiple replicas"},
+		},
+		Action: func(c *cli.Context) error {
+			if err := requireArgs(c, 2, 2); err != nil {
+				return err
+			}
+			private, err := strconv.Atoi(c.Args().Get(1))
+			if err != nil || private < 1 || private > 65535 {
+				return usageErrorf("invalid port %q", c.Args().Get(1))
+			}
+			proto := c.String("protocol")
+			return withProject(c, func(cc *compose.Compose, p *types.Project) error {
+				service := c.Args().First()
+				list, err := cc.Containers(p, []string{service}, false)
+				if err != nil {
+					return err
+				}
+				want := strconv.Itoa(c.Int("index"))
+				i := slices.IndexFunc(list, func(ctr *engine.Container) bool { return ctr.Labels[compose.LabelNumber] == want })
+				if i < 0 {
+					return fmt.Errorf("service %q is not running container #%s", service, want)
+				}
+				for _, port := range list[i].Ports {
+					if port.ContainerPort == private && port.Proto == proto {
+						ip := port.HostIP
+						if ip == "" {
+							ip = "0.0.0.0"
+						}
+						fmt.Fprintf(c.App.Writer, "%s:%d\n", ip, port.HostPort)
+						return nil
+					}
+				}
+				return fmt.Errorf("no port %d/%s for container %s", private, proto, list[i].Name)
 			})
 		},
 	}

@@ -477,3 +477,57 @@ func TestComposeUpAttached(t *testing.T) {
 		}
 	})
 }
+
+// TestComposeCreateKillPortPause: create makes the containers and starts
+// none; port prints a published port; kill signals; pause and unpause
+// (rootful: rootless containers have no cgroup v1 freezer here).
+func TestComposeCreateKillPortPause(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		requirePasta(t)
+		port := strconv.Itoa(hostPort(t))
+		dir := composeProject(t, u, "verbs", map[string]string{
+			"compose.yaml": `services:
+  web:
+    image: busybox
+    command: ["httpd", "-f", "-p", "80", "-h", "/etc"]
+    ports: ["` + port + `:80"]
+  side:
+    image: busybox
+    command: ["sleep", "600"]
+    depends_on: {web: {condition: service_healthy}}
+    healthcheck: {test: ["CMD", "true"], interval: 1s}
+`,
+		})
+		file := filepath.Join(dir, "compose.yaml")
+		t.Cleanup(func() { u.Box(t, "compose", "-f", file, "down", "-t", "1") })
+		compose := func(args ...string) Result {
+			t.Helper()
+			return u.MustBox(t, append([]string{"compose", "-f", file}, args...)...)
+		}
+		compose("create")
+		if got := compose("ps", "-a", "--format", "{{.Service}} {{.State}}").Stdout; got != "side created\nweb created\n" {
+			t.Errorf("after create: %q", got)
+		}
+		compose("start", "web")
+		if got := compose("port", "web", "80").Stdout; got != "0.0.0.0:"+port+"\n" {
+			t.Errorf("port web 80: %q", got)
+		}
+		if r := u.Box(t, "compose", "-f", file, "port", "web", "81"); r.Code != 1 || !strings.Contains(r.Stderr, "no port 81/tcp for container verbs-web-1") {
+			t.Errorf("port web 81: %s", r)
+		}
+		if u.Mode == "root" {
+			compose("pause", "web")
+			if got := compose("ps", "--format", "{{.State}}", "web").Stdout; got != "paused\n" {
+				t.Errorf("after pause: %q", got)
+			}
+			compose("unpause", "web")
+		}
+		if got := fetch(t, "http://127.0.0.1:"+port+"/hostname"); got == "" {
+			t.Error("web did not answer")
+		}
+		compose("kill", "web")
+		if got := compose("ps", "-a", "--format", "{{.Status}}", "web").Stdout; !strings.HasPrefix(got, "Exited (137)") {
+			t.Errorf("after kill: %q", got)
+		}
+	})
+}

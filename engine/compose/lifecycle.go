@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
@@ -280,6 +281,47 @@ func (c *Compose) Restart(ctx context.Context, p *types.Project, services []stri
 			}
 			c.progress("Container", ctr.Name, "Started")
 		}
+	}
+	return nil
+}
+
+// Kill sends sig to the services' running containers.
+func (c *Compose) Kill(p *types.Project, services []string, sig syscall.Signal) error {
+	list, err := c.Containers(p, services, false)
+	if err != nil {
+		return err
+	}
+	for _, ctr := range list {
+		c.progress("Container", ctr.Name, "Killing")
+		if err := c.Engine.Kill(ctr.ID, sig); err != nil {
+			return err
+		}
+		c.progress("Container", ctr.Name, "Killed")
+	}
+	return nil
+}
+
+// Pause freezes the services' running containers, or with unpause lets
+// them run again.
+func (c *Compose) Pause(p *types.Project, services []string, unpause bool) error {
+	list, err := c.Containers(p, services, false)
+	if err != nil {
+		return err
+	}
+	for _, ctr := range list {
+		if unpause {
+			c.progress("Container", ctr.Name, "Unpausing")
+			if err := c.Engine.Unpause(ctr.ID); err != nil {
+				return err
+			}
+			c.progress("Container", ctr.Name, "Unpaused")
+			continue
+		}
+		c.progress("Container", ctr.Name, "Pausing")
+		if err := c.Engine.Pause(ctr.ID); err != nil {
+			return err
+		}
+		c.progress("Container", ctr.Name, "Paused")
 	}
 	return nil
 }

@@ -59,6 +59,9 @@ type UpOptions struct {
 	// Timeout replaces the services' stop grace period for containers
 	// that are recreated, when set.
 	Timeout *time.Duration
+	// CreateOnly makes the containers and starts none (compose create):
+	// no dependency is waited for then.
+	CreateOnly bool
 }
 
 // Recreate is up's policy for existing containers.
@@ -115,6 +118,12 @@ func (c *Compose) Up(ctx context.Context, p *types.Project, opts UpOptions) erro
 	}
 	for _, name := range order {
 		s := p.Services[name]
+		if opts.CreateOnly {
+			if err := c.converge(ctx, p, s, byService(existing, name), opts); err != nil {
+				return err
+			}
+			continue
+		}
 		if err := c.awaitDependencies(ctx, p, s); err != nil {
 			return err
 		}
@@ -314,6 +323,9 @@ func (c *Compose) converge(ctx context.Context, p *types.Project, s types.Servic
 				c.progress("Container", ctr.Name, "Running")
 				continue
 			}
+			if opts.CreateOnly {
+				continue
+			}
 			if err := c.start(ctx, ctr.Name); err != nil {
 				return err
 			}
@@ -328,6 +340,9 @@ func (c *Compose) converge(ctx context.Context, p *types.Project, s types.Servic
 		name, err := c.create(ctx, p, s, n, hash)
 		if err != nil {
 			return err
+		}
+		if opts.CreateOnly {
+			continue
 		}
 		if err := c.start(ctx, name); err != nil {
 			return err
