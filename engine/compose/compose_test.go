@@ -337,3 +337,44 @@ networks: {back: {}, default: {}}
 		t.Errorf("unsupported keys %q, want [mem_limit]", got)
 	}
 }
+
+func TestLoadExtendsAndInclude(t *testing.T) {
+	root := project(t, "shapes", map[string]string{
+		"compose.yaml": `include:
+  - db/compose.yaml
+services:
+  base:
+    image: busybox
+    environment: {LEVEL: base}
+  debug:
+    image: busybox
+    profiles: [never]
+  web:
+    extends: {service: base}
+    environment: {LEVEL: web}
+    depends_on: [db]
+x-anchors: &x {a: 1}
+`,
+		"db/compose.yaml": "services:\n  db:\n    image: busybox\n    volumes: ['./data:/data']\n",
+	})
+	p, err := load(t, LoadOptions{Files: []string{filepath.Join(root, "compose.yaml")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := p.ServiceNames()
+	slices.Sort(names)
+	if !slices.Equal(names, []string{"base", "db", "web"}) {
+		t.Fatalf("services %q", names)
+	}
+	if web := p.Services["web"]; web.Image != "busybox" || *web.Environment["LEVEL"] != "web" {
+		t.Errorf("extends: image %q LEVEL %q", web.Image, *web.Environment["LEVEL"])
+	}
+	// An included file's relative paths are its own directory's.
+	if got := p.Services["db"].Volumes[0].Source; got != filepath.Join(root, "db", "data") {
+		t.Errorf("included bind %q", got)
+	}
+	order, err := StartOrder(p.Services)
+	if err != nil || !slices.Equal(order, []string{"base", "db", "web"}) {
+		t.Errorf("order %q, %v", order, err)
+	}
+}
