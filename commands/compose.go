@@ -72,7 +72,7 @@ func composeCommand() *cli.Command {
 			composeConfigCommand(), composeUpCommand(), composeDownCommand(), composePsCommand(),
 			composeLsCommand(), composeLogsCommand(), composeExecCommand(),
 			composeStopCommand(), composeStartCommand(), composeRestartCommand(), composeRmCommand(),
-			composeCreateCommand(), composeKillCommand(), composePortCommand(),
+			composeCreateCommand(), composeKillCommand(), composePortCommand(), composeRunCommand(),
 			composePauseCommand("pause"), composePauseCommand("unpause"),
 		),
 	}
@@ -872,6 +872,59 @@ func composePortCommand() *cli.Command {
 					}
 				}
 				return fmt.Errorf("no port %d/%s for container %s", private, proto, list[i].Name)
+			})
+		},
+	}
+}
+
+func composeRunCommand() *cli.Command {
+	return &cli.Command{
+		Name: "run", Usage: "run a one-off command on a service", ArgsUsage: "SERVICE [COMMAND] [ARGS...]",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "run container in background and print container ID"},
+			&cli.BoolFlag{Name: "rm", Usage: "automatically remove the container when it exits"},
+			&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "set environment variables"},
+			&cli.StringFlag{Name: "entrypoint", Usage: "override the entrypoint of the image"},
+			&cli.StringFlag{Name: "name", Usage: "assign a name to the container"},
+			&cli.BoolFlag{Name: "no-deps", Usage: "don't start linked services"},
+			&cli.BoolFlag{Name: "service-ports", Usage: "run command with all service's ports enabled and mapped to the host"},
+			&cli.BoolFlag{Name: "no-TTY", Aliases: []string{"T"}, Usage: "disable pseudo-TTY allocation (default: a TTY when on a terminal)"},
+			&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Value: true, Usage: "keep STDIN open even if not attached"},
+			&cli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "run as specified username or uid"},
+			&cli.StringFlag{Name: "workdir", Aliases: []string{"w"}, Usage: "working directory inside the container"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() < 1 {
+				return usageErrorf("\"box compose run\" requires at least 1 argument.\nSee 'box compose run --help'.")
+			}
+			if c.Bool("detach") && c.Bool("rm") {
+				return usageErrorf("--detach and --rm cannot be combined")
+			}
+			opts := compose.RunOptions{
+				Service: c.Args().First(), Env: c.StringSlice("env"), Name: c.String("name"),
+				User: c.String("user"), Workdir: c.String("workdir"),
+				Remove: c.Bool("rm"), Detach: c.Bool("detach"),
+				NoDeps: c.Bool("no-deps"), ServicePorts: c.Bool("service-ports"),
+			}
+			if c.NArg() > 1 {
+				opts.Command = c.Args().Slice()[1:]
+			}
+			if c.IsSet("entrypoint") {
+				ep := c.String("entrypoint")
+				opts.Entrypoint = &ep
+			}
+			onTerminal := term.IsTerminal(int(os.Stdin.Fd())) && term.IsTerminal(int(os.Stdout.Fd()))
+			opts.TTY = !c.Bool("no-TTY") && !opts.Detach && onTerminal
+			opts.Interactive = c.Bool("interactive") && !opts.Detach
+			return withProject(c, func(cc *compose.Compose, p *types.Project) error {
+				id, err := cc.Run(c.Context, p, opts, engine.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
+				if err != nil {
+					return err
+				}
+				if opts.Detach {
+					fmt.Fprintln(c.App.Writer, id)
+				}
+				return nil
 			})
 		},
 	}

@@ -210,6 +210,18 @@ func TestComposeApp(t *testing.T) {
 			t.Errorf("compose ls:\n%s", ls)
 		}
 
+		// run --rm: a one-off container of a service, on the project's
+		// network, with the command and environment given, removed after.
+		if got := u.MustBox(t, "compose", "-f", file, "run", "--rm", "client", "wget", "-qO-", "http://api:8080/").Stdout; got != "from-init\n" {
+			t.Errorf("run --rm client wget: %q", got)
+		}
+		if r := u.Box(t, "compose", "-f", file, "run", "--rm", "--no-deps", "-e", "X=5", "client", "sh", "-c", "exit $X"); r.Code != 5 {
+			t.Errorf("run's exit code: %s", r)
+		}
+		if left := u.MustBox(t, "ps", "-a", "-q", "--filter", "label=com.docker.compose.oneoff=True").Stdout; left != "" {
+			t.Errorf("run --rm left containers: %q", left)
+		}
+
 		// down -v: nothing of the project is left.
 		u.MustBox(t, "compose", "-f", file, "down", "-v", "-t", "1")
 		if left := u.MustBox(t, "ps", "-a", "-q", "--filter", "label=com.docker.compose.project=shopapp").Stdout; left != "" {
