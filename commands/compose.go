@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"text/tabwriter"
 	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
@@ -73,6 +74,7 @@ func composeCommand() *cli.Command {
 			composeLsCommand(), composeLogsCommand(), composeExecCommand(),
 			composeStopCommand(), composeStartCommand(), composeRestartCommand(), composeRmCommand(),
 			composeCreateCommand(), composeKillCommand(), composePortCommand(), composeRunCommand(),
+			composeTopCommand(),
 			composePauseCommand("pause"), composePauseCommand("unpause"),
 		),
 	}
@@ -923,6 +925,41 @@ func composeRunCommand() *cli.Command {
 				}
 				if opts.Detach {
 					fmt.Fprintln(c.App.Writer, id)
+				}
+				return nil
+			})
+		},
+	}
+}
+
+func composeTopCommand() *cli.Command {
+	return &cli.Command{
+		Name: "top", Usage: "display the running processes", ArgsUsage: "[SERVICE...]",
+		Action: func(c *cli.Context) error {
+			return withProject(c, func(cc *compose.Compose, p *types.Project) error {
+				list, err := cc.Containers(p, c.Args().Slice(), false)
+				if err != nil {
+					return err
+				}
+				// Docker Compose's shape: each container's name, then its
+				// processes as ps shows them.
+				for i, ctr := range list {
+					top, err := cc.Engine.Top(ctr.ID, nil)
+					if err != nil {
+						return err
+					}
+					if i > 0 {
+						fmt.Fprintln(c.App.Writer)
+					}
+					fmt.Fprintln(c.App.Writer, ctr.Name)
+					w := tabwriter.NewWriter(c.App.Writer, 5, 1, 3, ' ', 0)
+					fmt.Fprintln(w, strings.Join(top.Titles, "\t"))
+					for _, row := range top.Processes {
+						fmt.Fprintln(w, strings.Join(row, "\t"))
+					}
+					if err := w.Flush(); err != nil {
+						return err
+					}
 				}
 				return nil
 			})

@@ -537,6 +537,9 @@ func TestComposeCreateKillPortPause(t *testing.T) {
 		if got := fetch(t, "http://127.0.0.1:"+port+"/hostname"); got == "" {
 			t.Error("web did not answer")
 		}
+		if got := compose("top", "web").Stdout; !strings.HasPrefix(got, "verbs-web-1\nUID ") || !strings.Contains(got, "httpd -f -p 80") {
+			t.Errorf("top web:\n%s", got)
+		}
 		compose("kill", "web")
 		if got := compose("ps", "-a", "--format", "{{.Status}}", "web").Stdout; !strings.HasPrefix(got, "Exited (137)") {
 			t.Errorf("after kill: %q", got)
