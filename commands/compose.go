@@ -3,6 +3,7 @@ package commands
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -130,7 +131,28 @@ func loadProject(c *cli.Context) (*types.Project, error) {
 
 // withProject loads the project, then opens the engine for act.
 func withProject(c *cli.Context, act func(*compose.Compose, *types.Project) error) error {
+	return withProjectOr(c, false, act)
+}
+
+// withProjectOrName is withProject for the verbs Docker Compose lets
+// work without the files when the project is named (-p or
+// COMPOSE_PROJECT_NAME): down, ps, logs, stop, kill, rm.
+func withProjectOrName(c *cli.Context, act func(*compose.Compose, *types.Project) error) error {
+	return withProjectOr(c, true, act)
+}
+
+func withProjectOr(c *cli.Context, byName bool, act func(*compose.Compose, *types.Project) error) error {
 	p, err := loadProject(c)
+	var loadErr *compose.LoadError
+	if byName && errors.As(err, &loadErr) && loadErr.NotFound && len(projectStringSlice(c, "file")) == 0 {
+		name := projectString(c, "project-name")
+		if name == "" {
+			name = os.Getenv("COMPOSE_PROJECT_NAME")
+		}
+		if name != "" {
+			p, err = compose.Named(name), nil
+		}
+	}
 	if err != nil {
 		return err
 	}
@@ -379,7 +401,7 @@ func composeDownCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			return withProject(c, func(cc *compose.Compose, p *types.Project) error {
+			return withProjectOrName(c, func(cc *compose.Compose, p *types.Project) error {
 				return cc.Down(c.Context, p, compose.DownOptions{Volumes: c.Bool("volumes"), RemoveOrphans: c.Bool("remove-orphans"), Timeout: timeout})
 			})
 		},
@@ -441,7 +463,7 @@ func composePsCommand() *cli.Command {
 			if err != nil {
 				return usageErrorf("%v", err)
 			}
-			return withProject(c, func(cc *compose.Compose, p *types.Project) error {
+			return withProjectOrName(c, func(cc *compose.Compose, p *types.Project) error {
 				list, err := cc.Containers(p, c.Args().Slice(), c.Bool("all"))
 				if err != nil {
 					return err
@@ -572,7 +594,7 @@ func composeLogsCommand() *cli.Command {
 				}
 				tail = n
 			}
-			return withProject(c, func(cc *compose.Compose, p *types.Project) error {
+			return withProjectOrName(c, func(cc *compose.Compose, p *types.Project) error {
 				list, err := cc.Containers(p, c.Args().Slice(), true)
 				if err != nil {
 					return err
@@ -668,7 +690,7 @@ func composeStopCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			return withProject(c, func(cc *compose.Compose, p *types.Project) error {
+			return withProjectOrName(c, func(cc *compose.Compose, p *types.Project) error {
 				return cc.Stop(c.Context, p, c.Args().Slice(), timeout)
 			})
 		},
@@ -711,7 +733,7 @@ func composeRmCommand() *cli.Command {
 			&cli.BoolFlag{Name: "volumes", Aliases: []string{"v"}, Usage: "remove any anonymous volumes attached to containers"},
 		},
 		Action: func(c *cli.Context) error {
-			return withProject(c, func(cc *compose.Compose, p *types.Project) error {
+			return withProjectOrName(c, func(cc *compose.Compose, p *types.Project) error {
 				list, err := cc.Removable(p, c.Args().Slice(), c.Bool("stop"))
 				if err != nil {
 					return err
@@ -814,7 +836,7 @@ func composeKillCommand() *cli.Command {
 			if err != nil {
 				return usageErrorf("%v", err)
 			}
-			return withProject(c, func(cc *compose.Compose, p *types.Project) error {
+			return withProjectOrName(c, func(cc *compose.Compose, p *types.Project) error {
 				return cc.Kill(p, c.Args().Slice(), sig)
 			})
 		},

@@ -222,8 +222,22 @@ func TestComposeApp(t *testing.T) {
 			t.Errorf("run --rm left containers: %q", left)
 		}
 
-		// down -v: nothing of the project is left.
-		u.MustBox(t, "compose", "-f", file, "down", "-v", "-t", "1")
+		// Without its file, the project is found by name (-p) for ps,
+		// stop and down, as Docker Compose finds it by its labels.
+		elsewhere := RunOpts{Timeout: 3 * time.Minute}
+		if got := u.BoxWith(t, elsewhere, "compose", "-p", "shopapp", "ps", "--format", "{{.Name}}").Stdout; got != "shopapp-api-1\nshopapp-client-1\n" {
+			t.Errorf("ps -p shopapp without the file: %q", got)
+		}
+		if r := u.BoxWith(t, elsewhere, "compose", "-p", "shopapp", "stop", "-t", "1"); r.Code != 0 {
+			t.Errorf("stop -p shopapp without the file: %s", r)
+		}
+		if got := u.MustBox(t, "compose", "-f", file, "ps", "-q").Stdout; got != "" {
+			t.Errorf("running after stop -p: %q", got)
+		}
+
+		// down -v (here by name, without the file): nothing of the
+		// project is left.
+		u.MustBox(t, "compose", "-p", "shopapp", "down", "-v", "-t", "1")
 		if left := u.MustBox(t, "ps", "-a", "-q", "--filter", "label=com.docker.compose.project=shopapp").Stdout; left != "" {
 			t.Errorf("containers left after down -v: %q", left)
 		}

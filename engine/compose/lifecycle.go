@@ -9,10 +9,12 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/compose-spec/compose-go/v2/loader"
 	"github.com/compose-spec/compose-go/v2/types"
 
 	"box/engine"
 	"box/engine/volume"
+	"box/storage/filter"
 )
 
 // DownOptions are down's choices.
@@ -39,6 +41,15 @@ func (c *Compose) Down(ctx context.Context, p *types.Project, opts DownOptions) 
 	have, err := c.containers(p.Name, true)
 	if err != nil {
 		return err
+	}
+	if ByName(p) {
+		// No file: everything labelled with the project is its.
+		for _, ctr := range have {
+			if err := c.remove(ctx, ctr, timeoutOr(opts.Timeout, defaultStopTimeout), 0, opts.Volumes); err != nil {
+				return err
+			}
+		}
+		return c.removeLabelled(p.Name, opts.Volumes)
 	}
 	var orphans []*engine.Container
 	for _, ctr := range have {
@@ -151,6 +162,56 @@ func (c *Compose) removeVolumes(p *types.Project) error {
 	return errors.Join(errs...)
 }
 
+// Named is a project known only by its name, for the verbs that work
+// without its files (down, ps, logs, stop, kill, rm): they find what
+// it has by the com.docker.compose.project label.
+func Named(name string) *types.Project {
+	return &types.Project{Name: loader.NormalizeProjectName(name), Services: types.Services{}}
+}
+
+// ByName says whether p was made by Named, without files.
+func ByName(p *types.Project) bool { return len(p.ComposeFiles) == 0 }
+
+// removeLabelled removes the networks (and with volumes the volumes)
+// labelled as project's.
+func (c *Compose) removeLabelled(project string, volumes bool) error {
+	nets, err := c.Engine.Networks(filter.Args{})
+	if err != nil {
+		return err
+	}
+	for _, n := range nets {
+		if n.Labels[LabelProject] != project {
+			continue
+		}
+		c.progress("Network", n.Name, "Removing")
+		if err := c.Engine.RemoveNetwork(n.Name); err != nil && !errors.Is(err, engine.ErrNoSuchNetwork) {
+			c.warnf("network %s: %v", n.Name, err)
+			continue
+		}
+		c.progress("Network", n.Name, "Removed")
+	}
+	if !volumes {
+		return nil
+	}
+	vols, err := c.Engine.Volumes(filter.Args{})
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, v := range vols {
+		if v.Labels[LabelProject] != project {
+			continue
+		}
+		c.progress("Volume", v.Name, "Removing")
+		if err := c.Engine.RemoveVolume(v.Name, false); err != nil && !errors.Is(err, volume.ErrNoSuchVolume) {
+			errs = append(errs, err)
+			continue
+		}
+		c.progress("Volume", v.Name, "Removed")
+	}
+	return errors.Join(errs...)
+}
+
 // NoSuchServiceError is a service name the project does not have.
 type NoSuchServiceError struct{ Name string }
 
@@ -216,6 +277,15 @@ func (c *Compose) Stop(ctx context.Context, p *types.Project, services []string,
 		return err
 	}
 	slices.Reverse(order)
+	if ByName(p) {
+		// No file, no order: every service of the project's containers.
+		order = nil
+		for _, ctr := range have {
+			if n := ctr.Labels[LabelService]; !slices.Contains(order, n) {
+				order = append(order, n)
+			}
+		}
+	}
 	for _, name := range order {
 		s := p.Services[name]
 		for _, ctr := range byService(have, name) {
