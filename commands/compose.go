@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -63,6 +64,32 @@ func withProjectFlags(cmds ...*cli.Command) []*cli.Command {
 		c.Flags = append(c.Flags, composeProjectFlags(taken)...)
 	}
 	return cmds
+}
+
+// composeAlias makes `docker-compose ARGS` (or box-compose: box under
+// either name, as a link) `box compose ARGS`, after box's own global
+// flags. It runs after the namespace check, which, like the C
+// constructor, reads the command line as given.
+func composeAlias(args []string) []string {
+	if len(args) == 0 {
+		return args
+	}
+	if base := filepath.Base(args[0]); base != "docker-compose" && base != "box-compose" {
+		return args
+	}
+	i := 1
+	for i < len(args) {
+		name, _, hasValue := strings.Cut(args[i], "=")
+		if !globalsWithValue[name] {
+			break
+		}
+		i++
+		if !hasValue {
+			i++
+		}
+	}
+	i = min(i, len(args))
+	return slices.Concat(args[:i], []string{"compose"}, args[i:])
 }
 
 func composeCommand() *cli.Command {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -557,6 +558,45 @@ func TestComposeCreateKillPortPause(t *testing.T) {
 		compose("kill", "web")
 		if got := compose("ps", "-a", "--format", "{{.Status}}", "web").Stdout; !strings.HasPrefix(got, "Exited (137)") {
 			t.Errorf("after kill: %q", got)
+		}
+	})
+}
+
+// TestComposeAsDockerCompose: box run under the name docker-compose
+// (a link) is `box compose`, in and out of the user namespace.
+func TestComposeAsDockerCompose(t *testing.T) {
+	linkDir, err := os.MkdirTemp(tempDir, "docker-compose-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(linkDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(linkDir, "docker-compose")
+	if err := os.Symlink(boxBin, link); err != nil {
+		t.Fatal(err)
+	}
+	forEachUser(t, func(t *testing.T, u *User) {
+		dir := composeProject(t, u, "alias", map[string]string{
+			"compose.yaml": "services:\n  one:\n    image: busybox\n  two:\n    image: busybox\n",
+		})
+		file := filepath.Join(dir, "compose.yaml")
+		var global []string
+		if u.StoreRoot != "" {
+			global = []string{"--root", u.StoreRoot, "--runroot", u.StoreRunRoot}
+		}
+		run := func(args ...string) (string, string, error) {
+			cmd := u.Cmd(link, append(slices.Clone(global), args...)...)
+			var out, errb strings.Builder
+			cmd.Stdout, cmd.Stderr = &out, &errb
+			err := cmd.Run()
+			return out.String(), errb.String(), err
+		}
+		if out, errOut, err := run("-f", file, "config", "--services"); err != nil || out != "one\ntwo\n" {
+			t.Errorf("docker-compose config --services: %q %q %v", out, errOut, err)
+		}
+		if out, errOut, err := run("-f", file, "ps", "-a", "--format", "{{.Name}}"); err != nil || out != "" {
+			t.Errorf("docker-compose ps -a: %q %q %v", out, errOut, err)
 		}
 	})
 }
