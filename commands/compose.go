@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -24,6 +25,7 @@ import (
 	"box/engine"
 	"box/engine/compose"
 	"box/engine/spec"
+	"box/storage"
 )
 
 // composeProjectFlags are Docker Compose's project flags. They are taken
@@ -102,7 +104,7 @@ func composeCommand() *cli.Command {
 			composeLsCommand(), composeLogsCommand(), composeExecCommand(),
 			composeStopCommand(), composeStartCommand(), composeRestartCommand(), composeRmCommand(),
 			composeCreateCommand(), composeKillCommand(), composePortCommand(), composeRunCommand(),
-			composeTopCommand(),
+			composeTopCommand(), composeVersionCommand(),
 			composePauseCommand("pause"), composePauseCommand("unpause"),
 		),
 	}
@@ -1012,6 +1014,38 @@ func composeTopCommand() *cli.Command {
 				}
 				return nil
 			})
+		},
+	}
+}
+
+// composeGoVersion is the compose-go release box was built with.
+func composeGoVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, d := range bi.Deps {
+			if d.Path == "github.com/compose-spec/compose-go/v2" {
+				return d.Version
+			}
+		}
+	}
+	return "unknown"
+}
+
+func composeVersionCommand() *cli.Command {
+	return &cli.Command{
+		Name: "version", Usage: "show the box compose version information",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "short", Usage: "shows only the version number"},
+		},
+		Action: func(c *cli.Context) error {
+			if err := requireArgs(c, 0, 0); err != nil {
+				return err
+			}
+			if c.Bool("short") {
+				fmt.Fprintln(c.App.Writer, storage.Version)
+				return nil
+			}
+			fmt.Fprintf(c.App.Writer, "box compose version %s (compose-go %s)\n", storage.Version, composeGoVersion())
+			return nil
 		},
 	}
 }

@@ -598,5 +598,9 @@ func TestComposeAsDockerCompose(t *testing.T) {
 		if out, errOut, err := run("-f", file, "ps", "-a", "--format", "{{.Name}}"); err != nil || out != "" {
 			t.Errorf("docker-compose ps -a: %q %q %v", out, errOut, err)
 		}
+		// version answers outside the user namespace, as box version does.
+		if out, errOut, err := run("version"); err != nil || !strings.HasPrefix(out, "box compose version ") {
+			t.Errorf("docker-compose version: %q %q %v", out, errOut, err)
+		}
 	})
 }
