@@ -604,3 +604,52 @@ func TestComposeAsDockerCompose(t *testing.T) {
 		}
 	})
 }
+
+// TestComposeSideBySide: two projects with the same service names run at
+// once; each service name resolves on its own project's network, and
+// down of one leaves the other.
+func TestComposeSideBySide(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		const app = `services:
+  api:
+    image: busybox
+    init: true
+    command: ["sh", "-c", "mkdir /www && echo $$COMPOSE_NAME > /www/index.html && exec httpd -f -p 80 -h /www"]
+    environment: {COMPOSE_NAME: "${NAME}"}
+  client:
+    image: busybox
+    init: true
+    command: ["sleep", "600"]
+`
+		var files []string
+		for _, name := range []string{"left", "right"} {
+			dir := composeProject(t, u, name, map[string]string{"compose.yaml": app, ".env": "NAME=" + name + "\n"})
+			files = append(files, filepath.Join(dir, "compose.yaml"))
+		}
+		t.Cleanup(func() {
+			for _, f := range files {
+				u.Box(t, "compose", "-f", f, "down", "-t", "1")
+			}
+		})
+		for _, f := range files {
+			if r := u.BoxWith(t, RunOpts{Timeout: 3 * time.Minute}, "compose", "-f", f, "up", "-d"); r.Code != 0 {
+				t.Fatalf("up: %s", r)
+			}
+		}
+		for i, want := range []string{"left\n", "right\n"} {
+			var got string
+			for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+				if got = u.Box(t, "compose", "-f", files[i], "exec", "-T", "client", "wget", "-qO-", "http://api/").Stdout; got == want {
+					break
+				}
+			}
+			if got != want {
+				t.Errorf("%s's client got %q from http://api/", strings.TrimSuffix(want, "\n"), got)
+			}
+		}
+		u.MustBox(t, "compose", "-f", files[0], "down", "-t", "1")
+		if got := u.MustBox(t, "compose", "-f", files[1], "ps", "--format", "{{.Name}}").Stdout; got != "right-api-1\nright-client-1\n" {
+			t.Errorf("after down of left, right has %q", got)
+		}
+	})
+}
