@@ -63,6 +63,7 @@ const composeApp = `services:
     environment:
       REV: "${REV:-1}"
     command: ["sh", "-c", "wget -qO- http://api:8080/ > /tmp/got; echo fetched; exec sleep 600"]
+    volumes_from: ["init:ro"]
     depends_on:
       api: {condition: service_healthy}
 volumes:
@@ -137,7 +138,7 @@ func TestComposeApp(t *testing.T) {
 			"com.docker.compose.project": p, "com.docker.compose.service": "client",
 			"com.docker.compose.container-number": "1", "com.docker.compose.oneoff": "False",
 			"com.docker.compose.project.working_dir": dir, "com.docker.compose.project.config_files": file,
-			"com.docker.compose.depends_on": "api:service_healthy:false",
+			"com.docker.compose.depends_on": "api:service_healthy:false,init:service_started:false", // volumes_from implies init
 		} {
 			if labels[k] != v {
 				t.Errorf("label %s = %q, want %q", k, labels[k], v)
@@ -160,6 +161,13 @@ func TestComposeApp(t *testing.T) {
 		}
 		if got := u.MustBox(t, "compose", "-f", file, "exec", "-T", "client", "wget", "-qO-", "http://shopapp-api-1:8080/").Stdout; got != "from-init\n" {
 			t.Errorf("by container name: %q", got)
+		}
+		// volumes_from: the init job's volume, read-only.
+		if got := u.MustBox(t, "compose", "-f", file, "exec", "-T", "client", "cat", "/www/index.html").Stdout; got != "from-init\n" {
+			t.Errorf("volumes_from init: %q", got)
+		}
+		if r := u.Box(t, "compose", "-f", file, "exec", "-T", "client", "touch", "/www/x"); r.Code == 0 {
+			t.Errorf("volumes_from init:ro is writable: %s", r)
 		}
 		// The host reaches the api on its published port.
 		if got := fetch(t, "http://127.0.0.1:"+port+"/"); got != "from-init\n" {

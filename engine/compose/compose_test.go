@@ -273,7 +273,9 @@ func TestRunOptions(t *testing.T) {
     cap_drop: [ALL]
     extra_hosts: ["h:1.2.3.4"]
     mem_limit: 10m
-    network_mode: ""
+    volumes_from: ["db:ro", "container:other"]
+  db:
+    image: busybox
 volumes: {data: {}}
 networks: {back: {}, default: {}}
 `,
@@ -332,6 +334,9 @@ networks: {back: {}, default: {}}
 	if l[LabelProject] != "conv" || l[LabelService] != "api" || l[LabelNumber] != "1" || l[LabelOneoff] != "False" ||
 		l[LabelConfigHash] != "h" || l[LabelWorkingDir] != root || l[LabelConfigFiles] != filepath.Join(root, "compose.yaml") {
 		t.Errorf("labels %v", l)
+	}
+	if len(o.VolumesFrom) != 2 || o.VolumesFrom[0] != (flags.VolumesFrom{Container: "conv-db-1", Mode: "ro"}) || o.VolumesFrom[1] != (flags.VolumesFrom{Container: "other"}) {
+		t.Errorf("volumes_from %+v", o.VolumesFrom)
 	}
 	if got := unsupportedKeys(s); !slices.Equal(got, []string{"mem_limit"}) {
 		t.Errorf("unsupported keys %q, want [mem_limit]", got)

@@ -28,6 +28,7 @@ var supportedKeys = map[string]bool{
 	"dns": true, "dns_search": true, "dns_opt": true, "security_opt": true, "privileged": true,
 	"logging": true, "pull_policy": true, "platform": true, "profiles": true, "scale": true,
 	"deploy": true, "stop_signal": true, "stop_grace_period": true, "container_name": true,
+	"volumes_from": true,
 }
 
 // unsupportedKeys names what s asks for that box does not do yet, as
@@ -133,6 +134,9 @@ func runOptions(p *types.Project, s types.ServiceConfig, n int, hash, version st
 	}
 	if o.Mounts, err = mounts(p, s); err != nil {
 		return fail("volumes", err)
+	}
+	if o.VolumesFrom, err = volumesFrom(p.Name, s.VolumesFrom); err != nil {
+		return fail("volumes_from", err)
 	}
 	if o.Publish, err = ports(s.Ports); err != nil {
 		return fail("ports", err)
@@ -384,4 +388,24 @@ func shellQuote(w string) string {
 		return w
 	}
 	return "'" + strings.ReplaceAll(w, "'", `'\''`) + "'"
+}
+
+// volumesFrom are volumes_from entries: SERVICE[:ro|rw] (its first
+// container) or container:NAME[:ro|rw].
+func volumesFrom(project string, list []string) ([]flags.VolumesFrom, error) {
+	var out []flags.VolumesFrom
+	for _, v := range list {
+		name, rest := v, ""
+		if c, ok := strings.CutPrefix(v, "container:"); ok {
+			name, rest, _ = strings.Cut(c, ":")
+		} else {
+			name, rest, _ = strings.Cut(v, ":")
+			name = ContainerName(project, name, 1)
+		}
+		if rest != "" && rest != "ro" && rest != "rw" {
+			return nil, fmt.Errorf("%q: the mode must be ro or rw", v)
+		}
+		out = append(out, flags.VolumesFrom{Container: name, Mode: rest})
+	}
+	return out, nil
 }
