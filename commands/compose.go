@@ -613,6 +613,8 @@ func composeLogsCommand() *cli.Command {
 			&cli.BoolFlag{Name: "no-log-prefix", Usage: "don't print prefix in logs"},
 			&cli.BoolFlag{Name: "no-color", Usage: "produce monochrome output (box's always is)"},
 			&cli.StringFlag{Name: "tail", Aliases: []string{"n"}, Value: "all", Usage: "number of lines to show from the end of the logs for each container"},
+			&cli.StringFlag{Name: "since", Usage: "show logs since timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m)"},
+			&cli.StringFlag{Name: "until", Usage: "show logs before a timestamp or relative time"},
 		},
 		Action: func(c *cli.Context) error {
 			tail := -1
@@ -623,12 +625,20 @@ func composeLogsCommand() *cli.Command {
 				}
 				tail = n
 			}
+			since, err := logTime(c.String("since"))
+			if err != nil {
+				return usageErrorf("invalid --since: %v", err)
+			}
+			until, err := logTime(c.String("until"))
+			if err != nil {
+				return usageErrorf("invalid --until: %v", err)
+			}
 			return withProjectOrName(c, func(cc *compose.Compose, p *types.Project) error {
 				list, err := cc.Containers(p, c.Args().Slice(), true)
 				if err != nil {
 					return err
 				}
-				opts := engine.LogOptions{Follow: c.Bool("follow"), Tail: tail, Timestamps: c.Bool("timestamps")}
+				opts := engine.LogOptions{Follow: c.Bool("follow"), Tail: tail, Timestamps: c.Bool("timestamps"), Since: since, Until: until}
 				return cc.Logs(c.Context, list, opts, newLogSink(c, list, p.Name, !c.Bool("no-log-prefix")), nil)
 			})
 		},

@@ -395,6 +395,12 @@ func TestComposeLifecycle(t *testing.T) {
 		if got := compose("logs", "-f", "--no-log-prefix", "job").Stdout; got != "one\ntwo\n" {
 			t.Errorf("logs -f job: %q", got)
 		}
+		if got := compose("logs", "--no-log-prefix", "-n", "1", "job").Stdout; got != "two\n" {
+			t.Errorf("logs -n 1 job: %q", got)
+		}
+		if got := compose("logs", "--since", "1h", "--until", "1h", "job").Stdout; got != "" {
+			t.Errorf("logs --until 1h (ago) job: %q", got)
+		}
 
 		compose("stop", "-t", "1", "worker")
 		if got := state(); !strings.Contains(got, "life-worker-1 exited") || !strings.Contains(got, "life-api-1 running") {
