@@ -106,3 +106,14 @@ func TestComposeAlias(t *testing.T) {
 		}
 	}
 }
+
+func TestSplitImageRef(t *testing.T) {
+	for in, want := range map[string][2]string{
+		"busybox": {"busybox", "latest"}, "localhost:5000/a/b:1": {"localhost:5000/a/b", "1"},
+		"localhost:5000/a": {"localhost:5000/a", "latest"}, "alpine@sha256:abc": {"alpine", ""},
+	} {
+		if r, tag := splitImageRef(in); r != want[0] || tag != want[1] {
+			t.Errorf("%q: %q %q", in, r, tag)
+		}
+	}
+}

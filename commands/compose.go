@@ -104,7 +104,7 @@ func composeCommand() *cli.Command {
 			composeLsCommand(), composeLogsCommand(), composeExecCommand(),
 			composeStopCommand(), composeStartCommand(), composeRestartCommand(), composeRmCommand(),
 			composeCreateCommand(), composeKillCommand(), composePortCommand(), composeRunCommand(),
-			composeTopCommand(), composeVersionCommand(),
+			composeTopCommand(), composeVersionCommand(), composeImagesCommand(),
 			composePauseCommand("pause"), composePauseCommand("unpause"),
 		),
 	}
@@ -1058,4 +1058,67 @@ func composeVersionCommand() *cli.Command {
 			return nil
 		},
 	}
+}
+
+func composeImagesCommand() *cli.Command {
+	return &cli.Command{
+		Name: "images", Usage: "list images used by the created containers", ArgsUsage: "[SERVICE...]",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "only display IDs"},
+			&cli.StringFlag{Name: "format", Usage: "format the output: table or json"},
+		},
+		Action: func(c *cli.Context) error {
+			format := c.String("format")
+			if c.Bool("quiet") {
+				format = "{{.ID}}"
+			}
+			out, err := newLister(c.App.Writer, format, "table {{.ContainerName}}\t{{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.Size}}",
+				map[string]string{"ContainerName": "CONTAINER", "Repository": "REPOSITORY", "Tag": "TAG", "ID": "IMAGE ID", "Size": "SIZE"})
+			if err != nil {
+				return usageErrorf("%v", err)
+			}
+			return withProject(c, func(cc *compose.Compose, p *types.Project) error {
+				list, err := cc.Containers(p, c.Args().Slice(), true)
+				if err != nil {
+					return err
+				}
+				seen := map[string]bool{}
+				for _, ctr := range list {
+					if c.Bool("quiet") && seen[ctr.ImageID] {
+						continue
+					}
+					seen[ctr.ImageID] = true
+					repo, tag := splitImageRef(ctr.Image)
+					row := composeImageRow{ContainerName: ctr.Name, Repository: repo, Tag: tag, ID: truncateID(ctr.ImageID)}
+					if img, err := cc.Engine.Store.LookupImage(ctr.ImageID); err == nil {
+						if n, err := img.Size(); err == nil {
+							row.Size = humanSize(n)
+						}
+					}
+					if err := out.Row(row, nil); err != nil {
+						return err
+					}
+				}
+				return out.Flush()
+			})
+		},
+	}
+}
+
+// composeImageRow is one line of `compose images`.
+type composeImageRow struct {
+	ContainerName, Repository, Tag, ID, Size string
+}
+
+// splitImageRef is an image reference's repository and tag (latest when
+// it names none; "" for one given by digest).
+func splitImageRef(ref string) (string, string) {
+	if repo, _, ok := strings.Cut(ref, "@"); ok {
+		return repo, ""
+	}
+	slash := strings.LastIndex(ref, "/")
+	if i := strings.LastIndex(ref, ":"); i > slash {
+		return ref[:i], ref[i+1:]
+	}
+	return ref, "latest"
 }

@@ -569,6 +569,9 @@ func TestComposeCreateKillPortPause(t *testing.T) {
 		if got := compose("top", "web").Stdout; !strings.HasPrefix(got, "verbs-web-1\nUID ") || !strings.Contains(got, "httpd -f -p 80") {
 			t.Errorf("top web:\n%s", got)
 		}
+		if got := compose("images", "web").Stdout; !strings.HasPrefix(got, "CONTAINER ") || !strings.Contains(got, "verbs-web-1   busybox      latest ") {
+			t.Errorf("images web:\n%s", got)
+		}
 		compose("kill", "web")
 		if got := compose("ps", "-a", "--format", "{{.Status}}", "web").Stdout; !strings.HasPrefix(got, "Exited (137)") {
 			t.Errorf("after kill: %q", got)
