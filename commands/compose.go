@@ -479,6 +479,7 @@ func composePsCommand() *cli.Command {
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "only display IDs"},
 			&cli.BoolFlag{Name: "services", Usage: "display services"},
 			&cli.StringFlag{Name: "format", Usage: "format output: 'table', 'table TEMPLATE', 'json' or a Go template"},
+			&cli.StringSliceFlag{Name: "status", Usage: "filter services by status: paused, restarting, running, created, exited"},
 		},
 		Action: func(c *cli.Context) error {
 			format := c.String("format")
@@ -493,9 +494,13 @@ func composePsCommand() *cli.Command {
 				return usageErrorf("%v", err)
 			}
 			return withProjectOrName(c, func(cc *compose.Compose, p *types.Project) error {
-				list, err := cc.Containers(p, c.Args().Slice(), c.Bool("all"))
+				status := c.StringSlice("status")
+				list, err := cc.Containers(p, c.Args().Slice(), c.Bool("all") || len(status) > 0)
 				if err != nil {
 					return err
+				}
+				if len(status) > 0 {
+					list = slices.DeleteFunc(list, func(ctr *engine.Container) bool { return !slices.Contains(status, stateName(ctr)) })
 				}
 				now := time.Now()
 				seen := map[string]bool{}

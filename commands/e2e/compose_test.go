@@ -117,6 +117,9 @@ func TestComposeApp(t *testing.T) {
 		if !strings.Contains(psa, "shopapp-init-1 exited\n") {
 			t.Errorf("ps -a lacks the completed init job:\n%s", psa)
 		}
+		if got := u.MustBox(t, "compose", "-f", file, "ps", "--status", "exited", "--format", "{{.Name}}").Stdout; got != "shopapp-init-1\n" {
+			t.Errorf("ps --status exited: %q", got)
+		}
 		table := u.MustBox(t, "compose", "-f", file, "ps").Stdout
 		if h := strings.Fields(strings.SplitN(table, "\n", 2)[0]); strings.Join(h, " ") != "NAME IMAGE COMMAND SERVICE CREATED STATUS PORTS" {
 			t.Errorf("ps header %q", h)
