@@ -93,19 +93,43 @@ func (c *Compose) hasHealthcheck(name string) bool {
 }
 
 // awaitCompleted returns once the container exited 0, with an error
-// for another code.
+// for another code. Its exit counts once its record has it: finished
+// after it last started (a container just started may not show as
+// running yet, and one that ended at once may not have its code yet).
 func (c *Compose) awaitCompleted(ctx context.Context, service, name string) error {
 	c.progress("Container", name, "Waiting")
-	code, err := c.Engine.Wait(ctx, name)
-	if err != nil {
-		return err
+	notStarted := time.Now()
+	for {
+		ctr, err := c.Engine.LookupContainer(name)
+		if err != nil {
+			return err
+		}
+		switch {
+		case ctr.State == engine.Exited && !ctr.FinishedAt.IsZero() && !ctr.FinishedAt.Before(ctr.StartedAt):
+			if ctr.ExitCode != 0 {
+				return fmt.Errorf("service %q didn't complete successfully: exit %d", service, ctr.ExitCode)
+			}
+			c.progress("Container", name, "Exited")
+			return nil
+		case ctr.State == engine.Running || ctr.State == engine.Restarting:
+			if _, err := c.Engine.Wait(ctx, name); err != nil {
+				return err
+			}
+			continue
+		case ctr.State == engine.Created && time.Since(notStarted) > createdGrace:
+			return &DependencyError{Service: service, Container: name, Reason: "was never started"}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(pollEvery):
+		}
 	}
-	if code != 0 {
-		return fmt.Errorf("service %q didn't complete successfully: exit %d", service, code)
-	}
-	c.progress("Container", name, "Exited")
-	return nil
 }
+
+// createdGrace is how long a container that should have been started may
+// still show as created.
+const createdGrace = 10 * time.Second
 
 // wait is up --wait: every service's containers running, and healthy
 // when they have a check. A service that others wait on to complete is
