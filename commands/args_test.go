@@ -92,3 +92,28 @@ func TestNormalizeArgsErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestComposeAlias(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"box ps -a", "box ps -a"},
+		{"/usr/bin/docker-compose up -d", "/usr/bin/docker-compose compose up -d"},
+		{"box-compose -f x.yaml ps", "box-compose compose -f x.yaml ps"},
+		{"docker-compose --root /r --runroot=/rr -p x down", "docker-compose --root /r --runroot=/rr compose -p x down"},
+		{"docker-compose", "docker-compose compose"},
+	} {
+		if got := strings.Join(composeAlias(strings.Fields(tc.in)), " "); got != tc.want {
+			t.Errorf("%q: %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestSplitImageRef(t *testing.T) {
+	for in, want := range map[string][2]string{
+		"busybox": {"busybox", "latest"}, "localhost:5000/a/b:1": {"localhost:5000/a/b", "1"},
+		"localhost:5000/a": {"localhost:5000/a", "latest"}, "alpine@sha256:abc": {"alpine", ""},
+	} {
+		if r, tag := splitImageRef(in); r != want[0] || tag != want[1] {
+			t.Errorf("%q: %q %q", in, r, tag)
+		}
+	}
+}

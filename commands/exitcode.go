@@ -5,6 +5,7 @@ import (
 
 	"box/engine"
 	"box/engine/build"
+	"box/engine/compose"
 	"box/engine/monitor"
 	"box/rootless"
 )
@@ -20,6 +21,11 @@ const (
 	exitNotExecutable = 126
 	// exitNotFound: the container's command does not exist.
 	exitNotFound = 127
+	// exitComposeFileNotFound and exitComposeParse are Docker Compose's
+	// codes for a compose file that is missing, or that does not load
+	// as a project (its YAML, its keys, a variable, a cycle).
+	exitComposeFileNotFound = 14
+	exitComposeParse        = 15
 )
 
 // runFailure marks errors of run-like verbs, which Docker reports with 125
@@ -47,9 +53,15 @@ func exitCode(err error) int {
 	var run *runFailure
 	var buildContext *build.ContextError
 	var startAttached *startFailure
+	var composeLoad *compose.LoadError
 	switch {
 	case err == nil:
 		return exitOK
+	case errors.As(err, &composeLoad):
+		if composeLoad.NotFound {
+			return exitComposeFileNotFound
+		}
+		return exitComposeParse
 	case errors.As(err, &startAttached):
 		return exitFailed
 	case errors.As(err, &exit):

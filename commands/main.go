@@ -32,7 +32,7 @@ func Main(args []string) int {
 		warnOnce(os.Stderr, w)
 	}
 	app := newApp(os.Stdout, os.Stderr)
-	args, err := normalizeArgs(app, args)
+	args, err := normalizeArgs(app, composeAlias(args))
 	if err == nil {
 		err = app.Run(args)
 	}
@@ -201,6 +201,7 @@ func commandTree() []*cli.Command {
 		versionCommand(), infoCommand(), completionCommand(), completeCommand(), unshareCommand(), inspectCommand(), importCommand(),
 		volumeCommand(),
 		networkCommand(),
+		composeCommand(),
 		save, load, commit, build, buildxCommand(build), events, update,
 		{
 			Name:        "builder",

@@ -1,0 +1,119 @@
+package compose
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"slices"
+
+	"github.com/compose-spec/compose-go/v2/types"
+
+	"box/engine"
+	"box/storage"
+)
+
+// RunOptions are `compose run`'s choices for a one-off container of a
+// service.
+type RunOptions struct {
+	Service string
+	// Command replaces the service's command when non-nil; Entrypoint
+	// its entrypoint when non-nil.
+	Command    []string
+	Entrypoint *string
+	// Env are KEY=VALUE entries over the service's environment.
+	Env []string
+	// Name is the container's name (default PROJECT-SERVICE-run-ID).
+	Name          string
+	User, Workdir string
+	// Remove removes the container when it exits; Detach leaves it
+	// running and returns its id.
+	Remove, Detach   bool
+	Interactive, TTY bool
+	// NoDeps starts none of the services it depends on; ServicePorts
+	// publishes the service's ports (a one-off publishes none by
+	// default, so it does not collide with the service's container).
+	NoDeps, ServicePorts bool
+}
+
+// Run starts the services opts.Service depends on (unless NoDeps), then
+// runs a one-off container of it on the project's networks, labelled
+// oneoff=True, attached to stdio unless Detach. It returns the
+// container's id, and an *engine.ExitError when it ran in the
+// foreground and exited non-zero.
+func (c *Compose) Run(ctx context.Context, p *types.Project, opts RunOptions, stdio engine.IO) (string, error) {
+	s, ok := p.Services[opts.Service]
+	if !ok {
+		return "", &NoSuchServiceError{Name: opts.Service}
+	}
+	if s.Image == "" {
+		return "", fmt.Errorf("service %q has no image: building images is not supported by box compose yet", s.Name)
+	}
+	var deps []string
+	for d := range s.DependsOn {
+		if _, ok := p.Services[d]; ok {
+			deps = append(deps, d)
+		}
+	}
+	slices.Sort(deps)
+	if !opts.NoDeps && len(deps) > 0 {
+		dp, err := p.WithSelectedServices(deps, types.IncludeDependencies)
+		if err != nil {
+			return "", err
+		}
+		if err := c.Up(ctx, dp, UpOptions{}); err != nil {
+			return "", err
+		}
+		if err := c.awaitDependencies(ctx, p, s); err != nil {
+			return "", err
+		}
+	} else {
+		if err := c.ensureNetworks(p); err != nil {
+			return "", err
+		}
+		if err := c.ensureVolumes(p); err != nil {
+			return "", err
+		}
+	}
+	if len(s.NetworksByPriority()) > 1 {
+		c.warnf("service %q: a one-off container joins only its first network (%s)", s.Name, s.NetworksByPriority()[0])
+	}
+	o, err := runOptions(p, s, 1, "", storage.Version)
+	if err != nil {
+		return "", err
+	}
+	o.Name = opts.Name
+	if o.Name == "" {
+		b := make([]byte, 6)
+		if _, err := rand.Read(b); err != nil {
+			return "", err
+		}
+		o.Name = fmt.Sprintf("%s-%s-run-%s", p.Name, s.Name, hex.EncodeToString(b))
+	}
+	o.Labels[LabelOneoff] = "True"
+	delete(o.Labels, LabelNumber)
+	delete(o.Labels, LabelConfigHash)
+	o.CreateOnly, o.Detach, o.Remove = false, opts.Detach, opts.Remove
+	o.Interactive, o.TTY = opts.Interactive, opts.TTY
+	// Docker Compose applies no restart policy to a one-off container.
+	o.Restart.Name, o.Restart.MaximumRetryCount = "no", 0
+	if !opts.ServicePorts {
+		o.Publish = nil
+	}
+	if opts.User != "" {
+		o.User = opts.User
+	}
+	if opts.Workdir != "" {
+		o.Workdir = opts.Workdir
+	}
+	switch {
+	case opts.Entrypoint != nil:
+		o.Entrypoint, o.Cmd = opts.Entrypoint, opts.Command
+	case opts.Command != nil && s.Entrypoint != nil && len(s.Entrypoint) > 0:
+		o.Cmd = append(slices.Clone(s.Entrypoint[1:]), opts.Command...)
+	case opts.Command != nil:
+		o.Cmd = opts.Command
+	}
+	o.Env = append(o.Env, opts.Env...)
+	return c.Engine.Run(ctx, o, stdio)
+}
