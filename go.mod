@@ -110,3 +110,7 @@ require (
 // box never encrypts or decrypts layers; the real module links gRPC and protobuf
 // into every process (see storage/nocrypt/go.mod).
 replace github.com/containers/ocicrypt => ./storage/nocrypt
+
+// compose-go's schema check, without the real validator's 20 ms of
+// meta-schema compiling at every box start (see engine/compose/jsonschema/go.mod).
+replace github.com/santhosh-tekuri/jsonschema/v6 => ./engine/compose/jsonschema
