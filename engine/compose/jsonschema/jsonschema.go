@@ -91,10 +91,6 @@ func (c *Compiler) AddResource(url string, doc any) error {
 // RegisterFormat makes f's check apply to the "format" keyword.
 func (c *Compiler) RegisterFormat(f *Format) { c.formats[f.Name] = f }
 
-// AssertFormat is accepted for the real module's API: registered formats
-// are always asserted here.
-func (c *Compiler) AssertFormat() {}
-
 // Compile returns the schema of the resource added as url.
 func (c *Compiler) Compile(url string) (*Schema, error) {
 	doc, ok := c.resources[url]
