@@ -225,216 +225,258 @@ func (s *Schema) Validate(v any) error {
 	return &ValidationError{SchemaURL: s.url, ErrorKind: &kind.Schema{Location: s.url + "#"}, Causes: errs}
 }
 
-// validate checks v at loc against node; it returns the errors, and the
-// properties of an object v that node evaluated (for unevaluatedProperties).
-func (s *Schema) validate(node, v any, loc []string) (errs []*ValidationError, evaluated map[string]bool) {
-	fail := func(k ErrorKind, causes ...*ValidationError) {
-		errs = append(errs, &ValidationError{SchemaURL: s.url, InstanceLocation: slices.Clone(loc), ErrorKind: k, Causes: causes})
+// validation is one check of a value against a schema: the errors found,
+// and the properties of an object value that the schema evaluated (for
+// unevaluatedProperties).
+type validation struct {
+	s         *Schema
+	loc       []string
+	errs      []*ValidationError
+	evaluated map[string]bool
+}
+
+func (c *validation) fail(k ErrorKind, causes ...*ValidationError) {
+	c.errs = append(c.errs, &ValidationError{SchemaURL: c.s.url, InstanceLocation: slices.Clone(c.loc), ErrorKind: k, Causes: causes})
+}
+
+// at checks v against node, at loc plus key when key is set; its
+// errors become c's, and (when keep) so do its evaluated properties. It
+// says whether v passed.
+func (c *validation) at(node, v any, key string, keep bool) ([]*ValidationError, bool) {
+	loc := c.loc
+	if key != "" {
+		loc = append(slices.Clone(loc), key)
 	}
-	evaluated = map[string]bool{}
-	switch n := node.(type) {
-	case bool:
-		if !n {
-			fail(&kind.FalseSchema{})
+	errs, evaluated := c.s.validate(node, v, loc)
+	if keep {
+		for p := range evaluated {
+			c.evaluated[p] = true
 		}
-		return errs, evaluated
-	case map[string]any:
-		schema := n
+	}
+	return errs, len(errs) == 0
+}
+
+// validate checks v at loc against node; it returns the errors, and the
+// properties of an object v that node evaluated.
+func (s *Schema) validate(node, v any, loc []string) ([]*ValidationError, map[string]bool) {
+	c := &validation{s: s, loc: loc, evaluated: map[string]bool{}}
+	schema, ok := node.(map[string]any)
+	switch {
+	case node == true:
+	case !ok:
+		c.fail(&kind.FalseSchema{})
+	default:
 		if ref, ok := schema["$ref"].(string); ok {
 			target, err := s.resolve(ref)
 			if err != nil {
-				fail(&kind.FalseSchema{})
-				return errs, evaluated
+				c.fail(&kind.FalseSchema{})
+				break
 			}
-			e, ev := s.validate(target, v, loc)
-			errs = append(errs, e...)
-			for p := range ev {
-				evaluated[p] = true
-			}
+			errs, _ := c.at(target, v, "", true)
+			c.errs = append(c.errs, errs...)
 		}
-		if t, ok := schema["type"]; ok {
-			want := typeNames(t)
-			got := typeOf(v)
-			if !slices.ContainsFunc(want, func(w string) bool { return w == got || w == "number" && got == "integer" }) {
-				fail(&kind.Type{Got: got, Want: want})
-				return errs, evaluated
-			}
-		}
-		if enum, ok := schema["enum"].([]any); ok && !slices.ContainsFunc(enum, func(e any) bool { return equal(e, v) }) {
-			fail(&kind.Enum{Got: v, Want: enum})
-		}
-		if c, ok := schema["const"]; ok && !equal(c, v) {
-			fail(&kind.Enum{Got: v, Want: []any{c}})
-		}
-		if num, ok := ratOf(v); ok {
-			if m, ok := ratOf(schema["minimum"]); ok && num.Cmp(m) < 0 {
-				fail(&kind.Minimum{Got: num, Want: m})
-			}
-			if m, ok := ratOf(schema["maximum"]); ok && num.Cmp(m) > 0 {
-				fail(&kind.Maximum{Got: num, Want: m})
-			}
-		}
-		if str, ok := v.(string); ok {
-			if p, ok := schema["pattern"].(string); ok && !s.pattern(p).MatchString(str) {
-				fail(&kind.Pattern{Got: str, Want: p})
-			}
-		}
-		if name, ok := schema["format"].(string); ok {
-			if f := s.formats[name]; f != nil {
-				if err := f.Validate(v); err != nil {
-					fail(&kind.Format{Got: v, Want: name, Err: err})
-				}
-			}
+		if !c.scalar(schema, v) {
+			break // another type: the rest would only repeat it
 		}
 		if arr, ok := v.([]any); ok {
-			if items, ok := schema["items"]; ok {
-				for i, it := range arr {
-					e, _ := s.validate(items, it, append(slices.Clone(loc), strconv.Itoa(i)))
-					errs = append(errs, e...)
-				}
-			}
-			if u, _ := schema["uniqueItems"].(bool); u {
-			dup:
-				for i := range arr {
-					for j := i + 1; j < len(arr); j++ {
-						if equal(arr[i], arr[j]) {
-							fail(&kind.UniqueItems{Duplicates: [2]int{i, j}})
-							break dup
-						}
-					}
-				}
-			}
+			c.array(schema, arr)
 		}
 		obj, isObj := v.(map[string]any)
 		if isObj {
-			if req, ok := schema["required"].([]any); ok {
-				var missing []string
-				for _, r := range req {
-					if name, _ := r.(string); name != "" {
-						if _, ok := obj[name]; !ok {
-							missing = append(missing, name)
-						}
-					}
-				}
-				if len(missing) > 0 {
-					fail(&kind.Required{Missing: missing})
-				}
-			}
-			props, _ := schema["properties"].(map[string]any)
-			patterns, _ := schema["patternProperties"].(map[string]any)
-			additional, hasAdditional := schema["additionalProperties"]
-			var extra []string
-			for _, name := range sortedKeys(obj) {
-				matched := false
-				if sub, ok := props[name]; ok {
-					matched = true
-					e, _ := s.validate(sub, obj[name], append(slices.Clone(loc), name))
-					errs = append(errs, e...)
-				}
-				for p, sub := range patterns {
-					if s.pattern(p).MatchString(name) {
-						matched = true
-						e, _ := s.validate(sub, obj[name], append(slices.Clone(loc), name))
-						errs = append(errs, e...)
-					}
-				}
-				if matched {
-					evaluated[name] = true
-					continue
-				}
-				if !hasAdditional {
-					continue
-				}
-				evaluated[name] = true
-				if b, ok := additional.(bool); ok {
-					if !b {
-						extra = append(extra, name)
-					}
-					continue
-				}
-				e, _ := s.validate(additional, obj[name], append(slices.Clone(loc), name))
-				errs = append(errs, e...)
-			}
-			if len(extra) > 0 {
-				fail(&kind.AdditionalProperties{Properties: extra})
-			}
+			c.object(schema, obj)
 		}
-		if all, ok := schema["allOf"].([]any); ok {
-			var causes []*ValidationError
-			for _, sub := range all {
-				e, ev := s.validate(sub, v, loc)
-				causes = append(causes, e...)
-				for p := range ev {
-					evaluated[p] = true
-				}
-			}
-			if len(causes) > 0 {
-				fail(&kind.AllOf{}, causes...)
-			}
-		}
-		if anyOf, ok := schema["anyOf"].([]any); ok {
-			var causes []*ValidationError
-			passed := false
-			for _, sub := range anyOf {
-				e, ev := s.validate(sub, v, loc)
-				if len(e) == 0 {
-					passed = true
-					for p := range ev {
-						evaluated[p] = true
-					}
-				}
-				causes = append(causes, e...)
-			}
-			if !passed {
-				fail(&kind.AnyOf{}, causes...)
-			}
-		}
-		if oneOf, ok := schema["oneOf"].([]any); ok {
-			var causes []*ValidationError
-			var passed []int
-			for i, sub := range oneOf {
-				e, ev := s.validate(sub, v, loc)
-				if len(e) == 0 {
-					passed = append(passed, i)
-					for p := range ev {
-						evaluated[p] = true
-					}
-				}
-				causes = append(causes, e...)
-			}
-			switch {
-			case len(passed) == 0:
-				fail(&kind.OneOf{}, causes...)
-			case len(passed) > 1:
-				fail(&kind.OneOf{Subschemas: passed[:2]})
-			}
-		}
+		c.combinators(schema, v)
 		if isObj {
-			if unevaluated, ok := schema["unevaluatedProperties"]; ok {
-				var extra []string
-				for _, name := range sortedKeys(obj) {
-					if evaluated[name] {
-						continue
-					}
-					evaluated[name] = true
-					if b, ok := unevaluated.(bool); ok {
-						if !b {
-							extra = append(extra, name)
-						}
-						continue
-					}
-					e, _ := s.validate(unevaluated, obj[name], append(slices.Clone(loc), name))
-					errs = append(errs, e...)
-				}
-				if len(extra) > 0 {
-					fail(&kind.AdditionalProperties{Properties: extra})
+			c.unevaluated(schema, obj)
+		}
+	}
+	return c.errs, c.evaluated
+}
+
+// scalar checks type, enum, const, minimum, maximum, pattern and format;
+// it says false when v is of another type than the schema's.
+func (c *validation) scalar(schema map[string]any, v any) bool {
+	if t, ok := schema["type"]; ok {
+		want, got := typeNames(t), typeOf(v)
+		if !slices.ContainsFunc(want, func(w string) bool { return w == got || w == "number" && got == "integer" }) {
+			c.fail(&kind.Type{Got: got, Want: want})
+			return false
+		}
+	}
+	if enum, ok := schema["enum"].([]any); ok && !slices.ContainsFunc(enum, func(e any) bool { return equal(e, v) }) {
+		c.fail(&kind.Enum{Got: v, Want: enum})
+	}
+	if want, ok := schema["const"]; ok && !equal(want, v) {
+		c.fail(&kind.Enum{Got: v, Want: []any{want}})
+	}
+	if num, ok := ratOf(v); ok {
+		if m, ok := ratOf(schema["minimum"]); ok && num.Cmp(m) < 0 {
+			c.fail(&kind.Minimum{Got: num, Want: m})
+		}
+		if m, ok := ratOf(schema["maximum"]); ok && num.Cmp(m) > 0 {
+			c.fail(&kind.Maximum{Got: num, Want: m})
+		}
+	}
+	if str, ok := v.(string); ok {
+		if p, ok := schema["pattern"].(string); ok && !c.s.pattern(p).MatchString(str) {
+			c.fail(&kind.Pattern{Got: str, Want: p})
+		}
+	}
+	if name, ok := schema["format"].(string); ok {
+		if f := c.s.formats[name]; f != nil {
+			if err := f.Validate(v); err != nil {
+				c.fail(&kind.Format{Got: v, Want: name, Err: err})
+			}
+		}
+	}
+	return true
+}
+
+// array checks items and uniqueItems.
+func (c *validation) array(schema map[string]any, arr []any) {
+	if items, ok := schema["items"]; ok {
+		for i, it := range arr {
+			errs, _ := c.at(items, it, strconv.Itoa(i), false)
+			c.errs = append(c.errs, errs...)
+		}
+	}
+	if unique, _ := schema["uniqueItems"].(bool); unique {
+		for i := range arr {
+			for j := i + 1; j < len(arr); j++ {
+				if equal(arr[i], arr[j]) {
+					c.fail(&kind.UniqueItems{Duplicates: [2]int{i, j}})
+					return
 				}
 			}
 		}
-		return errs, evaluated
 	}
-	fail(&kind.FalseSchema{})
-	return errs, evaluated
+}
+
+// object checks required, properties, patternProperties and
+// additionalProperties.
+func (c *validation) object(schema map[string]any, obj map[string]any) {
+	if req, ok := schema["required"].([]any); ok {
+		var missing []string
+		for _, r := range req {
+			if name, _ := r.(string); name != "" {
+				if _, ok := obj[name]; !ok {
+					missing = append(missing, name)
+				}
+			}
+		}
+		if len(missing) > 0 {
+			c.fail(&kind.Required{Missing: missing})
+		}
+	}
+	props, _ := schema["properties"].(map[string]any)
+	patterns, _ := schema["patternProperties"].(map[string]any)
+	additional, hasAdditional := schema["additionalProperties"]
+	var extra []string
+	for _, name := range sortedKeys(obj) {
+		matched := false
+		if sub, ok := props[name]; ok {
+			matched = true
+			errs, _ := c.at(sub, obj[name], name, false)
+			c.errs = append(c.errs, errs...)
+		}
+		for p, sub := range patterns {
+			if c.s.pattern(p).MatchString(name) {
+				matched = true
+				errs, _ := c.at(sub, obj[name], name, false)
+				c.errs = append(c.errs, errs...)
+			}
+		}
+		if matched || hasAdditional {
+			c.evaluated[name] = true
+		}
+		if !matched && hasAdditional && c.rest(additional, obj[name], name) {
+			extra = append(extra, name)
+		}
+	}
+	if len(extra) > 0 {
+		c.fail(&kind.AdditionalProperties{Properties: extra})
+	}
+}
+
+// rest checks the property name, which nothing else matched, against an
+// additionalProperties or unevaluatedProperties schema; it says whether
+// the schema is false, which refuses the property itself.
+func (c *validation) rest(schema, v any, name string) bool {
+	if b, ok := schema.(bool); ok {
+		return !b
+	}
+	errs, _ := c.at(schema, v, name, false)
+	c.errs = append(c.errs, errs...)
+	return false
+}
+
+// combinators checks allOf, anyOf and oneOf; the subschemas that pass
+// evaluate properties for unevaluatedProperties.
+func (c *validation) combinators(schema map[string]any, v any) {
+	if all, ok := schema["allOf"].([]any); ok {
+		var causes []*ValidationError
+		for _, sub := range all {
+			errs, _ := c.at(sub, v, "", true)
+			causes = append(causes, errs...)
+		}
+		if len(causes) > 0 {
+			c.fail(&kind.AllOf{}, causes...)
+		}
+	}
+	if anyOf, ok := schema["anyOf"].([]any); ok {
+		if causes, passed := c.branches(anyOf, v); len(passed) == 0 {
+			c.fail(&kind.AnyOf{}, causes...)
+		}
+	}
+	if oneOf, ok := schema["oneOf"].([]any); ok {
+		causes, passed := c.branches(oneOf, v)
+		switch {
+		case len(passed) == 0:
+			c.fail(&kind.OneOf{}, causes...)
+		case len(passed) > 1:
+			c.fail(&kind.OneOf{Subschemas: passed[:2]})
+		}
+	}
+}
+
+// branches checks v against each subschema: the errors of those that
+// fail, and the indexes of those that pass (whose evaluated properties
+// become c's).
+func (c *validation) branches(subs []any, v any) (causes []*ValidationError, passed []int) {
+	for i, sub := range subs {
+		errs, evaluated := c.s.validate(sub, v, c.loc)
+		if len(errs) > 0 {
+			causes = append(causes, errs...)
+			continue
+		}
+		passed = append(passed, i)
+		for p := range evaluated {
+			c.evaluated[p] = true
+		}
+	}
+	return causes, passed
+}
+
+// unevaluated checks unevaluatedProperties against the properties that
+// no other keyword evaluated.
+func (c *validation) unevaluated(schema map[string]any, obj map[string]any) {
+	rest, ok := schema["unevaluatedProperties"]
+	if !ok {
+		return
+	}
+	var extra []string
+	for _, name := range sortedKeys(obj) {
+		if c.evaluated[name] {
+			continue
+		}
+		c.evaluated[name] = true
+		if c.rest(rest, obj[name], name) {
+			extra = append(extra, name)
+		}
+	}
+	if len(extra) > 0 {
+		c.fail(&kind.AdditionalProperties{Properties: extra})
+	}
 }
 
 func sortedKeys(m map[string]any) []string {
