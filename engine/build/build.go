@@ -148,6 +148,54 @@ type builder struct {
 	tmp string
 }
 
+// useRemoteContext fetches a context given as a stream or URL into the
+// build's working directory work (which the build removes whole), and
+// points opts at it: its directory, and its Dockerfile or content.
+func useRemoteContext(ctx context.Context, work string, opts *Options) error {
+	if opts.ContextTar == nil && opts.ContextURL == "" {
+		return nil
+	}
+	p, err := prepareContext(ctx, work, *opts)
+	if err != nil {
+		return err
+	}
+	opts.ContextDir = p.dir
+	if p.content != nil {
+		opts.Content = p.content
+	} else if opts.Dockerfile != "" && opts.Dockerfile != "-" {
+		opts.Dockerfile = filepath.Join(p.dir, filepath.Clean("/"+opts.Dockerfile))
+	}
+	return nil
+}
+
+// setMetaArgs takes the ARGs before the first FROM, over BuildKit's
+// predefined platform ARGs (the build and the target are both the host),
+// with --build-arg values over their defaults.
+func (b *builder) setMetaArgs(metaArgs []instructions.ArgCommand) error {
+	b.metaArgs = map[string]*string{}
+	for k, v := range platformArgs() {
+		b.metaArgs[k] = &v
+	}
+	for _, a := range metaArgs {
+		for _, kv := range a.Args {
+			v := kv.Value
+			if v != nil {
+				x, err := b.expand(*v, b.metaEnv())
+				if err != nil {
+					return err
+				}
+				v = &x
+			}
+			if bv, ok := b.opts.BuildArgs[kv.Key]; ok {
+				v = &bv
+				b.usedArgs[kv.Key] = true
+			}
+			b.metaArgs[kv.Key] = v
+		}
+	}
+	return nil
+}
+
 // Build runs the Dockerfile's steps and returns the image it made in
 // store; steps runs its RUN steps. A failing RUN comes back as a
 // *StepError, a bad Dockerfile as a *SyntaxError; intermediate
@@ -175,20 +223,10 @@ func Build(ctx context.Context, store *storage.Store, steps StepRunner, opts Opt
 	}
 	defer release()
 	b.tmp = work
-	if opts.ContextTar != nil || opts.ContextURL != "" {
-		p, err := prepareContext(ctx, work, opts)
-		if err != nil {
-			return nil, err
-		}
-		defer os.RemoveAll(p.remove)
-		opts.ContextDir = p.dir
-		if p.content != nil {
-			opts.Content = p.content
-		} else if opts.Dockerfile != "" && opts.Dockerfile != "-" {
-			opts.Dockerfile = filepath.Join(p.dir, filepath.Clean("/"+opts.Dockerfile))
-		}
-		b.opts.ContextDir, b.opts.Dockerfile, b.opts.Content = opts.ContextDir, opts.Dockerfile, opts.Content
+	if err := useRemoteContext(ctx, work, &opts); err != nil {
+		return nil, err
 	}
+	b.opts.ContextDir, b.opts.Dockerfile, b.opts.Content = opts.ContextDir, opts.Dockerfile, opts.Content
 	name, content, err := readDockerfile(opts)
 	if err != nil {
 		return nil, err
@@ -228,29 +266,8 @@ func Build(ctx context.Context, store *storage.Store, steps StepRunner, opts Opt
 		b.total += 1 + len(s.Commands)
 	}
 
-	// BuildKit's predefined platform ARGs; the build and the target are
-	// both the host.
-	b.metaArgs = map[string]*string{}
-	for k, v := range platformArgs() {
-		v := v
-		b.metaArgs[k] = &v
-	}
-	for _, a := range metaArgs {
-		for _, kv := range a.Args {
-			v := kv.Value
-			if v != nil {
-				x, err := b.expand(*v, b.metaEnv())
-				if err != nil {
-					return nil, err
-				}
-				v = &x
-			}
-			if bv, ok := opts.BuildArgs[kv.Key]; ok {
-				v = &bv
-				b.usedArgs[kv.Key] = true
-			}
-			b.metaArgs[kv.Key] = v
-		}
+	if err := b.setMetaArgs(metaArgs); err != nil {
+		return nil, err
 	}
 
 	var done []*state

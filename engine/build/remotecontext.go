@@ -117,12 +117,11 @@ func (r *idleReader) Read(p []byte) (int, error) {
 }
 
 // prepared is a build context made ready: the directory to build from,
-// the Dockerfile when the source was one (no context then), and the
-// directory to remove once the build ended.
+// and the Dockerfile when the source was one (no context then). Both
+// live in the build's working directory, which the build removes.
 type prepared struct {
 	dir     string
 	content []byte
-	remove  string
 }
 
 // maxDockerfile bounds a Dockerfile read from a URL or stdin.
@@ -139,7 +138,7 @@ func prepareContext(ctx context.Context, tmp string, opts Options) (*prepared, e
 		if err != nil {
 			return nil, &ContextError{Source: opts.ContextURL, Err: err}
 		}
-		return &prepared{dir: repo.dir, remove: repo.remove}, nil
+		return &prepared{dir: repo.dir}, nil
 	}
 	source, r := "stdin", opts.ContextTar
 	if opts.ContextURL != "" {
@@ -211,7 +210,7 @@ func readContext(tmp string, r io.Reader, dockerfile, mediaType string, remote b
 	if err != nil {
 		return nil, err
 	}
-	p := &prepared{dir: dir, remove: dir}
+	p := &prepared{dir: dir}
 	if looksLikeArchive(header) {
 		if err := extractContext(br, dir); err != nil {
 			os.RemoveAll(dir)

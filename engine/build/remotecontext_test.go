@@ -103,7 +103,7 @@ func TestReadContext(t *testing.T) {
 		if b, err := os.ReadFile(filepath.Join(p.dir, "sub/a")); err != nil || string(b) != "a\n" || p.content != nil {
 			t.Fatalf("%s: the archive should be unpacked: %q %v", name, b, err)
 		}
-		os.RemoveAll(p.remove)
+		os.RemoveAll(p.dir)
 	}
 
 	// A Dockerfile: no context.
@@ -111,7 +111,7 @@ func TestReadContext(t *testing.T) {
 	if err != nil || string(p.content) != "FROM busybox\n" {
 		t.Fatalf("a Dockerfile should be read as one: %+v %v", p, err)
 	}
-	os.RemoveAll(p.remove)
+	os.RemoveAll(p.dir)
 	if _, err := readContext(tmp, strings.NewReader("FROM busybox\n"), "Dockerfile.other", "", false); err == nil || !strings.Contains(err.Error(), "ambiguous") {
 		t.Fatalf("a Dockerfile context with -f: %v", err)
 	}
