@@ -133,6 +133,10 @@ func TestFlagsRefusedFirst(t *testing.T) {
 			{[]string{"--restart", "always:3", "-d"}, "only on-failure takes a maximum retry count"},
 			{[]string{"--security-opt", "seccomp=/does/not/exist"}, "invalid --security-opt"},
 			{[]string{"--log-opt", "max-file=0"}, "max-file=0"},
+			// A mount over the whole root, however it is spelt (Docker's words).
+			{[]string{"-v", "vol:/x/.."}, "destination can't be '/'"},
+			{[]string{"--mount", "dst=/."}, "destination can't be '/'"},
+			{[]string{"--tmpfs", "//"}, "destination can't be '/'"},
 		} {
 			for _, verb := range []string{"run", "create"} {
 				// An image that is nowhere: a pull would fail otherwise.
