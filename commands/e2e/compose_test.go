@@ -289,6 +289,19 @@ func TestComposeBadInput(t *testing.T) {
 		if r := u.Box(t, "compose", "-f", filepath.Join(dir, "cycle.yaml"), "ps", "--bogus"); r.Code != 125 {
 			t.Errorf("bad flag: want box's usage exit 125: %s", r)
 		}
+		// A one-letter volume name reads as a Windows drive, so the
+		// target is not absolute: refused before anything is made.
+		drive := filepath.Join(dir, "drive.yaml")
+		if err := os.WriteFile(drive, []byte("services:\n  a:\n    image: busybox\n    volumes: [\"s:/s\"]\nvolumes: {s: {}}\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r := u.Box(t, "compose", "-f", drive, "up", "-d")
+		if r.Code != 1 || strings.Count(strings.TrimSpace(r.Stderr), "\n") != 0 || !strings.Contains(r.Stderr, "'s:/s' mount path must be absolute") {
+			t.Errorf("a relative mount target: want exit 1 and one line: %s", r)
+		}
+		if nets := u.MustBox(t, "network", "ls", "-q", "--filter", "name=bad_default").Stdout; nets != "" {
+			t.Errorf("a refused up made its network %q", nets)
+		}
 		if left := u.MustBox(t, "ps", "-a", "-q", "--filter", "label=com.docker.compose.project=bad").Stdout; left != "" {
 			t.Errorf("bad input left containers: %q", left)
 		}

@@ -273,6 +273,7 @@ func TestRunOptions(t *testing.T) {
     cap_drop: [ALL]
     extra_hosts: ["h:1.2.3.4"]
     mem_limit: 10m
+    cpu_count: 2
     volumes_from: ["db:ro", "container:other"]
   db:
     image: busybox
@@ -338,8 +339,92 @@ networks: {back: {}, default: {}}
 	if len(o.VolumesFrom) != 2 || o.VolumesFrom[0] != (flags.VolumesFrom{Container: "conv-db-1", Mode: "ro"}) || o.VolumesFrom[1] != (flags.VolumesFrom{Container: "other"}) {
 		t.Errorf("volumes_from %+v", o.VolumesFrom)
 	}
-	if got := unsupportedKeys(s); !slices.Equal(got, []string{"mem_limit"}) {
-		t.Errorf("unsupported keys %q, want [mem_limit]", got)
+	if o.Settings.Resources.Memory != 10<<20 {
+		t.Errorf("mem_limit: memory %d", o.Settings.Resources.Memory)
+	}
+	if got := unsupportedKeys(s); !slices.Equal(got, []string{"cpu_count"}) {
+		t.Errorf("unsupported keys %q, want [cpu_count]", got)
+	}
+}
+
+// TestSettings: the keys run's settings flags stand for reach the
+// engine through the flags' own parsers, deploy's limits beside the
+// service's own (the loader refuses the two when they differ), and a
+// bad value names its key.
+func TestSettings(t *testing.T) {
+	root := project(t, "set", map[string]string{
+		"compose.yaml": `services:
+  app:
+    image: busybox
+    memswap_limit: -1
+    deploy:
+      resources:
+        limits: {cpus: "1.5", memory: 32m, pids: 50}
+        reservations: {memory: 16m}
+      restart_policy: {condition: on-failure, max_attempts: 3}
+    ulimits: {nofile: {soft: 100, hard: 200}, nproc: 64}
+    shm_size: 1m
+    sysctls: {net.ipv4.ip_forward: "1"}
+    pid: service:db
+    ipc: host
+    stop_grace_period: 3s
+    expose: ["8080", "53/udp"]
+    group_add: [audio]
+    domainname: example.org
+    oom_score_adj: 100
+    annotations: {a.b: c}
+  db:
+    image: busybox
+`,
+	})
+	p, err := load(t, LoadOptions{Files: []string{filepath.Join(root, "compose.yaml")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := p.Services["app"]
+	o, err := runOptions(p, s, 1, "h", "v")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := o.Settings
+	r := st.Resources
+	if r.Memory != 32<<20 || r.MemorySwap != -1 || r.MemoryReservation != 16<<20 || r.NanoCPUs != 1.5e9 || r.PidsLimit == nil || *r.PidsLimit != 50 {
+		t.Errorf("resources %+v", r)
+	}
+	if o.Restart.Name != "on-failure" || o.Restart.MaximumRetryCount != 3 {
+		t.Errorf("deploy.restart_policy: %+v", o.Restart)
+	}
+	if len(st.Ulimits) != 2 || st.Ulimits[0] != (flags.Ulimit{Name: "nofile", Soft: 100, Hard: 200}) || st.Ulimits[1] != (flags.Ulimit{Name: "nproc", Soft: 64, Hard: 64}) {
+		t.Errorf("ulimits %+v", st.Ulimits)
+	}
+	if st.ShmSize != 1<<20 || st.Sysctls["net.ipv4.ip_forward"] != "1" || st.PID.String() != "container:set-db-1" || st.IPC.Mode != "host" {
+		t.Errorf("shm %d sysctls %v pid %v ipc %v", st.ShmSize, st.Sysctls, st.PID, st.IPC)
+	}
+	if st.StopTimeout == nil || *st.StopTimeout != 3 || !slices.Equal(st.Expose, []string{"8080/tcp", "53/udp"}) || !slices.Equal(st.GroupAdd, []string{"audio"}) {
+		t.Errorf("stop timeout %v expose %q group_add %q", st.StopTimeout, st.Expose, st.GroupAdd)
+	}
+	if st.Domainname != "example.org" || st.OOMScoreAdj == nil || *st.OOMScoreAdj != 100 || st.Annotations["a.b"] != "c" {
+		t.Errorf("domainname %q oom_score_adj %v annotations %v", st.Domainname, st.OOMScoreAdj, st.Annotations)
+	}
+	if got := unsupportedKeys(s); len(got) != 0 {
+		t.Errorf("unsupported keys %q", got)
+	}
+
+	for key, bad := range map[string]string{
+		"resources": "mem_limit: 1k",
+		"ulimits":   "ulimits: {bogus: 1}",
+		"sysctls":   "sysctls: {vm.swappiness: 1}",
+		"pid":       "pid: sideways",
+	} {
+		root := project(t, "bad", map[string]string{"compose.yaml": "services:\n  app:\n    image: busybox\n    " + bad + "\n"})
+		p, err := load(t, LoadOptions{Files: []string{filepath.Join(root, "compose.yaml")}})
+		if err != nil {
+			t.Fatalf("%s: %v", key, err)
+		}
+		_, err = runOptions(p, p.Services["app"], 1, "h", "v")
+		if err == nil || !strings.Contains(err.Error(), `service "app": `+key+": ") {
+			t.Errorf("%s: error %v, want one naming the key", bad, err)
+		}
 	}
 }
 

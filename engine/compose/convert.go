@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -29,6 +30,13 @@ var supportedKeys = map[string]bool{
 	"logging": true, "pull_policy": true, "platform": true, "profiles": true, "scale": true,
 	"deploy": true, "stop_signal": true, "stop_grace_period": true, "container_name": true,
 	"volumes_from": true,
+	// Settings (settings.go).
+	"domainname": true, "group_add": true, "annotations": true, "ulimits": true, "shm_size": true,
+	"sysctls": true, "devices": true, "device_cgroup_rules": true, "userns_mode": true, "pid": true,
+	"ipc": true, "uts": true, "cgroup": true, "cgroup_parent": true, "runtime": true, "oom_score_adj": true,
+	"mem_limit": true, "memswap_limit": true, "mem_reservation": true, "mem_swappiness": true,
+	"cpus": true, "cpu_shares": true, "cpu_period": true, "cpu_quota": true, "cpuset": true,
+	"pids_limit": true, "oom_kill_disable": true,
 }
 
 // unsupportedKeys names what s asks for that box does not do yet, as
@@ -49,12 +57,9 @@ func unsupportedKeys(s types.ServiceConfig) []string {
 		}
 		out = append(out, k)
 	}
-	if s.Deploy != nil {
-		d := *s.Deploy
-		d.Replicas = nil
-		if b, err := json.Marshal(d); err == nil && string(b) != "{}" {
-			out = append(out, "deploy (except replicas)")
-		}
+	out = append(out, unsupportedDeploy(s.Deploy)...)
+	if b := s.BlkioConfig; b != nil && (len(b.WeightDevice)+len(b.DeviceReadBps)+len(b.DeviceReadIOps)+len(b.DeviceWriteBps)+len(b.DeviceWriteIOps) > 0) {
+		out = append(out, "blkio_config (except weight)")
 	}
 	if s.HealthCheck != nil && s.HealthCheck.StartInterval != nil {
 		out = append(out, "healthcheck.start_interval")
@@ -80,6 +85,39 @@ func unsupportedKeys(s types.ServiceConfig) []string {
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+// unsupportedDeploy names the parts of deploy that box does not honour:
+// it takes replicas, the resource limits Docker Compose applies outside
+// Swarm (limits' cpus, memory and pids, reservations' memory) and
+// restart_policy's condition and max_attempts.
+func unsupportedDeploy(d *types.DeployConfig) []string {
+	if d == nil {
+		return nil
+	}
+	var out []string
+	if d.Mode != "" && d.Mode != "replicated" {
+		out = append(out, "deploy.mode "+d.Mode)
+	}
+	for key, set := range map[string]bool{
+		"deploy.labels": len(d.Labels) > 0, "deploy.update_config": d.UpdateConfig != nil,
+		"deploy.rollback_config": d.RollbackConfig != nil, "deploy.endpoint_mode": d.EndpointMode != "",
+		"deploy.placement": len(d.Placement.Constraints)+len(d.Placement.Preferences) > 0 || d.Placement.MaxReplicas != 0,
+	} {
+		if set {
+			out = append(out, key)
+		}
+	}
+	if l := d.Resources.Limits; l != nil && len(l.Devices)+len(l.GenericResources) > 0 {
+		out = append(out, "deploy.resources.limits (except cpus, memory and pids)")
+	}
+	if r := d.Resources.Reservations; r != nil && (r.NanoCPUs != 0 || r.Pids != 0 || len(r.Devices)+len(r.GenericResources) > 0) {
+		out = append(out, "deploy.resources.reservations (except memory)")
+	}
+	if rp := d.RestartPolicy; rp != nil && (rp.Delay != nil || rp.Window != nil) {
+		out = append(out, "deploy.restart_policy (except condition and max_attempts)")
+	}
+	return out
 }
 
 // runOptions is how the engine runs container number n of service s:
@@ -151,8 +189,11 @@ func runOptions(p *types.Project, s types.ServiceConfig, n int, hash, version st
 	if o.Names, err = flags.ParseNameOptions(s.DNS, s.DNSSearch, s.DNSOpts, hosts); err != nil {
 		return fail("dns/extra_hosts", err)
 	}
-	if o.Restart, err = flags.ParseRestartPolicy(s.Restart); err != nil {
+	if o.Restart, err = restartPolicy(s); err != nil {
 		return fail("restart", err)
+	}
+	if o.Settings, err = settings(p, s); err != nil {
+		return engine.RunOptions{}, fmt.Errorf("service %q: %w", s.Name, err)
 	}
 	if o.CapAdd, err = flags.ParseCapabilities(s.CapAdd); err != nil {
 		return fail("cap_add", err)
@@ -207,7 +248,15 @@ func pullPolicy(p string) (engine.PullPolicy, error) {
 func mounts(p *types.Project, s types.ServiceConfig) ([]flags.Mount, error) {
 	var out []flags.Mount
 	for _, v := range s.Volumes {
-		m := flags.Mount{Destination: v.Target, ReadOnly: v.ReadOnly}
+		// The daemon's check, which Docker Compose leaves to it: a
+		// one-letter volume name reads as a Windows drive ("s:/x").
+		if !path.IsAbs(v.Target) {
+			return nil, fmt.Errorf("invalid mount config for type %q: invalid mount path: '%s' mount path must be absolute", v.Type, v.Target)
+		}
+		if path.Clean(v.Target) == "/" {
+			return nil, fmt.Errorf("invalid mount config for type %q: destination can't be '/'", v.Type)
+		}
+		m := flags.Mount{Destination: path.Clean(v.Target), ReadOnly: v.ReadOnly}
 		switch v.Type {
 		case types.VolumeTypeVolume:
 			m.Type = flags.Volume

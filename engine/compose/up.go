@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -29,6 +30,12 @@ type Compose struct {
 	Engine   *engine.Engine
 	Warn     io.Writer
 	Progress Progress
+
+	// pulls holds one lock per image, so that services that up makes
+	// side by side pull an image they share once.
+	pulls sync.Map // image → *sync.Mutex
+	// warned are the engine's warnings already given, each given once.
+	warned sync.Map
 }
 
 func (c *Compose) progress(kind, name, status string) {
@@ -102,6 +109,11 @@ func (c *Compose) Up(ctx context.Context, p *types.Project, opts UpOptions) erro
 		for _, key := range unsupportedKeys(s) {
 			c.warnf("service %q: %s is not supported by box yet and is ignored", name, key)
 		}
+		// A key the engine would refuse stops up before it makes
+		// anything.
+		if _, err := runOptions(p, s, 1, "", storage.Version); err != nil {
+			return err
+		}
 	}
 	if err := c.ensureNetworks(p); err != nil {
 		return err
@@ -116,20 +128,8 @@ func (c *Compose) Up(ctx context.Context, p *types.Project, opts UpOptions) erro
 	if err := c.orphans(ctx, p, existing, opts.RemoveOrphans); err != nil {
 		return err
 	}
-	for _, name := range order {
-		s := p.Services[name]
-		if opts.CreateOnly {
-			if err := c.converge(ctx, p, s, byService(existing, name), opts); err != nil {
-				return err
-			}
-			continue
-		}
-		if err := c.awaitDependencies(ctx, p, s); err != nil {
-			return err
-		}
-		if err := c.converge(ctx, p, s, byService(existing, name), opts); err != nil {
-			return err
-		}
+	if err := c.bringUp(ctx, p, order, existing, opts); err != nil {
+		return err
 	}
 	if opts.Wait {
 		return c.wait(ctx, p, order, opts.WaitTimeout)
@@ -294,22 +294,24 @@ func (c *Compose) orphans(ctx context.Context, p *types.Project, existing []*eng
 }
 
 // converge brings a service's containers to the file: the first scale
-// numbers are kept, started, created or recreated; the others go.
-func (c *Compose) converge(ctx context.Context, p *types.Project, s types.ServiceConfig, have []*engine.Container, opts UpOptions) error {
+// numbers are kept, started, created or recreated; the others go. It
+// says which containers it kept running (running) and whether it made
+// any anew (remade).
+func (c *Compose) converge(ctx context.Context, p *types.Project, s types.ServiceConfig, have []*engine.Container, opts UpOptions) (running []string, remade bool, err error) {
 	hash, err := ConfigHash(s)
 	if err != nil {
-		return err
+		return nil, false, err
 	}
 	scale := s.GetScale()
 	if s.ContainerName != "" && scale > 1 {
-		return fmt.Errorf("service %q: container_name %q cannot be used with scale %d: container names must be unique", s.Name, s.ContainerName, scale)
+		return nil, false, fmt.Errorf("service %q: container_name %q cannot be used with scale %d: container names must be unique", s.Name, s.ContainerName, scale)
 	}
 	byNumber := map[int]*engine.Container{}
 	for _, ctr := range have {
 		n, err := strconv.Atoi(ctr.Labels[LabelNumber])
 		if err != nil || n < 1 || n > scale || byNumber[n] != nil {
 			if err := c.remove(ctx, ctr, stopTimeout(s), stopSignal(s), false); err != nil {
-				return err
+				return nil, false, err
 			}
 			continue
 		}
@@ -321,34 +323,36 @@ func (c *Compose) converge(ctx context.Context, p *types.Project, s types.Servic
 		if keep {
 			if ctr.State == engine.Running || ctr.State == engine.Restarting {
 				c.progress("Container", ctr.Name, "Running")
+				running = append(running, ctr.Name)
 				continue
 			}
 			if opts.CreateOnly {
 				continue
 			}
 			if err := c.start(ctx, ctr.Name); err != nil {
-				return err
+				return nil, false, err
 			}
 			continue
 		}
 		if ctr != nil {
 			c.progress("Container", ctr.Name, "Recreate")
 			if err := c.remove(ctx, ctr, timeoutOr(opts.Timeout, stopTimeout(s)), stopSignal(s), false); err != nil {
-				return err
+				return nil, false, err
 			}
 		}
 		name, err := c.create(ctx, p, s, n, hash)
 		if err != nil {
-			return err
+			return nil, false, err
 		}
+		remade = true
 		if opts.CreateOnly {
 			continue
 		}
 		if err := c.start(ctx, name); err != nil {
-			return err
+			return nil, false, err
 		}
 	}
-	return nil
+	return running, remade, nil
 }
 
 // create makes container n of service s, on all of its networks.
@@ -357,8 +361,16 @@ func (c *Compose) create(ctx context.Context, p *types.Project, s types.ServiceC
 	if err != nil {
 		return "", err
 	}
+	opts.Warn = func(w string) {
+		if _, seen := c.warned.LoadOrStore(w, true); !seen {
+			c.warnf("%s", w)
+		}
+	}
 	c.progress("Container", opts.Name, "Creating")
+	lock, _ := c.pulls.LoadOrStore(opts.Image, new(sync.Mutex))
+	lock.(*sync.Mutex).Lock()
 	id, err := c.Engine.Run(ctx, opts, engine.IO{})
+	lock.(*sync.Mutex).Unlock()
 	if err != nil {
 		return "", fmt.Errorf("service %q: create %s: %w", s.Name, opts.Name, err)
 	}

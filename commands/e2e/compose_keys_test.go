@@ -1,0 +1,157 @@
+package e2e
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestComposeParallelStart: independent services start side by side.
+// "a" waits for "b" to be healthy, and "b" is healthy only once "z",
+// which depends on nothing, has written a file into their shared
+// volume. Started one after another in dependency-then-name order (b,
+// a, z), "a" would wait on "b" for ever and up would fail on b's
+// health; started as Docker Compose's graph walk does, z runs at once
+// and everything comes up.
+func TestComposeParallelStart(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		requirePasta(t)
+		dir := composeProject(t, u, "par", map[string]string{"compose.yaml": `services:
+  a:
+    image: busybox
+    command: ["sleep", "600"]
+    depends_on:
+      b: {condition: service_healthy}
+  b:
+    image: busybox
+    command: ["sleep", "600"]
+    volumes: ["shared:/s"]
+    healthcheck:
+      test: ["CMD", "test", "-e", "/s/z"]
+      interval: 1s
+      retries: 20
+  z:
+    image: busybox
+    command: ["sh", "-c", "touch /s/z; exec sleep 600"]
+    volumes: ["shared:/s"]
+volumes:
+  shared: {}
+`})
+		file := filepath.Join(dir, "compose.yaml")
+		t.Cleanup(func() { u.Box(t, "compose", "-f", file, "down", "-v", "-t", "0") })
+		r := u.BoxWith(t, RunOpts{Timeout: 3 * time.Minute}, "compose", "-f", file, "up", "-d", "--wait", "--wait-timeout", "90")
+		if r.Code != 0 {
+			t.Fatalf("up -d --wait of services that need one another started side by side: %s", r)
+		}
+		got := u.MustBox(t, "compose", "-f", file, "ps", "--format", "{{.Service}} {{.State}}").Stdout
+		if got != "a running\nb running\nz running\n" {
+			t.Fatalf("ps after up:\n%s", got)
+		}
+	})
+}
+
+// TestComposeDependencyRestart: depends_on's restart: true restarts a
+// kept dependent when up remakes its dependency.
+func TestComposeDependencyRestart(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		requirePasta(t)
+		body := `services:
+  db:
+    image: busybox
+    command: ["sleep", "600"]
+    environment: {REV: "${REV:-1}"}
+  web:
+    image: busybox
+    command: ["sleep", "600"]
+    depends_on:
+      db: {condition: service_started, restart: true}
+  other:
+    image: busybox
+    command: ["sleep", "600"]
+    depends_on: [db]
+`
+		dir := composeProject(t, u, "deprestart", map[string]string{"compose.yaml": body})
+		file := filepath.Join(dir, "compose.yaml")
+		t.Cleanup(func() { u.Box(t, "compose", "-f", file, "down", "-t", "0") })
+		mustCompose(t, u, RunOpts{Timeout: 2 * time.Minute}, "-f", file, "up", "-d")
+		started := func(name string) string {
+			return u.MustBox(t, "inspect", "-f", "{{.State.StartedAt}}", name).Stdout
+		}
+		web, other := started("deprestart-web-1"), started("deprestart-other-1")
+		r := mustCompose(t, u, RunOpts{Timeout: 2 * time.Minute, Env: []string{"REV=2"}}, "-f", file, "up", "-d")
+		if !strings.Contains(r.Stderr, "Container deprestart-db-1  Recreate") || !strings.Contains(r.Stderr, "Container deprestart-web-1  Restarting") {
+			t.Fatalf("up after db changed: want db recreated and web restarted:\n%s", r.Stderr)
+		}
+		if started("deprestart-web-1") == web {
+			t.Errorf("web (restart: true) was not restarted")
+		}
+		if started("deprestart-other-1") != other {
+			t.Errorf("other (no restart) was restarted")
+		}
+	})
+}
+
+// TestComposeResourceKeys: the keys that `box run` takes as flags reach
+// the container as those flags would: inspect shows them, the container
+// lives under them, and as root the cgroup holds the limits. Rootless on
+// cgroup v1 up goes ahead with the limits warning given once for the
+// project, not once per container; a key box does not honour is named.
+func TestComposeResourceKeys(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		requirePasta(t)
+		dir := composeProject(t, u, "reskeys", map[string]string{"compose.yaml": `services:
+  app:
+    image: busybox
+    command: ["sleep", "600"]
+    scale: 2
+    mem_limit: 64m
+    cpus: 0.5
+    pids_limit: 20
+    ulimits: {nofile: {soft: 100, hard: 200}}
+    shm_size: 8m
+    sysctls: {net.ipv4.ip_unprivileged_port_start: "80"}
+    stop_grace_period: 3s
+    expose: ["8080"]
+    domainname: example.org
+    cpu_count: 1
+`})
+		file := filepath.Join(dir, "compose.yaml")
+		t.Cleanup(func() { u.Box(t, "compose", "-f", file, "down", "-t", "0") })
+		r := mustCompose(t, u, RunOpts{Timeout: 2 * time.Minute}, "-f", file, "up", "-d")
+		if !strings.Contains(r.Stderr, `service "app": cpu_count is not supported by box`) {
+			t.Errorf("up does not name the key it ignores:\n%s", r.Stderr)
+		}
+		limitsWarnings := strings.Count(r.Stderr, "resource limits are ignored")
+		if u.Mode == "root" && limitsWarnings != 0 || u.Mode != "root" && cgroupV1() && limitsWarnings != 1 {
+			t.Errorf("up as %s: %d limits warnings:\n%s", u.Mode, limitsWarnings, r.Stderr)
+		}
+		name := "reskeys-app-1"
+		wantOut(t, u.MustBox(t, "inspect", "-f", "{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}} {{.HostConfig.PidsLimit}} {{.HostConfig.ShmSize}} {{.HostConfig.Sysctls}} {{.HostConfig.Ulimits}}", name),
+			"67108864 500000000 20 8388608 map[net.ipv4.ip_unprivileged_port_start:80] [map[Hard:200 Name:nofile Soft:100]]")
+		wantOut(t, u.MustBox(t, "inspect", "-f", "{{.Config.StopTimeout}} {{.Config.Domainname}} {{json .Config.ExposedPorts}}", name),
+			`3 example.org {"8080/tcp":{}}`)
+		in := u.MustBox(t, "exec", name, "sh", "-c", "ulimit -n; ulimit -Hn; df -k /dev/shm | tail -1 | awk '{print $2}'; cat /proc/sys/net/ipv4/ip_unprivileged_port_start").Stdout
+		if got := strings.Fields(in); strings.Join(got, " ") != "100 200 8192 80" {
+			t.Errorf("in the container: nofile, its hard limit, /dev/shm KiB, the sysctl = %q; want 100 200 8192 80", got)
+		}
+		if u.Mode == "root" {
+			got := u.MustBox(t, "exec", name, "sh", "-c", `if [ -e /sys/fs/cgroup/cgroup.controllers ]; then cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max; else
+			cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max; fi`).Stdout
+			if strings.Join(strings.Fields(got), " ") != "67108864 20" {
+				t.Errorf("as root the cgroup's memory and pids limits are %q; want 67108864 20", got)
+			}
+		}
+	})
+}
+
+// mustCompose runs box compose args with opts and fails the test unless
+// it exits 0.
+func mustCompose(t *testing.T, u *User, opts RunOpts, args ...string) Result {
+	t.Helper()
+	r := u.BoxWith(t, opts, append([]string{"compose"}, args...)...)
+	if r.Code != 0 {
+		t.Fatalf("box compose %s: %s", strings.Join(args, " "), r)
+	}
+	return r
+}
