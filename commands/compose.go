@@ -956,6 +956,7 @@ func composeRunCommand() *cli.Command {
 			&cli.StringFlag{Name: "name", Usage: "assign a name to the container"},
 			&cli.BoolFlag{Name: "no-deps", Usage: "don't start linked services"},
 			&cli.BoolFlag{Name: "service-ports", Usage: "run command with all service's ports enabled and mapped to the host"},
+			&cli.BoolFlag{Name: "use-aliases", Usage: "use the service's network aliases in the network(s) the container connects to"},
 			&cli.BoolFlag{Name: "no-TTY", Aliases: []string{"T"}, Usage: "disable pseudo-TTY allocation (default: a TTY when on a terminal)"},
 			&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Value: true, Usage: "keep STDIN open even if not attached"},
 			&cli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "run as specified username or uid"},
@@ -972,7 +973,7 @@ func composeRunCommand() *cli.Command {
 				Service: c.Args().First(), Env: c.StringSlice("env"), Name: c.String("name"),
 				User: c.String("user"), Workdir: c.String("workdir"),
 				Remove: c.Bool("rm"), Detach: c.Bool("detach"),
-				NoDeps: c.Bool("no-deps"), ServicePorts: c.Bool("service-ports"),
+				NoDeps: c.Bool("no-deps"), ServicePorts: c.Bool("service-ports"), UseAliases: c.Bool("use-aliases"),
 			}
 			if c.NArg() > 1 {
 				opts.Command = c.Args().Slice()[1:]

@@ -39,7 +39,10 @@ type (
 // values leave the image's setting as it is, field by field.
 type HealthOptions struct {
 	// Cmd is --health-cmd, run with the container's shell (CMD-SHELL).
-	Cmd                                           string
+	Cmd string
+	// Exec is a check run without a shell (CMD), as a compose file's
+	// exec form gives it; it excludes Cmd.
+	Exec                                          []string
 	Interval, Timeout, StartPeriod, StartInterval time.Duration
 	Retries                                       int
 	// Disable is --no-healthcheck: not even the image's check runs.
@@ -49,7 +52,7 @@ type HealthOptions struct {
 // config is the container's own healthcheck as Docker's CLI makes it of
 // the flags: nil when none is given.
 func (o HealthOptions) config() (*storage.HealthConfig, error) {
-	set := o.Cmd != "" || o.Interval != 0 || o.Timeout != 0 || o.StartPeriod != 0 || o.Retries != 0 || o.StartInterval != 0
+	set := o.Cmd != "" || len(o.Exec) > 0 || o.Interval != 0 || o.Timeout != 0 || o.StartPeriod != 0 || o.Retries != 0 || o.StartInterval != 0
 	if o.Disable {
 		if set {
 			return nil, &UsageError{Msg: "--no-healthcheck conflicts with --health-* options"}
@@ -71,8 +74,13 @@ func (o HealthOptions) config() (*storage.HealthConfig, error) {
 		}
 	}
 	cfg := &storage.HealthConfig{Interval: o.Interval, Timeout: o.Timeout, StartPeriod: o.StartPeriod, StartInterval: o.StartInterval, Retries: o.Retries}
-	if o.Cmd != "" {
+	switch {
+	case o.Cmd != "" && len(o.Exec) > 0:
+		return nil, &UsageError{Msg: "a healthcheck is either a shell command or an exec form, not both"}
+	case o.Cmd != "":
 		cfg.Test = []string{"CMD-SHELL", o.Cmd}
+	case len(o.Exec) > 0:
+		cfg.Test = append([]string{"CMD"}, o.Exec...)
 	}
 	return cfg, nil
 }

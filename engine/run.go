@@ -74,6 +74,8 @@ type RunOptions struct {
 	// NetworkAliases are names the container answers to on its user
 	// network, besides its name and short id.
 	NetworkAliases []string
+	// NetworkAliasesOn are the aliases on each of Networks, by name.
+	NetworkAliasesOn map[string][]string
 	// Publish are the ports -p publishes (host port 0: any free one);
 	// PublishAll (-P) publishes the image's EXPOSE list on random host
 	// ports.

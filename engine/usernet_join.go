@@ -415,6 +415,8 @@ func (e *Engine) userNetworkNames(nets []*usernet.Network, id, name, hostname st
 			req := usernet.JoinRequest{Network: n.ID, ContainerID: id, Name: name}
 			if i == 0 {
 				req.IP, req.Aliases = opts.IP, opts.NetworkAliases
+			} else {
+				req.Aliases = opts.NetworkAliasesOn[n.Name]
 			}
 			_, ep, err := attachEndpoint(list, req, e.endpointExists)
 			if err != nil {

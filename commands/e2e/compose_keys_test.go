@@ -48,6 +48,8 @@ volumes:
 		if got != "a running\nb running\nz running\n" {
 			t.Fatalf("ps after up:\n%s", got)
 		}
+		// The exec form stays one, as Docker Compose hands it over.
+		wantOut(t, u.MustBox(t, "inspect", "-f", "{{json .Config.Healthcheck.Test}}", "par-b-1"), `["CMD","test","-e","/s/z"]`)
 	})
 }
 
@@ -154,4 +156,56 @@ func mustCompose(t *testing.T, u *User, opts RunOpts, args ...string) Result {
 		t.Fatalf("box compose %s: %s", strings.Join(args, " "), r)
 	}
 	return r
+}
+
+// TestComposeRunNetworks: a one-off container joins every network of
+// its service (api is reached only on back, web only on front), and,
+// as in Docker Compose, answers to the service's name and aliases only
+// with --use-aliases, on each of those networks.
+func TestComposeRunNetworks(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		requirePasta(t)
+		dir := composeProject(t, u, "oneoff", map[string]string{"compose.yaml": `services:
+  api:
+    image: busybox
+    command: ["sh", "-c", "echo on-back > /i; exec httpd -f -p 8080 -h /"]
+    networks: [back]
+  web:
+    image: busybox
+    command: ["sh", "-c", "echo on-front > /i; exec httpd -f -p 8080 -h /"]
+    networks: [front]
+  tool:
+    image: busybox
+    command: ["sleep", "600"]
+    networks:
+      back: {aliases: [tb]}
+      front: {aliases: [tf]}
+networks: {front: {}, back: {}}
+`})
+		file := filepath.Join(dir, "compose.yaml")
+		t.Cleanup(func() { u.Box(t, "compose", "-f", file, "down", "-t", "0") })
+		mustCompose(t, u, RunOpts{Timeout: 2 * time.Minute}, "-f", file, "up", "-d", "api", "web")
+		fetch := `for i in $(seq 50); do a=$(wget -qO- http://api:8080/i) && w=$(wget -qO- http://web:8080/i) && echo $a $w && exit 0; sleep 0.1; done; exit 1`
+		if got := mustCompose(t, u, RunOpts{Timeout: time.Minute}, "-f", file, "run", "--rm", "--no-deps", "tool", "sh", "-c", fetch).Stdout; got != "on-back on-front\n" {
+			t.Fatalf("a one-off on both networks fetched %q", got)
+		}
+
+		mustCompose(t, u, RunOpts{Timeout: time.Minute}, "-f", file, "run", "-d", "--no-deps", "--name", "plain", "tool")
+		for _, in := range []string{"oneoff-api-1", "oneoff-web-1"} {
+			if r := u.Box(t, "exec", in, "nslookup", "tool"); r.Code == 0 {
+				t.Errorf("without --use-aliases a one-off answers to its service's name in %s: %s", in, r)
+			}
+		}
+		mustCompose(t, u, RunOpts{Timeout: time.Minute}, "-f", file, "run", "-d", "--no-deps", "--use-aliases", "--name", "aliased", "tool")
+		for in, names := range map[string][]string{"oneoff-api-1": {"tool", "tb"}, "oneoff-web-1": {"tool", "tf"}} {
+			for _, n := range names {
+				if r := untilIn(t, u, in, resolves(n)); r.Code != 0 {
+					t.Errorf("with --use-aliases %s does not resolve %s: %s", in, n, r)
+				}
+			}
+		}
+		if r := u.Box(t, "exec", "oneoff-web-1", "nslookup", "tb"); r.Code == 0 {
+			t.Errorf("back's alias resolves on front: %s", r)
+		}
+	})
 }

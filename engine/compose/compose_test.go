@@ -322,7 +322,7 @@ networks: {back: {}, default: {}}
 	if extra := extraNetworks(p, s, "id"); len(extra) != 1 || extra[0].Network != "conv_default" || !slices.Equal(extra[0].Aliases, []string{"api"}) {
 		t.Errorf("extra networks %+v", extra)
 	}
-	if o.Health.Cmd != `wget -q 'http://x/a b'` || o.Health.Retries != 3 || o.Health.Interval.String() != "2s" {
+	if !slices.Equal(o.Health.Exec, []string{"wget", "-q", "http://x/a b"}) || o.Health.Retries != 3 || o.Health.Interval.String() != "2s" {
 		t.Errorf("health %+v", o.Health)
 	}
 	if o.Restart.Name != "on-failure" || o.Restart.MaximumRetryCount != 2 || !o.Init || !o.ReadOnly || !slices.Equal(o.CapDrop, []string{"ALL"}) {

@@ -61,9 +61,6 @@ func unsupportedKeys(s types.ServiceConfig) []string {
 	if b := s.BlkioConfig; b != nil && (len(b.WeightDevice)+len(b.DeviceReadBps)+len(b.DeviceReadIOps)+len(b.DeviceWriteBps)+len(b.DeviceWriteIOps) > 0) {
 		out = append(out, "blkio_config (except weight)")
 	}
-	if s.HealthCheck != nil && s.HealthCheck.StartInterval != nil {
-		out = append(out, "healthcheck.start_interval")
-	}
 	for name, n := range s.Networks {
 		if n != nil && (n.Ipv6Address != "" || n.MacAddress != "" || len(n.LinkLocalIPs) > 0 || len(n.DriverOpts) > 0 || n.InterfaceName != "" || n.GatewayPriority != 0) {
 			out = append(out, "networks."+name+" (except aliases and ipv4_address)")
@@ -390,9 +387,8 @@ func extraNetworks(p *types.Project, s types.ServiceConfig, container string) []
 	return out
 }
 
-// health is the service's healthcheck as the engine's --health-* take
-// it. An exec-form test (CMD) is quoted into the shell form the engine
-// runs: the same words reach the command, but the image needs /bin/sh.
+// health is the service's healthcheck as the engine takes it: CMD-SHELL
+// as --health-cmd does, CMD run without a shell, as Docker runs it.
 func health(h *types.HealthCheckConfig) (engine.HealthOptions, error) {
 	var o engine.HealthOptions
 	if h == nil {
@@ -407,11 +403,7 @@ func health(h *types.HealthCheckConfig) (engine.HealthOptions, error) {
 		case "CMD-SHELL":
 			o.Cmd = strings.Join(h.Test[1:], " ")
 		case "CMD":
-			quoted := make([]string, 0, len(h.Test)-1)
-			for _, w := range h.Test[1:] {
-				quoted = append(quoted, shellQuote(w))
-			}
-			o.Cmd = strings.Join(quoted, " ")
+			o.Exec = slices.Clone(h.Test[1:])
 		default:
 			return o, fmt.Errorf("test must start with CMD, CMD-SHELL or NONE, not %q", h.Test[0])
 		}
@@ -422,21 +414,11 @@ func health(h *types.HealthCheckConfig) (engine.HealthOptions, error) {
 		}
 		return time.Duration(*d)
 	}
-	o.Interval, o.Timeout, o.StartPeriod = dur(h.Interval), dur(h.Timeout), dur(h.StartPeriod)
+	o.Interval, o.Timeout, o.StartPeriod, o.StartInterval = dur(h.Interval), dur(h.Timeout), dur(h.StartPeriod), dur(h.StartInterval)
 	if h.Retries != nil {
 		o.Retries = int(*h.Retries)
 	}
 	return o, nil
-}
-
-// shellQuote quotes w for sh when it needs it.
-func shellQuote(w string) string {
-	if w != "" && strings.IndexFunc(w, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=,@%+", r))
-	}) < 0 {
-		return w
-	}
-	return "'" + strings.ReplaceAll(w, "'", `'\''`) + "'"
 }
 
 // volumesFrom are volumes_from entries: SERVICE[:ro|rw] (its first

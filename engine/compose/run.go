@@ -34,6 +34,10 @@ type RunOptions struct {
 	// publishes the service's ports (a one-off publishes none by
 	// default, so it does not collide with the service's container).
 	NoDeps, ServicePorts bool
+	// UseAliases gives the one-off the service's name and aliases on
+	// its networks; without it, as in Docker Compose, it answers to its
+	// own name only.
+	UseAliases bool
 }
 
 // Run starts the services opts.Service depends on (unless NoDeps), then
@@ -75,12 +79,23 @@ func (c *Compose) Run(ctx context.Context, p *types.Project, opts RunOptions, st
 			return "", err
 		}
 	}
-	if len(s.NetworksByPriority()) > 1 {
-		c.warnf("service %q: a one-off container joins only its first network (%s)", s.Name, s.NetworksByPriority()[0])
-	}
 	o, err := runOptions(p, s, 1, "", storage.Version)
 	if err != nil {
 		return "", err
+	}
+	// A one-off joins all of the service's networks when it is made, not
+	// after, since it may run at once in the foreground.
+	for _, nc := range extraNetworks(p, s, "") {
+		o.Networks = append(o.Networks, nc.Network)
+		if opts.UseAliases {
+			if o.NetworkAliasesOn == nil {
+				o.NetworkAliasesOn = map[string][]string{}
+			}
+			o.NetworkAliasesOn[nc.Network] = nc.Aliases
+		}
+	}
+	if !opts.UseAliases {
+		o.NetworkAliases = nil
 	}
 	o.Name = opts.Name
 	if o.Name == "" {
