@@ -106,6 +106,7 @@ func composeCommand() *cli.Command {
 			composeCreateCommand(), composeKillCommand(), composePortCommand(), composeRunCommand(),
 			composeTopCommand(), composeVersionCommand(), composeImagesCommand(),
 			composePauseCommand("pause"), composePauseCommand("unpause"),
+			composeCpCommand(), composeWaitCommand(),
 		),
 	}
 }

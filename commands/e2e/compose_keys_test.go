@@ -209,3 +209,66 @@ networks: {front: {}, back: {}}
 		}
 	})
 }
+
+// TestComposeCpWait: compose cp copies into every container of a
+// service and out of its first (or --index); compose wait returns when
+// the service's containers stop, saying each one's code as Docker
+// Compose does and exiting with it.
+func TestComposeCpWait(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		requirePasta(t)
+		dir := composeProject(t, u, "cpwait", map[string]string{
+			"compose.yaml": `services:
+  app:
+    image: busybox
+    command: ["sleep", "600"]
+    scale: 2
+  job:
+    image: busybox
+    command: ["sh", "-c", "while [ ! -e /go ]; do sleep 0.1; done; exit 7"]
+`,
+			"note.txt": "hello from the host\n",
+		})
+		file := filepath.Join(dir, "compose.yaml")
+		t.Cleanup(func() { u.Box(t, "compose", "-f", file, "down", "-t", "0") })
+		mustCompose(t, u, RunOpts{Timeout: 2 * time.Minute}, "-f", file, "up", "-d")
+
+		r := mustCompose(t, u, RunOpts{}, "-f", file, "cp", filepath.Join(dir, "note.txt"), "app:/tmp/note.txt")
+		if strings.Count(r.Stderr, "Copied") != 2 {
+			t.Errorf("cp to a service of two containers:\n%s", r.Stderr)
+		}
+		for _, ctr := range []string{"cpwait-app-1", "cpwait-app-2"} {
+			wantOut(t, u.MustBox(t, "exec", ctr, "cat", "/tmp/note.txt"), "hello from the host")
+		}
+		u.MustBox(t, "exec", "cpwait-app-2", "sh", "-c", "echo second > /tmp/which")
+		out := filepath.Join(t.TempDir(), "which")
+		if r := u.Box(t, "compose", "-f", file, "cp", "--index", "2", "app:/tmp/which", "-"); r.Code != 0 || !strings.Contains(r.Stdout, "second") {
+			t.Errorf("cp --index 2 from the service to stdout (a tar stream): %s", r)
+		}
+		if r := u.Box(t, "compose", "-f", file, "cp", "app:/tmp/which", out); r.Code == 0 {
+			t.Errorf("cp from the service copied app-1's missing file: %s", r)
+		}
+		if r := u.Box(t, "compose", "-f", file, "cp", "--index", "3", "app:/tmp/which", "-"); r.Code == 0 || !strings.Contains(r.Stderr, `service "app" is not running container #3`) {
+			t.Errorf("cp --index 3: %s", r)
+		}
+		if r := u.Box(t, "compose", "-f", file, "cp", "app:/a", "job:/b"); r.Code == 0 || !strings.Contains(r.Stderr, "copying between services is not supported") {
+			t.Errorf("cp between services: %s", r)
+		}
+
+		// wait: job exits 7 once /go exists, which the test makes once
+		// wait has had two seconds to find the job running.
+		waitCmd := u.BoxCmd("compose", "-f", file, "wait", "job")
+		var stdout, stderr strings.Builder
+		waitCmd.Stdout, waitCmd.Stderr = &stdout, &stderr
+		if err := waitCmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(2 * time.Second)
+		u.MustBox(t, "exec", "cpwait-job-1", "touch", "/go")
+		err := waitCmd.Wait()
+		id := strings.TrimSpace(u.MustBox(t, "inspect", "-f", "{{.Id}}", "cpwait-job-1").Stdout)
+		if code := waitCmd.ProcessState.ExitCode(); code != 7 || stdout.String() != `container "`+id+`" exited with status code 7`+"\n" {
+			t.Errorf("compose wait job: exit %d (%v), stdout %q, stderr %q (no containers: wait found the job ended, so it started more than 2 s late)", code, err, stdout.String(), stderr.String())
+		}
+	})
+}
