@@ -51,6 +51,7 @@ func composeProjectFlags(taken map[string]bool) []cli.Flag {
 		&cli.StringFlag{Name: "project-directory", Usage: "specify an alternate working directory (default: the path of the first compose file)"},
 		&cli.StringSliceFlag{Name: "env-file", Usage: "specify an alternate environment file"},
 		&cli.StringSliceFlag{Name: "profile", Usage: "specify a profile to enable"},
+		&cli.StringFlag{Name: "ansi", Value: "auto", Usage: "control when to print ANSI control characters (never|always|auto)"},
 	}
 }
 
@@ -172,6 +173,9 @@ func withProjectOrName(c *cli.Context, act func(*compose.Compose, *types.Project
 }
 
 func withProjectOr(c *cli.Context, byName bool, act func(*compose.Compose, *types.Project) error) error {
+	if a := projectString(c, "ansi"); a != "" && a != "never" && a != "always" && a != "auto" {
+		return usageErrorf("invalid --ansi %q: never, always or auto", a)
+	}
 	p, err := loadProject(c)
 	var loadErr *compose.LoadError
 	if byName && errors.As(err, &loadErr) && loadErr.NotFound && len(projectStringSlice(c, "file")) == 0 {
@@ -268,6 +272,12 @@ func composeUpCommand() *cli.Command {
 			&cli.StringFlag{Name: "pull", Usage: "pull image before running (always|missing|never)"},
 			&cli.BoolFlag{Name: "abort-on-container-exit", Usage: "stops all containers if any container was stopped"},
 			&cli.StringFlag{Name: "exit-code-from", Usage: "return the exit code of the selected service container; implies --abort-on-container-exit"},
+			&cli.StringSliceFlag{Name: "attach", Usage: "restrict attaching to the specified services"},
+			&cli.StringSliceFlag{Name: "no-attach", Usage: "do not attach (stream logs) to the specified services"},
+			&cli.BoolFlag{Name: "attach-dependencies", Usage: "automatically attach to log output of dependent services"},
+			&cli.BoolFlag{Name: "no-color", Usage: "produce monochrome output"},
+			&cli.BoolFlag{Name: "no-log-prefix", Usage: "don't print prefix in logs"},
+			&cli.BoolFlag{Name: "timestamps", Usage: "show timestamps"},
 			timeoutCliFlag(),
 		},
 		Action: func(c *cli.Context) error {
@@ -275,6 +285,9 @@ func composeUpCommand() *cli.Command {
 			abort := c.Bool("abort-on-container-exit") || c.String("exit-code-from") != ""
 			if abort && !attached {
 				return usageErrorf("--abort-on-container-exit and --exit-code-from cannot be combined with -d or --wait")
+			}
+			if len(c.StringSlice("attach")) > 0 && c.Bool("attach-dependencies") {
+				return usageErrorf("cannot combine --attach and --attach-dependencies")
 			}
 			if c.Int("wait-timeout") < 0 {
 				return usageErrorf("invalid --wait-timeout %d: must be 0 or more", c.Int("wait-timeout"))
@@ -303,6 +316,13 @@ func composeUpCommand() *cli.Command {
 				return err
 			}
 			return withProject(c, func(cc *compose.Compose, p *types.Project) error {
+				for _, flag := range []string{"attach", "no-attach"} {
+					for _, name := range c.StringSlice(flag) {
+						if _, ok := p.Services[name]; !ok {
+							return &compose.NoSuchServiceError{Name: name}
+						}
+					}
+				}
 				if c.NArg() > 0 {
 					deps := types.IncludeDependencies
 					if c.Bool("no-deps") {
@@ -342,9 +362,14 @@ func composeUpAttached(c *cli.Context, cc *compose.Compose, p *types.Project, op
 	if err := cc.Up(ctx, p, opts); err != nil {
 		return err
 	}
-	list, err := cc.Containers(p, nil, true)
-	if err != nil {
-		return err
+	var (
+		list []*engine.Container
+		err  error
+	)
+	if attach := attachedServices(c, p); len(attach) > 0 {
+		if list, err = cc.Containers(p, attach, true); err != nil {
+			return err
+		}
 	}
 	names := make([]string, len(list))
 	for i, ctr := range list {
@@ -368,8 +393,13 @@ func composeUpAttached(c *cli.Context, cc *compose.Compose, p *types.Project, op
 			cancel()
 		}
 	}
-	sink := newLogSink(c, list, p.Name, true)
-	err = cc.Logs(follow, list, engine.LogOptions{Follow: true, Tail: -1, Since: since}, sink, ended)
+	if len(list) > 0 {
+		sink := newLogSink(c, list, p.Name, !c.Bool("no-log-prefix"))
+		err = cc.Logs(follow, list, engine.LogOptions{Follow: true, Tail: -1, Since: since, Timestamps: c.Bool("timestamps")}, sink, ended)
+	} else if _, werr := cc.Wait(follow, p, nil, func(*engine.Container, int) {}); werr != nil && follow.Err() == nil && !errors.Is(werr, compose.ErrNoContainers) {
+		// Nothing attached: up waits, quietly, for the project to stop.
+		err = werr
+	}
 	interrupted := ctx.Err() != nil
 	stopSignals() // a second Ctrl-C ends box at once
 	if interrupted || aborted {
@@ -395,6 +425,29 @@ func composeUpAttached(c *cli.Context, cc *compose.Compose, p *types.Project, op
 		return &engine.ExitError{Code: code}
 	}
 	return nil
+}
+
+// attachedServices are the services whose output up shows, as Docker
+// Compose picks them: --attach's; else the services named on the
+// command line (all of the project with --attach-dependencies); else
+// every service whose attach key is not false; less --no-attach's.
+func attachedServices(c *cli.Context, p *types.Project) []string {
+	var out []string
+	switch {
+	case len(c.StringSlice("attach")) > 0:
+		out = c.StringSlice("attach")
+	case c.NArg() > 0 && !c.Bool("attach-dependencies"):
+		out = c.Args().Slice()
+	default:
+		for _, name := range p.ServiceNames() {
+			if s := p.Services[name]; s.Attach == nil || *s.Attach {
+				out = append(out, name)
+			}
+		}
+	}
+	out = slices.DeleteFunc(slices.Clone(out), func(n string) bool { return slices.Contains(c.StringSlice("no-attach"), n) })
+	slices.Sort(out)
+	return out
 }
 
 // timeoutFlag is -t/--timeout in seconds, nil when not given.
@@ -594,8 +647,9 @@ func (p *prefixWriter) flush() {
 }
 
 // logPrefix is Docker Compose's "service-N  | " (the container's name
-// without the project), padded to the widest of the containers shown.
-func logPrefixes(list []*engine.Container, project string) []string {
+// without the project), padded to the widest of the containers shown,
+// and coloured as Docker Compose colours it when colour says so.
+func logPrefixes(list []*engine.Container, project string, colour bool) []string {
 	names := make([]string, len(list))
 	width := 0
 	for i, ctr := range list {
@@ -603,9 +657,33 @@ func logPrefixes(list []*engine.Container, project string) []string {
 		width = max(width, len(names[i]))
 	}
 	for i := range names {
-		names[i] = fmt.Sprintf("%-*s | ", width, names[i])
+		names[i] = fmt.Sprintf("%-*s |", width, names[i])
+		if colour {
+			names[i] = "\x1b[" + rainbow[i%len(rainbow)] + "m" + names[i] + "\x1b[0m"
+		}
+		names[i] += " "
 	}
 	return names
+}
+
+// rainbow are the colours Docker Compose gives containers' prefixes, in
+// its order: cyan, yellow, green, magenta, blue, then the same bright.
+var rainbow = []string{"36", "33", "32", "35", "34", "36;1", "33;1", "32;1", "35;1", "34;1"}
+
+// composeColour says whether log prefixes are coloured: never with
+// --no-color or --ansi never, always with --ansi always, else when
+// standard output is a terminal and NO_COLOR is not set.
+func composeColour(c *cli.Context) bool {
+	if lineageSet(c, "no-color") != nil && c.Bool("no-color") {
+		return false
+	}
+	switch projectString(c, "ansi") {
+	case "never":
+		return false
+	case "always":
+		return true
+	}
+	return os.Getenv("NO_COLOR") == "" && term.IsTerminal(int(os.Stdout.Fd()))
 }
 
 func composeLogsCommand() *cli.Command {
@@ -617,7 +695,7 @@ func composeLogsCommand() *cli.Command {
 			&cli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Usage: "follow log output"},
 			&cli.BoolFlag{Name: "timestamps", Aliases: []string{"t"}, Usage: "show timestamps"},
 			&cli.BoolFlag{Name: "no-log-prefix", Usage: "don't print prefix in logs"},
-			&cli.BoolFlag{Name: "no-color", Usage: "produce monochrome output (box's always is)"},
+			&cli.BoolFlag{Name: "no-color", Usage: "produce monochrome output"},
 			&cli.StringFlag{Name: "tail", Aliases: []string{"n"}, Value: "all", Usage: "number of lines to show from the end of the logs for each container"},
 			&cli.StringFlag{Name: "since", Usage: "show logs since timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m)"},
 			&cli.StringFlag{Name: "until", Usage: "show logs before a timestamp or relative time"},
@@ -656,7 +734,7 @@ func composeLogsCommand() *cli.Command {
 // a time.
 func newLogSink(c *cli.Context, list []*engine.Container, project string, prefix bool) compose.LogSink {
 	prefixes := map[string]string{}
-	for i, p := range logPrefixes(list, project) {
+	for i, p := range logPrefixes(list, project, composeColour(c)) {
 		if prefix {
 			prefixes[list[i].ID] = p
 		}

@@ -272,3 +272,52 @@ func TestComposeCpWait(t *testing.T) {
 		}
 	})
 }
+
+// TestComposeAttachAndColour: up in the foreground shows the services
+// --attach names (or all less --no-attach, and less those with attach:
+// false), and colours each prefix as Docker Compose does with --ansi
+// always; logs --no-color and --ansi never print no escapes.
+func TestComposeAttachAndColour(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		dir := composeProject(t, u, "attach", map[string]string{
+			"compose.yaml": `services:
+  one:
+    image: busybox
+    command: ["echo", "from one"]
+  two:
+    image: busybox
+    command: ["echo", "from two"]
+  quiet:
+    image: busybox
+    command: ["echo", "from quiet"]
+    attach: false
+`,
+		})
+		file := filepath.Join(dir, "compose.yaml")
+		t.Cleanup(func() { u.Box(t, "compose", "-f", file, "down", "-t", "0") })
+
+		r := mustCompose(t, u, RunOpts{Timeout: 2 * time.Minute}, "-f", file, "--ansi", "always", "up")
+		if !strings.Contains(r.Stdout, "Attaching to attach-one-1, attach-two-1\n") || strings.Contains(r.Stdout, "from quiet") {
+			t.Errorf("up: want one and two attached, quiet (attach: false) not:\n%s", r.Stdout)
+		}
+		if !strings.Contains(r.Stdout, "\x1b[36mone-1 |\x1b[0m from one\n") || !strings.Contains(r.Stdout, "\x1b[33mtwo-1 |\x1b[0m from two\n") {
+			t.Errorf("up --ansi always: want cyan and yellow prefixes:\n%q", r.Stdout)
+		}
+		r = mustCompose(t, u, RunOpts{Timeout: 2 * time.Minute}, "-f", file, "up", "--attach", "quiet", "--attach", "two", "--no-attach", "two")
+		if !strings.Contains(r.Stdout, "Attaching to attach-quiet-1\n") || !strings.Contains(r.Stdout, "quiet-1 | from quiet\n") || strings.Contains(r.Stdout, "from one") {
+			t.Errorf("up --attach quiet --attach two --no-attach two:\n%s", r.Stdout)
+		}
+		for _, args := range [][]string{{"logs", "--no-color"}, {"--ansi", "never", "logs"}, {"logs"}} {
+			out := mustCompose(t, u, RunOpts{}, append([]string{"-f", file}, args...)...).Stdout
+			if strings.Contains(out, "\x1b[") || !strings.Contains(out, "one-1   | from one\n") {
+				t.Errorf("compose %q (not a terminal): %q", args, out)
+			}
+		}
+		if r := u.Box(t, "compose", "-f", file, "--ansi", "sometimes", "logs"); r.Code != 125 {
+			t.Errorf("--ansi sometimes: want 125: %s", r)
+		}
+		if r := u.Box(t, "compose", "-f", file, "up", "--attach", "nope"); r.Code == 0 || !strings.Contains(r.Stderr, "nope") {
+			t.Errorf("up --attach of no service: %s", r)
+		}
+	})
+}

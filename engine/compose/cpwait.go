@@ -2,6 +2,7 @@ package compose
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -38,6 +39,9 @@ func (c *Compose) CopyTargets(p *types.Project, service string, index int, from 
 	return list, nil
 }
 
+// ErrNoContainers is a wait on a project none of whose containers run.
+var ErrNoContainers = errors.New("no containers for project")
+
 // Wait blocks until every running container of the services (all when
 // none), one-off ones too, has stopped, telling exited of each as it
 // does, and returns the exit code of the last one to stop.
@@ -56,7 +60,7 @@ func (c *Compose) Wait(ctx context.Context, p *types.Project, services []string,
 		}
 	}
 	if len(list) == 0 {
-		return 0, fmt.Errorf("no containers for project %q", p.Name)
+		return 0, fmt.Errorf("%w %q", ErrNoContainers, p.Name)
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
