@@ -1,8 +1,11 @@
 package e2e
 
 import (
+	"bufio"
 	"path/filepath"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -318,6 +321,71 @@ func TestComposeAttachAndColour(t *testing.T) {
 		}
 		if r := u.Box(t, "compose", "-f", file, "up", "--attach", "nope"); r.Code == 0 || !strings.Contains(r.Stderr, "nope") {
 			t.Errorf("up --attach of no service: %s", r)
+		}
+	})
+}
+
+// TestComposeKilledUpConverges: up killed (SIGKILL) half way leaves
+// whatever it made; the next up converges on the file: one container
+// per service, all running, none twice.
+func TestComposeKilledUpConverges(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		requirePasta(t)
+		dir := composeProject(t, u, "killed", map[string]string{"compose.yaml": `services:
+  first:
+    image: busybox
+    command: ["sleep", "600"]
+    healthcheck: {test: ["CMD", "true"], interval: 1s, start_period: 2s}
+  second:
+    image: busybox
+    command: ["sleep", "600"]
+    depends_on: {first: {condition: service_healthy}}
+  third:
+    image: busybox
+    command: ["sleep", "600"]
+    depends_on: [second]
+  other:
+    image: busybox
+    command: ["sleep", "600"]
+`})
+		file := filepath.Join(dir, "compose.yaml")
+		t.Cleanup(func() { u.Box(t, "compose", "-f", file, "down", "-t", "0") })
+		cmd := u.BoxCmd("compose", "-f", file, "up", "-d")
+		stderr, err := cmd.StderrPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// Kill it once the first container runs, while up waits for its
+		// health before it makes the others.
+		var seen strings.Builder
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			seen.WriteString(sc.Text() + "\n")
+			if strings.Contains(sc.Text(), "killed-first-1  Waiting") {
+				break
+			}
+		}
+		if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); err != nil {
+			t.Fatalf("kill up: %v", err)
+		}
+		cmd.Wait()
+		if !strings.Contains(seen.String(), "Waiting") {
+			t.Fatalf("up ended before it waited on first's health:\n%s", seen.String())
+		}
+		before := u.MustBox(t, "ps", "-a", "--filter", "label=com.docker.compose.project=killed", "--format", "{{.Names}}").Stdout
+		if strings.Contains(before, "killed-second-1") {
+			t.Fatalf("second was made before first was healthy:\n%s", before)
+		}
+
+		mustCompose(t, u, RunOpts{Timeout: 2 * time.Minute}, "-f", file, "up", "-d", "--wait")
+		got := u.MustBox(t, "ps", "-a", "--filter", "label=com.docker.compose.project=killed", "--format", "{{.Names}} {{.State}}").Stdout
+		lines := strings.Split(strings.TrimSpace(got), "\n")
+		slices.Sort(lines)
+		if want := []string{"killed-first-1 running", "killed-other-1 running", "killed-second-1 running", "killed-third-1 running"}; !slices.Equal(lines, want) {
+			t.Fatalf("after up killed and run again: %q, want %q (before: %q)", lines, want, before)
 		}
 	})
 }
