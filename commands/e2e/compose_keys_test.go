@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -386,6 +387,52 @@ func TestComposeKilledUpConverges(t *testing.T) {
 		slices.Sort(lines)
 		if want := []string{"killed-first-1 running", "killed-other-1 running", "killed-second-1 running", "killed-third-1 running"}; !slices.Equal(lines, want) {
 			t.Fatalf("after up killed and run again: %q, want %q (before: %q)", lines, want, before)
+		}
+	})
+}
+
+// TestComposePortTakenHalfUp: a second project that publishes a host
+// port the first holds fails to come up with an error naming the port;
+// down of that half-up project removes all it made and leaves the
+// first running.
+func TestComposePortTakenHalfUp(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		requirePasta(t)
+		port := strconv.Itoa(hostPort(t))
+		app := `services:
+  web:
+    image: busybox
+    command: ["httpd", "-f", "-p", "8080", "-h", "/etc"]
+    ports: ["` + port + `:8080"]
+  side:
+    image: busybox
+    command: ["sleep", "600"]
+`
+		var files []string
+		for _, name := range []string{"holder", "taker"} {
+			files = append(files, filepath.Join(composeProject(t, u, name, map[string]string{"compose.yaml": app}), "compose.yaml"))
+		}
+		t.Cleanup(func() {
+			for _, f := range files {
+				u.Box(t, "compose", "-f", f, "down", "-t", "0")
+			}
+		})
+		mustCompose(t, u, RunOpts{Timeout: 2 * time.Minute}, "-f", files[0], "up", "-d")
+		r := u.BoxWith(t, RunOpts{Timeout: 2 * time.Minute}, "compose", "-f", files[1], "up", "-d")
+		last := strings.TrimSpace(r.Stderr)
+		last = last[strings.LastIndex(last, "\n")+1:]
+		if r.Code != 1 || !strings.Contains(last, port) || !strings.HasPrefix(last, "Error") {
+			t.Fatalf("up of a project whose port another holds: want exit 1 and an error naming port %s: %s", port, r)
+		}
+		mustCompose(t, u, RunOpts{Timeout: time.Minute}, "-f", files[1], "down", "-t", "0")
+		if left := u.MustBox(t, "ps", "-a", "-q", "--filter", "label=com.docker.compose.project=taker").Stdout; left != "" {
+			t.Errorf("down of the half-up project left containers: %q", left)
+		}
+		if nets := u.MustBox(t, "network", "ls", "-q", "--filter", "name=taker_default").Stdout; nets != "" {
+			t.Errorf("down of the half-up project left its network: %q", nets)
+		}
+		if got := u.MustBox(t, "compose", "-f", files[0], "ps", "--format", "{{.Name}} {{.State}}").Stdout; got != "holder-side-1 running\nholder-web-1 running\n" {
+			t.Errorf("the first project after the second's failure and down: %q", got)
 		}
 	})
 }
