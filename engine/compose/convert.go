@@ -28,7 +28,7 @@ var supportedKeys = map[string]bool{
 	"dns": true, "dns_search": true, "dns_opt": true, "security_opt": true, "privileged": true,
 	"logging": true, "pull_policy": true, "platform": true, "profiles": true, "scale": true,
 	"deploy": true, "stop_signal": true, "stop_grace_period": true, "container_name": true,
-	"volumes_from": true,
+	"volumes_from": true, "build": true,
 }
 
 // unsupportedKeys names what s asks for that box does not do yet, as

@@ -24,11 +24,13 @@ import (
 type Progress func(kind, name, status string)
 
 // Compose runs projects on one engine. Warnings (keys box ignores,
-// orphans) go to Warn; steps to Progress.
+// orphans) go to Warn; steps to Progress; the output of image builds
+// to BuildOutput (nil: discarded).
 type Compose struct {
-	Engine   *engine.Engine
-	Warn     io.Writer
-	Progress Progress
+	Engine      *engine.Engine
+	Warn        io.Writer
+	Progress    Progress
+	BuildOutput io.Writer
 }
 
 func (c *Compose) progress(kind, name, status string) {
@@ -62,6 +64,8 @@ type UpOptions struct {
 	// CreateOnly makes the containers and starts none (compose create):
 	// no dependency is waited for then.
 	CreateOnly bool
+	// Build says when services' images are built (build.go).
+	Build BuildPolicy
 }
 
 // Recreate is up's policy for existing containers.
@@ -95,13 +99,12 @@ func (c *Compose) Up(ctx context.Context, p *types.Project, opts UpOptions) erro
 		return err
 	}
 	for _, name := range order {
-		s := p.Services[name]
-		if s.Image == "" {
-			return fmt.Errorf("service %q has no image: building images is not supported by box compose yet", name)
-		}
-		for _, key := range unsupportedKeys(s) {
+		for _, key := range unsupportedKeys(p.Services[name]) {
 			c.warnf("service %q: %s is not supported by box yet and is ignored", name, key)
 		}
+	}
+	if err := c.ensureImages(ctx, p, opts.Build); err != nil {
+		return err
 	}
 	if err := c.ensureNetworks(p); err != nil {
 		return err
@@ -317,7 +320,7 @@ func (c *Compose) converge(ctx context.Context, p *types.Project, s types.Servic
 	}
 	for n := 1; n <= scale; n++ {
 		ctr := byNumber[n]
-		keep := ctr != nil && (opts.Recreate == RecreateNever || opts.Recreate != RecreateForce && ctr.Labels[LabelConfigHash] == hash)
+		keep := ctr != nil && (opts.Recreate == RecreateNever || opts.Recreate != RecreateForce && ctr.Labels[LabelConfigHash] == hash && ctr.Labels[LabelImage] == s.CustomLabels[LabelImage])
 		if keep {
 			if ctr.State == engine.Running || ctr.State == engine.Restarting {
 				c.progress("Container", ctr.Name, "Running")
