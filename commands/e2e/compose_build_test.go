@@ -166,7 +166,7 @@ func TestComposeBuild(t *testing.T) {
 
 		// down --rmi local: the built images go, busybox stays.
 		r = u.BoxWith(t, long, "compose", "-f", file, "down", "-t", "1", "--rmi", "local")
-		if r.Code != 0 || !strings.Contains(r.Stderr, " Image builtapp-web  Removed") {
+		if r.Code != 0 || !strings.Contains(r.Stderr, " Image builtapp-web:latest  Removed") {
 			t.Errorf("down --rmi local: %s", r)
 		}
 		for _, img := range []string{"builtapp-web", "builtapp-inline"} {

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/types"
+	"go.podman.io/image/v5/docker/reference"
 
 	"box/engine/build"
 	"box/engine/flags"
@@ -266,33 +267,58 @@ func (c *Compose) ensureImages(ctx context.Context, p *types.Project, policy Bui
 		if s.Image == "" && s.Build == nil {
 			return fmt.Errorf("service %q has neither an image nor a build context specified: invalid compose project", name)
 		}
-	}
-	ids := map[string]string{}
-	for _, name := range names {
-		s := p.Services[name]
 		if _, err := pullPolicy(s.PullPolicy); err != nil && s.PullPolicy != types.PullPolicyBuild {
 			return fmt.Errorf("service %q: pull_policy: %w", name, err)
 		}
+	}
+	// ids are the images in hand, by name: what the store has, then
+	// what was pulled, then what was built.
+	ids := map[string]string{}
+	lookup := func(img string) (string, bool) {
+		if id, ok := ids[img]; ok {
+			return id, true
+		}
+		id, ok := c.imageID(img)
+		return id, ok
+	}
+	pulled := map[string]bool{}
+	for _, name := range names {
+		s := p.Services[name]
+		_, present := lookup(s.Image)
+		if !mustPull(s, present) || pulled[s.Image] {
+			continue
+		}
+		pulled[s.Image] = true
+		id, err := c.pull(ctx, s.Image, s.Platform)
+		switch {
+		case err == nil:
+			ids[s.Image] = id
+		case s.Build == nil:
+			c.progress("Image", s.Image, "Error")
+			return fmt.Errorf("service %q: %w", name, err)
+		default:
+			// Docker Compose's fallback: the image can be built.
+			c.progress("Image", s.Image, "Warning "+err.Error())
+		}
+	}
+	built := map[string]bool{}
+	for _, name := range names {
+		s := p.Services[name]
 		img := ImageName(p.Name, s)
-		id, present := c.imageID(img)
-		if mustPull(s, present) && ids[img] == "" {
-			pulled, err := c.pull(ctx, s.Image, s.Platform)
-			switch {
-			case err == nil:
-				id, present = pulled, true
-			case s.Build == nil:
-				return fmt.Errorf("service %q: %w", name, err)
-			}
+		_, present := lookup(img)
+		if built[img] || !mustBuild(s, present, policy) {
+			continue
 		}
-		if ids[img] != "" {
-			id, present = ids[img], true
-		} else if mustBuild(s, present, policy) {
-			built, err := c.buildService(ctx, p, s, BuildOptions{})
-			if err != nil {
-				return err
-			}
-			id, present = built, true
+		id, err := c.buildService(ctx, p, s, BuildOptions{})
+		if err != nil {
+			return err
 		}
+		ids[img], built[img] = id, true
+	}
+	for _, name := range names {
+		s := p.Services[name]
+		img := ImageName(p.Name, s)
+		id, present := lookup(img)
 		if !present {
 			why := "its pull_policy is never"
 			if s.Build != nil {
@@ -300,7 +326,6 @@ func (c *Compose) ensureImages(ctx context.Context, p *types.Project, policy Bui
 			}
 			return &MissingImageError{Service: name, Image: img, Why: why}
 		}
-		ids[img] = id
 		s.Image = img
 		s.PullPolicy = types.PullPolicyNever
 		if s.CustomLabels == nil {
@@ -330,7 +355,6 @@ func (c *Compose) pull(ctx context.Context, image, platform string) (string, err
 	c.progress("Image", image, "Pulling")
 	rep, err := c.Engine.Store.Pull(ctx, ref, storage.PullOptions{Platform: platform})
 	if err != nil {
-		c.progress("Image", image, "Error")
 		return "", err
 	}
 	c.progress("Image", image, "Pulled")
@@ -349,7 +373,8 @@ type PullOptions struct {
 
 // Pull pulls the image of every selected service that names one, as
 // Docker Compose does: a service with only build: is skipped, and one
-// whose pull_policy is never or build too; an image two services share
+// whose pull_policy is never or build too, or missing when the store
+// has the image and its tag is not latest; an image two services share
 // is pulled once. A failed pull stops the others unless the service can
 // be built (it is then named in a warning) or IgnoreFailures.
 func (c *Compose) Pull(ctx context.Context, p *types.Project, opts PullOptions) error {
@@ -369,6 +394,11 @@ func (c *Compose) Pull(ctx context.Context, p *types.Project, opts PullOptions) 
 		case s.PullPolicy == types.PullPolicyNever || s.PullPolicy == types.PullPolicyBuild:
 			c.progress("Image", s.Image, "Skipped")
 			continue
+		case (s.PullPolicy == types.PullPolicyMissing || s.PullPolicy == types.PullPolicyIfNotPresent) && !latestTag(s.Image):
+			if _, ok := c.imageID(s.Image); ok {
+				c.progress("Image", s.Image, "Skipped - Image is already present locally")
+				continue
+			}
 		case s.Build != nil && opts.IgnoreBuildable:
 			c.progress("Image", s.Image, "Skipped - Image can be built")
 			continue
@@ -377,6 +407,7 @@ func (c *Compose) Pull(ctx context.Context, p *types.Project, opts PullOptions) 
 		}
 		done[s.Image] = true
 		if _, err := c.pull(ctx, s.Image, s.Platform); err != nil {
+			c.progress("Image", s.Image, "Error")
 			err = fmt.Errorf("service %q: %w", name, err)
 			if s.Build != nil {
 				mustBuild = append(mustBuild, name)
@@ -393,6 +424,21 @@ func (c *Compose) Pull(ctx context.Context, p *types.Project, opts PullOptions) 
 		return nil
 	}
 	return errors.Join(errs...)
+}
+
+// latestTag says whether image names no tag or digest, or the tag
+// latest: pull_policy missing still pulls it on compose pull, as Docker
+// Compose does.
+func latestTag(image string) bool {
+	ref, err := reference.ParseNormalizedNamed(image)
+	if err != nil {
+		return false
+	}
+	if _, ok := ref.(reference.Digested); ok {
+		return false
+	}
+	t, ok := ref.(reference.Tagged)
+	return !ok || t.Tag() == "latest"
 }
 
 // PushOptions are compose push's choices.
