@@ -293,3 +293,33 @@ func TestComposePushPull(t *testing.T) {
 		}
 	})
 }
+
+// TestComposeBuildGitContext: a service's build context may be a Git
+// repository URL with a ref and a sub-directory, as box build takes it.
+func TestComposeBuildGitContext(t *testing.T) {
+	srv := newContextServer(t)
+	srv.gitRepos(t)
+	forEachUser(t, func(t *testing.T, u *User) {
+		dir := composeProject(t, u, "gitapp", map[string]string{"compose.yaml": `services:
+  sub:
+    build: ` + srv.url + `/git/repo.git#v1:sub
+  head:
+    build:
+      context: ` + srv.url + `/git/repo.git
+      dockerfile: sub/Dockerfile
+`})
+		file := filepath.Join(dir, "compose.yaml")
+		long := RunOpts{Timeout: 4 * time.Minute}
+		t.Cleanup(func() { u.Box(t, "compose", "-f", file, "down", "--rmi", "local") })
+		if r := u.BoxWith(t, long, "compose", "-f", file, "build"); r.Code != 0 {
+			t.Fatalf("build: %s", r)
+		}
+		if got := u.MustBox(t, "run", "--rm", "gitapp-sub").Stdout; got != "sub at v1\n" {
+			t.Errorf("gitapp-sub from #v1:sub: %q", got)
+		}
+		// The dockerfile is a path in the repository; the context is its root.
+		if got := u.MustBox(t, "run", "--rm", "gitapp-head", "cat", "/sub/hello").Stdout; got != "second\n" {
+			t.Errorf("gitapp-head with dockerfile sub/Dockerfile: %q", got)
+		}
+	})
+}

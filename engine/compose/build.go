@@ -126,6 +126,9 @@ func buildOptions(p *types.Project, s types.ServiceConfig, opts BuildOptions, ve
 	}
 	remote := build.IsGitURL(ctxDir) || build.IsURL(ctxDir)
 	switch {
+	case !remote && (strings.Contains(ctxDir, "://") || strings.HasPrefix(ctxDir, types.ServicePrefix)):
+		// docker-image://, oci-layout://, service:: BuildKit's, not box's.
+		return build.Options{}, fmt.Errorf("service %q: build.context %q is not supported by box (a directory, a Git repository or a URL)", s.Name, ctxDir)
 	case remote:
 		o.ContextURL = ctxDir
 	case filepath.IsAbs(ctxDir):

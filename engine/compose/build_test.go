@@ -125,6 +125,14 @@ func TestBuildOptions(t *testing.T) {
 		t.Errorf("remote: url %q, dir %q, dockerfile %q", remote.url, remote.dir, remote.dockerfile)
 	}
 
+	image := p.Services["inline"]
+	ib := *image.Build
+	ib.Context, ib.DockerfileInline = "docker-image://busybox", ""
+	image.Build = &ib
+	if _, err := buildOptions(p, image, BuildOptions{}, "v"); err == nil {
+		t.Error("build.context docker-image:// was accepted")
+	}
+
 	bad := p.Services["web"]
 	b := *bad.Build
 	b.Network = "mynet"
