@@ -103,6 +103,9 @@ func TestComposeBuild(t *testing.T) {
 		if got := exec("inline", "cat", "/inline"); got != "inline\n" {
 			t.Errorf("inline's Dockerfile: %q", got)
 		}
+		if got := u.MustBox(t, "compose", "-f", file, "run", "--rm", "--no-deps", "inline", "cat", "/inline").Stdout; got != "inline\n" {
+			t.Errorf("run --rm inline: %q", got)
+		}
 		labels := composeImageLabels(t, u, "builtapp-web")
 		for k, v := range map[string]string{"com.docker.compose.project": "builtapp", "com.docker.compose.service": "web", "org.example.team": "box"} {
 			if labels[k] != v {
@@ -290,6 +293,37 @@ func TestComposePushPull(t *testing.T) {
 		}
 		if r := u.BoxWith(t, long, "compose", "-f", badFile, "pull", "--ignore-pull-failures"); r.Code != 0 {
 			t.Errorf("pull --ignore-pull-failures: %s", r)
+		}
+
+		// up of a service whose image: is nowhere but that has build:
+		// tries the pull, then builds it under that name, as Docker
+		// Compose does.
+		fallback := composeProject(t, u, "fallback", map[string]string{"compose.yaml": `services:
+  app:
+    image: ` + missing + `
+    build:
+      context: .
+      dockerfile_inline: |
+        FROM busybox
+        RUN echo fallback > /fallback
+    command: ["cat", "/fallback"]
+`})
+		fbFile := filepath.Join(fallback, "compose.yaml")
+		t.Cleanup(func() {
+			u.Box(t, "compose", "-f", fbFile, "down", "--rmi", "all")
+		})
+		r = u.BoxWith(t, long, "compose", "-f", fbFile, "up", "-d")
+		if r.Code != 0 || !strings.Contains(r.Stderr, " Image "+missing+"  Warning") || !strings.Contains(r.Stderr, " Image "+missing+"  Built") {
+			t.Fatalf("up of a buildable service whose pull fails: %s", r)
+		}
+		u.MustBox(t, "wait", "fallback-app-1")
+		if got := u.MustBox(t, "compose", "-f", fbFile, "logs", "--no-log-prefix", "app").Stdout; got != "fallback\n" {
+			t.Errorf("fallback's output: %q", got)
+		}
+		// down --rmi all: the service's named image goes too.
+		u.MustBox(t, "compose", "-f", fbFile, "down", "--rmi", "all")
+		if r := u.Box(t, "image", "inspect", missing); r.Code == 0 {
+			t.Errorf("%s left after down --rmi all", missing)
 		}
 	})
 }
