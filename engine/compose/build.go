@@ -205,7 +205,7 @@ func (c *Compose) buildService(ctx context.Context, p *types.Project, s types.Se
 }
 
 // Build builds the image of every selected service that has build:, in
-// name order, and stops at the first that fails. A selection with
+// start order, and stops at the first that fails. A selection with
 // nothing to build warns as Docker Compose does.
 func (c *Compose) Build(ctx context.Context, p *types.Project, opts BuildOptions) error {
 	names, err := selected(p, opts.Services)
