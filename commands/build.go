@@ -1,8 +1,6 @@
 package commands
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -13,7 +11,6 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
-	"box/engine"
 	"box/engine/build"
 	"box/engine/flags"
 	"box/storage"
@@ -182,7 +179,7 @@ func runBuild(c *cli.Context) error {
 	// Ctrl-C kills the step's container; the build removes it and its
 	// mounts on the way out, then box ends by the signal.
 	ctx, interrupted := interruptible(c.Context)
-	rep, err := build.Build(ctx, e.Store, buildSteps{e}, opts)
+	rep, err := e.Build(ctx, opts)
 	e.Close()
 	if view != nil {
 		view.finish(err)
@@ -220,33 +217,3 @@ func buildxCommand(build *cli.Command) *cli.Command {
 
 // hostPlatform is the only platform box builds for.
 func hostPlatform() string { return "linux/" + runtime.GOARCH }
-
-// buildSteps runs a build's RUN steps on the engine: it is the
-// build.StepRunner that commands hands engine/build, which never imports
-// the engine.
-type buildSteps struct{ e *engine.Engine }
-
-func (s buildSteps) RunStep(ctx context.Context, st build.Step) (*os.File, int, error) {
-	id, err := s.e.RunStep(ctx, engine.StepOptions{
-		Image: st.Image, Cmd: st.Cmd, Env: st.Env, Workdir: st.Workdir, User: st.User,
-		Network: st.Network, AddHosts: st.AddHosts, Mounts: st.Mounts, Created: st.Created,
-	}, engine.IO{Stdout: st.Stdout, Stderr: st.Stderr})
-	if id != "" {
-		// Gone after the step, also when it failed or was interrupted.
-		defer func() { _ = s.e.RemoveContainer(context.Background(), id, true) }()
-	}
-	var exit *engine.ExitError
-	switch {
-	case errors.As(err, &exit):
-		return nil, exit.Code, nil
-	case err != nil:
-		return nil, 0, err
-	case ctx.Err() != nil:
-		return nil, 0, ctx.Err()
-	}
-	diff, err := s.e.StepChanges(id)
-	if err != nil {
-		return nil, 0, fmt.Errorf("read the step's changes: %w", err)
-	}
-	return diff, 0, nil
-}

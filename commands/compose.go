@@ -108,6 +108,7 @@ func composeCommand() *cli.Command {
 			composeTopCommand(), composeVersionCommand(), composeImagesCommand(),
 			composePauseCommand("pause"), composePauseCommand("unpause"),
 			composeCpCommand(), composeWaitCommand(),
+			composeBuildCommand(), composePullCommand(), composePushCommand(),
 		),
 	}
 }
@@ -203,7 +204,7 @@ func withProjectOr(c *cli.Context, byName bool, act func(*compose.Compose, *type
 func newCompose(c *cli.Context, e *engine.Engine) *compose.Compose {
 	w := c.App.ErrWriter
 	return &compose.Compose{
-		Engine: e, Warn: w,
+		Engine: e, Warn: w, BuildOutput: w,
 		Progress: func(kind, name, status string) { fmt.Fprintf(w, " %s %s  %s\n", kind, name, status) },
 	}
 }
@@ -270,6 +271,8 @@ func composeUpCommand() *cli.Command {
 			&cli.BoolFlag{Name: "no-deps", Usage: "don't start linked services"},
 			&cli.StringSliceFlag{Name: "scale", Usage: "scale SERVICE to NUM instances (SERVICE=NUM); overrides the file's scale"},
 			&cli.StringFlag{Name: "pull", Usage: "pull image before running (always|missing|never)"},
+			&cli.BoolFlag{Name: "build", Usage: "build images before starting containers"},
+			&cli.BoolFlag{Name: "no-build", Usage: "don't build an image, even if it's policy"},
 			&cli.BoolFlag{Name: "abort-on-container-exit", Usage: "stops all containers if any container was stopped"},
 			&cli.StringFlag{Name: "exit-code-from", Usage: "return the exit code of the selected service container; implies --abort-on-container-exit"},
 			&cli.StringSliceFlag{Name: "attach", Usage: "restrict attaching to the specified services"},
@@ -306,6 +309,10 @@ func composeUpCommand() *cli.Command {
 				opts.Recreate = compose.RecreateNever
 			}
 			if err := pullFlag(c); err != nil {
+				return err
+			}
+			var err error
+			if opts.Build, err = buildPolicyFlag(c); err != nil {
 				return err
 			}
 			scale, err := scaleFlag(c)
@@ -474,6 +481,7 @@ func composeDownCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "volumes", Aliases: []string{"v"}, Usage: "remove named volumes declared in the volumes section and anonymous volumes attached to containers"},
 			&cli.BoolFlag{Name: "remove-orphans", Usage: "remove containers for services not defined in the compose file"},
+			&cli.StringFlag{Name: "rmi", Usage: `remove images used by services. "local" remove only images that don't have a custom tag ("local"|"all")`},
 			timeoutCliFlag(),
 		},
 		Action: func(c *cli.Context) error {
@@ -484,8 +492,14 @@ func composeDownCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			rmi := compose.RemoveImages(c.String("rmi"))
+			switch rmi {
+			case "", compose.RemoveImagesLocal, compose.RemoveImagesAll:
+			default:
+				return usageErrorf("invalid --rmi %q: local or all", rmi)
+			}
 			return withProjectOrName(c, func(cc *compose.Compose, p *types.Project) error {
-				return cc.Down(c.Context, p, compose.DownOptions{Volumes: c.Bool("volumes"), RemoveOrphans: c.Bool("remove-orphans"), Timeout: timeout})
+				return cc.Down(c.Context, p, compose.DownOptions{Volumes: c.Bool("volumes"), RemoveOrphans: c.Bool("remove-orphans"), Timeout: timeout, Images: rmi})
 			})
 		},
 	}
@@ -891,9 +905,15 @@ func composeCreateCommand() *cli.Command {
 			&cli.BoolFlag{Name: "remove-orphans", Usage: "remove containers for services not defined in the compose file"},
 			&cli.StringSliceFlag{Name: "scale", Usage: "scale SERVICE to NUM instances (SERVICE=NUM)"},
 			&cli.StringFlag{Name: "pull", Usage: "pull image before running (always|missing|never)"},
+			&cli.BoolFlag{Name: "build", Usage: "build images before starting containers"},
+			&cli.BoolFlag{Name: "no-build", Usage: "don't build an image, even if it's policy"},
 		},
 		Action: func(c *cli.Context) error {
 			opts := compose.UpOptions{RemoveOrphans: c.Bool("remove-orphans"), CreateOnly: true}
+			var err error
+			if opts.Build, err = buildPolicyFlag(c); err != nil {
+				return err
+			}
 			switch {
 			case c.Bool("force-recreate") && c.Bool("no-recreate"):
 				return usageErrorf("--force-recreate and --no-recreate are incompatible")

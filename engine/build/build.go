@@ -1,7 +1,6 @@
 // Package build turns a Dockerfile and its context into an image, step by
 // step: RUN steps are containers that a StepRunner makes and runs (the
-// engine, which commands/build.go adapts; this package never imports
-// it), COPY and ADD steps are layers written straight from the context,
+// engine's Build hands itself in; this package never imports it), COPY and ADD steps are layers written straight from the context,
 // and each step that changes files becomes an image in the store that
 // later builds reuse as their cache. It reports progress only to the
 // Progress and the writer it is given, never to the terminal itself, and

@@ -29,7 +29,7 @@ var supportedKeys = map[string]bool{
 	"dns": true, "dns_search": true, "dns_opt": true, "security_opt": true, "privileged": true,
 	"logging": true, "pull_policy": true, "platform": true, "profiles": true, "scale": true,
 	"deploy": true, "stop_signal": true, "stop_grace_period": true, "container_name": true,
-	"volumes_from": true, "attach": true,
+	"volumes_from": true, "attach": true, "build": true,
 	// Settings (settings.go).
 	"domainname": true, "group_add": true, "annotations": true, "ulimits": true, "shm_size": true,
 	"sysctls": true, "devices": true, "device_cgroup_rules": true, "userns_mode": true, "pid": true,

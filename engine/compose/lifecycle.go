@@ -27,11 +27,13 @@ type DownOptions struct {
 	RemoveOrphans bool
 	// Timeout replaces every service's stop grace period when set.
 	Timeout *time.Duration
+	// Images removes images too (--rmi local or all): see build.go.
+	Images RemoveImages
 }
 
 // Down stops and removes the project's containers (in reverse
-// dependency order) and its networks, and with Volumes its volumes.
-// What is already gone is skipped: down of a half-up project finishes
+// dependency order) and its networks, with Volumes its volumes and with
+// Images its images. What is already gone is skipped: down of a half-up project finishes
 // the job.
 func (c *Compose) Down(ctx context.Context, p *types.Project, opts DownOptions) error {
 	order, err := StartOrder(p.Services)
@@ -49,7 +51,10 @@ func (c *Compose) Down(ctx context.Context, p *types.Project, opts DownOptions) 
 				return err
 			}
 		}
-		return c.removeLabelled(p.Name, opts.Volumes)
+		if err := c.removeLabelled(p.Name, opts.Volumes); err != nil {
+			return err
+		}
+		return c.removeImages(p, opts.Images)
 	}
 	var orphans []*engine.Container
 	for _, ctr := range have {
@@ -98,9 +103,11 @@ func (c *Compose) Down(ctx context.Context, p *types.Project, opts DownOptions) 
 	}
 	c.removeNetworks(p)
 	if opts.Volumes {
-		return c.removeVolumes(p)
+		if err := c.removeVolumes(p); err != nil {
+			return err
+		}
 	}
-	return nil
+	return c.removeImages(p, opts.Images)
 }
 
 func timeoutOr(t *time.Duration, def time.Duration) time.Duration {

@@ -50,9 +50,15 @@ func (c *Compose) Run(ctx context.Context, p *types.Project, opts RunOptions, st
 	if !ok {
 		return "", &NoSuchServiceError{Name: opts.Service}
 	}
-	if s.Image == "" {
-		return "", fmt.Errorf("service %q has no image: building images is not supported by box compose yet", s.Name)
+	// The one-off's image is pulled or built as up would.
+	one, err := p.WithSelectedServices([]string{s.Name}, types.IgnoreDependencies)
+	if err != nil {
+		return "", err
 	}
+	if err := c.ensureImages(ctx, one, BuildMissing); err != nil {
+		return "", err
+	}
+	s = one.Services[s.Name]
 	var deps []string
 	for d := range s.DependsOn {
 		if _, ok := p.Services[d]; ok {

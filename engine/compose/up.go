@@ -25,11 +25,13 @@ import (
 type Progress func(kind, name, status string)
 
 // Compose runs projects on one engine. Warnings (keys box ignores,
-// orphans) go to Warn; steps to Progress.
+// orphans) go to Warn; steps to Progress; the output of image builds
+// to BuildOutput (nil: discarded).
 type Compose struct {
-	Engine   *engine.Engine
-	Warn     io.Writer
-	Progress Progress
+	Engine      *engine.Engine
+	Warn        io.Writer
+	Progress    Progress
+	BuildOutput io.Writer
 
 	// pulls holds one lock per image, so that services that up makes
 	// side by side pull an image they share once.
@@ -69,6 +71,8 @@ type UpOptions struct {
 	// CreateOnly makes the containers and starts none (compose create):
 	// no dependency is waited for then.
 	CreateOnly bool
+	// Build says when services' images are built (build.go).
+	Build BuildPolicy
 }
 
 // Recreate is up's policy for existing containers.
@@ -103,9 +107,6 @@ func (c *Compose) Up(ctx context.Context, p *types.Project, opts UpOptions) erro
 	}
 	for _, name := range order {
 		s := p.Services[name]
-		if s.Image == "" {
-			return fmt.Errorf("service %q has no image: building images is not supported by box compose yet", name)
-		}
 		for _, key := range unsupportedKeys(s) {
 			c.warnf("service %q: %s is not supported by box yet and is ignored", name, key)
 		}
@@ -114,6 +115,9 @@ func (c *Compose) Up(ctx context.Context, p *types.Project, opts UpOptions) erro
 		if _, err := runOptions(p, s, 1, "", storage.Version); err != nil {
 			return err
 		}
+	}
+	if err := c.ensureImages(ctx, p, opts.Build); err != nil {
+		return err
 	}
 	if err := c.ensureNetworks(p); err != nil {
 		return err
@@ -319,7 +323,7 @@ func (c *Compose) converge(ctx context.Context, p *types.Project, s types.Servic
 	}
 	for n := 1; n <= scale; n++ {
 		ctr := byNumber[n]
-		keep := ctr != nil && (opts.Recreate == RecreateNever || opts.Recreate != RecreateForce && ctr.Labels[LabelConfigHash] == hash)
+		keep := ctr != nil && (opts.Recreate == RecreateNever || opts.Recreate != RecreateForce && ctr.Labels[LabelConfigHash] == hash && ctr.Labels[LabelImage] == s.CustomLabels[LabelImage])
 		if keep {
 			if ctr.State == engine.Running || ctr.State == engine.Restarting {
 				c.progress("Container", ctr.Name, "Running")
