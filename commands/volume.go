@@ -39,7 +39,7 @@ func volumeCreateCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "driver", Aliases: []string{"d"}, Value: "local", Usage: "specify volume driver name (local only)"},
 			&cli.StringSliceFlag{Name: "label", Usage: "set metadata for a volume"},
-			&cli.StringSliceFlag{Name: "opt", Aliases: []string{"o"}, Usage: "set driver specific options (the local driver of box takes none)"},
+			&cli.StringSliceFlag{Name: "opt", Aliases: []string{"o"}, Usage: "set driver specific options (box's local driver binds a directory: type=none,o=bind,device=DIR)"},
 		},
 		Action: func(c *cli.Context) error {
 			return withEngine(c, 0, 1, func(e *engine.Engine) error {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"os"
 	"path"
 	"regexp"
 	"slices"
@@ -63,7 +64,8 @@ type VolumeCreateOptions struct {
 	// Driver must be "local" or empty.
 	Driver string
 	Labels map[string]string
-	// Options are driver options, which the local driver of box refuses.
+	// Options are the local driver's KEY=VALUE options: a bind of a
+	// directory (volume.ParseOptions).
 	Options []string
 }
 
@@ -85,7 +87,7 @@ type VolumeInspect struct {
 func inspectOf(v *volume.Volume) *VolumeInspect {
 	return &VolumeInspect{
 		CreatedAt: v.CreatedAt.Local().Format(time.RFC3339), Driver: volume.Driver, Labels: v.Labels,
-		Mountpoint: v.Mountpoint, Name: v.Name, Scope: "local",
+		Mountpoint: v.Mountpoint, Name: v.Name, Scope: "local", Options: v.Options,
 	}
 }
 
@@ -99,8 +101,9 @@ func (e *Engine) CreateVolume(opts VolumeCreateOptions) (*VolumeInspect, error) 
 	if opts.Driver != "" && opts.Driver != volume.Driver {
 		return nil, &UsageError{Msg: fmt.Sprintf("volume driver %q not found: box has the local driver only", opts.Driver)}
 	}
-	if len(opts.Options) > 0 {
-		return nil, &UsageError{Msg: fmt.Sprintf("invalid volume option %q: box's local volumes are plain directories and take no driver options", opts.Options[0])}
+	options, err := volume.ParseOptions(opts.Options)
+	if err != nil {
+		return nil, &UsageError{Msg: err.Error()}
 	}
 	name := opts.Name
 	if name == "" {
@@ -112,7 +115,7 @@ func (e *Engine) CreateVolume(opts VolumeCreateOptions) (*VolumeInspect, error) 
 	}
 	vs.RLock()
 	defer vs.Unlock()
-	v, created, err := vs.Create(name, opts.Labels)
+	v, created, err := vs.Create(name, opts.Labels, options)
 	if err != nil {
 		return nil, err
 	}
@@ -459,13 +462,18 @@ func (e *Engine) attachVolumes(rootfs string, reqs []volumeRequest, from []flags
 			labels = map[string]string{volume.AnonymousLabel: ""}
 			maps.Copy(labels, r.Labels)
 		}
-		v, created, err := vs.Create(name, labels)
+		v, created, err := vs.Create(name, labels, nil)
 		if err != nil {
 			u.removeAnonymous()
 			return nil, err
 		}
 		if created {
 			e.volumeEvent("create", v.Name)
+		}
+		if st, err := os.Stat(v.Mountpoint); err != nil || !st.IsDir() {
+			// A bind device removed since the volume was made.
+			u.removeAnonymous()
+			return nil, fmt.Errorf("volume %s: its device %s is not a directory any more", v.Name, v.Mountpoint)
 		}
 		// Recorded before the copy: a failed copy removes the volume too.
 		u.volumes = append(u.volumes, volumeMount{Name: v.Name, Destination: r.Destination, Anonymous: v.Anonymous(), ReadOnly: r.ReadOnly, Mode: r.Mode})
@@ -480,7 +488,7 @@ func (e *Engine) attachVolumes(rootfs string, reqs []volumeRequest, from []flags
 			}
 		}
 		opts := slices.Clone(r.Options)
-		if r.ReadOnly {
+		if r.ReadOnly || v.ReadOnly() {
 			opts = append(opts, "ro")
 		}
 		u.mounts = append(u.mounts, spec.Mount{Type: "bind", Source: v.Mountpoint, Destination: r.Destination, Options: opts})

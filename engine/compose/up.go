@@ -250,15 +250,17 @@ func (c *Compose) ensureVolumes(p *types.Project) error {
 		if v.Driver != "" && v.Driver != "local" {
 			return fmt.Errorf("volume %s: driver %q is not supported by box (local only)", key, v.Driver)
 		}
-		if len(v.DriverOpts) > 0 {
-			return fmt.Errorf("volume %s: driver_opts are not supported by box's local driver", key)
-		}
 		labels := map[string]string{LabelProject: p.Name, LabelVolume: key, LabelVersion: storage.Version}
 		for k, val := range v.Labels {
 			labels[k] = val
 		}
 		c.progress("Volume", v.Name, "Creating")
-		if _, err := c.Engine.CreateVolume(engine.VolumeCreateOptions{Name: v.Name, Labels: labels}); err != nil {
+		var opts []string
+		for k, val := range v.DriverOpts {
+			opts = append(opts, k+"="+val)
+		}
+		slices.Sort(opts)
+		if _, err := c.Engine.CreateVolume(engine.VolumeCreateOptions{Name: v.Name, Labels: labels, Options: opts}); err != nil {
 			return fmt.Errorf("volume %s: %w", v.Name, err)
 		}
 		c.progress("Volume", v.Name, "Created")

@@ -42,8 +42,82 @@ type Volume struct {
 	Name      string            `json:"name"`
 	CreatedAt time.Time         `json:"created_at"`
 	Labels    map[string]string `json:"labels,omitempty"`
+	// Options are the local driver's options (ParseOptions): with a
+	// bind device, the volume's data is that directory.
+	Options map[string]string `json:"options,omitempty"`
 	// Mountpoint is where the volume's data lives on the host.
 	Mountpoint string `json:"-"`
+}
+
+// mountpoint is where the data of the volume whose directory is dir
+// lives: its bind device, else its own data directory.
+func (v *Volume) mountpoint(dir string) string {
+	if d := v.Options["device"]; d != "" {
+		return d
+	}
+	return filepath.Join(dir, dataDir)
+}
+
+// ParseOptions reads the local driver's -o KEY=VALUE options as Docker's
+// local driver takes them for a bind: type=none, o=bind (with ro, rw,
+// rbind or the propagation words beside it) and device=DIR, an existing
+// absolute directory, which then holds the volume's data. Docker's other
+// uses of the options mount a filesystem (tmpfs, nfs, a block device),
+// which box's local volumes do not; they are refused by name.
+func ParseOptions(opts []string) (map[string]string, error) {
+	if len(opts) == 0 {
+		return nil, nil
+	}
+	m := map[string]string{}
+	for _, o := range opts {
+		k, v, ok := strings.Cut(o, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("invalid volume option %q: want KEY=VALUE", o)
+		}
+		switch k {
+		case "type", "o", "device":
+			m[k] = v
+		default:
+			return nil, fmt.Errorf("invalid option key: %q", k)
+		}
+	}
+	if t := m["type"]; t != "" && t != "none" && t != "bind" {
+		return nil, fmt.Errorf("volume option type=%s: box's local volumes mount no filesystems; they take type=none,o=bind,device=DIR", t)
+	}
+	bind := false
+	for _, w := range strings.Split(m["o"], ",") {
+		switch w {
+		case "bind", "rbind":
+			bind = true
+		case "", "ro", "rw", "private", "rprivate", "shared", "rshared", "slave", "rslave":
+		default:
+			return nil, fmt.Errorf("volume option o=%s: box's local volumes take the bind mount options only (bind, ro, rw)", m["o"])
+		}
+	}
+	switch d := m["device"]; {
+	case !bind:
+		return nil, fmt.Errorf("volume options %q: box's local volumes take type=none,o=bind,device=DIR", opts)
+	case d == "":
+		return nil, errors.New("volume option o=bind needs device=DIR, the directory to bind")
+	case !filepath.IsAbs(d):
+		return nil, fmt.Errorf("volume option device=%s: the directory must be an absolute path", d)
+	default:
+		if st, err := os.Stat(d); err != nil || !st.IsDir() {
+			return nil, fmt.Errorf("volume option device=%s: no such directory", d)
+		}
+		m["device"] = filepath.Clean(d)
+	}
+	return m, nil
+}
+
+// ReadOnly says whether the options bind the device read-only.
+func (v *Volume) ReadOnly() bool {
+	for _, w := range strings.Split(v.Options["o"], ",") {
+		if w == "ro" {
+			return true
+		}
+	}
+	return false
 }
 
 // Anonymous says whether the volume was made for one container alone.
@@ -141,7 +215,7 @@ func (s *Store) RLock() { s.lock.RLock() }
 // that name that exists already (created false), as Docker's create does.
 // It is safe against concurrent creators; the caller holds the shared
 // lock, so that RemoveLeftovers never takes a creation under way.
-func (s *Store) Create(name string, labels map[string]string) (v *Volume, created bool, err error) {
+func (s *Store) Create(name string, labels, options map[string]string) (v *Volume, created bool, err error) {
 	if err := CheckName(name); err != nil {
 		return nil, false, err
 	}
@@ -153,7 +227,7 @@ func (s *Store) Create(name string, labels map[string]string) (v *Volume, create
 		return nil, false, fmt.Errorf("create volume %s: %w", name, err)
 	}
 	defer os.RemoveAll(tmp)
-	v = &Volume{Name: name, CreatedAt: time.Now().UTC().Truncate(time.Second), Labels: labels}
+	v = &Volume{Name: name, CreatedAt: time.Now().UTC().Truncate(time.Second), Labels: labels, Options: options}
 	if err := os.Mkdir(filepath.Join(tmp, dataDir), 0o755); err != nil {
 		return nil, false, fmt.Errorf("create volume %s: %w", name, err)
 	}
@@ -178,7 +252,7 @@ func (s *Store) Create(name string, labels map[string]string) (v *Volume, create
 	if err != nil {
 		return nil, false, fmt.Errorf("create volume %s: %w", name, err)
 	}
-	v.Mountpoint = filepath.Join(s.dir, name, dataDir)
+	v.Mountpoint = v.mountpoint(filepath.Join(s.dir, name))
 	return v, true, nil
 }
 
@@ -199,7 +273,7 @@ func (s *Store) Get(name string) (*Volume, error) {
 		return nil, fmt.Errorf("read volume %s: %w", name, err)
 	}
 	v.Name = name
-	v.Mountpoint = filepath.Join(s.dir, name, dataDir)
+	v.Mountpoint = v.mountpoint(filepath.Join(s.dir, name))
 	return &v, nil
 }
 

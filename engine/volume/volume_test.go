@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -30,7 +31,7 @@ func TestCreateGetListRemove(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, created, err := s.Create("data", map[string]string{"k": "v"})
+	v, created, err := s.Create("data", map[string]string{"k": "v"}, nil)
 	if err != nil || !created {
 		t.Fatalf("create: %v %v", created, err)
 	}
@@ -41,14 +42,14 @@ func TestCreateGetListRemove(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Creating it again returns the volume that exists, labels unchanged.
-	again, created, err := s.Create("data", nil)
+	again, created, err := s.Create("data", nil, nil)
 	if err != nil || created || again.Labels["k"] != "v" {
 		t.Fatalf("second create: %+v %v %v", again, created, err)
 	}
-	if _, _, err := s.Create("b", nil); err == nil {
+	if _, _, err := s.Create("b", nil, nil); err == nil {
 		t.Fatal("a one-character name was accepted")
 	}
-	if _, _, err := s.Create("other", map[string]string{AnonymousLabel: ""}); err != nil {
+	if _, _, err := s.Create("other", map[string]string{AnonymousLabel: ""}, nil); err != nil {
 		t.Fatal(err)
 	}
 	list, err := s.List()
@@ -101,7 +102,7 @@ func TestConcurrentCreate(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, created, err := s.Create("shared", nil)
+			_, created, err := s.Create("shared", nil, nil)
 			if err != nil {
 				t.Error(err)
 			}
@@ -139,7 +140,7 @@ func TestCopyUp(t *testing.T) {
 	if err := os.Chmod(src, os.ModeSticky|0o777); err != nil {
 		t.Fatal(err)
 	}
-	v, _, err := s.Create("data", nil)
+	v, _, err := s.Create("data", nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,8 +168,43 @@ func TestCopyUp(t *testing.T) {
 		t.Fatal("copy-up wrote into a volume that had content")
 	}
 	// Nothing to copy from a path the image lacks.
-	w, _, _ := s.Create("empty", nil)
+	w, _, _ := s.Create("empty", nil, nil)
 	if copied, err := s.CopyUp(w, filepath.Join(src, "missing")); err != nil || copied {
 		t.Fatalf("copy-up from a missing directory: %v %v", copied, err)
+	}
+}
+
+// TestParseOptions: the local driver's options bind an existing
+// absolute directory; everything that would mount a filesystem is
+// refused by name.
+func TestParseOptions(t *testing.T) {
+	dir := t.TempDir()
+	got, err := ParseOptions([]string{"type=none", "o=bind,ro", "device=" + dir + "/."})
+	if err != nil || got["device"] != dir || got["o"] != "bind,ro" {
+		t.Fatalf("bind options: %v, %v", got, err)
+	}
+	if v := (&Volume{Options: got}); !v.ReadOnly() || v.mountpoint("/x") != dir {
+		t.Errorf("read-only %v mountpoint %q", v.ReadOnly(), v.mountpoint("/x"))
+	}
+	if got, err := ParseOptions(nil); got != nil || err != nil {
+		t.Errorf("no options: %v, %v", got, err)
+	}
+	for _, tc := range []struct {
+		opts []string
+		want string
+	}{
+		{[]string{"type=tmpfs", "device=tmpfs", "o=size=1m"}, "type=tmpfs: box's local volumes mount no filesystems"},
+		{[]string{"type=nfs", "o=addr=1.2.3.4", "device=:/x"}, "type=nfs"},
+		{[]string{"o=bind"}, "needs device=DIR"},
+		{[]string{"o=bind", "device=rel"}, "must be an absolute path"},
+		{[]string{"o=bind", "device=" + dir + "/missing"}, "no such directory"},
+		{[]string{"device=" + dir}, "take type=none,o=bind,device=DIR"},
+		{[]string{"o=bind,size=1m", "device=" + dir}, "bind mount options only"},
+		{[]string{"colour=red"}, `invalid option key: "colour"`},
+		{[]string{"novalue"}, "want KEY=VALUE"},
+	} {
+		if _, err := ParseOptions(tc.opts); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: %v, want %q", tc.opts, err, tc.want)
+		}
 	}
 }
