@@ -241,10 +241,25 @@ func (e *Engine) userNetworkHook(rec *record) (hook func(pid int) error, ready f
 			return err
 		}
 		conn = c
+		return nil
+	}
+	// Once runc has made the container, and before its command starts,
+	// the holder says when the way out is ready: a holder started for
+	// this run serves while its pasta gets ready, in parallel with the
+	// making of the container. Then the connection is watched.
+	ready = func() error {
+		mu.Lock()
+		c := conn
+		mu.Unlock()
+		if err := control.Send(c, usernet.MsgOutside, nil); err != nil {
+			return fmt.Errorf("network %s: %w", rec.NetworkMode, err)
+		}
+		if err := holderAnswer(c, rec.NetworkMode); err != nil {
+			return err
+		}
 		go e.keepJoined(rec, ns, c, &mu, &conn, &stopped)
 		return nil
 	}
-	ready = func() error { return nil }
 	stop = func() {
 		mu.Lock()
 		defer mu.Unlock()

@@ -55,6 +55,10 @@ const (
 	MsgJoin       = 'J' // Attach; files: the container's network namespace
 	MsgConnect    = 'N' // Connect
 	MsgDisconnect = 'L' // Disconnect
+	// MsgOutside, on a joined container's connection, asks the holder
+	// to answer once the way out (pasta) is ready or has failed: the
+	// container's command starts after that.
+	MsgOutside = 'O'
 
 	// ResolverAddr is where a container on user networks finds its name
 	// server, Docker's address for its own.
@@ -128,6 +132,10 @@ type netHolder struct {
 	shared             *os.File
 	pasta              *network.Pasta
 	upstreams          []string
+	// outside is closed once pasta is ready or has failed: the holder
+	// serves before then, so that pasta's start overlaps the run's
+	// making of its container.
+	outside chan struct{}
 
 	mu      sync.Mutex
 	conns   int
@@ -196,7 +204,7 @@ func startNetHolder(runRoot string, hooks Hooks) (h *netHolder, err error) {
 		hooks:    hooks,
 		sockPath: filepath.Join(runRoot, SocketFile), lockPath: filepath.Join(runRoot, LockFile),
 		bridges: map[string]bool{}, members: map[string]*holderMember{}, done: make(chan struct{}),
-		upstreams: hostNameservers(),
+		upstreams: hostNameservers(), outside: make(chan struct{}),
 	}
 	defer func() {
 		if err != nil {
@@ -224,17 +232,21 @@ func startNetHolder(runRoot string, hooks Hooks) (h *netHolder, err error) {
 	}); err != nil {
 		fmt.Fprintf(os.Stderr, "box: network holder: ip_forward: %v\n", err)
 	}
-	if hooks.PastaUsable() == nil {
-		p, err := network.SpawnPasta(network.Config{NetNS: h.shared})
-		if err == nil {
-			err = p.Ready()
-		}
-		if err != nil {
-			// Containers still reach each other; not the outside.
-			fmt.Fprintf(os.Stderr, "box: network holder: %v\n", err)
-		} else {
-			h.pasta = p
-		}
+	// Without pasta, containers still reach each other; not the
+	// outside.
+	if hooks.PastaUsable() != nil {
+		close(h.outside)
+	} else if p, err := network.SpawnPasta(network.Config{NetNS: h.shared}); err != nil {
+		fmt.Fprintf(os.Stderr, "box: network holder: %v\n", err)
+		close(h.outside)
+	} else {
+		h.pasta = p
+		go func() {
+			if err := p.Ready(); err != nil {
+				fmt.Fprintf(os.Stderr, "box: network holder: %v\n", err)
+			}
+			close(h.outside)
+		}()
 	}
 	if h.ln, err = control.Listen(h.sockPath); err != nil {
 		return nil, err
@@ -312,8 +324,13 @@ func (h *netHolder) handle(c *net.UnixConn) {
 		}
 		_ = control.Send(c, control.MsgStarted, nil)
 		for {
-			if _, err := control.Receive(c); err != nil {
+			m, err := control.Receive(c)
+			if err != nil {
 				break
+			}
+			if m.Kind == MsgOutside {
+				<-h.outside
+				_ = control.Send(c, control.MsgStarted, nil)
 			}
 		}
 		h.leave(att.Container)
@@ -323,6 +340,9 @@ func (h *netHolder) handle(c *net.UnixConn) {
 		if err == nil {
 			err = h.connect(cr)
 		}
+		// A running container that joins a network gets its way out
+		// at once.
+		<-h.outside
 		h.reply(c, err)
 	case MsgDisconnect:
 		var dr Disconnect
