@@ -214,6 +214,13 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 	if err != nil {
 		return "", err
 	}
+	nsOwner, err := e.nsOwner(&opts, owner)
+	if err != nil {
+		return "", err
+	}
+	if nsOwner != nil && owner == nil && e.joinsThroughOwner(nsOwner.ID) {
+		return e.runAsGuest(ctx, nsOwner.ID, opts, io)
+	}
 	if owner != nil && !opts.CreateOnly && e.joinsThroughOwner(owner.ID) {
 		return e.runAsGuest(ctx, owner.ID, opts, io)
 	}
@@ -259,6 +266,9 @@ type runPlan struct {
 	// uidMap and gidMap replace the container's one-for-one mappings
 	// (--userns keep-id).
 	uidMap, gidMap []specs.LinuxIDMapping
+	// userNSPath is the user namespace of the container a rootless one
+	// shares its PID or IPC namespace with, which it joins too.
+	userNSPath string
 }
 
 // planRun checks opts and resolves the image (pulling it when the policy
@@ -549,6 +559,7 @@ func (e *Engine) specOptions(plan *runPlan, rootfs string, mounts []spec.Mount, 
 	if plan.uidMap != nil {
 		so.UIDMappings, so.GIDMappings = plan.uidMap, plan.gidMap
 	}
+	so.UserNSPath = plan.userNSPath
 
 	if opts.Entrypoint != nil {
 		so.Entrypoint = []string{}

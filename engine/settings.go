@@ -173,8 +173,12 @@ func trimSlashes(s string) string {
 // planNamespaces turns --pid, --ipc, --uts and --cgroupns into the
 // namespaces the spec shares: "" for the host's, a /proc path for a
 // running container's. Rootless, another container's namespaces belong
-// to its user namespace, which a later box invocation cannot open (see
-// DESIGN.md): that needs root.
+// to its own user namespace, which a later box invocation, in a sibling
+// namespace, may not enter (see DESIGN.md): Run has that container's
+// monitor carry the run out (nsOwner), and the container joins the other
+// one's user namespace as well, as Podman's does, since /proc and the
+// message queues can be mounted only by the owner of the PID and IPC
+// namespaces.
 func (e *Engine) planNamespaces(p *runPlan) error {
 	s := p.opts.Settings
 	shared := map[specs.LinuxNamespaceType]string{}
@@ -188,21 +192,18 @@ func (e *Engine) planNamespaces(p *runPlan) error {
 	} {
 		switch n.mode.Mode {
 		case "host":
-			if e.Identity.Rootless() && n.typ == specs.IPCNamespace {
-				// mqueue can be mounted only by the IPC namespace's owner.
-				return &UsageError{Msg: "--ipc host needs root: a rootless container cannot mount the host's IPC namespace's message queues"}
-			}
 			shared[n.typ] = ""
 		case "container":
-			if e.Identity.Rootless() {
-				return &UsageError{Msg: fmt.Sprintf("--%s container:%s needs root: a rootless container's namespaces belong to its own user namespace, which another box cannot join", n.flag, n.mode.Container)}
-			}
-			c, err := e.LookupContainer(n.mode.Container)
+			c, err := e.runningNamespaceOwner(n.flag, n.mode.Container)
 			if err != nil {
 				return err
 			}
-			if c.State != Running || c.init == nil || !c.init.alive() {
-				return &UsageError{Msg: fmt.Sprintf("cannot join the %s namespace of container %s: it is not running", n.flag, n.mode.Container)}
+			if e.Identity.Rootless() {
+				if os.Getenv(networkOwnerEnv) != c.ID {
+					// Run sends a rootless run to the owner's monitor first.
+					return fmt.Errorf("the %s namespace of %s can be joined only by box run, through its monitor", n.flag, c.Name)
+				}
+				p.userNSPath = fmt.Sprintf("/proc/%d/ns/user", c.init.PID)
 			}
 			ns := map[specs.LinuxNamespaceType]string{specs.PIDNamespace: "pid", specs.IPCNamespace: "ipc"}[n.typ]
 			shared[n.typ] = fmt.Sprintf("/proc/%d/ns/%s", c.init.PID, ns)
@@ -212,6 +213,54 @@ func (e *Engine) planNamespaces(p *runPlan) error {
 		p.shared = shared
 	}
 	return nil
+}
+
+// runningNamespaceOwner is the container --pid or --ipc (flag) names
+// with container:NAME, which must be running.
+func (e *Engine) runningNamespaceOwner(flag, name string) (*Container, error) {
+	c, err := e.LookupContainer(name)
+	if err != nil {
+		return nil, err
+	}
+	if c.State != Running || c.init == nil || !c.init.alive() {
+		// Docker's words.
+		return nil, &UsageError{Msg: fmt.Sprintf("cannot join %s of a non running container: %s", strings.ToUpper(flag), c.ID)}
+	}
+	return c, nil
+}
+
+// nsOwner is the container whose PID or IPC namespace a rootless run
+// shares (--pid/--ipc container:NAME), which then carries the run out
+// (see planNamespaces), or nil. Both flags and --network container:
+// must name the same container: a run goes through one monitor.
+func (e *Engine) nsOwner(opts *RunOptions, netOwner *Container) (*Container, error) {
+	if !e.Identity.Rootless() {
+		return nil, nil
+	}
+	var owner *Container
+	for _, n := range []struct {
+		flag string
+		mode flags.NamespaceMode
+	}{{"pid", opts.Settings.PID}, {"ipc", opts.Settings.IPC}} {
+		if n.mode.Mode != "container" {
+			continue
+		}
+		c, err := e.runningNamespaceOwner(n.flag, n.mode.Container)
+		if err != nil {
+			return nil, err
+		}
+		if owner != nil && owner.ID != c.ID || netOwner != nil && netOwner.ID != c.ID {
+			return nil, &UsageError{Msg: fmt.Sprintf("--%s container:%s: a rootless container can share the namespaces of one other container only (--pid, --ipc and --network container: must name the same)", n.flag, n.mode.Container)}
+		}
+		owner = c
+	}
+	if owner != nil && (opts.CreateOnly || opts.userNetwork || len(opts.Networks) > 0) {
+		return nil, &UsageError{Msg: "--pid/--ipc container: rootless works with box run only, on the default network (create, start and user networks need root)"}
+	}
+	if owner != nil && (opts.Settings.Userns.Mode != "" && opts.Settings.Userns.Mode != "host" || len(opts.Settings.UIDMap)+len(opts.Settings.GIDMap) > 0) {
+		return nil, &UsageError{Msg: "conflicting options: --userns/--uidmap and --pid/--ipc container: (the container joins the other one's user namespace)"}
+	}
+	return owner, nil
 }
 
 // exposedPorts are the image's EXPOSE keys with --expose's added, as

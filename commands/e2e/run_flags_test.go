@@ -210,10 +210,12 @@ func TestRunFlagsResourcesRootless(t *testing.T) {
 }
 
 // TestRunFlagsNamespaces: --pid host sees the host's processes and
-// --uts host keeps the host's name, for every user; as root --pid
-// container:NAME sees the other container's; rootless, that and --ipc
-// host are refused in one line (another box cannot join a rootless
-// container's namespaces; mqueue needs the IPC namespace's owner).
+// --uts host keeps the host's name, for every user; --pid container:NAME
+// sees the other container's processes and --ipc container:NAME its IPC
+// namespace (its message queues), and --ipc host the host's (its System
+// V shared memory), as root and
+// rootless (joining the other container's user namespace too, as
+// Podman's does).
 func TestRunFlagsNamespaces(t *testing.T) {
 	forEachUser(t, func(t *testing.T, u *User) {
 		u.MustBox(t, "pull", "-q", "busybox")
@@ -228,19 +230,53 @@ func TestRunFlagsNamespaces(t *testing.T) {
 		}
 		name := "flags-pid-owner-" + u.Mode
 		t.Cleanup(func() { u.Box(t, "rm", "-f", name) })
-		u.MustBox(t, "run", "-d", "--name", name, "busybox", "sh", "-c", "echo ready; exec sleep 300")
+		// The owner makes a POSIX message queue in its IPC namespace,
+		// which a joiner must see.
+		u.MustBox(t, "run", "-d", "--name", name, "busybox", "sh", "-c", "touch /dev/mqueue/boxq && echo ready; exec sleep 300")
 		waitLogs(t, u, name, "ready")
 		wantOut(t, u.MustBox(t, "run", "--rm", "--uts", "host", "busybox", "hostname"), hostname(t))
-		if u.Mode != "root" {
-			wantRefused(t, u.Box(t, "run", "--rm", "--pid", "container:"+name, "busybox", "true"), "--pid container:"+name+" needs root")
-			wantRefused(t, u.Box(t, "run", "--rm", "--ipc", "host", "busybox", "true"), "--ipc host needs root")
-			return
-		}
+
 		r = u.MustBox(t, "run", "--rm", "--pid", "container:"+name, "busybox", "ps", "-o", "comm")
 		if !strings.Contains(r.Stdout, "sleep") {
 			t.Fatalf("--pid container:%s does not see its sleep: %s", name, r)
 		}
+		ownerIPC := strings.TrimSpace(u.MustBox(t, "exec", name, "readlink", "/proc/self/ns/ipc").Stdout)
+		r = u.MustBox(t, "run", "--rm", "--ipc", "container:"+name, "busybox", "sh", "-c", "readlink /proc/self/ns/ipc; ls /dev/mqueue")
+		if got := strings.Fields(r.Stdout); len(got) != 2 || got[0] != ownerIPC || got[1] != "boxq" {
+			t.Fatalf("--ipc container:%s: want its namespace %s and its queue boxq, got %s", name, ownerIPC, r)
+		}
+		r = u.MustBox(t, "run", "--rm", "--pid", "container:"+name, "--ipc", "container:"+name, "busybox", "sh", "-c", "ps -o comm; ls /dev/mqueue")
+		if !strings.Contains(r.Stdout, "sleep") || !strings.Contains(r.Stdout, "boxq") {
+			t.Fatalf("--pid and --ipc container:%s together: %s", name, r)
+		}
+		if r := u.MustBox(t, "run", "--rm", "busybox", "ls", "/dev/mqueue"); strings.Contains(r.Stdout, "boxq") {
+			t.Fatalf("a container of its own sees another's message queue: %s", r)
+		}
+		wantOut(t, u.MustBox(t, "inspect", "-f", "{{.HostConfig.PidMode}}", mustRunID(t, u, "--pid", "container:"+name)), "container:"+name)
+		wantRefused(t, u.Box(t, "run", "--rm", "--pid", "container:flags-no-such-"+u.Mode, "busybox", "true"), "No such container: flags-no-such-"+u.Mode)
+		stopped := "flags-pid-stopped-" + u.Mode
+		t.Cleanup(func() { u.Box(t, "rm", "-f", stopped) })
+		u.MustBox(t, "create", "--name", stopped, "busybox", "true")
+		wantRefused(t, u.Box(t, "run", "--rm", "--ipc", "container:"+stopped, "busybox", "true"), "cannot join IPC of a non running container: ")
+
+		// --ipc host: the host's System V segments, one made here by
+		// the test's user.
+		key := ipcmkHost(t, u)
+		r = u.MustBox(t, "run", "--rm", "--ipc", "host", "busybox", "cat", "/proc/sysvipc/shm")
+		if !strings.Contains(r.Stdout, key) {
+			t.Fatalf("--ipc host does not see the host's segment %s: %s", key, r)
+		}
 	})
+}
+
+// mustRunID runs a detached sleep with args and returns its id, removed
+// when the test ends.
+func mustRunID(t *testing.T, u *User, args ...string) string {
+	t.Helper()
+	r := u.MustBox(t, append(append([]string{"run", "-d"}, args...), "busybox", "sleep", "30")...)
+	id := strings.TrimSpace(r.Stdout)
+	t.Cleanup(func() { u.Box(t, "rm", "-f", id) })
+	return id
 }
 
 func hostname(t *testing.T) string {
@@ -494,4 +530,22 @@ func TestRunFlagsExposePublishAll(t *testing.T) {
 	if got != "hi" {
 		t.Fatalf("the published --expose port %s does not answer: %q", port, got)
 	}
+}
+
+// ipcmkHost makes a System V shared memory segment in the host's IPC
+// namespace as u, removed when the test ends, and returns its id as
+// /proc/sysvipc/shm shows it (" ID ").
+func ipcmkHost(t *testing.T, u *User) string {
+	t.Helper()
+	out, err := u.Cmd("ipcmk", "-M", "5151").CombinedOutput()
+	if err != nil {
+		t.Fatalf("ipcmk: %v: %s", err, out)
+	}
+	f := strings.Fields(string(out))
+	if len(f) == 0 {
+		t.Fatalf("ipcmk printed no id: %q", out)
+	}
+	id := f[len(f)-1]
+	t.Cleanup(func() { _ = u.Cmd("ipcrm", "-m", id).Run() })
+	return " " + id + " "
 }
