@@ -166,6 +166,9 @@ func (e *Engine) Start(ctx context.Context, nameOrID string, attach, interactive
 	if err != nil {
 		return 0, fmt.Errorf("start %s: %w", nameOrID, err)
 	}
+	if err := e.checkLinks(rec); err != nil {
+		return 0, err
+	}
 	if isUserNetworkMode(rec.NetworkMode) {
 		hc, guest, err := e.holderGuest()
 		if err != nil {

@@ -457,6 +457,15 @@ func (e *Engine) prepare(plan *runPlan) (_ *prepared, err error) {
 		return nil, fmt.Errorf("container directory: %w", err)
 	}
 	names := plan.names
+	gateway := names.Gateway
+	if gateway == "" {
+		gateway = loopbackGateway
+	}
+	var linkHosts []flags.Host
+	if opts.Settings.Links, so.LinkEnv, linkHosts, err = e.planLinks(opts, name, gateway); err != nil {
+		return nil, err
+	}
+	names.Hosts = append(slices.Clone(names.Hosts), linkHosts...)
 	if plan.owner != nil {
 		so.JoinNetwork = true
 		if so.EtcFiles, so.Hostname, err = e.ownerEtcFiles(plan.owner.ID); err != nil {

@@ -50,7 +50,9 @@ type Settings struct {
 	Devices     []flags.Device     `json:"devices,omitempty"`
 	DeviceRules []flags.DeviceRule `json:"device_rules,omitempty"`
 	// Userns is --userns; UIDMap and GIDMap --uidmap and --gidmap.
-	Userns flags.Userns  `json:"userns,omitzero"`
+	Userns flags.Userns `json:"userns,omitzero"`
+	// Links are --link, each NAME the linked container's name (links.go).
+	Links  []flags.Link  `json:"links,omitempty"`
 	UIDMap []flags.IDMap `json:"uidmap,omitempty"`
 	GIDMap []flags.IDMap `json:"gidmap,omitempty"`
 }
@@ -302,6 +304,7 @@ func settingsInspect(rec *record, out *ContainerInspect) {
 		hc.MemorySwap = 2 * r.Memory // Docker shows the swap it applied
 	}
 	hc.CgroupParent, hc.Ulimits, hc.Devices, hc.UsernsMode = s.CgroupParent, s.Ulimits, s.Devices, s.Userns.String()
+	hc.Links = linksInspect(rec.Name, s.Links)
 	for _, r := range s.DeviceRules {
 		hc.DeviceCgroupRules = append(hc.DeviceCgroupRules, r.Given)
 	}

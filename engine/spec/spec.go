@@ -58,7 +58,9 @@ type Options struct {
 	// image's Cmd.
 	Entrypoint []string
 
-	Env        []string // KEY=VALUE or KEY (taken from OSEnv)
+	Env []string // KEY=VALUE or KEY (taken from OSEnv)
+	// LinkEnv are --link's variables, under the image's and Env.
+	LinkEnv    []string
 	OSEnv      func(string) (string, bool)
 	WorkingDir string
 	User       string
@@ -323,6 +325,9 @@ func environment(o Options) ([]string, error) {
 	var env []string
 	set := func(kv string) { env = SetEnv(env, kv) }
 	set("PATH=" + defaultPath)
+	for _, e := range o.LinkEnv {
+		set(e)
+	}
 	for _, e := range o.Image.Env {
 		set(e)
 	}
