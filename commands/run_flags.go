@@ -71,7 +71,7 @@ var unsupportedRunFlags = map[string]bool{
 	"device-write-bps": false, "device-read-iops": false, "device-write-iops": false,
 	"blkio-weight-device": false, "cpu-rt-period": false,
 	"cpu-rt-runtime": false, "cpu-count": false, "cpu-percent": false, "kernel-memory": false,
-	"link-local-ip": false, "ip6": false, "mac-address": false, "sig-proxy": true,
+	"link-local-ip": false, "ip6": false, "mac-address": false,
 	"isolation": false, "volume-driver": false, "storage-opt": false,
 	"io-maxbandwidth": false, "io-maxiops": false, "disable-content-trust": true, "use-api-socket": true,
 }
@@ -103,9 +103,6 @@ func refuseUnsupported(c *cli.Context, names map[string]bool) error {
 		}
 		if name == "disable-content-trust" && c.Bool(name) {
 			continue
-		}
-		if name == "sig-proxy" && c.Bool(name) {
-			continue // box's foreground run proxies signals
 		}
 		return usageErrorf("box %s does not support --%s", c.Command.Name, name)
 	}

@@ -44,6 +44,10 @@ type RunOptions struct {
 	// Detach leaves the container to a monitor process of its own and
 	// returns once the container runs.
 	Detach bool
+	// NoSigProxy is --sig-proxy=false: a foreground run without -t passes
+	// no signal on, and its end leaves the container running
+	// (run_attached.go).
+	NoSigProxy bool
 	// CreateOnly prepares the container without starting it (box create).
 	CreateOnly bool
 	// Labels are the container's, over the image's.
@@ -406,9 +410,9 @@ func (e *Engine) prepare(plan *runPlan) (_ *prepared, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if opts.Detach {
+	if opts.Detach || attachedDetached(opts) {
 		// The monitor gets ready while the container is prepared.
-		if c.mon, err = e.spawnMonitor(id, c.lock); err != nil {
+		if c.mon, err = e.spawnMonitor(id, c.lock, !opts.Detach); err != nil {
 			return nil, err
 		}
 	}
@@ -605,6 +609,9 @@ func (e *Engine) start(ctx context.Context, c *prepared, io IO) (string, error) 
 		// The container and its rootfs mount are the monitor's now.
 		c.kept, c.detached = true, true
 		return c.id, nil
+	}
+	if attachedDetached(opts) {
+		return e.runAttachedDetached(ctx, c, io)
 	}
 	mio := monitor.Config{
 		ID:        c.id,

@@ -549,3 +549,65 @@ func ipcmkHost(t *testing.T, u *User) string {
 	t.Cleanup(func() { _ = u.Cmd("ipcrm", "-m", id).Run() })
 	return " " + id + " "
 }
+
+// TestRunSigProxyFalse: `run --sig-proxy=false` in the foreground, for
+// every user, as Docker's: the container's output and exit code come
+// through, and its input until it ends; Ctrl-C (SIGINT to the run's
+// process group) and SIGTERM reach the run but not the container, which
+// runs on to its own end. create has no such flag; with -t it is ignored.
+func TestRunSigProxyFalse(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		u.MustBox(t, "pull", "-q", "busybox")
+		r := u.Box(t, "run", "--rm", "--sig-proxy=false", "busybox", "sh", "-c", "echo out; echo err >&2; exit 3")
+		if r.Code != 3 || strings.TrimSpace(r.Stdout) != "out" || !strings.Contains(r.Stderr, "err") {
+			t.Fatalf("want exit 3, out and err: %s", r)
+		}
+		if r := u.BoxIn(t, "one\ntwo\n", "run", "--rm", "-i", "--sig-proxy=false", "busybox", "wc", "-l"); r.Code != 0 || strings.TrimSpace(r.Stdout) != "2" {
+			t.Fatalf("input to the end: %s", r)
+		}
+		wantOut(t, u.MustBox(t, "run", "--rm", "-t", "--sig-proxy=false", "busybox", "echo", "tty"), "tty")
+		wantRefused(t, u.Box(t, "create", "--sig-proxy=false", "busybox", "true"), "unknown flag: --sig-proxy")
+
+		for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+			name := "sigproxy-" + strings.ToLower(sig.String()[:3]) + "-" + u.Mode
+			t.Cleanup(func() { u.Box(t, "rm", "-f", name) })
+			out, err := os.CreateTemp(tempDir, "sigproxy-")
+			if err != nil {
+				t.Fatal(err)
+			}
+			cmd := u.BoxCmd("run", "--name", name, "--sig-proxy=false", "busybox", "sh", "-c",
+				`trap "echo got INT" INT; trap "echo got TERM" TERM; echo ready; i=0; while [ $i -lt 30 ]; do sleep 0.1; i=$((i+1)); done; echo done; exit 4`)
+			cmd.Stdout, cmd.Stderr = out, out
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
+			for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+				if b, _ := os.ReadFile(out.Name()); strings.Contains(string(b), "ready") {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("the container never said ready")
+				}
+			}
+			if sig == syscall.SIGINT {
+				syscall.Kill(-cmd.Process.Pid, sig) // Ctrl-C: the whole group
+			} else {
+				cmd.Process.Signal(sig)
+			}
+			ended := make(chan error, 1)
+			go func() { ended <- cmd.Wait() }()
+			select {
+			case <-ended:
+			case <-time.After(2 * time.Second):
+				t.Fatalf("%v did not end the run", sig)
+			}
+			wantOut(t, u.MustBox(t, "inspect", "-f", "{{.State.Running}}", name), "true")
+			wantOut(t, u.MustBox(t, "wait", name), "4")
+			logs := u.MustBox(t, "logs", name).Stdout
+			if !strings.Contains(logs, "done") || strings.Contains(logs, "got ") {
+				t.Fatalf("after %v the container should run to its end, untouched: %q", sig, logs)
+			}
+		}
+	})
+}
