@@ -188,6 +188,16 @@ func (e *Engine) Start(ctx context.Context, nameOrID string, attach, interactive
 			return e.startAsGuest(owner.ID, startAction{Name: c.ID, Attach: attach, Interactive: interactive}, io)
 		}
 	}
+	if e.Identity.Rootless() {
+		// --pid or --ipc container:NAME: through NAME's monitor (settings.go).
+		owner, err := e.namespaceOwner(rec)
+		if err != nil {
+			return 0, err
+		}
+		if owner != nil && e.joinsThroughOwner(owner.ID) {
+			return e.startAsGuest(owner.ID, startAction{Name: c.ID, Attach: attach, Interactive: interactive}, io)
+		}
+	}
 	sp, err := loadSpec(dir)
 	if err != nil {
 		return 0, fmt.Errorf("start %s: %w", nameOrID, err)

@@ -222,7 +222,7 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 	if err != nil {
 		return "", err
 	}
-	if nsOwner != nil && owner == nil && e.joinsThroughOwner(nsOwner.ID) {
+	if nsOwner != nil && owner == nil && !opts.CreateOnly && e.joinsThroughOwner(nsOwner.ID) {
 		return e.runAsGuest(ctx, nsOwner.ID, opts, io)
 	}
 	if owner != nil && !opts.CreateOnly && e.joinsThroughOwner(owner.ID) {
@@ -659,6 +659,9 @@ func (e *Engine) supervise(ctx context.Context, rec *record, dir string, mio mon
 	}
 	e.logEvents(ctl, rec, dir)
 	if err := e.joinOwnerNetwork(rec, mio.Spec); err != nil {
+		return monitor.Status{}, &monitor.StartError{Err: err}
+	}
+	if err := e.joinOwnerNamespaces(rec, mio.Spec); err != nil {
 		return monitor.Status{}, &monitor.StartError{Err: err}
 	}
 	// Claimed before the start: a monitor killed while the container

@@ -196,25 +196,96 @@ func (e *Engine) planNamespaces(p *runPlan) error {
 		case "host":
 			shared[n.typ] = ""
 		case "container":
-			c, err := e.runningNamespaceOwner(n.flag, n.mode.Container)
-			if err != nil {
-				return err
+			// A created container joins the owner's namespaces as they
+			// are when it starts (joinOwnerNamespaces); until then its
+			// spec names them by a path that does not exist (pid 0).
+			pid := 0
+			if p.opts.CreateOnly {
+				if _, err := e.LookupContainer(n.mode.Container); err != nil {
+					return err
+				}
+			} else {
+				c, err := e.runningNamespaceOwner(n.flag, n.mode.Container)
+				if err != nil {
+					return err
+				}
+				if e.Identity.Rootless() && os.Getenv(networkOwnerEnv) != c.ID {
+					// Run sends a rootless run to the owner's monitor first.
+					return fmt.Errorf("the %s namespace of %s can be joined only by box run or start, through its monitor", n.flag, c.Name)
+				}
+				pid = c.init.PID
 			}
 			if e.Identity.Rootless() {
-				if os.Getenv(networkOwnerEnv) != c.ID {
-					// Run sends a rootless run to the owner's monitor first.
-					return fmt.Errorf("the %s namespace of %s can be joined only by box run, through its monitor", n.flag, c.Name)
-				}
-				p.userNSPath = fmt.Sprintf("/proc/%d/ns/user", c.init.PID)
+				p.userNSPath = fmt.Sprintf("/proc/%d/ns/user", pid)
 			}
-			ns := map[specs.LinuxNamespaceType]string{specs.PIDNamespace: "pid", specs.IPCNamespace: "ipc"}[n.typ]
-			shared[n.typ] = fmt.Sprintf("/proc/%d/ns/%s", c.init.PID, ns)
+			shared[n.typ] = fmt.Sprintf("/proc/%d/ns/%s", pid, namespaceFile[n.typ])
 		}
 	}
 	if len(shared) > 0 {
 		p.shared = shared
 	}
 	return nil
+}
+
+// namespaceFile names a namespace type's file under /proc/PID/ns.
+var namespaceFile = map[specs.LinuxNamespaceType]string{specs.PIDNamespace: "pid", specs.IPCNamespace: "ipc", specs.UserNamespace: "user"}
+
+// sharedNamespaces are rec's --pid and --ipc container:NAME, by flag.
+func sharedNamespaces(s Settings) []struct {
+	flag string
+	mode flags.NamespaceMode
+	typ  specs.LinuxNamespaceType
+} {
+	var out []struct {
+		flag string
+		mode flags.NamespaceMode
+		typ  specs.LinuxNamespaceType
+	}
+	for _, n := range []struct {
+		flag string
+		mode flags.NamespaceMode
+		typ  specs.LinuxNamespaceType
+	}{{"pid", s.PID, specs.PIDNamespace}, {"ipc", s.IPC, specs.IPCNamespace}} {
+		if n.mode.Mode == "container" {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// joinOwnerNamespaces points sp at the PID and IPC namespaces of the
+// containers rec's --pid and --ipc name, and rootless at their user
+// namespace, as they are now: created before, or restarted since.
+func (e *Engine) joinOwnerNamespaces(rec *record, sp *specs.Spec) error {
+	for _, n := range sharedNamespaces(rec.Settings) {
+		c, err := e.runningNamespaceOwner(n.flag, n.mode.Container)
+		if err != nil {
+			return err
+		}
+		if e.Identity.Rootless() && os.Getenv(networkOwnerEnv) != c.ID {
+			return fmt.Errorf("the %s namespace of %s can be joined only by box run or start, through its monitor", n.flag, c.Name)
+		}
+		for i, ns := range sp.Linux.Namespaces {
+			if ns.Type == n.typ || ns.Type == specs.UserNamespace && e.Identity.Rootless() {
+				sp.Linux.Namespaces[i].Path = fmt.Sprintf("/proc/%d/ns/%s", c.init.PID, namespaceFile[ns.Type])
+			}
+		}
+		if e.Identity.Rootless() {
+			sp.Linux.UIDMappings, sp.Linux.GIDMappings = nil, nil
+		}
+	}
+	return nil
+}
+
+// namespaceOwner is the container a rootless start of rec must go
+// through (its --pid or --ipc container:NAME), or nil.
+func (e *Engine) namespaceOwner(rec *record) (*Container, error) {
+	ns := sharedNamespaces(rec.Settings)
+	if len(ns) == 0 {
+		return nil, nil
+	}
+	// nsOwner let only one container's namespaces be shared.
+	return e.runningNamespaceOwner(ns[0].flag, ns[0].mode.Container)
 }
 
 // runningNamespaceOwner is the container --pid or --ipc (flag) names
@@ -247,7 +318,10 @@ func (e *Engine) nsOwner(opts *RunOptions, netOwner *Container) (*Container, err
 		if n.mode.Mode != "container" {
 			continue
 		}
-		c, err := e.runningNamespaceOwner(n.flag, n.mode.Container)
+		c, err := e.LookupContainer(n.mode.Container)
+		if err == nil && !opts.CreateOnly {
+			c, err = e.runningNamespaceOwner(n.flag, n.mode.Container)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -256,8 +330,8 @@ func (e *Engine) nsOwner(opts *RunOptions, netOwner *Container) (*Container, err
 		}
 		owner = c
 	}
-	if owner != nil && (opts.CreateOnly || opts.userNetwork || len(opts.Networks) > 0) {
-		return nil, &UsageError{Msg: "--pid/--ipc container: rootless works with box run only, on the default network (create, start and user networks need root)"}
+	if owner != nil && (opts.userNetwork || len(opts.Networks) > 0) {
+		return nil, &UsageError{Msg: "--pid/--ipc container: rootless works on the default network only (with a user network it needs root)"}
 	}
 	if owner != nil && (opts.Settings.Userns.Mode != "" && opts.Settings.Userns.Mode != "host" || len(opts.Settings.UIDMap)+len(opts.Settings.GIDMap) > 0) {
 		return nil, &UsageError{Msg: "conflicting options: --userns/--uidmap and --pid/--ipc container: (the container joins the other one's user namespace)"}

@@ -253,11 +253,22 @@ func TestRunFlagsNamespaces(t *testing.T) {
 			t.Fatalf("a container of its own sees another's message queue: %s", r)
 		}
 		wantOut(t, u.MustBox(t, "inspect", "-f", "{{.HostConfig.PidMode}}", mustRunID(t, u, "--pid", "container:"+name)), "container:"+name)
+		// create then start: the namespaces the owner has when it starts.
+		joiner := "flags-pid-joiner-" + u.Mode
+		t.Cleanup(func() { u.Box(t, "rm", "-f", joiner) })
+		u.MustBox(t, "create", "--name", joiner, "--pid", "container:"+name, "--ipc", "container:"+name, "busybox", "sh", "-c", "ps -o comm; ls /dev/mqueue")
+		if r := u.MustBox(t, "start", "-a", joiner); !strings.Contains(r.Stdout, "sleep") || !strings.Contains(r.Stdout, "boxq") {
+			t.Fatalf("start of a container created with --pid and --ipc container:%s: %s", name, r)
+		}
 		wantRefused(t, u.Box(t, "run", "--rm", "--pid", "container:flags-no-such-"+u.Mode, "busybox", "true"), "No such container: flags-no-such-"+u.Mode)
 		stopped := "flags-pid-stopped-" + u.Mode
 		t.Cleanup(func() { u.Box(t, "rm", "-f", stopped) })
 		u.MustBox(t, "create", "--name", stopped, "busybox", "true")
 		wantRefused(t, u.Box(t, "run", "--rm", "--ipc", "container:"+stopped, "busybox", "true"), "cannot join IPC of a non running container: ")
+		u.MustBox(t, "stop", "-t", "0", name)
+		if r := u.Box(t, "start", joiner); r.Code == 0 || !strings.Contains(r.Stderr, "cannot join PID of a non running container: ") {
+			t.Fatalf("start of a container whose --pid owner has stopped: %s", r)
+		}
 
 		// --ipc host: the host's System V segments, one made here by
 		// the test's user.
