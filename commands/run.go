@@ -80,6 +80,11 @@ func createCommand() *cli.Command {
 	c := runCommand()
 	c.Name, c.Usage = "create", "create a new container"
 	c.Action = runRun
+	for _, f := range c.Flags {
+		if b, ok := f.(*cli.BoolFlag); ok && b.Name == "sig-proxy" {
+			b.Hidden = true // run's alone, refused by runRun
+		}
+	}
 	return c
 }
 
