@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 
@@ -21,8 +23,11 @@ import (
 // none of the container's first output (an attach after the start
 // could), the monitor is spawned with its first attached client already
 // connected: the run's end of a socket pair, which the monitor's attach
-// hub relays to from its first byte. The run installs no signal handler:
-// SIGINT and SIGTERM end it as they end Docker's client.
+// hub relays to from its first byte. SIGINT, SIGTERM, SIGHUP and SIGQUIT
+// end the run as they end Docker's client, with 128+N, and go no further;
+// they are caught rather than left to their default so that a run carried
+// out by a guest (another container's network or namespaces, a user
+// network), which may have them ignored, ends as well and reports it.
 //
 // With -t Docker's CLI does not proxy signals anyway (the terminal's keys
 // go through it): box runs such a container in the foreground as always.
@@ -110,7 +115,12 @@ func (e *Engine) runAttachedDetached(ctx context.Context, c *prepared, io IO) (s
 			_ = control.Send(conn, control.MsgStdin, []byte{})
 		}()
 	}
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT)
+	defer signal.Stop(sigs)
 	select {
+	case s := <-sigs:
+		return c.id, &ExitError{Code: 128 + int(s.(syscall.Signal))}
 	case r := <-ended:
 		if r.err != nil {
 			return c.id, r.err

@@ -565,7 +565,9 @@ func ipcmkHost(t *testing.T, u *User) string {
 // every user, as Docker's: the container's output and exit code come
 // through, and its input until it ends; Ctrl-C (SIGINT to the run's
 // process group) and SIGTERM reach the run but not the container, which
-// runs on to its own end. create has no such flag; with -t it is ignored.
+// runs on to its own end, also when rootless box carries the run out
+// through another container's monitor (--network container:NAME). create
+// has no such flag; with -t it is ignored.
 func TestRunSigProxyFalse(t *testing.T) {
 	forEachUser(t, func(t *testing.T, u *User) {
 		u.MustBox(t, "pull", "-q", "busybox")
@@ -579,15 +581,23 @@ func TestRunSigProxyFalse(t *testing.T) {
 		wantOut(t, u.MustBox(t, "run", "--rm", "-t", "--sig-proxy=false", "busybox", "echo", "tty"), "tty")
 		wantRefused(t, u.Box(t, "create", "--sig-proxy=false", "busybox", "true"), "unknown flag: --sig-proxy")
 
-		for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
-			name := "sigproxy-" + strings.ToLower(sig.String()[:3]) + "-" + u.Mode
+		owner := "sigproxy-owner-" + u.Mode
+		t.Cleanup(func() { u.Box(t, "rm", "-f", owner) })
+		u.MustBox(t, "run", "-d", "--name", owner, "busybox", "sleep", "120")
+		for i, c := range []struct {
+			sig  syscall.Signal
+			args []string
+		}{{syscall.SIGINT, nil}, {syscall.SIGTERM, nil}, {syscall.SIGINT, []string{"--network", "container:" + owner}}} {
+			sig := c.sig
+			name := "sigproxy-" + strconv.Itoa(i) + "-" + u.Mode
 			t.Cleanup(func() { u.Box(t, "rm", "-f", name) })
 			out, err := os.CreateTemp(tempDir, "sigproxy-")
 			if err != nil {
 				t.Fatal(err)
 			}
-			cmd := u.BoxCmd("run", "--name", name, "--sig-proxy=false", "busybox", "sh", "-c",
+			args := append(append([]string{"run", "--name", name, "--sig-proxy=false"}, c.args...), "busybox", "sh", "-c",
 				`trap "echo got INT" INT; trap "echo got TERM" TERM; echo ready; i=0; while [ $i -lt 30 ]; do sleep 0.1; i=$((i+1)); done; echo done; exit 4`)
+			cmd := u.BoxCmd(args...)
 			cmd.Stdout, cmd.Stderr = out, out
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
@@ -611,7 +621,10 @@ func TestRunSigProxyFalse(t *testing.T) {
 			select {
 			case <-ended:
 			case <-time.After(2 * time.Second):
-				t.Fatalf("%v did not end the run", sig)
+				t.Fatalf("%v did not end the run %q", sig, args)
+			}
+			if b, _ := os.ReadFile(out.Name()); strings.Contains(string(b), "Error") {
+				t.Errorf("the run ended by %v reported an error: %q", sig, b)
 			}
 			wantOut(t, u.MustBox(t, "inspect", "-f", "{{.State.Running}}", name), "true")
 			wantOut(t, u.MustBox(t, "wait", name), "4")
