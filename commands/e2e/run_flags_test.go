@@ -253,6 +253,12 @@ func TestRunFlagsNamespaces(t *testing.T) {
 			t.Fatalf("a container of its own sees another's message queue: %s", r)
 		}
 		wantOut(t, u.MustBox(t, "inspect", "-f", "{{.HostConfig.PidMode}}", mustRunID(t, u, "--pid", "container:"+name)), "container:"+name)
+		if u.Mode != "root" {
+			// One monitor carries a rootless run out: one owner only.
+			other := mustRunID(t, u)
+			wantRefused(t, u.Box(t, "run", "--rm", "--pid", "container:"+name, "--network", "container:"+other, "busybox", "true"),
+				"a rootless container can share the namespaces of one other container only")
+		}
 		// create then start: the namespaces the owner has when it starts.
 		joiner := "flags-pid-joiner-" + u.Mode
 		t.Cleanup(func() { u.Box(t, "rm", "-f", joiner) })
