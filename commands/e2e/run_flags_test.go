@@ -240,6 +240,9 @@ func TestRunFlagsNamespaces(t *testing.T) {
 		if !strings.Contains(r.Stdout, "sleep") {
 			t.Fatalf("--pid container:%s does not see its sleep: %s", name, r)
 		}
+		if msg := strings.TrimSpace(withoutWarnings(r.Stderr)); msg != "" {
+			t.Errorf("--pid container:%s wrote to stderr: %q", name, msg)
+		}
 		ownerIPC := strings.TrimSpace(u.MustBox(t, "exec", name, "readlink", "/proc/self/ns/ipc").Stdout)
 		r = u.MustBox(t, "run", "--rm", "--ipc", "container:"+name, "busybox", "sh", "-c", "readlink /proc/self/ns/ipc; ls /dev/mqueue")
 		if got := strings.Fields(r.Stdout); len(got) != 2 || got[0] != ownerIPC || got[1] != "boxq" {
