@@ -469,7 +469,9 @@ func (e *Engine) prepare(plan *runPlan) (_ *prepared, err error) {
 	if opts.Settings.Links, so.LinkEnv, linkHosts, err = e.planLinks(opts, name, gateway); err != nil {
 		return nil, err
 	}
-	names.Hosts = append(slices.Clone(names.Hosts), linkHosts...)
+	if len(linkHosts) > 0 {
+		names.Hosts = append(slices.Clone(names.Hosts), linkHosts...)
+	}
 	if plan.owner != nil {
 		so.JoinNetwork = true
 		if so.EtcFiles, so.Hostname, err = e.ownerEtcFiles(plan.owner.ID); err != nil {
