@@ -26,6 +26,7 @@ func runCommand() *cli.Command {
 			&cli.BoolFlag{Name: "rm", Usage: "automatically remove the container when it exits"},
 			&cli.StringFlag{Name: "restart", Value: "no", Usage: "restart policy when the container exits: no, on-failure[:max-retries], always, unless-stopped (by its monitor while it lives; nothing restarts after a reboot)"},
 			&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "run container in background and print container ID"},
+			&cli.BoolFlag{Name: "sig-proxy", Value: true, Usage: "proxy received signals to the process (false: Ctrl-C leaves it running; ignored with -t, as Docker's)"},
 			&cli.StringFlag{Name: "name", Usage: "assign a name to the container"},
 			&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Usage: "keep STDIN open"},
 			&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Usage: "allocate a pseudo-TTY"},
@@ -79,6 +80,11 @@ func createCommand() *cli.Command {
 	c := runCommand()
 	c.Name, c.Usage = "create", "create a new container"
 	c.Action = runRun
+	for _, f := range c.Flags {
+		if b, ok := f.(*cli.BoolFlag); ok && b.Name == "sig-proxy" {
+			b.Hidden = true // run's alone, refused by runRun
+		}
+	}
 	return c
 }
 
@@ -88,6 +94,10 @@ func runRun(c *cli.Context) error {
 	}
 	if err := refuseUnsupported(c, unsupportedRunFlags); err != nil {
 		return &runFailure{err}
+	}
+	if c.Command.Name == "create" && c.IsSet("sig-proxy") {
+		// Docker's create has no such flag; run shares create's others.
+		return &runFailure{usageErrorf("unknown flag: --sig-proxy (box create has none: it is run's)")}
 	}
 	if err := checkDetachKeys(c); err != nil {
 		return &runFailure{err}
@@ -173,6 +183,7 @@ func runOptions(c *cli.Context) (engine.RunOptions, error) {
 		Name:           strings.TrimPrefix(c.String("name"), "/"),
 		Remove:         c.Bool("rm"),
 		Detach:         c.Bool("detach"),
+		NoSigProxy:     !c.Bool("sig-proxy"),
 		CreateOnly:     c.Command.Name == "create",
 		Interactive:    c.Bool("interactive"),
 		TTY:            c.Bool("tty"),

@@ -40,6 +40,7 @@ func settingsFlags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "uidmap", Usage: "UID map for the container's user namespace (CONTAINER:HOST:SIZE, HOST in box's own: 0 you, 1.. your subordinate ids)"},
 		&cli.StringSliceFlag{Name: "gidmap", Usage: "GID map for the container's user namespace (default: --uidmap)"},
 		&cli.StringFlag{Name: "runtime", Usage: "runtime to use for this container (box has only its built-in one, runc)"},
+		&cli.StringSliceFlag{Name: "link", Usage: "add link to another container (NAME[:ALIAS]; on the default network the alias reaches the host, where its published ports are)"},
 	}, resourceFlags()...)
 }
 
@@ -70,8 +71,7 @@ var unsupportedRunFlags = map[string]bool{
 	"device-write-bps": false, "device-read-iops": false, "device-write-iops": false,
 	"blkio-weight-device": false, "cpu-rt-period": false,
 	"cpu-rt-runtime": false, "cpu-count": false, "cpu-percent": false, "kernel-memory": false,
-	"link":          false,
-	"link-local-ip": false, "ip6": false, "mac-address": false, "sig-proxy": true,
+	"link-local-ip": false, "ip6": false, "mac-address": false,
 	"isolation": false, "volume-driver": false, "storage-opt": false,
 	"io-maxbandwidth": false, "io-maxiops": false, "disable-content-trust": true, "use-api-socket": true,
 }
@@ -103,9 +103,6 @@ func refuseUnsupported(c *cli.Context, names map[string]bool) error {
 		}
 		if name == "disable-content-trust" && c.Bool(name) {
 			continue
-		}
-		if name == "sig-proxy" && c.Bool(name) {
-			continue // box's foreground run proxies signals
 		}
 		return usageErrorf("box %s does not support --%s", c.Command.Name, name)
 	}
@@ -155,6 +152,9 @@ func runSettings(c *cli.Context) (engine.Settings, error) {
 		return s, err
 	}
 	if s.GIDMap, err = flags.ParseIDMaps("gidmap", c.StringSlice("gidmap")); err != nil {
+		return s, err
+	}
+	if s.Links, err = flags.ParseLinks(c.StringSlice("link")); err != nil {
 		return s, err
 	}
 	if s.Sysctls, err = flags.ParseSysctls(c.StringSlice("sysctl")); err != nil {

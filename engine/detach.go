@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -48,13 +49,19 @@ type monitorProcess struct {
 	gate *os.File
 	// report says "ok" once the container runs, or why it did not.
 	report *os.File
+	// client is the run's end of a connection the monitor serves as an
+	// attached client from the container's first output on (a foreground
+	// run --sig-proxy=false, run_attached.go); nil for a detached run.
+	client *net.UnixConn
 }
 
 // spawnMonitor starts the monitor of container id, which waits for start.
 // The monitor inherits lock, the container's mount lock this process
 // holds, and keeps it until it has unmounted the container's rootfs (see
-// mountLockPath); the caller closes its own copy when done.
-func (e *Engine) spawnMonitor(id string, lock *os.File) (*monitorProcess, error) {
+// mountLockPath); the caller closes its own copy when done. attached
+// gives the monitor a first attached client, whose other end is the
+// returned monitorProcess's client.
+func (e *Engine) spawnMonitor(id string, lock *os.File, attached bool) (*monitorProcess, error) {
 	reportR, reportW, err1 := os.Pipe()
 	gateR, gateW, err2 := os.Pipe()
 	if err := errors.Join(err1, err2); err != nil {
@@ -63,6 +70,21 @@ func (e *Engine) spawnMonitor(id string, lock *os.File) (*monitorProcess, error)
 	cmd := exec.Command("/proc/self/exe", string(rootless.RoleMonitor), e.Store.Root(), e.Store.RunRoot(), e.Store.Driver(), id)
 	cmd.Args[0] = os.Args[0]
 	cmd.ExtraFiles = []*os.File{reportW, gateR, lock} // fds 3, 4 and 5
+	var client *net.UnixConn
+	if attached {
+		ours, theirs, err := attachedPair()
+		if err != nil {
+			reportR.Close()
+			reportW.Close()
+			gateR.Close()
+			gateW.Close()
+			return nil, fmt.Errorf("start monitor: %w", err)
+		}
+		defer theirs.Close()
+		client = ours
+		cmd.Args = append(cmd.Args, monitorAttachedArg)
+		cmd.ExtraFiles = append(cmd.ExtraFiles, theirs) // fd 6
+	}
 	// A session of its own: the terminal closing or the caller's process
 	// group being signalled does not reach the monitor.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
@@ -72,9 +94,12 @@ func (e *Engine) spawnMonitor(id string, lock *os.File) (*monitorProcess, error)
 	if err != nil {
 		reportR.Close()
 		gateW.Close()
+		if client != nil {
+			client.Close()
+		}
 		return nil, fmt.Errorf("start monitor: %w", err)
 	}
-	return &monitorProcess{cmd: cmd, gate: gateW, report: reportR}, nil
+	return &monitorProcess{cmd: cmd, gate: gateW, report: reportR, client: client}, nil
 }
 
 // start lets the monitor start the prepared container and returns once
@@ -97,6 +122,9 @@ func (m *monitorProcess) start() error {
 
 // cancel sends the monitor away: there is no container for it.
 func (m *monitorProcess) cancel() {
+	if m.client != nil {
+		m.client.Close()
+	}
 	m.gate.Close()
 	m.report.Close()
 	_ = m.cmd.Wait()
@@ -106,7 +134,7 @@ func (m *monitorProcess) cancel() {
 // monitor process of its own and returns once the container runs, or with
 // the reason it did not.
 func (e *Engine) startMonitor(id string, lock *os.File) error {
-	m, err := e.spawnMonitor(id, lock)
+	m, err := e.spawnMonitor(id, lock, false)
 	if err != nil {
 		return err
 	}
@@ -138,20 +166,38 @@ func loadSpec(dir string) (*specs.Spec, error) {
 	return &sp, nil
 }
 
+// monitorAttachedArg, after the container id, tells the monitor that fd
+// 6 is its first attached client.
+const monitorAttachedArg = "attached"
+
 // MonitorMain is the monitor role (rootless.RoleMonitor) as main.go
 // dispatches it: args are those spawnMonitor gives after the role's name
-// (store root, run root, driver, container id); fd 3 reports the start,
-// fd 4 gates it and fd 5 is the container's mount lock, held until the
-// monitor exits. It returns the process's exit code.
+// (store root, run root, driver, container id, and "attached" when fd 6
+// is a first attached client); fd 3 reports the start, fd 4 gates it and
+// fd 5 is the container's mount lock, held until the monitor exits. It
+// returns the process's exit code.
 func MonitorMain(args []string) int {
-	if len(args) != 4 {
+	attached := len(args) == 5 && args[4] == monitorAttachedArg
+	if len(args) != 4 && !attached {
 		fmt.Fprintf(os.Stderr, "box: %s takes a store root, run root, driver and container id\n", rootless.RoleMonitor)
 		return 125
 	}
 	opts := Options{Root: args[0], RunRoot: args[1], Driver: args[2]}
 	// The lock is this process's to hold, not the container's processes'.
 	unix.CloseOnExec(5)
-	return ServeMonitor(opts, args[3], os.NewFile(4, "start-gate"), os.NewFile(3, "start-report"))
+	var first *net.UnixConn
+	if attached {
+		unix.CloseOnExec(6)
+		f := os.NewFile(6, "attached-client")
+		c, err := net.FileConn(f)
+		f.Close()
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "box: %s: the attached client: %v\n", rootless.RoleMonitor, err)
+			return 125
+		}
+		first = c.(*net.UnixConn)
+	}
+	return ServeMonitor(opts, args[3], os.NewFile(4, "start-gate"), os.NewFile(3, "start-report"), first)
 }
 
 // ServeMonitor is a detached container's monitor: box re-executed as
@@ -160,8 +206,9 @@ func MonitorMain(args []string) int {
 // rootfs and removes it for --rm, then returns the exit code for the
 // process. It starts the container once gate gives a byte, and leaves
 // at once when gate closes without one. Start failures are reported on
-// report (then closed).
-func ServeMonitor(opts Options, id string, gate, report *os.File) int {
+// report (then closed). first, when not nil, is an attached client from
+// the container's first output on (serveFirstClient).
+func ServeMonitor(opts Options, id string, gate, report *os.File, first *net.UnixConn) int {
 	fail := func(err error) int {
 		// The caller makes the report a StartError of its own.
 		var se *monitor.StartError
@@ -232,6 +279,9 @@ func ServeMonitor(opts Options, id string, gate, report *os.File) int {
 		return fail(err)
 	}
 	defer ctl.close()
+	if first != nil {
+		serveFirstClient(hub, first)
+	}
 
 	var reported sync.Once
 	started := func() {

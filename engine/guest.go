@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/sirupsen/logrus"
+
 	"box/engine/control"
 	"box/rootless"
 )
@@ -50,6 +52,10 @@ func NetworkGuestMain(args []string) int {
 		return 125
 	}
 	defer resFile.Close()
+	// The CLI's default --log-level: runc's warnings (a rootless container
+	// in another's PID namespace has no private one) are not the user's
+	// business on the terminal this guest writes to.
+	logrus.SetLevel(logrus.ErrorLevel)
 	var req guestRequest
 	err := json.NewDecoder(reqFile).Decode(&req)
 	reqFile.Close()

@@ -23,7 +23,8 @@ import (
 // and working directory, and the monitor starts box as a network guest
 // (rootless.RoleNetworkGuest) inside its namespace, which makes the same
 // engine call there (guest_client.go, guest_server.go). Root needs none of
-// this and joins directly.
+// this and joins directly. A rootless --pid or --ipc container:NAME goes
+// the same way (nsOwner, planNamespaces in settings.go).
 
 // networkOwnerEnv names, in a box that a monitor runs for a client, the
 // container whose namespace it runs in.

@@ -166,6 +166,9 @@ func (e *Engine) Start(ctx context.Context, nameOrID string, attach, interactive
 	if err != nil {
 		return 0, fmt.Errorf("start %s: %w", nameOrID, err)
 	}
+	if err := e.checkLinks(rec); err != nil {
+		return 0, err
+	}
 	if isUserNetworkMode(rec.NetworkMode) {
 		hc, guest, err := e.holderGuest()
 		if err != nil {
@@ -182,6 +185,16 @@ func (e *Engine) Start(ctx context.Context, nameOrID string, attach, interactive
 			return 0, err
 		}
 		if e.joinsThroughOwner(owner.ID) {
+			return e.startAsGuest(owner.ID, startAction{Name: c.ID, Attach: attach, Interactive: interactive}, io)
+		}
+	}
+	if e.Identity.Rootless() {
+		// --pid or --ipc container:NAME: through NAME's monitor (settings.go).
+		owner, err := e.namespaceOwner(rec)
+		if err != nil {
+			return 0, err
+		}
+		if owner != nil && e.joinsThroughOwner(owner.ID) {
 			return e.startAsGuest(owner.ID, startAction{Name: c.ID, Attach: attach, Interactive: interactive}, io)
 		}
 	}

@@ -27,7 +27,9 @@ type namespaceHolder struct {
 func holdNamespaces(sp *specs.Spec) (*namespaceHolder, *specs.Spec, error) {
 	userns := false
 	for _, ns := range sp.Linux.Namespaces {
-		userns = userns || ns.Type == specs.UserNamespace
+		// A user namespace joined by path (another container's) is not
+		// made here: the network namespace is then box's own.
+		userns = userns || ns.Type == specs.UserNamespace && ns.Path == ""
 	}
 	r, w, err := os.Pipe()
 	if err != nil {
@@ -57,6 +59,9 @@ func holdNamespaces(sp *specs.Spec) (*namespaceHolder, *specs.Spec, error) {
 		case specs.NetworkNamespace:
 			linux.Namespaces[i].Path = fmt.Sprintf("/proc/%d/ns/net", cmd.Process.Pid)
 		case specs.UserNamespace:
+			if !userns {
+				continue
+			}
 			linux.Namespaces[i].Path = fmt.Sprintf("/proc/%d/ns/user", cmd.Process.Pid)
 		}
 	}

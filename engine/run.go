@@ -44,6 +44,10 @@ type RunOptions struct {
 	// Detach leaves the container to a monitor process of its own and
 	// returns once the container runs.
 	Detach bool
+	// NoSigProxy is --sig-proxy=false: a foreground run without -t passes
+	// no signal on, and its end leaves the container running
+	// (run_attached.go).
+	NoSigProxy bool
 	// CreateOnly prepares the container without starting it (box create).
 	CreateOnly bool
 	// Labels are the container's, over the image's.
@@ -216,6 +220,13 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 	if err != nil {
 		return "", err
 	}
+	nsOwner, err := e.nsOwner(&opts, owner)
+	if err != nil {
+		return "", err
+	}
+	if nsOwner != nil && owner == nil && !opts.CreateOnly && e.joinsThroughOwner(nsOwner.ID) {
+		return e.runAsGuest(ctx, nsOwner.ID, opts, io)
+	}
 	if owner != nil && !opts.CreateOnly && e.joinsThroughOwner(owner.ID) {
 		return e.runAsGuest(ctx, owner.ID, opts, io)
 	}
@@ -261,6 +272,9 @@ type runPlan struct {
 	// uidMap and gidMap replace the container's one-for-one mappings
 	// (--userns keep-id).
 	uidMap, gidMap []specs.LinuxIDMapping
+	// userNSPath is the user namespace of the container a rootless one
+	// shares its PID or IPC namespace with, which it joins too.
+	userNSPath string
 }
 
 // planRun checks opts and resolves the image (pulling it when the policy
@@ -398,9 +412,9 @@ func (e *Engine) prepare(plan *runPlan) (_ *prepared, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if opts.Detach {
+	if opts.Detach || attachedDetached(opts) {
 		// The monitor gets ready while the container is prepared.
-		if c.mon, err = e.spawnMonitor(id, c.lock); err != nil {
+		if c.mon, err = e.spawnMonitor(id, c.lock, !opts.Detach); err != nil {
 			return nil, err
 		}
 	}
@@ -449,6 +463,17 @@ func (e *Engine) prepare(plan *runPlan) (_ *prepared, err error) {
 		return nil, fmt.Errorf("container directory: %w", err)
 	}
 	names := plan.names
+	gateway := names.Gateway
+	if gateway == "" {
+		gateway = loopbackGateway
+	}
+	var linkHosts []flags.Host
+	if opts.Settings.Links, so.LinkEnv, linkHosts, err = e.planLinks(opts, name, gateway); err != nil {
+		return nil, err
+	}
+	if len(linkHosts) > 0 {
+		names.Hosts = append(slices.Clone(names.Hosts), linkHosts...)
+	}
 	if plan.owner != nil {
 		so.JoinNetwork = true
 		if so.EtcFiles, so.Hostname, err = e.ownerEtcFiles(plan.owner.ID); err != nil {
@@ -551,6 +576,7 @@ func (e *Engine) specOptions(plan *runPlan, rootfs string, mounts []spec.Mount, 
 	if plan.uidMap != nil {
 		so.UIDMappings, so.GIDMappings = plan.uidMap, plan.gidMap
 	}
+	so.UserNSPath = plan.userNSPath
 
 	if opts.Entrypoint != nil {
 		so.Entrypoint = []string{}
@@ -587,6 +613,9 @@ func (e *Engine) start(ctx context.Context, c *prepared, io IO) (string, error) 
 		// The container and its rootfs mount are the monitor's now.
 		c.kept, c.detached = true, true
 		return c.id, nil
+	}
+	if attachedDetached(opts) {
+		return e.runAttachedDetached(ctx, c, io)
 	}
 	mio := monitor.Config{
 		ID:        c.id,
@@ -634,6 +663,9 @@ func (e *Engine) supervise(ctx context.Context, rec *record, dir string, mio mon
 	}
 	e.logEvents(ctl, rec, dir)
 	if err := e.joinOwnerNetwork(rec, mio.Spec); err != nil {
+		return monitor.Status{}, &monitor.StartError{Err: err}
+	}
+	if err := e.joinOwnerNamespaces(rec, mio.Spec); err != nil {
 		return monitor.Status{}, &monitor.StartError{Err: err}
 	}
 	// Claimed before the start: a monitor killed while the container

@@ -53,6 +53,8 @@ type Settings struct {
 	Userns flags.Userns  `json:"userns,omitzero"`
 	UIDMap []flags.IDMap `json:"uidmap,omitempty"`
 	GIDMap []flags.IDMap `json:"gidmap,omitempty"`
+	// Links are --link, each NAME the linked container's name (links.go).
+	Links []flags.Link `json:"links,omitempty"`
 }
 
 // BuiltinRuntime is the name of box's one runtime (libcontainer, in
@@ -170,50 +172,6 @@ func trimSlashes(s string) string {
 	return s
 }
 
-// planNamespaces turns --pid, --ipc, --uts and --cgroupns into the
-// namespaces the spec shares: "" for the host's, a /proc path for a
-// running container's. Rootless, another container's namespaces belong
-// to its user namespace, which a later box invocation cannot open (see
-// DESIGN.md): that needs root.
-func (e *Engine) planNamespaces(p *runPlan) error {
-	s := p.opts.Settings
-	shared := map[specs.LinuxNamespaceType]string{}
-	for _, n := range []struct {
-		flag string
-		mode flags.NamespaceMode
-		typ  specs.LinuxNamespaceType
-	}{
-		{"pid", s.PID, specs.PIDNamespace}, {"ipc", s.IPC, specs.IPCNamespace},
-		{"uts", s.UTS, specs.UTSNamespace}, {"cgroupns", s.Cgroupns, specs.CgroupNamespace},
-	} {
-		switch n.mode.Mode {
-		case "host":
-			if e.Identity.Rootless() && n.typ == specs.IPCNamespace {
-				// mqueue can be mounted only by the IPC namespace's owner.
-				return &UsageError{Msg: "--ipc host needs root: a rootless container cannot mount the host's IPC namespace's message queues"}
-			}
-			shared[n.typ] = ""
-		case "container":
-			if e.Identity.Rootless() {
-				return &UsageError{Msg: fmt.Sprintf("--%s container:%s needs root: a rootless container's namespaces belong to its own user namespace, which another box cannot join", n.flag, n.mode.Container)}
-			}
-			c, err := e.LookupContainer(n.mode.Container)
-			if err != nil {
-				return err
-			}
-			if c.State != Running || c.init == nil || !c.init.alive() {
-				return &UsageError{Msg: fmt.Sprintf("cannot join the %s namespace of container %s: it is not running", n.flag, n.mode.Container)}
-			}
-			ns := map[specs.LinuxNamespaceType]string{specs.PIDNamespace: "pid", specs.IPCNamespace: "ipc"}[n.typ]
-			shared[n.typ] = fmt.Sprintf("/proc/%d/ns/%s", c.init.PID, ns)
-		}
-	}
-	if len(shared) > 0 {
-		p.shared = shared
-	}
-	return nil
-}
-
 // exposedPorts are the image's EXPOSE keys with --expose's added, as
 // Docker's Config.ExposedPorts; nil for none.
 func exposedPorts(image map[string]struct{}, expose []string) map[string]struct{} {
@@ -253,6 +211,7 @@ func settingsInspect(rec *record, out *ContainerInspect) {
 		hc.MemorySwap = 2 * r.Memory // Docker shows the swap it applied
 	}
 	hc.CgroupParent, hc.Ulimits, hc.Devices, hc.UsernsMode = s.CgroupParent, s.Ulimits, s.Devices, s.Userns.String()
+	hc.Links = linksInspect(rec.Name, s.Links)
 	for _, r := range s.DeviceRules {
 		hc.DeviceCgroupRules = append(hc.DeviceCgroupRules, r.Given)
 	}

@@ -367,6 +367,12 @@ func (e *Engine) joinOf(rec *record) (usernet.Attach, error) {
 		return usernet.Attach{}, err
 	}
 	att := usernet.Attach{Container: rec.ID, Ports: rec.Ports, Upstreams: rec.DNS}
+	for _, l := range rec.Settings.Links {
+		if att.Links == nil {
+			att.Links = map[string]string{}
+		}
+		att.Links[l.Alias] = l.Name
+	}
 	err = s.Read(func(list []*usernet.Network) error {
 		type found struct {
 			n  *usernet.Network

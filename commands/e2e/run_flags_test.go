@@ -210,10 +210,12 @@ func TestRunFlagsResourcesRootless(t *testing.T) {
 }
 
 // TestRunFlagsNamespaces: --pid host sees the host's processes and
-// --uts host keeps the host's name, for every user; as root --pid
-// container:NAME sees the other container's; rootless, that and --ipc
-// host are refused in one line (another box cannot join a rootless
-// container's namespaces; mqueue needs the IPC namespace's owner).
+// --uts host keeps the host's name, for every user; --pid container:NAME
+// sees the other container's processes and --ipc container:NAME its IPC
+// namespace (its message queues), and --ipc host the host's (its System
+// V shared memory), as root and
+// rootless (joining the other container's user namespace too, as
+// Podman's does).
 func TestRunFlagsNamespaces(t *testing.T) {
 	forEachUser(t, func(t *testing.T, u *User) {
 		u.MustBox(t, "pull", "-q", "busybox")
@@ -228,19 +230,73 @@ func TestRunFlagsNamespaces(t *testing.T) {
 		}
 		name := "flags-pid-owner-" + u.Mode
 		t.Cleanup(func() { u.Box(t, "rm", "-f", name) })
-		u.MustBox(t, "run", "-d", "--name", name, "busybox", "sh", "-c", "echo ready; exec sleep 300")
+		// The owner makes a POSIX message queue in its IPC namespace,
+		// which a joiner must see.
+		u.MustBox(t, "run", "-d", "--name", name, "busybox", "sh", "-c", "touch /dev/mqueue/boxq && echo ready; exec sleep 300")
 		waitLogs(t, u, name, "ready")
 		wantOut(t, u.MustBox(t, "run", "--rm", "--uts", "host", "busybox", "hostname"), hostname(t))
-		if u.Mode != "root" {
-			wantRefused(t, u.Box(t, "run", "--rm", "--pid", "container:"+name, "busybox", "true"), "--pid container:"+name+" needs root")
-			wantRefused(t, u.Box(t, "run", "--rm", "--ipc", "host", "busybox", "true"), "--ipc host needs root")
-			return
-		}
+
 		r = u.MustBox(t, "run", "--rm", "--pid", "container:"+name, "busybox", "ps", "-o", "comm")
 		if !strings.Contains(r.Stdout, "sleep") {
 			t.Fatalf("--pid container:%s does not see its sleep: %s", name, r)
 		}
+		if msg := strings.TrimSpace(withoutWarnings(r.Stderr)); msg != "" {
+			t.Errorf("--pid container:%s wrote to stderr: %q", name, msg)
+		}
+		ownerIPC := strings.TrimSpace(u.MustBox(t, "exec", name, "readlink", "/proc/self/ns/ipc").Stdout)
+		r = u.MustBox(t, "run", "--rm", "--ipc", "container:"+name, "busybox", "sh", "-c", "readlink /proc/self/ns/ipc; ls /dev/mqueue")
+		if got := strings.Fields(r.Stdout); len(got) != 2 || got[0] != ownerIPC || got[1] != "boxq" {
+			t.Fatalf("--ipc container:%s: want its namespace %s and its queue boxq, got %s", name, ownerIPC, r)
+		}
+		r = u.MustBox(t, "run", "--rm", "--pid", "container:"+name, "--ipc", "container:"+name, "busybox", "sh", "-c", "ps -o comm; ls /dev/mqueue")
+		if !strings.Contains(r.Stdout, "sleep") || !strings.Contains(r.Stdout, "boxq") {
+			t.Fatalf("--pid and --ipc container:%s together: %s", name, r)
+		}
+		if r := u.MustBox(t, "run", "--rm", "busybox", "ls", "/dev/mqueue"); strings.Contains(r.Stdout, "boxq") {
+			t.Fatalf("a container of its own sees another's message queue: %s", r)
+		}
+		wantOut(t, u.MustBox(t, "inspect", "-f", "{{.HostConfig.PidMode}}", mustRunID(t, u, "--pid", "container:"+name)), "container:"+name)
+		if u.Mode != "root" {
+			// One monitor carries a rootless run out: one owner only.
+			other := mustRunID(t, u)
+			wantRefused(t, u.Box(t, "run", "--rm", "--pid", "container:"+name, "--network", "container:"+other, "busybox", "true"),
+				"a rootless container can share the namespaces of one other container only")
+		}
+		// create then start: the namespaces the owner has when it starts.
+		joiner := "flags-pid-joiner-" + u.Mode
+		t.Cleanup(func() { u.Box(t, "rm", "-f", joiner) })
+		u.MustBox(t, "create", "--name", joiner, "--pid", "container:"+name, "--ipc", "container:"+name, "busybox", "sh", "-c", "ps -o comm; ls /dev/mqueue")
+		if r := u.MustBox(t, "start", "-a", joiner); !strings.Contains(r.Stdout, "sleep") || !strings.Contains(r.Stdout, "boxq") {
+			t.Fatalf("start of a container created with --pid and --ipc container:%s: %s", name, r)
+		}
+		wantRefused(t, u.Box(t, "run", "--rm", "--pid", "container:flags-no-such-"+u.Mode, "busybox", "true"), "No such container: flags-no-such-"+u.Mode)
+		stopped := "flags-pid-stopped-" + u.Mode
+		t.Cleanup(func() { u.Box(t, "rm", "-f", stopped) })
+		u.MustBox(t, "create", "--name", stopped, "busybox", "true")
+		wantRefused(t, u.Box(t, "run", "--rm", "--ipc", "container:"+stopped, "busybox", "true"), "cannot join IPC of a non running container: ")
+		u.MustBox(t, "stop", "-t", "0", name)
+		if r := u.Box(t, "start", joiner); r.Code == 0 || !strings.Contains(r.Stderr, "cannot join PID of a non running container: ") {
+			t.Fatalf("start of a container whose --pid owner has stopped: %s", r)
+		}
+
+		// --ipc host: the host's System V segments, one made here by
+		// the test's user.
+		key := ipcmkHost(t, u)
+		r = u.MustBox(t, "run", "--rm", "--ipc", "host", "busybox", "cat", "/proc/sysvipc/shm")
+		if !strings.Contains(r.Stdout, key) {
+			t.Fatalf("--ipc host does not see the host's segment %s: %s", key, r)
+		}
 	})
+}
+
+// mustRunID runs a detached sleep with args and returns its id, removed
+// when the test ends.
+func mustRunID(t *testing.T, u *User, args ...string) string {
+	t.Helper()
+	r := u.MustBox(t, append(append([]string{"run", "-d"}, args...), "busybox", "sleep", "30")...)
+	id := strings.TrimSpace(r.Stdout)
+	t.Cleanup(func() { u.Box(t, "rm", "-f", id) })
+	return id
 }
 
 func hostname(t *testing.T) string {
@@ -494,4 +550,97 @@ func TestRunFlagsExposePublishAll(t *testing.T) {
 	if got != "hi" {
 		t.Fatalf("the published --expose port %s does not answer: %q", port, got)
 	}
+}
+
+// ipcmkHost makes a System V shared memory segment in the host's IPC
+// namespace as u, removed when the test ends, and returns its id as
+// /proc/sysvipc/shm shows it (" ID ").
+func ipcmkHost(t *testing.T, u *User) string {
+	t.Helper()
+	out, err := u.Cmd("ipcmk", "-M", "5151").CombinedOutput()
+	if err != nil {
+		t.Fatalf("ipcmk: %v: %s", err, out)
+	}
+	f := strings.Fields(string(out))
+	if len(f) == 0 {
+		t.Fatalf("ipcmk printed no id: %q", out)
+	}
+	id := f[len(f)-1]
+	t.Cleanup(func() { _ = u.Cmd("ipcrm", "-m", id).Run() })
+	return " " + id + " "
+}
+
+// TestRunSigProxyFalse: `run --sig-proxy=false` in the foreground, for
+// every user, as Docker's: the container's output and exit code come
+// through, and its input until it ends; Ctrl-C (SIGINT to the run's
+// process group) and SIGTERM reach the run but not the container, which
+// runs on to its own end, also when rootless box carries the run out
+// through another container's monitor (--network container:NAME). create
+// has no such flag; with -t it is ignored.
+func TestRunSigProxyFalse(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		u.MustBox(t, "pull", "-q", "busybox")
+		r := u.Box(t, "run", "--rm", "--sig-proxy=false", "busybox", "sh", "-c", "echo out; echo err >&2; exit 3")
+		if r.Code != 3 || strings.TrimSpace(r.Stdout) != "out" || !strings.Contains(r.Stderr, "err") {
+			t.Fatalf("want exit 3, out and err: %s", r)
+		}
+		if r := u.BoxIn(t, "one\ntwo\n", "run", "--rm", "-i", "--sig-proxy=false", "busybox", "wc", "-l"); r.Code != 0 || strings.TrimSpace(r.Stdout) != "2" {
+			t.Fatalf("input to the end: %s", r)
+		}
+		wantOut(t, u.MustBox(t, "run", "--rm", "-t", "--sig-proxy=false", "busybox", "echo", "tty"), "tty")
+		wantRefused(t, u.Box(t, "create", "--sig-proxy=false", "busybox", "true"), "unknown flag: --sig-proxy")
+
+		owner := "sigproxy-owner-" + u.Mode
+		t.Cleanup(func() { u.Box(t, "rm", "-f", owner) })
+		u.MustBox(t, "run", "-d", "--name", owner, "busybox", "sleep", "120")
+		for i, c := range []struct {
+			sig  syscall.Signal
+			args []string
+		}{{syscall.SIGINT, nil}, {syscall.SIGTERM, nil}, {syscall.SIGINT, []string{"--network", "container:" + owner}}} {
+			sig := c.sig
+			name := "sigproxy-" + strconv.Itoa(i) + "-" + u.Mode
+			t.Cleanup(func() { u.Box(t, "rm", "-f", name) })
+			out, err := os.CreateTemp(tempDir, "sigproxy-")
+			if err != nil {
+				t.Fatal(err)
+			}
+			args := append(append([]string{"run", "--name", name, "--sig-proxy=false"}, c.args...), "busybox", "sh", "-c",
+				`trap "echo got INT" INT; trap "echo got TERM" TERM; echo ready; i=0; while [ $i -lt 30 ]; do sleep 0.1; i=$((i+1)); done; echo done; exit 4`)
+			cmd := u.BoxCmd(args...)
+			cmd.Stdout, cmd.Stderr = out, out
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
+			for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+				if b, _ := os.ReadFile(out.Name()); strings.Contains(string(b), "ready") {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("the container never said ready")
+				}
+			}
+			if sig == syscall.SIGINT {
+				syscall.Kill(-cmd.Process.Pid, sig) // Ctrl-C: the whole group
+			} else {
+				cmd.Process.Signal(sig)
+			}
+			ended := make(chan error, 1)
+			go func() { ended <- cmd.Wait() }()
+			select {
+			case <-ended:
+			case <-time.After(2 * time.Second):
+				t.Fatalf("%v did not end the run %q", sig, args)
+			}
+			if b, _ := os.ReadFile(out.Name()); strings.Contains(string(b), "Error") {
+				t.Errorf("the run ended by %v reported an error: %q", sig, b)
+			}
+			wantOut(t, u.MustBox(t, "inspect", "-f", "{{.State.Running}}", name), "true")
+			wantOut(t, u.MustBox(t, "wait", name), "4")
+			logs := u.MustBox(t, "logs", name).Stdout
+			if !strings.Contains(logs, "done") || strings.Contains(logs, "got ") {
+				t.Fatalf("after %v the container should run to its end, untouched: %q", sig, logs)
+			}
+		}
+	})
 }

@@ -176,3 +176,26 @@ func TestParseCapabilities(t *testing.T) {
 		}
 	}
 }
+
+func TestParseLinks(t *testing.T) {
+	got, err := ParseLinks([]string{"db", "cache:kv", "/web:/app/www", "/old"})
+	want := []Link{{"db", "db"}, {"cache", "kv"}, {"web", "www"}, {"old", "old"}}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %+v, %v; want %+v", got, err, want)
+	}
+	if got, err := ParseLinks(nil); got != nil || err != nil {
+		t.Errorf("no --link: %+v, %v", got, err)
+	}
+	for bad, msg := range map[string]string{
+		"":      "empty string specified for links",
+		"a:b:c": "bad format for links: a:b:c",
+		":x":    "bad format for links: :x",
+		"db:":   "bad format for links: db:",
+		"/":     "bad format for links: /",
+	} {
+		var ue *UsageError
+		if _, err := ParseLinks([]string{bad}); !errors.As(err, &ue) || !strings.Contains(err.Error(), msg) {
+			t.Errorf("%q: got %v, want %q", bad, err, msg)
+		}
+	}
+}

@@ -1,6 +1,10 @@
 package flags
 
-import "strings"
+import (
+	"fmt"
+	"path"
+	"strings"
+)
 
 // NetworkMode is the kind of network --network asks for.
 type NetworkMode string
@@ -61,4 +65,42 @@ func (n Network) String() string {
 		return "container:" + n.Name
 	}
 	return n.Name
+}
+
+// Link is one --link NAME[:ALIAS]: the container linked to and the name
+// the linking container knows it by (NAME when no alias is given).
+type Link struct {
+	Name  string `json:"name"`
+	Alias string `json:"alias"`
+}
+
+// ParseLinks reads --link as Docker's CLI does (opts.ParseLink): NAME or
+// NAME:ALIAS, and the form inspect shows, /NAME:/LINKER/ALIAS, which
+// scripts feed back.
+func ParseLinks(specs []string) ([]Link, error) {
+	var out []Link
+	for _, s := range specs {
+		if s == "" {
+			return nil, &UsageError{Msg: "invalid argument \"\" for \"--link\" flag: empty string specified for links"}
+		}
+		parts := strings.SplitN(s, ":", 3)
+		bad := &UsageError{Msg: fmt.Sprintf("invalid argument %q for \"--link\" flag: bad format for links: %s", s, s)}
+		name := strings.TrimPrefix(parts[0], "/")
+		if len(parts) > 2 || name == "" {
+			return nil, bad
+		}
+		alias := name
+		if len(parts) == 2 {
+			alias = parts[1]
+			if strings.HasPrefix(parts[0], "/") {
+				// inspect's form: the alias is the last element.
+				alias = path.Base(alias)
+			}
+		}
+		if alias == "" || alias == "/" || alias == "." {
+			return nil, bad
+		}
+		out = append(out, Link{Name: name, Alias: alias})
+	}
+	return out, nil
 }

@@ -104,3 +104,40 @@ func containsGID(gids []uint32, g uint32) bool {
 	}
 	return false
 }
+
+// TestGenerateJoinedUserNamespace: a rootless container sharing another's
+// PID namespace joins that one's user namespace by path, with no
+// mappings of its own, and binds /sys (its network namespace is not its
+// own user namespace's); sharing the host's IPC namespace rootless, it
+// mounts no message queue file system of its own.
+func TestGenerateJoinedUserNamespace(t *testing.T) {
+	ids := []specs.LinuxIDMapping{{ContainerID: 0, HostID: 0, Size: 1}}
+	s, err := Generate(Options{
+		Rootfs: rootfs(t), Image: v1.ImageConfig{Cmd: []string{"sh"}}, Rootless: true,
+		UIDMappings: ids, GIDMappings: ids, UserNSPath: "/proc/7/ns/user",
+		Shared: map[specs.LinuxNamespaceType]string{specs.PIDNamespace: "/proc/7/ns/pid", specs.IPCNamespace: ""},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var user *specs.LinuxNamespace
+	for i, n := range s.Linux.Namespaces {
+		if n.Type == specs.UserNamespace {
+			user = &s.Linux.Namespaces[i]
+		}
+		if n.Type == specs.IPCNamespace {
+			t.Errorf("--ipc host made an IPC namespace: %+v", n)
+		}
+	}
+	if user == nil || user.Path != "/proc/7/ns/user" || len(s.Linux.UIDMappings)+len(s.Linux.GIDMappings) != 0 {
+		t.Fatalf("want the user namespace /proc/7/ns/user joined without mappings, got %+v, %v %v", s.Linux.Namespaces, s.Linux.UIDMappings, s.Linux.GIDMappings)
+	}
+	for _, m := range s.Mounts {
+		switch {
+		case m.Destination == "/sys" && m.Type != "bind":
+			t.Errorf("/sys is %s, want the host's bound", m.Type)
+		case m.Type == "mqueue":
+			t.Errorf("a rootless container in the host's IPC namespace mounts mqueue: %+v", m)
+		}
+	}
+}

@@ -58,7 +58,9 @@ type Options struct {
 	// image's Cmd.
 	Entrypoint []string
 
-	Env        []string // KEY=VALUE or KEY (taken from OSEnv)
+	Env []string // KEY=VALUE or KEY (taken from OSEnv)
+	// LinkEnv are --link's variables, under the image's and Env.
+	LinkEnv    []string
 	OSEnv      func(string) (string, bool)
 	WorkingDir string
 	User       string
@@ -81,6 +83,11 @@ type Options struct {
 	// UserNS, when set, gives the container its own user namespace with
 	// these mappings (rootless: a copy of box's own namespace).
 	UIDMappings, GIDMappings []specs.LinuxIDMapping
+	// UserNSPath, when set, joins that user namespace (another
+	// container's, whose PID or IPC namespace a rootless container
+	// shares) instead of making one: the mappings are that namespace's
+	// and only check the container's user.
+	UserNSPath string
 	// Rootless marks a run inside box's user namespace: host devices and
 	// sysfs come by bind mount there.
 	Rootless bool
@@ -250,7 +257,11 @@ func Generate(o Options) (*specs.Spec, error) {
 		// A joined namespace gets its path when the container starts.
 		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.NetworkNamespace})
 	}
-	if len(o.UIDMappings) > 0 {
+	switch {
+	case o.UserNSPath != "":
+		// runc takes the mappings from the namespace it joins.
+		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace, Path: o.UserNSPath})
+	case len(o.UIDMappings) > 0:
 		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
 		s.Linux.UIDMappings, s.Linux.GIDMappings = o.UIDMappings, o.GIDMappings
 	}
@@ -314,6 +325,9 @@ func environment(o Options) ([]string, error) {
 	var env []string
 	set := func(kv string) { env = SetEnv(env, kv) }
 	set("PATH=" + defaultPath)
+	for _, e := range o.LinkEnv {
+		set(e)
+	}
 	for _, e := range o.Image.Env {
 		set(e)
 	}
@@ -579,6 +593,16 @@ func mounts(o Options) []specs.Mount {
 	if o.NoShm {
 		ms = append(ms[:4], ms[5:]...)
 	}
+	if _, host := o.Shared[specs.IPCNamespace]; host && o.Shared[specs.IPCNamespace] == "" && o.Rootless {
+		// mqueue can be mounted only by the owner of the IPC namespace: a
+		// rootless container sharing the host's sees the host's queues
+		// where the host has them mounted, and none where it has not.
+		if st, err := os.Stat("/dev/mqueue"); err == nil && st.IsDir() {
+			ms[3] = specs.Mount{Destination: "/dev/mqueue", Type: "bind", Source: "/dev/mqueue", Options: []string{"rbind", "nosuid", "noexec", "nodev"}}
+		} else {
+			ms = append(ms[:3], ms[4:]...)
+		}
+	}
 	if p, shared := o.Shared[specs.PIDNamespace]; shared && p == "" && o.Rootless {
 		// proc can be mounted only by the owner of the PID namespace; a
 		// rootless container sharing the host's gets it by bind mount.
@@ -592,7 +616,9 @@ func mounts(o Options) []specs.Mount {
 	if !o.Privileged {
 		sysOpts = append(sysOpts, "ro")
 	}
-	if (o.Network == NetworkHost || o.JoinNetwork) && o.Rootless {
+	if (o.Network == NetworkHost || o.JoinNetwork || o.UserNSPath != "") && o.Rootless {
+		// (A container in another's user namespace has its network
+		// namespace made in box's, which it does not own.)
 		// sysfs can be mounted only by the owner of the network namespace;
 		// sharing the host's, box gets the host's /sys by bind mount.
 		ms = append(ms, specs.Mount{Destination: "/sys", Type: "bind", Source: "/sys", Options: append([]string{"rbind"}, sysOpts...)})

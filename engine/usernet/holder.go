@@ -99,6 +99,11 @@ type Attach struct {
 	Ports []network.Port `json:"ports,omitempty"`
 	// Upstreams are the container's --dns servers, the host's when none.
 	Upstreams []string `json:"upstreams,omitempty"`
+	// Links are its --link aliases, each to the name of the container it
+	// links to: its own name server alone answers them, with that
+	// container's addresses on the networks both are on (Docker's links
+	// on a user network).
+	Links map[string]string `json:"links,omitempty"`
 }
 
 // Connect attaches a joined container to one more network.
@@ -156,6 +161,8 @@ type holderMember struct {
 	route string
 	dns   *network.DNS
 	ports *portForwarder
+	// links are Attach.Links.
+	links map[string]string
 }
 
 // memberJoin is one network of a member, with its interface's name.
@@ -418,7 +425,7 @@ func (h *netHolder) join(att Attach, ns *os.File) (err error) {
 		// A monitor that lost its holder connection and joins again.
 		h.dropMember(att.Container)
 	}
-	mb := &holderMember{id: att.Container, ns: own}
+	mb := &holderMember{id: att.Container, ns: own, links: att.Links}
 	h.members[att.Container] = mb
 	defer func() {
 		if err != nil {
@@ -645,13 +652,19 @@ func (h *netHolder) refresh() {
 			continue
 		}
 		names := map[string][]netip.Addr{}
+		add := func(n string, as []netip.Addr) {
+			for _, a := range as {
+				if !slices.Contains(names[n], a) {
+					names[n] = append(names[n], a)
+				}
+			}
+		}
 		for _, j := range mb.joins {
 			for n, as := range byBridge[j.Bridge] {
-				for _, a := range as {
-					if !slices.Contains(names[n], a) {
-						names[n] = append(names[n], a)
-					}
-				}
+				add(n, as)
+			}
+			for alias, target := range mb.links {
+				add(alias, byBridge[j.Bridge][target])
 			}
 		}
 		mb.dns.SetNames(names)
