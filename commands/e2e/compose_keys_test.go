@@ -436,3 +436,34 @@ func TestComposePortTakenHalfUp(t *testing.T) {
 		}
 	})
 }
+
+// TestComposeLinks: a service's links give it the linked service under
+// the alias, on the project's network, and only it: another service
+// does not resolve the alias.
+func TestComposeLinks(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		requirePasta(t)
+		dir := composeProject(t, u, "linked", map[string]string{"compose.yaml": `services:
+  api:
+    image: busybox
+    command: ["sh", "-c", "echo linked-api > /i; exec httpd -f -p 8080 -h /"]
+  client:
+    image: busybox
+    command: ["sleep", "600"]
+    links: ["api:backend"]
+  other:
+    image: busybox
+    command: ["sleep", "600"]
+`})
+		file := filepath.Join(dir, "compose.yaml")
+		t.Cleanup(func() { u.Box(t, "compose", "-f", file, "down", "-t", "0") })
+		mustCompose(t, u, RunOpts{Timeout: 2 * time.Minute}, "-f", file, "up", "-d")
+		if r := untilIn(t, u, "linked-client-1", "wget -qO- http://backend:8080/i | grep -q linked-api"); r.Code != 0 {
+			t.Errorf("client does not reach api by its link alias: %s", r)
+		}
+		if r := u.Box(t, "exec", "linked-other-1", "nslookup", "backend"); r.Code == 0 {
+			t.Errorf("the link alias resolves for a service without the link: %s", r)
+		}
+		wantOut(t, u.MustBox(t, "inspect", "-f", "{{json .HostConfig.Links}}", "linked-client-1"), `["/linked-api-1:/linked-client-1/backend"]`)
+	})
+}

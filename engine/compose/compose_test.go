@@ -373,6 +373,8 @@ func TestSettings(t *testing.T) {
     domainname: example.org
     oom_score_adj: 100
     annotations: {a.b: c}
+    links: ["db", "db:database"]
+    external_links: ["other:ext"]
   db:
     image: busybox
 `,
@@ -405,6 +407,9 @@ func TestSettings(t *testing.T) {
 	}
 	if st.Domainname != "example.org" || st.OOMScoreAdj == nil || *st.OOMScoreAdj != 100 || st.Annotations["a.b"] != "c" {
 		t.Errorf("domainname %q oom_score_adj %v annotations %v", st.Domainname, st.OOMScoreAdj, st.Annotations)
+	}
+	if want := []flags.Link{{Name: "set-db-1", Alias: "db"}, {Name: "set-db-1", Alias: "database"}, {Name: "other", Alias: "ext"}}; !slices.Equal(st.Links, want) {
+		t.Errorf("links %+v, want %+v", st.Links, want)
 	}
 	if got := unsupportedKeys(s); len(got) != 0 {
 		t.Errorf("unsupported keys %q", got)

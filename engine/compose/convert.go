@@ -36,7 +36,7 @@ var supportedKeys = map[string]bool{
 	"ipc": true, "uts": true, "cgroup": true, "cgroup_parent": true, "runtime": true, "oom_score_adj": true,
 	"mem_limit": true, "memswap_limit": true, "mem_reservation": true, "mem_swappiness": true,
 	"cpus": true, "cpu_shares": true, "cpu_period": true, "cpu_quota": true, "cpuset": true,
-	"pids_limit": true, "oom_kill_disable": true,
+	"pids_limit": true, "oom_kill_disable": true, "links": true, "external_links": true,
 }
 
 // unsupportedKeys names what s asks for that box does not do yet, as

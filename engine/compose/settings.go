@@ -85,7 +85,25 @@ func settings(p *types.Project, s types.ServiceConfig) (engine.Settings, error) 
 	if st.Resources, err = flags.ParseResources(resourceFlags(s)); err != nil {
 		return fail("resources", err)
 	}
+	if st.Links, err = flags.ParseLinks(linkSpecs(p.Name, s)); err != nil {
+		return fail("links", err)
+	}
 	return st, nil
+}
+
+// linkSpecs are links (SERVICE[:ALIAS], to the service's first
+// container, known by the service's name unless an alias is given) and
+// external_links (CONTAINER[:ALIAS]) as --link takes them.
+func linkSpecs(project string, s types.ServiceConfig) []string {
+	var out []string
+	for _, l := range s.Links {
+		svc, alias, ok := strings.Cut(l, ":")
+		if !ok {
+			alias = svc
+		}
+		out = append(out, ContainerName(project, svc, 1)+":"+alias)
+	}
+	return append(out, s.ExternalLinks...)
 }
 
 // ulimitSpecs are the service's ulimits as --ulimit NAME=SOFT[:HARD],
