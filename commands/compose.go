@@ -24,6 +24,7 @@ import (
 
 	"box/engine"
 	"box/engine/compose"
+	"box/engine/flags"
 	"box/engine/spec"
 	"box/storage"
 )
@@ -1056,6 +1057,11 @@ func composeRunCommand() *cli.Command {
 			&cli.BoolFlag{Name: "no-deps", Usage: "don't start linked services"},
 			&cli.BoolFlag{Name: "service-ports", Usage: "run command with all service's ports enabled and mapped to the host"},
 			&cli.BoolFlag{Name: "use-aliases", Usage: "use the service's network aliases in the network(s) the container connects to"},
+			&cli.StringSliceFlag{Name: "publish", Aliases: []string{"p"}, Usage: "publish a container's port(s) to the host"},
+			&cli.StringSliceFlag{Name: "volume", Aliases: []string{"v"}, Usage: "bind mount a volume"},
+			&cli.StringSliceFlag{Name: "label", Aliases: []string{"l"}, Usage: "add or override a label"},
+			&cli.StringSliceFlag{Name: "cap-add", Usage: "add Linux capabilities"},
+			&cli.StringSliceFlag{Name: "cap-drop", Usage: "drop Linux capabilities"},
 			&cli.BoolFlag{Name: "no-TTY", Aliases: []string{"T"}, Usage: "disable pseudo-TTY allocation (default: a TTY when on a terminal)"},
 			&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Value: true, Usage: "keep STDIN open even if not attached"},
 			&cli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "run as specified username or uid"},
@@ -1080,6 +1086,22 @@ func composeRunCommand() *cli.Command {
 			if c.IsSet("entrypoint") {
 				ep := c.String("entrypoint")
 				opts.Entrypoint = &ep
+			}
+			var err error
+			if opts.Publish, err = flags.ParsePorts(c.StringSlice("publish")); err != nil {
+				return err
+			}
+			if opts.Mounts, err = flags.ParseMounts(c.StringSlice("volume"), nil, nil); err != nil {
+				return err
+			}
+			if opts.Labels, err = flags.ParseLabels(c.StringSlice("label")); err != nil {
+				return err
+			}
+			if opts.CapAdd, err = flags.ParseCapabilities(c.StringSlice("cap-add")); err != nil {
+				return err
+			}
+			if opts.CapDrop, err = flags.ParseCapabilities(c.StringSlice("cap-drop")); err != nil {
+				return err
 			}
 			onTerminal := term.IsTerminal(int(os.Stdin.Fd())) && term.IsTerminal(int(os.Stdout.Fd()))
 			opts.TTY = !c.Bool("no-TTY") && !opts.Detach && onTerminal

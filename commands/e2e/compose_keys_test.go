@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -465,5 +466,35 @@ func TestComposeLinks(t *testing.T) {
 			t.Errorf("the link alias resolves for a service without the link: %s", r)
 		}
 		wantOut(t, u.MustBox(t, "inspect", "-f", "{{json .HostConfig.Links}}", "linked-client-1"), `["/linked-api-1:/linked-client-1/backend"]`)
+	})
+}
+
+// TestComposeRunFlags: compose run's -p, -v, -l and --cap-drop add to
+// the service's own, as Docker Compose's do.
+func TestComposeRunFlags(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		requirePasta(t)
+		port := strconv.Itoa(hostPort(t))
+		dir := composeProject(t, u, "runflags", map[string]string{"compose.yaml": `services:
+  web:
+    image: busybox
+    command: ["sh", "-c", "echo runflags > /data/i; exec httpd -f -p 8080 -h /data"]
+    labels: {kept: "yes"}
+`})
+		data := filepath.Join(dir, "data")
+		if err := os.Mkdir(data, 0o777); err != nil {
+			t.Fatal(err)
+		}
+		os.Chmod(data, 0o777)
+		file := filepath.Join(dir, "compose.yaml")
+		t.Cleanup(func() {
+			u.Box(t, "rm", "-f", "rf-web")
+			u.Box(t, "compose", "-f", file, "down", "-t", "0")
+		})
+		mustCompose(t, u, RunOpts{Timeout: time.Minute}, "-f", file, "run", "-d", "--name", "rf-web", "-p", port+":8080", "-v", data+":/data", "-l", "team=blue", "--cap-drop", "NET_RAW", "web")
+		if got := fetch(t, "http://127.0.0.1:"+port+"/i"); got != "runflags\n" {
+			t.Errorf("the one-off's -p and -v: fetched %q", got)
+		}
+		wantOut(t, u.MustBox(t, "inspect", "-f", `{{index .Config.Labels "team"}} {{index .Config.Labels "kept"}} {{.HostConfig.CapDrop}}`, "rf-web"), "blue yes [CAP_NET_RAW]")
 	})
 }

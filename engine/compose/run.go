@@ -10,6 +10,8 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 
 	"box/engine"
+	"box/engine/flags"
+	"box/engine/network"
 	"box/storage"
 )
 
@@ -38,6 +40,12 @@ type RunOptions struct {
 	// its networks; without it, as in Docker Compose, it answers to its
 	// own name only.
 	UseAliases bool
+	// Publish, Mounts, Labels, CapAdd and CapDrop are -p, -v, -l,
+	// --cap-add and --cap-drop, added to the service's.
+	Publish         []network.Port
+	Mounts          []flags.Mount
+	Labels          map[string]string
+	CapAdd, CapDrop []string
 }
 
 // Run starts the services opts.Service depends on (unless NoDeps), then
@@ -120,6 +128,13 @@ func (c *Compose) Run(ctx context.Context, p *types.Project, opts RunOptions, st
 	o.Restart.Name, o.Restart.MaximumRetryCount = "no", 0
 	if !opts.ServicePorts {
 		o.Publish = nil
+	}
+	o.Publish = append(o.Publish, opts.Publish...)
+	o.Mounts = append(o.Mounts, opts.Mounts...)
+	o.CapAdd = append(o.CapAdd, opts.CapAdd...)
+	o.CapDrop = append(o.CapDrop, opts.CapDrop...)
+	for k, v := range opts.Labels {
+		o.Labels[k] = v
 	}
 	if opts.User != "" {
 		o.User = opts.User
