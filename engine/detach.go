@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -224,7 +225,8 @@ func ServeMonitor(opts Options, id string, gate, report *os.File, first *net.Uni
 		return fail(err)
 	}
 	defer e.Close()
-	if n, _ := gate.Read(make([]byte, 1)); n != 1 {
+	spawner := os.Getppid()
+	if !awaitGate(gate, func() bool { return os.Getppid() == spawner }) {
 		return 0 // the container was never made
 	}
 	gate.Close()
@@ -372,4 +374,67 @@ func (e *Engine) runLogged(rec *record, dir string, sp *specs.Spec, stdin *os.Fi
 		hub.finish(st.ExitCode)
 	}
 	return st, err
+}
+
+// awaitGate waits for the byte on gate that lets the container start,
+// and says whether it came. The spawner closes the gate when it dies, or
+// so it should: a spawner SIGKILLed just after it started the monitor
+// once left a fork of itself that never reached exec (stuck in the Go
+// runtime, in CI) holding the gate's write end, and the monitor waited
+// for ever. So once spawnerAlive says no, whatever still holds the gate
+// open is such a leftover of the dead spawner, and is ended.
+func awaitGate(gate *os.File, spawnerAlive func() bool) bool {
+	got := make(chan bool, 1)
+	go func() {
+		n, _ := gate.Read(make([]byte, 1))
+		got <- n == 1
+	}()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case ok := <-got:
+			return ok
+		case <-tick.C:
+		}
+		if spawnerAlive() {
+			continue
+		}
+		select {
+		case ok := <-got:
+			return ok
+		default:
+		}
+		endPipeHolders(gate)
+		select {
+		case ok := <-got:
+			return ok
+		case <-time.After(time.Second):
+			return false
+		}
+	}
+}
+
+// endPipeHolders SIGKILLs the other processes that have the pipe f is
+// an end of open.
+func endPipeHolders(f *os.File) {
+	var st unix.Stat_t
+	if unix.Fstat(int(f.Fd()), &st) != nil {
+		return
+	}
+	want := fmt.Sprintf("pipe:[%d]", st.Ino)
+	procs, _ := os.ReadDir("/proc")
+	for _, p := range procs {
+		pid, err := strconv.Atoi(p.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		fds, _ := os.ReadDir(filepath.Join("/proc", p.Name(), "fd"))
+		for _, fd := range fds {
+			if l, _ := os.Readlink(filepath.Join("/proc", p.Name(), "fd", fd.Name())); l == want {
+				_ = unix.Kill(pid, unix.SIGKILL)
+				break
+			}
+		}
+	}
 }
