@@ -498,3 +498,44 @@ func TestComposeRunFlags(t *testing.T) {
 		wantOut(t, u.MustBox(t, "inspect", "-f", `{{index .Config.Labels "team"}} {{index .Config.Labels "kept"}} {{.HostConfig.CapDrop}}`, "rf-web"), "blue yes [CAP_NET_RAW]")
 	})
 }
+
+// TestComposeNetworkKeys: a network's driver_opts reach it as network
+// create's -o does, and what box's networks cannot do (IPv6, a second
+// subnet) stops up before it makes anything.
+func TestComposeNetworkKeys(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		requirePasta(t)
+		dir := composeProject(t, u, "netkeys", map[string]string{
+			"compose.yaml": `services:
+  a:
+    image: busybox
+    command: ["sleep", "600"]
+networks:
+  default:
+    driver_opts: {com.docker.network.driver.mtu: "1400"}
+    ipam: {config: [{subnet: 10.89.77.0/24}]}
+`,
+			"v6.yaml": `services:
+  a:
+    image: busybox
+networks:
+  default:
+    enable_ipv6: true
+`,
+		})
+		file := filepath.Join(dir, "compose.yaml")
+		t.Cleanup(func() {
+			u.Box(t, "compose", "-f", file, "down", "-t", "0")
+			u.Box(t, "compose", "-f", filepath.Join(dir, "v6.yaml"), "-p", "netkeys6", "down", "-t", "0")
+		})
+		mustCompose(t, u, RunOpts{Timeout: time.Minute}, "-f", file, "up", "-d")
+		wantOut(t, u.MustBox(t, "network", "inspect", "-f", `{{index .Options "com.docker.network.driver.mtu"}} {{(index .IPAM.Config 0).Subnet}}`, "netkeys_default"), "1400 10.89.77.0/24")
+		r := u.Box(t, "compose", "-f", filepath.Join(dir, "v6.yaml"), "-p", "netkeys6", "up", "-d")
+		if r.Code == 0 || !strings.Contains(strings.ToLower(r.Stderr), "ipv6") {
+			t.Errorf("enable_ipv6: want a refusal naming IPv6: %s", r)
+		}
+		if left := u.MustBox(t, "ps", "-a", "-q", "--filter", "label=com.docker.compose.project=netkeys6").Stdout; left != "" {
+			t.Errorf("the refused up made containers: %q", left)
+		}
+	})
+}

@@ -201,9 +201,26 @@ func (c *Compose) ensureNetworks(p *types.Project) error {
 		for k, v := range nw.Labels {
 			opts.Labels = append(opts.Labels, k+"="+v)
 		}
-		if len(nw.Ipam.Config) > 0 {
-			opts.Subnet, opts.Gateway, opts.IPRange = nw.Ipam.Config[0].Subnet, nw.Ipam.Config[0].Gateway, nw.Ipam.Config[0].IPRange
+		if d := nw.Ipam.Driver; d != "" && d != "default" {
+			return fmt.Errorf("network %s: IPAM driver %q is not supported by box (default only)", key, d)
 		}
+		if len(nw.Ipam.Config) > 1 {
+			return fmt.Errorf("network %s: box gives a network one subnet, not %d", key, len(nw.Ipam.Config))
+		}
+		if len(nw.Ipam.Config) > 0 {
+			cfg := nw.Ipam.Config[0]
+			if len(cfg.AuxiliaryAddresses) > 0 {
+				return fmt.Errorf("network %s: ipam aux_addresses are not supported by box", key)
+			}
+			opts.Subnet, opts.Gateway, opts.IPRange = cfg.Subnet, cfg.Gateway, cfg.IPRange
+		}
+		// The engine refuses IPv6 and the options that do not apply, by
+		// name, as network create does.
+		opts.IPv6 = nw.EnableIPv6 != nil && *nw.EnableIPv6
+		for k, v := range nw.DriverOpts {
+			opts.Options = append(opts.Options, k+"="+v)
+		}
+		slices.Sort(opts.Options)
 		c.progress("Network", nw.Name, "Creating")
 		if _, err := c.Engine.CreateNetwork(opts); err != nil {
 			return fmt.Errorf("network %s: %w", nw.Name, err)
