@@ -3,6 +3,7 @@ package commands
 import (
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"runtime"
 	"strings"
@@ -123,17 +124,7 @@ func runBuild(c *cli.Context) error {
 		}
 		opts.Tags = append(opts.Tags, ref)
 	}
-	for _, a := range c.StringSlice("build-arg") {
-		k, v, ok := strings.Cut(a, "=")
-		if !ok {
-			// Docker takes a bare name's value from the environment.
-			var set bool
-			if v, set = os.LookupEnv(k); !set {
-				continue
-			}
-		}
-		opts.BuildArgs[k] = v
-	}
+	maps.Copy(opts.BuildArgs, buildArgs(c.StringSlice("build-arg")))
 	for _, l := range c.StringSlice("label") {
 		k, v, _ := strings.Cut(l, "=")
 		opts.Labels[k] = v
@@ -217,3 +208,21 @@ func buildxCommand(build *cli.Command) *cli.Command {
 
 // hostPlatform is the only platform box builds for.
 func hostPlatform() string { return "linux/" + runtime.GOARCH }
+
+// buildArgs are --build-arg KEY=VALUE values; a bare KEY takes its value
+// from the environment and is left out when unset, as Docker and Docker
+// Compose do.
+func buildArgs(list []string) map[string]string {
+	out := map[string]string{}
+	for _, a := range list {
+		k, v, ok := strings.Cut(a, "=")
+		if !ok {
+			var set bool
+			if v, set = os.LookupEnv(k); !set {
+				continue
+			}
+		}
+		out[k] = v
+	}
+	return out
+}

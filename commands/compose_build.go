@@ -1,9 +1,6 @@
 package commands
 
 import (
-	"os"
-	"strings"
-
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/urfave/cli/v2"
 
@@ -35,19 +32,7 @@ func composeBuildCommand() *cli.Command {
 		Action: func(c *cli.Context) error {
 			opts := compose.BuildOptions{
 				Services: c.Args().Slice(), NoCache: c.Bool("no-cache"), Pull: c.Bool("pull"),
-				Quiet: c.Bool("quiet"), Args: map[string]string{},
-			}
-			for _, a := range c.StringSlice("build-arg") {
-				k, v, ok := strings.Cut(a, "=")
-				if !ok {
-					// As Docker Compose: a bare name takes its value from
-					// the environment, and is left out when unset.
-					var set bool
-					if v, set = os.LookupEnv(k); !set {
-						continue
-					}
-				}
-				opts.Args[k] = v
+				Quiet: c.Bool("quiet"), Args: buildArgs(c.StringSlice("build-arg")),
 			}
 			return withProject(c, func(cc *compose.Compose, p *types.Project) error {
 				if opts.Quiet {
