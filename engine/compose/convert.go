@@ -202,12 +202,7 @@ func runOptions(p *types.Project, s types.ServiceConfig, n int, hash, version st
 		return fail("security_opt", err)
 	}
 	if s.Logging != nil {
-		var opts []string
-		for k, v := range s.Logging.Options {
-			opts = append(opts, k+"="+v)
-		}
-		slices.Sort(opts)
-		if o.Log, err = flags.ParseLogConfig(s.Logging.Driver, opts); err != nil {
+		if o.Log, err = flags.ParseLogConfig(s.Logging.Driver, types.Mapping(s.Logging.Options).Values()); err != nil {
 			return fail("logging", err)
 		}
 	}

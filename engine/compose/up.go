@@ -198,9 +198,7 @@ func (c *Compose) ensureNetworks(p *types.Project) error {
 			Name: nw.Name, Internal: nw.Internal,
 			Labels: []string{LabelProject + "=" + p.Name, LabelNetwork + "=" + key, LabelVersion + "=" + storage.Version},
 		}
-		for k, v := range nw.Labels {
-			opts.Labels = append(opts.Labels, k+"="+v)
-		}
+		opts.Labels = append(opts.Labels, types.Mapping(nw.Labels).Values()...)
 		if d := nw.Ipam.Driver; d != "" && d != "default" {
 			return fmt.Errorf("network %s: IPAM driver %q is not supported by box (default only)", key, d)
 		}
@@ -217,10 +215,7 @@ func (c *Compose) ensureNetworks(p *types.Project) error {
 		// The engine refuses IPv6 and the options that do not apply, by
 		// name, as network create does.
 		opts.IPv6 = nw.EnableIPv6 != nil && *nw.EnableIPv6
-		for k, v := range nw.DriverOpts {
-			opts.Options = append(opts.Options, k+"="+v)
-		}
-		slices.Sort(opts.Options)
+		opts.Options = types.Mapping(nw.DriverOpts).Values()
 		c.progress("Network", nw.Name, "Creating")
 		if _, err := c.Engine.CreateNetwork(opts); err != nil {
 			return fmt.Errorf("network %s: %w", nw.Name, err)
@@ -272,12 +267,8 @@ func (c *Compose) ensureVolumes(p *types.Project) error {
 			labels[k] = val
 		}
 		c.progress("Volume", v.Name, "Creating")
-		var opts []string
-		for k, val := range v.DriverOpts {
-			opts = append(opts, k+"="+val)
-		}
-		slices.Sort(opts)
-		if _, err := c.Engine.CreateVolume(engine.VolumeCreateOptions{Name: v.Name, Labels: labels, Options: opts}); err != nil {
+		opts := engine.VolumeCreateOptions{Name: v.Name, Labels: labels, Options: types.Mapping(v.DriverOpts).Values()}
+		if _, err := c.Engine.CreateVolume(opts); err != nil {
 			return fmt.Errorf("volume %s: %w", v.Name, err)
 		}
 		c.progress("Volume", v.Name, "Created")
