@@ -788,14 +788,9 @@ func composeExecCommand() *cli.Command {
 			tty := !c.Bool("no-TTY") && term.IsTerminal(int(os.Stdin.Fd())) && term.IsTerminal(int(os.Stdout.Fd()))
 			return withProject(c, func(cc *compose.Compose, p *types.Project) error {
 				service := c.Args().First()
-				list, err := cc.Containers(p, []string{service}, false)
+				ctr, err := cc.ServiceContainer(p, service, c.Int("index"), false)
 				if err != nil {
 					return err
-				}
-				want := strconv.Itoa(c.Int("index"))
-				i := slices.IndexFunc(list, func(ctr *engine.Container) bool { return ctr.Labels[compose.LabelNumber] == want })
-				if i < 0 {
-					return fmt.Errorf("service %q is not running container #%s", service, want)
 				}
 				opts := engine.ExecOptions{
 					ExecOptions: spec.ExecOptions{
@@ -806,7 +801,7 @@ func composeExecCommand() *cli.Command {
 					Interactive: !c.Bool("detach"),
 					Detach:      c.Bool("detach"),
 				}
-				code, err := cc.Engine.Exec(c.Context, list[i].ID, opts, engine.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
+				code, err := cc.Engine.Exec(c.Context, ctr.ID, opts, engine.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
 				if err != nil {
 					return err
 				}
@@ -1020,16 +1015,11 @@ func composePortCommand() *cli.Command {
 			proto := c.String("protocol")
 			return withProject(c, func(cc *compose.Compose, p *types.Project) error {
 				service := c.Args().First()
-				list, err := cc.Containers(p, []string{service}, false)
+				ctr, err := cc.ServiceContainer(p, service, c.Int("index"), false)
 				if err != nil {
 					return err
 				}
-				want := strconv.Itoa(c.Int("index"))
-				i := slices.IndexFunc(list, func(ctr *engine.Container) bool { return ctr.Labels[compose.LabelNumber] == want })
-				if i < 0 {
-					return fmt.Errorf("service %q is not running container #%s", service, want)
-				}
-				for _, port := range list[i].Ports {
+				for _, port := range ctr.Ports {
 					if port.ContainerPort == private && port.Proto == proto {
 						ip := port.HostIP
 						if ip == "" {
@@ -1039,7 +1029,7 @@ func composePortCommand() *cli.Command {
 						return nil
 					}
 				}
-				return fmt.Errorf("no port %d/%s for container %s", private, proto, list[i].Name)
+				return fmt.Errorf("no port %d/%s for container %s", private, proto, ctr.Name)
 			})
 		},
 	}

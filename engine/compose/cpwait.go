@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"sync"
 
 	"github.com/compose-spec/compose-go/v2/types"
@@ -18,17 +17,16 @@ import (
 // service, its first container, and copying to it, all of them, as
 // Docker Compose does. Stopped containers count; one-off ones do not.
 func (c *Compose) CopyTargets(p *types.Project, service string, index int, from bool) ([]*engine.Container, error) {
+	if index > 0 {
+		ctr, err := c.ServiceContainer(p, service, index, true)
+		if err != nil {
+			return nil, err
+		}
+		return []*engine.Container{ctr}, nil
+	}
 	list, err := c.Containers(p, []string{service}, true)
 	if err != nil {
 		return nil, err
-	}
-	if index > 0 {
-		want := strconv.Itoa(index)
-		i := slices.IndexFunc(list, func(ctr *engine.Container) bool { return ctr.Labels[LabelNumber] == want })
-		if i < 0 {
-			return nil, fmt.Errorf("service %q is not running container #%d", service, index)
-		}
-		return list[i : i+1], nil
 	}
 	if len(list) == 0 {
 		return nil, fmt.Errorf("no container found for service %q", service)

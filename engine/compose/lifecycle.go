@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -256,6 +257,21 @@ func (c *Compose) Containers(p *types.Project, services []string, all bool) ([]*
 		out = append(out, ctr)
 	}
 	return out, nil
+}
+
+// ServiceContainer is container number n of service (exec's, port's
+// and cp's --index), running unless all.
+func (c *Compose) ServiceContainer(p *types.Project, service string, n int, all bool) (*engine.Container, error) {
+	list, err := c.Containers(p, []string{service}, all)
+	if err != nil {
+		return nil, err
+	}
+	want := strconv.Itoa(n)
+	i := slices.IndexFunc(list, func(ctr *engine.Container) bool { return ctr.Labels[LabelNumber] == want })
+	if i < 0 {
+		return nil, fmt.Errorf("service %q is not running container #%d", service, n)
+	}
+	return list[i], nil
 }
 
 // selected are the named services (all when none) in start order.
