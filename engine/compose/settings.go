@@ -175,16 +175,18 @@ func resourceFlags(s types.ServiceConfig) flags.ResourceFlags {
 }
 
 // restartPolicy is restart, or deploy.restart_policy over it, as Docker
-// Compose maps the latter: none → no, any → always, on-failure with
-// max_attempts as its count.
+// Compose maps the latter (mapRestartPolicyCondition): none or no (or
+// no condition) → no, any → always, on-failure with max_attempts as its
+// count.
 func restartPolicy(s types.ServiceConfig) (flags.RestartPolicy, error) {
 	spec := s.Restart
 	if s.Deploy != nil && s.Deploy.RestartPolicy != nil {
 		rp := s.Deploy.RestartPolicy
 		switch rp.Condition {
-		case "none", "no":
+		case "none", "no", "":
+			// Docker Compose passes an empty condition on as no policy.
 			spec = "no"
-		case "any", "always", "":
+		case "any", "always":
 			spec = "always"
 		default:
 			spec = rp.Condition
