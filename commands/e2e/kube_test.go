@@ -1,0 +1,199 @@
+package e2e
+
+import (
+	"maps"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// kubeApp is two Pods on play's network: web serves a ConfigMap's
+// page with busybox httpd (an exec liveness probe, a published port)
+// and has a sidecar that reads it over the Pod's localhost; client
+// fetches it by the Pod's name.
+const kubeApp = `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: site
+data:
+  index.html: hello-kube
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  labels: {app: web}
+spec:
+  containers:
+  - name: httpd
+    image: busybox
+    command: ["httpd", "-f", "-p", "8080", "-h", "/www"]
+    ports:
+    - containerPort: 8080
+      hostPort: HOSTPORT
+    volumeMounts:
+    - {name: site, mountPath: /www}
+    livenessProbe:
+      exec:
+        command: ["wget", "-qO-", "http://127.0.0.1:8080/"]
+      periodSeconds: 1
+      failureThreshold: 30
+  - name: sidecar
+    image: busybox
+    command: ["sh", "-c", "until wget -qO /tmp/got http://localhost:8080/; do sleep 0.2; done; exec sleep 600"]
+  volumes:
+  - name: site
+    configMap: {name: site}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: client
+spec:
+  containers:
+  - name: fetch
+    image: busybox
+    command: ["sh", "-c", "until wget -qO /tmp/got http://web:8080/; do sleep 0.2; done; exec sleep 600"]
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  ports: [{port: 8080}]
+`
+
+// kubeFile writes body as NAME in a new world-readable directory.
+func kubeFile(t *testing.T, u *User, name, body string) string {
+	t.Helper()
+	return filepath.Join(composeProject(t, u, "kube", map[string]string{name: body}), name)
+}
+
+// waitFile waits until `cat FILE` in container prints want.
+func waitFile(t *testing.T, u *User, ctr, file, want string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		r := u.Box(t, "exec", ctr, "cat", file)
+		if r.Code == 0 && r.Stdout == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s's %s never said %q: %s", ctr, file, want, r)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+}
+
+// kubeLeftovers are the containers, volumes and networks play's labels
+// or names still mark.
+func kubeLeftovers(t *testing.T, u *User) string {
+	t.Helper()
+	var out []string
+	if s := strings.TrimSpace(u.MustBox(t, "ps", "-a", "--filter", "label=io.box.kube.play", "--format", "{{.Names}}").Stdout); s != "" {
+		out = append(out, "containers: "+s)
+	}
+	if s := strings.TrimSpace(u.MustBox(t, "volume", "ls", "-q", "--filter", "label=io.box.kube.pod").Stdout); s != "" {
+		out = append(out, "volumes: "+s)
+	}
+	if s := strings.TrimSpace(u.MustBox(t, "network", "ls", "--format", "{{.Name}}", "--filter", "name=kube").Stdout); s != "" {
+		out = append(out, "networks: "+s)
+	}
+	return strings.Join(out, "; ")
+}
+
+// TestKubePlayApp plays the two-Pod app: the page is served on the
+// published port, the sidecar reaches it over the Pod's localhost, the
+// client by the Pod's name, the probe makes the container healthy, the
+// Service is skipped with a warning; a second play is refused, down
+// leaves nothing and a replayed app serves again.
+func TestKubePlayApp(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		requirePasta(t)
+		port := strconv.Itoa(hostPort(t))
+		file := kubeFile(t, u, "app.yaml", strings.Replace(kubeApp, "HOSTPORT", port, 1))
+		t.Cleanup(func() { u.Box(t, "kube", "down", file) })
+
+		r := u.BoxWith(t, RunOpts{Timeout: 3 * time.Minute}, "kube", "play", file)
+		if r.Code != 0 {
+			t.Fatalf("kube play: %s", r)
+		}
+		if !strings.Contains(r.Stdout, "Pod:\nweb\nContainers:\nweb-httpd\nweb-sidecar\n") {
+			t.Errorf("play's report:\n%s", r.Stdout)
+		}
+		if !strings.Contains(r.Stderr, "Service web: box does not run this kind; skipped") {
+			t.Errorf("no warning for the Service:\n%s", r.Stderr)
+		}
+		waitFile(t, u, "web-sidecar", "/tmp/got", "hello-kube")
+		waitFile(t, u, "client-fetch", "/tmp/got", "hello-kube")
+		if got := fetch(t, "http://127.0.0.1:"+port+"/"); got != "hello-kube" {
+			t.Errorf("published port served %q", got)
+		}
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			h := strings.TrimSpace(u.MustBox(t, "inspect", "--format", "{{.State.Health.Status}}", "web-httpd").Stdout)
+			if h == "healthy" {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("web-httpd's probe never made it healthy: %q", h)
+			}
+			time.Sleep(300 * time.Millisecond)
+		}
+		if got := u.MustBox(t, "inspect", "--format", `{{index .Config.Labels "io.box.kube.pod"}} {{index .Config.Labels "app"}}`, "web-httpd").Stdout; got != "web web\n" {
+			t.Errorf("labels: %q", got)
+		}
+
+		again := u.Box(t, "kube", "play", file)
+		if again.Code != 125 || !strings.Contains(again.Stderr, `pod "web" already exists`) {
+			t.Errorf("second play: %s", again)
+		}
+
+		u.MustBox(t, "kube", "down", file)
+		if left := kubeLeftovers(t, u); left != "" {
+			t.Errorf("down left %s", left)
+		}
+
+		// play --replace on a fresh play, and play --down, as Podman spells them.
+		u.MustBox(t, "play", "kube", file)
+		u.MustBox(t, "kube", "play", "--replace", file)
+		waitFile(t, u, "client-fetch", "/tmp/got", "hello-kube")
+		u.MustBox(t, "kube", "play", "--down", file)
+		if left := kubeLeftovers(t, u); left != "" {
+			t.Errorf("play --down left %s", left)
+		}
+	})
+}
+
+// TestKubePlayRefuses: malformed and hostile manifests fail with one
+// line naming the problem and exit 125, making nothing.
+func TestKubePlayRefuses(t *testing.T) {
+	pod := func(spec string) string {
+		return "apiVersion: v1\nkind: Pod\nmetadata:\n  name: bad\nspec:\n" + spec
+	}
+	base := map[string]struct{ yaml, want string }{
+		"unknown field": {"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n---\n" + pod("  containers:\n  - name: a\n    image: busybox\n    imagee: x\n"), `document 2 (Pod bad): json: unknown field "imagee"`},
+		"bad yaml":      {"kind: Pod\nmetadata: [\n", "document 1: "},
+		"hostPath /":    {pod("  containers:\n  - name: a\n    image: busybox\n  volumes:\n  - name: root\n    hostPath: {path: /}\n"), `volume "root": hostPath / would hand the container the whole host`},
+		"replicas":      {"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: many}\nspec:\n  replicas: 100000\n  selector: {matchLabels: {a: b}}\n  template:\n    metadata: {labels: {a: b}}\n    spec:\n      containers: [{name: a, image: busybox}]\n", "replicas 100000: box runs from 0 to 100 replicas on one machine"},
+	}
+	forEachUser(t, func(t *testing.T, u *User) {
+		cases := maps.Clone(base)
+		if u.Mode != "root" {
+			cases["privileged"] = struct{ yaml, want string }{pod("  containers:\n  - name: a\n    image: busybox\n    securityContext: {privileged: true}\n"), "securityContext.privileged: a rootless box cannot grant"}
+		}
+		for name, c := range cases {
+			file := kubeFile(t, u, "bad.yaml", c.yaml)
+			r := u.Box(t, "kube", "play", file)
+			lines := strings.Split(strings.TrimSpace(r.Stderr), "\n")
+			if r.Code != 125 || len(lines) != 1 || !strings.Contains(r.Stderr, c.want) {
+				t.Errorf("%s: want exit 125 and one line with %q: %s", name, c.want, r)
+			}
+		}
+		if left := kubeLeftovers(t, u); left != "" {
+			t.Errorf("refused plays left %s", left)
+		}
+	})
+}

@@ -1,0 +1,135 @@
+package commands
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/urfave/cli/v2"
+
+	"box/engine"
+	"box/engine/kube"
+)
+
+// kubeCommand is `box kube`, Podman's verbs for Kubernetes YAML; `box
+// play kube` is Podman's older spelling of play.
+func kubeCommand() *cli.Command {
+	return &cli.Command{
+		Name:        "kube",
+		Usage:       "play Kubernetes YAML as containers, and generate it from containers",
+		Subcommands: []*cli.Command{kubePlayCommand("play"), kubeDownCommand()},
+	}
+}
+
+func playCommand() *cli.Command {
+	return &cli.Command{
+		Name:        "play",
+		Usage:       "play Kubernetes YAML (Podman's older spelling of kube play)",
+		Subcommands: []*cli.Command{kubePlayCommand("kube")},
+	}
+}
+
+func kubeNetworkFlag() cli.Flag {
+	return &cli.StringFlag{Name: "network", Usage: "user network the pods join (made when missing)", Value: kube.DefaultNetwork}
+}
+
+func kubePlayCommand(name string) *cli.Command {
+	return &cli.Command{
+		Name:      name,
+		Usage:     "run the pods, deployments and jobs of Kubernetes YAML",
+		ArgsUsage: "FILE|-",
+		Flags: []cli.Flag{
+			kubeNetworkFlag(),
+			&cli.BoolFlag{Name: "start", Value: true, Usage: "start the containers (--start=false only creates them)"},
+			&cli.BoolFlag{Name: "replace", Usage: "remove the pods the YAML names first when they exist"},
+			&cli.BoolFlag{Name: "down", Usage: "remove what an earlier play of the YAML made (kube down)"},
+		},
+		Action: func(c *cli.Context) error {
+			m, source, err := readManifest(c)
+			if err != nil {
+				return err
+			}
+			opts := kube.PlayOptions{Source: source, Network: c.String("network"), NoStart: !c.Bool("start"), Replace: c.Bool("replace")}
+			return withEngine(c, 1, 1, func(e *engine.Engine) error {
+				k := &kube.Kube{Engine: e, Warn: c.App.ErrWriter}
+				if c.Bool("down") {
+					return kubeDown(c, k, m, opts)
+				}
+				rep, err := k.Play(c.Context, m, opts)
+				if rep != nil {
+					for _, p := range rep.Pods {
+						fmt.Fprintf(c.App.Writer, "Pod:\n%s\nContainers:\n", p.Name)
+						for _, ctr := range p.Containers {
+							fmt.Fprintln(c.App.Writer, ctr)
+						}
+					}
+				}
+				if err != nil {
+					return &runFailure{err: err}
+				}
+				return nil
+			})
+		},
+	}
+}
+
+func kubeDownCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "down",
+		Usage:     "remove what kube play made of Kubernetes YAML",
+		ArgsUsage: "FILE|-",
+		Flags:     []cli.Flag{kubeNetworkFlag()},
+		Action: func(c *cli.Context) error {
+			m, source, err := readManifest(c)
+			if err != nil {
+				return err
+			}
+			return withEngine(c, 1, 1, func(e *engine.Engine) error {
+				return kubeDown(c, &kube.Kube{Engine: e, Warn: c.App.ErrWriter}, m, kube.PlayOptions{Source: source, Network: c.String("network")})
+			})
+		},
+	}
+}
+
+func kubeDown(c *cli.Context, k *kube.Kube, m *kube.Manifest, opts kube.PlayOptions) error {
+	rep, err := k.Down(c.Context, m, opts)
+	if rep != nil && len(rep.Pods) > 0 {
+		fmt.Fprintln(c.App.Writer, "Pods stopped and removed:")
+		for _, p := range rep.Pods {
+			fmt.Fprintln(c.App.Writer, p)
+		}
+	}
+	if err != nil {
+		return &runFailure{err: err}
+	}
+	return nil
+}
+
+// readManifest reads and decodes the YAML that the one argument names
+// ("-": standard input), and the name its labels carry.
+func readManifest(c *cli.Context) (*kube.Manifest, string, error) {
+	if err := requireArgs(c, 1, 1); err != nil {
+		return nil, "", err
+	}
+	arg := c.Args().First()
+	var data []byte
+	var err error
+	source := arg
+	if arg == "-" {
+		data, err = io.ReadAll(os.Stdin)
+	} else {
+		if abs, aerr := filepath.Abs(arg); aerr == nil {
+			source = abs
+		}
+		data, err = os.ReadFile(arg)
+	}
+	if err != nil {
+		return nil, "", &runFailure{err: err}
+	}
+	m, err := kube.Decode(data)
+	if err != nil {
+		return nil, "", &runFailure{err: fmt.Errorf("%s: %w", arg, err)}
+	}
+	return m, source, nil
+}
