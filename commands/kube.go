@@ -18,7 +18,7 @@ func kubeCommand() *cli.Command {
 	return &cli.Command{
 		Name:        "kube",
 		Usage:       "play Kubernetes YAML as containers, and generate it from containers",
-		Subcommands: []*cli.Command{kubePlayCommand("play"), kubeDownCommand()},
+		Subcommands: []*cli.Command{kubePlayCommand("play"), kubeDownCommand(), kubeGenerateCommand()},
 	}
 }
 
@@ -132,4 +132,44 @@ func readManifest(c *cli.Context) (*kube.Manifest, string, error) {
 		return nil, "", &runFailure{err: fmt.Errorf("%s: %w", arg, err)}
 	}
 	return m, source, nil
+}
+
+func kubeGenerateCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "generate",
+		Usage:     "write running containers as a Kubernetes Pod (and Service)",
+		ArgsUsage: "CONTAINER...",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "service", Aliases: []string{"s"}, Usage: "add a Service for the published ports"},
+			&cli.StringFlag{Name: "filename", Aliases: []string{"f"}, Usage: "write the YAML to this file"},
+			&cli.StringFlag{Name: "name", Usage: "the Pod's name"},
+		},
+		Action: func(c *cli.Context) error {
+			return withEngine(c, 1, -1, func(e *engine.Engine) error {
+				var ctrs []*engine.ContainerInspect
+				for _, name := range c.Args().Slice() {
+					in, err := e.InspectContainer(name)
+					if err != nil {
+						return &runFailure{err: err}
+					}
+					ctrs = append(ctrs, in)
+				}
+				out, warnings, err := kube.Generate(ctrs, kube.GenerateOptions{Name: c.String("name"), Service: c.Bool("service")})
+				if err != nil {
+					return &runFailure{err: err}
+				}
+				for _, w := range warnings {
+					fmt.Fprintln(c.App.ErrWriter, "WARNING: "+w)
+				}
+				if f := c.String("filename"); f != "" {
+					if err := os.WriteFile(f, out, 0o644); err != nil {
+						return &runFailure{err: err}
+					}
+					return nil
+				}
+				_, err = c.App.Writer.Write(out)
+				return err
+			})
+		},
+	}
 }

@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/yaml"
 )
 
 // kubeApp is two Pods on play's network: web serves a ConfigMap's
@@ -26,6 +29,7 @@ metadata:
   name: web
   labels: {app: web}
 spec:
+  terminationGracePeriodSeconds: 1
   containers:
   - name: httpd
     image: busybox
@@ -52,6 +56,7 @@ kind: Pod
 metadata:
   name: client
 spec:
+  terminationGracePeriodSeconds: 1
   containers:
   - name: fetch
     image: busybox
@@ -194,6 +199,97 @@ func TestKubePlayRefuses(t *testing.T) {
 		}
 		if left := kubeLeftovers(t, u); left != "" {
 			t.Errorf("refused plays left %s", left)
+		}
+	})
+}
+
+// kubeRoundTrip is a Pod whose page comes from its own command, and a
+// client that fetches it by the Pod's name.
+const kubeRoundTrip = `apiVersion: v1
+kind: Pod
+metadata:
+  name: rt-web
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: httpd
+    image: busybox
+    command: ["sh", "-c", "mkdir -p /www && echo round-trip > /www/index.html && exec httpd -f -p 8080 -h /www"]
+    ports:
+    - {containerPort: 8080, hostPort: HOSTPORT}
+    resources:
+      limits: {memory: 64Mi}
+    livenessProbe:
+      exec: {command: ["wget", "-qO-", "http://127.0.0.1:8080/"]}
+      periodSeconds: 1
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: rt-client
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: fetch
+    image: busybox
+    command: ["sh", "-c", "until wget -qO /tmp/got http://rt-web:8080/; do sleep 0.2; done; exec sleep 600"]
+`
+
+// TestKubeGenerateRoundTrip plays an app, generates each Pod back (YAML
+// that decodes strictly into the Kubernetes types and keeps image,
+// command, port, limit and probe), tears it down, plays the generated
+// YAML and finds it serving the same.
+func TestKubeGenerateRoundTrip(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		requirePasta(t)
+		port := strconv.Itoa(hostPort(t))
+		file := kubeFile(t, u, "rt.yaml", strings.Replace(kubeRoundTrip, "HOSTPORT", port, 1))
+		t.Cleanup(func() { u.Box(t, "kube", "down", file) })
+		u.MustBox(t, "kube", "play", file)
+		waitFile(t, u, "rt-client-fetch", "/tmp/got", "round-trip\n")
+
+		web := u.MustBox(t, "kube", "generate", "--service", "rt-web-httpd")
+		client := u.MustBox(t, "kube", "generate", "rt-client-fetch").Stdout
+		docs := strings.SplitN(web.Stdout, "\n---\n", 2)
+		if len(docs) != 2 {
+			t.Fatalf("generate --service gave no Service:\n%s", web.Stdout)
+		}
+		var pod corev1.Pod
+		if err := yaml.UnmarshalStrict([]byte(docs[0]), &pod); err != nil {
+			t.Fatalf("generated Pod does not decode strictly: %v\n%s", err, docs[0])
+		}
+		var svc corev1.Service
+		if err := yaml.UnmarshalStrict([]byte(docs[1]), &svc); err != nil {
+			t.Fatalf("generated Service does not decode strictly: %v\n%s", err, docs[1])
+		}
+		c := pod.Spec.Containers
+		if pod.Name != "rt-web" || len(c) != 1 || c[0].Name != "httpd" || !strings.Contains(c[0].Image, "busybox") ||
+			len(c[0].Ports) != 1 || strconv.Itoa(int(c[0].Ports[0].HostPort)) != port || c[0].Ports[0].ContainerPort != 8080 ||
+			c[0].LivenessProbe == nil || c[0].LivenessProbe.Exec == nil || c[0].Resources.Limits.Memory().String() != "64Mi" ||
+			len(c[0].Command) == 0 || !strings.Contains(strings.Join(append(c[0].Command, c[0].Args...), " "), "httpd -f -p 8080") {
+			t.Errorf("generated Pod differs from the played one:\n%s", docs[0])
+		}
+		if len(svc.Spec.Ports) != 1 || svc.Spec.Ports[0].Port != 8080 || svc.Spec.Selector["app"] != "rt-web" {
+			t.Errorf("generated Service:\n%s", docs[1])
+		}
+
+		u.MustBox(t, "kube", "down", file)
+		if left := kubeLeftovers(t, u); left != "" {
+			t.Fatalf("down left %s", left)
+		}
+		gen := kubeFile(t, u, "gen.yaml", web.Stdout+"---\n"+client)
+		t.Cleanup(func() { u.Box(t, "kube", "down", gen) })
+		r := u.BoxWith(t, RunOpts{Timeout: 3 * time.Minute}, "kube", "play", gen)
+		if r.Code != 0 {
+			t.Fatalf("play of the generated YAML: %s", r)
+		}
+		waitFile(t, u, "rt-client-fetch", "/tmp/got", "round-trip\n")
+		if got := fetch(t, "http://127.0.0.1:"+port+"/"); got != "round-trip\n" {
+			t.Errorf("replayed app served %q", got)
+		}
+		u.MustBox(t, "kube", "down", gen)
+		if left := kubeLeftovers(t, u); left != "" {
+			t.Errorf("down of the generated YAML left %s", left)
 		}
 	})
 }

@@ -116,6 +116,10 @@ func (p *planner) plan(w Workload, pod string) (PodPlan, error) {
 			return fail(fmt.Errorf("containers[%d] (%s): %w", i, c.Name, err))
 		}
 		o.Restart = restart
+		if g := spec.TerminationGracePeriodSeconds; g != nil {
+			n := int(max(0, min(*g, 3600)))
+			o.Settings.StopTimeout = &n
+		}
 		publish = append(publish, o.Publish...)
 		o.Publish = nil
 		if i == 0 {

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"time"
 
 	"box/engine"
 	"box/engine/volume"
@@ -240,7 +239,8 @@ func (k *Kube) pods() (map[string][]*engine.Container, error) {
 	return out, nil
 }
 
-// removePod removes a Pod's containers, those that joined its network
+// removePod stops a Pod's containers (within the Pod's
+// terminationGracePeriodSeconds, else 10 s) and removes them, those that joined its network
 // namespace first, then its own volumes (ConfigMaps, Secrets,
 // emptyDirs). PersistentVolumeClaims' volumes stay, as Podman keeps
 // them: they hold the user's data.
@@ -258,7 +258,7 @@ func (k *Kube) removePod(ctx context.Context, pod string, ctrs []*engine.Contain
 	var errs []error
 	for _, c := range ctrs {
 		if c.State == engine.Running || c.State == engine.Restarting {
-			if err := k.Engine.Stop(ctx, c.ID, 10*time.Second, 0); err != nil && !errors.Is(err, engine.ErrNoSuchContainer) {
+			if err := k.Engine.Stop(ctx, c.ID, -1, 0); err != nil && !errors.Is(err, engine.ErrNoSuchContainer) {
 				errs = append(errs, err)
 			}
 		}

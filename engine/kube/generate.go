@@ -1,0 +1,274 @@
+package kube
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"sigs.k8s.io/yaml"
+
+	"box/engine"
+)
+
+// GenerateOptions are generate's choices.
+type GenerateOptions struct {
+	// Name is the Pod's; empty: the Pod play made the containers for,
+	// else the first container's name with "-pod".
+	Name string
+	// Service adds a Service for the Pod's published ports.
+	Service bool
+}
+
+// Generate writes containers (inspected) as one Pod, and with Service
+// a Service, as multi-document YAML. What Kubernetes cannot express is
+// a comment at the top of the YAML and one of the returned warnings.
+func Generate(ctrs []*engine.ContainerInspect, opts GenerateOptions) ([]byte, []string, error) {
+	if len(ctrs) == 0 {
+		return nil, nil, fmt.Errorf("no containers to generate a Pod of")
+	}
+	g := &generator{}
+	name := opts.Name
+	if name == "" {
+		name = ctrs[0].Config.Labels[LabelPod]
+		for _, c := range ctrs[1:] {
+			if c.Config.Labels[LabelPod] != name {
+				name = ""
+			}
+		}
+	}
+	if name == "" {
+		name = strings.TrimPrefix(ctrs[0].Name, "/") + "-pod"
+	}
+	pod := &corev1.Pod{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"app": name}},
+	}
+	var svcPorts []corev1.ServicePort
+	seenVol := map[string]bool{}
+	for i, c := range ctrs {
+		kc, vols := g.container(c)
+		pod.Spec.Containers = append(pod.Spec.Containers, kc)
+		for _, v := range vols {
+			if !seenVol[v.Name] {
+				seenVol[v.Name] = true
+				pod.Spec.Volumes = append(pod.Spec.Volumes, v)
+			}
+		}
+		if i == 0 {
+			pod.Spec.RestartPolicy = g.restart(c)
+			if t := c.Config.StopTimeout; t != nil && *t >= 0 {
+				n := int64(*t)
+				pod.Spec.TerminationGracePeriodSeconds = &n
+			}
+		}
+		for _, p := range kc.Ports {
+			if p.HostPort != 0 {
+				sp := corev1.ServicePort{Name: fmt.Sprintf("%d-%s", p.ContainerPort, strings.ToLower(string(p.Protocol))), Port: p.ContainerPort, TargetPort: intstr.FromInt32(p.ContainerPort), Protocol: p.Protocol}
+				if p.HostPort >= 30000 && p.HostPort <= 32767 {
+					sp.NodePort = p.HostPort
+				}
+				svcPorts = append(svcPorts, sp)
+			}
+		}
+	}
+	var out bytes.Buffer
+	for _, w := range g.warnings {
+		fmt.Fprintf(&out, "# box: %s\n", w)
+	}
+	b, err := yaml.Marshal(pod)
+	if err != nil {
+		return nil, nil, err
+	}
+	out.Write(b)
+	if opts.Service {
+		svc := &corev1.Service{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
+			ObjectMeta: metav1.ObjectMeta{Name: name},
+			Spec:       corev1.ServiceSpec{Selector: map[string]string{"app": name}, Ports: svcPorts},
+		}
+		if len(svcPorts) > 0 {
+			svc.Spec.Type = corev1.ServiceTypeNodePort
+		}
+		b, err := yaml.Marshal(svc)
+		if err != nil {
+			return nil, nil, err
+		}
+		out.WriteString("---\n")
+		out.Write(b)
+	}
+	return out.Bytes(), g.warnings, nil
+}
+
+type generator struct{ warnings []string }
+
+func (g *generator) warnf(format string, args ...any) {
+	g.warnings = append(g.warnings, fmt.Sprintf(format, args...))
+}
+
+// container is one container as a Pod's, with the volumes its mounts need.
+func (g *generator) container(c *engine.ContainerInspect) (corev1.Container, []corev1.Volume) {
+	name := c.Config.Labels[LabelContainer]
+	if name == "" {
+		name = strings.TrimPrefix(c.Name, "/")
+	}
+	kc := corev1.Container{
+		Name:       name,
+		Image:      c.Config.Image,
+		Command:    slices.Clone(c.Config.Entrypoint),
+		Args:       slices.Clone(c.Config.Cmd),
+		WorkingDir: c.Config.WorkingDir,
+		Stdin:      c.Config.OpenStdin,
+		TTY:        c.Config.Tty,
+	}
+	for _, e := range c.Config.Env {
+		k, v, _ := strings.Cut(e, "=")
+		if k == "HOSTNAME" || k == "container" {
+			continue
+		}
+		kc.Env = append(kc.Env, corev1.EnvVar{Name: k, Value: v})
+	}
+	for _, p := range slices.Sorted(mapsKeys(c.Config.ExposedPorts)) {
+		num, proto, _ := strings.Cut(p, "/")
+		n, err := strconv.Atoi(num)
+		if err != nil {
+			continue
+		}
+		kp := corev1.ContainerPort{ContainerPort: int32(n), Protocol: corev1.Protocol(strings.ToUpper(proto))}
+		if kp.Protocol == "" {
+			kp.Protocol = corev1.ProtocolTCP
+		}
+		if b := c.HostConfig.PortBindings[p]; len(b) > 0 {
+			if hp, err := strconv.Atoi(b[0].HostPort); err == nil {
+				kp.HostPort = int32(hp)
+				if ip := b[0].HostIP; ip != "" && ip != "0.0.0.0" && ip != "::" {
+					kp.HostIP = ip
+				}
+			}
+		}
+		kc.Ports = append(kc.Ports, kp)
+	}
+	var vols []corev1.Volume
+	for _, m := range c.Mounts {
+		vname := volumeName(m)
+		vm := corev1.VolumeMount{Name: vname, MountPath: m.Destination, ReadOnly: !m.RW}
+		switch m.Type {
+		case "volume":
+			vols = append(vols, corev1.Volume{Name: vname, VolumeSource: corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: m.Name}}})
+		case "bind":
+			g.warnf("container %s: the bind mount of %s is a hostPath: the cluster's node must have that path", name, m.Source)
+			vols = append(vols, corev1.Volume{Name: vname, VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: m.Source}}})
+		case "tmpfs":
+			vols = append(vols, corev1.Volume{Name: vname, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory}}})
+		default:
+			g.warnf("container %s: a %s mount at %s cannot be expressed and is left out", name, m.Type, m.Destination)
+			continue
+		}
+		kc.VolumeMounts = append(kc.VolumeMounts, vm)
+	}
+	sc := &corev1.SecurityContext{}
+	if u := c.Config.User; u != "" {
+		us, gs, hasG := strings.Cut(u, ":")
+		if uid, err := strconv.ParseInt(us, 10, 64); err == nil {
+			sc.RunAsUser = &uid
+		} else {
+			g.warnf("container %s: user %q is a name; Kubernetes takes numeric ids only, so it is left out", name, u)
+		}
+		if hasG {
+			if gid, err := strconv.ParseInt(gs, 10, 64); err == nil {
+				sc.RunAsGroup = &gid
+			}
+		}
+	}
+	if c.HostConfig.ReadonlyRootfs {
+		t := true
+		sc.ReadOnlyRootFilesystem = &t
+	}
+	if c.HostConfig.Privileged {
+		t := true
+		sc.Privileged = &t
+	}
+	if len(c.HostConfig.CapAdd)+len(c.HostConfig.CapDrop) > 0 {
+		sc.Capabilities = &corev1.Capabilities{}
+		for _, cp := range c.HostConfig.CapAdd {
+			sc.Capabilities.Add = append(sc.Capabilities.Add, corev1.Capability(strings.TrimPrefix(cp, "CAP_")))
+		}
+		for _, cp := range c.HostConfig.CapDrop {
+			sc.Capabilities.Drop = append(sc.Capabilities.Drop, corev1.Capability(strings.TrimPrefix(cp, "CAP_")))
+		}
+	}
+	if *sc != (corev1.SecurityContext{}) {
+		kc.SecurityContext = sc
+	}
+	if m := c.HostConfig.Memory; m > 0 {
+		kc.Resources.Limits = corev1.ResourceList{corev1.ResourceMemory: *resource.NewQuantity(m, resource.BinarySI)}
+	}
+	if n := c.HostConfig.NanoCPUs; n > 0 {
+		if kc.Resources.Limits == nil {
+			kc.Resources.Limits = corev1.ResourceList{}
+		}
+		kc.Resources.Limits[corev1.ResourceCPU] = *resource.NewMilliQuantity(n/1_000_000, resource.DecimalSI)
+	}
+	if h := c.Config.Healthcheck; h != nil && len(h.Test) > 0 && h.Test[0] != "NONE" {
+		var cmd []string
+		switch h.Test[0] {
+		case "CMD":
+			cmd = slices.Clone(h.Test[1:])
+		case "CMD-SHELL":
+			cmd = []string{"/bin/sh", "-c", strings.Join(h.Test[1:], " ")}
+		}
+		if cmd != nil {
+			kc.LivenessProbe = &corev1.Probe{
+				ProbeHandler:        corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: cmd}},
+				PeriodSeconds:       int32(h.Interval.Seconds()),
+				TimeoutSeconds:      int32(h.Timeout.Seconds()),
+				InitialDelaySeconds: int32(h.StartPeriod.Seconds()),
+				FailureThreshold:    int32(h.Retries),
+			}
+		}
+	}
+	if len(c.HostConfig.Devices) > 0 {
+		g.warnf("container %s: devices cannot be expressed in a Pod and are left out", name)
+	}
+	if len(c.HostConfig.ExtraHosts) > 0 {
+		g.warnf("container %s: --add-host entries are left out (a Pod's hostAliases are the Pod's, not a container's)", name)
+	}
+	return kc, vols
+}
+
+// volumeName is a Pod volume's name for a mount: the volume's name, or
+// one made of the mount point.
+func volumeName(m engine.MountPoint) string {
+	src := m.Name
+	if src == "" || len(src) == 64 {
+		src = strings.Trim(strings.ReplaceAll(m.Destination, "/", "-"), "-")
+		src = m.Type + "-" + src
+	}
+	var b strings.Builder
+	for _, r := range strings.ToLower(src) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('-')
+		}
+	}
+	return strings.Trim(b.String(), "-")
+}
+
+func (g *generator) restart(c *engine.ContainerInspect) corev1.RestartPolicy {
+	switch c.HostConfig.RestartPolicy.Name {
+	case "always":
+		return corev1.RestartPolicyAlways
+	case "unless-stopped":
+		g.warnf("restart policy unless-stopped is Always in Kubernetes")
+		return corev1.RestartPolicyAlways
+	case "on-failure":
+		return corev1.RestartPolicyOnFailure
+	}
+	return corev1.RestartPolicyNever
+}

@@ -1,0 +1,239 @@
+package kube
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/yaml"
+
+	"box/engine"
+	"box/engine/flags"
+	"box/storage"
+)
+
+const manifest = `# a comment-only document is not counted as an object
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: cfg}
+data: {MODE: fast, index.html: hi}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: sec}
+stringData: {TOKEN: s3cret}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: data}
+spec:
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 1Gi}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      securityContext: {runAsUser: 1000}
+      initContainers:
+      - {name: prep, image: busybox, command: [sh, -c, "echo ok > /data/x"], volumeMounts: [{name: data, mountPath: /data}]}
+      containers:
+      - name: srv
+        image: busybox
+        command: [httpd, -f]
+        args: [-p, "80"]
+        workingDir: /w
+        env:
+        - {name: A, value: "1"}
+        - name: MODE
+          valueFrom: {configMapKeyRef: {name: cfg, key: MODE}}
+        - name: TOKEN
+          valueFrom: {secretKeyRef: {name: sec, key: TOKEN}}
+        ports: [{containerPort: 80, hostPort: 8080}]
+        volumeMounts:
+        - {name: data, mountPath: /data}
+        - {name: site, mountPath: /www}
+        - {name: scratch, mountPath: /tmp/s}
+        securityContext:
+          runAsGroup: 2000
+          readOnlyRootFilesystem: true
+          capabilities: {add: [NET_ADMIN], drop: [ALL]}
+        resources: {limits: {memory: 64Mi, cpu: 500m}}
+        livenessProbe:
+          exec: {command: [wget, -q, localhost]}
+          periodSeconds: 2
+          failureThreshold: 3
+      - name: side
+        image: busybox
+        ports: [{containerPort: 9090, hostPort: 9090}]
+      volumes:
+      - {name: data, persistentVolumeClaim: {claimName: data}}
+      - {name: site, configMap: {name: cfg, items: [{key: index.html, path: index.html}]}}
+      - {name: scratch, emptyDir: {medium: Memory}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: api}
+spec: {ports: [{port: 80}]}
+`
+
+func TestDecodeAndPlan(t *testing.T) {
+	m, err := Decode([]byte(manifest))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Workloads) != 1 || len(m.Skipped) != 1 || m.Skipped[0] != "Service api" {
+		t.Fatalf("workloads %d, skipped %v", len(m.Workloads), m.Skipped)
+	}
+	w := m.Workloads[0]
+	if got := w.PodNames(); strings.Join(got, ",") != "api-pod,api-pod-1" {
+		t.Errorf("pod names %v", got)
+	}
+	var warns []string
+	p := &planner{m: m, source: "/x.yaml", network: "kube", rootless: true, warn: func(f string, a ...any) { warns = append(warns, f) }}
+	pp, err := p.plan(w, "api-pod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pp.Init) != 1 || len(pp.Containers) != 2 {
+		t.Fatalf("init %d containers %d", len(pp.Init), len(pp.Containers))
+	}
+	srv, side := pp.Containers[0], pp.Containers[1]
+	if srv.Name != "api-pod-srv" || *srv.Entrypoint != "httpd" || strings.Join(srv.Cmd, " ") != "-f -p 80" || srv.Workdir != "/w" {
+		t.Errorf("srv: %+v", srv)
+	}
+	if strings.Join(srv.Env, " ") != "A=1 MODE=fast TOKEN=s3cret" {
+		t.Errorf("env %v", srv.Env)
+	}
+	if srv.User != "1000:2000" || !srv.ReadOnly || srv.CapAdd[0] != "CAP_NET_ADMIN" || srv.CapDrop[0] != "ALL" {
+		t.Errorf("security: user %q ro %v add %v drop %v", srv.User, srv.ReadOnly, srv.CapAdd, srv.CapDrop)
+	}
+	if r := srv.Settings.Resources; r.Memory != 64<<20 || r.NanoCPUs != 500_000_000 {
+		t.Errorf("resources %+v", r)
+	}
+	if h := srv.Health; strings.Join(h.Exec, " ") != "wget -q localhost" || h.Interval != 2*time.Second || h.Retries != 3 {
+		t.Errorf("health %+v", h)
+	}
+	// The Pod's ports are all published from the first container, which
+	// holds the network namespace the others join.
+	if len(srv.Publish) != 2 || srv.Publish[1].HostPort != 9090 || len(side.Publish) != 0 {
+		t.Errorf("publish: srv %v side %v", srv.Publish, side.Publish)
+	}
+	if srv.Network != flags.NamedNetwork("kube") || side.Network != flags.ParseNetwork("container:api-pod-srv") {
+		t.Errorf("networks: %v %v", srv.Network, side.Network)
+	}
+	if strings.Join(srv.NetworkAliases, ",") != "api-pod" || srv.Restart.Name != "always" {
+		t.Errorf("aliases %v restart %v", srv.NetworkAliases, srv.Restart)
+	}
+	mounts := map[string]flags.Mount{}
+	for _, mt := range srv.Mounts {
+		mounts[mt.Destination] = mt
+	}
+	if mt := mounts["/data"]; mt.Type != flags.Volume || mt.Source != "data" {
+		t.Errorf("pvc mount %+v", mt)
+	}
+	if mt := mounts["/www"]; mt.Type != flags.Volume || mt.Source != "api-pod-site" || !mt.ReadOnly {
+		t.Errorf("configMap mount %+v", mt)
+	}
+	if mt := mounts["/tmp/s"]; mt.Type != flags.Tmpfs {
+		t.Errorf("emptyDir Memory mount %+v", mt)
+	}
+	if len(pp.Volumes) != 1 || string(pp.Volumes[0].Files["index.html"]) != "hi" {
+		t.Errorf("volumes %+v", pp.Volumes)
+	}
+	if srv.Labels[LabelPlay] != "/x.yaml" || srv.Labels[LabelPod] != "api-pod" || srv.Labels["app"] != "api" {
+		t.Errorf("labels %v", srv.Labels)
+	}
+}
+
+func TestRefusals(t *testing.T) {
+	pod := "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: a, image: busybox%s}]\n%s"
+	for _, c := range []struct{ yaml, want string }{
+		{strings.Replace(strings.Replace(pod, "%s", ", imagee: x", 1), "%s", "", 1), `document 1 (Pod p): json: unknown field "imagee"`},
+		{"kind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: a, image: b}]}\n---\nkind: Job\nmetadata: {name: Bad}\n", `document 2 (Job Bad): metadata.name "Bad"`},
+		{"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  replicas: 100000\n", "replicas 100000"},
+		{strings.Replace(strings.Replace(pod, "%s", "", 1), "%s", "  volumes: [{name: r, hostPath: {path: /../}}]\n", 1), "hostPath / would hand"},
+		{strings.Replace(strings.Replace(pod, "%s", ", securityContext: {privileged: true}", 1), "%s", "", 1), "a rootless box cannot grant"},
+		{strings.Replace(strings.Replace(pod, "%s", ", env: [{name: X, valueFrom: {secretKeyRef: {name: s, key: k}}}]", 1), "%s", "", 1), `Secret "s" has no key "k"`},
+	} {
+		m, err := Decode([]byte(c.yaml))
+		if err == nil {
+			p := &planner{m: m, network: "kube", rootless: true, warn: func(string, ...any) {}}
+			for _, w := range m.Workloads {
+				if _, err = p.plan(w, w.PodNames()[0]); err != nil {
+					break
+				}
+			}
+		}
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: got %v, want %q", c.yaml, err, c.want)
+		}
+	}
+}
+
+func TestGenerate(t *testing.T) {
+	in := &engine.ContainerInspect{Name: "/web"}
+	in.Config.Image = "busybox"
+	in.Config.Entrypoint = []string{"httpd"}
+	in.Config.Cmd = []string{"-f"}
+	in.Config.Env = []string{"A=1", "HOSTNAME=x"}
+	in.Config.User = "1000:1000"
+	in.Config.ExposedPorts = map[string]struct{}{"80/tcp": {}, "81/tcp": {}}
+	in.Config.Healthcheck = &storage.HealthConfig{Test: []string{"CMD-SHELL", "wget -q localhost"}, Interval: 2 * time.Second, Retries: 3}
+	in.HostConfig.PortBindings = engine.PortMap{"80/tcp": {{HostPort: "8080"}}}
+	in.HostConfig.ReadonlyRootfs = true
+	in.HostConfig.CapAdd = []string{"CAP_NET_ADMIN"}
+	in.HostConfig.Memory = 64 << 20
+	in.HostConfig.NanoCPUs = 500_000_000
+	in.HostConfig.RestartPolicy.Name = "always"
+	in.Mounts = []engine.MountPoint{
+		{Type: "volume", Name: "data", Destination: "/data", RW: true},
+		{Type: "bind", Source: "/srv/site", Destination: "/www"},
+		{Type: "tmpfs", Destination: "/run"},
+	}
+	out, warns, err := Generate([]*engine.ContainerInspect{in}, GenerateOptions{Service: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := strings.SplitN(string(out), "\n---\n", 2)
+	var pod corev1.Pod
+	if err := yaml.UnmarshalStrict([]byte(docs[0]), &pod); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if len(warns) != 1 || !strings.Contains(warns[0], "hostPath") || !strings.HasPrefix(string(out), "# box: container web: the bind mount") {
+		t.Errorf("warnings %v\n%s", warns, out)
+	}
+	c := pod.Spec.Containers[0]
+	if pod.Name != "web-pod" || c.Name != "web" || c.Command[0] != "httpd" || c.Args[0] != "-f" || len(c.Env) != 1 ||
+		*c.SecurityContext.RunAsUser != 1000 || !*c.SecurityContext.ReadOnlyRootFilesystem || c.SecurityContext.Capabilities.Add[0] != "NET_ADMIN" ||
+		c.Resources.Limits.Memory().String() != "64Mi" || c.Resources.Limits.Cpu().String() != "500m" ||
+		pod.Spec.RestartPolicy != corev1.RestartPolicyAlways || c.LivenessProbe.Exec.Command[2] != "wget -q localhost" || c.LivenessProbe.PeriodSeconds != 2 {
+		t.Errorf("pod:\n%s", out)
+	}
+	if len(c.Ports) != 2 || c.Ports[0].HostPort != 8080 || c.Ports[1].HostPort != 0 {
+		t.Errorf("ports %+v", c.Ports)
+	}
+	if v := pod.Spec.Volumes; len(v) != 3 || v[0].PersistentVolumeClaim.ClaimName != "data" || v[1].HostPath.Path != "/srv/site" || v[2].EmptyDir.Medium != corev1.StorageMediumMemory {
+		t.Errorf("volumes %+v", v)
+	}
+	// What generate writes, play takes back.
+	m, err := Decode(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &planner{m: m, network: "kube", warn: func(string, ...any) {}}
+	pp, err := p.plan(m.Workloads[0], "web-pod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := pp.Containers[0]; o.User != "1000:1000" || !o.ReadOnly || o.Publish[0].HostPort != 8080 || o.Settings.Resources.Memory != 64<<20 || len(o.Mounts) != 3 {
+		t.Errorf("replayed: %+v", o)
+	}
+}
