@@ -293,3 +293,96 @@ func TestKubeGenerateRoundTrip(t *testing.T) {
 		}
 	})
 }
+
+// kubeJob is a multi-document manifest: a ConfigMap and a Secret given
+// as env and as files, an init container filling a PVC, and a Job that
+// reads all of it once.
+const kubeJob = `apiVersion: v1
+kind: ConfigMap
+metadata: {name: jobcfg}
+data: {GREETING: hello, conf.txt: from-configmap}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: jobsec}
+data: {TOKEN: czNjcmV0}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: kubejobdata}
+spec:
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 1Mi}}
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: report}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      initContainers:
+      - name: fill
+        image: busybox
+        command: ["sh", "-c", "echo from-init > /data/init.txt"]
+        volumeMounts: [{name: data, mountPath: /data}]
+      containers:
+      - name: run
+        image: busybox
+        command: ["sh", "-c", "echo $GREETING $TOKEN; cat /data/init.txt /cfg/conf.txt /sec/TOKEN; echo; id -u"]
+        env:
+        - name: GREETING
+          valueFrom: {configMapKeyRef: {name: jobcfg, key: GREETING}}
+        - name: TOKEN
+          valueFrom: {secretKeyRef: {name: jobsec, key: TOKEN}}
+        securityContext: {runAsUser: UID}
+        volumeMounts:
+        - {name: data, mountPath: /data}
+        - {name: cfg, mountPath: /cfg}
+        - {name: sec, mountPath: /sec}
+      volumes:
+      - {name: data, persistentVolumeClaim: {claimName: kubejobdata}}
+      - {name: cfg, configMap: {name: jobcfg}}
+      - {name: sec, secret: {secretName: jobsec}}
+`
+
+// TestKubePlayJob plays the Job: the init container runs first, the Job
+// once, with env and files from the ConfigMap and Secret and the PVC's
+// volume; down removes all but the PVC's volume, which keeps the
+// user's data as Podman keeps it.
+func TestKubePlayJob(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		// Without a subordinate range only root (the user) is mapped.
+		uid := "1234"
+		if u.Mode == "norange" {
+			uid = "0"
+		}
+		job := strings.Replace(kubeJob, "UID", uid, 1)
+		file := kubeFile(t, u, "job.yaml", job)
+		t.Cleanup(func() {
+			u.Box(t, "kube", "down", file)
+			u.Box(t, "volume", "rm", "kubejobdata")
+		})
+		// Standard input, as "-".
+		r := u.BoxWith(t, RunOpts{Stdin: job, Timeout: 3 * time.Minute}, "kube", "play", "-")
+		if r.Code != 0 {
+			t.Fatalf("kube play -: %s", r)
+		}
+		if code := strings.TrimSpace(u.MustBox(t, "wait", "report-pod-run").Stdout); code != "0" {
+			t.Errorf("the Job exited %s: %s", code, u.Box(t, "logs", "report-pod-run"))
+		}
+		if got := u.MustBox(t, "logs", "report-pod-run").Stdout; got != "hello s3cret\nfrom-init\nfrom-configmaps3cret\n"+uid+"\n" {
+			t.Errorf("the Job saw:\n%s", got)
+		}
+		if s := u.MustBox(t, "ps", "-a", "--filter", "label=io.box.kube.init", "--format", "{{.Names}}").Stdout; s != "" {
+			t.Errorf("the init container was left: %s", s)
+		}
+		u.MustBox(t, "kube", "down", file)
+		if left := kubeLeftovers(t, u); left != "" {
+			t.Errorf("down left %s", left)
+		}
+		if vols := u.MustBox(t, "volume", "ls", "-q").Stdout; !strings.Contains(vols, "kubejobdata\n") {
+			t.Errorf("down removed the PVC's volume: %q", vols)
+		}
+	})
+}
