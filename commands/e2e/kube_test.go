@@ -386,3 +386,37 @@ func TestKubePlayJob(t *testing.T) {
 		}
 	})
 }
+
+// TestKubePlayNoStart: --start=false creates a Deployment's replicas'
+// containers without starting them (init containers do not run), each
+// replica a Pod of its own; down removes them.
+func TestKubePlayNoStart(t *testing.T) {
+	const deploy = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: idle}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: idle}}
+  template:
+    metadata: {labels: {app: idle}}
+    spec:
+      containers:
+      - {name: a, image: busybox, command: [sleep, "600"]}
+      - {name: b, image: busybox, command: [sleep, "600"]}
+`
+	forEachUser(t, func(t *testing.T, u *User) {
+		file := kubeFile(t, u, "idle.yaml", deploy)
+		t.Cleanup(func() { u.Box(t, "kube", "down", file) })
+		u.MustBox(t, "kube", "play", "--start=false", file)
+		got := u.MustBox(t, "ps", "-a", "--filter", "label=io.box.kube.play", "--format", "{{.Names}} {{.State}}").Stdout
+		for _, want := range []string{"idle-pod-a created", "idle-pod-b created", "idle-pod-1-a created", "idle-pod-1-b created"} {
+			if !strings.Contains(got, want+"\n") {
+				t.Errorf("ps lacks %q:\n%s", want, got)
+			}
+		}
+		u.MustBox(t, "kube", "down", file)
+		if left := kubeLeftovers(t, u); left != "" {
+			t.Errorf("down left %s", left)
+		}
+	})
+}
