@@ -143,6 +143,7 @@ func kubeGenerateCommand() *cli.Command {
 			&cli.BoolFlag{Name: "service", Aliases: []string{"s"}, Usage: "add a Service for the published ports"},
 			&cli.StringFlag{Name: "filename", Aliases: []string{"f"}, Usage: "write the YAML to this file"},
 			&cli.StringFlag{Name: "name", Usage: "the Pod's name"},
+			&cli.StringFlag{Name: "type", Aliases: []string{"t"}, Value: "pod", Usage: "the kind written: pod, deployment, daemonset or job"},
 		},
 		Action: func(c *cli.Context) error {
 			return withEngine(c, 1, -1, func(e *engine.Engine) error {
@@ -154,7 +155,7 @@ func kubeGenerateCommand() *cli.Command {
 					}
 					ctrs = append(ctrs, in)
 				}
-				out, warnings, err := kube.Generate(ctrs, kube.GenerateOptions{Name: c.String("name"), Service: c.Bool("service")})
+				out, warnings, err := kube.Generate(ctrs, kube.GenerateOptions{Name: c.String("name"), Service: c.Bool("service"), Type: c.String("type")})
 				if err != nil {
 					return &runFailure{err: err}
 				}

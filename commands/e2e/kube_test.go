@@ -249,7 +249,11 @@ func TestKubeGenerateRoundTrip(t *testing.T) {
 		waitFile(t, u, "rt-client-fetch", "/tmp/got", "round-trip\n")
 
 		web := u.MustBox(t, "kube", "generate", "--service", "rt-web-httpd")
-		client := u.MustBox(t, "kube", "generate", "rt-client-fetch").Stdout
+		if web.Stderr != "" {
+			t.Errorf("generate warned of a Pod that Kubernetes expresses whole:\n%s", web.Stderr)
+		}
+		// The client as a Deployment: played back as the Pod rt-client-pod.
+		client := u.MustBox(t, "kube", "generate", "--type", "deployment", "rt-client-fetch").Stdout
 		docs := strings.SplitN(web.Stdout, "\n---\n", 2)
 		if len(docs) != 2 {
 			t.Fatalf("generate --service gave no Service:\n%s", web.Stdout)
@@ -283,7 +287,7 @@ func TestKubeGenerateRoundTrip(t *testing.T) {
 		if r.Code != 0 {
 			t.Fatalf("play of the generated YAML: %s", r)
 		}
-		waitFile(t, u, "rt-client-fetch", "/tmp/got", "round-trip\n")
+		waitFile(t, u, "rt-client-pod-fetch", "/tmp/got", "round-trip\n")
 		if got := fetch(t, "http://127.0.0.1:"+port+"/"); got != "round-trip\n" {
 			t.Errorf("replayed app served %q", got)
 		}

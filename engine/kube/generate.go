@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -23,7 +25,13 @@ type GenerateOptions struct {
 	Name string
 	// Service adds a Service for the Pod's published ports.
 	Service bool
+	// Type is the kind written: Pod (the default), Deployment, DaemonSet
+	// or Job, the last three with the Pod as their template.
+	Type string
 }
+
+// Types are the kinds generate writes, as --type names them.
+var Types = map[string]string{"": "Pod", "pod": "Pod", "deployment": "Deployment", "daemonset": "DaemonSet", "job": "Job"}
 
 // Generate writes containers (inspected) as one Pod, and with Service
 // a Service, as multi-document YAML. What Kubernetes cannot express is
@@ -31,6 +39,10 @@ type GenerateOptions struct {
 func Generate(ctrs []*engine.ContainerInspect, opts GenerateOptions) ([]byte, []string, error) {
 	if len(ctrs) == 0 {
 		return nil, nil, fmt.Errorf("no containers to generate a Pod of")
+	}
+	kind, ok := Types[strings.ToLower(opts.Type)]
+	if !ok {
+		return nil, nil, fmt.Errorf("--type %q: pod, deployment, daemonset or job", opts.Type)
 	}
 	g := &generator{}
 	name := opts.Name
@@ -78,12 +90,16 @@ func Generate(ctrs []*engine.ContainerInspect, opts GenerateOptions) ([]byte, []
 		}
 	}
 	var out bytes.Buffer
-	for _, w := range g.warnings {
-		fmt.Fprintf(&out, "# box: %s\n", w)
-	}
-	b, err := yaml.Marshal(pod)
+	obj, err := g.wrap(kind, pod)
 	if err != nil {
 		return nil, nil, err
+	}
+	b, err := yaml.Marshal(obj)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, w := range g.warnings {
+		fmt.Fprintf(&out, "# box: %s\n", w)
 	}
 	out.Write(b)
 	if opts.Service {
@@ -235,6 +251,17 @@ func (g *generator) container(c *engine.ContainerInspect) (corev1.Container, []c
 	if len(c.HostConfig.Devices) > 0 {
 		g.warnf("container %s: devices cannot be expressed in a Pod and are left out", name)
 	}
+	left := map[string]bool{
+		"sysctls": len(c.HostConfig.Sysctls) > 0, "ulimits": len(c.HostConfig.Ulimits) > 0,
+		"--dns options":     len(c.HostConfig.DNS)+len(c.HostConfig.DNSSearch)+len(c.HostConfig.DNSOptions) > 0,
+		"--pid/--ipc modes": c.HostConfig.PidMode != "" || c.HostConfig.IpcMode != "" && c.HostConfig.IpcMode != "private" && c.HostConfig.IpcMode != "shareable",
+		"--security-opt":    len(c.HostConfig.SecurityOpt) > 0, "--group-add": len(c.HostConfig.GroupAdd) > 0,
+	}
+	for _, what := range slices.Sorted(mapsKeys(left)) {
+		if left[what] {
+			g.warnf("container %s: %s are not expressed in the Pod and are left out", name, what)
+		}
+	}
 	if len(c.HostConfig.ExtraHosts) > 0 {
 		g.warnf("container %s: --add-host entries are left out (a Pod's hostAliases are the Pod's, not a container's)", name)
 	}
@@ -271,4 +298,37 @@ func (g *generator) restart(c *engine.ContainerInspect) corev1.RestartPolicy {
 		return corev1.RestartPolicyOnFailure
 	}
 	return corev1.RestartPolicyNever
+}
+
+// wrap is pod as kind: itself, or the template of a Deployment (one
+// replica), DaemonSet or Job, selected by its app label.
+func (g *generator) wrap(kind string, pod *corev1.Pod) (any, error) {
+	meta := metav1.ObjectMeta{Name: pod.Name, Labels: pod.Labels}
+	tmpl := corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: pod.Labels}, Spec: pod.Spec}
+	sel := &metav1.LabelSelector{MatchLabels: pod.Labels}
+	switch kind {
+	case "Deployment":
+		if pod.Spec.RestartPolicy != corev1.RestartPolicyAlways {
+			g.warnf("a Deployment's Pods always restart; the containers' restart policy %s is not kept", pod.Spec.RestartPolicy)
+			tmpl.Spec.RestartPolicy = corev1.RestartPolicyAlways
+		}
+		one := int32(1)
+		return &appsv1.Deployment{TypeMeta: metav1.TypeMeta{APIVersion: "apps/v1", Kind: kind}, ObjectMeta: meta,
+			Spec: appsv1.DeploymentSpec{Replicas: &one, Selector: sel, Template: tmpl}}, nil
+	case "DaemonSet":
+		if pod.Spec.RestartPolicy != corev1.RestartPolicyAlways {
+			g.warnf("a DaemonSet's Pods always restart; the containers' restart policy %s is not kept", pod.Spec.RestartPolicy)
+			tmpl.Spec.RestartPolicy = corev1.RestartPolicyAlways
+		}
+		return &appsv1.DaemonSet{TypeMeta: metav1.TypeMeta{APIVersion: "apps/v1", Kind: kind}, ObjectMeta: meta,
+			Spec: appsv1.DaemonSetSpec{Selector: sel, Template: tmpl}}, nil
+	case "Job":
+		if pod.Spec.RestartPolicy == corev1.RestartPolicyAlways {
+			g.warnf("a Job's Pods do not restart once done; restart policy Always is OnFailure")
+			tmpl.Spec.RestartPolicy = corev1.RestartPolicyOnFailure
+		}
+		return &batchv1.Job{TypeMeta: metav1.TypeMeta{APIVersion: "batch/v1", Kind: kind}, ObjectMeta: meta,
+			Spec: batchv1.JobSpec{Template: tmpl}}, nil
+	}
+	return pod, nil
 }

@@ -237,3 +237,24 @@ func TestGenerate(t *testing.T) {
 		t.Errorf("replayed: %+v", o)
 	}
 }
+
+func TestGenerateTypes(t *testing.T) {
+	in := &engine.ContainerInspect{Name: "/w"}
+	in.Config.Image = "busybox"
+	for typ, kind := range map[string]string{"deployment": "Deployment", "daemonset": "DaemonSet", "job": "Job", "pod": "Pod"} {
+		out, _, err := Generate([]*engine.ContainerInspect{in}, GenerateOptions{Type: typ})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := Decode(out)
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", typ, err, out)
+		}
+		if len(m.Workloads) != 1 || m.Workloads[0].Kind != kind || m.Workloads[0].Spec.Containers[0].Image != "busybox" {
+			t.Errorf("%s:\n%s", typ, out)
+		}
+	}
+	if _, _, err := Generate([]*engine.ContainerInspect{in}, GenerateOptions{Type: "cronjob"}); err == nil {
+		t.Error("--type cronjob was taken")
+	}
+}
