@@ -1,14 +1,19 @@
 package commands
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"box/engine"
+	"box/engine/flags"
 	"box/engine/kube"
 )
 
@@ -44,13 +49,32 @@ func kubePlayCommand(name string) *cli.Command {
 			&cli.BoolFlag{Name: "start", Value: true, Usage: "start the containers (--start=false only creates them)"},
 			&cli.BoolFlag{Name: "replace", Usage: "remove the pods the YAML names first when they exist"},
 			&cli.BoolFlag{Name: "down", Usage: "remove what an earlier play of the YAML made (kube down)"},
+			&cli.StringSliceFlag{Name: "publish", Usage: "publish a pod port on the host, over its hostPort: [IP:]HOSTPORT:CONTAINERPORT[/PROTO]"},
+			&cli.StringSliceFlag{Name: "configmap", Usage: "a YAML file of ConfigMaps the pods may use"},
 		},
 		Action: func(c *cli.Context) error {
 			m, source, err := readManifest(c)
 			if err != nil {
 				return err
 			}
-			opts := kube.PlayOptions{Source: source, Network: c.String("network"), NoStart: !c.Bool("start"), Replace: c.Bool("replace")}
+			for _, f := range c.StringSlice("configmap") {
+				data, err := os.ReadFile(f)
+				if err != nil {
+					return &runFailure{err: err}
+				}
+				cms, err := kube.Decode(data)
+				if err == nil {
+					err = m.AddConfigMaps(cms)
+				}
+				if err != nil {
+					return &runFailure{err: fmt.Errorf("--configmap %s: %w", f, err)}
+				}
+			}
+			publish, err := flags.ParsePorts(c.StringSlice("publish"))
+			if err != nil {
+				return &runFailure{err: err}
+			}
+			opts := kube.PlayOptions{Source: source, Network: c.String("network"), NoStart: !c.Bool("start"), Replace: c.Bool("replace"), Publish: publish}
 			return withEngine(c, 1, 1, func(e *engine.Engine) error {
 				k := &kube.Kube{Engine: e, Warn: c.App.ErrWriter}
 				if c.Bool("down") {
@@ -116,9 +140,12 @@ func readManifest(c *cli.Context) (*kube.Manifest, string, error) {
 	var data []byte
 	var err error
 	source := arg
-	if arg == "-" {
+	switch {
+	case arg == "-":
 		data, err = io.ReadAll(os.Stdin)
-	} else {
+	case strings.HasPrefix(arg, "http://") || strings.HasPrefix(arg, "https://"):
+		data, err = fetchManifest(c.Context, arg)
+	default:
 		if abs, aerr := filepath.Abs(arg); aerr == nil {
 			source = abs
 		}
@@ -173,4 +200,28 @@ func kubeGenerateCommand() *cli.Command {
 			})
 		},
 	}
+}
+
+// fetchManifest gets YAML from a URL: at most 16 MiB, within a minute.
+func fetchManifest(ctx context.Context, url string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	const limit = 16 << 20
+	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err == nil && len(data) > limit {
+		err = fmt.Errorf("GET %s: more than 16 MiB of YAML", url)
+	}
+	return data, err
 }

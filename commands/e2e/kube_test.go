@@ -283,13 +283,15 @@ func TestKubeGenerateRoundTrip(t *testing.T) {
 		}
 		gen := kubeFile(t, u, "gen.yaml", web.Stdout+"---\n"+client)
 		t.Cleanup(func() { u.Box(t, "kube", "down", gen) })
-		r := u.BoxWith(t, RunOpts{Timeout: 3 * time.Minute}, "kube", "play", gen)
+		// --publish moves the generated hostPort elsewhere.
+		port2 := strconv.Itoa(hostPort(t))
+		r := u.BoxWith(t, RunOpts{Timeout: 3 * time.Minute}, "kube", "play", "--publish", port2+":8080", gen)
 		if r.Code != 0 {
 			t.Fatalf("play of the generated YAML: %s", r)
 		}
 		waitFile(t, u, "rt-client-pod-fetch", "/tmp/got", "round-trip\n")
-		if got := fetch(t, "http://127.0.0.1:"+port+"/"); got != "round-trip\n" {
-			t.Errorf("replayed app served %q", got)
+		if got := fetch(t, "http://127.0.0.1:"+port2+"/"); got != "round-trip\n" {
+			t.Errorf("replayed app served %q on --publish's port", got)
 		}
 		u.MustBox(t, "kube", "down", gen)
 		if left := kubeLeftovers(t, u); left != "" {

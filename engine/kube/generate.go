@@ -54,12 +54,23 @@ func Generate(ctrs []*engine.ContainerInspect, opts GenerateOptions) ([]byte, []
 			}
 		}
 	}
+	// Containers that were not one Pod reached each other by name; in
+	// one Pod they share localhost, so their names point there.
+	var aliases []string
+	if name == "" && len(ctrs) > 1 {
+		for _, c := range ctrs {
+			aliases = append(aliases, strings.TrimPrefix(c.Name, "/"))
+		}
+	}
 	if name == "" {
 		name = strings.TrimPrefix(ctrs[0].Name, "/") + "-pod"
 	}
 	pod := &corev1.Pod{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
 		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"app": name}},
+	}
+	if len(aliases) > 0 {
+		pod.Spec.HostAliases = []corev1.HostAlias{{IP: "127.0.0.1", Hostnames: aliases}}
 	}
 	var svcPorts []corev1.ServicePort
 	seenVol := map[string]bool{}

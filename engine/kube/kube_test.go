@@ -1,6 +1,7 @@
 package kube
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 
 	"box/engine"
 	"box/engine/flags"
+	"box/engine/network"
 	"box/storage"
 )
 
@@ -256,5 +258,76 @@ func TestGenerateTypes(t *testing.T) {
 	}
 	if _, _, err := Generate([]*engine.ContainerInspect{in}, GenerateOptions{Type: "cronjob"}); err == nil {
 		t.Error("--type cronjob was taken")
+	}
+}
+
+// Containers given together share a Pod's localhost, where their names
+// then point.
+func TestGenerateNamesInOnePod(t *testing.T) {
+	a, b := &engine.ContainerInspect{Name: "/api"}, &engine.ContainerInspect{Name: "/client"}
+	a.Config.Image, b.Config.Image = "busybox", "busybox"
+	out, _, err := Generate([]*engine.ContainerInspect{a, b}, GenerateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pod corev1.Pod
+	if err := yaml.UnmarshalStrict(out, &pod); err != nil {
+		t.Fatal(err)
+	}
+	if pod.Name != "api-pod" || len(pod.Spec.Containers) != 2 || len(pod.Spec.HostAliases) != 1 ||
+		strings.Join(pod.Spec.HostAliases[0].Hostnames, ",") != "api,client" || pod.Spec.HostAliases[0].IP != "127.0.0.1" {
+		t.Errorf("pod:\n%s", out)
+	}
+}
+
+func TestPublishAndConfigMapFlags(t *testing.T) {
+	pod := []network.Port{{HostPort: 8080, ContainerPort: 80, Proto: "tcp"}, {HostPort: 53, ContainerPort: 53, Proto: "udp"}}
+	got := overridePorts(pod, []network.Port{{HostIP: "127.0.0.1", HostPort: 9000, ContainerPort: 80, Proto: "tcp"}, {HostPort: 9001, ContainerPort: 81, Proto: "tcp"}})
+	want := []network.Port{{HostIP: "127.0.0.1", HostPort: 9000, ContainerPort: 80, Proto: "tcp"}, {HostPort: 53, ContainerPort: 53, Proto: "udp"}}
+	if !slices.Equal(got, want) {
+		t.Errorf("ports %v", got)
+	}
+	m, _ := Decode([]byte("kind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: a, image: b, env: [{name: X, valueFrom: {configMapKeyRef: {name: c, key: k}}}]}]}\n"))
+	cms, _ := Decode([]byte("kind: ConfigMap\nmetadata: {name: c}\ndata: {k: v}\n"))
+	if err := m.AddConfigMaps(cms); err != nil {
+		t.Fatal(err)
+	}
+	p := &planner{m: m, network: "kube", warn: func(string, ...any) {}}
+	pp, err := p.plan(m.Workloads[0], "p")
+	if err != nil || pp.Containers[0].Env[0] != "X=v" {
+		t.Errorf("env from a --configmap file: %v %v", err, pp.Containers)
+	}
+	if err := m.AddConfigMaps(cms); err == nil {
+		t.Error("a ConfigMap defined twice was taken")
+	}
+	if err := m.AddConfigMaps(m); err == nil {
+		t.Error("a --configmap file with a Pod was taken")
+	}
+}
+
+// --publish applies to the Pods that list the container port; one no
+// Pod lists is refused.
+func TestPublishFlagPods(t *testing.T) {
+	m, err := Decode([]byte(`kind: Pod
+metadata: {name: web}
+spec: {containers: [{name: a, image: b, ports: [{containerPort: 80}]}]}
+---
+kind: Pod
+metadata: {name: client}
+spec: {containers: [{name: a, image: b}]}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := &Kube{Engine: &engine.Engine{}}
+	plans, err := k.Plan(m, PlayOptions{Publish: []network.Port{{HostPort: 9000, ContainerPort: 80, Proto: "tcp"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plans[0].Containers[0].Publish) != 1 || plans[0].Containers[0].Publish[0].HostPort != 9000 || len(plans[1].Containers[0].Publish) != 0 {
+		t.Errorf("published: %v / %v", plans[0].Containers[0].Publish, plans[1].Containers[0].Publish)
+	}
+	if _, err := k.Plan(m, PlayOptions{Publish: []network.Port{{HostPort: 9000, ContainerPort: 81, Proto: "tcp"}}}); err == nil || !strings.Contains(err.Error(), "no Pod lists container port 81/tcp") {
+		t.Errorf("unlisted port: %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package kube
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"path"
@@ -60,6 +61,9 @@ type planner struct {
 	network  string
 	rootless bool
 	warn     func(format string, args ...any)
+	publish  []network.Port
+	// published are the --publish ports a Pod lists.
+	published map[network.Port]bool
 }
 
 // PlanError is a workload box refuses, with the reason.
@@ -110,6 +114,7 @@ func (p *planner) plan(w Workload, pod string) (PodPlan, error) {
 		return fail(fmt.Errorf("hostAliases: %w", err))
 	}
 	var publish []network.Port
+	var listed []network.Port // every port the Pod lists, for --publish
 	for i, c := range spec.Containers {
 		o, err := p.container(w, pod, spec, c, vols)
 		if err != nil {
@@ -121,6 +126,9 @@ func (p *planner) plan(w Workload, pod string) (PodPlan, error) {
 			o.Settings.StopTimeout = &n
 		}
 		publish = append(publish, o.Publish...)
+		for _, cp := range c.Ports {
+			listed = append(listed, network.Port{ContainerPort: int(cp.ContainerPort), Proto: strings.ToLower(string(cmp.Or(cp.Protocol, corev1.ProtocolTCP)))})
+		}
 		o.Publish = nil
 		if i == 0 {
 			o.Network = flags.NamedNetwork(p.network)
@@ -140,7 +148,20 @@ func (p *planner) plan(w Workload, pod string) (PodPlan, error) {
 		}
 		pp.Containers = append(pp.Containers, o)
 	}
-	pp.Containers[0].Publish = publish
+	// --publish also publishes a port the Pod lists without a hostPort.
+	for _, f := range p.publish {
+		same := func(l network.Port) bool { return l.ContainerPort == f.ContainerPort && l.Proto == f.Proto }
+		if !slices.ContainsFunc(listed, same) {
+			continue
+		}
+		if !slices.ContainsFunc(publish, same) {
+			publish = append(publish, f)
+		}
+		if p.published != nil {
+			p.published[f] = true
+		}
+	}
+	pp.Containers[0].Publish = overridePorts(publish, p.publish)
 	return pp, nil
 }
 
@@ -589,4 +610,18 @@ func resources(r corev1.ResourceRequirements, o *engine.RunOptions) error {
 		o.Settings.Resources.MemoryReservation = q.Value()
 	}
 	return nil
+}
+
+// overridePorts is the Pod's published ports with --publish's over
+// those of the same container port and protocol.
+func overridePorts(pod, flag []network.Port) []network.Port {
+	out := slices.Clone(pod)
+	for _, f := range flag {
+		for i, p := range out {
+			if p.ContainerPort == f.ContainerPort && p.Proto == f.Proto {
+				out[i] = f
+			}
+		}
+	}
+	return out
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"box/engine"
+	"box/engine/network"
 	"box/engine/volume"
 	"box/storage/filter"
 )
@@ -39,6 +40,10 @@ type PlayOptions struct {
 	NoStart bool
 	// Replace removes the manifest's Pods first when they exist.
 	Replace bool
+	// Publish are --publish's ports: each replaces the host side of the
+	// Pod port with its container port and protocol, or publishes that
+	// port when no container lists it.
+	Publish []network.Port
 }
 
 // PlayReport is what play made: the Pods and their containers.
@@ -65,7 +70,7 @@ func (k *Kube) Plan(m *Manifest, opts PlayOptions) ([]PodPlan, error) {
 	for _, s := range m.Skipped {
 		k.warnf("%s: box does not run this kind; skipped", s)
 	}
-	p := &planner{m: m, source: opts.Source, network: networkOr(opts.Network), rootless: k.Engine.Identity.Rootless(), warn: k.warnf}
+	p := &planner{m: m, source: opts.Source, network: networkOr(opts.Network), rootless: k.Engine.Identity.Rootless(), warn: k.warnf, publish: opts.Publish, published: map[network.Port]bool{}}
 	var out []PodPlan
 	seen := map[string]bool{}
 	for _, w := range m.Workloads {
@@ -79,6 +84,11 @@ func (k *Kube) Plan(m *Manifest, opts PlayOptions) ([]PodPlan, error) {
 				return nil, err
 			}
 			out = append(out, pp)
+		}
+	}
+	for _, f := range opts.Publish {
+		if !p.published[f] {
+			return nil, fmt.Errorf("--publish %d:%d/%s: no Pod lists container port %d/%s", f.HostPort, f.ContainerPort, f.Proto, f.ContainerPort, f.Proto)
 		}
 	}
 	return out, nil
@@ -328,4 +338,19 @@ func (k *Kube) networkUsed(name string) bool {
 		}
 	}
 	return false
+}
+
+// AddConfigMaps adds the ConfigMaps of other (--configmap files) to m;
+// other holds nothing else.
+func (m *Manifest) AddConfigMaps(other *Manifest) error {
+	if len(other.Workloads)+len(other.Secrets)+len(other.Claims)+len(other.Skipped) > 0 {
+		return fmt.Errorf("a --configmap file holds ConfigMaps only")
+	}
+	for name, cm := range other.ConfigMaps {
+		if _, dup := m.ConfigMaps[name]; dup {
+			return fmt.Errorf("ConfigMap %q is defined twice", name)
+		}
+		m.ConfigMaps[name] = cm
+	}
+	return nil
 }
