@@ -4,15 +4,18 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"box/engine"
+	"box/engine/compose"
 	"box/engine/flags"
 	"box/engine/kube"
 )
@@ -165,14 +168,25 @@ func kubeGenerateCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "generate",
 		Usage:     "write running containers as a Kubernetes Pod (and Service)",
-		ArgsUsage: "CONTAINER...",
+		ArgsUsage: "CONTAINER... | -p PROJECT",
 		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "project", Aliases: []string{"p"}, Usage: "a compose project's services, each a Deployment (and with --service a Service)"},
 			&cli.BoolFlag{Name: "service", Aliases: []string{"s"}, Usage: "add a Service for the published ports"},
 			&cli.StringFlag{Name: "filename", Aliases: []string{"f"}, Usage: "write the YAML to this file"},
 			&cli.StringFlag{Name: "name", Usage: "the Pod's name"},
-			&cli.StringFlag{Name: "type", Aliases: []string{"t"}, Value: "pod", Usage: "the kind written: pod, deployment, daemonset or job"},
+			&cli.StringFlag{Name: "type", Aliases: []string{"t"}, Usage: "the kind written: pod, deployment, daemonset or job (default: pod, for -p deployment)"},
 		},
 		Action: func(c *cli.Context) error {
+			if project := c.String("project"); project != "" {
+				return withEngine(c, 0, 0, func(e *engine.Engine) error {
+					services, err := projectServices(e, project)
+					if err != nil {
+						return &runFailure{err: err}
+					}
+					out, warnings, err := kube.GenerateServices(services, kube.GenerateOptions{Service: c.Bool("service"), Type: c.String("type")})
+					return writeGenerated(c, out, warnings, err)
+				})
+			}
 			return withEngine(c, 1, -1, func(e *engine.Engine) error {
 				var ctrs []*engine.ContainerInspect
 				for _, name := range c.Args().Slice() {
@@ -183,20 +197,7 @@ func kubeGenerateCommand() *cli.Command {
 					ctrs = append(ctrs, in)
 				}
 				out, warnings, err := kube.Generate(ctrs, kube.GenerateOptions{Name: c.String("name"), Service: c.Bool("service"), Type: c.String("type")})
-				if err != nil {
-					return &runFailure{err: err}
-				}
-				for _, w := range warnings {
-					fmt.Fprintln(c.App.ErrWriter, "WARNING: "+w)
-				}
-				if f := c.String("filename"); f != "" {
-					if err := os.WriteFile(f, out, 0o644); err != nil {
-						return &runFailure{err: err}
-					}
-					return nil
-				}
-				_, err = c.App.Writer.Write(out)
-				return err
+				return writeGenerated(c, out, warnings, err)
 			})
 		},
 	}
@@ -224,4 +225,52 @@ func fetchManifest(ctx context.Context, url string) ([]byte, error) {
 		err = fmt.Errorf("GET %s: more than 16 MiB of YAML", url)
 	}
 	return data, err
+}
+
+func writeGenerated(c *cli.Context, out []byte, warnings []string, err error) error {
+	if err != nil {
+		return &runFailure{err: err}
+	}
+	for _, w := range warnings {
+		fmt.Fprintln(c.App.ErrWriter, "WARNING: "+w)
+	}
+	if f := c.String("filename"); f != "" {
+		if err := os.WriteFile(f, out, 0o644); err != nil {
+			return &runFailure{err: err}
+		}
+		return nil
+	}
+	_, err = c.App.Writer.Write(out)
+	return err
+}
+
+// projectServices are a compose project's running service containers
+// (not one-off ones), inspected, by service in name order.
+func projectServices(e *engine.Engine, project string) ([]kube.ServiceContainers, error) {
+	list, err := e.Containers()
+	if err != nil {
+		return nil, err
+	}
+	by := map[string][]*engine.ContainerInspect{}
+	for _, ctr := range list {
+		if ctr.Labels[compose.LabelProject] != project || ctr.Labels[compose.LabelOneoff] == "True" || ctr.State != engine.Running {
+			continue
+		}
+		in, err := e.InspectContainer(ctr.ID)
+		if err != nil {
+			return nil, err
+		}
+		svc := ctr.Labels[compose.LabelService]
+		by[svc] = append(by[svc], in)
+	}
+	if len(by) == 0 {
+		return nil, fmt.Errorf("compose project %q has no running containers", project)
+	}
+	var out []kube.ServiceContainers
+	for _, name := range slices.Sorted(maps.Keys(by)) {
+		ctrs := by[name]
+		slices.SortFunc(ctrs, func(a, b *engine.ContainerInspect) int { return strings.Compare(a.Name, b.Name) })
+		out = append(out, kube.ServiceContainers{Name: name, Containers: ctrs})
+	}
+	return out, nil
 }

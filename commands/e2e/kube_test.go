@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
 )
@@ -421,6 +422,69 @@ spec:
 			}
 		}
 		u.MustBox(t, "kube", "down", file)
+		if left := kubeLeftovers(t, u); left != "" {
+			t.Errorf("down left %s", left)
+		}
+	})
+}
+
+// kubeCompose is a compose project whose client reaches its api by the
+// service's name.
+const kubeCompose = `services:
+  api:
+    image: busybox
+    command: ["sh", "-c", "mkdir -p /www && echo from-compose > /www/index.html && exec httpd -f -p 8080 -h /www"]
+    expose: ["8080"]
+  client:
+    image: busybox
+    command: ["sh", "-c", "until wget -qO /tmp/got http://api:8080/; do sleep 0.2; done; exec sleep 600"]
+`
+
+// TestKubeGenerateCompose generates a running compose project as a
+// Deployment and a Service per service (strictly decoded), and plays
+// it back after compose down: the client reaches the api by the same
+// name.
+func TestKubeGenerateCompose(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		requirePasta(t)
+		dir := composeProject(t, u, "kubeproj", map[string]string{"compose.yaml": kubeCompose})
+		file := filepath.Join(dir, "compose.yaml")
+		t.Cleanup(func() { u.Box(t, "compose", "-f", file, "down", "-t", "1") })
+		if r := u.BoxWith(t, RunOpts{Timeout: 3 * time.Minute}, "compose", "-f", file, "up", "-d"); r.Code != 0 {
+			t.Fatalf("compose up: %s", r)
+		}
+		waitFile(t, u, "kubeproj-client-1", "/tmp/got", "from-compose\n")
+		gen := u.MustBox(t, "kube", "generate", "--service", "-p", "kubeproj").Stdout
+		kinds := map[string]int{}
+		for _, doc := range strings.Split(gen, "\n---\n") {
+			var h struct{ Kind string }
+			if err := yaml.Unmarshal([]byte(doc), &h); err != nil {
+				t.Fatal(err)
+			}
+			kinds[h.Kind]++
+			var err error
+			switch h.Kind {
+			case "Deployment":
+				err = yaml.UnmarshalStrict([]byte(doc), &appsv1.Deployment{})
+			case "Service":
+				err = yaml.UnmarshalStrict([]byte(doc), &corev1.Service{})
+			}
+			if err != nil {
+				t.Errorf("%s does not decode strictly: %v\n%s", h.Kind, err, doc)
+			}
+		}
+		if kinds["Deployment"] != 2 || kinds["Service"] != 2 {
+			t.Fatalf("generate -p: %v\n%s", kinds, gen)
+		}
+		u.MustBox(t, "compose", "-f", file, "down", "-t", "1")
+
+		kf := kubeFile(t, u, "proj.yaml", gen)
+		t.Cleanup(func() { u.Box(t, "kube", "down", kf) })
+		if r := u.BoxWith(t, RunOpts{Timeout: 3 * time.Minute}, "kube", "play", kf); r.Code != 0 {
+			t.Fatalf("play of the generated project: %s", r)
+		}
+		waitFile(t, u, "client-pod-client", "/tmp/got", "from-compose\n")
+		u.MustBox(t, "kube", "down", kf)
 		if left := kubeLeftovers(t, u); left != "" {
 			t.Errorf("down left %s", left)
 		}

@@ -2,6 +2,7 @@ package kube
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
@@ -65,14 +66,32 @@ func Generate(ctrs []*engine.ContainerInspect, opts GenerateOptions) ([]byte, []
 	if name == "" {
 		name = strings.TrimPrefix(ctrs[0].Name, "/") + "-pod"
 	}
-	pod := &corev1.Pod{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
-		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"app": name}},
-	}
+	pod, svcPorts, published := g.pod(name, ctrs, false)
 	if len(aliases) > 0 {
 		pod.Spec.HostAliases = []corev1.HostAlias{{IP: "127.0.0.1", Hostnames: aliases}}
 	}
-	var svcPorts []corev1.ServicePort
+	var out bytes.Buffer
+	obj, err := g.wrap(kind, pod, 1)
+	if err != nil {
+		return nil, nil, err
+	}
+	docs := []any{obj}
+	if opts.Service {
+		docs = append(docs, service(name, svcPorts, published))
+	}
+	if err := g.write(&out, docs); err != nil {
+		return nil, nil, err
+	}
+	return out.Bytes(), g.warnings, nil
+}
+
+// pod is containers as one Pod called name, and the Service ports of
+// its published ports (with all, of every port it lists).
+func (g *generator) pod(name string, ctrs []*engine.ContainerInspect, all bool) (pod *corev1.Pod, ports []corev1.ServicePort, published bool) {
+	pod = &corev1.Pod{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"app": name}},
+	}
 	seenVol := map[string]bool{}
 	for i, c := range ctrs {
 		kc, vols := g.container(c)
@@ -91,43 +110,90 @@ func Generate(ctrs []*engine.ContainerInspect, opts GenerateOptions) ([]byte, []
 			}
 		}
 		for _, p := range kc.Ports {
-			if p.HostPort != 0 {
+			published = published || p.HostPort != 0
+			if p.HostPort != 0 || all {
 				sp := corev1.ServicePort{Name: fmt.Sprintf("%d-%s", p.ContainerPort, strings.ToLower(string(p.Protocol))), Port: p.ContainerPort, TargetPort: intstr.FromInt32(p.ContainerPort), Protocol: p.Protocol}
 				if p.HostPort >= 30000 && p.HostPort <= 32767 {
 					sp.NodePort = p.HostPort
 				}
-				svcPorts = append(svcPorts, sp)
+				ports = append(ports, sp)
 			}
 		}
 	}
-	var out bytes.Buffer
-	obj, err := g.wrap(kind, pod)
-	if err != nil {
-		return nil, nil, err
+	return pod, ports, published
+}
+
+// service selects the Pods labelled app=name; NodePort when a port
+// was published on the host.
+func service(name string, ports []corev1.ServicePort, nodePort bool) *corev1.Service {
+	svc := &corev1.Service{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec:       corev1.ServiceSpec{Selector: map[string]string{"app": name}, Ports: ports},
 	}
-	b, err := yaml.Marshal(obj)
-	if err != nil {
-		return nil, nil, err
+	if nodePort {
+		svc.Spec.Type = corev1.ServiceTypeNodePort
 	}
+	return svc
+}
+
+// write puts the warnings as comments, then the objects as documents.
+func (g *generator) write(out *bytes.Buffer, docs []any) error {
 	for _, w := range g.warnings {
-		fmt.Fprintf(&out, "# box: %s\n", w)
+		fmt.Fprintf(out, "# box: %s\n", w)
 	}
-	out.Write(b)
-	if opts.Service {
-		svc := &corev1.Service{
-			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
-			ObjectMeta: metav1.ObjectMeta{Name: name},
-			Spec:       corev1.ServiceSpec{Selector: map[string]string{"app": name}, Ports: svcPorts},
+	for i, d := range docs {
+		b, err := yaml.Marshal(d)
+		if err != nil {
+			return err
 		}
-		if len(svcPorts) > 0 {
-			svc.Spec.Type = corev1.ServiceTypeNodePort
+		if i > 0 {
+			out.WriteString("---\n")
 		}
-		b, err := yaml.Marshal(svc)
+		out.Write(b)
+	}
+	return nil
+}
+
+// ServiceContainers are the running containers of one compose service.
+type ServiceContainers struct {
+	Name       string
+	Containers []*engine.ContainerInspect
+}
+
+// GenerateServices writes a compose project's services each as a
+// Deployment (a replica per container) of the first container's Pod,
+// and with opts.Service a Service by the service's name over all its
+// ports, so that the services' names resolve on the cluster as they did
+// on the project's network.
+func GenerateServices(services []ServiceContainers, opts GenerateOptions) ([]byte, []string, error) {
+	if len(services) == 0 {
+		return nil, nil, fmt.Errorf("no running containers in the project")
+	}
+	kind, ok := Types[strings.ToLower(cmp.Or(opts.Type, "deployment"))]
+	if !ok {
+		return nil, nil, fmt.Errorf("--type %q: pod, deployment, daemonset or job", opts.Type)
+	}
+	g := &generator{}
+	var docs []any
+	for _, s := range services {
+		pod, ports, published := g.pod(s.Name, s.Containers[:1], true)
+		pod.Spec.Containers[0].Name = s.Name
+		if kind == "Pod" && len(s.Containers) > 1 {
+			g.warnf("service %s: %d containers are one Pod; a Deployment keeps the replicas", s.Name, len(s.Containers))
+		}
+		obj, err := g.wrap(kind, pod, len(s.Containers))
 		if err != nil {
 			return nil, nil, err
 		}
-		out.WriteString("---\n")
-		out.Write(b)
+		docs = append(docs, obj)
+		if opts.Service {
+			docs = append(docs, service(s.Name, ports, published))
+		}
+	}
+	var out bytes.Buffer
+	if err := g.write(&out, docs); err != nil {
+		return nil, nil, err
 	}
 	return out.Bytes(), g.warnings, nil
 }
@@ -311,9 +377,9 @@ func (g *generator) restart(c *engine.ContainerInspect) corev1.RestartPolicy {
 	return corev1.RestartPolicyNever
 }
 
-// wrap is pod as kind: itself, or the template of a Deployment (one
-// replica), DaemonSet or Job, selected by its app label.
-func (g *generator) wrap(kind string, pod *corev1.Pod) (any, error) {
+// wrap is pod as kind: itself, or the template of a Deployment (of
+// replicas), DaemonSet or Job, selected by its app label.
+func (g *generator) wrap(kind string, pod *corev1.Pod, replicas int) (any, error) {
 	meta := metav1.ObjectMeta{Name: pod.Name, Labels: pod.Labels}
 	tmpl := corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: pod.Labels}, Spec: pod.Spec}
 	sel := &metav1.LabelSelector{MatchLabels: pod.Labels}
@@ -323,9 +389,9 @@ func (g *generator) wrap(kind string, pod *corev1.Pod) (any, error) {
 			g.warnf("a Deployment's Pods always restart; the containers' restart policy %s is not kept", pod.Spec.RestartPolicy)
 			tmpl.Spec.RestartPolicy = corev1.RestartPolicyAlways
 		}
-		one := int32(1)
+		n := int32(replicas)
 		return &appsv1.Deployment{TypeMeta: metav1.TypeMeta{APIVersion: "apps/v1", Kind: kind}, ObjectMeta: meta,
-			Spec: appsv1.DeploymentSpec{Replicas: &one, Selector: sel, Template: tmpl}}, nil
+			Spec: appsv1.DeploymentSpec{Replicas: &n, Selector: sel, Template: tmpl}}, nil
 	case "DaemonSet":
 		if pod.Spec.RestartPolicy != corev1.RestartPolicyAlways {
 			g.warnf("a DaemonSet's Pods always restart; the containers' restart policy %s is not kept", pod.Spec.RestartPolicy)

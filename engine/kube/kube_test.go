@@ -131,7 +131,7 @@ func TestDecodeAndPlan(t *testing.T) {
 	if srv.Network != flags.NamedNetwork("kube") || side.Network != flags.ParseNetwork("container:api-pod-srv") {
 		t.Errorf("networks: %v %v", srv.Network, side.Network)
 	}
-	if strings.Join(srv.NetworkAliases, ",") != "api-pod" || srv.Restart.Name != "always" {
+	if strings.Join(srv.NetworkAliases, ",") != "api-pod,api" || srv.Restart.Name != "always" {
 		t.Errorf("aliases %v restart %v", srv.NetworkAliases, srv.Restart)
 	}
 	mounts := map[string]flags.Mount{}
@@ -329,5 +329,36 @@ spec: {containers: [{name: a, image: b}]}
 	}
 	if _, err := k.Plan(m, PlayOptions{Publish: []network.Port{{HostPort: 9000, ContainerPort: 81, Proto: "tcp"}}}); err == nil || !strings.Contains(err.Error(), "no Pod lists container port 81/tcp") {
 		t.Errorf("unlisted port: %v", err)
+	}
+}
+
+// A compose project's services become Deployments (a replica per
+// container) and Services by the services' names.
+func TestGenerateServices(t *testing.T) {
+	api1, api2, web := &engine.ContainerInspect{Name: "/p-api-1"}, &engine.ContainerInspect{Name: "/p-api-2"}, &engine.ContainerInspect{Name: "/p-web-1"}
+	for _, c := range []*engine.ContainerInspect{api1, api2, web} {
+		c.Config.Image = "busybox"
+		c.Config.ExposedPorts = map[string]struct{}{"80/tcp": {}}
+	}
+	web.HostConfig.PortBindings = engine.PortMap{"80/tcp": {{HostPort: "8080"}}}
+	out, _, err := GenerateServices([]ServiceContainers{{Name: "api", Containers: []*engine.ContainerInspect{api1, api2}}, {Name: "web", Containers: []*engine.ContainerInspect{web}}}, GenerateOptions{Service: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Decode(out)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if len(m.Workloads) != 2 || m.Workloads[0].Kind != "Deployment" || m.Workloads[0].Name != "api" || m.Workloads[0].Replicas != 2 ||
+		m.Workloads[0].Spec.Containers[0].Name != "api" || len(m.Skipped) != 2 {
+		t.Fatalf("workloads %+v skipped %v\n%s", m.Workloads, m.Skipped, out)
+	}
+	docs := strings.Split(string(out), "\n---\n")
+	var svc corev1.Service
+	if err := yaml.UnmarshalStrict([]byte(docs[1]), &svc); err != nil || svc.Name != "api" || svc.Spec.Type != "" || svc.Spec.Ports[0].Port != 80 {
+		t.Errorf("api's Service: %v\n%s", err, docs[1])
+	}
+	if err := yaml.UnmarshalStrict([]byte(docs[3]), &svc); err != nil || svc.Name != "web" || svc.Spec.Type != corev1.ServiceTypeNodePort {
+		t.Errorf("web's Service: %v\n%s", err, docs[3])
 	}
 }

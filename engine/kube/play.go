@@ -133,7 +133,9 @@ func (p *planner) plan(w Workload, pod string) (PodPlan, error) {
 		if i == 0 {
 			o.Network = flags.NamedNetwork(p.network)
 			o.NetworkAliases = []string{pod}
-			if w.Kind != "Pod" && w.Replicas == 1 {
+			// Every replica answers to its workload's name, as a
+			// Service by that name reaches them on a cluster.
+			if w.Kind != "Pod" {
 				o.NetworkAliases = append(o.NetworkAliases, w.Name)
 			}
 			o.Hostname = pod
