@@ -1,22 +1,18 @@
 package kube
 
 import (
-	"bytes"
+	"encoding/json"
 	"fmt"
-	"strings"
 
-	appsv1 "k8s.io/api/apps/v1"
-	batchv1 "k8s.io/api/batch/v1"
-	corev1 "k8s.io/api/core/v1"
-	"sigs.k8s.io/yaml"
+	"box/engine/kube/k8s"
 )
 
 // Manifest is what a multi-document YAML file holds, by kind.
 type Manifest struct {
 	Workloads  []Workload
-	ConfigMaps map[string]*corev1.ConfigMap
-	Secrets    map[string]*corev1.Secret
-	Claims     map[string]*corev1.PersistentVolumeClaim
+	ConfigMaps map[string]*k8s.ConfigMap
+	Secrets    map[string]*k8s.Secret
+	Claims     map[string]*k8s.PersistentVolumeClaim
 	// Skipped are the documents of kinds box does not run ("Service
 	// web"), for a warning.
 	Skipped []string
@@ -28,116 +24,58 @@ type Workload struct {
 	Kind, Name string
 	Replicas   int
 	Labels     map[string]string
-	Spec       corev1.PodSpec
+	Spec       k8s.PodSpec
 }
 
 // MaxReplicas bounds a Deployment's replicas: one machine, not a cluster.
 const MaxReplicas = 100
 
-// DecodeError is a document that does not decode: its index (from 1),
-// kind and name when known, and what is wrong.
-type DecodeError struct {
-	Doc        int
-	Kind, Name string
-	Err        error
-}
-
-func (e *DecodeError) Error() string {
-	where := fmt.Sprintf("document %d", e.Doc)
-	if e.Kind != "" {
-		where += " (" + e.Kind
-		if e.Name != "" {
-			where += " " + e.Name
-		}
-		where += ")"
-	}
-	return where + ": " + strings.TrimPrefix(e.Err.Error(), "error unmarshaling JSON: while decoding JSON: ")
-}
-
-func (e *DecodeError) Unwrap() error { return e.Err }
-
-// documents splits multi-document YAML at its "---" lines, dropping
-// documents that hold only comments or blanks. Each comes with its
-// index from 1, counting the empty ones, as a reader of the file counts.
-func documents(data []byte) (docs [][]byte, index []int) {
-	n := 1
-	var cur bytes.Buffer
-	flush := func() {
-		if hasContent(cur.Bytes()) {
-			docs = append(docs, bytes.Clone(cur.Bytes()))
-			index = append(index, n)
-		}
-		cur.Reset()
-	}
-	for i, line := range bytes.SplitAfter(data, []byte("\n")) {
-		t := bytes.TrimRight(line, " \t\r\n")
-		if bytes.Equal(t, []byte("---")) || bytes.HasPrefix(t, []byte("--- ")) {
-			if i > 0 || hasContent(cur.Bytes()) {
-				flush()
-				n++
-			}
-			continue
-		}
-		cur.Write(line)
-	}
-	flush()
-	return docs, index
-}
-
-func hasContent(b []byte) bool {
-	for _, line := range bytes.Split(b, []byte("\n")) {
-		t := bytes.TrimSpace(line)
-		if len(t) > 0 && t[0] != '#' {
-			return true
-		}
-	}
-	return false
-}
-
-type header struct {
-	APIVersion string `json:"apiVersion"`
-	Kind       string `json:"kind"`
-	Metadata   struct {
-		Name string `json:"name"`
-	} `json:"metadata"`
-}
-
-// Decode reads a manifest: every document is decoded strictly into its
-// kind's API type, so a field the type does not have is an error naming
-// the document and the field.
+// Decode reads a manifest. The codec decodes every document strictly
+// into its kind's Kubernetes API type, so a field the type does not have
+// is an error naming the document and the field; box reads what it uses
+// of each from the codec's JSON.
 func Decode(data []byte) (*Manifest, error) {
+	out, err := runCodec("decode", data)
+	if err != nil {
+		return nil, err
+	}
+	var d struct {
+		Documents []struct {
+			Index      int
+			Kind, Name string
+			Object     json.RawMessage
+		}
+		Skipped []string
+	}
+	if err := json.Unmarshal(out, &d); err != nil {
+		return nil, fmt.Errorf("kube codec: %w", err)
+	}
 	m := &Manifest{
-		ConfigMaps: map[string]*corev1.ConfigMap{},
-		Secrets:    map[string]*corev1.Secret{},
-		Claims:     map[string]*corev1.PersistentVolumeClaim{},
+		ConfigMaps: map[string]*k8s.ConfigMap{},
+		Secrets:    map[string]*k8s.Secret{},
+		Claims:     map[string]*k8s.PersistentVolumeClaim{},
+		Skipped:    d.Skipped,
 	}
-	docs, index := documents(data)
-	if len(docs) == 0 {
-		return nil, fmt.Errorf("no Kubernetes objects in the YAML")
-	}
-	for i, doc := range docs {
-		var h header
-		if err := yaml.Unmarshal(doc, &h); err != nil {
-			return nil, &DecodeError{Doc: index[i], Err: err}
-		}
+	for _, doc := range d.Documents {
 		fail := func(err error) (*Manifest, error) {
-			return nil, &DecodeError{Doc: index[i], Kind: h.Kind, Name: h.Metadata.Name, Err: err}
+			return nil, &DecodeError{Doc: doc.Index, Kind: doc.Kind, Name: doc.Name, Err: err}
 		}
-		if h.Kind == "" {
-			return fail(fmt.Errorf("no kind"))
+		if doc.Name == "" {
+			return fail(fmt.Errorf("metadata.name is required"))
 		}
-		strict := func(v any) error { return yaml.UnmarshalStrict(doc, v) }
-		switch h.Kind {
+		if !validName(doc.Name) {
+			return fail(fmt.Errorf("metadata.name %q: a name is lower-case letters, digits, '-' and '.'", doc.Name))
+		}
+		into := func(v any) error { return json.Unmarshal(doc.Object, v) }
+		switch doc.Kind {
 		case "Pod":
-			var p corev1.Pod
-			if err := strict(&p); err != nil {
-				return fail(err)
-			}
+			var p k8s.Pod
+			err = into(&p)
 			m.Workloads = append(m.Workloads, Workload{Kind: "Pod", Name: p.Name, Replicas: 1, Labels: p.Labels, Spec: p.Spec})
 		case "Deployment":
-			var d appsv1.Deployment
-			if err := strict(&d); err != nil {
-				return fail(err)
+			var d k8s.Deployment
+			if err = into(&d); err != nil {
+				break
 			}
 			n := 1
 			if d.Spec.Replicas != nil {
@@ -148,48 +86,48 @@ func Decode(data []byte) (*Manifest, error) {
 			}
 			m.Workloads = append(m.Workloads, Workload{Kind: "Deployment", Name: d.Name, Replicas: n, Labels: d.Spec.Template.Labels, Spec: d.Spec.Template.Spec})
 		case "DaemonSet":
-			var d appsv1.DaemonSet
-			if err := strict(&d); err != nil {
-				return fail(err)
-			}
+			var d k8s.DaemonSet
+			err = into(&d)
 			m.Workloads = append(m.Workloads, Workload{Kind: "DaemonSet", Name: d.Name, Replicas: 1, Labels: d.Spec.Template.Labels, Spec: d.Spec.Template.Spec})
 		case "Job":
-			var j batchv1.Job
-			if err := strict(&j); err != nil {
-				return fail(err)
-			}
+			var j k8s.Job
+			err = into(&j)
 			m.Workloads = append(m.Workloads, Workload{Kind: "Job", Name: j.Name, Replicas: 1, Labels: j.Spec.Template.Labels, Spec: j.Spec.Template.Spec})
 		case "ConfigMap":
-			var c corev1.ConfigMap
-			if err := strict(&c); err != nil {
-				return fail(err)
-			}
+			var c k8s.ConfigMap
+			err = into(&c)
 			m.ConfigMaps[c.Name] = &c
 		case "Secret":
-			var s corev1.Secret
-			if err := strict(&s); err != nil {
-				return fail(err)
-			}
+			var s k8s.Secret
+			err = into(&s)
 			m.Secrets[s.Name] = &s
 		case "PersistentVolumeClaim":
-			var c corev1.PersistentVolumeClaim
-			if err := strict(&c); err != nil {
-				return fail(err)
-			}
+			var c k8s.PersistentVolumeClaim
+			err = into(&c)
 			m.Claims[c.Name] = &c
 		default:
-			m.Skipped = append(m.Skipped, strings.TrimSpace(h.Kind+" "+h.Metadata.Name))
-			continue
+			m.Skipped = append(m.Skipped, doc.Kind+" "+doc.Name)
 		}
-		if h.Metadata.Name == "" {
-			return fail(fmt.Errorf("metadata.name is required"))
-		}
-		if !validName(h.Metadata.Name) {
-			return fail(fmt.Errorf("metadata.name %q: a name is lower-case letters, digits, '-' and '.'", h.Metadata.Name))
+		if err != nil {
+			return fail(err)
 		}
 	}
 	return m, nil
 }
+
+// DecodeError is a document box refuses after the codec read it: its
+// index (from 1), kind and name, and what is wrong.
+type DecodeError struct {
+	Doc        int
+	Kind, Name string
+	Err        error
+}
+
+func (e *DecodeError) Error() string {
+	return fmt.Sprintf("document %d (%s %s): %v", e.Doc, e.Kind, e.Name, e.Err)
+}
+
+func (e *DecodeError) Unwrap() error { return e.Err }
 
 // validName is Kubernetes' DNS subdomain name, which is also a name box
 // accepts for containers and volumes.

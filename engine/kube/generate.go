@@ -8,15 +8,8 @@ import (
 	"strconv"
 	"strings"
 
-	appsv1 "k8s.io/api/apps/v1"
-	batchv1 "k8s.io/api/batch/v1"
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
-	"sigs.k8s.io/yaml"
-
 	"box/engine"
+	"box/engine/kube/k8s"
 )
 
 // GenerateOptions are generate's choices.
@@ -68,7 +61,7 @@ func Generate(ctrs []*engine.ContainerInspect, opts GenerateOptions) ([]byte, []
 	}
 	pod, svcPorts, published := g.pod(name, ctrs, false)
 	if len(aliases) > 0 {
-		pod.Spec.HostAliases = []corev1.HostAlias{{IP: "127.0.0.1", Hostnames: aliases}}
+		pod.Spec.HostAliases = []k8s.HostAlias{{IP: "127.0.0.1", Hostnames: aliases}}
 	}
 	var out bytes.Buffer
 	obj, err := g.wrap(kind, pod, 1)
@@ -87,10 +80,10 @@ func Generate(ctrs []*engine.ContainerInspect, opts GenerateOptions) ([]byte, []
 
 // pod is containers as one Pod called name, and the Service ports of
 // its published ports (with all, of every port it lists).
-func (g *generator) pod(name string, ctrs []*engine.ContainerInspect, all bool) (pod *corev1.Pod, ports []corev1.ServicePort, published bool) {
-	pod = &corev1.Pod{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
-		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"app": name}},
+func (g *generator) pod(name string, ctrs []*engine.ContainerInspect, all bool) (pod *k8s.Pod, ports []k8s.ServicePort, published bool) {
+	pod = &k8s.Pod{
+		TypeMeta:   k8s.TypeMeta{APIVersion: "v1", Kind: "Pod"},
+		ObjectMeta: k8s.ObjectMeta{Name: name, Labels: map[string]string{"app": name}},
 	}
 	seenVol := map[string]bool{}
 	for i, c := range ctrs {
@@ -112,7 +105,7 @@ func (g *generator) pod(name string, ctrs []*engine.ContainerInspect, all bool) 
 		for _, p := range kc.Ports {
 			published = published || p.HostPort != 0
 			if p.HostPort != 0 || all {
-				sp := corev1.ServicePort{Name: fmt.Sprintf("%d-%s", p.ContainerPort, strings.ToLower(string(p.Protocol))), Port: p.ContainerPort, TargetPort: intstr.FromInt32(p.ContainerPort), Protocol: p.Protocol}
+				sp := k8s.ServicePort{Name: fmt.Sprintf("%d-%s", p.ContainerPort, strings.ToLower(p.Protocol)), Port: p.ContainerPort, TargetPort: p.ContainerPort, Protocol: p.Protocol}
 				if p.HostPort >= 30000 && p.HostPort <= 32767 {
 					sp.NodePort = p.HostPort
 				}
@@ -125,34 +118,27 @@ func (g *generator) pod(name string, ctrs []*engine.ContainerInspect, all bool) 
 
 // service selects the Pods labelled app=name; NodePort when a port
 // was published on the host.
-func service(name string, ports []corev1.ServicePort, nodePort bool) *corev1.Service {
-	svc := &corev1.Service{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec:       corev1.ServiceSpec{Selector: map[string]string{"app": name}, Ports: ports},
+func service(name string, ports []k8s.ServicePort, nodePort bool) *k8s.Service {
+	svc := &k8s.Service{
+		TypeMeta:   k8s.TypeMeta{APIVersion: "v1", Kind: "Service"},
+		ObjectMeta: k8s.ObjectMeta{Name: name},
+		Spec:       k8s.ServiceSpec{Selector: map[string]string{"app": name}, Ports: ports},
 	}
 	if nodePort {
-		svc.Spec.Type = corev1.ServiceTypeNodePort
+		svc.Spec.Type = "NodePort"
 	}
 	return svc
 }
 
-// write puts the warnings as comments, then the objects as documents.
+// write puts the warnings as comments, then the objects as documents,
+// written by the codec with the Kubernetes types.
 func (g *generator) write(out *bytes.Buffer, docs []any) error {
 	for _, w := range g.warnings {
 		fmt.Fprintf(out, "# box: %s\n", w)
 	}
-	for i, d := range docs {
-		b, err := yaml.Marshal(d)
-		if err != nil {
-			return err
-		}
-		if i > 0 {
-			out.WriteString("---\n")
-		}
-		out.Write(b)
-	}
-	return nil
+	y, err := encode(docs)
+	out.Write(y)
+	return err
 }
 
 // ServiceContainers are the running containers of one compose service.
@@ -205,12 +191,12 @@ func (g *generator) warnf(format string, args ...any) {
 }
 
 // container is one container as a Pod's, with the volumes its mounts need.
-func (g *generator) container(c *engine.ContainerInspect) (corev1.Container, []corev1.Volume) {
+func (g *generator) container(c *engine.ContainerInspect) (k8s.Container, []k8s.Volume) {
 	name := c.Config.Labels[LabelContainer]
 	if name == "" {
 		name = strings.TrimPrefix(c.Name, "/")
 	}
-	kc := corev1.Container{
+	kc := k8s.Container{
 		Name:       name,
 		Image:      c.Config.Image,
 		Command:    slices.Clone(c.Config.Entrypoint),
@@ -224,7 +210,7 @@ func (g *generator) container(c *engine.ContainerInspect) (corev1.Container, []c
 		if k == "HOSTNAME" || k == "container" {
 			continue
 		}
-		kc.Env = append(kc.Env, corev1.EnvVar{Name: k, Value: v})
+		kc.Env = append(kc.Env, k8s.EnvVar{Name: k, Value: v})
 	}
 	for _, p := range slices.Sorted(mapsKeys(c.Config.ExposedPorts)) {
 		num, proto, _ := strings.Cut(p, "/")
@@ -232,9 +218,9 @@ func (g *generator) container(c *engine.ContainerInspect) (corev1.Container, []c
 		if err != nil {
 			continue
 		}
-		kp := corev1.ContainerPort{ContainerPort: int32(n), Protocol: corev1.Protocol(strings.ToUpper(proto))}
+		kp := k8s.ContainerPort{ContainerPort: int32(n), Protocol: strings.ToUpper(proto)}
 		if kp.Protocol == "" {
-			kp.Protocol = corev1.ProtocolTCP
+			kp.Protocol = k8s.ProtocolTCP
 		}
 		if b := c.HostConfig.PortBindings[p]; len(b) > 0 {
 			if hp, err := strconv.Atoi(b[0].HostPort); err == nil {
@@ -246,25 +232,25 @@ func (g *generator) container(c *engine.ContainerInspect) (corev1.Container, []c
 		}
 		kc.Ports = append(kc.Ports, kp)
 	}
-	var vols []corev1.Volume
+	var vols []k8s.Volume
 	for _, m := range c.Mounts {
 		vname := volumeName(m)
-		vm := corev1.VolumeMount{Name: vname, MountPath: m.Destination, ReadOnly: !m.RW}
+		vm := k8s.VolumeMount{Name: vname, MountPath: m.Destination, ReadOnly: !m.RW}
 		switch m.Type {
 		case "volume":
-			vols = append(vols, corev1.Volume{Name: vname, VolumeSource: corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: m.Name}}})
+			vols = append(vols, k8s.Volume{Name: vname, VolumeSource: k8s.VolumeSource{PersistentVolumeClaim: &k8s.PersistentVolumeClaimVolumeSource{ClaimName: m.Name}}})
 		case "bind":
 			g.warnf("container %s: the bind mount of %s is a hostPath: the cluster's node must have that path", name, m.Source)
-			vols = append(vols, corev1.Volume{Name: vname, VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: m.Source}}})
+			vols = append(vols, k8s.Volume{Name: vname, VolumeSource: k8s.VolumeSource{HostPath: &k8s.HostPathVolumeSource{Path: m.Source}}})
 		case "tmpfs":
-			vols = append(vols, corev1.Volume{Name: vname, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory}}})
+			vols = append(vols, k8s.Volume{Name: vname, VolumeSource: k8s.VolumeSource{EmptyDir: &k8s.EmptyDirVolumeSource{Medium: k8s.StorageMediumMemory}}})
 		default:
 			g.warnf("container %s: a %s mount at %s cannot be expressed and is left out", name, m.Type, m.Destination)
 			continue
 		}
 		kc.VolumeMounts = append(kc.VolumeMounts, vm)
 	}
-	sc := &corev1.SecurityContext{}
+	sc := &k8s.SecurityContext{}
 	if u := c.Config.User; u != "" {
 		us, gs, hasG := strings.Cut(u, ":")
 		if uid, err := strconv.ParseInt(us, 10, 64); err == nil {
@@ -287,25 +273,25 @@ func (g *generator) container(c *engine.ContainerInspect) (corev1.Container, []c
 		sc.Privileged = &t
 	}
 	if len(c.HostConfig.CapAdd)+len(c.HostConfig.CapDrop) > 0 {
-		sc.Capabilities = &corev1.Capabilities{}
+		sc.Capabilities = &k8s.Capabilities{}
 		for _, cp := range c.HostConfig.CapAdd {
-			sc.Capabilities.Add = append(sc.Capabilities.Add, corev1.Capability(strings.TrimPrefix(cp, "CAP_")))
+			sc.Capabilities.Add = append(sc.Capabilities.Add, strings.TrimPrefix(cp, "CAP_"))
 		}
 		for _, cp := range c.HostConfig.CapDrop {
-			sc.Capabilities.Drop = append(sc.Capabilities.Drop, corev1.Capability(strings.TrimPrefix(cp, "CAP_")))
+			sc.Capabilities.Drop = append(sc.Capabilities.Drop, strings.TrimPrefix(cp, "CAP_"))
 		}
 	}
-	if *sc != (corev1.SecurityContext{}) {
+	if *sc != (k8s.SecurityContext{}) {
 		kc.SecurityContext = sc
 	}
 	if m := c.HostConfig.Memory; m > 0 {
-		kc.Resources.Limits = corev1.ResourceList{corev1.ResourceMemory: *resource.NewQuantity(m, resource.BinarySI)}
+		kc.Resources.Limits = map[string]k8s.Quantity{k8s.ResourceMemory: k8s.BinaryQuantity(m)}
 	}
 	if n := c.HostConfig.NanoCPUs; n > 0 {
 		if kc.Resources.Limits == nil {
-			kc.Resources.Limits = corev1.ResourceList{}
+			kc.Resources.Limits = map[string]k8s.Quantity{}
 		}
-		kc.Resources.Limits[corev1.ResourceCPU] = *resource.NewMilliQuantity(n/1_000_000, resource.DecimalSI)
+		kc.Resources.Limits[k8s.ResourceCPU] = k8s.MilliQuantity(n / 1_000_000)
 	}
 	if h := c.Config.Healthcheck; h != nil && len(h.Test) > 0 && h.Test[0] != "NONE" {
 		var cmd []string
@@ -316,8 +302,8 @@ func (g *generator) container(c *engine.ContainerInspect) (corev1.Container, []c
 			cmd = []string{"/bin/sh", "-c", strings.Join(h.Test[1:], " ")}
 		}
 		if cmd != nil {
-			kc.LivenessProbe = &corev1.Probe{
-				ProbeHandler:        corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: cmd}},
+			kc.LivenessProbe = &k8s.Probe{
+				Exec:                &k8s.ExecAction{Command: cmd},
 				PeriodSeconds:       int32(h.Interval.Seconds()),
 				TimeoutSeconds:      int32(h.Timeout.Seconds()),
 				InitialDelaySeconds: int32(h.StartPeriod.Seconds()),
@@ -364,48 +350,48 @@ func volumeName(m engine.MountPoint) string {
 	return strings.Trim(b.String(), "-")
 }
 
-func (g *generator) restart(c *engine.ContainerInspect) corev1.RestartPolicy {
+func (g *generator) restart(c *engine.ContainerInspect) string {
 	switch c.HostConfig.RestartPolicy.Name {
 	case "always":
-		return corev1.RestartPolicyAlways
+		return k8s.RestartPolicyAlways
 	case "unless-stopped":
 		g.warnf("restart policy unless-stopped is Always in Kubernetes")
-		return corev1.RestartPolicyAlways
+		return k8s.RestartPolicyAlways
 	case "on-failure":
-		return corev1.RestartPolicyOnFailure
+		return k8s.RestartPolicyOnFailure
 	}
-	return corev1.RestartPolicyNever
+	return k8s.RestartPolicyNever
 }
 
 // wrap is pod as kind: itself, or the template of a Deployment (of
 // replicas), DaemonSet or Job, selected by its app label.
-func (g *generator) wrap(kind string, pod *corev1.Pod, replicas int) (any, error) {
-	meta := metav1.ObjectMeta{Name: pod.Name, Labels: pod.Labels}
-	tmpl := corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: pod.Labels}, Spec: pod.Spec}
-	sel := &metav1.LabelSelector{MatchLabels: pod.Labels}
+func (g *generator) wrap(kind string, pod *k8s.Pod, replicas int) (any, error) {
+	meta := k8s.ObjectMeta{Name: pod.Name, Labels: pod.Labels}
+	tmpl := k8s.PodTemplateSpec{ObjectMeta: k8s.ObjectMeta{Labels: pod.Labels}, Spec: pod.Spec}
+	sel := &k8s.LabelSelector{MatchLabels: pod.Labels}
 	switch kind {
 	case "Deployment":
-		if pod.Spec.RestartPolicy != corev1.RestartPolicyAlways {
+		if pod.Spec.RestartPolicy != k8s.RestartPolicyAlways {
 			g.warnf("a Deployment's Pods always restart; the containers' restart policy %s is not kept", pod.Spec.RestartPolicy)
-			tmpl.Spec.RestartPolicy = corev1.RestartPolicyAlways
+			tmpl.Spec.RestartPolicy = k8s.RestartPolicyAlways
 		}
 		n := int32(replicas)
-		return &appsv1.Deployment{TypeMeta: metav1.TypeMeta{APIVersion: "apps/v1", Kind: kind}, ObjectMeta: meta,
-			Spec: appsv1.DeploymentSpec{Replicas: &n, Selector: sel, Template: tmpl}}, nil
+		return &k8s.Deployment{TypeMeta: k8s.TypeMeta{APIVersion: "apps/v1", Kind: kind}, ObjectMeta: meta,
+			Spec: k8s.DeploymentSpec{Replicas: &n, Selector: sel, Template: tmpl}}, nil
 	case "DaemonSet":
-		if pod.Spec.RestartPolicy != corev1.RestartPolicyAlways {
+		if pod.Spec.RestartPolicy != k8s.RestartPolicyAlways {
 			g.warnf("a DaemonSet's Pods always restart; the containers' restart policy %s is not kept", pod.Spec.RestartPolicy)
-			tmpl.Spec.RestartPolicy = corev1.RestartPolicyAlways
+			tmpl.Spec.RestartPolicy = k8s.RestartPolicyAlways
 		}
-		return &appsv1.DaemonSet{TypeMeta: metav1.TypeMeta{APIVersion: "apps/v1", Kind: kind}, ObjectMeta: meta,
-			Spec: appsv1.DaemonSetSpec{Selector: sel, Template: tmpl}}, nil
+		return &k8s.DaemonSet{TypeMeta: k8s.TypeMeta{APIVersion: "apps/v1", Kind: kind}, ObjectMeta: meta,
+			Spec: k8s.DaemonSetSpec{Selector: sel, Template: tmpl}}, nil
 	case "Job":
-		if pod.Spec.RestartPolicy == corev1.RestartPolicyAlways {
+		if pod.Spec.RestartPolicy == k8s.RestartPolicyAlways {
 			g.warnf("a Job's Pods do not restart once done; restart policy Always is OnFailure")
-			tmpl.Spec.RestartPolicy = corev1.RestartPolicyOnFailure
+			tmpl.Spec.RestartPolicy = k8s.RestartPolicyOnFailure
 		}
-		return &batchv1.Job{TypeMeta: metav1.TypeMeta{APIVersion: "batch/v1", Kind: kind}, ObjectMeta: meta,
-			Spec: batchv1.JobSpec{Template: tmpl}}, nil
+		return &k8s.Job{TypeMeta: k8s.TypeMeta{APIVersion: "batch/v1", Kind: kind}, ObjectMeta: meta,
+			Spec: k8s.JobSpec{Template: tmpl}}, nil
 	}
 	return pod, nil
 }

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
+	"box/engine/kube/k8s"
 
 	"box/engine"
 	"box/engine/flags"
@@ -127,7 +127,7 @@ func (p *planner) plan(w Workload, pod string) (PodPlan, error) {
 		}
 		publish = append(publish, o.Publish...)
 		for _, cp := range c.Ports {
-			listed = append(listed, network.Port{ContainerPort: int(cp.ContainerPort), Proto: strings.ToLower(string(cmp.Or(cp.Protocol, corev1.ProtocolTCP)))})
+			listed = append(listed, network.Port{ContainerPort: int(cp.ContainerPort), Proto: strings.ToLower(string(cmp.Or(cp.Protocol, k8s.ProtocolTCP)))})
 		}
 		o.Publish = nil
 		if i == 0 {
@@ -168,7 +168,7 @@ func (p *planner) plan(w Workload, pod string) (PodPlan, error) {
 }
 
 // unsupportedPodFields names what a Pod spec sets that box ignores.
-func unsupportedPodFields(s corev1.PodSpec) []string {
+func unsupportedPodFields(s k8s.PodSpec) []string {
 	var out []string
 	for name, set := range map[string]bool{
 		"nodeSelector": len(s.NodeSelector) > 0, "affinity": s.Affinity != nil, "tolerations": len(s.Tolerations) > 0,
@@ -185,22 +185,22 @@ func unsupportedPodFields(s corev1.PodSpec) []string {
 	return out
 }
 
-func restartPolicy(kind string, p corev1.RestartPolicy) (flags.RestartPolicy, error) {
+func restartPolicy(kind string, p string) (flags.RestartPolicy, error) {
 	if p == "" {
-		p = corev1.RestartPolicyAlways
+		p = k8s.RestartPolicyAlways
 		if kind == "Job" {
-			p = corev1.RestartPolicyNever
+			p = k8s.RestartPolicyNever
 		}
 	}
 	switch p {
-	case corev1.RestartPolicyAlways:
+	case k8s.RestartPolicyAlways:
 		if kind == "Job" {
 			return flags.RestartPolicy{}, fmt.Errorf("restartPolicy Always: a Job's is Never or OnFailure")
 		}
 		return flags.RestartPolicy{Name: "always"}, nil
-	case corev1.RestartPolicyOnFailure:
+	case k8s.RestartPolicyOnFailure:
 		return flags.RestartPolicy{Name: "on-failure"}, nil
-	case corev1.RestartPolicyNever:
+	case k8s.RestartPolicyNever:
 		return flags.RestartPolicy{Name: "no"}, nil
 	}
 	return flags.RestartPolicy{}, fmt.Errorf("restartPolicy %q: Always, OnFailure or Never", p)
@@ -216,7 +216,7 @@ type volumeSource struct {
 }
 
 // volumes resolves the Pod's volumes, adding those box makes to pp.
-func (p *planner) volumes(pod string, list []corev1.Volume, pp *PodPlan) (map[string]volumeSource, error) {
+func (p *planner) volumes(pod string, list []k8s.Volume, pp *PodPlan) (map[string]volumeSource, error) {
 	out := map[string]volumeSource{}
 	for _, v := range list {
 		if _, dup := out[v.Name]; dup {
@@ -225,10 +225,14 @@ func (p *planner) volumes(pod string, list []corev1.Volume, pp *PodPlan) (map[st
 		own := pod + "-" + v.Name
 		switch {
 		case v.EmptyDir != nil:
-			if v.EmptyDir.Medium == corev1.StorageMediumMemory {
+			if v.EmptyDir.Medium == k8s.StorageMediumMemory {
 				vs := volumeSource{typ: flags.Tmpfs}
 				if q := v.EmptyDir.SizeLimit; q != nil {
-					vs.opts = []string{fmt.Sprintf("size=%d", q.Value())}
+					n, err := q.Value()
+					if err != nil || n <= 0 {
+						return nil, fmt.Errorf("volume %q: emptyDir.sizeLimit %s must be more than 0", v.Name, *q)
+					}
+					vs.opts = []string{fmt.Sprintf("size=%d", n)}
 				}
 				out[v.Name] = vs
 				continue
@@ -244,7 +248,7 @@ func (p *planner) volumes(pod string, list []corev1.Volume, pp *PodPlan) (map[st
 				return nil, fmt.Errorf("volume %q: hostPath / would hand the container the whole host; box refuses it", v.Name)
 			}
 			out[v.Name] = volumeSource{typ: flags.Bind, source: hp}
-			if t := v.HostPath.Type; t != nil && (*t == corev1.HostPathDirectoryOrCreate) {
+			if t := v.HostPath.Type; t != nil && (*t == k8s.HostPathDirectoryOrCreate) {
 				out[v.Name] = volumeSource{typ: flags.Bind, source: hp, opts: []string{"create"}}
 			}
 		case v.PersistentVolumeClaim != nil:
@@ -304,7 +308,7 @@ func mode(m *int32, def uint32) uint32 {
 
 // secretData is a Secret's data with its stringData over it, as the API
 // server merges them.
-func secretData(s *corev1.Secret) map[string][]byte {
+func secretData(s *k8s.Secret) map[string][]byte {
 	out := maps.Clone(s.Data)
 	if out == nil {
 		out = map[string][]byte{}
@@ -317,7 +321,7 @@ func secretData(s *corev1.Secret) map[string][]byte {
 
 // keyFiles are the files a ConfigMap or Secret volume shows: every key,
 // or the items' keys at their paths.
-func keyFiles(data map[string][]byte, items []corev1.KeyToPath) (map[string][]byte, error) {
+func keyFiles(data map[string][]byte, items []k8s.KeyToPath) (map[string][]byte, error) {
 	if len(items) == 0 {
 		for k := range data {
 			if !safeRel(k) {
@@ -346,7 +350,7 @@ func safeRel(p string) bool {
 
 // container is one container of pod as the engine runs it; the caller
 // sets its network.
-func (p *planner) container(w Workload, pod string, spec corev1.PodSpec, c corev1.Container, vols map[string]volumeSource) (engine.RunOptions, error) {
+func (p *planner) container(w Workload, pod string, spec k8s.PodSpec, c k8s.Container, vols map[string]volumeSource) (engine.RunOptions, error) {
 	if c.Name == "" || !validName(c.Name) {
 		return engine.RunOptions{}, fmt.Errorf("name %q: a container needs a name of lower-case letters, digits, '-' and '.'", c.Name)
 	}
@@ -364,9 +368,9 @@ func (p *planner) container(w Workload, pod string, spec corev1.PodSpec, c corev
 	}
 	maps.Copy(o.Labels, w.Labels)
 	switch c.ImagePullPolicy {
-	case corev1.PullAlways:
+	case k8s.PullAlways:
 		o.Pull = engine.PullAlways
-	case corev1.PullNever:
+	case k8s.PullNever:
 		o.Pull = engine.PullNever
 	default:
 		o.Pull = engine.PullMissing
@@ -457,7 +461,7 @@ func seconds(s int32) time.Duration { return time.Duration(s) * time.Second }
 
 // env is the container's environment: values, ConfigMap and Secret
 // keys, and whole ConfigMaps and Secrets (envFrom) under them.
-func (p *planner) env(pod string, c corev1.Container) ([]string, error) {
+func (p *planner) env(pod string, c k8s.Container) ([]string, error) {
 	var out []string
 	for _, ef := range c.EnvFrom {
 		var data map[string][]byte
@@ -538,7 +542,7 @@ func (p *planner) env(pod string, c corev1.Container) ([]string, error) {
 
 // security applies the Pod's and the container's securityContext, the
 // container's winning field by field.
-func (p *planner) security(pod *corev1.PodSecurityContext, c *corev1.SecurityContext, o *engine.RunOptions) error {
+func (p *planner) security(pod *k8s.PodSecurityContext, c *k8s.SecurityContext, o *engine.RunOptions) error {
 	var uid, gid *int64
 	if pod != nil {
 		uid, gid = pod.RunAsUser, pod.RunAsGroup
@@ -575,41 +579,39 @@ func (p *planner) security(pod *corev1.PodSecurityContext, c *corev1.SecurityCon
 	}
 	if caps := c.Capabilities; caps != nil {
 		var err error
-		if o.CapAdd, err = flags.ParseCapabilities(capNames(caps.Add)); err != nil {
+		if o.CapAdd, err = flags.ParseCapabilities(caps.Add); err != nil {
 			return fmt.Errorf("securityContext.capabilities.add: %w", err)
 		}
-		if o.CapDrop, err = flags.ParseCapabilities(capNames(caps.Drop)); err != nil {
+		if o.CapDrop, err = flags.ParseCapabilities(caps.Drop); err != nil {
 			return fmt.Errorf("securityContext.capabilities.drop: %w", err)
 		}
 	}
 	return nil
 }
 
-func capNames(list []corev1.Capability) []string {
-	out := make([]string, 0, len(list))
-	for _, c := range list {
-		out = append(out, string(c))
-	}
-	return out
-}
-
 // resources takes the limits (requests only where no limit is set for
 // memory, as a reservation).
-func resources(r corev1.ResourceRequirements, o *engine.RunOptions) error {
-	if q, ok := r.Limits[corev1.ResourceMemory]; ok {
-		if q.Value() < 6*1024*1024 {
-			return fmt.Errorf("resources.limits.memory %s: the minimum is 6Mi", q.String())
+func resources(r k8s.ResourceRequirements, o *engine.RunOptions) error {
+	if q, ok := r.Limits[k8s.ResourceMemory]; ok {
+		n, err := q.Value()
+		if err != nil || n < 6*1024*1024 {
+			return fmt.Errorf("resources.limits.memory %s: the minimum is 6Mi", q)
 		}
-		o.Settings.Resources.Memory = q.Value()
+		o.Settings.Resources.Memory = n
 	}
-	if q, ok := r.Limits[corev1.ResourceCPU]; ok {
-		if q.MilliValue() <= 0 {
-			return fmt.Errorf("resources.limits.cpu %s must be more than 0", q.String())
+	if q, ok := r.Limits[k8s.ResourceCPU]; ok {
+		n, err := q.MilliValue()
+		if err != nil || n <= 0 {
+			return fmt.Errorf("resources.limits.cpu %s must be more than 0", q)
 		}
-		o.Settings.Resources.NanoCPUs = q.MilliValue() * 1_000_000
+		o.Settings.Resources.NanoCPUs = n * 1_000_000
 	}
-	if q, ok := r.Requests[corev1.ResourceMemory]; ok && o.Settings.Resources.Memory == 0 {
-		o.Settings.Resources.MemoryReservation = q.Value()
+	if q, ok := r.Requests[k8s.ResourceMemory]; ok && o.Settings.Resources.Memory == 0 {
+		n, err := q.Value()
+		if err != nil || n < 0 {
+			return fmt.Errorf("resources.requests.memory %s must be 0 or more", q)
+		}
+		o.Settings.Resources.MemoryReservation = n
 	}
 	return nil
 }
