@@ -54,6 +54,8 @@ func kubePlayCommand(name string) *cli.Command {
 			&cli.BoolFlag{Name: "down", Usage: "remove what an earlier play of the YAML made (kube down)"},
 			&cli.StringSliceFlag{Name: "publish", Usage: "publish a pod port on the host, over its hostPort: [IP:]HOSTPORT:CONTAINERPORT[/PROTO]"},
 			&cli.StringSliceFlag{Name: "configmap", Usage: "a YAML file of ConfigMaps the pods may use"},
+			&cli.BoolFlag{Name: "build", Usage: "build every image that has a directory NAME/ with a Containerfile or Dockerfile in the context directory (default: only images the store lacks; --build=false: none)"},
+			&cli.StringFlag{Name: "context-dir", Usage: "the directory holding the images' build directories (default: the current directory)"},
 		},
 		Action: func(c *cli.Context) error {
 			m, source, err := readManifest(c)
@@ -78,8 +80,11 @@ func kubePlayCommand(name string) *cli.Command {
 				return &runFailure{err: err}
 			}
 			opts := kube.PlayOptions{Source: source, Network: c.String("network"), NoStart: !c.Bool("start"), Replace: c.Bool("replace"), Publish: publish}
+			if opts.Build, opts.ContextDir, err = kubeBuildOptions(c); err != nil {
+				return err
+			}
 			return withEngine(c, 1, 1, func(e *engine.Engine) error {
-				k := &kube.Kube{Engine: e, Warn: c.App.ErrWriter}
+				k := &kube.Kube{Engine: e, Warn: c.App.ErrWriter, BuildOutput: c.App.ErrWriter}
 				if c.Bool("down") {
 					return kubeDown(c, k, m, opts)
 				}
@@ -99,6 +104,31 @@ func kubePlayCommand(name string) *cli.Command {
 			})
 		},
 	}
+}
+
+// kubeBuildOptions is play's --build and --context-dir, as Podman's:
+// without --build only missing images are built, from directories in
+// the current directory unless --context-dir names another.
+func kubeBuildOptions(c *cli.Context) (kube.BuildPolicy, string, error) {
+	policy := kube.BuildMissing
+	if c.IsSet("build") {
+		policy = kube.BuildNever
+		if c.Bool("build") {
+			policy = kube.BuildAlways
+		}
+	}
+	dir := c.String("context-dir")
+	if dir != "" && policy == kube.BuildNever {
+		return "", "", usageErrorf("--context-dir needs building: drop --build=false")
+	}
+	if dir == "" {
+		dir = "."
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", "", &runFailure{err: err}
+	}
+	return policy, abs, nil
 }
 
 func kubeDownCommand() *cli.Command {

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"maps"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -487,6 +488,81 @@ func TestKubeGenerateCompose(t *testing.T) {
 		u.MustBox(t, "kube", "down", kf)
 		if left := kubeLeftovers(t, u); left != "" {
 			t.Errorf("down left %s", left)
+		}
+	})
+}
+
+// kubeBuilt is a Pod whose image play builds from the directory named
+// after it, as Podman's kube play --build.
+const kubeBuilt = `apiVersion: v1
+kind: Pod
+metadata: {name: built}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: main
+    image: localhost/kubebuilt:test
+    command: ["sh", "-c", "cat /built; exec sleep 600"]
+`
+
+// TestKubePlayBuild: play builds a missing image from DIR/NAME's
+// Containerfile and runs it without pulling, builds it again only with
+// --build, refuses --context-dir with --build=false,
+// and a build that fails makes nothing and tags nothing.
+func TestKubePlayBuild(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		file := kubeFile(t, u, "built.yaml", kubeBuilt)
+		dir := filepath.Dir(file)
+		containerfile := func(body string) {
+			t.Helper()
+			sub := filepath.Join(dir, "kubebuilt")
+			if err := os.MkdirAll(sub, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(sub, "Containerfile"), []byte(body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		t.Cleanup(func() {
+			u.Box(t, "kube", "down", file)
+			u.Box(t, "rmi", "-f", "localhost/kubebuilt:test")
+		})
+
+		// A failing build: play says which image, makes nothing.
+		containerfile("FROM busybox\nRUN echo nope && false\n")
+		r := u.BoxWith(t, RunOpts{Timeout: 3 * time.Minute}, "kube", "play", "--context-dir", dir, file)
+		if r.Code != 125 || !strings.Contains(r.Stderr, "build localhost/kubebuilt:test") {
+			t.Errorf("a failing build: want exit 125 naming the image, got %s", r)
+		}
+		if left := kubeLeftovers(t, u); left != "" {
+			t.Errorf("a failed build left %s", left)
+		}
+		if r := u.Box(t, "image", "inspect", "localhost/kubebuilt:test"); r.Code == 0 {
+			t.Errorf("a failed build tagged the image")
+		}
+
+		containerfile("FROM busybox\nRUN echo built-one > /built\n")
+		r = u.BoxWith(t, RunOpts{Timeout: 3 * time.Minute}, "kube", "play", "--context-dir", dir, file)
+		if r.Code != 0 || !strings.Contains(r.Stderr, "Step 2/2 : RUN echo built-one") {
+			t.Fatalf("kube play of a missing image: want its build's steps, got %s", r)
+		}
+		waitLogs(t, u, "built-main", "built-one\n")
+
+		// The image is there now: without --build it is used as it is.
+		containerfile("FROM busybox\nRUN echo built-two > /built\n")
+		r = u.BoxWith(t, RunOpts{Timeout: 3 * time.Minute}, "kube", "play", "--replace", "--context-dir", dir, file)
+		if r.Code != 0 || strings.Contains(r.Stderr, "Step ") {
+			t.Fatalf("kube play of a present image built it again: %s", r)
+		}
+		waitLogs(t, u, "built-main", "built-one\n")
+		r = u.BoxWith(t, RunOpts{Timeout: 3 * time.Minute}, "kube", "play", "--replace", "--build", "--context-dir", dir, file)
+		if r.Code != 0 || !strings.Contains(r.Stderr, "RUN echo built-two") {
+			t.Fatalf("kube play --build: want a rebuild, got %s", r)
+		}
+		waitLogs(t, u, "built-main", "built-two\n")
+
+		if r := u.Box(t, "kube", "play", "--build=false", "--context-dir", dir, file); r.Code != 125 || !strings.Contains(r.Stderr, "--context-dir") {
+			t.Errorf("--build=false with --context-dir: want a usage error, got %s", r)
 		}
 	})
 }

@@ -1,6 +1,8 @@
 package kube
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -360,5 +362,42 @@ func TestGenerateServices(t *testing.T) {
 	}
 	if err := yaml.UnmarshalStrict([]byte(docs[3]), &svc); err != nil || svc.Name != "web" || svc.Spec.Type != corev1.ServiceTypeNodePort {
 		t.Errorf("web's Service: %v\n%s", err, docs[3])
+	}
+}
+
+// TestBuildDir finds an image's build directory by its last path
+// component, without tag or digest, only when it holds a Containerfile
+// or a Dockerfile.
+func TestBuildDir(t *testing.T) {
+	dir := t.TempDir()
+	for name, file := range map[string]string{"web": "Containerfile", "api": "Dockerfile", "empty": ""} {
+		if err := os.MkdirAll(filepath.Join(dir, name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if file != "" {
+			if err := os.WriteFile(filepath.Join(dir, name, file), []byte("FROM scratch\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for image, want := range map[string]string{
+		"localhost/web:1":                       "web",
+		"web":                                   "web",
+		"registry.example/team/api":             "api",
+		"api@sha256:" + strings.Repeat("a", 64): "api",
+		"empty":                                 "",
+		"other:latest":                          "",
+		"..":                                    "",
+	} {
+		got, ok := buildDir(dir, image)
+		if want == "" {
+			if ok {
+				t.Errorf("%s: found %s, want none", image, got)
+			}
+			continue
+		}
+		if !ok || got != filepath.Join(dir, want) {
+			t.Errorf("%s: got %q %v, want %s", image, got, ok, want)
+		}
 	}
 }

@@ -20,6 +20,9 @@ import (
 type Kube struct {
 	Engine *engine.Engine
 	Warn   io.Writer
+	// BuildOutput gets the steps and output of the images play builds
+	// (nil discards them).
+	BuildOutput io.Writer
 }
 
 func (k *Kube) warnf(format string, args ...any) {
@@ -44,6 +47,11 @@ type PlayOptions struct {
 	// Pod port with its container port and protocol, or publishes that
 	// port when no container lists it.
 	Publish []network.Port
+	// Build is the choice about building images from directories in
+	// ContextDir (Podman's layout: DIR/NAME/Containerfile for image
+	// NAME); no ContextDir builds nothing.
+	Build      BuildPolicy
+	ContextDir string
 }
 
 // PlayReport is what play made: the Pods and their containers.
@@ -107,6 +115,9 @@ func networkOr(n string) string {
 func (k *Kube) Play(ctx context.Context, m *Manifest, opts PlayOptions) (*PlayReport, error) {
 	plans, err := k.Plan(m, opts)
 	if err != nil {
+		return nil, err
+	}
+	if err := k.buildImages(ctx, plans, opts); err != nil {
 		return nil, err
 	}
 	have, err := k.pods()
