@@ -566,3 +566,60 @@ func TestKubePlayBuild(t *testing.T) {
 		}
 	})
 }
+
+// kubeProbes is a Pod whose probes are of the kinds the kubelet makes
+// from outside: an httpGet by a port's name, a tcpSocket, and an httpGet
+// of a page that is not there.
+const kubeProbes = `apiVersion: v1
+kind: Pod
+metadata: {name: probed}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: web
+    image: busybox
+    command: ["sh", "-c", "mkdir -p /www && echo ok > /www/healthz && exec httpd -f -p 8080 -h /www"]
+    ports: [{name: http, containerPort: 8080}]
+    livenessProbe:
+      httpGet: {path: /healthz, port: http, httpHeaders: [{name: X-Probe, value: box}]}
+      periodSeconds: 1
+  - name: tcp
+    image: busybox
+    command: ["nc", "-lk", "-p", "9090", "-e", "true"]
+    readinessProbe:
+      tcpSocket: {port: 9090}
+      periodSeconds: 1
+  - name: missing
+    image: busybox
+    command: ["sleep", "600"]
+    livenessProbe:
+      httpGet: {path: /nothing-here, port: 8080}
+      periodSeconds: 1
+      failureThreshold: 1
+`
+
+// TestKubePlayProbes: httpGet and tcpSocket probes become healthchecks
+// run inside the Pod (its localhost): healthy while the server answers,
+// unhealthy on a 404; play says they need wget/curl or nc/bash.
+func TestKubePlayProbes(t *testing.T) {
+	forEachUser(t, func(t *testing.T, u *User) {
+		file := kubeFile(t, u, "probes.yaml", kubeProbes)
+		t.Cleanup(func() { u.Box(t, "kube", "down", file) })
+		r := u.MustBox(t, "kube", "play", file)
+		for _, want := range []string{"container web: its httpGet probe runs wget or curl", "container tcp: its tcpSocket probe runs nc or bash"} {
+			if !strings.Contains(r.Stderr, want) {
+				t.Errorf("play's warnings lack %q:\n%s", want, r.Stderr)
+			}
+		}
+		waitHealth(t, u.MustBox, "probed-web", "healthy", nil)
+		waitHealth(t, u.MustBox, "probed-tcp", "healthy", nil)
+		v := waitHealth(t, u.MustBox, "probed-missing", "unhealthy", nil)
+		if n := len(v.State.Health.Log); n == 0 || v.State.Health.Log[n-1].ExitCode == 0 {
+			t.Errorf("the failing probe's log: %+v", v.State.Health.Log)
+		}
+		u.MustBox(t, "kube", "down", file)
+		if left := kubeLeftovers(t, u); left != "" {
+			t.Errorf("down left %s", left)
+		}
+	})
+}

@@ -1,9 +1,16 @@
 package kube
 
 import (
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +20,7 @@ import (
 
 	"box/engine"
 	"box/engine/flags"
+	"box/engine/kube/k8s"
 	"box/engine/network"
 	"box/storage"
 )
@@ -399,5 +407,100 @@ func TestBuildDir(t *testing.T) {
 		if !ok || got != filepath.Join(dir, want) {
 			t.Errorf("%s: got %q %v, want %s", image, got, ok, want)
 		}
+	}
+}
+
+// TestProbeHealth runs the healthchecks that httpGet and tcpSocket
+// probes become with this machine's sh against a real server: healthy
+// while it answers 200, not on 500 or once it is gone.
+func TestProbeHealth(t *testing.T) {
+	status := http.StatusOK
+	var gotHeader string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gotHeader = r.Header.Get("X-Probe")
+		if r.URL.Path != "/healthz" {
+			http.NotFound(w, r)
+			return
+		}
+		w.WriteHeader(status)
+	}))
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	var k8sPort k8s.IntOrString
+	if err := json.Unmarshal([]byte(`"web"`), &k8sPort); err != nil || !k8sPort.IsStr {
+		t.Fatalf("a named port: %+v %v", k8sPort, err)
+	}
+	n, _ := strconv.Atoi(port)
+	c := k8s.Container{Name: "c", Ports: []k8s.ContainerPort{{Name: "web", ContainerPort: int32(n)}}}
+	// The image may have wget or curl (nc or bash): try each alone.
+	var paths []string
+	for _, tools := range [][]string{{"wget", "bash"}, {"curl", "bash"}} {
+		dir := t.TempDir()
+		for _, tool := range tools {
+			p, err := exec.LookPath(tool)
+			if err != nil {
+				t.Fatalf("this test needs %s on the machine: %v", tool, err)
+			}
+			if err := os.Symlink(p, filepath.Join(dir, tool)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		paths = append(paths, dir)
+	}
+	run := func(cmd string) bool {
+		t.Helper()
+		ok := 0
+		for _, path := range paths {
+			c := exec.Command("/bin/sh", "-c", cmd)
+			c.Env = []string{"PATH=" + path}
+			if c.Run() == nil {
+				ok++
+			}
+		}
+		if ok == 1 {
+			t.Errorf("%s: healthy with one tool and not the other", cmd)
+		}
+		return ok == len(paths)
+	}
+	c.LivenessProbe = &k8s.Probe{HTTPGet: &k8s.HTTPGetAction{Path: "healthz", Port: k8sPort, HTTPHeaders: []k8s.HTTPHeader{{Name: "X-Probe", Value: "it's me"}}}, PeriodSeconds: 3}
+	get, note, err := probeHealth(c)
+	if err != nil || get.Cmd == "" || note == "" || get.Interval != 3*time.Second {
+		t.Fatalf("httpGet: %+v %q %v", get, note, err)
+	}
+	if !run(get.Cmd) || gotHeader != "it's me" {
+		t.Errorf("%s: not healthy against a 200 (header %q)", get.Cmd, gotHeader)
+	}
+	status = http.StatusInternalServerError
+	if run(get.Cmd) {
+		t.Errorf("%s: healthy against a 500", get.Cmd)
+	}
+	c.LivenessProbe = &k8s.Probe{TCPSocket: &k8s.TCPSocketAction{Port: k8s.IntOrString{Int: int32(n)}}}
+	tcp, _, err := probeHealth(c)
+	if err != nil || !run(tcp.Cmd) {
+		t.Errorf("%s: not healthy against an open port (%v)", tcp.Cmd, err)
+	}
+	srv.Close()
+	if run(get.Cmd) || run(tcp.Cmd) {
+		t.Errorf("healthy with the server gone: %s / %s", get.Cmd, tcp.Cmd)
+	}
+
+	c.LivenessProbe = nil
+	c.ReadinessProbe = &k8s.Probe{Exec: &k8s.ExecAction{Command: []string{"true"}}}
+	if h, note, err := probeHealth(c); err != nil || !slices.Equal(h.Exec, []string{"true"}) || note != "" {
+		t.Errorf("a readiness exec probe: %+v %q %v", h, note, err)
+	}
+	for _, bad := range []k8s.Probe{
+		{HTTPGet: &k8s.HTTPGetAction{Port: k8s.IntOrString{Str: "nope", IsStr: true}}},
+		{TCPSocket: &k8s.TCPSocketAction{Port: k8s.IntOrString{Int: 70000}}},
+		{HTTPGet: &k8s.HTTPGetAction{Port: k8s.IntOrString{Int: 80}, Scheme: "FTP"}},
+		{Exec: &k8s.ExecAction{}},
+	} {
+		c.ReadinessProbe = &bad
+		if _, _, err := probeHealth(c); err == nil || errors.Is(err, errNoProbe) {
+			t.Errorf("%+v: want an error, got %v", bad, err)
+		}
+	}
+	c.ReadinessProbe = &k8s.Probe{GRPC: json.RawMessage(`{"port": 9000}`)}
+	if _, _, err := probeHealth(c); !errors.Is(err, errNoProbe) {
+		t.Errorf("a gRPC probe: want errNoProbe, got %v", err)
 	}
 }

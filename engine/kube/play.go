@@ -2,6 +2,7 @@ package kube
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"maps"
 	"path"
@@ -434,21 +435,16 @@ func (p *planner) container(w Workload, pod string, spec k8s.PodSpec, c k8s.Cont
 	if err := resources(c.Resources, &o); err != nil {
 		return engine.RunOptions{}, err
 	}
-	probe := c.LivenessProbe
-	if probe == nil {
-		probe = c.ReadinessProbe
-	}
-	if probe != nil {
-		if probe.Exec == nil {
-			p.warn("%s %s: container %s: only exec probes become healthchecks; its probe is ignored", w.Kind, w.Name, c.Name)
-		} else {
-			o.Health = engine.HealthOptions{
-				Exec:        slices.Clone(probe.Exec.Command),
-				Interval:    seconds(probe.PeriodSeconds),
-				Timeout:     seconds(probe.TimeoutSeconds),
-				StartPeriod: seconds(probe.InitialDelaySeconds),
-				Retries:     int(probe.FailureThreshold),
-			}
+	health, note, err := probeHealth(c)
+	switch {
+	case errors.Is(err, errNoProbe):
+		p.warn("%s %s: container %s: %v; its probe is ignored", w.Kind, w.Name, c.Name, err)
+	case err != nil:
+		return engine.RunOptions{}, err
+	default:
+		o.Health = health
+		if note != "" {
+			p.warn("%s %s: container %s: %s, which the image must have", w.Kind, w.Name, c.Name, note)
 		}
 	}
 	if c.StartupProbe != nil || c.Lifecycle != nil {

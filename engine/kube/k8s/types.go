@@ -335,15 +335,36 @@ type VolumeMount struct {
 
 // Probe is a liveness, readiness or startup probe.
 type Probe struct {
-	Exec                *ExecAction     `json:"exec,omitempty"`
-	HTTPGet             json.RawMessage `json:"httpGet,omitempty"`
-	TCPSocket           json.RawMessage `json:"tcpSocket,omitempty"`
-	GRPC                json.RawMessage `json:"grpc,omitempty"`
-	InitialDelaySeconds int32           `json:"initialDelaySeconds,omitempty"`
-	TimeoutSeconds      int32           `json:"timeoutSeconds,omitempty"`
-	PeriodSeconds       int32           `json:"periodSeconds,omitempty"`
-	SuccessThreshold    int32           `json:"successThreshold,omitempty"`
-	FailureThreshold    int32           `json:"failureThreshold,omitempty"`
+	Exec                *ExecAction      `json:"exec,omitempty"`
+	HTTPGet             *HTTPGetAction   `json:"httpGet,omitempty"`
+	TCPSocket           *TCPSocketAction `json:"tcpSocket,omitempty"`
+	GRPC                json.RawMessage  `json:"grpc,omitempty"`
+	InitialDelaySeconds int32            `json:"initialDelaySeconds,omitempty"`
+	TimeoutSeconds      int32            `json:"timeoutSeconds,omitempty"`
+	PeriodSeconds       int32            `json:"periodSeconds,omitempty"`
+	SuccessThreshold    int32            `json:"successThreshold,omitempty"`
+	FailureThreshold    int32            `json:"failureThreshold,omitempty"`
+}
+
+// HTTPGetAction is a probe's GET: success is a status from 200 to 399.
+type HTTPGetAction struct {
+	Path        string       `json:"path,omitempty"`
+	Port        IntOrString  `json:"port"`
+	Host        string       `json:"host,omitempty"`
+	Scheme      string       `json:"scheme,omitempty"`
+	HTTPHeaders []HTTPHeader `json:"httpHeaders,omitempty"`
+}
+
+// HTTPHeader is one header of an HTTPGetAction.
+type HTTPHeader struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// TCPSocketAction is a probe's connection: success is an open port.
+type TCPSocketAction struct {
+	Port IntOrString `json:"port"`
+	Host string      `json:"host,omitempty"`
 }
 
 // ExecAction is a command run in the container.
