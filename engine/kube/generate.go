@@ -72,7 +72,7 @@ func Generate(ctrs []*engine.ContainerInspect, opts GenerateOptions) ([]byte, []
 	if opts.Service {
 		docs = append(docs, service(name, svcPorts, published))
 	}
-	if err := g.write(&out, docs); err != nil {
+	if err := g.write(&out, g.withClaims(docs)); err != nil {
 		return nil, nil, err
 	}
 	return out.Bytes(), g.warnings, nil
@@ -178,13 +178,47 @@ func GenerateServices(services []ServiceContainers, opts GenerateOptions) ([]byt
 		}
 	}
 	var out bytes.Buffer
-	if err := g.write(&out, docs); err != nil {
+	if err := g.write(&out, g.withClaims(docs)); err != nil {
 		return nil, nil, err
 	}
 	return out.Bytes(), g.warnings, nil
 }
 
-type generator struct{ warnings []string }
+type generator struct {
+	warnings []string
+	// claims are the named volumes the Pods mount, in order.
+	claims []string
+}
+
+// claimSize is what a written PersistentVolumeClaim asks for: a box
+// volume has no size of its own.
+const claimSize = "1Gi"
+
+// claim makes the named volume a PersistentVolumeClaim of the YAML.
+func (g *generator) claim(name string) {
+	if slices.Contains(g.claims, name) {
+		return
+	}
+	g.claims = append(g.claims, name)
+	g.warnf("volume %s is a PersistentVolumeClaim of %s (ReadWriteOnce): box volumes have no size, so set the one the app needs", name, claimSize)
+}
+
+// withClaims puts a PersistentVolumeClaim for every named volume before
+// the workloads that mount them.
+func (g *generator) withClaims(docs []any) []any {
+	var out []any
+	for _, name := range g.claims {
+		out = append(out, &k8s.PersistentVolumeClaim{
+			TypeMeta:   k8s.TypeMeta{APIVersion: "v1", Kind: "PersistentVolumeClaim"},
+			ObjectMeta: k8s.ObjectMeta{Name: name},
+			Spec: k8s.PersistentVolumeClaimSpec{
+				AccessModes: []string{"ReadWriteOnce"},
+				Resources:   k8s.ResourceRequirements{Requests: map[string]k8s.Quantity{"storage": claimSize}},
+			},
+		})
+	}
+	return append(out, docs...)
+}
 
 func (g *generator) warnf(format string, args ...any) {
 	g.warnings = append(g.warnings, fmt.Sprintf(format, args...))
@@ -238,6 +272,7 @@ func (g *generator) container(c *engine.ContainerInspect) (k8s.Container, []k8s.
 		vm := k8s.VolumeMount{Name: vname, MountPath: m.Destination, ReadOnly: !m.RW}
 		switch m.Type {
 		case "volume":
+			g.claim(m.Name)
 			vols = append(vols, k8s.Volume{Name: vname, VolumeSource: k8s.VolumeSource{PersistentVolumeClaim: &k8s.PersistentVolumeClaimVolumeSource{ClaimName: m.Name}}})
 		case "bind":
 			g.warnf("container %s: the bind mount of %s is a hostPath: the cluster's node must have that path", name, m.Source)

@@ -214,12 +214,20 @@ func TestGenerate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	docs := strings.SplitN(string(out), "\n---\n", 2)
-	var pod corev1.Pod
-	if err := yaml.UnmarshalStrict([]byte(docs[0]), &pod); err != nil {
+	docs := strings.SplitN(string(out), "\n---\n", 3)
+	var claim corev1.PersistentVolumeClaim
+	if err := yaml.UnmarshalStrict([]byte(docs[0]), &claim); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	if len(warns) != 1 || !strings.Contains(warns[0], "hostPath") || !strings.HasPrefix(string(out), "# box: container web: the bind mount") {
+	if claim.Name != "data" || claim.Spec.Resources.Requests.Storage().String() != "1Gi" || len(claim.Spec.AccessModes) != 1 || claim.Spec.AccessModes[0] != corev1.ReadWriteOnce {
+		t.Errorf("the named volume's claim:\n%s", docs[0])
+	}
+	var pod corev1.Pod
+	if err := yaml.UnmarshalStrict([]byte(docs[1]), &pod); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if len(warns) != 2 || !strings.Contains(warns[0], "volume data is a PersistentVolumeClaim of 1Gi") || !strings.Contains(warns[1], "hostPath") ||
+		!strings.HasPrefix(string(out), "# box: volume data is a PersistentVolumeClaim") || !strings.Contains(string(out), "\n# box: container web: the bind mount") {
 		t.Errorf("warnings %v\n%s", warns, out)
 	}
 	c := pod.Spec.Containers[0]

@@ -99,6 +99,14 @@ type Secret struct {
 type PersistentVolumeClaim struct {
 	TypeMeta   `json:",inline"`
 	ObjectMeta `json:"metadata,omitempty"`
+	Spec       PersistentVolumeClaimSpec `json:"spec,omitempty"`
+}
+
+// PersistentVolumeClaimSpec is what a claim asks the cluster for; box
+// writes it and plays none of it (a named volume has no size).
+type PersistentVolumeClaimSpec struct {
+	AccessModes []string             `json:"accessModes,omitempty"`
+	Resources   ResourceRequirements `json:"resources,omitempty"`
 }
 
 // Service is a Service, which box writes and does not play.
