@@ -201,7 +201,7 @@ func commandTree() []*cli.Command {
 		versionCommand(), infoCommand(), completionCommand(), completeCommand(), unshareCommand(), inspectCommand(), importCommand(),
 		volumeCommand(),
 		networkCommand(),
-		composeCommand(),
+		composeCommand(), kubeCommand(), playCommand(),
 		save, load, commit, build, buildxCommand(build), events, update,
 		{
 			Name:        "builder",
