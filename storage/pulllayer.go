@@ -23,14 +23,6 @@ import (
 // check sits in the store's own pass instead: pullStore hands the store
 // the layer decompressed and checked (checkedLayerReader), and the store,
 // given an uncompressed tar, does not decompress it again.
-//
-// Better still, a layer whose parent is already stored (every image's
-// first layer, and a layer over a base the store has) is unpacked while
-// it downloads, from the same bytes the library reads (earlyApply in
-// pullearly.go): the store then already has the layer, under the id the
-// library gives it, when the library comes to store it, and the layer is
-// decompressed once for the store and once for the library's DiffID, both
-// while the blob arrives.
 
 // pullStore is the store as a pull's image library sees it: every layer
 // it stores goes through the entry check.
