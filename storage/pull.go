@@ -412,8 +412,10 @@ func toProgress(ev itypes.ProgressProperties) Progress {
 	return p
 }
 
+// shortDigest is d's first 12 hex digits, as Docker shows a layer; "" for
+// a digest the caller was not told (Encoded panics on one without a ':').
 func shortDigest(d digest.Digest) string {
-	h := d.Encoded()
+	_, h, _ := strings.Cut(string(d), ":")
 	if len(h) > 12 {
 		return h[:12]
 	}

@@ -1,14 +1,9 @@
 package storage
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
-	"hash"
 	"io"
 	"os"
 
-	digest "github.com/opencontainers/go-digest"
 	itypes "go.podman.io/image/v5/types"
 	cstorage "go.podman.io/storage"
 )
@@ -71,32 +66,4 @@ func (p *pullStore) PutLayer(id, parent string, names []string, mountLabel strin
 		return nil, -1, refused
 	}
 	return l, n, err
-}
-
-// diffIDReader passes on a layer's uncompressed tar and fails the read
-// that reaches its end when its digest is not want: the store then keeps
-// nothing of the layer.
-type diffIDReader struct {
-	r        io.Reader
-	h        hash.Hash
-	want     digest.Digest
-	mismatch bool
-}
-
-func newDiffIDReader(r io.Reader, want digest.Digest) *diffIDReader {
-	return &diffIDReader{r: r, h: sha256.New(), want: want}
-}
-
-// errDiffIDMismatch ends a layer whose content is not the one its image's
-// config names; the image library then says so, as it checks it too.
-var errDiffIDMismatch = errors.New("layer content does not match the config's DiffID")
-
-func (d *diffIDReader) Read(p []byte) (int, error) {
-	n, err := d.r.Read(p)
-	d.h.Write(p[:n])
-	if errors.Is(err, io.EOF) && "sha256:"+hex.EncodeToString(d.h.Sum(nil)) != d.want.String() {
-		d.mismatch = true
-		return n, errDiffIDMismatch
-	}
-	return n, err
 }
