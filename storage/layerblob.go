@@ -89,10 +89,14 @@ func checkManifestLayers(raw []byte, mimeType string) error {
 }
 
 // checkedBlob passes a blob on unchanged while it counts its bytes and,
-// for a layer, has a second reader check the entries it holds. The read
-// that reaches the blob's end fails with a *BlobSizeError or a
-// *LayerEntryError when either check failed; a refused entry fails the
-// read in which it is found.
+// made by newCheckedBlob for a layer, has a second reader check the
+// entries it holds. The read that reaches the blob's end fails with a
+// *BlobSizeError or a *LayerEntryError when either check failed; a
+// refused entry fails the read in which it is found.
+//
+// A pull counts its blobs with newCountedBlob: it checks a layer's
+// entries where the store unpacks it (pullStore), which spares a pass
+// over the decompressed layer.
 type checkedBlob struct {
 	io.ReadCloser
 	info itypes.BlobInfo
@@ -101,6 +105,10 @@ type checkedBlob struct {
 	// pw feeds the entry check; nil for a blob that is no layer.
 	pw   *io.PipeWriter
 	done chan error
+}
+
+func newCountedBlob(rc io.ReadCloser, info itypes.BlobInfo, repo string) *checkedBlob {
+	return &checkedBlob{ReadCloser: rc, info: info, repo: repo}
 }
 
 func newCheckedBlob(rc io.ReadCloser, info itypes.BlobInfo, repo string) *checkedBlob {

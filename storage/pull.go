@@ -212,8 +212,9 @@ type PullReport struct {
 // kept in a per-pull directory inside the store that is removed when the
 // pull ends or, after a crash, by the next pull.
 //
-// Every layer's entries are checked as it arrives (see layerpath.go); a
-// refused one fails the pull, and the layers stored before it go too.
+// Every layer's entries are checked as the store unpacks it (see
+// layerpath.go and pulllayer.go); a refused one fails the pull, and the
+// layers stored before it go too.
 //
 // Errors: *ReferenceError, *NotFoundError, *UnreachableError, *AuthError,
 // *CorruptBlobError, *BlobSizeError, *LayerEntryError,
@@ -235,7 +236,7 @@ func (s *Store) Pull(ctx context.Context, ref reference.Named, opts PullOptions)
 	if err != nil {
 		return nil, &ReferenceError{Ref: ref.String(), Reason: err.Error()}
 	}
-	dstRef, err := istorage.Transport.ParseStoreReference(s.s, ref.String())
+	dstRef, err := istorage.Transport.ParseStoreReference(&pullStore{Store: s.s}, ref.String())
 	if err != nil {
 		return nil, fmt.Errorf("pull %s: %w", FamiliarString(ref), err)
 	}
@@ -411,8 +412,10 @@ func toProgress(ev itypes.ProgressProperties) Progress {
 	return p
 }
 
+// shortDigest is d's first 12 hex digits, as Docker shows a layer; "" for
+// a digest the caller was not told (Encoded panics on one without a ':').
 func shortDigest(d digest.Digest) string {
-	h := d.Encoded()
+	_, h, _ := strings.Cut(string(d), ":")
 	if len(h) > 12 {
 		return h[:12]
 	}

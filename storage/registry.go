@@ -302,7 +302,7 @@ func (s *checkedSource) GetBlob(ctx context.Context, info itypes.BlobInfo, cache
 		s.from.mu.Unlock()
 	}
 	verified := &verifyingReader{ReadCloser: rc, hash: info.Digest.Algorithm().Hash(), want: info.Digest, repo: s.repo}
-	return newCheckedBlob(verified, info, s.repo), size, nil
+	return newCountedBlob(verified, info, s.repo), size, nil
 }
 
 // GetManifest refuses a manifest naming a layer box cannot unpack, and
