@@ -111,6 +111,18 @@ func kubeLeftovers(t *testing.T, u *User) string {
 	return strings.Join(out, "; ")
 }
 
+// kubeDownLeavesNothing runs kube down of file and reports what it
+// left; false when something was.
+func kubeDownLeavesNothing(t *testing.T, u *User, file string) bool {
+	t.Helper()
+	u.MustBox(t, "kube", "down", file)
+	if left := kubeLeftovers(t, u); left != "" {
+		t.Errorf("down of %s left %s", filepath.Base(file), left)
+		return false
+	}
+	return true
+}
+
 // TestKubePlayApp plays the two-Pod app: the page is served on the
 // published port, the sidecar reaches it over the Pod's localhost, the
 // client by the Pod's name, the probe makes the container healthy, the
@@ -158,10 +170,7 @@ func TestKubePlayApp(t *testing.T) {
 			t.Errorf("second play: %s", again)
 		}
 
-		u.MustBox(t, "kube", "down", file)
-		if left := kubeLeftovers(t, u); left != "" {
-			t.Errorf("down left %s", left)
-		}
+		kubeDownLeavesNothing(t, u, file)
 
 		// play --replace on a fresh play, and play --down, as Podman spells them.
 		u.MustBox(t, "play", "kube", file)
@@ -302,9 +311,8 @@ func TestKubeGenerateRoundTrip(t *testing.T) {
 			t.Errorf("generated Service:\n%s", docs[2])
 		}
 
-		u.MustBox(t, "kube", "down", file)
-		if left := kubeLeftovers(t, u); left != "" {
-			t.Fatalf("down left %s", left)
+		if !kubeDownLeavesNothing(t, u, file) {
+			t.FailNow()
 		}
 		gen := kubeFile(t, u, "gen.yaml", web.Stdout+"---\n"+client)
 		t.Cleanup(func() { u.Box(t, "kube", "down", gen) })
@@ -318,10 +326,7 @@ func TestKubeGenerateRoundTrip(t *testing.T) {
 		if got := fetch(t, "http://127.0.0.1:"+port2+"/"); got != "kept\n" {
 			t.Errorf("replayed app served %q on --publish's port", got)
 		}
-		u.MustBox(t, "kube", "down", gen)
-		if left := kubeLeftovers(t, u); left != "" {
-			t.Errorf("down of the generated YAML left %s", left)
-		}
+		kubeDownLeavesNothing(t, u, gen)
 	})
 }
 
@@ -408,10 +413,7 @@ func TestKubePlayJob(t *testing.T) {
 		if s := u.MustBox(t, "ps", "-a", "--filter", "label=io.box.kube.init", "--format", "{{.Names}}").Stdout; s != "" {
 			t.Errorf("the init container was left: %s", s)
 		}
-		u.MustBox(t, "kube", "down", file)
-		if left := kubeLeftovers(t, u); left != "" {
-			t.Errorf("down left %s", left)
-		}
+		kubeDownLeavesNothing(t, u, file)
 		if vols := u.MustBox(t, "volume", "ls", "-q").Stdout; !strings.Contains(vols, "kubejobdata\n") {
 			t.Errorf("down removed the PVC's volume: %q", vols)
 		}
@@ -445,10 +447,7 @@ spec:
 				t.Errorf("ps lacks %q:\n%s", want, got)
 			}
 		}
-		u.MustBox(t, "kube", "down", file)
-		if left := kubeLeftovers(t, u); left != "" {
-			t.Errorf("down left %s", left)
-		}
+		kubeDownLeavesNothing(t, u, file)
 	})
 }
 
@@ -508,10 +507,7 @@ func TestKubeGenerateCompose(t *testing.T) {
 			t.Fatalf("play of the generated project: %s", r)
 		}
 		waitFile(t, u, "client-pod-client", "/tmp/got", "from-compose\n")
-		u.MustBox(t, "kube", "down", kf)
-		if left := kubeLeftovers(t, u); left != "" {
-			t.Errorf("down left %s", left)
-		}
+		kubeDownLeavesNothing(t, u, kf)
 	})
 }
 
@@ -640,9 +636,6 @@ func TestKubePlayProbes(t *testing.T) {
 		if n := len(v.State.Health.Log); n == 0 || v.State.Health.Log[n-1].ExitCode == 0 {
 			t.Errorf("the failing probe's log: %+v", v.State.Health.Log)
 		}
-		u.MustBox(t, "kube", "down", file)
-		if left := kubeLeftovers(t, u); left != "" {
-			t.Errorf("down left %s", left)
-		}
+		kubeDownLeavesNothing(t, u, file)
 	})
 }

@@ -71,38 +71,46 @@ func (k *Kube) buildImages(ctx context.Context, plans []PodPlan, opts PlayOption
 	for i := range plans {
 		for _, list := range [][]engine.RunOptions{plans[i].Init, plans[i].Containers} {
 			for j := range list {
-				o := &list[j]
-				if built[o.Image] {
-					o.Pull = engine.PullNever
-					continue
+				if err := k.buildImage(ctx, &list[j], opts, built); err != nil {
+					return err
 				}
-				dir, ok := buildDir(opts.ContextDir, o.Image)
-				if !ok {
-					continue
-				}
-				if opts.Build == BuildMissing {
-					if _, err := k.Engine.Store.LookupImage(o.Image); err == nil {
-						continue
-					}
-				}
-				ref, err := storage.ParseReference(o.Image)
-				if err != nil {
-					return &BuildError{Image: o.Image, Err: err}
-				}
-				bo := build.Options{ContextDir: dir, Tags: []reference.Named{ref}}
-				if k.BuildOutput != nil {
-					bo.Progress, bo.Output = build.Plain(k.BuildOutput), k.BuildOutput
-				}
-				if _, err := k.Engine.Build(ctx, bo); err != nil {
-					if errors.Is(err, fs.ErrNotExist) {
-						err = fmt.Errorf("%s: %w", dir, err)
-					}
-					return &BuildError{Image: o.Image, Err: err}
-				}
-				built[o.Image] = true
-				o.Pull = engine.PullNever
 			}
 		}
 	}
+	return nil
+}
+
+// buildImage builds o's image when it has a directory and policy asks
+// for it, once per play (built), and then runs o without pulling.
+func (k *Kube) buildImage(ctx context.Context, o *engine.RunOptions, opts PlayOptions, built map[string]bool) error {
+	if built[o.Image] {
+		o.Pull = engine.PullNever
+		return nil
+	}
+	dir, ok := buildDir(opts.ContextDir, o.Image)
+	if !ok {
+		return nil
+	}
+	if opts.Build == BuildMissing {
+		if _, err := k.Engine.Store.LookupImage(o.Image); err == nil {
+			return nil
+		}
+	}
+	ref, err := storage.ParseReference(o.Image)
+	if err != nil {
+		return &BuildError{Image: o.Image, Err: err}
+	}
+	bo := build.Options{ContextDir: dir, Tags: []reference.Named{ref}}
+	if k.BuildOutput != nil {
+		bo.Progress, bo.Output = build.Plain(k.BuildOutput), k.BuildOutput
+	}
+	if _, err := k.Engine.Build(ctx, bo); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			err = fmt.Errorf("%s: %w", dir, err)
+		}
+		return &BuildError{Image: o.Image, Err: err}
+	}
+	built[o.Image] = true
+	o.Pull = engine.PullNever
 	return nil
 }

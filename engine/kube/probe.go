@@ -13,7 +13,8 @@ import (
 )
 
 // probeHealth is c's liveness probe (else its readiness probe) as a box
-// healthcheck, and false when there is none box can run. An exec probe
+// healthcheck (none when c has neither), with a note for play to warn
+// of, or errNoProbe for a kind box cannot run. An exec probe
 // is the command itself. The kubelet makes an httpGet or tcpSocket probe
 // from the node to the Pod's address; box runs it inside the container,
 // whose localhost is the Pod's: a GET by wget or else curl (a status from
