@@ -127,9 +127,16 @@ type CorruptBlobError struct {
 	Repo   string        // the repository it came from
 	Digest digest.Digest // what the manifest promised
 	Actual digest.Digest // what arrived
+	// DiffID, when set, is the layer's uncompressed digest that the
+	// image's config promised, and Actual is what the blob decompressed
+	// to.
+	DiffID digest.Digest
 }
 
 func (e *CorruptBlobError) Error() string {
+	if e.DiffID != "" {
+		return fmt.Sprintf("layer %s of %s is corrupt: it decompresses to content with digest %s, not the %s its image's config names", e.Digest, e.Repo, e.Actual, e.DiffID)
+	}
 	return fmt.Sprintf("blob %s of %s is corrupt: its content has digest %s", e.Digest, e.Repo, e.Actual)
 }
 
@@ -212,9 +219,11 @@ type PullReport struct {
 // kept in a per-pull directory inside the store that is removed when the
 // pull ends or, after a crash, by the next pull.
 //
-// Every layer's entries are checked as the store unpacks it (see
-// layerpath.go and pulllayer.go); a refused one fails the pull, and the
-// layers stored before it go too.
+// Missing layers are unpacked as they arrive, decompressed once
+// (pullstream.go). Every layer's entries are checked as the store unpacks
+// it (see layerpath.go and pulllayer.go); a refused one fails the pull,
+// and the layers stored before it go too. A layer that decompresses to
+// something else than its image's config says is not kept.
 //
 // Errors: *ReferenceError, *NotFoundError, *UnreachableError, *AuthError,
 // *CorruptBlobError, *BlobSizeError, *LayerEntryError,
@@ -265,14 +274,26 @@ func (s *Store) Pull(ctx context.Context, ref reference.Named, opts PullOptions)
 	})
 	defer stall.Stop()
 
+	// Progress comes first from streamLayers (own), then from the library
+	// (events), which reports the layers own told of as already there.
+	own := make(chan itypes.ProgressProperties, 64)
 	events := make(chan itypes.ProgressProperties, 64)
+	var told map[digest.Digest]bool // written before own is closed
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		for ev := range events {
+		report := func(ev itypes.ProgressProperties) {
 			startOnce.Do(func() { stall.Stop() })
 			if opts.Progress != nil {
 				opts.Progress(toProgress(ev))
+			}
+		}
+		for ev := range own {
+			report(ev)
+		}
+		for ev := range events {
+			if ev.Event != itypes.ProgressEventSkipped || !told[ev.Artifact.Digest] {
+				report(ev)
 			}
 		}
 	}()
@@ -280,16 +301,20 @@ func (s *Store) Pull(ctx context.Context, ref reference.Named, opts PullOptions)
 	src := &checkedRef{ImageReference: dockerRef, named: ref, repo: ref.Name()}
 	start := time.Now()
 	var stored itypes.ImageReference
-	_, err = copy.Image(ctx, policy, dstRef, src, &copy.Options{
-		ReportResolvedReference: &stored,
-		SourceCtx:               &sys,
-		DestinationCtx:          &sys,
-		Progress:                events,
-		ProgressInterval:        100 * time.Millisecond,
-		// Layers from the same registry; more parallelism than this only
-		// fights over the disk on small machines.
-		MaxParallelDownloads: 4,
-	})
+	told, err = s.streamLayers(ctx, &sys, policy, src, tmp.dir, own)
+	close(own)
+	if err == nil {
+		_, err = copy.Image(ctx, policy, dstRef, src, &copy.Options{
+			ReportResolvedReference: &stored,
+			SourceCtx:               &sys,
+			DestinationCtx:          &sys,
+			Progress:                events,
+			ProgressInterval:        100 * time.Millisecond,
+			// Layers from the same registry; more parallelism than this only
+			// fights over the disk on small machines.
+			MaxParallelDownloads: maxStreams,
+		})
+	}
 	close(events)
 	<-done
 	stall.Stop()

@@ -8,16 +8,18 @@ import (
 	cstorage "go.podman.io/storage"
 )
 
-// How a pulled layer reaches the store with its gzip opened once.
+// How a layer the image library stores itself is checked.
 //
-// The image library stores a layer in two steps: while the blob arrives it
-// writes it to a file and decompresses it to learn its DiffID; when every
-// layer below it is stored it hands that file to the store, which
-// decompresses it again to unpack it. Checking the layer's entries in a
-// pass of its own (layerpath.go) would open the gzip a third time. So the
-// check sits in the store's own pass instead: pullStore hands the store
-// the layer decompressed and checked (checkedLayerReader), and the store,
-// given an uncompressed tar, does not decompress it again.
+// Most layers a pull stores are unpacked by streamLayers (pullstream.go),
+// once. The image library stores the rest (those of images streamLayers
+// leaves to it) in two steps: while the blob arrives it writes it to a
+// file and decompresses it to learn its DiffID; when every layer below it
+// is stored it hands that file to the store, which decompresses it again
+// to unpack it. Checking the layer's entries in a pass of its own
+// (layerpath.go) would open the gzip a third time. So the check sits in
+// the store's own pass instead: pullStore hands the store the layer
+// decompressed and checked (checkedLayerReader), and the store, given an
+// uncompressed tar, does not decompress it again.
 
 // pullStore is the store as a pull's image library sees it: every layer
 // it stores goes through the entry check.

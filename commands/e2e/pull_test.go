@@ -642,7 +642,43 @@ func TestPullCompression(t *testing.T) {
 				t.Errorf("%s layer: /data/big has %s bytes, want %s", kind, strings.TrimSpace(run.Stdout), want)
 			}
 		}
+		// Each layer is unpacked once, into the layer the image uses: the
+		// shared base once, and no second copy of any layer under another
+		// ID (which would double the disk a pull takes).
+		layers := s.layers(t)
+		if len(layers) != 1+len(kinds) {
+			t.Errorf("the store holds %d layers after pulling %d images sharing a base, want %d: %+v", len(layers), len(kinds), 1+len(kinds), layers)
+		}
+		seen := map[string]bool{}
+		for _, l := range layers {
+			if seen[l.DiffDigest] {
+				t.Errorf("layer %s is stored twice: %+v", l.DiffDigest, layers)
+			}
+			seen[l.DiffDigest] = true
+		}
 	})
+}
+
+// storeLayer is one layer as the store records it.
+type storeLayer struct {
+	ID               string `json:"id"`
+	Parent           string `json:"parent"`
+	CompressedDigest string `json:"compressed-diff-digest"`
+	DiffDigest       string `json:"diff-digest"`
+}
+
+// layers lists the layers in s's store.
+func (s *pullStore) layers(t *testing.T) []storeLayer {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(s.root, "overlay-layers", "layers.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list []storeLayer
+	if err := json.Unmarshal(b, &list); err != nil {
+		t.Fatalf("layers.json: %v", err)
+	}
+	return list
 }
 
 // TestPullBadInput: every mistake gets one clear line and Docker's exit code, and stored
@@ -1124,6 +1160,21 @@ func TestPullCorruptBlob(t *testing.T) {
 		for i := 0; i < 2; i++ {
 			r := s.box(t, "pull", repo)
 			pullWantError(t, r, 1, "pull "+repo+":latest: blob "+d.String()+" of docker.io/"+repo+" is corrupt: its content has digest "+digest.FromBytes(garbage).String())
+		}
+
+		// A layer whose blob is intact but which decompresses to something
+		// else than the config's DiffID says.
+		lying := t.TempDir()
+		other := pullTarLayer(t, "gzip", tarEntry{Name: "version", Body: "lying\n"}, tarEntry{Name: "payload", Body: string(payload)})
+		wrongDiffID := other.diffID
+		other.diffID = digest.FromString("something else")
+		pullWriteImage(t, lying, []string{"cat", "/version"}, base, other)
+		pushLayout(t, lying, repo+":lying")
+		layersBefore := len(s.layers(t))
+		r := s.box(t, "pull", repo+":lying")
+		pullWantError(t, r, 1, "pull "+repo+":lying: layer "+digest.FromBytes(other.blob).String()+" of docker.io/"+repo+" is corrupt: it decompresses to content with digest "+wrongDiffID.String()+", not the "+other.diffID.String())
+		if n := len(s.layers(t)); n != layersBefore {
+			t.Errorf("the store held %d layers before the lying pull, %d after", layersBefore, n)
 		}
 		if after := s.images(t); strings.Join(after, "\n") != strings.Join(before, "\n") {
 			t.Errorf("images before the corrupt pull %q, after %q", before, after)
