@@ -261,8 +261,8 @@ func (s *Store) storeStreamedLayer(l streamLayer, repo string) error {
 		return refused
 	}
 	if errors.Is(err, cstorage.ErrDuplicateID) {
-		// A concurrent pull stored it meanwhile: the store holds its
-		// lock for as long as a layer is unpacked, so it is whole.
+		// A concurrent pull stored it meanwhile: the store records a
+		// layer only once it is unpacked, so it is whole.
 		return nil
 	}
 	if err != nil {
