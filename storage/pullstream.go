@@ -9,6 +9,7 @@ import (
 	"hash"
 	"io"
 	"os"
+	"reflect"
 	"sync"
 	"time"
 
@@ -16,7 +17,7 @@ import (
 	imgspecv1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"go.podman.io/image/v5/image"
 	"go.podman.io/image/v5/manifest"
-	"go.podman.io/image/v5/pkg/blobinfocache/none"
+	"go.podman.io/image/v5/pkg/blobinfocache"
 	"go.podman.io/image/v5/signature"
 	itypes "go.podman.io/image/v5/types"
 	cstorage "go.podman.io/storage"
@@ -119,6 +120,10 @@ func (s *Store) streamLayers(ctx context.Context, sys *itypes.SystemContext, pol
 			}
 		}
 	}()
+	// What the library's copy would have recorded of each blob, so that
+	// a push of the image finds the registry's blobs to reuse and keeps
+	// its digests.
+	cache := blobinfocache.DefaultCache(sys)
 	slots := make(chan struct{}, maxStreams)
 	for i := range layers {
 		sp, err := newSpool(dir)
@@ -133,7 +138,7 @@ func (s *Store) streamLayers(ctx context.Context, sys *itypes.SystemContext, pol
 			select {
 			case slots <- struct{}{}:
 				defer func() { <-slots }()
-				sp.finish(fetchBlob(ctx, src, blob, sp, events))
+				sp.finish(fetchBlob(ctx, src, blob, sp, cache, events))
 			case <-ctx.Done():
 				sp.finish(ctx.Err())
 			}
@@ -143,6 +148,7 @@ func (s *Store) streamLayers(ctx context.Context, sys *itypes.SystemContext, pol
 		if err := s.storeStreamedLayer(l, src.repo); err != nil {
 			return nil, err
 		}
+		recordBlob(cache, l)
 		told[l.blob.Digest] = true
 		events <- itypes.ProgressProperties{Event: itypes.ProgressEventDone, Artifact: l.blob, Offset: uint64(max(l.blob.Size, 0))}
 	}
@@ -199,9 +205,10 @@ func (s *Store) imageLayers(ctx context.Context, sys *itypes.SystemContext, src 
 	return layers
 }
 
-// fetchBlob copies blob from src into sp, sending progress events.
-func fetchBlob(ctx context.Context, src *checkedSource, blob itypes.BlobInfo, sp *spool, events chan<- itypes.ProgressProperties) error {
-	rc, _, err := src.GetBlob(ctx, blob, none.NoCache)
+// fetchBlob copies blob from src into sp, sending progress events; the
+// registry client records in cache where the blob was found.
+func fetchBlob(ctx context.Context, src *checkedSource, blob itypes.BlobInfo, sp *spool, cache itypes.BlobInfoCache, events chan<- itypes.ProgressProperties) error {
+	rc, _, err := src.GetBlob(ctx, blob, cache)
 	if err != nil {
 		return err
 	}
@@ -286,6 +293,46 @@ func (s *Store) storeStreamedLayer(l streamLayer, repo string) error {
 		return err
 	}
 	return nil
+}
+
+// recordBlob tells cache what the library's copy records of a layer blob
+// it stored: its uncompressed digest and its compression.
+func recordBlob(cache itypes.BlobInfoCache, l streamLayer) {
+	cache.RecordDigestUncompressedPair(l.blob.Digest, l.diffID)
+	base := "uncompressed"
+	var magic [4]byte
+	if n, _ := l.spool.r.ReadAt(magic[:], 0); n == len(magic) {
+		switch {
+		case magic[0] == 0x1f && magic[1] == 0x8b:
+			base = "gzip"
+		case magic == [4]byte{0x28, 0xb5, 0x2f, 0xfd}:
+			base = "zstd"
+		}
+	}
+	recordCompressor(cache, l.blob.Digest, base)
+}
+
+// recordCompressor records in cache that blob d is compressed with base
+// ("gzip", "zstd" or "uncompressed"), as the library's copy does: without
+// it, a push would not reuse the blob and would compress the layer anew,
+// changing the image's digest. The method takes a type internal to the
+// library, so it is called by reflection; it reports whether the cache
+// had it in the shape expected (TestRecordCompressor keeps that true).
+func recordCompressor(cache itypes.BlobInfoCache, d digest.Digest, base string) bool {
+	m := reflect.ValueOf(cache).MethodByName("RecordDigestCompressorData")
+	if !m.IsValid() || m.Type().NumIn() != 2 || m.Type().In(0) != reflect.TypeOf(d) || m.Type().In(1).Kind() != reflect.Struct {
+		return false
+	}
+	data := reflect.New(m.Type().In(1)).Elem()
+	for name, v := range map[string]string{"BaseVariantCompressor": base, "SpecificVariantCompressor": "unknown"} {
+		f := data.FieldByName(name)
+		if !f.IsValid() || f.Kind() != reflect.String || !f.CanSet() {
+			return false
+		}
+		f.SetString(v)
+	}
+	m.Call([]reflect.Value{reflect.ValueOf(d), data})
+	return true
 }
 
 // diffIDReader fails the read that reaches the end of a layer whose

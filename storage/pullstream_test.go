@@ -8,6 +8,8 @@ import (
 	"time"
 
 	digest "github.com/opencontainers/go-digest"
+	"go.podman.io/image/v5/pkg/blobinfocache"
+	"go.podman.io/image/v5/pkg/blobinfocache/memory"
 	itypes "go.podman.io/image/v5/types"
 )
 
@@ -113,4 +115,19 @@ func TestStoreStreamedLayer(t *testing.T) {
 			t.Errorf("got %v, want the download's %v", err, corrupt)
 		}
 	})
+}
+
+// TestRecordCompressor: the image library's caches still take a blob's
+// compression in the shape recordCompressor builds by reflection; if an
+// update changes it, a push of a pulled image would recompress its layers
+// and change its digest (TestPush), so this fails first and says why.
+func TestRecordCompressor(t *testing.T) {
+	for name, cache := range map[string]itypes.BlobInfoCache{
+		"memory": memory.New(),
+		"sqlite": blobinfocache.DefaultCache(&itypes.SystemContext{BlobInfoCacheDir: t.TempDir()}),
+	} {
+		if !recordCompressor(cache, digest.FromString("blob"), "gzip") {
+			t.Errorf("%s cache: RecordDigestCompressorData is not in the shape recordCompressor expects", name)
+		}
+	}
 }
