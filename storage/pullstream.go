@@ -18,6 +18,7 @@ import (
 	"go.podman.io/image/v5/image"
 	"go.podman.io/image/v5/manifest"
 	"go.podman.io/image/v5/pkg/blobinfocache"
+	"go.podman.io/image/v5/pkg/compression"
 	"go.podman.io/image/v5/signature"
 	itypes "go.podman.io/image/v5/types"
 	cstorage "go.podman.io/storage"
@@ -83,7 +84,11 @@ func (s *Store) streamLayers(ctx context.Context, sys *itypes.SystemContext, pol
 	if err != nil {
 		return nil, nil // the library finds and reports the same
 	}
-	src := raw.(*checkedSource)
+	src, ok := raw.(*checkedSource)
+	if !ok {
+		_ = raw.Close()
+		return nil, nil
+	}
 	defer src.Close()
 	top := image.UnparsedInstance(src, nil)
 	if ok, err := policy.IsRunningImageAllowed(ctx, top); !ok || err != nil {
@@ -300,14 +305,9 @@ func (s *Store) storeStreamedLayer(l streamLayer, repo string) error {
 func recordBlob(cache itypes.BlobInfoCache, l streamLayer) {
 	cache.RecordDigestUncompressedPair(l.blob.Digest, l.diffID)
 	base := "uncompressed"
-	var magic [4]byte
-	if n, _ := l.spool.r.ReadAt(magic[:], 0); n == len(magic) {
-		switch {
-		case magic[0] == 0x1f && magic[1] == 0x8b:
-			base = "gzip"
-		case magic == [4]byte{0x28, 0xb5, 0x2f, 0xfd}:
-			base = "zstd"
-		}
+	algo, decompress, _, err := compression.DetectCompressionFormat(io.NewSectionReader(l.spool.r, 0, 64))
+	if err == nil && decompress != nil {
+		base = algo.BaseVariantName()
 	}
 	recordCompressor(cache, l.blob.Digest, base)
 }
