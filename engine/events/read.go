@@ -36,21 +36,18 @@ func (f Filter) Match(ev Event) bool {
 		}
 		return false
 	}
-	idOrName := func(typ string) func(string) bool {
-		return func(v string) bool {
-			if ev.Type == typ {
-				return v == attrs["name"] || v != "" && strings.HasPrefix(ev.Actor.ID, v)
-			}
-			// A container's connect to a network names the container in
-			// the network's event; an image's name is on its containers'.
-			return v == attrs[typ]
-		}
+	// As Docker's daemon matches container=, network= and volume= (its
+	// events.Filter's fuzzyMatchName): the value names the event's actor,
+	// whatever its type; a network's connect event, whose actor is the
+	// network, is not one of the container's.
+	actor := func(v string) bool {
+		return v == attrs["name"] || v != "" && strings.HasPrefix(ev.Actor.ID, v)
 	}
 	return any("type", func(v string) bool { return v == ev.Type }) &&
 		any("event", func(v string) bool { return v == ev.Action || strings.HasPrefix(ev.Action, v+":") }) &&
-		any("container", idOrName(Container)) &&
-		any("network", idOrName(Network)) &&
-		any("volume", idOrName(Volume)) &&
+		any("container", actor) &&
+		any("network", actor) &&
+		any("volume", actor) &&
 		any("image", func(v string) bool {
 			if ev.Type == Image {
 				return v == attrs["name"] || strings.HasPrefix(ev.Actor.ID, v) || strings.HasPrefix(ev.Actor.ID, "sha256:"+v) || v == ev.Actor.ID
