@@ -70,7 +70,9 @@ func Names(opts Options, kind NameKind) []string {
 			names = append(names, b.Name)
 		}
 		for _, r := range readNamed(filepath.Join(root, usernet.StoreFile)) {
-			names = append(names, r.Name)
+			if !isBuiltinNetwork(r.Name) {
+				names = append(names, r.Name)
+			}
 		}
 	case VolumeNames:
 		entries, _ := os.ReadDir(filepath.Join(root, "volumes"))

@@ -26,6 +26,9 @@ type nameOptions struct {
 	// Resolver, when set, is the only nameserver of resolv.conf (a user
 	// network's name server, which forwards to DNS or the host's).
 	Resolver string
+	// Bridged says the hostname's address is the container's own on its
+	// network, given in Hosts (userNetworkNames), not loopback.
+	Bridged bool
 }
 
 // loopbackGateway is how a container that shares the host's network
@@ -43,9 +46,10 @@ func writeEtcFiles(dir, hostname string, network spec.Network, names nameOptions
 				hosts += "\n"
 			}
 		}
-	} else if names.Resolver == "" {
-		// On user networks the hostname is the container's address
-		// there, as Docker writes it (userNetworkNames).
+	} else if !names.Bridged {
+		// On the default and user networks the hostname is the
+		// container's address there, as Docker writes it
+		// (userNetworkNames).
 		hosts += "127.0.0.1\t" + hostname + "\n"
 	}
 	gateway := names.Gateway

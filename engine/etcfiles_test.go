@@ -1,8 +1,11 @@
 package engine
 
 import (
+	"os"
+	"strings"
 	"testing"
 
+	"box/engine/flags"
 	"box/engine/spec"
 )
 
@@ -40,6 +43,34 @@ func TestResolvConfWithoutHostNameservers(t *testing.T) {
 	} {
 		if got := containerResolvConf(c.host, c.names, c.network); got != c.want {
 			t.Errorf("%q %+v %s:\n%q\nwant\n%q", c.host, c.names, c.network, got, c.want)
+		}
+	}
+}
+
+// On a bridge the hostname is the container's address (given in Hosts),
+// not loopback, as Docker writes /etc/hosts.
+func TestEtcHostsBridged(t *testing.T) {
+	for _, c := range []struct {
+		names    nameOptions
+		loopback bool
+	}{
+		{nameOptions{}, true},
+		{nameOptions{Bridged: true, Hosts: []flags.Host{{Name: "abc123", IP: "172.17.0.2"}}}, false},
+	} {
+		files, err := writeEtcFiles(t.TempDir(), "abc123", "bridge", c.names)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(files["/etc/hosts"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		hosts := string(b)
+		if got := strings.Contains(hosts, "127.0.0.1\tabc123\n"); got != c.loopback {
+			t.Errorf("%+v: loopback hostname line %v, want %v:\n%s", c.names, got, c.loopback, hosts)
+		}
+		if c.names.Bridged && !strings.Contains(hosts, "172.17.0.2\tabc123\n") {
+			t.Errorf("the bridged hostname line is missing:\n%s", hosts)
 		}
 	}
 }

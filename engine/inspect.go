@@ -296,6 +296,12 @@ func (e *Engine) InspectContainer(nameOrID string) (*ContainerInspect, error) {
 	}
 	if isUserNetworkMode(rec.NetworkMode) {
 		e.userNetworkSettings(rec, c.State == Running, out.NetworkSettings.Networks)
+		if es, ok := out.NetworkSettings.Networks[defaultBridge].(EndpointSettings); ok {
+			// Docker shows the default bridge's address at the top too.
+			ns := &out.NetworkSettings
+			ns.EndpointID, ns.IPAddress, ns.IPPrefixLen = es.EndpointID, es.IPAddress, es.IPPrefixLen
+			ns.Gateway, ns.MacAddress = es.Gateway, es.MacAddress
+		}
 	} else {
 		builtinNetworkSettings(rec, c.State == Running, &out.NetworkSettings)
 	}

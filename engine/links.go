@@ -10,6 +10,7 @@ import (
 
 	"box/engine/flags"
 	"box/engine/network"
+	"box/engine/usernet"
 )
 
 // Legacy links: --link NAME[:ALIAS].
@@ -21,15 +22,17 @@ import (
 //
 // On the default network Docker writes the linked container to the
 // linking one's /etc/hosts ("IP ALIAS HOSTNAME NAME") and sets
-// ALIAS_NAME, ALIAS_ENV_* and ALIAS_PORT_* (moby's daemon/links). box's
-// default network is not a bridge: every container has a network stack
-// of its own (pasta or netstack), so no container reaches another's
-// address. What it reaches is the host, at its gateway, and there the
-// linked container's published ports. So the link's address is that
-// gateway, and a port the linked container publishes is given by the host
-// port it is published on (the variable's name keeps the container's
-// port, as Docker names it); a port it only exposes keeps its number and
-// is reachable only when published on the same number.
+// ALIAS_NAME, ALIAS_ENV_* and ALIAS_PORT_* (moby's daemon/links). Where
+// both containers are on box's default bridge, so does box: the linked
+// container's address there, and its ports. A container with a private
+// network of its own (netstack's, or pasta's with --network pasta)
+// reaches no other container's address. What it reaches is the host, at
+// its gateway, and there the linked container's published ports. So the
+// link's address is then that gateway, and a port the linked container
+// publishes is given by the host port it is published on (the variable's
+// name keeps the container's port, as Docker names it); a port it only
+// exposes keeps its number and is reachable only when published on the
+// same number.
 
 // linkNetworkConflict is Docker's refusal of links with the host's or
 // another container's network.
@@ -54,7 +57,7 @@ func (e *Engine) planLinks(opts RunOptions, linker, gateway string) ([]flags.Lin
 	case flags.NetworkContainer:
 		return nil, nil, nil, linkNetworkConflict("container")
 	}
-	userNet := opts.userNetwork
+	userNet := opts.userNetwork && opts.Network.Name != defaultBridge
 	var out []flags.Link
 	var env []string
 	var hosts []flags.Host
@@ -73,21 +76,46 @@ func (e *Engine) planLinks(opts RunOptions, linker, gateway string) ([]flags.Lin
 		if userNet {
 			continue
 		}
-		if !isPrivate(c.NetworkMode) {
+		if !isPrivate(c.NetworkMode) && c.NetworkMode != defaultBridge {
 			return nil, nil, nil, &UsageError{Msg: fmt.Sprintf("Cannot link to /%s, as it does not belong to the default network", c.Name)}
 		}
 		childEnv, hostname, exposed, err := e.linkedConfig(c)
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		env = append(env, linkEnv(gateway, "/"+linker+"/"+l.Alias, childEnv, exposed, c.Ports)...)
+		// Two containers on the default bridge reach each other as on
+		// Docker's: at the linked one's address, on its own ports.
+		addr, published := gateway, c.Ports
+		if ip := e.bridgeAddress(c.ID); ip != "" && opts.Network.Name == defaultBridge {
+			addr, published = ip, nil
+		}
+		env = append(env, linkEnv(addr, "/"+linker+"/"+l.Alias, childEnv, exposed, published)...)
 		names := l.Alias + " " + hostname
 		if l.Alias != c.Name {
 			names += " " + c.Name
 		}
-		hosts = append(hosts, flags.Host{Name: names, IP: gateway})
+		hosts = append(hosts, flags.Host{Name: names, IP: addr})
 	}
 	return out, env, hosts, nil
+}
+
+// bridgeAddress is container id's address on the default bridge, empty
+// when it is not on it.
+func (e *Engine) bridgeAddress(id string) string {
+	s, err := e.networkStore()
+	if err != nil {
+		return ""
+	}
+	ip := ""
+	_ = s.Read(func(list []*usernet.Network) error {
+		for _, n := range list {
+			if ep := n.Endpoints[id]; n.Default && ep != nil {
+				ip = ep.IP
+			}
+		}
+		return nil
+	})
+	return ip
 }
 
 // linkedConfig is what a link shows of container c: its environment as

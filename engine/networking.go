@@ -20,9 +20,11 @@ const (
 	networkNetstack = "netstack"
 )
 
-// NetworkBackend says how containers get their default network, a
-// private network each: "pasta" when pasta is installed and can open
-// /dev/net/tun, else "netstack", which needs neither.
+// NetworkBackend says how containers get their default network:
+// "pasta" when pasta is installed and can open /dev/net/tun (the default
+// bridge in the network holder's namespace then, which one pasta joins to
+// the outside; a build's RUN step has a pasta of its own), else
+// "netstack", which needs neither, a private network per container.
 func NetworkBackend() string { return network.Default().Name() }
 
 // isPrivate says whether mode is a network namespace of the
@@ -60,10 +62,10 @@ func usageOf(err interface {
 	return &UsageError{Msg: err.Error(), Fix: err.Hint()}
 }
 
-// resolveNetwork turns --network into the network box uses: the
-// default (Docker's "bridge") is a private network, pasta's when pasta
-// is usable, netstack's otherwise. Publishing ports needs a private
-// network.
+// resolveNetwork turns --network into the network box uses, for what
+// is not on the holder's networks (userNetworksOf): the default (Docker's
+// "bridge") is then a private network, pasta's for a build's RUN step,
+// netstack's where pasta cannot run.
 func resolveNetwork(n flags.Network, publishing bool) (flags.Network, error) {
 	switch n.Mode {
 	case flags.NetworkDefault:
@@ -194,5 +196,5 @@ func networkInfo() string {
 	case !network.TunAccessible():
 		return "netstack (default: a private network per container, served by box; pasta cannot open /dev/net/tun: chmod 0666 /dev/net/tun), host, none"
 	}
-	return "pasta (default: a private network per container), netstack, host, none"
+	return "bridge (default: one bridge for all containers, joined to the host by one pasta), pasta (a private network per container), netstack, host, none"
 }

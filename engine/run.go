@@ -328,6 +328,8 @@ func (e *Engine) planRun(ctx context.Context, opts RunOptions, owner *Container)
 	}
 	if isPrivate(mode) {
 		privateNameOptions(mode, &p.names)
+	} else if mode == defaultBridge {
+		bridgeNameOptions(&p.names)
 	}
 	if err := e.planSettings(p); err != nil {
 		return nil, err

@@ -31,6 +31,12 @@ package engine
 //     the host's iptables either way: published ports are bound by the
 //     holder on the host and carried into the shared namespace
 //     (engine/usernet/ports.go).
+//   - The default network, Docker's "bridge", is one more bridge there
+//     (defaultBridge in usernet_join.go), wherever pasta can run: one pasta
+//     for all containers rather than one each (some 20 MB apiece). As on
+//     Docker's default bridge, its containers reach each other by address
+//     and by --link, not by name; their resolv.conf has the host's
+//     nameservers.
 //   - The records (engine/usernet/store.go) are the only state that outlives
 //     the holder: networks, and each container's endpoints (address, MAC,
 //     aliases), which live as long as the container or until it is
@@ -205,16 +211,12 @@ func (e *Engine) CreateNetwork(opts NetworkCreateOptions) (*NetworkInspect, erro
 	}
 	var made *usernet.Network
 	err = s.Update(func(list []*usernet.Network) ([]*usernet.Network, error) {
-		taken := usernet.HostPrefixes()
 		for _, n := range list {
 			if n.Name == opts.Name {
 				return nil, &UsageError{Msg: fmt.Sprintf("network with name %s already exists", opts.Name)}
 			}
-			if p, err := netip.ParsePrefix(n.Subnet); err == nil {
-				taken = append(taken, p)
-			}
 		}
-		plan, err := usernet.PlanAddresses(opts.Subnet, opts.Gateway, opts.IPRange, taken)
+		plan, err := usernet.PlanAddresses(opts.Subnet, opts.Gateway, opts.IPRange, takenPrefixes(list))
 		if err != nil {
 			return nil, err
 		}
@@ -233,6 +235,18 @@ func (e *Engine) CreateNetwork(opts NetworkCreateOptions) (*NetworkInspect, erro
 	}
 	e.userNetworkEvent("create", made)
 	return e.networkInspectOf(made), nil
+}
+
+// takenPrefixes are what a new network's subnet must not overlap: the
+// host's routes and addresses, and the subnets of the networks in list.
+func takenPrefixes(list []*usernet.Network) []netip.Prefix {
+	taken := usernet.HostPrefixes()
+	for _, n := range list {
+		if p, err := netip.ParsePrefix(n.Subnet); err == nil {
+			taken = append(taken, p)
+		}
+	}
+	return taken
 }
 
 func newNetworkID() string {
@@ -259,6 +273,7 @@ func parseNetworkOptions(opts []string) (map[string]string, error) {
 // findNetwork is the record named by nameOrID: its name, its id, or a
 // unique prefix of its id, as Docker looks networks up.
 func findNetwork(list []*usernet.Network, nameOrID string) (*usernet.Network, error) {
+	list = slices.DeleteFunc(slices.Clone(list), func(n *usernet.Network) bool { return n.Default })
 	for _, n := range list {
 		if n.ID == nameOrID {
 			return n, nil
@@ -300,9 +315,15 @@ func NetworkHolderMain(args []string) int {
 // names in list; it returns the network's record (as it is now) and the
 // endpoint.
 func attachEndpoint(list []*usernet.Network, req usernet.JoinRequest, exists func(id string) bool) (*usernet.Network, *usernet.Endpoint, error) {
-	n, err := findNetwork(list, req.Network)
-	if err != nil {
-		return nil, nil, err
+	// The default network's record is found by its id alone.
+	var n *usernet.Network
+	if i := slices.IndexFunc(list, func(n *usernet.Network) bool { return n.ID == req.Network }); i >= 0 {
+		n = list[i]
+	} else {
+		var err error
+		if n, err = findNetwork(list, req.Network); err != nil {
+			return nil, nil, err
+		}
 	}
 	ep, err := n.Attach(req, exists)
 	if err != nil {
@@ -355,15 +376,22 @@ func builtinInspect(nameOrID string) *NetworkInspect {
 // networkInspectOf is n as Docker's inspect shows it, with the endpoints
 // of containers that still exist.
 func (e *Engine) networkInspectOf(n *usernet.Network) *NetworkInspect {
-	cfg := IPAMConfig{Subnet: n.Subnet, IPRange: n.IPRange, Gateway: n.Gateway}
 	ni := &NetworkInspect{
 		Name: n.Name, ID: n.ID, Created: n.Created.Local(), Scope: "local", Driver: "bridge",
 		EnableIPv4: true, Internal: n.Internal,
-		IPAM:       NetworkIPAM{Driver: "default", Options: map[string]string{}, Config: []IPAMConfig{cfg}},
+		IPAM:       NetworkIPAM{Driver: "default", Options: map[string]string{}},
 		Containers: map[string]NetworkContainer{}, Options: map[string]string{}, Labels: map[string]string{},
 	}
 	maps.Copy(ni.Options, n.Options)
 	maps.Copy(ni.Labels, n.Labels)
+	e.addAddressing(ni, n)
+	return ni
+}
+
+// addAddressing gives ni n's subnet and the endpoints of its containers
+// that still exist.
+func (e *Engine) addAddressing(ni *NetworkInspect, n *usernet.Network) {
+	ni.IPAM.Config = []IPAMConfig{{Subnet: n.Subnet, IPRange: n.IPRange, Gateway: n.Gateway}}
 	bits := strings.TrimPrefix(n.Subnet[strings.IndexByte(n.Subnet, '/'):], "/")
 	for id, ep := range e.liveEndpoints(n) {
 		ni.Containers[id] = NetworkContainer{
@@ -371,7 +399,23 @@ func (e *Engine) networkInspectOf(n *usernet.Network) *NetworkInspect {
 			IPv4Address: ep.IP + "/" + bits,
 		}
 	}
-	return ni
+}
+
+// builtinWithDefault is the built-in network nameOrID names, or nil; the
+// default network shows the subnet and containers of its record, once
+// a container has used it.
+func (e *Engine) builtinWithDefault(nameOrID string, list []*usernet.Network) *NetworkInspect {
+	b := builtinInspect(nameOrID)
+	if b == nil || b.Name != defaultBridge {
+		return b
+	}
+	for _, n := range list {
+		if n.Default {
+			b.Created = n.Created.Local()
+			e.addAddressing(b, n)
+		}
+	}
+	return b
 }
 
 // endpointID is a stable id for a container's attachment to a network.
@@ -393,15 +437,15 @@ func (e *Engine) liveEndpoints(n *usernet.Network) map[string]*usernet.Endpoint 
 
 // InspectNetwork describes a network as Docker's network inspect does.
 func (e *Engine) InspectNetwork(nameOrID string) (*NetworkInspect, error) {
-	if b := builtinInspect(nameOrID); b != nil {
-		return b, nil
-	}
 	s, err := e.networkStore()
 	if err != nil {
 		return nil, err
 	}
 	var out *NetworkInspect
 	err = s.Read(func(list []*usernet.Network) error {
+		if out = e.builtinWithDefault(nameOrID, list); out != nil {
+			return nil
+		}
 		n, err := findNetwork(list, nameOrID)
 		if err != nil {
 			return err
@@ -426,12 +470,14 @@ func (e *Engine) Networks(filters filter.Args) ([]*NetworkInspect, error) {
 		return nil, err
 	}
 	var out []*NetworkInspect
-	for _, b := range builtinNetworks {
-		out = append(out, builtinInspect(b.Name))
-	}
 	err = s.Read(func(list []*usernet.Network) error {
+		for _, b := range builtinNetworks {
+			out = append(out, e.builtinWithDefault(b.Name, list))
+		}
 		for _, n := range list {
-			out = append(out, e.networkInspectOf(n))
+			if !n.Default {
+				out = append(out, e.networkInspectOf(n))
+			}
 		}
 		return nil
 	})
@@ -527,7 +573,7 @@ func (e *Engine) PruneNetworks(pf storage.PruneFilter) ([]string, error) {
 	var removed []string
 	err = s.Update(func(list []*usernet.Network) ([]*usernet.Network, error) {
 		return slices.DeleteFunc(list, func(n *usernet.Network) bool {
-			if !pf.Matches(n.Created, n.Labels) || e.checkUnused(n) != nil {
+			if n.Default || !pf.Matches(n.Created, n.Labels) || e.checkUnused(n) != nil {
 				return false
 			}
 			removed = append(removed, n.Name)

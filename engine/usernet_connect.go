@@ -27,7 +27,8 @@ type NetworkConnectOptions struct {
 }
 
 // onlyUserNetworks refuses a network or container box cannot connect:
-// only a container run on user networks is in the holder's namespaces.
+// only a container run on user networks (not the default bridge, whose
+// resolv.conf knows no name server of box's) can join another.
 func onlyUserNetworks(network string, c *Container) error {
 	if b := builtinInspect(network); b != nil {
 		return &UsageError{
@@ -35,7 +36,7 @@ func onlyUserNetworks(network string, c *Container) error {
 			Fix: "run the container again with --network " + b.Name,
 		}
 	}
-	if !isUserNetworkMode(c.NetworkMode) {
+	if !isUserNetworkMode(c.NetworkMode) || c.NetworkMode == defaultBridge {
 		return &UsageError{
 			Msg: fmt.Sprintf("container %s is not on a user-defined network: box can connect only containers run with --network NAME", c.Name),
 			Fix: "run it again with --network and a network from `box network ls`",

@@ -49,7 +49,25 @@ func (e *Engine) userNetworksOf(opts *RunOptions) ([]*usernet.Network, error) {
 		case len(opts.NetworkAliases) > 0:
 			return nil, &UsageError{Msg: "network-scoped alias is supported only for containers in user defined networks"}
 		}
-		return nil, nil
+		// The default network is the holder's bridge where pasta runs (a
+		// holder's guest is given it already chosen), with two
+		// exceptions that keep a private network: a build's RUN step,
+		// which lives no longer than its command and gains nothing from
+		// the bridge; and a rootless container joining another's PID or
+		// IPC namespace, which is run in that container's user namespace
+		// by its monitor, where the holder cannot reach it (nsOwner).
+		chosen := opts.Network == flags.NamedNetwork(defaultBridge)
+		if opts.Network.Mode != flags.NetworkDefault && !chosen || opts.buildStep || NetworkBackend() != networkPasta ||
+			e.Identity.Rootless() && len(sharedNamespaces(opts.Settings)) > 0 {
+			return nil, nil
+		}
+		n, err := e.defaultNetwork()
+		if err != nil {
+			return nil, err
+		}
+		opts.userNetwork, opts.publishOnUser = true, true
+		opts.Network = flags.NamedNetwork(defaultBridge)
+		return []*usernet.Network{n}, nil
 	}
 	s, err := e.networkStore()
 	if err != nil {
@@ -93,10 +111,50 @@ func (e *Engine) userNetworksOf(opts *RunOptions) ([]*usernet.Network, error) {
 	return found, nil
 }
 
+// defaultBridge is Docker's name for the default network. Where pasta
+// can run, box serves it as Docker does, one bridge for every container
+// on it, in the network holder's namespace (see usernet.go); a container
+// run there records it as its network mode. Without pasta each container
+// has a private network of netstack's instead.
+const defaultBridge = "bridge"
+
+// defaultNetwork is the default network's record, made on first use:
+// Docker's 172.17.0.0/16 unless the host or a user network has it, then
+// the first free subnet of the user networks' pool.
+func (e *Engine) defaultNetwork() (*usernet.Network, error) {
+	s, err := e.networkStore()
+	if err != nil {
+		return nil, err
+	}
+	var found *usernet.Network
+	err = s.Update(func(list []*usernet.Network) ([]*usernet.Network, error) {
+		for _, n := range list {
+			if n.Default {
+				found = n
+				return list, nil
+			}
+		}
+		taken := takenPrefixes(list)
+		plan, err := usernet.PlanAddresses("172.17.0.0/16", "", "", taken)
+		if err != nil {
+			if plan, err = usernet.PlanAddresses("", "", "", taken); err != nil {
+				return nil, err
+			}
+		}
+		found = &usernet.Network{
+			ID: builtinID(defaultBridge), Name: defaultBridge, Created: time.Now().UTC(), Default: true,
+			Subnet: plan.Subnet.String(), Gateway: plan.Gateway.String(),
+		}
+		return append(list, found), nil
+	})
+	return found, err
+}
+
 // isUserNetworkMode says whether a container's recorded network mode
-// names a user network: the modes box knows otherwise are fixed words.
+// names a network of the holder's, a user network or the default one
+// served there: the modes box knows otherwise are fixed words.
 func isUserNetworkMode(mode string) bool {
-	return mode != "" && !isPrivate(mode) && !isBuiltinNetwork(mode) && !isModeName(mode) &&
+	return mode == defaultBridge || mode != "" && !isPrivate(mode) && !isBuiltinNetwork(mode) && !isModeName(mode) &&
 		mode != string(spec.NetworkHost) && mode != string(spec.NetworkNone) && !strings.Contains(mode, ":")
 }
 
@@ -400,12 +458,16 @@ func (e *Engine) joinOf(rec *record) (usernet.Attach, error) {
 // holderJoinOf is container id's endpoint ep on n as the holder takes it.
 func holderJoinOf(n *usernet.Network, id, name string, ep *usernet.Endpoint) usernet.Join {
 	bits := n.Subnet[strings.IndexByte(n.Subnet, '/'):]
-	return usernet.Join{
+	j := usernet.Join{
 		Network: n.Name, Bridge: bridgeName(n.ID), Gateway: n.Gateway + bits,
 		HostIf: "v" + endpointID(n.ID, id)[:13], Addr: ep.IP + bits, MAC: ep.MAC,
-		Names:    append([]string{name, id[:12]}, ep.Aliases...),
 		Internal: n.Internal,
 	}
+	if !n.Default {
+		// Docker's default bridge answers no container's name.
+		j.Names = append([]string{name, id[:12]}, ep.Aliases...)
+	}
+	return j
 }
 
 // bridgeName is the bridge of network id, as Docker names its own.
@@ -452,10 +514,26 @@ func (e *Engine) userNetworkNames(nets []*usernet.Network, id, name, hostname st
 	if err != nil {
 		return err
 	}
-	names.Resolver = usernet.ResolverAddr
+	if !nets[0].Default {
+		names.Resolver = usernet.ResolverAddr
+	}
 	names.Gateway = network.Gateway()
 	names.Hosts = append(names.Hosts, flags.Host{Name: hostname, IP: first.IP})
+	names.Bridged = true
 	return nil
+}
+
+// bridgeNameOptions are the default network's names, Docker's default
+// bridge's: the host's nameservers (or --dns) in resolv.conf, no name
+// server answering the containers' names. When the host's nameservers are
+// loopback addresses, which the container cannot reach, it asks the name
+// server the holder gives each container, which asks them from the
+// host's namespace.
+func bridgeNameOptions(names *nameOptions) {
+	names.Gateway = network.Gateway()
+	if network.HostNameserversLoopback() {
+		names.DNSForward = usernet.ResolverAddr
+	}
 }
 
 // runThroughHolder has the network holder carry out Run with opts in a

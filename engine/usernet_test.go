@@ -134,3 +134,38 @@ func TestNaturalLess(t *testing.T) {
 		t.Errorf("got %s, want %s", got, want)
 	}
 }
+
+// The default bridge's record is the built-in "bridge": no lookup by the
+// user's name or id finds it, its id alone attaches to it, and its
+// containers give the holder no names to answer.
+func TestDefaultNetworkRecord(t *testing.T) {
+	def := &usernet.Network{ID: builtinID(defaultBridge), Name: defaultBridge, Default: true, Subnet: "172.17.0.0/16", Gateway: "172.17.0.1"}
+	user := &usernet.Network{ID: strings.Repeat("b1", 32), Name: "n1", Subnet: "10.89.9.0/24", Gateway: "10.89.9.1"}
+	list := []*usernet.Network{def, user}
+	for _, q := range []string{defaultBridge, def.ID, def.ID[:12]} {
+		if n, err := findNetwork(list, q); !errors.Is(err, ErrNoSuchNetwork) {
+			t.Errorf("findNetwork(%q) = %v, %v; want no such network", q, n, err)
+		}
+	}
+	if len(list) != 2 {
+		t.Fatal("findNetwork changed the list")
+	}
+	id := "aaaaaaaaaaaa1111aaaaaaaaaaaa1111"
+	n, ep, err := attachEndpoint(list, usernet.JoinRequest{Network: def.ID, ContainerID: id, Name: "web"}, func(string) bool { return true })
+	if err != nil || n != def || ep.IP != "172.17.0.2" {
+		t.Fatalf("attach to the default network by its id: %v, %+v, %v", n, ep, err)
+	}
+	if j := holderJoinOf(def, id, "web", ep); j.Names != nil || j.Addr != "172.17.0.2/16" || j.Gateway != "172.17.0.1/16" {
+		t.Errorf("default bridge join: %+v", j)
+	}
+	_, uep, err := attachEndpoint(list, usernet.JoinRequest{Network: "n1", ContainerID: id, Name: "web"}, func(string) bool { return true })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j := holderJoinOf(user, id, "web", uep); strings.Join(j.Names, " ") != "web "+id[:12] {
+		t.Errorf("user network join names: %v", j.Names)
+	}
+	if !isUserNetworkMode(defaultBridge) || !isBuiltinNetwork(defaultBridge) {
+		t.Error("bridge is both the built-in network and a network of the holder's")
+	}
+}

@@ -30,6 +30,9 @@ func fullDisk(t *testing.T, u *User) (*User, func(free int64)) {
 		for _, id := range outLines(fu.Box(t, "ps", "-a", "-q").Stdout) {
 			fu.Box(t, "rm", "-f", id)
 		}
+		// The default bridge's network holder, whose files are in the
+		// run root here, ends just after its last container.
+		waitHolderGone(t, &fu)
 		unmountUnder(dir)
 		if err := syscall.Unmount(dir, 0); err != nil {
 			t.Errorf("unmount the full disk: %v", err)

@@ -313,9 +313,10 @@ func TestNetExitWithOpenConnection(t *testing.T) {
 // TestNetDNS resolves names inside the container through DNS responders
 // the test runs on the host: one given by --dns as the address by which
 // the container reaches the host; one that is the host's own nameserver,
-// on a loopback address the container cannot reach, which pasta's
-// forwarder then asks for it. A host without nameservers gives Docker's
-// public ones.
+// on a loopback address the container cannot reach, which the network
+// holder's name server asks for a container on the default bridge, and
+// pasta's forwarder for one with a pasta of its own. A host without
+// nameservers gives Docker's public ones.
 func TestNetDNS(t *testing.T) {
 	requirePasta(t)
 	requireRoot(t) // port 53 on the host, and a resolv.conf of the test's
@@ -355,15 +356,19 @@ func TestNetDNS(t *testing.T) {
 			t.Fatalf("want NXDOMAIN for an unknown name: %s", r)
 		}
 
-		// The host's resolver on loopback: the container asks pasta's
-		// forwarder, at the gateway, which asks the host's resolver.
-		before := local.queries.Load()
-		r = boxWithResolvConf(t, u, resolv, "run", "--rm", "busybox", "sh", "-c", "cat /etc/resolv.conf; nslookup box-local.example")
-		if r.Code != 0 || !strings.Contains(r.Stdout, "nameserver "+gw) || !strings.Contains(r.Stdout, "Address: 192.0.2.78") {
-			t.Fatalf("want the gateway as nameserver and the host resolver's answer: %s", r)
-		}
-		if local.queries.Load() == before {
-			t.Fatal("the host's resolver saw no query")
+		// The host's resolver on loopback: on the default bridge the
+		// container asks the holder's name server, which asks the host's
+		// resolver from the host's namespace; with a pasta of its own, it
+		// asks pasta's forwarder, at the gateway.
+		for network, server := range map[string]string{"bridge": "127.0.0.11", "pasta": gw} {
+			before := local.queries.Load()
+			r = boxWithResolvConf(t, u, resolv, "run", "--rm", "--network", network, "busybox", "sh", "-c", "cat /etc/resolv.conf; nslookup box-local.example")
+			if r.Code != 0 || !strings.Contains(r.Stdout, "nameserver "+server+"\n") || !strings.Contains(r.Stdout, "Address: 192.0.2.78") {
+				t.Fatalf("--network %s: want %s as nameserver and the host resolver's answer: %s", network, server, r)
+			}
+			if local.queries.Load() == before {
+				t.Fatalf("--network %s: the host's resolver saw no query", network)
+			}
 		}
 
 		// No nameserver on the host: Docker's defaults.

@@ -151,8 +151,8 @@ func TestNetPublishHTTP(t *testing.T) {
 		p1, p2 := hostPort(t), hostPort(t)
 		n1, n2 := "web1-"+u.Mode, "web2-"+u.Mode
 		t.Cleanup(func() { u.Box(t, "rm", "-f", n1, n2) })
-		p1 = runPublished(t, u, p1, "%d:80", "-d", "--name", n1, "-v", www1+":/www", "busybox", "httpd", "-f", "-p", "80", "-h", "/www")
-		p2 = runPublished(t, u, p2, "127.0.0.1:%d:80/tcp", "-d", "--name", n2, "-v", www2+":/www", "busybox", "httpd", "-f", "-p", "80", "-h", "/www")
+		p1 = runPublished(t, u, p1, "%d:80", "-d", "--network", "pasta", "--name", n1, "-v", www1+":/www", "busybox", "httpd", "-f", "-p", "80", "-h", "/www")
+		p2 = runPublished(t, u, p2, "127.0.0.1:%d:80/tcp", "-d", "--network", "pasta", "--name", n2, "-v", www2+":/www", "busybox", "httpd", "-f", "-p", "80", "-h", "/www")
 		if got := fetch(t, fmt.Sprintf("http://127.0.0.1:%d/", p1)); got != "one-"+u.Mode {
 			t.Fatalf("container 1 served %q", got)
 		}
@@ -213,7 +213,7 @@ func TestNetRandomPortAndForeground(t *testing.T) {
 		www := wwwDir(t, u, "random-"+u.Mode)
 		name := "random-" + u.Mode
 		t.Cleanup(func() { u.Box(t, "rm", "-f", name) })
-		u.MustBox(t, "run", "-d", "--name", name, "-p", "80", "-v", www+":/www", "busybox", "httpd", "-f", "-p", "80", "-h", "/www")
+		u.MustBox(t, "run", "-d", "--network", "pasta", "--name", name, "-p", "80", "-v", www+":/www", "busybox", "httpd", "-f", "-p", "80", "-h", "/www")
 		hostAddr := strings.TrimSpace(u.MustBox(t, "port", name, "80/tcp").Stdout)
 		_, port, err := net.SplitHostPort(hostAddr)
 		if err != nil || port == "0" {

@@ -9,54 +9,75 @@ import (
 // TestRunLinkDefaultNetwork: --link NAME:ALIAS on the default network, for
 // every user, as Docker's legacy links: the alias, hostname and name in
 // /etc/hosts, ALIAS_NAME, ALIAS_ENV_* and ALIAS_PORT_* in the environment,
-// and through them the linked container's published web server answers
-// (box's default network has no bridge: the link leads to the host, where
-// the published port is). inspect shows HostConfig.Links as Docker does.
+// and through them the linked container's web server answers. On the
+// default bridge the link gives the linked container's address and its
+// own port, as Docker's; between containers with private networks
+// (--network netstack, or pasta) it leads to the host, where the port is
+// published. inspect shows HostConfig.Links as Docker does.
 func TestRunLinkDefaultNetwork(t *testing.T) {
 	forEachUser(t, func(t *testing.T, u *User) {
 		u.MustBox(t, "pull", "-q", "busybox")
-		db := "link-db-" + u.Mode
-		t.Cleanup(func() { u.Box(t, "rm", "-f", db) })
-		port := hostPort(t)
-		u.MustBox(t, "run", "-d", "--name", db, "-e", "DB_USER=me", "--expose", "9000", "-p", strconv.Itoa(port)+":80",
-			"busybox", "sh", "-c", "mkdir /w && echo linked-hello > /w/index.html && echo ready && exec httpd -f -p 80 -h /w")
-		waitLogs(t, u, db, "ready")
-		hostname := strings.TrimSpace(u.MustBox(t, "inspect", "-f", "{{.Config.Hostname}}", db).Stdout)
-
-		app := "link-app-" + u.Mode
-		r := u.MustBox(t, "run", "--rm", "--name", app, "--link", db+":db", "busybox", "sh", "-c",
-			`grep -w db /etc/hosts; env | grep ^DB_ | sort; wget -qO- -T 5 "http://db:$DB_PORT_80_TCP_PORT/"`)
-		out := r.Stdout
-		hostsLine := strings.SplitN(out, "\n", 2)[0]
-		if f := strings.Fields(hostsLine); len(f) != 4 || f[1] != "db" || f[2] != hostname || f[3] != db {
-			t.Fatalf("/etc/hosts: want 'ADDR db %s %s', got %q", hostname, db, hostsLine)
-		}
-		addr := strings.Fields(hostsLine)[0]
-		for _, want := range []string{
-			"DB_NAME=/" + app + "/db", "DB_ENV_DB_USER=me",
-			"DB_PORT=tcp://" + addr + ":" + strconv.Itoa(port),
-			"DB_PORT_80_TCP=tcp://" + addr + ":" + strconv.Itoa(port),
-			"DB_PORT_80_TCP_ADDR=" + addr, "DB_PORT_80_TCP_PORT=" + strconv.Itoa(port), "DB_PORT_80_TCP_PROTO=tcp",
-			"DB_PORT_9000_TCP=tcp://" + addr + ":9000",
-			"linked-hello",
-		} {
-			if !strings.Contains("\n"+out+"\n", "\n"+want+"\n") {
-				t.Errorf("the linking container lacks %q: %s", want, r)
+		for _, network := range []string{"", "netstack"} {
+			var net []string
+			if network != "" {
+				net = []string{"--network", network}
 			}
-		}
-		if strings.Contains(out, "DB_ENV_PATH=") || strings.Contains(out, "DB_ENV_HOME=") || strings.Contains(out, "DB_ENV_HOSTNAME=") {
-			t.Errorf("PATH, HOME and HOSTNAME are not passed on by a link: %s", r)
-		}
+			db := "link-db-" + u.Mode + network
+			t.Cleanup(func() { u.Box(t, "rm", "-f", db) })
+			port := hostPort(t)
+			u.MustBox(t, append(append([]string{"run", "-d", "--name", db}, net...), "-e", "DB_USER=me", "--expose", "9000", "-p", strconv.Itoa(port)+":80",
+				"busybox", "sh", "-c", "mkdir /w && echo linked-hello > /w/index.html && echo ready && exec httpd -f -p 80 -h /w")...)
+			waitLogs(t, u, db, "ready")
+			hostname := strings.TrimSpace(u.MustBox(t, "inspect", "-f", "{{.Config.Hostname}}", db).Stdout)
+			mode := strings.TrimSpace(u.MustBox(t, "inspect", "-f", "{{.HostConfig.NetworkMode}}", db).Stdout)
+			if network == "" && mode != "bridge" && inCI {
+				t.Fatalf("the default network is %q, want bridge (pasta runs in CI)", mode)
+			}
+			// The address and port the link gives.
+			addr, dbPort := "", strconv.Itoa(port)
+			if mode == "bridge" {
+				addr, dbPort = strings.TrimSpace(u.MustBox(t, "inspect", "-f", "{{.NetworkSettings.IPAddress}}", db).Stdout), "80"
+			}
 
-		// Without an alias the name is the alias; inspect shows Docker's form.
-		linker := "link-keep-" + u.Mode
-		t.Cleanup(func() { u.Box(t, "rm", "-f", linker) })
-		u.MustBox(t, "run", "-d", "--name", linker, "--link", db, "busybox", "sleep", "60")
-		wantOut(t, u.MustBox(t, "inspect", "-f", "{{json .HostConfig.Links}}", linker), `["/`+db+`:/`+linker+`/`+db+`"]`)
-		upper := strings.ToUpper(strings.ReplaceAll(db, "-", "_"))
-		r = u.MustBox(t, "exec", linker, "sh", "-c", "echo $"+upper+"_NAME; grep -c -w "+db+" /etc/hosts")
-		if got := strings.Fields(r.Stdout); len(got) != 2 || got[0] != "/"+linker+"/"+db || got[1] != "1" {
-			t.Fatalf("--link %s without an alias: %s", db, r)
+			app := "link-app-" + u.Mode + network
+			r := u.MustBox(t, append(append([]string{"run", "--rm", "--name", app}, net...), "--link", db+":db", "busybox", "sh", "-c",
+				`grep -w db /etc/hosts; env | grep ^DB_ | sort; wget -qO- -T 5 "http://db:$DB_PORT_80_TCP_PORT/"`)...)
+			out := r.Stdout
+			hostsLine := strings.SplitN(out, "\n", 2)[0]
+			if f := strings.Fields(hostsLine); len(f) != 4 || f[1] != "db" || f[2] != hostname || f[3] != db {
+				t.Fatalf("/etc/hosts: want 'ADDR db %s %s', got %q", hostname, db, hostsLine)
+			}
+			if addr == "" {
+				addr = strings.Fields(hostsLine)[0]
+			} else if got := strings.Fields(hostsLine)[0]; got != addr {
+				t.Fatalf("/etc/hosts gives db at %s, want its address on the bridge, %s", got, addr)
+			}
+			for _, want := range []string{
+				"DB_NAME=/" + app + "/db", "DB_ENV_DB_USER=me",
+				"DB_PORT=tcp://" + addr + ":" + dbPort,
+				"DB_PORT_80_TCP=tcp://" + addr + ":" + dbPort,
+				"DB_PORT_80_TCP_ADDR=" + addr, "DB_PORT_80_TCP_PORT=" + dbPort, "DB_PORT_80_TCP_PROTO=tcp",
+				"DB_PORT_9000_TCP=tcp://" + addr + ":9000",
+				"linked-hello",
+			} {
+				if !strings.Contains("\n"+out+"\n", "\n"+want+"\n") {
+					t.Errorf("%s: the linking container lacks %q: %s", mode, want, r)
+				}
+			}
+			if strings.Contains(out, "DB_ENV_PATH=") || strings.Contains(out, "DB_ENV_HOME=") || strings.Contains(out, "DB_ENV_HOSTNAME=") {
+				t.Errorf("PATH, HOME and HOSTNAME are not passed on by a link: %s", r)
+			}
+
+			// Without an alias the name is the alias; inspect shows Docker's form.
+			linker := "link-keep-" + u.Mode + network
+			t.Cleanup(func() { u.Box(t, "rm", "-f", linker) })
+			u.MustBox(t, append(append([]string{"run", "-d", "--name", linker}, net...), "--link", db, "busybox", "sleep", "60")...)
+			wantOut(t, u.MustBox(t, "inspect", "-f", "{{json .HostConfig.Links}}", linker), `["/`+db+`:/`+linker+`/`+db+`"]`)
+			upper := strings.ToUpper(strings.ReplaceAll(db, "-", "_"))
+			r = u.MustBox(t, "exec", linker, "sh", "-c", "echo $"+upper+"_NAME; grep -c -w "+db+" /etc/hosts")
+			if got := strings.Fields(r.Stdout); len(got) != 2 || got[0] != "/"+linker+"/"+db || got[1] != "1" {
+				t.Fatalf("--link %s without an alias: %s", db, r)
+			}
 		}
 	})
 }

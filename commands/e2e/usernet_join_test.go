@@ -58,6 +58,36 @@ func holderTree(u *User) []int {
 	return out
 }
 
+// endsSoon says whether every process of pids ends within ten seconds.
+func endsSoon(pids []int) bool {
+	gone := func() bool {
+		for _, p := range pids {
+			if alive(p) {
+				return false
+			}
+		}
+		return true
+	}
+	for deadline := time.Now().Add(10 * time.Second); !gone() && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	return gone()
+}
+
+// waitHolderGone waits until no network holder of u's store runs: it
+// ends, with what it started, once its last container has; an error
+// names what outlived ten seconds.
+func waitHolderGone(t *testing.T, u *User) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(holderTree(u)) > 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if tree := holderTree(u); len(tree) > 0 {
+		t.Errorf("the network holder and its children %v outlived the last container by 10 s", tree)
+	}
+}
+
 // TestUserNetworkJoin runs two servers on a user network, on the same
 // port, and reaches them from a third container by name and by short
 // id, through the network's name server; a container on the default
@@ -127,18 +157,7 @@ func TestUserNetworkJoin(t *testing.T) {
 			t.Errorf("no network holder (with its namespace's holder) while containers run on %s: %v", net, tree)
 		}
 		u.MustBox(t, "rm", "-f", web1, web2)
-		gone := func() bool {
-			for _, p := range tree {
-				if alive(p) {
-					return false
-				}
-			}
-			return true
-		}
-		for deadline := time.Now().Add(10 * time.Second); !gone() && time.Now().Before(deadline); {
-			time.Sleep(20 * time.Millisecond)
-		}
-		if !gone() {
+		if !endsSoon(tree) {
 			t.Errorf("the network holder and its processes %v outlived the last container on a user network", tree)
 		}
 	})

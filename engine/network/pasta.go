@@ -91,7 +91,7 @@ func (pastaDriver) Gateway() string { return Gateway() }
 // addresses, which the container cannot reach: pasta answers there.
 func (pastaDriver) DNSForward() string {
 	gw := Gateway()
-	if gw == "" || !hostNameserversLoopback() {
+	if gw == "" || !HostNameserversLoopback() {
 		return ""
 	}
 	return gw
@@ -105,9 +105,9 @@ func (pastaDriver) Attach(cfg Config) (Attachment, error) {
 	return p, nil
 }
 
-// hostNameserversLoopback says whether the host's nameservers are all
+// HostNameserversLoopback says whether the host's nameservers are all
 // loopback addresses (a local resolver such as systemd-resolved's).
-func hostNameserversLoopback() bool {
+func HostNameserversLoopback() bool {
 	data, err := os.ReadFile("/etc/resolv.conf")
 	if err != nil {
 		return false

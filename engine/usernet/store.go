@@ -34,12 +34,17 @@ type Network struct {
 	Created time.Time `json:"created"`
 	// Subnet, Gateway and IPRange are in CIDR and address notation;
 	// IPRange, when set, is where addresses are handed out from.
-	Subnet   string            `json:"subnet"`
-	Gateway  string            `json:"gateway"`
-	IPRange  string            `json:"ip_range,omitempty"`
-	Internal bool              `json:"internal,omitempty"`
-	Labels   map[string]string `json:"labels,omitempty"`
-	Options  map[string]string `json:"options,omitempty"`
+	Subnet   string `json:"subnet"`
+	Gateway  string `json:"gateway"`
+	IPRange  string `json:"ip_range,omitempty"`
+	Internal bool   `json:"internal,omitempty"`
+	// Default marks the record of the default network, Docker's
+	// "bridge", made on first use: it is listed and inspected as that
+	// built-in network, never as one of the user's, and its containers
+	// do not answer each other's names (as on Docker's default bridge).
+	Default bool              `json:"default,omitempty"`
+	Labels  map[string]string `json:"labels,omitempty"`
+	Options map[string]string `json:"options,omitempty"`
 	// Endpoints are the containers attached, by container id. An entry
 	// whose container no longer exists is stale: the next command that
 	// allocates on this network drops it.

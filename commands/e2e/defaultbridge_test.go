@@ -1,0 +1,80 @@
+package e2e
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+	"testing"
+)
+
+// TestNetDefaultBridge: where pasta runs, the default network is Docker's
+// default bridge, served from the network holder's namespace. Each
+// container has an address of the subnet `network inspect bridge` shows
+// (Docker's 172.17.0.0/16 unless the host has it) and is listed there; it
+// reaches the others by address but not by name, reaches the host, and
+// publishes ports. No pasta serves one container: the holder's one pasta
+// serves them all, and once the last container is gone so is the holder,
+// with its pasta.
+func TestNetDefaultBridge(t *testing.T) {
+	requirePasta(t)
+	hostSrv := hostServer(t, "127.0.0.1:0", "from the host")
+	forEachUser(t, func(t *testing.T, u *User) {
+		a, b := "bridge-a-"+u.Mode, "bridge-b-"+u.Mode
+		t.Cleanup(func() { u.Box(t, "rm", "-f", a, b) })
+		www := wwwDir(t, u, "bridge-"+u.Mode)
+		port := runPublished(t, u, hostPort(t), "%d:80", "-d", "--name", a, "-v", www+":/www", "busybox", "httpd", "-f", "-p", "80", "-h", "/www")
+		idB := strings.TrimSpace(u.MustBox(t, "run", "-d", "--name", b, "busybox", "sleep", "60").Stdout)
+
+		wantOut(t, u.MustBox(t, "inspect", "-f", "{{.HostConfig.NetworkMode}}", a), "bridge")
+		subnet, err := netip.ParsePrefix(strings.TrimSpace(u.MustBox(t, "network", "inspect", "-f", "{{range .IPAM.Config}}{{.Subnet}}{{end}}", "bridge").Stdout))
+		if err != nil {
+			t.Fatalf("network inspect bridge shows no subnet: %v", err)
+		}
+		addr := func(name string) netip.Addr {
+			r := u.MustBox(t, "inspect", "-f", "{{.NetworkSettings.IPAddress}} {{(index .NetworkSettings.Networks \"bridge\").IPAddress}} {{.NetworkSettings.Gateway}}", name)
+			f := strings.Fields(r.Stdout)
+			ip, err := netip.ParseAddr(f[0])
+			if len(f) != 3 || err != nil || f[1] != f[0] || !subnet.Contains(ip) {
+				t.Fatalf("%s: want the same address of %s at the top of NetworkSettings and under bridge, and a gateway: %s", name, subnet, r)
+			}
+			return ip
+		}
+		ipA, ipB := addr(a), addr(b)
+		if ipA == ipB {
+			t.Fatalf("both containers have %s", ipA)
+		}
+		listed := u.MustBox(t, "network", "inspect", "-f", "{{json .Containers}}", "bridge").Stdout
+		if !strings.Contains(listed, idB) || !strings.Contains(listed, `"IPv4Address":"`+ipB.String()+"/") {
+			t.Errorf("network inspect bridge does not list %s at %s: %s", b, ipB, listed)
+		}
+
+		if got := fetch(t, fmt.Sprintf("http://127.0.0.1:%d/", port)); got != "bridge-"+u.Mode {
+			t.Fatalf("the published port served %q", got)
+		}
+		r := u.Box(t, "exec", b, "wget", "-qO-", "-T", "5", "http://"+ipA.String()+"/")
+		if r.Code != 0 || r.Stdout != "bridge-"+u.Mode {
+			t.Errorf("%s did not reach %s at its address %s: %s", b, a, ipA, r)
+		}
+		if r := u.Box(t, "exec", b, "wget", "-qO-", "-T", "2", "http://"+a+"/"); r.Code == 0 {
+			t.Errorf("the default bridge answers container names, as Docker's does not: %s", r)
+		}
+		r = u.Box(t, "exec", b, "wget", "-qO-", "-T", "5", fmt.Sprintf("http://host.containers.internal:%d/", hostSrv))
+		if r.Code != 0 || r.Stdout != "from the host" {
+			t.Errorf("a container on the default bridge did not reach the host: %s", r)
+		}
+
+		for _, name := range []string{a, b} {
+			if _, pastas := netHolders(t, u, name); len(pastas) != 0 {
+				t.Errorf("pasta %v serves %s alone", pastas, name)
+			}
+		}
+		tree := holderTree(u)
+		if len(tree) < 3 {
+			t.Fatalf("want the network holder, its namespace's holder and its pasta while containers run: %v", tree)
+		}
+		u.MustBox(t, "rm", "-f", a, b)
+		if !endsSoon(tree) {
+			t.Errorf("the network holder and its processes %v outlived the last container", tree)
+		}
+	})
+}
