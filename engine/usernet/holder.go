@@ -206,8 +206,10 @@ func HolderMain(args []string, hooks Hooks) int {
 	return 0
 }
 
-func startNetHolder(runRoot string, hooks Hooks) (h *netHolder, err error) {
-	h = &netHolder{
+func startNetHolder(runRoot string, hooks Hooks) (_ *netHolder, err error) {
+	// h is not the named result: a failure returns nil, and must close
+	// what it had started.
+	h := &netHolder{
 		hooks:    hooks,
 		sockPath: filepath.Join(runRoot, SocketFile), lockPath: filepath.Join(runRoot, LockFile),
 		bridges: map[string]bool{}, members: map[string]*holderMember{}, done: make(chan struct{}),
