@@ -52,26 +52,32 @@ type CodecError struct{ Msg string }
 
 func (e *CodecError) Error() string { return e.Msg }
 
-// unpackCodec is the codec in a sealed memory file, open (close-on-exec:
-// the child runs it through /proc/self/fd before that closes).
+// unpackCodec is the codec in an anonymous memory file, open read-only
+// (close-on-exec: the child runs it through /proc/self/fd before that
+// closes). The file is written through a descriptor closed before it is
+// run, so no writer is left; it is not sealed against writes, because
+// adding F_SEAL_WRITE waits for every page's transient references to go
+// and then fails with EBUSY (seen once in CI, under load), while nothing
+// but this process ever holds the file.
 func unpackCodec() (*os.File, error) {
-	fd, err := unix.MemfdCreate("box-kube-codec", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	fd, err := unix.MemfdCreate("box-kube-codec", unix.MFD_CLOEXEC)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("memory file: %w", err)
 	}
-	f := os.NewFile(uintptr(fd), "box-kube-codec")
+	w := os.NewFile(uintptr(fd), "box-kube-codec")
+	defer w.Close()
 	zr, err := pgzip.NewReader(strings.NewReader(codecGz))
 	if err == nil {
-		_, err = io.Copy(f, zr)
-	}
-	if err == nil {
-		_, err = unix.FcntlInt(f.Fd(), unix.F_ADD_SEALS, unix.F_SEAL_SEAL|unix.F_SEAL_SHRINK|unix.F_SEAL_GROW|unix.F_SEAL_WRITE)
+		_, err = io.Copy(w, zr)
 	}
 	if err != nil {
-		f.Close()
-		return nil, err
+		return nil, fmt.Errorf("unpack: %w", err)
 	}
-	return f, nil
+	r, err := os.OpenFile(fmt.Sprintf("/proc/self/fd/%d", w.Fd()), os.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("reopen read-only: %w", err)
+	}
+	return r, nil
 }
 
 // encode writes objects as YAML documents through the codec, which
