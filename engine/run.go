@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"slices"
 	"strings"
@@ -201,17 +202,28 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 	if err != nil {
 		return "", err
 	}
-	if un != nil {
-		if !opts.CreateOnly {
-			c, guest, err := e.holderGuest()
+	// The holder's connection is kept open until the run is done (the
+	// holder lives while it is); a holder this run starts gets ready
+	// while the container is prepared.
+	var holder func() (*net.UnixConn, error)
+	if un != nil && !opts.CreateOnly {
+		wait, guest, err := e.reachHolder()
+		if err != nil {
+			return "", err
+		}
+		defer func() {
+			if c, err := wait(); err == nil {
+				c.Close()
+			}
+		}()
+		if guest {
+			c, err := wait()
 			if err != nil {
 				return "", err
 			}
-			defer c.Close()
-			if guest {
-				return e.runThroughHolder(ctx, c, opts, io)
-			}
+			return e.runThroughHolder(ctx, c, opts, io)
 		}
+		holder = wait
 	}
 	if err := validate(&opts); err != nil {
 		return "", err
@@ -240,6 +252,11 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions, io IO) (string, error
 		return "", err
 	}
 	defer c.release()
+	if holder != nil {
+		if _, err := holder(); err != nil {
+			return "", err
+		}
+	}
 	return e.start(ctx, c, io)
 }
 

@@ -174,7 +174,7 @@ func (e *Engine) forgetEndpoint(network, container string) bool {
 // askHolder sends the holder one request about network and waits for its
 // answer.
 func (e *Engine) askHolder(kind control.Kind, req any, network string) error {
-	c, _, err := e.dialHolder()
+	c, _, err := e.dialHolderNow()
 	if err != nil {
 		return err
 	}

@@ -164,12 +164,36 @@ func isUserNetworkMode(mode string) bool {
 // is), and whether the call must go through the holder as a guest:
 // rootless from a user namespace other than the holder's.
 func (e *Engine) holderGuest() (*net.UnixConn, bool, error) {
-	e.awaitRepair()
-	c, hello, err := e.dialHolder()
+	wait, guest, err := e.reachHolder()
 	if err != nil {
 		return nil, false, err
 	}
-	return c, e.Identity.Rootless() && hello.UserNS != usernet.UserNSInode(), nil
+	c, err := wait()
+	return c, guest, err
+}
+
+// reachHolder is holderGuest for a caller with work to do while a holder
+// it starts gets ready (a run prepares its container meanwhile: a cold
+// rootless `run --rm alpine true` took 242 ms, now 228 here). guest is known
+// at once: a holder this process starts is in its user namespace. wait
+// returns the connection, once; whoever called reachHolder must call it,
+// also when giving up, so that the holder does not wait for a client.
+func (e *Engine) reachHolder() (wait func() (*net.UnixConn, error), guest bool, err error) {
+	e.awaitRepair()
+	c, hello, ready, err := e.dialHolder()
+	if err != nil {
+		return nil, false, err
+	}
+	if c != nil {
+		return func() (*net.UnixConn, error) { return c, nil }, e.foreignHolder(hello), nil
+	}
+	return sync.OnceValues(ready), false, nil
+}
+
+// foreignHolder says whether the holder that greeted with hello is in
+// another user namespace than this process (rootless).
+func (e *Engine) foreignHolder(hello usernet.Hello) bool {
+	return e.Identity.Rootless() && hello.UserNS != usernet.UserNSInode()
 }
 
 // awaitRepair gives the monitors of running containers a moment to start
@@ -193,27 +217,53 @@ func (e *Engine) awaitRepair() {
 	}
 }
 
-// dialHolder connects to the network holder, first starting it when
-// none runs, under the holder's lock (see the holder's maybeEnd).
-func (e *Engine) dialHolder() (*net.UnixConn, usernet.Hello, error) {
+// dialHolder connects to the network holder under the holder's lock (see
+// the holder's maybeEnd). When one runs it returns the connection and
+// its greeting; else it starts one and returns ready, which keeps the
+// lock until the new holder serves and then connects to it.
+func (e *Engine) dialHolder() (*net.UnixConn, usernet.Hello, func() (*net.UnixConn, error), error) {
 	if err := os.MkdirAll(e.runRoot, 0o700); err != nil {
-		return nil, usernet.Hello{}, fmt.Errorf("network holder: %w", err)
+		return nil, usernet.Hello{}, nil, fmt.Errorf("network holder: %w", err)
 	}
 	lock, err := os.OpenFile(filepath.Join(e.runRoot, usernet.LockFile), os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
-		return nil, usernet.Hello{}, fmt.Errorf("network holder: %w", err)
+		return nil, usernet.Hello{}, nil, fmt.Errorf("network holder: %w", err)
 	}
-	defer lock.Close()
 	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX); err != nil {
-		return nil, usernet.Hello{}, fmt.Errorf("network holder: %w", err)
+		lock.Close()
+		return nil, usernet.Hello{}, nil, fmt.Errorf("network holder: %w", err)
 	}
 	if c, hello, err := e.greetHolder(); err == nil {
-		return c, hello, nil
+		lock.Close()
+		return c, hello, nil, nil
 	}
-	if err := e.spawnHolder(); err != nil {
-		return nil, usernet.Hello{}, err
+	started, err := e.spawnHolder()
+	if err != nil {
+		lock.Close()
+		return nil, usernet.Hello{}, nil, err
 	}
-	return e.greetHolder()
+	return nil, usernet.Hello{}, func() (*net.UnixConn, error) {
+		defer lock.Close()
+		if err := started(); err != nil {
+			return nil, err
+		}
+		c, _, err := e.greetHolder()
+		return c, err
+	}, nil
+}
+
+// dialHolderNow is dialHolder for a caller with nothing to do meanwhile;
+// foreign is foreignHolder's answer.
+func (e *Engine) dialHolderNow() (c *net.UnixConn, foreign bool, err error) {
+	c, hello, ready, err := e.dialHolder()
+	if err != nil {
+		return nil, false, err
+	}
+	if c == nil {
+		c, err = ready()
+		return c, false, err
+	}
+	return c, e.foreignHolder(hello), nil
 }
 
 // greetHolder connects to a running holder and reads its greeting.
@@ -237,17 +287,17 @@ func (e *Engine) greetHolder() (*net.UnixConn, usernet.Hello, error) {
 }
 
 // spawnHolder starts the holder, in a session of its own, its output to
-// a log under the run root, and returns once it serves its socket.
-func (e *Engine) spawnHolder() error {
+// a log under the run root; started returns once it serves its socket.
+func (e *Engine) spawnHolder() (started func() error, err error) {
 	r, w, err := os.Pipe()
 	if err != nil {
-		return fmt.Errorf("start the network holder: %w", err)
+		return nil, fmt.Errorf("start the network holder: %w", err)
 	}
-	defer r.Close()
 	log, err := os.OpenFile(filepath.Join(e.runRoot, usernet.LogFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
+		r.Close()
 		w.Close()
-		return fmt.Errorf("start the network holder: %w", err)
+		return nil, fmt.Errorf("start the network holder: %w", err)
 	}
 	defer log.Close()
 	cmd := exec.Command("/proc/self/exe", string(rootless.RoleNetworkHolder), e.runRoot)
@@ -259,19 +309,23 @@ func (e *Engine) spawnHolder() error {
 	err = cmd.Start()
 	w.Close()
 	if err != nil {
-		return fmt.Errorf("start the network holder: %w", err)
+		r.Close()
+		return nil, fmt.Errorf("start the network holder: %w", err)
 	}
-	out, _ := bufio.NewReader(r).ReadString('\n')
-	if msg := strings.TrimSpace(out); msg != "ok" {
-		_ = cmd.Wait()
-		if msg == "" {
-			msg = "it exited before it was ready"
+	return func() error {
+		defer r.Close()
+		out, _ := bufio.NewReader(r).ReadString('\n')
+		if msg := strings.TrimSpace(out); msg != "ok" {
+			_ = cmd.Wait()
+			if msg == "" {
+				msg = "it exited before it was ready"
+			}
+			return fmt.Errorf("start the network holder: %s", msg)
 		}
-		return fmt.Errorf("start the network holder: %s", msg)
-	}
-	// A long-lived starter (a monitor) reaps it when it ends.
-	go func() { _ = cmd.Wait() }()
-	return nil
+		// A long-lived starter (a monitor) reaps it when it ends.
+		go func() { _ = cmd.Wait() }()
+		return nil
+	}, nil
 }
 
 // userNetworkHook is networkHook for a container on user networks: the
@@ -383,11 +437,11 @@ func (e *Engine) joinHolder(rec *record, ns *os.File) (*net.UnixConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, hello, err := e.dialHolder()
+	c, foreign, err := e.dialHolderNow()
 	if err != nil {
 		return nil, err
 	}
-	if e.Identity.Rootless() && hello.UserNS != usernet.UserNSInode() {
+	if foreign {
 		c.Close()
 		return nil, fmt.Errorf("network %s: the network holder runs in another user namespace than this container's monitor (it was restarted while the container ran): restart the container", rec.NetworkMode)
 	}

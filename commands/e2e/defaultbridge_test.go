@@ -3,8 +3,12 @@ package e2e
 import (
 	"fmt"
 	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestNetDefaultBridge: where pasta runs, the default network is Docker's
@@ -76,5 +80,55 @@ func TestNetDefaultBridge(t *testing.T) {
 		if !endsSoon(tree) {
 			t.Errorf("the network holder and its processes %v outlived the last container", tree)
 		}
+	})
+}
+
+// TestNetHolderStartFails: a run on the default bridge whose network
+// holder cannot start (its socket's path is taken by a directory) fails in
+// one line naming the holder, with exit 125, and leaves no container,
+// monitor or holder behind, detached or not; once the path is free, the
+// next run works. The run prepares its container while the holder it
+// starts gets ready, so this is the undoing of a prepared container.
+func TestNetHolderStartFails(t *testing.T) {
+	requirePasta(t)
+	forEachUser(t, func(t *testing.T, u *User) {
+		waitHolderGone(t, u)
+		runRoot := strings.TrimSpace(u.MustBox(t, "info", "--format", "{{.RunRoot}}").Stdout)
+		sock := filepath.Join(runRoot, "netholder.sock")
+		if out, err := u.Cmd("mkdir", "-p", filepath.Join(sock, "taken")).CombinedOutput(); err != nil {
+			t.Fatalf("take the holder's socket path: %v: %s", err, out)
+		}
+		t.Cleanup(func() { _ = os.RemoveAll(sock) })
+		before := monitorsOf("")
+		name := "holder-fails-" + u.Mode
+		for _, args := range [][]string{
+			{"run", "-d", "--name", name, "busybox", "sleep", "60"},
+			{"run", "--rm", "--name", name, "busybox", "true"},
+		} {
+			r := u.Box(t, args...)
+			if r.Code != 125 || !strings.Contains(r.Stderr, "start the network holder") || strings.Count(strings.TrimSpace(r.Stderr), "\n") != 0 {
+				t.Errorf("%v: want exit 125 and one line naming the network holder: %s", args, r)
+			}
+			if ps := u.MustBox(t, "ps", "-aq", "--filter", "name=^"+name+"$").Stdout; ps != "" {
+				t.Errorf("%v: a failed run left container %s", args, ps)
+			}
+		}
+		if tree := holderTree(u); len(tree) > 0 {
+			t.Errorf("a holder that failed to start left processes %v", tree)
+		}
+		var left []string
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			left = slices.DeleteFunc(monitorsOf(""), func(p string) bool { return slices.Contains(before, p) })
+			if len(left) == 0 {
+				break
+			}
+		}
+		if len(left) > 0 {
+			t.Errorf("failed runs left monitors %v", left)
+		}
+		if err := os.RemoveAll(sock); err != nil {
+			t.Fatal(err)
+		}
+		u.MustBox(t, "run", "--rm", "busybox", "true")
 	})
 }
