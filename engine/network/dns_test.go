@@ -1,8 +1,10 @@
 package network
 
 import (
+	"errors"
 	"net"
 	"net/netip"
+	"syscall"
 	"testing"
 	"time"
 
@@ -34,20 +36,33 @@ func fakeUpstream(t *testing.T, addr string) string {
 	return pc.LocalAddr().String()
 }
 
-// serve starts d on a free UDP port of 127.0.0.1 and returns its address.
+// serve starts d on a port of 127.0.0.1 free for both UDP and TCP and
+// returns its address. A free UDP port can be in use for TCP (CI failed
+// once: another process's connection had it), so the pair is looked for
+// among a few UDP ports.
 func serve(t *testing.T, d *DNS) string {
 	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	var taken []string
+	for len(taken) < 20 {
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := net.Listen("tcp", pc.LocalAddr().String())
+		if errors.Is(err, syscall.EADDRINUSE) {
+			taken = append(taken, pc.LocalAddr().String())
+			pc.Close()
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Serve(pc, l)
+		t.Cleanup(d.Close)
+		return pc.LocalAddr().String()
 	}
-	l, err := net.Listen("tcp", pc.LocalAddr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	d.Serve(pc, l)
-	t.Cleanup(d.Close)
-	return pc.LocalAddr().String()
+	t.Fatalf("no port free for both UDP and TCP; TCP had %v", taken)
+	return ""
 }
 
 func ask(t *testing.T, server, network, name string, qtype uint16) *dns.Msg {
