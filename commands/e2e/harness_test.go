@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -703,7 +704,9 @@ func (u *User) BoxWith(t *testing.T, opts RunOpts, args ...string) Result {
 		t.Fatalf("%s: start box %s: %v", u.Name, quoteArgs(args), err)
 	}
 	var timedOut atomic.Bool
+	var evidence string
 	timer := time.AfterFunc(timeout, func() {
+		evidence = hangEvidence(u, cmd.Process.Pid)
 		timedOut.Store(true)
 		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	})
@@ -723,13 +726,93 @@ func (u *User) BoxWith(t *testing.T, opts RunOpts, args ...string) Result {
 	}
 	switch {
 	case timedOut.Load():
-		t.Fatalf("%s: box %s did not finish within %s and was killed: %s", u.Name, quoteArgs(args), timeout, r)
+		t.Fatalf("%s: box %s did not finish within %s and was killed: %s\n%s\nits stderr in full (goroutines at SIGABRT):\n%s",
+			u.Name, quoteArgs(args), timeout, r, evidence, r.Stderr)
 	case errors.Is(err, exec.ErrWaitDelay):
 		t.Errorf("%s: box %s exited but a process it started kept its stdout/stderr open for %s", u.Name, quoteArgs(args), cmd.WaitDelay)
 	case err != nil && !errors.As(err, new(*exec.ExitError)):
 		t.Fatalf("%s: box %s: %v", u.Name, quoteArgs(args), err)
 	}
 	return r
+}
+
+// hangEvidence is what a box (pid) that outlived its timeout leaves to
+// go on, gathered before it is killed: every process working for u's
+// store (user namespace, state, kernel stack, open files); then the
+// goroutines of the hung box and of the network holder, which Go prints
+// on SIGABRT (the box's to its stderr, the holder's to its log).
+func hangEvidence(u *User, pid int) string {
+	var b strings.Builder
+	procs := storeProcesses(u)
+	if !slices.Contains(procs, pid) {
+		procs = append([]int{pid}, procs...)
+	}
+	fmt.Fprintf(&b, "processes of the store when box %d was found hung:\n", pid)
+	for _, d := range describeProcesses(procs, true) {
+		fmt.Fprintf(&b, "  %s\n", d)
+	}
+	abort := func(p int) {
+		if syscall.Kill(p, syscall.SIGABRT) != nil {
+			return
+		}
+		for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			if _, err := os.Stat(fmt.Sprintf("/proc/%d/cmdline", p)); err != nil {
+				return
+			}
+			if st, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p)); strings.Contains(string(st), ") Z ") {
+				return
+			}
+		}
+	}
+	abort(pid)
+	if tree := holderTree(u); len(tree) > 0 {
+		abort(tree[0])
+		runRoot := u.StoreRunRoot
+		if runRoot == "" {
+			runRoot = u.RuntimeDir
+		}
+		log, _ := os.ReadFile(filepath.Join(runRoot, "netholder.log"))
+		fmt.Fprintf(&b, "the network holder %d's log after SIGABRT:\n%s\n", tree[0], log)
+	}
+	return b.String()
+}
+
+// describeProcesses tells each of pids' kind: its command line, parent,
+// state and where it sleeps, its user namespace and what it holds open;
+// with stacks, also its kernel stack (readable as root).
+func describeProcesses(pids []int, stacks bool) []string {
+	var desc []string
+	for _, p := range pids {
+		cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", p))
+		status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", p))
+		var st []string
+		for _, l := range strings.Split(string(status), "\n") {
+			if strings.HasPrefix(l, "State:") || strings.HasPrefix(l, "PPid:") || strings.HasPrefix(l, "Threads:") {
+				st = append(st, strings.Join(strings.Fields(l), " "))
+			}
+		}
+		wchan, _ := os.ReadFile(fmt.Sprintf("/proc/%d/wchan", p))
+		userNS, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/user", p))
+		var fds []string
+		entries, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", p))
+		for _, e := range entries {
+			l, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", p, e.Name()))
+			fds = append(fds, e.Name()+"->"+l)
+		}
+		d := fmt.Sprintf("%d %q [%s, wchan %s, %s, fds %s]", p, strings.ReplaceAll(string(cmd), "\x00", " "), strings.Join(st, ", "), wchan, userNS, strings.Join(fds, " "))
+		if stacks {
+			// Every thread's: a Go program's blocked call is on one of them.
+			tasks, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", p))
+			for _, task := range tasks {
+				stack, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/stack", p, task.Name()))
+				if s := strings.TrimSpace(string(stack)); s != "" {
+					d += fmt.Sprintf("\n    thread %s: %s", task.Name(), strings.ReplaceAll(s, "\n", " | "))
+				}
+			}
+		}
+		desc = append(desc, d)
+	}
+	return desc
 }
 
 // forEachUser runs f as a subtest (named after the mode) for every identity: Rootless,

@@ -247,27 +247,7 @@ func wantNoProcesses(t *testing.T, u *User) {
 			return
 		}
 	}
-	var desc []string
-	for _, p := range left {
-		cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", p))
-		// Enough to tell a leftover's kind: its parent, its state and
-		// where it sleeps, and what it holds open.
-		status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", p))
-		var st []string
-		for _, l := range strings.Split(string(status), "\n") {
-			if strings.HasPrefix(l, "State:") || strings.HasPrefix(l, "PPid:") || strings.HasPrefix(l, "Threads:") {
-				st = append(st, strings.Join(strings.Fields(l), " "))
-			}
-		}
-		wchan, _ := os.ReadFile(fmt.Sprintf("/proc/%d/wchan", p))
-		var fds []string
-		entries, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", p))
-		for _, e := range entries {
-			l, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", p, e.Name()))
-			fds = append(fds, e.Name()+"->"+l)
-		}
-		desc = append(desc, fmt.Sprintf("%d %q [%s, wchan %s, fds %s]", p, strings.ReplaceAll(string(cmd), "\x00", " "), strings.Join(st, ", "), wchan, strings.Join(fds, " ")))
-	}
+	desc := describeProcesses(left, false)
 	t.Errorf("processes left after the last container on user networks went: %s", strings.Join(desc, "; "))
 }
 
