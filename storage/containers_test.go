@@ -174,6 +174,27 @@ func TestContainerNames(t *testing.T) {
 	})
 }
 
+// TestMountForksNothing: a container's first mount in a new run root does
+// not run the overlay driver's idmapped-mount test, which forks the
+// process without exec (see noIDMappedCheck); the driver records every
+// test it ran in the run root.
+func TestMountForksNothing(t *testing.T) {
+	s := openTestStore(t, "overlay")
+	c := stringid.GenerateRandomID()
+	img := importImage(t, s, map[string]string{"f": "x"})
+	if _, err := s.CreateContainer(c, "idmap", img, ContainerOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.MountContainer(c); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.UnmountContainer(c) })
+	recorded, _ := filepath.Glob(filepath.Join(s.RunRoot(), "overlay", "idmapped-lower-dir-*"))
+	if len(recorded) != 0 {
+		t.Fatalf("the mount ran the idmapped-mount test (it recorded %v)", recorded)
+	}
+}
+
 func TestContainerMountAndChanges(t *testing.T) {
 	forEachDriver(t, func(t *testing.T, s *Store) {
 		c1 := stringid.GenerateRandomID()

@@ -110,6 +110,7 @@ func Open(opts Options) (*Store, error) {
 	}
 	if driver == "overlay" {
 		forgetMountProgram(opts.Root)
+		noIDMappedCheck()
 	}
 	s, err := cstorage.GetStore(stypes.StoreOptions{
 		GraphRoot:          opts.Root,
@@ -130,6 +131,21 @@ func Open(opts Options) (*Store, error) {
 	st.keepReserve()
 	st.sweepLeftovers()
 	return st, nil
+}
+
+// noIDMappedCheck keeps the overlay driver from testing, on the first
+// mount in a run root, whether idmapped lower layers work. box never
+// shifts ids (its stores and containers carry no id mappings), and the
+// test is a hazard: idmap.CreateUsernsProcess forks the whole Go process
+// without exec and only then asks for SIGKILL on its parent's death. A
+// box killed in between (CI killed `run -d` at random points right after
+// a `system reset`) leaves that child for good, in pause() or, when a
+// signal reaches the forked Go runtime, in a futex wait, holding every
+// descriptor box had: the network holder's lock and the container's
+// mount lock among them. The variable is containers/storage's own switch
+// (overlay's SupportsShifting), read before the test.
+func noIDMappedCheck() {
+	_ = os.Setenv("_CONTAINERS_OVERLAY_DISABLE_IDMAP", "yes")
 }
 
 // Close releases the store; mounts made through it stay.
