@@ -720,8 +720,10 @@ func (e *Engine) supervise(ctx context.Context, rec *record, dir string, mio mon
 		rec.StartedAt, rec.Monitor, rec.Init = time.Now().UTC(), currentProcess(), processOf(r.Pid)
 		rec.ExitCode, rec.FinishedAt, rec.Restarting, rec.Error, rec.OOMKilled = nil, time.Time{}, false, "", false
 		_ = rec.save(dir)
-		e.recordEvent("start", rec)
+		// Docker's order: the daemon connects the container's networks
+		// before it starts it (daemon/start.go, initializeNetworking).
 		e.networkEvent("connect", rec)
+		e.recordEvent("start", rec)
 		ctl.setRunning(r)
 		checks = startHealth(rec, dir, ctl.sp, r, func(status string) { e.recordEvent("health_status: "+status, rec) })
 		if then != nil {

@@ -307,12 +307,18 @@ func TestEventsImagesNetworksHealth(t *testing.T) {
 	u.MustBox(t, "network", "disconnect", "ev-net", "ev-conn")
 	u.MustBox(t, "network", "connect", "ev-net", "ev-conn")
 	u.MustBox(t, "network", "disconnect", "ev-net", "ev-conn")
+	// A run connects its network before it starts, as Docker's daemon
+	// does.
+	u.MustBox(t, "run", "-d", "--name", "ev-run", "--network", "ev-net", "busybox", "sleep", "60")
+	t.Cleanup(func() { u.Box(t, "rm", "-f", "ev-run") })
+	u.MustBox(t, "rm", "-f", "ev-run")
 	u.MustBox(t, "rm", "ev-conn")
 	u.MustBox(t, "network", "rm", "ev-net")
 	since := []string{"events", "--since", unixArg(before), "--until", "0s", "--format", "{{.Type}} {{.Action}} {{.Actor.Attributes.name}}"}
 	wantOut(t, u.MustBox(t, append(since, "--filter", "image=ev-img:1")...), "image tag ev-img:1\nimage untag ev-img:1")
 	wantOut(t, u.MustBox(t, append(since, "--filter", "event=pull")...), "image pull busybox:latest")
-	wantOut(t, u.MustBox(t, append(since, "--filter", "network=ev-net")...), "network create ev-net\nnetwork disconnect ev-net\nnetwork connect ev-net\nnetwork disconnect ev-net\nnetwork destroy ev-net")
+	wantOut(t, u.MustBox(t, append(since, "--filter", "network=ev-net")...), "network create ev-net\nnetwork disconnect ev-net\nnetwork connect ev-net\nnetwork disconnect ev-net\nnetwork connect ev-net\nnetwork disconnect ev-net\nnetwork destroy ev-net")
+	wantOut(t, u.MustBox(t, "events", "--since", unixArg(before), "--until", "0s", "--format", "{{.Type}} {{.Action}}", "--filter", "event=connect", "--filter", "event=start"), "network connect\nnetwork connect\ncontainer start")
 
 	name := "ev-health"
 	u.MustBox(t, "run", "-d", "--name", name, "--health-cmd", "true", "--health-interval", "100ms", "busybox", "sleep", "60")
