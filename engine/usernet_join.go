@@ -17,8 +17,6 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"box/engine/control"
 	"box/engine/flags"
 	"box/engine/network"
@@ -225,25 +223,21 @@ func (e *Engine) dialHolder() (*net.UnixConn, usernet.Hello, func() (*net.UnixCo
 	if err := os.MkdirAll(e.runRoot, 0o700); err != nil {
 		return nil, usernet.Hello{}, nil, fmt.Errorf("network holder: %w", err)
 	}
-	lock, err := os.OpenFile(filepath.Join(e.runRoot, usernet.LockFile), os.O_CREATE|os.O_RDWR, 0o600)
+	unlock, err := usernet.Lock(e.runRoot)
 	if err != nil {
-		return nil, usernet.Hello{}, nil, fmt.Errorf("network holder: %w", err)
-	}
-	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX); err != nil {
-		lock.Close()
-		return nil, usernet.Hello{}, nil, fmt.Errorf("network holder: %w", err)
+		return nil, usernet.Hello{}, nil, err
 	}
 	if c, hello, err := e.greetHolder(); err == nil {
-		lock.Close()
+		unlock()
 		return c, hello, nil, nil
 	}
 	started, err := e.spawnHolder()
 	if err != nil {
-		lock.Close()
+		unlock()
 		return nil, usernet.Hello{}, nil, err
 	}
 	return nil, usernet.Hello{}, func() (*net.UnixConn, error) {
-		defer lock.Close()
+		defer unlock()
 		if err := started(); err != nil {
 			return nil, err
 		}

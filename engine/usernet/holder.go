@@ -129,14 +129,14 @@ func UserNSInode() uint64 {
 
 // netHolder is the holder's state.
 type netHolder struct {
-	hooks              Hooks
-	sockPath, lockPath string
-	ln                 *net.UnixListener
-	nsCmd              *exec.Cmd
-	nsW                *os.File
-	shared             *os.File
-	pasta              *network.Pasta
-	upstreams          []string
+	hooks             Hooks
+	runRoot, sockPath string
+	ln                *net.UnixListener
+	nsCmd             *exec.Cmd
+	nsW               *os.File
+	shared            *os.File
+	pasta             *network.Pasta
+	upstreams         []string
 	// outside is closed once pasta is ready or has failed: the holder
 	// serves before then, so that pasta's start overlaps the run's
 	// making of its container.
@@ -210,8 +210,8 @@ func startNetHolder(runRoot string, hooks Hooks) (_ *netHolder, err error) {
 	// h is not the named result: a failure returns nil, and must close
 	// what it had started.
 	h := &netHolder{
-		hooks:    hooks,
-		sockPath: filepath.Join(runRoot, SocketFile), lockPath: filepath.Join(runRoot, LockFile),
+		hooks:   hooks,
+		runRoot: runRoot, sockPath: filepath.Join(runRoot, SocketFile),
 		bridges: map[string]bool{}, members: map[string]*holderMember{}, done: make(chan struct{}),
 		upstreams: hostNameservers(), outside: make(chan struct{}),
 	}
@@ -375,14 +375,11 @@ func (h *netHolder) reply(c *net.UnixConn, err error) {
 // under the lock (dialHolder): one that holds it is counted before the
 // holder can stop listening, or finds no holder and starts another.
 func (h *netHolder) maybeEnd() {
-	lock, err := os.OpenFile(h.lockPath, os.O_CREATE|os.O_RDWR, 0o600)
+	unlock, err := Lock(h.runRoot)
 	if err != nil {
 		return
 	}
-	defer lock.Close()
-	if unix.Flock(int(lock.Fd()), unix.LOCK_EX) != nil {
-		return
-	}
+	defer unlock()
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.conns != 0 || h.ended {
