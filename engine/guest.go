@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
 
 	"box/engine/control"
 	"box/rootless"
@@ -51,6 +52,11 @@ func NetworkGuestMain(args []string) int {
 		fmt.Fprintf(os.Stderr, "box: %s is started by a container's monitor, with its request on fd 3\n", rootless.RoleNetworkGuest)
 		return 125
 	}
+	// What the guest starts must not keep the result pipe open: its
+	// client waits for the end of it. A monitor gets other files in
+	// those places, but a network holder the guest starts gets only fd 3.
+	unix.CloseOnExec(3)
+	unix.CloseOnExec(4)
 	defer resFile.Close()
 	// The CLI's default --log-level: runc's warnings (a rootless container
 	// in another's PID namespace has no private one) are not the user's
