@@ -51,6 +51,10 @@ const (
 // InitPath is where RoleInit is mounted in a container, as in Docker.
 const InitPath = "/dev/init"
 
+// HolderPidFile, under the run root, holds the network holder's pid while
+// it serves: the C constructor joins its user namespace from there.
+const HolderPidFile = "netholder.pid"
+
 // storageHelperPrefixes and storageHelperNames are the argv[0]s with which
 // containers/storage re-executes the binary (its reexec.Register names).
 var (

@@ -5,6 +5,8 @@
 
 #define BOX_ROLE_INIT "__init"
 #define BOX_ROLE_NAMESPACE_HOLDER "__nshold"
+#define BOX_ROLE_NETWORK_HOLDER "__netholder"
+#define BOX_HOLDER_PID_FILE "netholder.pid"
 #define BOX_INIT_PATH "/dev/init"
 
 static const char *const box_roles[] = {"init", "__init", "__monitor", "__nshold", "__netguest", "__netholder", NULL};

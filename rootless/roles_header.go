@@ -15,6 +15,8 @@ func rolesHeader() string {
 	b.WriteString("#ifndef BOX_ROLES_GEN_H\n#define BOX_ROLES_GEN_H\n\n")
 	fmt.Fprintf(&b, "#define BOX_ROLE_INIT %q\n", string(RoleInit))
 	fmt.Fprintf(&b, "#define BOX_ROLE_NAMESPACE_HOLDER %q\n", string(RoleNamespaceHolder))
+	fmt.Fprintf(&b, "#define BOX_ROLE_NETWORK_HOLDER %q\n", string(RoleNetworkHolder))
+	fmt.Fprintf(&b, "#define BOX_HOLDER_PID_FILE %q\n", HolderPidFile)
 	fmt.Fprintf(&b, "#define BOX_INIT_PATH %q\n\n", InitPath)
 	list := func(name string, words []string) {
 		fmt.Fprintf(&b, "static const char *const %s[] = {", name)

@@ -6,6 +6,10 @@
 // re-executed: a second start of the 40 MB binary and its Go runtime
 // would cost more than everything else a `box images` does.
 //
+// While the user's network holder runs (engine/usernet/holder.go), box
+// joins its user namespace instead (join_holder): it is mapped already,
+// and a run there need not go through the holder.
+//
 // The mapping must be written from outside the new namespace, so a small
 // forked helper (still in the original namespace) runs the map tools on
 // the parent's pid. The outcome reaches Go through the environment:
@@ -21,10 +25,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <linux/magic.h>
+#include <linux/nsfs.h>
 
 #include "roles_gen.h"
 
@@ -89,21 +97,128 @@ int box_needs_namespace(const char *buf, size_t n)
 	return 0;
 }
 
-// needs_namespace is box_needs_namespace for this process.
-static int needs_namespace(void)
+// read_small reads up to len-1 bytes of path into buf, NUL-terminated;
+// it returns the length, or -1.
+static ssize_t read_small(const char *path, char *buf, size_t len)
 {
-	static char buf[MAX_ARGS];
-	int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	ssize_t n;
 
 	if (fd < 0)
-		return 1;
-	n = read(fd, buf, sizeof(buf) - 1);
+		return -1;
+	n = read(fd, buf, len - 1);
 	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return n;
+}
+
+// cmdline is this process's command line, NUL-separated; cmdline_len its
+// length, 0 when it could not be read.
+static char cmdline[MAX_ARGS];
+static size_t cmdline_len;
+
+// needs_namespace is box_needs_namespace for this process.
+static int needs_namespace(void)
+{
+	ssize_t n = read_small("/proc/self/cmdline", cmdline, sizeof(cmdline));
+
 	if (n <= 0)
 		return 1;
-	buf[n] = '\0';
-	return box_needs_namespace(buf, (size_t)n);
+	cmdline_len = (size_t)n;
+	return box_needs_namespace(cmdline, cmdline_len);
+}
+
+// box_run_root writes to out the run root of an unprivileged box started
+// with the command line in buf (NUL-separated), as the Go side decides it
+// (storage.DefaultPaths, then --runroot): the global --runroot's value;
+// else $XDG_RUNTIME_DIR/box when that is a directory; else
+// /dev/shm/box-run-UID on a tmpfs /dev/shm unless that path is there and
+// not a directory of the user's alone; else $TMPDIR (or /tmp)/box-run-UID.
+// It returns 0, or -1 when the path does not fit in len.
+int box_run_root(const char *buf, size_t n, unsigned uid, char *out, size_t len)
+{
+	const char *p, *end = buf + n, *rt = getenv("XDG_RUNTIME_DIR"), *tmp = getenv("TMPDIR");
+	struct stat st;
+	struct statfs fs;
+	char shm[64];
+	int w;
+
+	for (p = buf + strlen(buf) + 1; p < end && p[0] == '-'; p += strlen(p) + 1) {
+		if (strncmp(p, "--runroot=", 10) == 0)
+			return snprintf(out, len, "%s", p + 10) < (int)len ? 0 : -1;
+		if (in_list(box_global_value_flags, p)) {
+			const char *v = p + strlen(p) + 1;
+			if (v >= end)
+				break;
+			if (strcmp(p, "--runroot") == 0)
+				return snprintf(out, len, "%s", v) < (int)len ? 0 : -1;
+			p = v;
+		}
+	}
+	if (rt != NULL && rt[0] != '\0' && stat(rt, &st) == 0 && S_ISDIR(st.st_mode))
+		w = snprintf(out, len, "%s/box", rt);
+	else {
+		snprintf(shm, sizeof(shm), "/dev/shm/box-run-%u", uid);
+		if (statfs("/dev/shm", &fs) == 0 && fs.f_type == TMPFS_MAGIC &&
+		    (lstat(shm, &st) < 0 ? errno == ENOENT : S_ISDIR(st.st_mode) && st.st_uid == uid && (st.st_mode & 077) == 0))
+			w = snprintf(out, len, "%s", shm);
+		else
+			w = snprintf(out, len, "%s/box-run-%u", tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp", uid);
+	}
+	return w < (int)len ? 0 : -1;
+}
+
+// single_mapped says whether the id map at path maps one id alone.
+static int single_mapped(const char *path)
+{
+	char map[256];
+	unsigned long inside, outside, count;
+
+	if (read_small(path, map, sizeof(map)) <= 0 || sscanf(map, "%lu %lu %lu", &inside, &outside, &count) != 3)
+		return -1;
+	return count == 1 && strchr(map, '\n') == strrchr(map, '\n');
+}
+
+// join_holder moves this process into the user namespace of the user's
+// network holder (engine/usernet/holder.go), when one runs for this run
+// root and its map is the one this box would make (ranges, or the user's
+// id alone, as single says). That namespace is mapped already, so no
+// newuidmap runs (some 10 ms), and a run in it is not the holder's guest
+// (a box process fewer). It returns 1 when it joined.
+static int join_holder(uid_t uid, int single)
+{
+	char root[4096], path[4200], buf[4200];
+	const char *arg;
+	uid_t owner;
+	long pid;
+	ssize_t n;
+	int fd, ok;
+
+	if (cmdline_len == 0 || box_run_root(cmdline, cmdline_len, (unsigned)uid, root, sizeof(root)) < 0)
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s", root, BOX_HOLDER_PID_FILE);
+	if (read_small(path, buf, 32) <= 0 || (pid = strtol(buf, NULL, 10)) <= 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%ld/ns/user", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	// The pid is the holder of this run root (not a process that took a
+	// stale file's pid), in a namespace the user owns, mapped alike.
+	snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
+	n = read_small(path, buf, sizeof(buf));
+	arg = buf + strlen(buf) + 1; // argv[1]: within buf, NUL-terminated
+	ok = n > 0 && arg < buf + n && strcmp(arg, BOX_ROLE_NETWORK_HOLDER) == 0;
+	arg += strlen(arg) + 1; // argv[2]
+	ok = ok && arg < buf + n && strcmp(arg, root) == 0;
+	ok = ok && ioctl(fd, NS_GET_OWNER_UID, &owner) == 0 && owner == uid;
+	snprintf(path, sizeof(path), "/proc/%ld/uid_map", pid);
+	ok = ok && single_mapped(path) == single;
+	ok = ok && setns(fd, CLONE_NEWUSER) == 0;
+	close(fd);
+	return ok;
 }
 
 // read_ranges reads the user's ranges (by name or by uid) from a subid file.
@@ -304,6 +419,11 @@ __attribute__((constructor)) static void box_enter_userns(void)
 		reason = "no-range";
 	else if (!in_path("newuidmap") || !in_path("newgidmap"))
 		reason = "no-newuidmap";
+	if (join_holder(uid, reason != NULL)) {
+		if (reason != NULL)
+			setenv("_BOX_USERNS_FALLBACK", reason, 1);
+		goto entered;
+	}
 
 	if (pipe2(to_helper, O_CLOEXEC) < 0 || pipe2(from_helper, O_CLOEXEC) < 0) {
 		fail("create pipe");
@@ -351,6 +471,7 @@ __attribute__((constructor)) static void box_enter_userns(void)
 	close(from_helper[0]);
 	waitpid(child, NULL, 0);
 
+entered:
 	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
 		fprintf(stderr, "Error: become root in the user namespace: %s\n", strerror(errno));
 		_exit(125);

@@ -2,9 +2,12 @@ package storage
 
 import (
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"box/rootless"
 )
 
 func TestDefaultPaths(t *testing.T) {
@@ -29,5 +32,41 @@ func TestDefaultPaths(t *testing.T) {
 			t.Fatalf("the /dev/shm run root is not private: %v %v", st, err)
 		}
 		_ = os.Remove(run)
+	}
+}
+
+// TestConstructorRunRootAgrees: the C constructor looks for the network
+// holder in the run root the Go side uses, with and without
+// XDG_RUNTIME_DIR and TMPDIR, and with --runroot in either spelling.
+func TestConstructorRunRootAgrees(t *testing.T) {
+	uid := os.Getuid()
+	rt, tmp := t.TempDir(), t.TempDir()
+	for _, env := range []struct{ xdg, tmpdir string }{
+		{rt, ""}, {"", ""}, {filepath.Join(rt, "gone"), tmp}, {"", tmp},
+	} {
+		t.Setenv("XDG_RUNTIME_DIR", env.xdg)
+		t.Setenv("TMPDIR", env.tmpdir)
+		t.Setenv("HOME", "/home/someone")
+		_, want, err := DefaultPaths(true, uid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasPrefix(want, "/dev/shm/") {
+			t.Cleanup(func() { _ = os.Remove(want) }) // made if missing; kept if in use
+		}
+		for _, args := range [][]string{
+			{"box", "ps"}, {"box", "--root", "/r", "ps", "--runroot", "/not/global"}, {"box", "--log-level", "debug", "images"},
+		} {
+			if got := rootless.ConstructorRunRoot(args, uid); got != want {
+				t.Errorf("%+v %q: the constructor's run root is %q, the store's %q", env, args, got, want)
+			}
+		}
+		for _, args := range [][]string{
+			{"box", "--runroot", "/given", "ps"}, {"box", "--root", "/r", "--runroot=/given", "ps"},
+		} {
+			if got := rootless.ConstructorRunRoot(args, uid); got != "/given" {
+				t.Errorf("%+v %q: the constructor's run root is %q, want --runroot's", env, args, got)
+			}
+		}
 	}
 }

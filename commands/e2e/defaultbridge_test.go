@@ -1,9 +1,11 @@
 package e2e
 
 import (
+	"bytes"
 	"fmt"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -130,5 +132,63 @@ func TestNetHolderStartFails(t *testing.T) {
 			t.Fatal(err)
 		}
 		u.MustBox(t, "run", "--rm", "busybox", "true")
+	})
+}
+
+// TestRootlessJoinsHolderUserNS: while a container on the default bridge
+// runs, a rootless box enters the network holder's user namespace rather
+// than making one of its own (no id mapping to write, and its runs are not
+// the holder's guests). Root's box enters no user namespace at all.
+func TestRootlessJoinsHolderUserNS(t *testing.T) {
+	requirePasta(t)
+	forEachUser(t, func(t *testing.T, u *User) {
+		waitHolderGone(t, u)
+		// Two foreground runs that wait on their input: the first starts
+		// the holder (in its own namespace), the second finds it.
+		var clis []*exec.Cmd
+		for i, name := range []string{"joins-a-" + u.Mode, "joins-b-" + u.Mode} {
+			cmd := u.BoxCmd("run", "-i", "--rm", "--name", name, "busybox", "cat")
+			in, err := cmd.StdinPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &out
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			clis = append(clis, cmd)
+			t.Cleanup(func() {
+				in.Close()
+				if err := cmd.Wait(); err != nil {
+					t.Errorf("run %d: %v: %s", i, err, out.String())
+				}
+			})
+			waitFor(t, name+" running", 30*time.Second, func() (bool, string) {
+				r := u.Box(t, "inspect", "-f", "{{.State.Running}}", name)
+				return strings.TrimSpace(r.Stdout) == "true", r.String()
+			})
+		}
+		userNS := func(pid int) string {
+			l, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/user", pid))
+			if err != nil {
+				t.Fatalf("user namespace of %d: %v", pid, err)
+			}
+			return l
+		}
+		tree := holderTree(u)
+		if len(tree) == 0 {
+			t.Fatal("no network holder runs for the two containers")
+		}
+		second := userNS(clis[1].Process.Pid)
+		if u.Mode == "root" {
+			if own := userNS(os.Getpid()); second != own {
+				t.Errorf("root's box is in user namespace %s, not the machine's %s", second, own)
+			}
+			return
+		}
+		if holder := userNS(tree[0]); second != holder {
+			t.Errorf("the second run's box is in user namespace %s, not the holder's %s", second, holder)
+		}
 	})
 }

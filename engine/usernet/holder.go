@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -129,14 +130,14 @@ func UserNSInode() uint64 {
 
 // netHolder is the holder's state.
 type netHolder struct {
-	hooks             Hooks
-	runRoot, sockPath string
-	ln                *net.UnixListener
-	nsCmd             *exec.Cmd
-	nsW               *os.File
-	shared            *os.File
-	pasta             *network.Pasta
-	upstreams         []string
+	hooks                      Hooks
+	runRoot, sockPath, pidPath string
+	ln                         *net.UnixListener
+	nsCmd                      *exec.Cmd
+	nsW                        *os.File
+	shared                     *os.File
+	pasta                      *network.Pasta
+	upstreams                  []string
 	// outside is closed once pasta is ready or has failed: the holder
 	// serves before then, so that pasta's start overlaps the run's
 	// making of its container.
@@ -212,6 +213,7 @@ func startNetHolder(runRoot string, hooks Hooks) (_ *netHolder, err error) {
 	h := &netHolder{
 		hooks:   hooks,
 		runRoot: runRoot, sockPath: filepath.Join(runRoot, SocketFile),
+		pidPath: filepath.Join(runRoot, rootless.HolderPidFile),
 		bridges: map[string]bool{}, members: map[string]*holderMember{}, done: make(chan struct{}),
 		upstreams: hostNameservers(), outside: make(chan struct{}),
 	}
@@ -260,10 +262,28 @@ func startNetHolder(runRoot string, hooks Hooks) (_ *netHolder, err error) {
 	if h.ln, err = control.Listen(h.sockPath); err != nil {
 		return nil, err
 	}
+	if err := writePidFile(h.pidPath); err != nil {
+		return nil, err
+	}
 	go h.accept()
 	// A holder nobody reaches (its starter died) does not stay.
 	time.AfterFunc(10*time.Second, h.maybeEnd)
 	return h, nil
+}
+
+// writePidFile writes this process's pid to path, whole or not at all:
+// box's C constructor reads it to join the holder's user namespace
+// (rootless/userns_linux.c, join_holder).
+func writePidFile(path string) error {
+	tmp := path + ".new"
+	if err := os.WriteFile(tmp, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600); err != nil {
+		return fmt.Errorf("network holder: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("network holder: %w", err)
+	}
+	return nil
 }
 
 // inNetNS calls f on a thread in the network namespace ns. The thread is
@@ -386,6 +406,7 @@ func (h *netHolder) maybeEnd() {
 		return
 	}
 	h.ended = true
+	_ = os.Remove(h.pidPath)
 	_ = h.ln.Close()
 	_ = os.Remove(h.sockPath)
 	close(h.done)
@@ -393,6 +414,7 @@ func (h *netHolder) maybeEnd() {
 
 // close ends what the holder runs; the namespace goes with its holder.
 func (h *netHolder) close() {
+	_ = os.Remove(h.pidPath)
 	h.mu.Lock()
 	for id := range h.members {
 		h.dropMember(id)
