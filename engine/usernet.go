@@ -256,8 +256,9 @@ func newNetworkID() string {
 }
 
 // parseNetworkOptions reads -o KEY=VALUE. The bridge driver of box takes
-// Docker's com.docker.network.bridge.name and driver.mtu and keeps the
-// rest for inspect, as Docker keeps what its driver ignores.
+// Docker's com.docker.network.driver.mtu (checked here, applied when the
+// holder makes the bridge) and keeps the rest for inspect, as Docker
+// keeps what its driver ignores.
 func parseNetworkOptions(opts []string) (map[string]string, error) {
 	out := map[string]string{}
 	for _, o := range opts {
@@ -266,6 +267,9 @@ func parseNetworkOptions(opts []string) (map[string]string, error) {
 			return nil, &UsageError{Msg: fmt.Sprintf("invalid network option %q: want KEY=VALUE", o)}
 		}
 		out[k] = v
+	}
+	if _, err := parseMTU(out[mtuOption]); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

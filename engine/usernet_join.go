@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -509,13 +510,39 @@ func holderJoinOf(n *usernet.Network, id, name string, ep *usernet.Endpoint) use
 	j := usernet.Join{
 		Network: n.Name, Bridge: bridgeName(n.ID), Gateway: n.Gateway + bits,
 		HostIf: "v" + endpointID(n.ID, id)[:13], Addr: ep.IP + bits, MAC: ep.MAC,
-		Internal: n.Internal,
+		Internal: n.Internal, MTU: bridgeMTU,
+	}
+	if mtu, err := parseMTU(n.Options[mtuOption]); err == nil && mtu > 0 {
+		j.MTU = mtu
 	}
 	if !n.Default {
 		// Docker's default bridge answers no container's name.
 		j.Names = append([]string{name, id[:12]}, ep.Aliases...)
 	}
 	return j
+}
+
+// mtuOption is Docker's bridge driver option for the network's MTU.
+const mtuOption = "com.docker.network.driver.mtu"
+
+// bridgeMTU is box's bridges' MTU when the network sets none: pasta's,
+// not Docker's 1500. The way out goes through pasta, which moves whole
+// frames between its tap and host sockets: at 1500, a container's
+// download from the host ran at 76 MB/s here, a fifth of Podman's
+// slirp4netns (MTU 65520).
+const bridgeMTU = 65520
+
+// parseMTU reads the mtu option: 0 when unset; as Docker, a number from
+// 68 (IPv4's least) to 65535.
+func parseMTU(v string) (int, error) {
+	if v == "" {
+		return 0, nil
+	}
+	mtu, err := strconv.Atoi(v)
+	if err != nil || mtu < 68 || mtu > 65535 {
+		return 0, &UsageError{Msg: fmt.Sprintf("invalid %s %q: want a number from 68 to 65535", mtuOption, v)}
+	}
+	return mtu, nil
 }
 
 // bridgeName is the bridge of network id, as Docker names its own.

@@ -54,6 +54,17 @@ func TestNetDefaultBridge(t *testing.T) {
 			t.Errorf("network inspect bridge does not list %s at %s: %s", b, ipB, listed)
 		}
 
+		// pasta's MTU, not 1500, unless the network sets one (see
+		// bridgeMTU): what lets a download through pasta run at its speed.
+		wantOut(t, u.MustBox(t, "exec", b, "cat", "/sys/class/net/eth0/mtu"), "65520")
+		mtuNet := "bridge-mtu-" + u.Mode
+		u.MustBox(t, "network", "create", "-o", "com.docker.network.driver.mtu=1400", mtuNet)
+		t.Cleanup(func() { u.Box(t, "network", "rm", mtuNet) })
+		wantOut(t, u.MustBox(t, "run", "--rm", "--network", mtuNet, "busybox", "cat", "/sys/class/net/eth0/mtu"), "1400")
+		// Docker's daemon refuses it: one line, exit 1.
+		if r := u.Box(t, "network", "create", "-o", "com.docker.network.driver.mtu=9x", mtuNet+"-bad"); r.Code != 1 || strings.Count(strings.TrimSpace(r.Stderr), "\n") != 0 {
+			t.Errorf("network create with a bad mtu: want one error line and exit 1, got %s", r)
+		}
 		if got := fetch(t, fmt.Sprintf("http://127.0.0.1:%d/", port)); got != "bridge-"+u.Mode {
 			t.Fatalf("the published port served %q", got)
 		}

@@ -29,6 +29,8 @@ type Bridge struct {
 	Name string
 	// Gateway is the bridge's address in the subnet, with its length.
 	Gateway netip.Prefix
+	// MTU is the bridge's, and so its ports' (0: the kernel's default).
+	MTU int
 }
 
 // Endpoint is one container's attachment to a bridge.
@@ -106,11 +108,17 @@ func EnsureBridge(shared *os.File, b Bridge) error {
 		la := netlink.NewLinkAttrs()
 		la.Name = b.Name
 		la.HardwareAddr = mac
+		la.MTU = b.MTU
 		if err := h.LinkAdd(&netlink.Bridge{LinkAttrs: la}); err != nil && !errors.Is(err, syscall.EEXIST) {
 			return fmt.Errorf("bridge %s: %w", b.Name, err)
 		}
 		if link, err = h.LinkByName(b.Name); err != nil {
 			return fmt.Errorf("bridge %s: %w", b.Name, err)
+		}
+	}
+	if b.MTU > 0 && link.Attrs().MTU != b.MTU {
+		if err := h.LinkSetMTU(link, b.MTU); err != nil {
+			return fmt.Errorf("bridge %s mtu %d: %w", b.Name, b.MTU, err)
 		}
 	}
 	if link.Attrs().HardwareAddr.String() != mac.String() {

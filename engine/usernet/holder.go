@@ -89,6 +89,8 @@ type Join struct {
 	Names []string `json:"names"`
 	// Internal networks give no default route: no way out.
 	Internal bool `json:"internal,omitempty"`
+	// MTU is the bridge's and the container's interface's.
+	MTU int `json:"mtu,omitempty"`
 }
 
 // Attach attaches a running container to every network it is on.
@@ -522,7 +524,7 @@ func (h *netHolder) attach(mb *holderMember, j Join) error {
 		}
 	}
 	if !h.bridges[j.Bridge] {
-		if err := network.EnsureBridge(h.shared, network.Bridge{Name: j.Bridge, Gateway: gw}); err != nil {
+		if err := network.EnsureBridge(h.shared, network.Bridge{Name: j.Bridge, Gateway: gw, MTU: j.MTU}); err != nil {
 			return err
 		}
 		h.bridges[j.Bridge] = true
