@@ -510,11 +510,11 @@ func holderJoinOf(n *usernet.Network, id, name string, ep *usernet.Endpoint) use
 	j := usernet.Join{
 		Network: n.Name, Bridge: bridgeName(n.ID), Gateway: n.Gateway + bits,
 		HostIf: "v" + endpointID(n.ID, id)[:13], Addr: ep.IP + bits, MAC: ep.MAC,
-		Internal: n.Internal, MTU: bridgeMTU,
+		Internal: n.Internal,
 	}
-	if mtu, err := parseMTU(n.Options[mtuOption]); err == nil && mtu > 0 {
-		j.MTU = mtu
-	}
+	// Refused at create when it is not a number; 0, the bridges' own,
+	// when unset.
+	j.MTU, _ = parseMTU(n.Options[mtuOption])
 	if !n.Default {
 		// Docker's default bridge answers no container's name.
 		j.Names = append([]string{name, id[:12]}, ep.Aliases...)
@@ -524,13 +524,6 @@ func holderJoinOf(n *usernet.Network, id, name string, ep *usernet.Endpoint) use
 
 // mtuOption is Docker's bridge driver option for the network's MTU.
 const mtuOption = "com.docker.network.driver.mtu"
-
-// bridgeMTU is box's bridges' MTU when the network sets none: pasta's,
-// not Docker's 1500. The way out goes through pasta, which moves whole
-// frames between its tap and host sockets: at 1500, a container's
-// download from the host ran at 76 MB/s here, a fifth of Podman's
-// slirp4netns (MTU 65520).
-const bridgeMTU = 65520
 
 // parseMTU reads the mtu option: 0 when unset; as Docker, a number from
 // 68 (IPv4's least) to 65535.

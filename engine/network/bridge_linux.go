@@ -29,7 +29,7 @@ type Bridge struct {
 	Name string
 	// Gateway is the bridge's address in the subnet, with its length.
 	Gateway netip.Prefix
-	// MTU is the bridge's, and so its ports' (0: the kernel's default).
+	// MTU is the bridge's, and so its ports' (0: userspaceMTU).
 	MTU int
 }
 
@@ -88,6 +88,9 @@ func ipNet(p netip.Prefix) *net.IPNet {
 // EnsureBridge makes b in the namespace shared, up and with its gateway
 // address, unless it exists already; it is idempotent.
 func EnsureBridge(shared *os.File, b Bridge) error {
+	if b.MTU == 0 {
+		b.MTU = userspaceMTU
+	}
 	h, err := handleAt(shared)
 	if err != nil {
 		return fmt.Errorf("bridge %s: %w", b.Name, err)
@@ -116,7 +119,7 @@ func EnsureBridge(shared *os.File, b Bridge) error {
 			return fmt.Errorf("bridge %s: %w", b.Name, err)
 		}
 	}
-	if b.MTU > 0 && link.Attrs().MTU != b.MTU {
+	if link.Attrs().MTU != b.MTU {
 		if err := h.LinkSetMTU(link, b.MTU); err != nil {
 			return fmt.Errorf("bridge %s mtu %d: %w", b.Name, b.MTU, err)
 		}

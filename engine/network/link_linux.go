@@ -23,9 +23,12 @@ const (
 	// NetstackDNS is the nameserver of a container on the netstack
 	// network, which forwards queries to the host's nameservers.
 	NetstackDNS = "10.0.2.3"
-	// netstackMTU is veth's largest: the fewer packets the stack handles,
-	// the faster it goes (pasta uses the same).
-	netstackMTU = 65520
+	// userspaceMTU is the MTU of the links a userspace stack (netstack,
+	// pasta) carries out: the fewer packets it handles, the faster it
+	// goes. It is pasta's own, and a bridge's unless its network sets
+	// one: at Docker's 1500, a container's download from the host through
+	// the holder's pasta ran at 64-75 MB/s here, against 270-595 MB/s.
+	userspaceMTU = 65520
 )
 
 // packetLink is the host side of a container's netstack link: an
@@ -78,7 +81,7 @@ func attachLinkOnThread(ctrNS *os.File) (*packetLink, error) {
 	}
 	defer h.Close()
 	veth := &netlink.Veth{
-		LinkAttrs:     netlink.LinkAttrs{Name: "veth0", MTU: netstackMTU},
+		LinkAttrs:     netlink.LinkAttrs{Name: "veth0", MTU: userspaceMTU},
 		PeerName:      "eth0",
 		PeerNamespace: netlink.NsFd(int(ctrNS.Fd())),
 	}

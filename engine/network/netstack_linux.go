@@ -164,7 +164,7 @@ func newStack(link *packetLink) (*stack.Stack, error) {
 	}
 	ep, err := fdbased.New(&fdbased.Options{
 		FDs:            []int{link.fd},
-		MTU:            netstackMTU,
+		MTU:            userspaceMTU,
 		EthernetHeader: true,
 		Address:        tcpip.LinkAddress(link.mac),
 		// The veth hands over the container's packets with the checksums

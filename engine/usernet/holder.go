@@ -89,7 +89,8 @@ type Join struct {
 	Names []string `json:"names"`
 	// Internal networks give no default route: no way out.
 	Internal bool `json:"internal,omitempty"`
-	// MTU is the bridge's and the container's interface's.
+	// MTU is the bridge's and the container's interface's (0: the
+	// network package's default for bridges).
 	MTU int `json:"mtu,omitempty"`
 }
 
