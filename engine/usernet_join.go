@@ -202,18 +202,27 @@ func (e *Engine) foreignHolder(hello usernet.Hello) bool {
 func (e *Engine) awaitRepair() {
 	sock := filepath.Join(e.runRoot, usernet.SocketFile)
 	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if _, err := os.Stat(sock); err != nil {
-			return
-		}
-		c, err := control.Dial(sock)
-		if err == nil {
-			c.Close()
-			return
-		}
-		if !errors.Is(err, syscall.ECONNREFUSED) {
+		if !holderRefuses(sock) {
 			return
 		}
 	}
+}
+
+// holderRefuses says whether sock is a holder's socket that nobody
+// serves: a killed holder's, which a monitor may be replacing. Anything
+// else at the path (nothing, a live holder, a file that is no socket,
+// which the next holder replaces) is not worth waiting for.
+func holderRefuses(sock string) bool {
+	fi, err := os.Lstat(sock)
+	if err != nil || fi.Mode().Type() != os.ModeSocket {
+		return false
+	}
+	c, err := control.Dial(sock)
+	if err == nil {
+		c.Close()
+		return false
+	}
+	return errors.Is(err, syscall.ECONNREFUSED)
 }
 
 // dialHolder connects to the network holder under the holder's lock (see

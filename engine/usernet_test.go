@@ -2,10 +2,13 @@ package engine
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 
+	"box/engine/control"
 	"box/engine/usernet"
 	"box/storage/filter"
 )
@@ -167,5 +170,34 @@ func TestDefaultNetworkRecord(t *testing.T) {
 	}
 	if !isUserNetworkMode(defaultBridge) || !isBuiltinNetwork(defaultBridge) {
 		t.Error("bridge is both the built-in network and a network of the holder's")
+	}
+}
+
+func TestHolderRefuses(t *testing.T) {
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "netholder.sock")
+	if holderRefuses(sock) {
+		t.Error("nothing at the path: want no wait")
+	}
+	// A file that is no socket refuses connections too; the next holder
+	// replaces it, so a run must not wait 3 s for a repair.
+	if err := os.WriteFile(sock, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if holderRefuses(sock) {
+		t.Error("a regular file at the path: want no wait")
+	}
+	os.Remove(sock)
+	ln, err := control.Listen(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if holderRefuses(sock) {
+		t.Error("a served socket: want no wait")
+	}
+	ln.Close()
+	// The socket file stays, served by nobody: a killed holder's.
+	if !holderRefuses(sock) {
+		t.Error("a socket nobody serves: want a wait for the repair")
 	}
 }
