@@ -65,6 +65,7 @@ func TestStartRacesLayerReaders(t *testing.T) {
 			}
 			if r.Code != 0 {
 				t.Errorf("round %d: box %s beside a start: %s", i, quoteArgs(args), r)
+				logStagingEvidence(t, s, r.Stderr)
 			}
 			if t.Failed() {
 				break
@@ -75,6 +76,42 @@ func TestStartRacesLayerReaders(t *testing.T) {
 			t.Fatalf("rm -f left containers: %q", got)
 		}
 	})
+}
+
+// logStagingEvidence logs what a failed reader's store holds where
+// containers/storage stages new layers (a commit once failed to rename
+// its staged layer, "no such file or directory", beside a start): the
+// staging directories' entries with their inodes, and whether each path
+// of a failed rename, and its directory, exists.
+func logStagingEvidence(t *testing.T, s *imageStore, stderr string) {
+	t.Helper()
+	root := s.args[1]
+	for _, d := range []string{"overlay/tempdirs", "overlay-layers/tempdirs"} {
+		entries, err := os.ReadDir(filepath.Join(root, d))
+		if err != nil {
+			t.Logf("evidence: %s: %v", d, err)
+			continue
+		}
+		var names []string
+		for _, e := range entries {
+			var ino uint64
+			if fi, err := e.Info(); err == nil {
+				ino = fi.Sys().(*syscall.Stat_t).Ino
+			}
+			names = append(names, fmt.Sprintf("%s(ino %d)", e.Name(), ino))
+		}
+		t.Logf("evidence: %s holds %d entries: %s", d, len(names), strings.Join(names, " "))
+	}
+	for _, f := range strings.Fields(stderr) {
+		if !strings.HasPrefix(f, root) {
+			continue
+		}
+		f = strings.TrimRight(f, ":")
+		for _, p := range []string{f, filepath.Dir(f)} {
+			_, err := os.Lstat(p)
+			t.Logf("evidence: %s exists: %v", p, err == nil)
+		}
+	}
 }
 
 // TestRmClearsStrayMountpoint: a container whose layer's mount point holds
