@@ -534,13 +534,16 @@ func holderJoinOf(n *usernet.Network, id, name string, ep *usernet.Endpoint) use
 // mtuOption is Docker's bridge driver option for the network's MTU.
 const mtuOption = "com.docker.network.driver.mtu"
 
-// parseMTU reads the mtu option: 0 when unset; as Docker, a number from
-// 68 (IPv4's least) to 65535.
+// parseMTU reads the mtu option: 0 when unset or 0 (as Docker, the
+// default), else a number from 68 (IPv4's least) to 65535.
 func parseMTU(v string) (int, error) {
 	if v == "" {
 		return 0, nil
 	}
 	mtu, err := strconv.Atoi(v)
+	if err == nil && mtu == 0 {
+		return 0, nil
+	}
 	if err != nil || mtu < 68 || mtu > 65535 {
 		return 0, &UsageError{Msg: fmt.Sprintf("invalid %s %q: want a number from 68 to 65535", mtuOption, v)}
 	}

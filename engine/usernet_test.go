@@ -201,3 +201,19 @@ func TestHolderRefuses(t *testing.T) {
 		t.Error("a socket nobody serves: want a wait for the repair")
 	}
 }
+
+func TestParseMTU(t *testing.T) {
+	for v, want := range map[string]int{"": 0, "0": 0, "68": 68, "1400": 1400, "65535": 65535} {
+		if got, err := parseMTU(v); err != nil || got != want {
+			t.Errorf("parseMTU(%q) = %d, %v; want %d", v, got, err, want)
+		}
+	}
+	// Docker's daemon refuses these (a negative number at once, the
+	// others when the bridge is made): the create fails.
+	for _, v := range []string{"-1", "67", "65536", "9x", "1400.5"} {
+		var ue *UsageError
+		if _, err := parseMTU(v); !errors.As(err, &ue) {
+			t.Errorf("parseMTU(%q): want a usage error, got %v", v, err)
+		}
+	}
+}
